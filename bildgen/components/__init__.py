@@ -1,0 +1,1 @@
+"""Components render state; they hold no logic of their own."""

@@ -1,0 +1,89 @@
+import reflex as rx
+
+from bildgen.state.studio import DONE, PENDING, StudioState, VariantCard
+
+
+def _pending(card: VariantCard) -> rx.Component:
+    return rx.center(
+        rx.vstack(
+            rx.spinner(size="3"),
+            rx.text(f"Image {card.number}: {card.elapsed_s} s", size="2", color_scheme="gray"),
+            align="center",
+        ),
+        aspect_ratio="1",
+        width="100%",
+        background_color=rx.color("gray", 3),
+        border_radius="var(--radius-3)",
+        role="status",
+        aria_label=f"Image {card.number} is being generated",
+    )
+
+
+def _done(card: VariantCard) -> rx.Component:
+    return rx.vstack(
+        rx.image(
+            src=rx.get_upload_url(card.image_path),
+            alt=f"Generated image {card.number}, seed {card.seed}",
+            width="100%",
+            height="auto",
+            border_radius="var(--radius-3)",
+        ),
+        rx.hstack(
+            rx.text(f"Seed {card.seed} · {card.width}×{card.height}", size="1", color_scheme="gray"),
+            rx.spacer(),
+            rx.el.a(
+                rx.icon("download", size=14),
+                "Download",
+                href=rx.get_upload_url(card.image_path) + "?download=1",
+                download=card.filename,
+                aria_label=f"Download image {card.number}",
+                class_name="rt-reset rt-BaseButton rt-r-size-1 rt-variant-soft rt-Button",
+            ),
+            width="100%",
+            align="center",
+        ),
+        width="100%",
+        spacing="2",
+    )
+
+
+def _failed(card: VariantCard) -> rx.Component:
+    return rx.callout(
+        card.error,
+        icon="triangle-alert",
+        color_scheme="red",
+        role="alert",
+        width="100%",
+    )
+
+
+def result_card(card: VariantCard) -> rx.Component:
+    return rx.card(
+        rx.match(card.status, (PENDING, _pending(card)), (DONE, _done(card)), _failed(card)),
+        width="100%",
+    )
+
+
+def results_grid() -> rx.Component:
+    return rx.vstack(
+        rx.cond(
+            StudioState.run_error != "",
+            rx.callout(StudioState.run_error, icon="triangle-alert", color_scheme="red", role="alert", width="100%"),
+        ),
+        rx.cond(
+            StudioState.variants.length() > 0,
+            rx.grid(
+                rx.foreach(StudioState.variants, result_card),
+                columns=rx.breakpoints(initial="1", sm="2"),
+                spacing="4",
+                width="100%",
+            ),
+            rx.center(
+                rx.text("Your images appear here.", color_scheme="gray"),
+                min_height="200px",
+                width="100%",
+            ),
+        ),
+        width="100%",
+        spacing="3",
+    )

@@ -1,0 +1,11 @@
+"""bildgen's own HTTP routes, mounted beside Reflex's through api_transformer."""
+
+from starlette.applications import Starlette
+from starlette.routing import Route
+
+from bildgen import routes
+from bildgen.http.images import serve_image
+
+
+def create_api() -> Starlette:
+    return Starlette(routes=[Route(routes.IMAGE_ROUTE, serve_image, methods=["GET", "HEAD"])])

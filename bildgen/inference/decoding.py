@@ -1,0 +1,65 @@
+"""Turn what a server sent into a validated PNG, or refuse it: nothing corrupt is ever saved."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import dataclasses
+import io
+import warnings
+
+from PIL import Image
+
+from bildgen.inference.errors import ErrorKind, InferenceError
+
+MAX_PIXELS = 40_000_000
+
+
+@dataclasses.dataclass(frozen=True)
+class DecodedImage:
+    png: bytes
+    width: int
+    height: int
+
+
+def sniff_format(data: bytes) -> str | None:
+    """The format by magic bytes, never by what the server claims."""
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "PNG"
+    if data.startswith(b"\xff\xd8"):
+        return "JPEG"
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "WEBP"
+    return None
+
+
+def decode_base64(text: str) -> bytes:
+    if text.startswith("data:"):
+        text = text.partition(",")[2]
+    try:
+        return base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        raise InferenceError(ErrorKind.MALFORMED, server_said="the image data is not valid base64") from None
+
+
+def to_png(data: bytes) -> DecodedImage:
+    image_format = sniff_format(data)
+    if image_format is None:
+        raise InferenceError(ErrorKind.MALFORMED, server_said="the image is not PNG, JPEG or WebP")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data), formats=[image_format]) as image:
+                width, height = image.size
+                if width * height > MAX_PIXELS:
+                    raise InferenceError(ErrorKind.MALFORMED, server_said=f"the image is too large ({width}×{height})")
+                image.load()  # decodes every pixel: a truncated file fails here
+                if image_format == "PNG":
+                    return DecodedImage(png=data, width=width, height=height)
+                converted = io.BytesIO()
+                image.convert("RGBA" if "A" in image.getbands() else "RGB").save(converted, format="PNG")
+                return DecodedImage(png=converted.getvalue(), width=width, height=height)
+    except InferenceError:
+        raise
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise InferenceError(ErrorKind.MALFORMED, server_said="the image data is damaged") from None

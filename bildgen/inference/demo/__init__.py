@@ -1,0 +1,1 @@
+"""A stand-in inference server: same OpenAI endpoints, deterministic pictures, no model weights."""

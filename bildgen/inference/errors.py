@@ -1,0 +1,101 @@
+"""One error type for everything that can go wrong between bildgen and an inference server.
+
+Each kind carries a sentence a user understands; the server's own words are appended when they
+help (a validation message, say) and cut short so a stack trace never reaches the page.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+from typing import Any
+
+SERVER_WORDS_LIMIT = 300
+
+
+class ErrorKind(enum.StrEnum):
+    UNREACHABLE = "unreachable"
+    NOT_READY = "not_ready"
+    BUSY = "busy"
+    REJECTED = "rejected"
+    UNAUTHORIZED = "unauthorized"
+    REFUSED = "refused"
+    SERVER_FAILURE = "server_failure"
+    TIMED_OUT = "timed_out"
+    MALFORMED = "malformed"
+    TOO_FEW = "too_few"
+
+
+_SENTENCES = {
+    ErrorKind.UNREACHABLE: "The inference server cannot be reached. Check that it is running and that its address is right.",
+    ErrorKind.NOT_READY: "The inference server is starting up and not ready yet. Try again in a minute.",
+    ErrorKind.BUSY: "The inference server is busy. Try again shortly.",
+    ErrorKind.REJECTED: "The inference server rejected the request.",
+    ErrorKind.UNAUTHORIZED: "The inference server refused bildgen's credentials. Ask the administrator to check the API key.",
+    ErrorKind.REFUSED: "The inference server refused to generate this image.",
+    ErrorKind.SERVER_FAILURE: "The inference server failed while generating.",
+    ErrorKind.TIMED_OUT: "The inference server did not answer in time.",
+    ErrorKind.MALFORMED: "The inference server answered with something that is not a usable image.",
+    ErrorKind.TOO_FEW: "The inference server returned fewer images than asked for.",
+}
+
+
+class InferenceError(Exception):
+    def __init__(self, kind: ErrorKind, *, server_said: str | None = None, retry_after: float | None = None) -> None:
+        self.kind = kind
+        self.server_said = _shorten(server_said) if server_said else None
+        self.retry_after = retry_after
+        super().__init__(self.user_message)
+
+    @property
+    def user_message(self) -> str:
+        sentence = _SENTENCES[self.kind]
+        if self.server_said:
+            return f"{sentence} The server said: {self.server_said}"
+        return sentence
+
+
+def _shorten(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= SERVER_WORDS_LIMIT else text[: SERVER_WORDS_LIMIT - 1] + "…"
+
+
+def server_message(body: Any, raw_text: str = "") -> str | None:
+    """The server's own explanation, looked for where each server family puts it."""
+    if isinstance(body, dict):
+        error = body.get("error")
+        if isinstance(error, dict) and isinstance(error.get("message"), str):
+            return error["message"]
+        if isinstance(error, str):
+            return error
+        if isinstance(body.get("message"), str):
+            return body["message"]
+        detail = body.get("detail")
+        if isinstance(detail, str):
+            return detail
+        if isinstance(detail, list):
+            parts = [str(item.get("msg")) for item in detail if isinstance(item, dict) and item.get("msg")]
+            if parts:
+                return "; ".join(parts)
+    if raw_text.strip():
+        try:
+            json.loads(raw_text)
+        except ValueError:
+            return raw_text
+    return None
+
+
+def kind_for_status(status: int, message: str | None = None) -> ErrorKind:
+    if status in (400, 404, 413, 422):
+        if message and any(word in message.lower() for word in ("safety", "moderat", "content policy", "nsfw")):
+            return ErrorKind.REFUSED
+        return ErrorKind.REJECTED
+    if status in (401, 403):
+        return ErrorKind.UNAUTHORIZED
+    if status == 429:
+        return ErrorKind.BUSY
+    if status == 503:
+        return ErrorKind.NOT_READY
+    if status in (408, 504):
+        return ErrorKind.TIMED_OUT
+    return ErrorKind.SERVER_FAILURE

@@ -1,0 +1,171 @@
+"""Run one generation: its row first, one request per variant concurrently, each result saved whole.
+
+Variants are independent tasks: one failing does not stop the others, and each outcome is ready
+the moment its image is saved, so the studio can show it at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+from datetime import datetime
+
+import sqlalchemy
+
+from bildgen.filenames import download_filename
+from bildgen.inference.client import InferenceClient, ServerEndpoint, TextToImage
+from bildgen.inference.errors import InferenceError
+from bildgen.params import EffectiveParameters
+from bildgen.store.db import session
+from bildgen.store.files import ImageFiles
+from bildgen.store.models import Generation, GenerationStatus, Image, utc_now
+
+logger = logging.getLogger(__name__)
+
+UNEXPECTED = "Something went wrong while generating this image. Nothing was kept; try again."
+SAVE_FAILED = "The image arrived but could not be saved. Nothing was kept; try again."
+
+
+@dataclasses.dataclass(frozen=True)
+class Recipe:
+    prompt: str
+    profile_id: str
+    parameters: EffectiveParameters
+    seeds: list[int]
+
+
+@dataclasses.dataclass(frozen=True)
+class SavedImage:
+    id: str
+    variant: int
+    seed: int
+    width: int
+    height: int
+    filename: str
+
+
+@dataclasses.dataclass(frozen=True)
+class VariantOutcome:
+    variant: int
+    seed: int
+    image: SavedImage | None = None
+    error: str | None = None
+
+
+@dataclasses.dataclass
+class RunningGeneration:
+    generation_id: str
+    served_model: str
+    variants: list[asyncio.Task[VariantOutcome]]
+    finished: asyncio.Task[str]
+
+
+class Generator:
+    def __init__(self, engine: sqlalchemy.Engine, files: ImageFiles) -> None:
+        self.engine = engine
+        self.files = files
+
+    async def start(self, recipe: Recipe, endpoint: ServerEndpoint) -> RunningGeneration:
+        """Raises InferenceError when the server cannot even name its model; then nothing is stored."""
+        client = InferenceClient(endpoint)
+        try:
+            served = await client.served_model()
+        except BaseException:
+            await client.close()
+            raise
+        generation = Generation(
+            prompt=recipe.prompt,
+            model_profile=recipe.profile_id,
+            served_model=served.id,
+            width=recipe.parameters.width,
+            height=recipe.parameters.height,
+            steps=recipe.parameters.steps,
+            guidance=recipe.parameters.guidance,
+            guidance_field=recipe.parameters.guidance_field,
+            variant_count=len(recipe.seeds),
+        )
+        await asyncio.to_thread(self._insert, generation)
+        variants = [
+            asyncio.create_task(self._variant(client, generation, variant, seed, recipe))
+            for variant, seed in enumerate(recipe.seeds)
+        ]
+        finished = asyncio.create_task(self._finish(client, generation.id, variants))
+        return RunningGeneration(generation.id, served.id, variants, finished)
+
+    async def _variant(
+        self, client: InferenceClient, generation: Generation, variant: int, seed: int, recipe: Recipe
+    ) -> VariantOutcome:
+        request = TextToImage(
+            prompt=recipe.prompt,
+            width=recipe.parameters.width,
+            height=recipe.parameters.height,
+            seed=seed,
+            diffusion_fields=recipe.parameters.diffusion_fields(),
+        )
+        try:
+            decoded = await client.text_to_image(request, model=generation.served_model)
+        except InferenceError as error:
+            return VariantOutcome(variant, seed, error=error.user_message)
+        except Exception:
+            logger.exception("variant %s of generation %s failed unexpectedly", variant, generation.id)
+            return VariantOutcome(variant, seed, error=UNEXPECTED)
+        try:
+            image = await asyncio.to_thread(self._save, generation, variant, seed, decoded.png, decoded.width, decoded.height)
+        except Exception:
+            logger.exception("saving variant %s of generation %s failed", variant, generation.id)
+            return VariantOutcome(variant, seed, error=SAVE_FAILED)
+        return VariantOutcome(variant, seed, image=image)
+
+    def _insert(self, row: Generation) -> None:
+        with session(self.engine) as db:
+            db.add(row)
+            db.commit()
+
+    def _save(self, generation: Generation, variant: int, seed: int, png: bytes, width: int, height: int) -> SavedImage:
+        # The file is complete on disk before the row that points at it exists.
+        sha256 = self.files.save(png)
+        row = Image(generation_id=generation.id, variant=variant, seed=seed, width=width, height=height, sha256=sha256)
+        self._insert(row)
+        return saved_image(row, generation)
+
+    async def _finish(self, client: InferenceClient, generation_id: str, variants: list[asyncio.Task[VariantOutcome]]) -> str:
+        try:
+            outcomes = await asyncio.gather(*variants, return_exceptions=True)
+        finally:
+            await client.close()
+        saved = [o for o in outcomes if isinstance(o, VariantOutcome) and o.image]
+        errors = [o.error for o in outcomes if isinstance(o, VariantOutcome) and o.error]
+        status = GenerationStatus.DONE if len(saved) == len(outcomes) else GenerationStatus.PARTIAL if saved else GenerationStatus.FAILED
+        await asyncio.to_thread(self._mark_finished, generation_id, status, errors[0] if errors else None)
+        return status
+
+    def _mark_finished(self, generation_id: str, status: str, error: str | None) -> None:
+        with session(self.engine) as db:
+            row = db.get(Generation, generation_id)
+            if row is not None:
+                row.status, row.error, row.finished_at = status, error, utc_now()
+                db.add(row)
+                db.commit()
+
+    def find_image(self, image_id: str) -> tuple[Image, Generation] | None:
+        with session(self.engine) as db:
+            image = db.get(Image, image_id)
+            if image is None:
+                return None
+            generation = db.get(Generation, image.generation_id)
+            return (image, generation) if generation else None
+
+
+def saved_image(image: Image, generation: Generation) -> SavedImage:
+    created: datetime = image.created_at
+    return SavedImage(
+        id=image.id,
+        variant=image.variant,
+        seed=image.seed,
+        width=image.width,
+        height=image.height,
+        filename=download_filename(
+            created=created, prompt=generation.prompt, seed=image.seed, model_id=generation.served_model
+        ),
+    )

@@ -1,0 +1,36 @@
+import reflex as rx
+
+from bildgen.components.prompt_form import prompt_form
+from bildgen.components.result_card import results_grid
+from bildgen.components.server_badge import server_badge
+from bildgen.state.studio import StudioState
+
+
+def studio_page() -> rx.Component:
+    return rx.container(
+        rx.vstack(
+            rx.hstack(
+                rx.heading("bildgen", size="6"),
+                rx.spacer(),
+                server_badge(),
+                width="100%",
+                align="center",
+                wrap="wrap",
+            ),
+            rx.cond(
+                StudioState.server_problem != "",
+                rx.callout(StudioState.server_problem, icon="triangle-alert", color_scheme="amber", width="100%"),
+            ),
+            rx.flex(
+                rx.box(prompt_form(), width=rx.breakpoints(initial="100%", md="360px"), flex_shrink="0"),
+                rx.box(rx.el.section(results_grid(), aria_label="Results"), flex_grow="1", width="100%"),
+                direction=rx.breakpoints(initial="column", md="row"),
+                spacing="5",
+                width="100%",
+            ),
+            spacing="4",
+            width="100%",
+        ),
+        size="4",
+        padding_y="5",
+    )

@@ -1,0 +1,63 @@
+"""The process's one set of services (settings, database, files, model catalog), built on first use.
+
+With no BILDGEN_CONFIG, the embedded demo inference server is started here, in a thread on
+127.0.0.1, and the catalog points at it over HTTP like at any other server.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import logging
+import threading
+
+import sqlalchemy
+
+from bildgen.inference.demo.server import DemoOptions, DemoServerThread
+from bildgen.inference.profiles import Catalog, demo_catalog, load_catalog
+from bildgen.jobs import Generator
+from bildgen.settings import Settings, load_settings
+from bildgen.store.db import make_engine, migrate
+from bildgen.store.files import ImageFiles
+
+logger = logging.getLogger(__name__)
+
+
+@dataclasses.dataclass(frozen=True)
+class Services:
+    settings: Settings
+    engine: sqlalchemy.Engine
+    files: ImageFiles
+    generator: Generator
+    catalog: Catalog
+    demo_server: DemoServerThread | None
+
+
+_lock = threading.Lock()
+
+
+@functools.cache
+def configured_catalog() -> Catalog | None:
+    """The catalog from BILDGEN_CONFIG, or None for the demo; a bad file raises ConfigError."""
+    settings = load_settings()
+    return load_catalog(settings.config_path) if settings.config_path else None
+
+
+@functools.cache
+def _build() -> Services:
+    settings = load_settings()
+    engine = make_engine(settings.db_url)
+    migrate(engine)
+    files = ImageFiles(settings.images_dir)
+    catalog = configured_catalog()
+    demo_server = None
+    if catalog is None:
+        demo_server = DemoServerThread(DemoOptions(latency_per_image=settings.demo_latency_s)).start()
+        logger.info("No BILDGEN_CONFIG: using the demo inference server at %s", demo_server.base_url)
+        catalog = demo_catalog(demo_server.base_url)
+    return Services(settings, engine, files, Generator(engine, files), catalog, demo_server)
+
+
+def get_services() -> Services:
+    with _lock:
+        return _build()

@@ -1,0 +1,1 @@
+"""Durable storage: database tables, content-addressed image files."""

@@ -1,0 +1,47 @@
+"""The database engine and its schema, brought up to date by the Alembic scripts in migrations/."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import sqlalchemy
+from alembic.config import Config
+from alembic.runtime.environment import EnvironmentContext
+from alembic.script import ScriptDirectory
+from sqlmodel import Session
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def make_engine(url: str) -> sqlalchemy.Engine:
+    if url.startswith("sqlite:///"):
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        engine = sqlalchemy.create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+
+        @sqlalchemy.event.listens_for(engine, "connect")
+        def _sqlite_pragmas(connection, _record):  # type: ignore[no-untyped-def]
+            # WAL lets the image route read while a generation writes; foreign keys are off by default.
+            cursor = connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.close()
+
+        return engine
+    return sqlalchemy.create_engine(url, pool_pre_ping=True)
+
+
+def migrate(engine: sqlalchemy.Engine) -> None:
+    """Apply every migration not yet applied (what `reflex db migrate` does, callable at start)."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    scripts = ScriptDirectory.from_config(config)
+    with engine.begin() as connection:
+        with EnvironmentContext(
+            config, scripts, fn=lambda revision, _context: scripts._upgrade_revs("head", revision)
+        ) as environment:
+            environment.configure(connection=connection, render_as_batch=True)
+            environment.run_migrations()
+
+
+def session(engine: sqlalchemy.Engine) -> Session:
+    return Session(engine, expire_on_commit=False)

@@ -1,0 +1,58 @@
+"""Database tables. Plain SQLModel (rx.Model is deprecated); schema changes go through migrations/."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+import sqlalchemy
+from sqlmodel import Field, SQLModel
+
+
+def new_id() -> str:
+    # Random, not sequential: an id reveals nothing about other images.
+    return uuid.uuid4().hex
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class GenerationStatus:
+    RUNNING = "running"
+    DONE = "done"
+    PARTIAL = "partial"
+    FAILED = "failed"
+
+
+class Generation(SQLModel, table=True):
+    """One press of Generate: the recipe shared by its variants, and how it ended."""
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    created_at: datetime = Field(default_factory=utc_now, index=True)
+    finished_at: datetime | None = None
+    prompt: str
+    model_profile: str = Field(max_length=100)
+    served_model: str = Field(max_length=300)
+    width: int
+    height: int
+    steps: int
+    guidance: float
+    guidance_field: str = Field(max_length=40)
+    variant_count: int
+    status: str = Field(default=GenerationStatus.RUNNING, max_length=16)
+    error: str | None = None
+
+
+class Image(SQLModel, table=True):
+    """One saved variant. The file lives in the data folder under its sha256."""
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    generation_id: str = Field(foreign_key="generation.id", index=True, max_length=32)
+    variant: int
+    # Seeds span 0…2^32−1, beyond a 32-bit signed integer column.
+    seed: int = Field(sa_type=sqlalchemy.BigInteger)
+    width: int
+    height: int
+    sha256: str = Field(index=True, max_length=64)
+    created_at: datetime = Field(default_factory=utc_now)
