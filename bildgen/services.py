@@ -13,7 +13,7 @@ import threading
 
 import sqlalchemy
 
-from bildgen.inference.demo.server import DemoOptions, DemoServerThread
+from bildgen.inference.demo.server import BackgroundServer, DemoOptions, start_demo_server
 from bildgen.inference.profiles import Catalog, demo_catalog, load_catalog
 from bildgen.jobs import Generator
 from bildgen.settings import Settings, load_settings
@@ -30,7 +30,7 @@ class Services:
     files: ImageFiles
     generator: Generator
     catalog: Catalog
-    demo_server: DemoServerThread | None
+    demo_server: BackgroundServer | None
 
 
 _lock = threading.Lock()
@@ -52,7 +52,7 @@ def _build() -> Services:
     catalog = configured_catalog()
     demo_server = None
     if catalog is None:
-        demo_server = DemoServerThread(DemoOptions(latency_per_image=settings.demo_latency_s)).start()
+        demo_server = start_demo_server(DemoOptions(latency_per_image=settings.demo_latency_s))
         logger.info("No BILDGEN_CONFIG: using the demo inference server at %s", demo_server.base_url)
         catalog = demo_catalog(demo_server.base_url)
     return Services(settings, engine, files, Generator(engine, files), catalog, demo_server)

@@ -5,11 +5,14 @@ from bildgen.state.studio import StudioState
 
 
 def prompt_form() -> rx.Component:
+    # A form, so Generate submits exactly what is in the textarea, not the debounced state value.
     return rx.card(
-        rx.vstack(
+        rx.form(
+          rx.vstack(
             rx.el.label("Prompt", html_for="prompt", class_name="rt-Text rt-r-weight-bold"),
             rx.text_area(
                 id="prompt",
+                name="prompt",
                 value=StudioState.prompt,
                 on_change=StudioState.set_prompt,
                 placeholder="Describe the image: a red fox in fresh snow at dawn, soft light…",
@@ -32,7 +35,7 @@ def prompt_form() -> rx.Component:
                 rx.cond(StudioState.running, rx.spinner(size="2"), rx.icon("sparkles", size=16)),
                 "Generate",
                 id="generate",
-                on_click=StudioState.generate,
+                type="submit",
                 disabled=StudioState.prompt_missing | StudioState.running,
                 size="3",
                 width="100%",
@@ -48,6 +51,9 @@ def prompt_form() -> rx.Component:
             ),
             spacing="3",
             width="100%",
+          ),
+          on_submit=StudioState.generate,
+          reset_on_submit=False,
         ),
         width="100%",
     )

@@ -37,6 +37,8 @@ def _done(card: VariantCard) -> rx.Component:
                 href=rx.get_upload_url(card.image_path) + "?download=1",
                 download=card.filename,
                 aria_label=f"Download image {card.number}",
+                # Reflex renders <a> as a React Router link, which would swallow the click as navigation.
+                custom_attrs={"reloadDocument": True},
                 class_name="rt-reset rt-BaseButton rt-r-size-1 rt-variant-soft rt-Button",
             ),
             width="100%",

@@ -75,8 +75,9 @@ class StudioState(rx.State):
             self.parameters_line = defaults_for(profile.family).describe()
 
     @rx.event(background=True)
-    async def generate(self):
+    async def generate(self, form_data: dict):
         async with self:
+            self.prompt = str(form_data.get("prompt", self.prompt))
             if self.running or not self.prompt.strip():
                 return
             prompt = self.prompt.strip()

@@ -143,29 +143,34 @@ def create_app(options: DemoOptions | None = None) -> Starlette:
     return app
 
 
-class DemoServerThread:
-    """Runs the demo server on 127.0.0.1 in a thread of its own; port 0 picks a free port."""
+class BackgroundServer:
+    """Serves an ASGI app on 127.0.0.1 in a thread of its own; port 0 picks a free port."""
 
-    def __init__(self, options: DemoOptions | None = None, *, port: int = 0) -> None:
-        self.app = create_app(options)
-        config = uvicorn.Config(self.app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+    def __init__(self, app: Any, *, port: int = 0) -> None:
+        self.app = app
+        config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
         self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, name="bildgen-demo-server", daemon=True)
+        self._thread = threading.Thread(target=self._server.run, name="bildgen-background-server", daemon=True)
 
     @property
     def base_url(self) -> str:
         port = self._server.servers[0].sockets[0].getsockname()[1]
         return f"http://127.0.0.1:{port}/v1"
 
-    def start(self, timeout: float = 10.0) -> "DemoServerThread":
+    def start(self, timeout: float = 10.0) -> "BackgroundServer":
         self._thread.start()
         deadline = time.monotonic() + timeout
         while not self._server.started:
             if not self._thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError("The demo inference server did not start.")
+                raise RuntimeError("The server did not start.")
             time.sleep(0.02)
         return self
 
     def stop(self) -> None:
-        self._server.should_exit = True
+        # Do not wait for requests still in flight (a hung request would hold the stop for ever).
+        self._server.should_exit = self._server.force_exit = True
         self._thread.join(timeout=10)
+
+
+def start_demo_server(options: DemoOptions | None = None) -> BackgroundServer:
+    return BackgroundServer(create_app(options)).start()

@@ -1,0 +1,92 @@
+"""The real app, built and served as in production (`reflex run --env prod`), once per session.
+
+It talks to a demo inference server running as a separate process, through a BILDGEN_CONFIG
+file, so tests can take the server down the way a real outage would.
+"""
+
+import os
+import signal
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO_ROOT, DemoServerProcess, free_port, wait_for_port
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+BUILD_AND_START_TIMEOUT_S = 600
+DEMO_LATENCY_S = 1.0
+
+
+@pytest.fixture(scope="session")
+def demo_server():
+    server = DemoServerProcess(latency=DEMO_LATENCY_S).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def app_data_dir(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("bildgen-data")
+
+
+@pytest.fixture(scope="session")
+def app_url(demo_server, app_data_dir, tmp_path_factory):
+    config = tmp_path_factory.mktemp("config") / "bildgen.toml"
+    config.write_text(
+        f'default_model = "demo"\n\n[models.demo]\nlabel = "Demo (separate process)"\n'
+        f'base_url = "{demo_server.base_url}"\nfamily = "generic"\n'
+    )
+    port = free_port()
+    environment = {
+        **os.environ,
+        "BILDGEN_PORT": str(port),
+        "BILDGEN_DATA_DIR": str(app_data_dir),
+        "BILDGEN_CONFIG": str(config),
+        "REFLEX_USE_NPM": "1",
+    }
+    environment.pop("REFLEX_DB_URL", None)
+    log = (app_data_dir / "app.log").open("w")
+    process = subprocess.Popen(
+        ["reflex", "run", "--env", "prod"],
+        cwd=REPO_ROOT,
+        env=environment,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,  # reflex starts workers: stop the whole group at the end
+    )
+    try:
+        wait_for_port(port, timeout=BUILD_AND_START_TIMEOUT_S, process=process)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {**browser_type_launch_args, "executable_path": "/usr/bin/chromium", "args": CHROMIUM_ARGS}
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args):
+    return {**browser_context_args, "accept_downloads": True}
+
+
+@pytest.fixture
+def studio(page, app_url):
+    """The studio page, once its websocket is connected and the server check has answered."""
+    page.goto(app_url)
+    page.get_by_role("status").filter(has_text="Demo renderer").wait_for(timeout=30_000)
+    return page

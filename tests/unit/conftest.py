@@ -1,0 +1,43 @@
+import pytest
+
+from bildgen.inference.demo.server import BackgroundServer, DemoOptions, start_demo_server
+
+
+@pytest.fixture
+def demo_server():
+    server = start_demo_server(DemoOptions(latency_per_image=0.0))
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def serve():
+    """Serve any ASGI app (a misbehaving server, say) on 127.0.0.1 for one test."""
+    servers: list[BackgroundServer] = []
+
+    def start(app) -> BackgroundServer:
+        servers.append(BackgroundServer(app).start())
+        return servers[-1]
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+@pytest.fixture
+def fresh_services(tmp_path, monkeypatch):
+    """bildgen's services as a plain start would build them, in a data folder of the test's own."""
+    from bildgen import services
+
+    monkeypatch.setenv("BILDGEN_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("BILDGEN_DEMO_LATENCY", "0")
+    monkeypatch.delenv("BILDGEN_CONFIG", raising=False)
+    monkeypatch.delenv("REFLEX_DB_URL", raising=False)
+    services._build.cache_clear()
+    services.configured_catalog.cache_clear()
+    yield services
+    built = services._build() if services._build.cache_info().currsize else None
+    if built and built.demo_server:
+        built.demo_server.stop()
+    services._build.cache_clear()
+    services.configured_catalog.cache_clear()

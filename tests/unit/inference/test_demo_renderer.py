@@ -1,0 +1,45 @@
+import io
+
+import pytest
+from PIL import Image, ImageChops
+
+from bildgen.inference.demo.renderer import render
+
+
+def pixels(png: bytes) -> Image.Image:
+    return Image.open(io.BytesIO(png)).convert("RGB")
+
+
+def differing_fraction(a: bytes, b: bytes) -> float:
+    difference = ImageChops.difference(pixels(a), pixels(b)).convert("L").point(lambda value: 255 if value > 24 else 0)
+    return difference.histogram()[255] / (difference.width * difference.height)
+
+
+def test_same_recipe_gives_byte_identical_png():
+    recipe = dict(width=512, height=384, seed=1234, steps=20, guidance=4.0)
+    assert render("a lighthouse in a storm", **recipe) == render("a lighthouse in a storm", **recipe)
+
+
+@pytest.mark.parametrize(("width", "height"), [(1024, 1024), (1664, 928), (928, 1664), (64, 64)])
+def test_image_has_exactly_the_requested_size(width, height):
+    image = Image.open(io.BytesIO(render("size check", width=width, height=height, seed=1)))
+    assert image.format == "PNG"
+    assert image.size == (width, height)
+
+
+def test_another_seed_gives_a_visibly_different_picture():
+    one = render("a lighthouse in a storm", width=512, height=512, seed=1)
+    other = render("a lighthouse in a storm", width=512, height=512, seed=2)
+    assert differing_fraction(one, other) > 0.2
+
+
+def test_another_prompt_gives_a_visibly_different_picture():
+    fox = render("a red fox", width=512, height=512, seed=7)
+    ship = render("a sailing ship", width=512, height=512, seed=7)
+    assert differing_fraction(fox, ship) > 0.2
+
+
+@pytest.mark.parametrize("changed", [dict(steps=21), dict(guidance=5.0)])
+def test_every_recipe_field_changes_the_result(changed):
+    recipe = dict(width=256, height=256, seed=3, steps=20, guidance=4.0)
+    assert render("knobs", **recipe) != render("knobs", **{**recipe, **changed})

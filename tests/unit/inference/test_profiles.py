@@ -1,0 +1,49 @@
+import pytest
+
+from bildgen.inference.profiles import ConfigError, load_catalog
+
+
+def write(tmp_path, text: str):
+    path = tmp_path / "bildgen.toml"
+    path.write_text(text)
+    return path
+
+
+def test_a_valid_file_gives_profiles_with_their_ids(tmp_path):
+    catalog = load_catalog(
+        write(
+            tmp_path,
+            'default_model = "flux"\n[models.flux]\nlabel = "FLUX.2 dev"\nbase_url = "http://gpu-1:8000/v1"\n'
+            'family = "flux2"\napi_key_env = "FLUX_KEY"\n',
+        )
+    )
+    assert catalog.default.id == "flux"
+    assert catalog.default.family == "flux2"
+
+
+def test_the_api_key_is_read_from_the_named_variable_only(tmp_path):
+    catalog = load_catalog(
+        write(tmp_path, 'default_model = "a"\n[models.a]\nlabel = "A"\nbase_url = "http://h/v1"\napi_key_env = "K"\n')
+    )
+    assert catalog.default.endpoint({"K": "secret"}).api_key == "secret"
+    assert catalog.default.endpoint({}).api_key is None
+    assert "secret" not in repr(catalog)
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ('default_model = "x"\n[models.a]\nlabel = "A"\nbase_url = "http://h/v1"\n', "default_model 'x'"),
+        ('default_model = "a"\n[models.a]\nlabel = "A"\nbase_url = "not a url"\n', "models.a.base_url"),
+        ('default_model = "a"\n[models.a]\nlabel = "A"\nbase_url = "http://h"\nfamily = "sdxl"\n', "models.a.family"),
+        ('default_model = "a"\n[models.a]\nlabel = "A"\nbase_url = "http://h"\napi_key = "x"\n', "models.a.api_key"),
+        ("default_model = \n", "not valid TOML"),
+    ],
+    ids=["unknown-default", "bad-url", "unknown-family", "key-in-file", "broken-toml"],
+)
+def test_a_bad_file_names_the_file_the_key_and_the_problem(tmp_path, text, words):
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as caught:
+        load_catalog(path)
+    assert str(path) in str(caught.value)
+    assert words in str(caught.value)
