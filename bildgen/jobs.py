@@ -14,7 +14,7 @@ from datetime import datetime
 import sqlalchemy
 
 from bildgen.filenames import download_filename
-from bildgen.inference.client import InferenceClient, ServerEndpoint, TextToImage
+from bildgen.inference.client import ImageRequest, InferenceClient, ServerEndpoint
 from bildgen.inference.errors import InferenceError
 from bildgen.params import EffectiveParameters
 from bildgen.store.db import session
@@ -33,6 +33,12 @@ class Recipe:
     profile_id: str
     parameters: EffectiveParameters
     seeds: list[int]
+    # Validated PNG bytes of the reference images; none means text to image.
+    references: tuple[bytes, ...] = ()
+
+    @property
+    def mode(self) -> str:
+        return "image-to-image" if self.references else "text-to-image"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -76,8 +82,12 @@ class Generator:
             raise
         generation = Generation(
             prompt=recipe.prompt,
+            negative_prompt=recipe.parameters.negative_prompt,
+            mode=recipe.mode,
+            reference_count=len(recipe.references),
             model_profile=recipe.profile_id,
-            served_model=served.id,
+            # A server that lists no model is named by its profile in the gallery and filenames.
+            served_model=served.id or recipe.profile_id,
             width=recipe.parameters.width,
             height=recipe.parameters.height,
             steps=recipe.parameters.steps,
@@ -87,24 +97,31 @@ class Generator:
         )
         await asyncio.to_thread(self._insert, generation)
         variants = [
-            asyncio.create_task(self._variant(client, generation, variant, seed, recipe))
+            asyncio.create_task(self._variant(client, generation, served.id, variant, seed, recipe))
             for variant, seed in enumerate(recipe.seeds)
         ]
         finished = asyncio.create_task(self._finish(client, generation.id, variants))
         return RunningGeneration(generation.id, served.id, variants, finished)
 
     async def _variant(
-        self, client: InferenceClient, generation: Generation, variant: int, seed: int, recipe: Recipe
+        self,
+        client: InferenceClient,
+        generation: Generation,
+        served_model: str | None,
+        variant: int,
+        seed: int,
+        recipe: Recipe,
     ) -> VariantOutcome:
-        request = TextToImage(
+        request = ImageRequest(
             prompt=recipe.prompt,
             width=recipe.parameters.width,
             height=recipe.parameters.height,
             seed=seed,
             diffusion_fields=recipe.parameters.diffusion_fields(),
+            references=recipe.references,
         )
         try:
-            decoded = await client.text_to_image(request, model=generation.served_model)
+            decoded = await client.generate(request, model=served_model)
         except InferenceError as error:
             return VariantOutcome(variant, seed, error=error.user_message)
         except Exception:

@@ -28,6 +28,7 @@ class Services:
     settings: Settings
     engine: sqlalchemy.Engine
     files: ImageFiles
+    references: ImageFiles
     generator: Generator
     catalog: Catalog
     demo_server: BackgroundServer | None
@@ -55,7 +56,8 @@ def _build() -> Services:
         demo_server = start_demo_server(DemoOptions(latency_per_image=settings.demo_latency_s))
         logger.info("No BILDGEN_CONFIG: using the demo inference server at %s", demo_server.base_url)
         catalog = demo_catalog(demo_server.base_url)
-    return Services(settings, engine, files, Generator(engine, files), catalog, demo_server)
+    references = ImageFiles(settings.references_dir)
+    return Services(settings, engine, files, references, Generator(engine, files), catalog, demo_server)
 
 
 def get_services() -> Services:

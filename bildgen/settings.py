@@ -24,6 +24,10 @@ class Settings:
     def images_dir(self) -> Path:
         return self.data_dir / "images"
 
+    @property
+    def references_dir(self) -> Path:
+        return self.data_dir / "references"
+
 
 def _number(environ: Mapping[str, str], name: str, default: str, kind: type) -> float | int:
     raw = environ.get(name, default)

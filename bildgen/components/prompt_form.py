@@ -1,59 +1,105 @@
 import reflex as rx
 
+from bildgen.components.references import references_field
 from bildgen.params import MAX_VARIANTS
 from bildgen.state.studio import StudioState
 
 
+def _label(text: str, target: str) -> rx.Component:
+    return rx.el.label(text, html_for=target, class_name="rt-Text rt-r-size-2 rt-r-weight-bold")
+
+
+def model_picker() -> rx.Component:
+    return rx.vstack(
+        rx.text("Model", id="model-label", weight="bold", size="2"),
+        rx.select.root(
+            rx.select.trigger(aria_labelledby="model-label", width="100%"),
+            rx.select.content(
+                rx.foreach(StudioState.models, lambda choice: rx.select.item(choice.label, value=choice.id))
+            ),
+            value=StudioState.model_id,
+            on_change=StudioState.choose_model,
+        ),
+        width="100%",
+        spacing="1",
+    )
+
+
+def negative_prompt_field() -> rx.Component:
+    return rx.cond(
+        StudioState.takes_negative_prompt,
+        rx.vstack(
+            _label("Negative prompt", "negative_prompt"),
+            rx.text_area(
+                id="negative_prompt",
+                name="negative_prompt",
+                value=StudioState.negative_prompt,
+                on_change=StudioState.set_negative_prompt,
+                placeholder="What the image should not show: blurry, text, watermark…",
+                rows="2",
+                width="100%",
+            ),
+            width="100%",
+            spacing="1",
+        ),
+        rx.text(f"{StudioState.model_label} takes no negative prompt.", size="1", color_scheme="gray"),
+    )
+
+
 def prompt_form() -> rx.Component:
-    # A form, so Generate submits exactly what is in the textarea, not the debounced state value.
+    # A form, so Generate submits exactly what is in the fields, not the debounced state values.
     return rx.card(
         rx.form(
-          rx.vstack(
-            rx.el.label("Prompt", html_for="prompt", class_name="rt-Text rt-r-weight-bold"),
-            rx.text_area(
-                id="prompt",
-                name="prompt",
-                value=StudioState.prompt,
-                on_change=StudioState.set_prompt,
-                placeholder="Describe the image: a red fox in fresh snow at dawn, soft light…",
-                rows="6",
-                resize="vertical",
-                width="100%",
-                auto_focus=True,
-                custom_attrs={"data-generate-shortcut": "true"},
-            ),
-            rx.text("Images", id="image-count-label", weight="bold", size="2"),
-            rx.segmented_control.root(
-                *[rx.segmented_control.item(str(n), value=str(n)) for n in range(1, MAX_VARIANTS + 1)],
-                value=StudioState.image_count,
-                on_change=StudioState.set_image_count,
-                aria_labelledby="image-count-label",
-                width="100%",
-            ),
-            rx.text(StudioState.parameters_line, size="1", color_scheme="gray"),
-            rx.button(
-                rx.cond(StudioState.running, rx.spinner(size="2"), rx.icon("sparkles", size=16)),
-                "Generate",
-                id="generate",
-                type="submit",
-                disabled=StudioState.prompt_missing | StudioState.running,
-                size="3",
-                width="100%",
-            ),
-            rx.text(
-                rx.cond(
-                    StudioState.prompt_missing,
-                    "Type a prompt to enable Generate.",
-                    "Ctrl+Enter (⌘+Enter on a Mac) also generates.",
+            rx.vstack(
+                model_picker(),
+                rx.badge(StudioState.mode_label, variant="surface", size="2", aria_live="polite"),
+                _label("Prompt", "prompt"),
+                rx.text_area(
+                    id="prompt",
+                    name="prompt",
+                    value=StudioState.prompt,
+                    on_change=StudioState.set_prompt,
+                    placeholder="Describe the image: a red fox in fresh snow at dawn, soft light…",
+                    rows="5",
+                    resize="vertical",
+                    width="100%",
+                    auto_focus=True,
+                    custom_attrs={"data-generate-shortcut": "true"},
                 ),
-                size="1",
-                color_scheme="gray",
+                references_field(),
+                negative_prompt_field(),
+                rx.text("Images", id="image-count-label", weight="bold", size="2"),
+                rx.segmented_control.root(
+                    *[rx.segmented_control.item(str(n), value=str(n)) for n in range(1, MAX_VARIANTS + 1)],
+                    value=StudioState.image_count,
+                    on_change=StudioState.set_image_count,
+                    aria_labelledby="image-count-label",
+                    width="100%",
+                ),
+                rx.text(StudioState.parameters_line, size="1", color_scheme="gray"),
+                rx.button(
+                    rx.cond(StudioState.running, rx.spinner(size="2"), rx.icon("sparkles", size=16)),
+                    "Generate",
+                    id="generate",
+                    type="submit",
+                    disabled=StudioState.prompt_missing | StudioState.running,
+                    size="3",
+                    width="100%",
+                ),
+                rx.text(
+                    rx.cond(
+                        StudioState.prompt_missing,
+                        "Type a prompt to enable Generate.",
+                        "Ctrl+Enter (⌘+Enter on a Mac) also generates.",
+                    ),
+                    size="1",
+                    color_scheme="gray",
+                ),
+                spacing="3",
+                width="100%",
             ),
-            spacing="3",
-            width="100%",
-          ),
-          on_submit=StudioState.generate,
-          reset_on_submit=False,
+            on_submit=StudioState.generate,
+            reset_on_submit=False,
         ),
         width="100%",
     )

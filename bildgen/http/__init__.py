@@ -4,8 +4,13 @@ from starlette.applications import Starlette
 from starlette.routing import Route
 
 from bildgen import routes
-from bildgen.http.images import serve_image
+from bildgen.http.images import serve_image, serve_reference
 
 
 def create_api() -> Starlette:
-    return Starlette(routes=[Route(routes.IMAGE_ROUTE, serve_image, methods=["GET", "HEAD"])])
+    return Starlette(
+        routes=[
+            Route(routes.IMAGE_ROUTE, serve_image, methods=["GET", "HEAD"]),
+            Route(routes.REFERENCE_ROUTE, serve_reference, methods=["GET", "HEAD"]),
+        ]
+    )

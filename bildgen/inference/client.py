@@ -1,17 +1,26 @@
 """The OpenAI-compatible image client bildgen uses for every server, the demo one included.
 
-One request per image (n=1) with its own explicit seed, so every variant is reproducible alone.
-The openai SDK never retries on its own here: a retry may start a second GPU job.
+- One request per image (n=1) with its own explicit seed, so every variant is reproducible alone.
+- Text to image: POST /images/generations (JSON, diffusion fields top-level).
+- Image to image: POST /images/edits (multipart, image[] parts); where that route does not exist
+  (vLLM-Omni before 2026) POST /chat/completions with data-URL images and the parameters in a nested
+  `extra_body` key. Which one a server takes is remembered per base URL.
+- Never retried after a request may have started a GPU job: only connection refused, 503 and 429
+  are retried, with backoff and a cap. The openai SDK's own retries are off.
 """
 
 from __future__ import annotations
 
+import asyncio
+import base64
 import dataclasses
 import json
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any, Literal
+from urllib.parse import urljoin, urlsplit
 
+import httpx
 import openai
 
 from bildgen.inference.decoding import DecodedImage, decode_base64, to_png
@@ -21,46 +30,63 @@ DEFAULT_DEADLINE_S = 600.0
 CONNECT_TIMEOUT_S = 5.0
 MODEL_CACHE_S = 60.0
 DEMO_OWNER = "bildgen-demo"
+MAX_ATTEMPTS = 3
+BACKOFF_S = (1.0, 3.0)
+MAX_RETRY_WAIT_S = 30.0
+URL_FETCH_TIMEOUT_S = 60.0
+URL_FETCH_MAX_BYTES = 64 * 1024 * 1024
 
-T = TypeVar("T")
+EditRoute = Literal["edits", "chat"]
 
 
 @dataclasses.dataclass(frozen=True)
 class ServerEndpoint:
     base_url: str
-    api_key: str | None = None
+    api_key: str | None = dataclasses.field(default=None, repr=False)
     deadline_s: float = DEFAULT_DEADLINE_S
+    # Used when the server lists no model (or cannot list them); overrides the listing when set.
+    served_name: str | None = None
 
 
 @dataclasses.dataclass(frozen=True)
 class ServedModel:
-    id: str
+    id: str | None
     is_demo: bool
 
 
 @dataclasses.dataclass(frozen=True)
-class TextToImage:
+class ImageRequest:
     prompt: str
     width: int
     height: int
     seed: int
-    # Diffusion fields a model family takes (num_inference_steps, guidance_scale, …): sent top-level.
+    # Diffusion fields the model family takes (num_inference_steps, guidance_scale, negative_prompt…).
     diffusion_fields: dict[str, Any] = dataclasses.field(default_factory=dict)
+    # Validated PNG bytes of the reference images; none means text to image.
+    references: tuple[bytes, ...] = ()
 
 
 _served_models: dict[str, tuple[ServedModel, float]] = {}
+_edit_routes: dict[str, EditRoute] = {}
+
+
+def remembered_edit_route(base_url: str) -> EditRoute | None:
+    return _edit_routes.get(base_url)
 
 
 class InferenceClient:
-    def __init__(self, endpoint: ServerEndpoint) -> None:
+    def __init__(self, endpoint: ServerEndpoint, *, sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
         self.endpoint = endpoint
+        self._sleep = sleep
+        self._api_key = endpoint.api_key or "no-key"  # servers without auth still want the header
+        timeout = httpx.Timeout(endpoint.deadline_s, connect=CONNECT_TIMEOUT_S)
         self._sdk = openai.AsyncOpenAI(
             base_url=endpoint.base_url,
-            # Servers without authentication still want the header to be present.
-            api_key=endpoint.api_key or "no-key",
+            api_key=self._api_key,
             max_retries=0,
             timeout=openai.Timeout(endpoint.deadline_s, connect=CONNECT_TIMEOUT_S),
         )
+        self._http = httpx.AsyncClient(timeout=timeout, headers={"Authorization": f"Bearer {self._api_key}"})
 
     async def __aenter__(self) -> "InferenceClient":
         return self
@@ -70,63 +96,228 @@ class InferenceClient:
 
     async def close(self) -> None:
         await self._sdk.close()
+        await self._http.aclose()
+
+    # ---- the model ---------------------------------------------------------------------------
 
     async def served_model(self) -> ServedModel:
-        """The model id the server serves (sent back as `model`; vLLM-Omni rejects any other)."""
-        cached = _served_models.get(self.endpoint.base_url)
+        """The model id to send as `model` (vLLM-Omni 2026 answers 400 to any other)."""
+        base_url = self.endpoint.base_url
+        cached = _served_models.get(base_url)
         if cached and time.monotonic() - cached[1] < MODEL_CACHE_S:
             return cached[0]
-        body = await self._call(lambda: self._sdk.models.with_raw_response.list())
+        try:
+            body = await self._with_retries(lambda: self._sdk_call(lambda: self._sdk.models.with_raw_response.list()))
+        except InferenceError as error:
+            if error.status != 404:
+                raise
+            # SGLang lists its model at the origin's /models, not under /v1.
+            body = await self._with_retries(lambda: self._get_json(urljoin(self._origin(), "/models")), tolerate_404=True)
         entries = body.get("data") if isinstance(body, dict) else None
-        if not entries or not isinstance(entries[0], dict) or not isinstance(entries[0].get("id"), str):
-            raise InferenceError(ErrorKind.MALFORMED, server_said="the model list names no model")
-        model = ServedModel(id=entries[0]["id"], is_demo=entries[0].get("owned_by") == DEMO_OWNER)
-        _served_models[self.endpoint.base_url] = (model, time.monotonic())
+        first = entries[0] if isinstance(entries, list) and entries and isinstance(entries[0], dict) else {}
+        listed = first.get("id") if isinstance(first.get("id"), str) else None
+        model = ServedModel(id=self.endpoint.served_name or listed, is_demo=first.get("owned_by") == DEMO_OWNER)
+        _served_models[base_url] = (model, time.monotonic())
         return model
 
-    async def text_to_image(self, request: TextToImage, *, model: str) -> DecodedImage:
-        body = await self._call(
-            lambda: self._sdk.images.with_raw_response.generate(
-                prompt=request.prompt,
-                model=model,
-                n=1,
-                size=f"{request.width}x{request.height}",  # type: ignore[arg-type]
-                response_format="b64_json",
-                extra_body={"seed": request.seed, **request.diffusion_fields},
-            )
-        )
-        return _first_image(body)
+    # ---- images ------------------------------------------------------------------------------
 
-    async def _call(self, request: Callable[[], Awaitable[Any]]) -> Any:
+    async def generate(self, request: ImageRequest, *, model: str | None) -> DecodedImage:
+        if not request.references:
+            body = await self._with_retries(lambda: self._sdk_call(lambda: self._text_to_image(request, model)))
+            return await self._first_image(body)
+        route = _edit_routes.get(self.endpoint.base_url, "edits")
+        if route == "edits":
+            try:
+                body = await self._with_retries(lambda: self._sdk_call(lambda: self._edit(request, model)))
+            except InferenceError as error:
+                if error.status not in (404, 405):
+                    raise
+                route = "chat"  # no edits route: vLLM-Omni before 2026
+            else:
+                _edit_routes[self.endpoint.base_url] = "edits"
+                return await self._first_image(body)
+        body = await self._with_retries(lambda: self._chat_edit(request, model))
+        _edit_routes[self.endpoint.base_url] = "chat"
+        return await self._chat_image(body)
+
+    def _text_to_image(self, request: ImageRequest, model: str | None) -> Awaitable[Any]:
+        return self._sdk.images.with_raw_response.generate(
+            prompt=request.prompt,
+            n=1,
+            size=f"{request.width}x{request.height}",  # type: ignore[arg-type]
+            response_format="b64_json",
+            extra_body={"seed": request.seed, **request.diffusion_fields},
+            **({"model": model} if model else {}),
+        )
+
+    def _edit(self, request: ImageRequest, model: str | None) -> Awaitable[Any]:
+        # Multipart form fields are strings; the SDK sends a list of files as repeated image[] parts.
+        fields = {key: str(value) for key, value in {"seed": request.seed, **request.diffusion_fields}.items()}
+        images = [(f"image_{number}.png", data, "image/png") for number, data in enumerate(request.references, 1)]
+        return self._sdk.images.with_raw_response.edit(
+            image=images,
+            prompt=request.prompt,
+            n=1,
+            size=f"{request.width}x{request.height}",  # type: ignore[arg-type]
+            response_format="b64_json",
+            extra_body=fields,
+            **({"model": model} if model else {}),
+        )
+
+    async def _chat_edit(self, request: ImageRequest, model: str | None) -> Any:
+        content: list[dict[str, Any]] = [{"type": "text", "text": request.prompt}]
+        for data in request.references:
+            encoded = base64.b64encode(data).decode("ascii")
+            content.append({"type": "image_url", "image_url": {"url": f"data:image/png;base64,{encoded}"}})
+        payload: dict[str, Any] = {
+            "messages": [{"role": "user", "content": content}],
+            # A literal nested key: old builds read only this, new ones fail on keys given twice.
+            "extra_body": {
+                "size": f"{request.width}x{request.height}",
+                "seed": request.seed,
+                "n": 1,
+                **request.diffusion_fields,
+            },
+        }
+        if model:
+            payload["model"] = model
+        return await self._http_call(lambda: self._http.post(f"{self.endpoint.base_url}/chat/completions", json=payload))
+
+    # ---- answers -----------------------------------------------------------------------------
+
+    async def _first_image(self, body: Any) -> DecodedImage:
+        data = body.get("data") if isinstance(body, dict) else None
+        if not isinstance(data, list):
+            raise InferenceError(ErrorKind.MALFORMED, server_said="the answer holds no image list")
+        if not data:
+            raise InferenceError(ErrorKind.TOO_FEW)
+        item = data[0] if isinstance(data[0], dict) else {}
+        if isinstance(item.get("b64_json"), str) and item["b64_json"]:
+            return to_png(decode_base64(item["b64_json"]))
+        if isinstance(item.get("url"), str) and item["url"]:
+            return await self._image_from_url(item["url"])
+        raise InferenceError(ErrorKind.MALFORMED, server_said="the answer holds neither base64 data nor a URL")
+
+    async def _chat_image(self, body: Any) -> DecodedImage:
+        try:
+            content = body["choices"][0]["message"]["content"]
+        except (KeyError, IndexError, TypeError):
+            raise InferenceError(ErrorKind.MALFORMED, server_said="the chat answer has no message") from None
+        if isinstance(content, str):
+            # A string means the model wrote text instead of producing an image.
+            raise InferenceError(ErrorKind.MALFORMED, server_said=content or "no image was produced")
+        urls = []
+        for part in content if isinstance(content, list) else []:
+            image_url = part.get("image_url") if isinstance(part, dict) else None
+            if isinstance(image_url, dict) and isinstance(image_url.get("url"), str) and image_url["url"]:
+                urls.append(image_url["url"])
+        if not urls:
+            raise InferenceError(ErrorKind.TOO_FEW)
+        return await self._image_from_url(urls[0])
+
+    async def _image_from_url(self, url: str) -> DecodedImage:
+        if url.startswith("data:"):
+            return to_png(decode_base64(url))
+        absolute = urljoin(self._origin() + "/", url) if url.startswith("/") else url
+        parts, server = urlsplit(absolute), urlsplit(self.endpoint.base_url)
+        if parts.scheme not in ("http", "https"):
+            # Xinference answers with a path on its own disk: nothing bildgen can fetch.
+            raise InferenceError(ErrorKind.MALFORMED, server_said="the image is a server-side file path, not data")
+        if (parts.scheme, parts.netloc) != (server.scheme, server.netloc):
+            raise InferenceError(ErrorKind.MALFORMED, server_said="the image URL points at another host; refused")
+        data = await self._http_call(lambda: self._fetch_capped(absolute), raw=True)
+        return to_png(data)
+
+    async def _fetch_capped(self, url: str) -> httpx.Response:
+        async with asyncio.timeout(URL_FETCH_TIMEOUT_S):
+            async with self._http.stream("GET", url) as response:
+                chunks, size = [], 0
+                async for chunk in response.aiter_bytes():
+                    size += len(chunk)
+                    if size > URL_FETCH_MAX_BYTES:
+                        raise InferenceError(ErrorKind.MALFORMED, server_said="the image at the URL is too large")
+                    chunks.append(chunk)
+                return httpx.Response(response.status_code, headers=response.headers, content=b"".join(chunks))
+
+    # ---- transport and errors ----------------------------------------------------------------
+
+    def _origin(self) -> str:
+        parts = urlsplit(self.endpoint.base_url)
+        return f"{parts.scheme}://{parts.netloc}"
+
+    async def _with_retries(self, call: Callable[[], Awaitable[Any]], *, tolerate_404: bool = False) -> Any:
+        """Retry only where no GPU job can have started: refused connections, 503 and 429."""
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            try:
+                return await call()
+            except InferenceError as error:
+                if tolerate_404 and error.status == 404:
+                    return {}
+                if not error.retryable or attempt == MAX_ATTEMPTS:
+                    raise
+                wait = error.retry_after if error.retry_after is not None else BACKOFF_S[min(attempt, len(BACKOFF_S)) - 1]
+                if wait > MAX_RETRY_WAIT_S:
+                    raise
+                await self._sleep(wait)
+        raise AssertionError("unreachable")
+
+    async def _sdk_call(self, request: Callable[[], Awaitable[Any]]) -> Any:
         try:
             raw = await request()
         except openai.APITimeoutError:
             raise InferenceError(ErrorKind.TIMED_OUT) from None
-        except openai.APIConnectionError:
-            raise InferenceError(ErrorKind.UNREACHABLE) from None
+        except openai.APIConnectionError as error:
+            raise _connection_error(error.__cause__) from None
         except openai.APIStatusError as error:
-            said = server_message(error.body, _safe_text(error.response))
-            retry_after = _retry_after(error.response.headers.get("retry-after"))
-            raise InferenceError(
-                kind_for_status(error.status_code, said), server_said=said, retry_after=retry_after
-            ) from None
+            raise _status_error(error.status_code, error.body, _safe_text(error.response), error.response.headers) from None
+        return _parse_json(raw.http_response.content)
+
+    async def _http_call(self, request: Callable[[], Awaitable[httpx.Response]], *, raw: bool = False) -> Any:
         try:
-            return json.loads(raw.http_response.content)
-        except ValueError:
-            raise InferenceError(ErrorKind.MALFORMED, server_said="the answer is not JSON") from None
+            response = await request()
+        except TimeoutError:
+            raise InferenceError(ErrorKind.TIMED_OUT) from None
+        except httpx.TimeoutException:
+            raise InferenceError(ErrorKind.TIMED_OUT) from None
+        except httpx.TransportError as error:
+            raise _connection_error(error) from None
+        if response.status_code >= 400:
+            try:
+                body = response.json()
+            except ValueError:
+                body = None
+            raise _status_error(response.status_code, body, response.text, response.headers)
+        return response.content if raw else _parse_json(response.content)
+
+    async def _get_json(self, url: str) -> Any:
+        return await self._http_call(lambda: self._http.get(url))
 
 
-def _first_image(body: Any) -> DecodedImage:
-    data = body.get("data") if isinstance(body, dict) else None
-    if not isinstance(data, list):
-        raise InferenceError(ErrorKind.MALFORMED, server_said="the answer holds no image list")
-    if not data:
-        raise InferenceError(ErrorKind.TOO_FEW)
-    item = data[0]
-    encoded = item.get("b64_json") if isinstance(item, dict) else None
-    if not isinstance(encoded, str) or not encoded:
-        raise InferenceError(ErrorKind.MALFORMED, server_said="the answer holds no base64 image")
-    return to_png(decode_base64(encoded))
+def _connection_error(cause: BaseException | None) -> InferenceError:
+    # Only a refused connection proves the request never reached the server.
+    refused = type(cause).__name__ == "ConnectError"
+    kind = ErrorKind.UNREACHABLE if refused else ErrorKind.CONNECTION_LOST
+    return InferenceError(kind, retryable=refused)
+
+
+def _status_error(status: int, body: Any, text: str, headers: Any) -> InferenceError:
+    said = server_message(body, text)
+    retry_after = _retry_after(headers.get("retry-after"))
+    return InferenceError(
+        kind_for_status(status, said),
+        server_said=said,
+        retry_after=retry_after,
+        status=status,
+        retryable=status in (429, 503),
+    )
+
+
+def _parse_json(content: bytes) -> Any:
+    try:
+        return json.loads(content)
+    except ValueError:
+        raise InferenceError(ErrorKind.MALFORMED, server_said="the answer is not JSON") from None
 
 
 def _safe_text(response: Any) -> str:

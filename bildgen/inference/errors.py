@@ -15,6 +15,7 @@ SERVER_WORDS_LIMIT = 300
 
 class ErrorKind(enum.StrEnum):
     UNREACHABLE = "unreachable"
+    CONNECTION_LOST = "connection_lost"
     NOT_READY = "not_ready"
     BUSY = "busy"
     REJECTED = "rejected"
@@ -28,8 +29,9 @@ class ErrorKind(enum.StrEnum):
 
 _SENTENCES = {
     ErrorKind.UNREACHABLE: "The inference server cannot be reached. Check that it is running and that its address is right.",
+    ErrorKind.CONNECTION_LOST: "The connection to the inference server broke off before an image arrived.",
     ErrorKind.NOT_READY: "The inference server is starting up and not ready yet. Try again in a minute.",
-    ErrorKind.BUSY: "The inference server is busy. Try again shortly.",
+    ErrorKind.BUSY: "The inference server is busy with other requests. Try again shortly.",
     ErrorKind.REJECTED: "The inference server rejected the request.",
     ErrorKind.UNAUTHORIZED: "The inference server refused bildgen's credentials. Ask the administrator to check the API key.",
     ErrorKind.REFUSED: "The inference server refused to generate this image.",
@@ -41,10 +43,21 @@ _SENTENCES = {
 
 
 class InferenceError(Exception):
-    def __init__(self, kind: ErrorKind, *, server_said: str | None = None, retry_after: float | None = None) -> None:
+    def __init__(
+        self,
+        kind: ErrorKind,
+        *,
+        server_said: str | None = None,
+        retry_after: float | None = None,
+        status: int | None = None,
+        retryable: bool = False,
+    ) -> None:
         self.kind = kind
         self.server_said = _shorten(server_said) if server_said else None
         self.retry_after = retry_after
+        self.status = status
+        # True only where the server cannot have started work: a refused connection, 503, 429.
+        self.retryable = retryable
         super().__init__(self.user_message)
 
     @property

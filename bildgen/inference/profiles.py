@@ -6,7 +6,9 @@ a profile names the environment variable that holds its key.
 
 from __future__ import annotations
 
+import dataclasses
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -15,46 +17,110 @@ from typing import Literal
 import pydantic
 
 from bildgen.inference.client import ServerEndpoint
+from bildgen.params import FAMILIES, FamilyTraits, Size
 
 Family = Literal["qwen-image", "qwen-image-edit", "flux2", "generic"]
 DEMO_PROFILE_ID = "demo"
+_SIZE = re.compile(r"(\d+)x(\d+)")
 
 
 class ConfigError(ValueError):
     """The config file cannot be used; the message names the file, the key and the problem."""
 
 
+def _parse_size(text: str) -> Size:
+    match = _SIZE.fullmatch(text.strip())
+    if not match:
+        raise ValueError(f"{text!r} is not WIDTHxHEIGHT")
+    width, height = int(match.group(1)), int(match.group(2))
+    if width % 16 or height % 16 or not (256 <= width <= 4096 and 256 <= height <= 4096):
+        raise ValueError(f"{text!r}: both sides must be multiples of 16 between 256 and 4096")
+    return width, height
+
+
 class ModelProfile(pydantic.BaseModel):
     model_config = pydantic.ConfigDict(extra="forbid", frozen=True)
 
     id: str = ""
-    label: str
+    label: str = pydantic.Field(min_length=1, max_length=80)
     base_url: pydantic.HttpUrl
     family: Family = "generic"
     served_name: str | None = None
-    api_key_env: str | None = None
-    deadline_s: float = pydantic.Field(default=600.0, gt=0)
+    api_key_env: str | None = pydantic.Field(default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    max_references: int | None = pydantic.Field(default=None, ge=0, le=16)
+    edit_with: str | None = None
+    sizes: list[str] | None = pydantic.Field(default=None, min_length=1)
+    steps: int | None = pydantic.Field(default=None, ge=1, le=200)
+    guidance: float | None = pydantic.Field(default=None, ge=0, le=30)
+    deadline_s: float = pydantic.Field(default=600.0, gt=0, le=3600)
+
+    @pydantic.field_validator("sizes")
+    @classmethod
+    def _sizes_are_valid(cls, sizes: list[str] | None) -> list[str] | None:
+        for size in sizes or []:
+            _parse_size(size)
+        return sizes
 
     def endpoint(self, environ: Mapping[str, str] = os.environ) -> ServerEndpoint:
         api_key = environ.get(self.api_key_env) if self.api_key_env else None
-        return ServerEndpoint(base_url=str(self.base_url).rstrip("/"), api_key=api_key, deadline_s=self.deadline_s)
+        return ServerEndpoint(
+            base_url=str(self.base_url).rstrip("/"),
+            api_key=api_key,
+            deadline_s=self.deadline_s,
+            served_name=self.served_name,
+        )
+
+    def traits(self) -> FamilyTraits:
+        """The family's defaults with this deployment's overrides."""
+        family = FAMILIES[self.family]
+        overrides: dict[str, object] = {}
+        if self.sizes:
+            overrides["sizes"] = tuple(_parse_size(size) for size in self.sizes)
+        if self.steps is not None:
+            overrides["steps"] = self.steps
+        if self.guidance is not None:
+            overrides["guidance"] = self.guidance
+        if self.max_references is not None:
+            overrides["max_references"] = self.max_references
+        return dataclasses.replace(family, **overrides)
 
 
 class Catalog(pydantic.BaseModel):
     model_config = pydantic.ConfigDict(extra="forbid", frozen=True)
 
     default_model: str
-    models: dict[str, ModelProfile]
+    models: dict[str, ModelProfile] = pydantic.Field(min_length=1)
 
     @pydantic.model_validator(mode="after")
-    def _default_is_defined(self) -> "Catalog":
+    def _references_resolve(self) -> "Catalog":
         if self.default_model not in self.models:
             raise ValueError(f"default_model {self.default_model!r} is not one of the [models.*] tables")
+        for key, profile in self.models.items():
+            if profile.edit_with is None:
+                continue
+            editor = self.models.get(profile.edit_with)
+            if editor is None:
+                raise ValueError(f"models.{key}.edit_with: {profile.edit_with!r} is not one of the [models.*] tables")
+            if editor.traits().max_references == 0:
+                raise ValueError(f"models.{key}.edit_with: {profile.edit_with!r} takes no reference images")
         return self
 
     @property
     def default(self) -> ModelProfile:
         return self.models[self.default_model]
+
+    def get(self, profile_id: str) -> ModelProfile:
+        return self.models.get(profile_id, self.default)
+
+    def serving(self, profile_id: str, *, with_references: bool) -> ModelProfile:
+        """The profile that answers: a text-only model hands edits to its `edit_with` profile."""
+        profile = self.get(profile_id)
+        if with_references and profile.traits().max_references == 0 and profile.edit_with:
+            return self.models[profile.edit_with]
+        return profile
+
+    def max_references(self, profile_id: str) -> int:
+        return self.serving(profile_id, with_references=True).traits().max_references
 
 
 def demo_catalog(base_url: str) -> Catalog:

@@ -32,6 +32,9 @@ class Generation(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utc_now, index=True)
     finished_at: datetime | None = None
     prompt: str
+    negative_prompt: str | None = None
+    mode: str = Field(default="text-to-image", max_length=16)
+    reference_count: int = 0
     model_profile: str = Field(max_length=100)
     served_model: str = Field(max_length=300)
     width: int

@@ -16,7 +16,7 @@ def requested_size(page) -> tuple[int, int]:
 
 
 def test_two_images_appear_and_one_downloads_as_a_descriptive_png(studio, tmp_path):
-    studio.get_by_label("Prompt").fill("A red fox in the snow, at dawn!")
+    studio.get_by_label("Prompt", exact=True).fill("A red fox in the snow, at dawn!")
     studio.get_by_role("radio", name="2").click()
     studio.get_by_role("button", name="Generate").click()
 
@@ -43,7 +43,7 @@ def test_two_images_appear_and_one_downloads_as_a_descriptive_png(studio, tmp_pa
 
 
 def test_ctrl_enter_in_the_prompt_generates(studio):
-    prompt = studio.get_by_label("Prompt")
+    prompt = studio.get_by_label("Prompt", exact=True)
     prompt.fill("lighthouse in a storm")
     prompt.press("Control+Enter")
     expect(studio.get_by_role("img", name=re.compile(r"^Generated image 1"))).to_be_visible(timeout=IMAGE_TIMEOUT_MS)
@@ -53,9 +53,9 @@ def test_generate_is_disabled_until_there_is_a_prompt(studio):
     generate = studio.get_by_role("button", name="Generate")
     expect(generate).to_be_disabled()
     expect(studio.get_by_text("Type a prompt to enable Generate.")).to_be_visible()
-    studio.get_by_label("Prompt").fill("   ")
+    studio.get_by_label("Prompt", exact=True).fill("   ")
     expect(generate).to_be_disabled()
-    studio.get_by_label("Prompt").fill("a teapot")
+    studio.get_by_label("Prompt", exact=True).fill("a teapot")
     expect(generate).to_be_enabled()
 
 
@@ -63,12 +63,12 @@ def test_a_server_outage_gives_a_clear_message_and_keeps_the_form_usable(studio,
     images_before = sorted((app_data_dir / "images").rglob("*.png"))
     demo_server.stop()
     try:
-        studio.get_by_label("Prompt").fill("a castle on a hill")
+        studio.get_by_label("Prompt", exact=True).fill("a castle on a hill")
         studio.get_by_role("button", name="Generate").click()
         expect(studio.get_by_role("alert").first).to_contain_text("cannot be reached", timeout=IMAGE_TIMEOUT_MS)
         expect(studio.get_by_text("Traceback")).to_have_count(0)
         expect(studio.get_by_role("button", name="Generate")).to_be_enabled()
-        expect(studio.get_by_label("Prompt")).to_have_value("a castle on a hill")
+        expect(studio.get_by_label("Prompt", exact=True)).to_have_value("a castle on a hill")
         assert sorted((app_data_dir / "images").rglob("*.png")) == images_before
     finally:
         demo_server.start()

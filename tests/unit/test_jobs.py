@@ -9,7 +9,7 @@ from sqlmodel import select
 from bildgen.inference.client import ServerEndpoint
 from bildgen.inference.errors import InferenceError
 from bildgen.jobs import Generator, Recipe
-from bildgen.params import defaults_for
+from bildgen.params import FAMILIES, effective
 from bildgen.store.db import make_engine, migrate, session
 from bildgen.store.files import ImageFiles
 from bildgen.store.models import Generation, GenerationStatus, Image
@@ -23,7 +23,7 @@ def generator(tmp_path):
 
 
 def recipe(seeds: list[int]) -> Recipe:
-    parameters = defaults_for("generic")
+    parameters = effective(FAMILIES["generic"])
     return Recipe(prompt="a red fox", profile_id="demo", parameters=parameters, seeds=seeds)
 
 

@@ -84,3 +84,34 @@ def _draw_caption(draw: ImageDraw.ImageDraw, prompt: str, *, width: int, height:
     draw.rectangle((0, banner_top, width, height), fill=(0, 0, 0))
     for number, line in enumerate(lines):
         draw.text((text_size // 2, banner_top + text_size // 2 + number * line_height), line, fill=(255, 255, 255), font=font)
+
+
+def render_edit(
+    prompt: str,
+    references: list[bytes],
+    *,
+    width: int,
+    height: int,
+    seed: int,
+    steps: int = 20,
+    guidance: float = 4.0,
+) -> bytes:
+    """An "edit": the first reference, tinted by the prompt's picture, with every reference shown small.
+
+    The output is visibly made from the references, so a test (or a person) can tell that the
+    edit path was taken and which images went into it.
+    """
+    drawn = Image.open(io.BytesIO(render(prompt, width=width, height=height, seed=seed, steps=steps, guidance=guidance))).convert("RGB")
+    with Image.open(io.BytesIO(references[0])) as first:
+        base = first.convert("RGB").resize((width, height))
+    image = Image.blend(base, drawn, 0.35)
+    thumb_side = max(16, min(width, height) // 6)
+    for index, reference in enumerate(references):
+        with Image.open(io.BytesIO(reference)) as source:
+            thumb = source.convert("RGB").resize((thumb_side, thumb_side))
+        x = 8 + index * (thumb_side + 8)
+        if x + thumb_side <= width:
+            image.paste(thumb, (x, 8))
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", compress_level=6)
+    return buffer.getvalue()

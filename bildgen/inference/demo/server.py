@@ -1,8 +1,18 @@
-"""The embedded demo inference server: the OpenAI image endpoints of a vLLM-Omni server, no model.
+"""The demo inference server: the OpenAI image endpoints of the servers bildgen meets, no model.
 
-It validates requests the way vLLM-Omni does (model name, response_format, size), answers in the
-same shapes, and waits a configurable time per image so progress, concurrency and benchmarks are
-real. bildgen talks to it over HTTP through the same client it uses for real servers.
+It poses as one protocol flavor at a time and validates requests the way that server does, so
+bildgen's client is tested against each real server's rules, not against leniency:
+
+- `vllm-omni`: /v1/models, generations, multipart edits, chat completions; 400 on a model mismatch
+  and on response_format=url.
+- `vllm-omni-legacy`: no edits route; chat completions read only the nested `extra_body` key and
+  fail when a key is also given top-level; flat error envelope.
+- `sglang`: model list at /models only; answers relative URLs when asked for url (its default);
+  FastAPI error envelope.
+- `openai`: OpenAI's error envelope; absolute URLs when asked for url.
+
+Faults can be injected for the next N generation requests (POST /_demo/fault), and every request
+is logged for tests to read (GET /_demo/requests). bildgen reaches the server only over HTTP.
 """
 
 from __future__ import annotations
@@ -10,136 +20,400 @@ from __future__ import annotations
 import asyncio
 import base64
 import dataclasses
+import hashlib
+import io
 import re
 import threading
 import time
+import uuid
+from collections import OrderedDict
 from typing import Any
 
 import uvicorn
+from PIL import Image
 from starlette.applications import Starlette
+from starlette.datastructures import UploadFile
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from bildgen.inference.demo.renderer import render
+from bildgen.inference.demo.renderer import render, render_edit
 
 DEMO_MODEL_ID = "bildgen-demo"
 # Marks the model listing so the studio can say truthfully that no real model is connected.
 DEMO_OWNER = "bildgen-demo"
 MAX_SIDE = 2048
 MIN_SIDE = 64
+FLAVORS = ("vllm-omni", "vllm-omni-legacy", "sglang", "openai")
+FAULTS = (
+    "hang",
+    "slow",
+    "busy",
+    "server-error",
+    "not-ready",
+    "malformed-json",
+    "empty-data",
+    "bad-base64",
+    "fewer-images",
+    "content-refused",
+)
+GENERATION_PATHS = ("/v1/images/generations", "/v1/images/edits", "/v1/chat/completions")
+KEPT_URL_IMAGES = 64
 
 
 @dataclasses.dataclass
 class DemoOptions:
     model_id: str = DEMO_MODEL_ID
     latency_per_image: float = 1.5
+    flavor: str = "vllm-omni"
+    slow_extra_s: float = 5.0
+    max_references: int = 4
+
+    def __post_init__(self) -> None:
+        if self.flavor not in FLAVORS:
+            raise ValueError(f"unknown flavor {self.flavor!r}; one of {', '.join(FLAVORS)}")
 
 
 @dataclasses.dataclass
 class RequestLog:
-    """What the demo server was asked, in order, for tests to read."""
+    """What the demo server was asked, in order, without image bytes."""
 
     entries: list[dict[str, Any]] = dataclasses.field(default_factory=list)
 
-    def add(self, method: str, path: str, body: dict[str, Any] | None) -> None:
+    def add(self, method: str, path: str, body: Any) -> None:
         self.entries.append({"method": method, "path": path, "body": body, "at": time.time()})
 
 
-def _error(status: int, message: str, error_type: str = "BadRequestError") -> JSONResponse:
-    # vLLM's OpenAI-compatible error envelope.
-    return JSONResponse(
-        {"error": {"message": message, "type": error_type, "param": None, "code": status}}, status_code=status
-    )
+@dataclasses.dataclass
+class FaultPlan:
+    name: str | None = None
+    remaining: int = 0
+
+    def take(self) -> str | None:
+        if self.remaining <= 0:
+            return None
+        self.remaining -= 1
+        return self.name
 
 
-def _parse_size(value: Any) -> tuple[int, int] | None:
+class BadRequest(Exception):
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+@dataclasses.dataclass(frozen=True)
+class Recipe:
+    prompt: str
+    width: int
+    height: int
+    n: int
+    seed: int
+    steps: int
+    guidance: float
+    response_format: str
+
+
+def _digest(data: bytes) -> dict[str, Any]:
+    return {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
+
+
+def _parse_size(value: Any) -> tuple[int, int]:
     match = re.fullmatch(r"(\d{2,5})x(\d{2,5})", str(value or ""))
-    if not match:
-        return None
-    return int(match.group(1)), int(match.group(2))
+    size = (int(match.group(1)), int(match.group(2))) if match else None
+    if size is None or not all(MIN_SIDE <= side <= MAX_SIDE and side % 16 == 0 for side in size):
+        raise BadRequest(f"size must be WxH, multiples of 16 between {MIN_SIDE} and {MAX_SIDE}.")
+    return size
 
 
-def create_app(options: DemoOptions | None = None) -> Starlette:
-    options = options or DemoOptions()
-    log = RequestLog()
+def _integer(fields: dict[str, Any], key: str, default: int, low: int, high: int) -> int:
+    value = fields.get(key, default)
+    if isinstance(value, str) and re.fullmatch(r"-?\d+", value.strip()):
+        value = int(value)  # multipart form fields arrive as strings
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise BadRequest(f"{key} must be an integer between {low} and {high}.")
+    return value
 
-    async def models(request: Request) -> JSONResponse:
-        log.add("GET", request.url.path, None)
-        return JSONResponse(
-            {
-                "object": "list",
-                "data": [{"id": options.model_id, "object": "model", "created": 0, "owned_by": DEMO_OWNER}],
-            }
+
+def _number(fields: dict[str, Any], key: str, default: float) -> float:
+    value = fields.get(key, default)
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise BadRequest(f"{key} must be a number.") from None
+
+
+class DemoServer:
+    def __init__(self, options: DemoOptions) -> None:
+        self.options = options
+        self.log = RequestLog()
+        self.fault = FaultPlan()
+        self._url_images: OrderedDict[str, bytes] = OrderedDict()
+
+    # ---- protocol details that differ per flavor -------------------------------------------
+
+    def error(self, status: int, message: str) -> JSONResponse:
+        flavor = self.options.flavor
+        if flavor == "vllm-omni":
+            body: dict[str, Any] = {"error": {"message": message, "type": "BadRequestError", "param": None, "code": status}}
+        elif flavor == "vllm-omni-legacy":
+            body = {"object": "error", "message": message, "type": "BadRequestError", "code": status}
+        elif flavor == "sglang":
+            body = {"detail": message}
+        else:
+            body = {"error": {"message": message, "type": "invalid_request_error", "param": None, "code": "invalid_value"}}
+        headers = {"Retry-After": "1"} if status == 429 else None
+        return JSONResponse(body, status_code=status, headers=headers)
+
+    def recipe(self, fields: dict[str, Any]) -> Recipe:
+        flavor = self.options.flavor
+        prompt = fields.get("prompt")
+        if not isinstance(prompt, str) or not prompt.strip():
+            raise BadRequest("prompt is required.")
+        model = fields.get("model")
+        if flavor.startswith("vllm-omni") and model not in (None, self.options.model_id):
+            raise BadRequest(f"Model mismatch: this server serves {self.options.model_id!r}, not {model!r}.")
+        if flavor == "openai" and model not in (None, self.options.model_id):
+            raise BadRequest(f"The model {model!r} does not exist.", status=404)
+        response_format = fields.get("response_format") or ("url" if flavor == "sglang" else "b64_json")
+        if response_format not in ("b64_json", "url") or (response_format == "url" and flavor.startswith("vllm-omni")):
+            raise BadRequest(f"response_format {response_format!r} is not supported; use 'b64_json'.")
+        width, height = _parse_size(fields.get("size", "1024x1024"))
+        seed = fields.get("seed")
+        return Recipe(
+            prompt=prompt,
+            width=width,
+            height=height,
+            n=_integer(fields, "n", 1, 1, 4),
+            # Some real servers silently use 1024 when no seed is sent; bildgen always sends one.
+            seed=1024 if seed is None else _integer(fields, "seed", 0, 0, 2**32 - 1),
+            steps=_integer(fields, "num_inference_steps", 20, 1, 200),
+            guidance=_number(fields, "guidance_scale", _number(fields, "true_cfg_scale", 4.0)),
+            response_format=response_format,
         )
 
-    async def health(request: Request) -> JSONResponse:
-        return JSONResponse({"status": "ok"})
+    # ---- rendering and answers ---------------------------------------------------------------
 
-    async def generations(request: Request) -> JSONResponse:
+    async def images(self, recipe: Recipe, references: list[bytes], fault: str | None) -> list[bytes]:
+        count = recipe.n - 1 if fault == "fewer-images" else recipe.n
+        pictures = []
+        for index in range(count):
+            await asyncio.sleep(self.options.latency_per_image)
+            seed = (recipe.seed + index) % 2**32
+            arguments = dict(width=recipe.width, height=recipe.height, seed=seed, steps=recipe.steps, guidance=recipe.guidance)
+            if references:
+                pictures.append(await asyncio.to_thread(render_edit, recipe.prompt, references, **arguments))
+            else:
+                pictures.append(await asyncio.to_thread(render, recipe.prompt, **arguments))
+        return pictures
+
+    def image_items(self, request: Request, recipe: Recipe, pictures: list[bytes], fault: str | None) -> list[dict[str, Any]]:
+        items = []
+        for picture in pictures:
+            if fault == "bad-base64":
+                items.append({"b64_json": "%%% this is not base64 %%%", "url": None, "revised_prompt": None})
+            elif recipe.response_format == "url":
+                image_id = uuid.uuid4().hex
+                self._url_images[image_id] = picture
+                while len(self._url_images) > KEPT_URL_IMAGES:
+                    self._url_images.popitem(last=False)
+                path = f"/v1/images/{image_id}/content"
+                url = path if self.options.flavor == "sglang" else str(request.base_url).rstrip("/") + path
+                items.append({"b64_json": None, "url": url, "revised_prompt": None})
+            else:
+                items.append({"b64_json": base64.b64encode(picture).decode("ascii"), "url": None, "revised_prompt": None})
+        return items
+
+    async def before_generating(self, fault: str | None) -> Response | None:
+        """Apply an injected fault that replaces the answer; None lets generation go on."""
+        if fault == "hang":
+            await asyncio.sleep(3600)
+        if fault == "slow":
+            await asyncio.sleep(self.options.slow_extra_s)
+        if fault == "busy":
+            return self.error(429, "Too many requests: the queue is full.")
+        if fault == "server-error":
+            return self.error(500, "CUDA error: an illegal memory access was encountered")
+        if fault == "not-ready":
+            return self.error(503, "The engine is still loading the model.")
+        if fault == "content-refused":
+            return self.error(400, "Request blocked by the content safety filter.")
+        if fault == "malformed-json":
+            return Response('{"created": 1, "data": [', media_type="application/json")
+        if fault == "empty-data":
+            return JSONResponse({"created": int(time.time()), "data": []})
+        return None
+
+    # ---- routes ------------------------------------------------------------------------------
+
+    async def models(self, request: Request) -> Response:
+        self.log.add("GET", request.url.path, None)
+        model = {"id": self.options.model_id, "object": "model", "created": 0, "owned_by": DEMO_OWNER}
+        return JSONResponse({"object": "list", "data": [model]})
+
+    async def generations(self, request: Request) -> Response:
         try:
             body = await request.json()
         except ValueError:
-            return _error(400, "Request body is not valid JSON.")
+            return self.error(400, "Request body is not valid JSON.")
         if not isinstance(body, dict):
-            return _error(400, "Request body must be a JSON object.")
-        log.add("POST", request.url.path, body)
+            return self.error(400, "Request body must be a JSON object.")
+        self.log.add("POST", request.url.path, body)
+        return await self._answer_images(request, body, references=[])
 
-        prompt = body.get("prompt")
-        if not isinstance(prompt, str) or not prompt.strip():
-            return _error(400, "prompt is required.")
-        if body.get("model") not in (None, options.model_id):
-            return _error(400, f"Model mismatch: this server serves {options.model_id!r}, not {body.get('model')!r}.")
-        if body.get("response_format", "b64_json") != "b64_json":
-            return _error(400, "Only response_format 'b64_json' is supported.")
-        size = _parse_size(body.get("size", "1024x1024"))
-        if size is None or not all(MIN_SIDE <= side <= MAX_SIDE and side % 16 == 0 for side in size):
-            return _error(400, f"size must be WxH, multiples of 16 between {MIN_SIDE} and {MAX_SIDE}.")
-        n = body.get("n", 1)
-        if not isinstance(n, int) or not 1 <= n <= 4:
-            return _error(400, "n must be between 1 and 4.")
-        seed = body.get("seed")
-        if seed is None:
-            seed = 1024  # what some real servers silently do; bildgen always sends one
-        if not isinstance(seed, int) or not 0 <= seed < 2**32:
-            return _error(400, "seed must be an integer in 0..2^32-1.")
-        steps = body.get("num_inference_steps", 20)
-        guidance = body.get("guidance_scale", body.get("true_cfg_scale", 4.0))
-        if not isinstance(steps, int) or not 1 <= steps <= 200:
-            return _error(400, "num_inference_steps must be between 1 and 200.")
-        if not isinstance(guidance, (int, float)):
-            return _error(400, "guidance_scale must be a number.")
+    async def edits(self, request: Request) -> Response:
+        form = await request.form(max_files=16, max_fields=100)
+        fields: dict[str, Any] = {}
+        parts: list[dict[str, Any]] = []
+        references: list[bytes] = []
+        for key, value in form.multi_items():
+            if isinstance(value, UploadFile):
+                data = await value.read()
+                parts.append({"field": key, **_digest(data)})
+                references.append(data)
+            else:
+                fields[key] = value
+        self.log.add("POST", request.url.path, {**fields, "image_parts": parts})
+        if any(key in ("url", "url[]") for key in fields):
+            return self.error(400, "Image URLs are not accepted; send the image bytes.")
+        if not references:
+            return self.error(400, "At least one image is required (image or image[]).")
+        return await self._answer_images(request, fields, references=references)
 
-        width, height = size
-        started = time.perf_counter()
-        images = []
-        for index in range(n):
-            await asyncio.sleep(options.latency_per_image)
-            png = await asyncio.to_thread(
-                render, prompt, width=width, height=height, seed=(seed + index) % 2**32, steps=steps, guidance=float(guidance)
-            )
-            images.append({"b64_json": base64.b64encode(png).decode("ascii"), "url": None, "revised_prompt": None})
+    async def _answer_images(self, request: Request, fields: dict[str, Any], references: list[bytes]) -> Response:
+        try:
+            recipe = self.recipe(fields)
+            references = self._decode_references(references)
+        except BadRequest as bad:
+            return self.error(bad.status, str(bad))
+        fault = self.fault.take()
+        replaced = await self.before_generating(fault)
+        if replaced is not None:
+            return replaced
+        pictures = await self.images(recipe, references, fault)
         return JSONResponse(
             {
                 "created": int(time.time()),
-                "data": images,
-                "metrics": {"inference_time_s": round(time.perf_counter() - started, 3)},
+                "data": self.image_items(request, recipe, pictures, fault),
+                "metrics": {"images": len(pictures)},
             }
         )
 
-    async def request_log(request: Request) -> JSONResponse:
-        return JSONResponse(log.entries)
+    def _decode_references(self, references: list[bytes]) -> list[bytes]:
+        if len(references) > self.options.max_references:
+            raise BadRequest(f"At most {self.options.max_references} input images are supported.")
+        for data in references:
+            try:
+                with Image.open(io.BytesIO(data)) as image:
+                    image.verify()
+            except Exception:
+                raise BadRequest("An input image could not be decoded.") from None
+        return references
 
-    app = Starlette(
-        routes=[
-            Route("/v1/models", models, methods=["GET"]),
-            Route("/health", health, methods=["GET"]),
-            Route("/v1/images/generations", generations, methods=["POST"]),
-            Route("/_demo/requests", request_log, methods=["GET"]),
+    async def chat(self, request: Request) -> Response:
+        try:
+            body = await request.json()
+        except ValueError:
+            return self.error(400, "Request body is not valid JSON.")
+        texts, data_urls = [], []
+        messages = body.get("messages") if isinstance(body, dict) else None
+        for message in messages if isinstance(messages, list) else []:
+            content = message.get("content") if isinstance(message, dict) else None
+            if isinstance(content, str):
+                texts.append(content)
+            for part in content if isinstance(content, list) else []:
+                if isinstance(part, dict) and part.get("type") == "text":
+                    texts.append(str(part.get("text", "")))
+                elif isinstance(part, dict) and part.get("type") == "image_url":
+                    url = str((part.get("image_url") or {}).get("url", ""))
+                    if url.startswith("data:"):  # http URLs are skipped, as vLLM-Omni does
+                        data_urls.append(url)
+        references = [base64.b64decode(url.partition(",")[2]) for url in data_urls]
+        logged = {key: value for key, value in body.items() if key != "messages"} if isinstance(body, dict) else {}
+        logged["prompt"] = " ".join(texts)
+        logged["image_parts"] = [_digest(data) for data in references]
+        self.log.add("POST", request.url.path, logged)
+
+        nested = body.get("extra_body") if isinstance(body, dict) else None
+        nested = nested if isinstance(nested, dict) else {}
+        top_level = {key: body[key] for key in ("size", "seed", "num_inference_steps", "guidance_scale", "true_cfg_scale", "n") if key in body}
+        doubled = sorted(set(nested) & set(top_level))
+        if doubled:
+            return self.error(400, f"Parameters given both in extra_body and top-level: {', '.join(doubled)}.")
+        # Old builds read diffusion parameters from the nested key only.
+        fields = dict(nested) if self.options.flavor == "vllm-omni-legacy" else {**top_level, **nested}
+        fields.update(prompt=" ".join(texts), model=body.get("model"), response_format="b64_json")
+        try:
+            recipe = self.recipe(fields)
+            references = self._decode_references(references)
+        except BadRequest as bad:
+            return self.error(bad.status, str(bad))
+        fault = self.fault.take()
+        replaced = await self.before_generating(fault)
+        if replaced is not None:
+            return replaced
+        pictures = await self.images(recipe, references, fault)
+        content = [
+            {"type": "image_url", "image_url": {"url": f"data:image/png;base64,{item['b64_json']}"}}
+            for item in self.image_items(request, recipe, pictures, fault)
         ]
-    )
-    app.state.options = options
-    app.state.log = log
+        return JSONResponse(
+            {
+                "id": f"chatcmpl-{uuid.uuid4().hex}",
+                "object": "chat.completion",
+                "created": int(time.time()),
+                "model": self.options.model_id,
+                "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}],
+            }
+        )
+
+    async def url_content(self, request: Request) -> Response:
+        picture = self._url_images.get(request.path_params["image_id"])
+        if picture is None:
+            return self.error(404, "No such image.")
+        return Response(picture, media_type="image/png")
+
+    async def health(self, request: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    async def read_log(self, request: Request) -> Response:
+        return JSONResponse(self.log.entries)
+
+    async def clear_log(self, request: Request) -> Response:
+        self.log.entries.clear()
+        return JSONResponse({"cleared": True})
+
+    async def set_fault(self, request: Request) -> Response:
+        body = await request.json()
+        name = body.get("fault")
+        if name is not None and name not in FAULTS:
+            return JSONResponse({"error": f"unknown fault; one of {', '.join(FAULTS)}"}, status_code=400)
+        self.fault = FaultPlan(name=name, remaining=int(body.get("times", 1)) if name else 0)
+        return JSONResponse({"fault": name, "times": self.fault.remaining})
+
+    def routes(self) -> list[Route]:
+        flavor = self.options.flavor
+        routes = [
+            Route("/health", self.health, methods=["GET"]),
+            Route("/v1/images/generations", self.generations, methods=["POST"]),
+            Route("/v1/images/{image_id}/content", self.url_content, methods=["GET"]),
+            Route("/_demo/requests", self.read_log, methods=["GET"]),
+            Route("/_demo/requests", self.clear_log, methods=["DELETE"]),
+            Route("/_demo/fault", self.set_fault, methods=["POST"]),
+        ]
+        routes.append(Route("/models" if flavor == "sglang" else "/v1/models", self.models, methods=["GET"]))
+        if flavor != "vllm-omni-legacy":
+            routes.append(Route("/v1/images/edits", self.edits, methods=["POST"]))
+        if flavor.startswith("vllm-omni"):
+            routes.append(Route("/v1/chat/completions", self.chat, methods=["POST"]))
+        return routes
+
+
+def create_app(options: DemoOptions | None = None) -> Starlette:
+    server = DemoServer(options or DemoOptions())
+    app = Starlette(routes=server.routes())
+    app.state.demo = server
+    app.state.log = server.log
     return app
 
 

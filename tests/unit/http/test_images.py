@@ -7,7 +7,7 @@ from starlette.testclient import TestClient
 
 from bildgen.http import create_api
 from bildgen.jobs import Recipe
-from bildgen.params import defaults_for
+from bildgen.params import effective
 
 
 @pytest.fixture
@@ -16,7 +16,7 @@ def saved(fresh_services):
     profile = services.catalog.default
 
     async def generate():
-        recipe = Recipe(prompt="Blue Moon", profile_id=profile.id, parameters=defaults_for(profile.family), seeds=[77])
+        recipe = Recipe(prompt="Blue Moon", profile_id=profile.id, parameters=effective(profile.traits()), seeds=[77])
         running = await services.generator.start(recipe, profile.endpoint())
         return (await running.variants[0]).image
 

@@ -11,16 +11,16 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from bildgen.inference.client import InferenceClient, ServerEndpoint, TextToImage
+from bildgen.inference.client import ImageRequest, InferenceClient, ServerEndpoint
 from bildgen.inference.errors import ErrorKind, InferenceError
 
-REQUEST = TextToImage(prompt="a red fox", width=320, height=192, seed=11, diffusion_fields={"num_inference_steps": 12})
+REQUEST = ImageRequest(prompt="a red fox", width=320, height=192, seed=11, diffusion_fields={"num_inference_steps": 12})
 
 
-def generate(base_url: str, request: TextToImage = REQUEST, model: str = "bildgen-demo"):
+def generate(base_url: str, request: ImageRequest = REQUEST, model: str = "bildgen-demo"):
     async def run():
         async with InferenceClient(ServerEndpoint(base_url, deadline_s=5)) as client:
-            return await client.text_to_image(request, model=model)
+            return await client.generate(request, model=model)
 
     return asyncio.run(run())
 
@@ -136,7 +136,7 @@ def test_a_slow_server_times_out_at_the_deadline(serve):
 
     async def run():
         async with InferenceClient(ServerEndpoint(server.base_url, deadline_s=0.5)) as client:
-            return await client.text_to_image(REQUEST, model="m")
+            return await client.generate(REQUEST, model="m")
 
     with pytest.raises(InferenceError) as caught:
         asyncio.run(run())

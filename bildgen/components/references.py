@@ -1,0 +1,83 @@
+import reflex as rx
+
+from bildgen.state.studio import ReferenceCard, StudioState
+
+ACCEPTED = {"image/png": [".png"], "image/jpeg": [".jpg", ".jpeg"], "image/webp": [".webp"]}
+
+
+def _thumbnail(card: ReferenceCard, index: rx.Var[int]) -> rx.Component:
+    number = index + 1
+    return rx.vstack(
+        rx.image(
+            src=rx.get_upload_url(card.image_path),
+            alt=f"Reference image {number}: {card.name}",
+            width="72px",
+            height="72px",
+            object_fit="cover",
+            border_radius="var(--radius-2)",
+        ),
+        rx.hstack(
+            rx.text(f"Image {number}", size="1"),
+            rx.icon_button(
+                rx.icon("x", size=12),
+                size="1",
+                variant="ghost",
+                color_scheme="gray",
+                type="button",
+                on_click=StudioState.remove_reference(index),
+                aria_label=f"Remove reference image {number}",
+            ),
+            spacing="1",
+            align="center",
+        ),
+        spacing="1",
+        align="center",
+    )
+
+
+def references_field() -> rx.Component:
+    """Reference images: a file picker that is also a drop zone; hidden for text-only models."""
+    return rx.cond(
+        StudioState.max_references > 0,
+        rx.vstack(
+            rx.hstack(
+                rx.text("Reference images", weight="bold", size="2"),
+                rx.spacer(),
+                rx.text(f"up to {StudioState.max_references}", size="1", color_scheme="gray"),
+                width="100%",
+            ),
+            rx.cond(
+                StudioState.references.length() > 0,
+                rx.hstack(rx.foreach(StudioState.references, _thumbnail), wrap="wrap", spacing="2"),
+            ),
+            rx.upload.root(
+                rx.vstack(
+                    rx.button(
+                        rx.icon("image-plus", size=16),
+                        "Add reference images",
+                        type="button",
+                        variant="soft",
+                        size="2",
+                    ),
+                    rx.text("or drop PNG, JPEG or WebP files here", size="1", color_scheme="gray"),
+                    align="center",
+                    spacing="1",
+                ),
+                id="references",
+                accept=ACCEPTED,
+                multiple=True,
+                on_drop=StudioState.add_references(rx.upload_files(upload_id="references")),
+                border="1px dashed var(--gray-7)",
+                border_radius="var(--radius-3)",
+                padding="12px",
+                width="100%",
+            ),
+            rx.cond(
+                StudioState.reference_message != "",
+                rx.callout(StudioState.reference_message, icon="triangle-alert", color_scheme="red", role="alert", size="1"),
+            ),
+            width="100%",
+            spacing="2",
+        ),
+        rx.text("This model takes no reference images.", size="1", color_scheme="gray"),
+    )
