@@ -4,6 +4,7 @@ import sys
 import time
 from pathlib import Path
 
+import httpx
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -30,9 +31,11 @@ def wait_for_port(port: int, *, timeout: float, process: subprocess.Popen | None
 class DemoServerProcess:
     """The demo inference server as a process of its own, so a test can take it down."""
 
-    def __init__(self, latency: float) -> None:
+    def __init__(self, latency: float, flavor: str = "vllm-omni", max_references: int = 4) -> None:
         self.port = free_port()
         self.latency = latency
+        self.flavor = flavor
+        self.max_references = max_references
         self.process: subprocess.Popen | None = None
 
     @property
@@ -41,11 +44,21 @@ class DemoServerProcess:
 
     def start(self) -> "DemoServerProcess":
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "bildgen.inference.demo", "--port", str(self.port), "--latency", str(self.latency)],
+            [
+                sys.executable, "-m", "bildgen.inference.demo",
+                "--port", str(self.port),
+                "--latency", str(self.latency),
+                "--flavor", self.flavor,
+                "--max-references", str(self.max_references),
+            ],
             cwd=REPO_ROOT,
         )
         wait_for_port(self.port, timeout=30, process=self.process)
         return self
+
+    def requests(self) -> list[dict]:
+        """What the server was asked, from its request log."""
+        return httpx.get(f"http://127.0.0.1:{self.port}/_demo/requests", timeout=5).json()
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:

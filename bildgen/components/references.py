@@ -1,6 +1,10 @@
+from typing import Any
+
 import reflex as rx
+from reflex.vars import ArrayVar, ObjectVar
 
 from bildgen.state.studio import ReferenceCard, StudioState
+from bildgen.store.references import MAX_BYTES
 
 ACCEPTED = {"image/png": [".png"], "image/jpeg": [".jpg", ".jpeg"], "image/webp": [".webp"]}
 
@@ -35,6 +39,20 @@ def _thumbnail(card: ReferenceCard, index: rx.Var[int]) -> rx.Component:
     )
 
 
+def _name_and_codes(rejected: rx.Var) -> rx.event.EventSpec:
+    # Browser File objects do not survive JSON: send each file's name and error codes instead.
+    def describe(record: rx.Var) -> rx.Var:
+        record = record.to(ObjectVar, dict[str, Any])
+        return rx.Var.create(
+            {
+                "name": record["file"].to(ObjectVar, dict[str, Any])["path"],
+                "codes": record["errors"].to(ArrayVar, list[dict[str, Any]]).map(lambda error: error.to(ObjectVar, dict[str, Any])["code"]),
+            }
+        )
+
+    return StudioState.references_rejected(rejected.to(ArrayVar, list[dict[str, Any]]).map(describe))
+
+
 def references_field() -> rx.Component:
     """Reference images: a file picker that is also a drop zone; hidden for text-only models."""
     return rx.cond(
@@ -66,7 +84,9 @@ def references_field() -> rx.Component:
                 id="references",
                 accept=ACCEPTED,
                 multiple=True,
+                max_size=MAX_BYTES,
                 on_drop=StudioState.add_references(rx.upload_files(upload_id="references")),
+                on_drop_rejected=_name_and_codes,
                 border="1px dashed var(--gray-7)",
                 border_radius="var(--radius-3)",
                 padding="12px",

@@ -161,6 +161,21 @@ class StudioState(rx.State):
             ]
         self.reference_message = " ".join(problems)
 
+    @rx.event
+    def references_rejected(self, rejected: list[dict]) -> None:
+        """Files the browser's picker filter turned away, explained like the server's own checks."""
+        problems = []
+        for item in rejected:
+            name = str(item.get("name") or "A file").lstrip("./")
+            codes = set(item.get("codes") or [])
+            if "file-too-large" in codes:
+                problems.append(f"{name} is larger than {MAX_BYTES // (1024 * 1024)} MB.")
+            elif "too-many-files" in codes:
+                problems.append(self._reference_limit_text())
+            else:
+                problems.append(f"{name} is not a PNG, JPEG or WebP image.")
+        self.reference_message = " ".join(dict.fromkeys(problems))
+
     def _reference_limit_text(self) -> str:
         if self.max_references == 0:
             return f"{self.model_label} does not take reference images."

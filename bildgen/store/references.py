@@ -46,7 +46,10 @@ def clean_reference(data: bytes, *, name: str = "the file") -> bytes:
                 clean = upright.convert(mode)
     except ReferenceRejected:
         raise
-    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError, Image.DecompressionBombWarning):
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        # Pillow's own guard fired while reading the header: far beyond our limit.
+        raise ReferenceRejected(f"{name} has too many pixels; at most {MAX_PIXELS // 1_000_000} megapixels are accepted.") from None
+    except (OSError, SyntaxError, ValueError):
         raise ReferenceRejected(f"{name} is damaged or incomplete and cannot be read.") from None
     output = io.BytesIO()
     clean.save(output, format="PNG")  # a new file: no EXIF, no text chunks, no ICC surprises

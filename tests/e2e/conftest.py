@@ -5,11 +5,13 @@ file, so tests can take the server down the way a real outage would.
 """
 
 import os
+import re
 import signal
 import subprocess
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.conftest import REPO_ROOT, DemoServerProcess, free_port, wait_for_port
 
@@ -23,6 +25,9 @@ CHROMIUM_ARGS = [
 ]
 BUILD_AND_START_TIMEOUT_S = 600
 DEMO_LATENCY_S = 1.0
+DEMO_LABEL = "Demo vLLM-Omni"
+LEGACY_LABEL = "Demo vLLM-Omni (legacy)"
+FLUX_LABEL = "Demo FLUX.2 on SGLang"
 
 
 @pytest.fixture(scope="session")
@@ -33,16 +38,48 @@ def demo_server():
 
 
 @pytest.fixture(scope="session")
+def legacy_server():
+    """A vLLM-Omni build from before 2026: no edits route, edits through chat completions."""
+    server = DemoServerProcess(latency=DEMO_LATENCY_S, flavor="vllm-omni-legacy").start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def flux_server():
+    """FLUX.2-dev behind SGLang, taking one reference image."""
+    server = DemoServerProcess(latency=DEMO_LATENCY_S, flavor="sglang", max_references=1).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
 def app_data_dir(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("bildgen-data")
 
 
 @pytest.fixture(scope="session")
-def app_url(demo_server, app_data_dir, tmp_path_factory):
+def app_url(demo_server, legacy_server, flux_server, app_data_dir, tmp_path_factory):
     config = tmp_path_factory.mktemp("config") / "bildgen.toml"
     config.write_text(
-        f'default_model = "demo"\n\n[models.demo]\nlabel = "Demo (separate process)"\n'
-        f'base_url = "{demo_server.base_url}"\nfamily = "generic"\n'
+        f"""default_model = "demo"
+
+[models.demo]
+label = "{DEMO_LABEL}"
+base_url = "{demo_server.base_url}"
+family = "generic"
+
+[models.legacy]
+label = "{LEGACY_LABEL}"
+base_url = "{legacy_server.base_url}"
+family = "generic"
+
+[models.flux]
+label = "{FLUX_LABEL}"
+base_url = "{flux_server.base_url}"
+family = "flux2"
+max_references = 1
+"""
     )
     port = free_port()
     environment = {
@@ -82,6 +119,24 @@ def browser_type_launch_args(browser_type_launch_args):
 @pytest.fixture(scope="session")
 def browser_context_args(browser_context_args):
     return {**browser_context_args, "accept_downloads": True}
+
+
+def choose_model(page, label: str) -> None:
+    page.get_by_role("combobox", name="Model").click()
+    page.get_by_role("option", name=label, exact=True).click()
+    expect(page.get_by_role("combobox", name="Model")).to_contain_text(label)
+
+
+IMAGE_TIMEOUT_MS = 30_000
+
+
+def generate_and_wait(page, count: int = 1) -> None:
+    """Press Generate and wait for this run's images (not a previous run's still on the page)."""
+    page.get_by_role("button", name="Generate").click()
+    expect(page.get_by_role("status", name="Image 1 is being generated")).to_be_visible()
+    for number in range(1, count + 1):
+        image = page.get_by_role("img", name=re.compile(rf"^Generated image {number},"))
+        expect(image).to_be_visible(timeout=IMAGE_TIMEOUT_MS)
 
 
 @pytest.fixture

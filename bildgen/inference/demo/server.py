@@ -56,6 +56,7 @@ FAULTS = (
     "bad-base64",
     "fewer-images",
     "content-refused",
+    "url-answers",  # answer with a URL even when b64_json was asked, as some servers do
 )
 GENERATION_PATHS = ("/v1/images/generations", "/v1/images/edits", "/v1/chat/completions")
 KEPT_URL_IMAGES = 64
@@ -212,7 +213,7 @@ class DemoServer:
         for picture in pictures:
             if fault == "bad-base64":
                 items.append({"b64_json": "%%% this is not base64 %%%", "url": None, "revised_prompt": None})
-            elif recipe.response_format == "url":
+            elif recipe.response_format == "url" or fault == "url-answers":
                 image_id = uuid.uuid4().hex
                 self._url_images[image_id] = picture
                 while len(self._url_images) > KEPT_URL_IMAGES:
@@ -373,6 +374,11 @@ class DemoServer:
             return self.error(404, "No such image.")
         return Response(picture, media_type="image/png")
 
+    async def not_found(self, request: Request) -> Response:
+        # Logged too, so a test can see that a route was tried and did not exist.
+        self.log.add(request.method, request.url.path, None)
+        return JSONResponse({"detail": "Not Found"}, status_code=404)
+
     async def health(self, request: Request) -> Response:
         return JSONResponse({"status": "ok"})
 
@@ -406,6 +412,7 @@ class DemoServer:
             routes.append(Route("/v1/images/edits", self.edits, methods=["POST"]))
         if flavor.startswith("vllm-omni"):
             routes.append(Route("/v1/chat/completions", self.chat, methods=["POST"]))
+        routes.append(Route("/{path:path}", self.not_found, methods=["GET", "POST", "PUT", "DELETE"]))
         return routes
 
 
