@@ -7,6 +7,7 @@ import pytest
 from sqlmodel import select
 
 from bildgen.inference.client import ServerEndpoint
+from bildgen.inference.demo.server import BackgroundServer, DemoOptions, FaultPlan, create_app, start_demo_server
 from bildgen.inference.errors import InferenceError
 from bildgen.jobs import Generator, Recipe
 from bildgen.params import FAMILIES, effective
@@ -56,8 +57,6 @@ def test_every_variant_is_saved_with_its_own_seed(generator, demo_server):
 
 
 def test_variants_run_concurrently(generator):
-    from bildgen.inference.demo.server import DemoOptions, start_demo_server
-
     server = start_demo_server(DemoOptions(latency_per_image=0.5))
     try:
         running, _, _ = run(generator, server.base_url, [1, 2, 3, 4])
@@ -99,3 +98,17 @@ def test_a_failing_variant_does_not_stop_the_others(generator, demo_server, monk
     assert "could not be saved" in outcomes[1].error
     assert sorted(image.seed for image in rows(generator, Image)) == [1, 3]
     assert rows(generator, Generation)[0].status == GenerationStatus.PARTIAL
+
+
+def test_a_failing_server_leaves_a_failed_generation_and_no_image(generator):
+    app = create_app(DemoOptions(latency_per_image=0.0))
+    app.state.demo.fault = FaultPlan("server-error", remaining=10)
+    server = BackgroundServer(app).start()
+    try:
+        _, outcomes, status = run(generator, server.base_url, [1, 2])
+    finally:
+        server.stop()
+    assert status == GenerationStatus.FAILED
+    assert all("failed while generating" in outcome.error for outcome in outcomes)
+    assert rows(generator, Image) == []
+    assert rows(generator, Generation)[0].error.startswith("The inference server failed while generating.")
