@@ -17,6 +17,6 @@ except ConfigError as error:
 
 app = rx.App(
     api_transformer=create_api(),
-    head_components=[rx.script(src="/shortcuts.js")],
+    head_components=[rx.script(src="/studio.js")],
 )
 app.add_page(studio_page, route=routes.STUDIO, title="bildgen", on_load=StudioState.check_server)

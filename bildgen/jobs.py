@@ -66,6 +66,11 @@ class RunningGeneration:
     variants: list[asyncio.Task[VariantOutcome]]
     finished: asyncio.Task[str]
 
+    def cancel(self) -> None:
+        """Stop what is outstanding: cancelling a task closes its HTTP request to the server."""
+        for task in self.variants:
+            task.cancel()
+
 
 class Generator:
     def __init__(self, engine: sqlalchemy.Engine, files: ImageFiles) -> None:
@@ -153,7 +158,13 @@ class Generator:
             await client.close()
         saved = [o for o in outcomes if isinstance(o, VariantOutcome) and o.image]
         errors = [o.error for o in outcomes if isinstance(o, VariantOutcome) and o.error]
-        status = GenerationStatus.DONE if len(saved) == len(outcomes) else GenerationStatus.PARTIAL if saved else GenerationStatus.FAILED
+        cancelled = any(isinstance(o, asyncio.CancelledError) for o in outcomes)
+        if len(saved) == len(outcomes):
+            status = GenerationStatus.DONE
+        elif saved:
+            status = GenerationStatus.PARTIAL
+        else:
+            status = GenerationStatus.CANCELLED if cancelled else GenerationStatus.FAILED
         await asyncio.to_thread(self._mark_finished, generation_id, status, errors[0] if errors else None)
         return status
 

@@ -1,7 +1,8 @@
-"""What a generation sends: sizes, steps, guidance and negative prompt per model family, and seeds.
+"""What a generation sends: presets, manual overrides and family rules resolved into parameters.
 
 Family defaults follow the protocol reference (shared/docs/inference-protocol.md); a model profile
-may override sizes, steps, guidance and the reference cap.
+may override sizes, steps, guidance and the reference cap. The form holds raw text; `resolve`
+turns it into exactly what will be sent, or into a message per field that is wrong.
 """
 
 from __future__ import annotations
@@ -12,6 +13,9 @@ from typing import Any
 
 MAX_VARIANTS = 4
 SEED_SPACE = 2**32
+MIN_SIDE, MAX_SIDE = 256, 2048
+MAX_STEPS = 200
+MAX_GUIDANCE = 20.0
 Size = tuple[int, int]
 
 QWEN_SIZES: tuple[Size, ...] = ((1328, 1328), (1664, 928), (928, 1664), (1472, 1104), (1104, 1472), (1584, 1056), (1056, 1584))
@@ -21,7 +25,8 @@ SQUARE_FIRST_SIZES: tuple[Size, ...] = ((1024, 1024), (1360, 768), (768, 1360), 
 @dataclasses.dataclass(frozen=True)
 class FamilyTraits:
     sizes: tuple[Size, ...]
-    steps: int
+    # Steps of the Draft / Balanced / Best quality presets; Best is the model's recommendation.
+    steps_by_quality: tuple[int, int, int]
     guidance: float
     # Qwen-Image runs real CFG (true_cfg_scale); FLUX.2 has embedded guidance (guidance_scale).
     guidance_field: str
@@ -34,15 +39,47 @@ class FamilyTraits:
     def default_size(self) -> Size:
         return self.sizes[0]
 
+    @property
+    def steps(self) -> int:
+        return self.steps_by_quality[-1]
+
+    def with_best_steps(self, steps: int) -> "FamilyTraits":
+        draft, balanced, _ = self.steps_by_quality
+        return dataclasses.replace(self, steps_by_quality=(min(draft, steps), min(balanced, steps), steps))
+
 
 FAMILIES: dict[str, FamilyTraits] = {
-    "qwen-image": FamilyTraits(QWEN_SIZES, 50, 4.0, "true_cfg_scale", True, 0),
+    "qwen-image": FamilyTraits(QWEN_SIZES, (20, 30, 50), 4.0, "true_cfg_scale", True, 0),
     "qwen-image-edit": FamilyTraits(
-        ((1024, 1024),) + QWEN_SIZES, 40, 4.0, "true_cfg_scale", True, 4, fixed_fields=(("guidance_scale", 1.0),)
+        ((1024, 1024),) + QWEN_SIZES, (16, 28, 40), 4.0, "true_cfg_scale", True, 4, fixed_fields=(("guidance_scale", 1.0),)
     ),
-    "flux2": FamilyTraits(SQUARE_FIRST_SIZES, 50, 4.0, "guidance_scale", False, 1),
-    "generic": FamilyTraits(SQUARE_FIRST_SIZES, 30, 4.0, "guidance_scale", True, 4),
+    # FLUX.2-dev: 50 steps recommended, 28 "a good trade-off".
+    "flux2": FamilyTraits(SQUARE_FIRST_SIZES, (16, 28, 50), 4.0, "guidance_scale", False, 1),
+    "generic": FamilyTraits(SQUARE_FIRST_SIZES, (10, 20, 30), 4.0, "guidance_scale", True, 4),
 }
+
+
+@dataclasses.dataclass(frozen=True)
+class ModePreset:
+    id: str
+    label: str
+    aspect: float
+    count: int
+
+
+MODE_PRESETS: tuple[ModePreset, ...] = (
+    ModePreset("square", "Square ×1", 1.0, 1),
+    ModePreset("landscape", "Landscape 16:9 ×2", 16 / 9, 2),
+    ModePreset("portrait", "Portrait 9:16 ×2", 9 / 16, 2),
+    ModePreset("variations", "Variations ×4", 1.0, 4),
+)
+QUALITY_PRESETS: tuple[tuple[str, str], ...] = (("draft", "Draft"), ("balanced", "Balanced"), ("best", "Best"))
+DEFAULT_MODE, DEFAULT_QUALITY = "square", "balanced"
+
+
+def preset_size(traits: FamilyTraits, aspect: float) -> Size:
+    """The family size whose aspect ratio is closest to the preset's."""
+    return min(traits.sizes, key=lambda size: abs(size[0] / size[1] - aspect))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -67,8 +104,15 @@ class EffectiveParameters:
         return f"{self.width} × {self.height} px · {self.steps} steps · {self.guidance_field} {self.guidance:g}"
 
 
-def effective(traits: FamilyTraits, *, negative_prompt: str = "") -> EffectiveParameters:
-    width, height = traits.default_size
+def effective(
+    traits: FamilyTraits,
+    *,
+    negative_prompt: str = "",
+    size: Size | None = None,
+    steps: int | None = None,
+    guidance: float | None = None,
+) -> EffectiveParameters:
+    width, height = size or traits.default_size
     negative: str | None = None
     if traits.takes_negative_prompt:
         # Qwen-Image's true CFG is only active when a negative prompt is sent; " " counts.
@@ -76,11 +120,102 @@ def effective(traits: FamilyTraits, *, negative_prompt: str = "") -> EffectivePa
     return EffectiveParameters(
         width=width,
         height=height,
-        steps=traits.steps,
-        guidance=traits.guidance,
+        steps=traits.steps if steps is None else steps,
+        guidance=traits.guidance if guidance is None else guidance,
         guidance_field=traits.guidance_field,
         negative_prompt=negative,
         fixed_fields=traits.fixed_fields,
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class FormChoices:
+    """The form as typed: presets by id, overrides as raw text ("" = take the preset's value)."""
+
+    mode: str = DEFAULT_MODE
+    quality: str = DEFAULT_QUALITY
+    width: str = ""
+    height: str = ""
+    count: str = ""
+    steps: str = ""
+    guidance: str = ""
+    seed: str = ""
+    negative_prompt: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
+class Resolved:
+    parameters: EffectiveParameters
+    count: int
+    seed: int | None  # None: a random base seed at generation time
+    preset_size: Size
+    preset_count: int
+    preset_steps: int
+    preset_guidance: float
+    mode_modified: bool
+    quality_modified: bool
+    problems: dict[str, str]
+
+    def summary(self) -> str:
+        images = f"{self.count} image" + ("" if self.count == 1 else "s")
+        seed = "random seed" if self.seed is None else f"seed {self.seed}" + ("" if self.count == 1 else f"–{self.seed + self.count - 1}")
+        negative = self.parameters.negative_prompt
+        parts = [self.parameters.describe(), images, seed]
+        if negative is not None and negative.strip():
+            parts.append("negative prompt")
+        return " · ".join(parts)
+
+
+def _integer(text: str, low: int, high: int, *, step: int = 1) -> int | None:
+    try:
+        value = int(text.strip())
+    except ValueError:
+        return None
+    return value if low <= value <= high and value % step == 0 else None
+
+
+def _float(text: str, low: float, high: float) -> float | None:
+    try:
+        value = float(text.strip())
+    except ValueError:
+        return None
+    return value if low <= value <= high else None
+
+
+def resolve(traits: FamilyTraits, choices: FormChoices) -> Resolved:
+    mode = next((preset for preset in MODE_PRESETS if preset.id == choices.mode), MODE_PRESETS[0])
+    quality_index = next((index for index, (key, _) in enumerate(QUALITY_PRESETS) if key == choices.quality), 1)
+    size = preset_size(traits, mode.aspect)
+    steps = traits.steps_by_quality[quality_index]
+    problems: dict[str, str] = {}
+
+    def override(field: str, text: str, parse, preset, message: str):
+        if not text.strip():
+            return preset
+        value = parse(text)
+        if value is None:
+            problems[field] = message
+            return preset
+        return value
+
+    side_message = f"must be a multiple of 16 from {MIN_SIDE} to {MAX_SIDE}."
+    width = override("width", choices.width, lambda t: _integer(t, MIN_SIDE, MAX_SIDE, step=16), size[0], "Width " + side_message)
+    height = override("height", choices.height, lambda t: _integer(t, MIN_SIDE, MAX_SIDE, step=16), size[1], "Height " + side_message)
+    count = override("count", choices.count, lambda t: _integer(t, 1, MAX_VARIANTS), mode.count, f"Images must be 1 to {MAX_VARIANTS}.")
+    chosen_steps = override("steps", choices.steps, lambda t: _integer(t, 1, MAX_STEPS), steps, f"Steps must be a whole number from 1 to {MAX_STEPS}.")
+    guidance = override("guidance", choices.guidance, lambda t: _float(t, 0.0, MAX_GUIDANCE), traits.guidance, f"Guidance must be a number from 0 to {MAX_GUIDANCE:g}.")
+    seed = override("seed", choices.seed, lambda t: _integer(t, 0, SEED_SPACE - 1), None, f"Seed must be a whole number from 0 to {SEED_SPACE - 1}, or empty for a random one.")
+    return Resolved(
+        parameters=effective(traits, negative_prompt=choices.negative_prompt, size=(width, height), steps=chosen_steps, guidance=guidance),
+        count=count,
+        seed=seed,
+        preset_size=size,
+        preset_count=mode.count,
+        preset_steps=steps,
+        preset_guidance=traits.guidance,
+        mode_modified=(width, height, count) != (*size, mode.count),
+        quality_modified=(chosen_steps, guidance) != (steps, traits.guidance),
+        problems=problems,
     )
 
 
@@ -90,3 +225,7 @@ def variant_seeds(count: int, base_seed: int | None = None) -> list[int]:
         raise ValueError(f"between 1 and {MAX_VARIANTS} images, not {count}")
     base = secrets.randbelow(SEED_SPACE) if base_seed is None else base_seed % SEED_SPACE
     return [(base + offset) % SEED_SPACE for offset in range(count)]
+
+
+def random_seed() -> int:
+    return secrets.randbelow(SEED_SPACE)

@@ -1,6 +1,8 @@
 import reflex as rx
 
-from bildgen.components.references import references_field
+from bildgen.components.advanced import advanced_settings
+from bildgen.components.presets import preset_selects
+from bildgen.components.references import drop_zone, references_field
 from bildgen.params import MAX_VARIANTS
 from bildgen.state.studio import StudioState
 
@@ -46,60 +48,99 @@ def negative_prompt_field() -> rx.Component:
     )
 
 
-def prompt_form() -> rx.Component:
-    # A form, so Generate submits exactly what is in the fields, not the debounced state values.
-    return rx.card(
-        rx.form(
-            rx.vstack(
-                model_picker(),
-                rx.badge(StudioState.mode_label, variant="surface", size="2", aria_live="polite"),
-                _label("Prompt", "prompt"),
-                rx.text_area(
-                    id="prompt",
-                    name="prompt",
-                    value=StudioState.prompt,
-                    on_change=StudioState.set_prompt,
-                    placeholder="Describe the image: a red fox in fresh snow at dawn, soft light…",
-                    rows="5",
-                    resize="vertical",
-                    width="100%",
-                    auto_focus=True,
-                    custom_attrs={"data-generate-shortcut": "true"},
-                ),
-                references_field(),
-                negative_prompt_field(),
-                rx.text("Images", id="image-count-label", weight="bold", size="2"),
-                rx.segmented_control.root(
-                    *[rx.segmented_control.item(str(n), value=str(n)) for n in range(1, MAX_VARIANTS + 1)],
-                    value=StudioState.image_count,
-                    on_change=StudioState.set_image_count,
-                    aria_labelledby="image-count-label",
-                    width="100%",
-                ),
-                rx.text(StudioState.parameters_line, size="1", color_scheme="gray"),
-                rx.button(
-                    rx.cond(StudioState.running, rx.spinner(size="2"), rx.icon("sparkles", size=16)),
-                    "Generate",
-                    id="generate",
-                    type="submit",
-                    disabled=StudioState.prompt_missing | StudioState.running,
-                    size="3",
-                    width="100%",
-                ),
-                rx.text(
-                    rx.cond(
-                        StudioState.prompt_missing,
-                        "Type a prompt to enable Generate.",
-                        "Ctrl+Enter (⌘+Enter on a Mac) also generates.",
-                    ),
-                    size="1",
-                    color_scheme="gray",
-                ),
-                spacing="3",
-                width="100%",
-            ),
-            on_submit=StudioState.generate,
-            reset_on_submit=False,
+def image_count() -> rx.Component:
+    return rx.vstack(
+        rx.text("Images", id="image-count-label", weight="bold", size="2"),
+        rx.segmented_control.root(
+            *[rx.segmented_control.item(str(n), value=str(n)) for n in range(1, MAX_VARIANTS + 1)],
+            value=StudioState.count_shown,
+            on_change=StudioState.set_image_count,
+            aria_labelledby="image-count-label",
+            width="100%",
         ),
         width="100%",
+        spacing="1",
+    )
+
+
+def generate_buttons() -> rx.Component:
+    return rx.hstack(
+        rx.button(
+            rx.cond(StudioState.running, rx.spinner(size="2"), rx.icon("sparkles", size=16)),
+            "Generate",
+            id="generate",
+            type="submit",
+            disabled=StudioState.prompt_missing | StudioState.running | StudioState.has_problems,
+            size="3",
+            flex_grow="1",
+        ),
+        rx.cond(
+            StudioState.running,
+            rx.button(
+                rx.icon("square", size=14),
+                "Cancel",
+                type="button",
+                on_click=StudioState.cancel,
+                color_scheme="red",
+                variant="soft",
+                size="3",
+            ),
+        ),
+        width="100%",
+    )
+
+
+def prompt_form() -> rx.Component:
+    # A form, so Generate submits exactly what is in the fields, not the debounced state values.
+    return drop_zone(
+        rx.card(
+            rx.form(
+                rx.vstack(
+                    model_picker(),
+                    rx.badge(StudioState.mode_label, variant="surface", size="2", aria_live="polite"),
+                    _label("Prompt", "prompt"),
+                    rx.text_area(
+                        id="prompt",
+                        name="prompt",
+                        value=StudioState.prompt,
+                        on_change=StudioState.set_prompt,
+                        placeholder="Describe the image: a red fox in fresh snow at dawn, soft light…",
+                        rows="5",
+                        resize="vertical",
+                        width="100%",
+                        auto_focus=True,
+                        custom_attrs={"data-generate-shortcut": "true"},
+                    ),
+                    references_field(),
+                    negative_prompt_field(),
+                    preset_selects(),
+                    image_count(),
+                    advanced_settings(),
+                    rx.box(
+                        rx.text("Effective parameters", size="1", weight="bold", id="effective-label"),
+                        rx.text(StudioState.effective_summary, size="1", color_scheme="gray", aria_labelledby="effective-label", id="effective-parameters"),
+                        width="100%",
+                    ),
+                    generate_buttons(),
+                    rx.text(
+                        rx.cond(
+                            StudioState.prompt_missing,
+                            "Type a prompt to enable Generate.",
+                            rx.cond(
+                                StudioState.has_problems,
+                                "Some advanced settings are invalid; see Advanced settings.",
+                                "Ctrl+Enter (⌘+Enter on a Mac) also generates.",
+                            ),
+                        ),
+                        size="1",
+                        color_scheme="gray",
+                    ),
+                    spacing="3",
+                    width="100%",
+                ),
+                on_submit=StudioState.generate,
+                reset_on_submit=False,
+            ),
+            width="100%",
+        )
     )

@@ -6,6 +6,7 @@ from reflex.vars import ArrayVar, ObjectVar
 from bildgen.state.studio import ReferenceCard, StudioState
 from bildgen.store.references import MAX_BYTES
 
+UPLOAD_ID = "references"
 ACCEPTED = {"image/png": [".png"], "image/jpeg": [".jpg", ".jpeg"], "image/webp": [".webp"]}
 
 
@@ -53,8 +54,24 @@ def _name_and_codes(rejected: rx.Var) -> rx.event.EventSpec:
     return StudioState.references_rejected(rejected.to(ArrayVar, list[dict[str, Any]]).map(describe))
 
 
+def drop_zone(*children: rx.Component) -> rx.Component:
+    """The whole form takes dropped files; the button and paste (assets/studio.js) open the same input."""
+    return rx.upload.root(
+        *children,
+        id=UPLOAD_ID,
+        accept=ACCEPTED,
+        multiple=True,
+        max_size=MAX_BYTES,
+        no_click=True,
+        no_keyboard=True,
+        disabled=StudioState.max_references == 0,
+        on_drop=StudioState.add_references(rx.upload_files(upload_id=UPLOAD_ID)),
+        on_drop_rejected=_name_and_codes,
+        width="100%",
+    )
+
+
 def references_field() -> rx.Component:
-    """Reference images: a file picker that is also a drop zone; hidden for text-only models."""
     return rx.cond(
         StudioState.max_references > 0,
         rx.vstack(
@@ -68,29 +85,19 @@ def references_field() -> rx.Component:
                 StudioState.references.length() > 0,
                 rx.hstack(rx.foreach(StudioState.references, _thumbnail), wrap="wrap", spacing="2"),
             ),
-            rx.upload.root(
-                rx.vstack(
-                    rx.button(
-                        rx.icon("image-plus", size=16),
-                        "Add reference images",
-                        type="button",
-                        variant="soft",
-                        size="2",
-                    ),
-                    rx.text("or drop PNG, JPEG or WebP files here", size="1", color_scheme="gray"),
-                    align="center",
-                    spacing="1",
+            rx.hstack(
+                rx.button(
+                    rx.icon("image-plus", size=16),
+                    "Add reference images",
+                    type="button",
+                    variant="soft",
+                    size="2",
+                    on_click=rx.call_script(f"document.querySelector('#{UPLOAD_ID} input[type=file]').click()"),
                 ),
-                id="references",
-                accept=ACCEPTED,
-                multiple=True,
-                max_size=MAX_BYTES,
-                on_drop=StudioState.add_references(rx.upload_files(upload_id="references")),
-                on_drop_rejected=_name_and_codes,
-                border="1px dashed var(--gray-7)",
-                border_radius="var(--radius-3)",
-                padding="12px",
-                width="100%",
+                rx.text("or drop or paste images onto the form", size="1", color_scheme="gray"),
+                align="center",
+                wrap="wrap",
+                spacing="2",
             ),
             rx.cond(
                 StudioState.reference_message != "",

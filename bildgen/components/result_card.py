@@ -1,6 +1,6 @@
 import reflex as rx
 
-from bildgen.state.studio import DONE, PENDING, StudioState, VariantCard
+from bildgen.state.studio import CANCELLED, DONE, PENDING, StudioState, VariantCard
 
 
 def _pending(card: VariantCard) -> rx.Component:
@@ -31,6 +31,24 @@ def _done(card: VariantCard) -> rx.Component:
         rx.hstack(
             rx.text(f"Seed {card.seed} · {card.width}×{card.height}", size="1", color_scheme="gray"),
             rx.spacer(),
+            rx.icon_button(
+                rx.icon("image-plus", size=14),
+                size="1",
+                variant="soft",
+                type="button",
+                on_click=StudioState.use_as_reference(card.image_id),
+                aria_label=f"Use image {card.number} as reference",
+                title="Use as reference",
+            ),
+            rx.icon_button(
+                rx.icon("sprout", size=14),
+                size="1",
+                variant="soft",
+                type="button",
+                on_click=StudioState.reuse_seed(card.seed),
+                aria_label=f"Reuse seed of image {card.number}",
+                title="Reuse seed",
+            ),
             rx.el.a(
                 rx.icon("download", size=14),
                 "Download",
@@ -43,6 +61,8 @@ def _done(card: VariantCard) -> rx.Component:
             ),
             width="100%",
             align="center",
+            spacing="2",
+            wrap="wrap",
         ),
         width="100%",
         spacing="2",
@@ -51,7 +71,7 @@ def _done(card: VariantCard) -> rx.Component:
 
 def _failed(card: VariantCard) -> rx.Component:
     return rx.callout(
-        card.error,
+        f"Image {card.number}: {card.error}",
         icon="triangle-alert",
         color_scheme="red",
         role="alert",
@@ -59,9 +79,13 @@ def _failed(card: VariantCard) -> rx.Component:
     )
 
 
+def _cancelled(card: VariantCard) -> rx.Component:
+    return rx.callout(f"Image {card.number}: cancelled.", icon="circle-slash", color_scheme="gray", width="100%")
+
+
 def result_card(card: VariantCard) -> rx.Component:
     return rx.card(
-        rx.match(card.status, (PENDING, _pending(card)), (DONE, _done(card)), _failed(card)),
+        rx.match(card.status, (PENDING, _pending(card)), (DONE, _done(card)), (CANCELLED, _cancelled(card)), _failed(card)),
         width="100%",
     )
 

@@ -73,11 +73,11 @@ class ModelProfile(pydantic.BaseModel):
     def traits(self) -> FamilyTraits:
         """The family's defaults with this deployment's overrides."""
         family = FAMILIES[self.family]
+        if self.steps is not None:
+            family = family.with_best_steps(self.steps)
         overrides: dict[str, object] = {}
         if self.sizes:
             overrides["sizes"] = tuple(_parse_size(size) for size in self.sizes)
-        if self.steps is not None:
-            overrides["steps"] = self.steps
         if self.guidance is not None:
             overrides["guidance"] = self.guidance
         if self.max_references is not None:

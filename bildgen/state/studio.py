@@ -11,14 +11,14 @@ import reflex as rx
 from bildgen import routes
 from bildgen.inference.client import InferenceClient
 from bildgen.inference.errors import InferenceError
-from bildgen.inference.profiles import ModelProfile
-from bildgen.jobs import Recipe, VariantOutcome
-from bildgen.params import MAX_VARIANTS, effective, variant_seeds
+from bildgen.jobs import Recipe, RunningGeneration, VariantOutcome
+from bildgen.params import DEFAULT_MODE, DEFAULT_QUALITY, MAX_VARIANTS, FormChoices, Resolved, random_seed, resolve, variant_seeds
 from bildgen.services import get_services
 from bildgen.store.references import MAX_BYTES, ReferenceRejected, clean_reference
 
-PENDING, DONE, FAILED = "pending", "done", "failed"
-TICK_S = 1.0
+PENDING, DONE, FAILED, CANCELLED = "pending", "done", "failed", "cancelled"
+TICK_S = 0.25
+OVERRIDE_FIELDS = ("width", "height", "steps", "guidance", "seed")
 
 
 @dataclasses.dataclass
@@ -27,6 +27,7 @@ class VariantCard:
     status: str = PENDING
     elapsed_s: int = 0
     seed: int = 0
+    image_id: str = ""
     image_path: str = ""
     filename: str = ""
     width: int = 0
@@ -50,8 +51,8 @@ class ReferenceCard:
 class StudioState(rx.State):
     prompt: str = ""
     negative_prompt: str = ""
-    image_count: str = "1"
     running: bool = False
+    cancel_requested: bool = False
     variants: list[VariantCard] = []
     run_error: str = ""
 
@@ -60,12 +61,34 @@ class StudioState(rx.State):
     model_label: str = ""
     demo_in_use: bool = False
     server_problem: str = ""
-    parameters_line: str = ""
     takes_negative_prompt: bool = True
     max_references: int = 0
 
     references: list[ReferenceCard] = []
     reference_message: str = ""
+
+    # Presets, and the manual overrides as typed ("" = the preset's value).
+    mode_preset: str = DEFAULT_MODE
+    quality_preset: str = DEFAULT_QUALITY
+    image_count: str = ""
+    width: str = ""
+    height: str = ""
+    steps: str = ""
+    guidance: str = ""
+    seed: str = ""
+    seed_locked: bool = False
+
+    # What resolving presets and overrides gave: shown, never trusted at submit time.
+    effective_summary: str = ""
+    count_shown: str = "1"
+    preset_width: str = ""
+    preset_height: str = ""
+    preset_steps: str = ""
+    preset_guidance: str = ""
+    guidance_field: str = ""
+    mode_modified: bool = False
+    quality_modified: bool = False
+    problems: dict[str, str] = {}
 
     @rx.var
     def prompt_missing(self) -> bool:
@@ -79,8 +102,39 @@ class StudioState(rx.State):
         return f"Edit with {count} reference" + ("" if count == 1 else "s")
 
     @rx.var
-    def too_many_references(self) -> bool:
-        return len(self.references) > self.max_references
+    def has_problems(self) -> bool:
+        return bool(self.problems)
+
+    # ---- resolving the form ------------------------------------------------------------------
+
+    def _serving_profile(self):
+        return get_services().catalog.serving(self.model_id, with_references=bool(self.references))
+
+    def _choices(self) -> FormChoices:
+        return FormChoices(
+            mode=self.mode_preset,
+            quality=self.quality_preset,
+            width=self.width,
+            height=self.height,
+            count=self.image_count,
+            steps=self.steps,
+            guidance=self.guidance,
+            seed=self.seed,
+            negative_prompt=self.negative_prompt if self.takes_negative_prompt else "",
+        )
+
+    def _refresh(self) -> Resolved:
+        resolved = resolve(self._serving_profile().traits(), self._choices())
+        self.effective_summary = resolved.summary()
+        self.count_shown = str(resolved.count)
+        self.preset_width, self.preset_height = (str(side) for side in resolved.preset_size)
+        self.preset_steps = str(resolved.preset_steps)
+        self.preset_guidance = f"{resolved.preset_guidance:g}"
+        self.guidance_field = resolved.parameters.guidance_field
+        self.mode_modified = resolved.mode_modified
+        self.quality_modified = resolved.quality_modified
+        self.problems = resolved.problems
+        return resolved
 
     @rx.event
     def set_prompt(self, value: str) -> None:
@@ -89,24 +143,57 @@ class StudioState(rx.State):
     @rx.event
     def set_negative_prompt(self, value: str) -> None:
         self.negative_prompt = value
+        self._refresh()
+
+    @rx.event
+    def set_override(self, field: str, value: str) -> None:
+        if field in OVERRIDE_FIELDS:
+            setattr(self, field, value.strip())
+            self._refresh()
 
     @rx.event
     def set_image_count(self, value: str | list[str]) -> None:
         value = value[0] if isinstance(value, list) else value
         if value.isdigit() and 1 <= int(value) <= MAX_VARIANTS:
             self.image_count = value
+            self._refresh()
+
+    @rx.event
+    def choose_mode_preset(self, preset: str) -> None:
+        # Picking a preset means "these values": it replaces the overrides it governs.
+        self.mode_preset, self.width, self.height, self.image_count = preset, "", "", ""
+        self._refresh()
+
+    @rx.event
+    def choose_quality_preset(self, preset: str) -> None:
+        self.quality_preset, self.steps, self.guidance = preset, "", ""
+        self._refresh()
+
+    @rx.event
+    def roll_seed(self) -> None:
+        self.seed = str(random_seed())
+        self._refresh()
+
+    @rx.event
+    def toggle_seed_lock(self) -> None:
+        self.seed_locked = not self.seed_locked
+
+    @rx.event
+    def reuse_seed(self, seed: int) -> None:
+        self.seed, self.seed_locked = str(seed), True
+        self._refresh()
 
     # ---- the model ---------------------------------------------------------------------------
 
-    def _show_profile(self, profile: ModelProfile) -> None:
+    def _show_profile(self, profile_id: str) -> None:
         catalog = get_services().catalog
-        traits = profile.traits()
+        profile = catalog.get(profile_id)
         self.model_id = profile.id
         self.model_label = profile.label
-        self.takes_negative_prompt = traits.takes_negative_prompt
+        self.takes_negative_prompt = profile.traits().takes_negative_prompt
         self.max_references = catalog.max_references(profile.id)
-        self.parameters_line = effective(traits).describe()
         self.reference_message = ""
+        self._refresh()
 
     @rx.event(background=True)
     async def check_server(self):
@@ -115,7 +202,7 @@ class StudioState(rx.State):
         async with self:
             if not self.model_id:
                 self.models = [ModelChoice(id=key, label=p.label) for key, p in services.catalog.models.items()]
-                self._show_profile(services.catalog.default)
+                self._show_profile(services.catalog.default_model)
             profile = services.catalog.get(self.model_id)
         problem, is_demo = "", services.demo_server is not None
         try:
@@ -130,17 +217,25 @@ class StudioState(rx.State):
 
     @rx.event
     def choose_model(self, profile_id: str):
-        catalog = get_services().catalog
-        if profile_id not in catalog.models:
+        if profile_id not in get_services().catalog.models:
             return
-        self._show_profile(catalog.models[profile_id])
+        self._show_profile(profile_id)
         return StudioState.check_server
 
     # ---- references --------------------------------------------------------------------------
 
+    def _add_reference(self, clean_png: bytes, name: str) -> None:
+        sha256 = get_services().references.save(clean_png)
+        self.references = [
+            *self.references,
+            ReferenceCard(sha256=sha256, image_path=routes.reference_upload_path(sha256), name=name),
+        ]
+        self._refresh()
+
     @rx.event
     async def add_references(self, files: list[rx.UploadFile]) -> None:
-        services = get_services()
+        if not files:
+            return  # everything was turned away in the browser; references_rejected explains why
         problems: list[str] = []
         for upload in files:
             name = upload.name or "the file"
@@ -154,11 +249,7 @@ class StudioState(rx.State):
             except ReferenceRejected as rejected:
                 problems.append(str(rejected))
                 continue
-            sha256 = await asyncio.to_thread(services.references.save, clean)
-            self.references = [
-                *self.references,
-                ReferenceCard(sha256=sha256, image_path=routes.reference_upload_path(sha256), name=name),
-            ]
+            self._add_reference(clean, name)
         self.reference_message = " ".join(problems)
 
     @rx.event
@@ -176,6 +267,21 @@ class StudioState(rx.State):
                 problems.append(f"{name} is not a PNG, JPEG or WebP image.")
         self.reference_message = " ".join(dict.fromkeys(problems))
 
+    @rx.event
+    async def use_as_reference(self, image_id: str) -> None:
+        if len(self.references) >= self.max_references:
+            self.reference_message = self._reference_limit_text()
+            return
+        services = get_services()
+        found = await asyncio.to_thread(services.generator.find_image, image_id)
+        if found is None:
+            self.reference_message = "That image no longer exists."
+            return
+        image, generation = found
+        png = await asyncio.to_thread(lambda: clean_reference(services.files.path_for(image.sha256).read_bytes()))
+        self._add_reference(png, f"generated image, seed {image.seed}")
+        self.reference_message = ""
+
     def _reference_limit_text(self) -> str:
         if self.max_references == 0:
             return f"{self.model_label} does not take reference images."
@@ -186,62 +292,85 @@ class StudioState(rx.State):
     def remove_reference(self, index: int) -> None:
         self.references = [card for position, card in enumerate(self.references) if position != index]
         self.reference_message = ""
+        self._refresh()
 
     # ---- generating --------------------------------------------------------------------------
+
+    @rx.event
+    def cancel(self) -> None:
+        if self.running:
+            self.cancel_requested = True
 
     @rx.event(background=True)
     async def generate(self, form_data: dict):
         async with self:
+            # The form's own values: the state's copies may lag behind by the input debounce.
             self.prompt = str(form_data.get("prompt", self.prompt))
-            if "negative_prompt" in form_data:
+            if self.takes_negative_prompt and "negative_prompt" in form_data:
                 self.negative_prompt = str(form_data["negative_prompt"])
+            for field in OVERRIDE_FIELDS:
+                if field in form_data:
+                    # An empty number input submits null: that means "take the preset's value".
+                    setattr(self, field, str(form_data[field] or "").strip())
+            resolved = self._refresh()
             if self.running or not self.prompt.strip():
                 return
-            if self.too_many_references:
+            if resolved.problems:
+                self.run_error = "Check the advanced settings: " + " ".join(resolved.problems.values())
+                return
+            if len(self.references) > self.max_references:
                 self.run_error = self._reference_limit_text() + " Remove some to generate."
                 return
             prompt = self.prompt.strip()
-            negative_prompt = self.negative_prompt if self.takes_negative_prompt else ""
             reference_hashes = [card.sha256 for card in self.references]
-            profile_id = self.model_id
-            seeds = variant_seeds(int(self.image_count))
-            self.running = True
-            self.run_error = ""
+            profile = self._serving_profile()
+            seeds = variant_seeds(resolved.count, resolved.seed)
+            if not self.seed_locked:
+                self.seed = ""
+                self._refresh()
+            self.running, self.cancel_requested, self.run_error = True, False, ""
             self.variants = [VariantCard(number=index + 1, seed=seed) for index, seed in enumerate(seeds)]
 
         services = await asyncio.to_thread(get_services)
-        profile = services.catalog.serving(profile_id, with_references=bool(reference_hashes))
         references = await asyncio.to_thread(
             lambda: tuple(services.references.path_for(sha).read_bytes() for sha in reference_hashes)
         )
-        recipe = Recipe(
-            prompt=prompt,
-            profile_id=profile.id,
-            parameters=effective(profile.traits(), negative_prompt=negative_prompt),
-            seeds=seeds,
-            references=references,
-        )
-        started = time.monotonic()
+        recipe = Recipe(prompt=prompt, profile_id=profile.id, parameters=resolved.parameters, seeds=seeds, references=references)
         try:
             run = await services.generator.start(recipe, profile.endpoint())
         except InferenceError as error:
             async with self:
-                self.running = False
-                self.variants = []
-                self.run_error = error.user_message
+                self.running, self.variants, self.run_error = False, [], error.user_message
             return
+        await self._follow(run)
 
+    async def _follow(self, run: RunningGeneration) -> None:
+        """Show each variant the moment it is saved; tick the elapsed seconds; honour Cancel."""
+        started = time.monotonic()
         pending: set[asyncio.Task[VariantOutcome]] = set(run.variants)
+        shown_elapsed = 0
         while pending:
             done, pending = await asyncio.wait(pending, timeout=TICK_S, return_when=asyncio.FIRST_COMPLETED)
+            elapsed = int(time.monotonic() - started)
+            outcomes = [task.result() for task in done if not task.cancelled()]
+            if not outcomes and elapsed == shown_elapsed:
+                async with self:
+                    cancel = self.cancel_requested
+                if not cancel:
+                    continue
+            shown_elapsed = elapsed
             async with self:
-                self.variants = [
-                    _updated(card, [task.result() for task in done], int(time.monotonic() - started))
-                    for card in self.variants
-                ]
+                if self.cancel_requested and pending:
+                    run.cancel()
+                    pending = set()
+                    self.variants = [
+                        dataclasses.replace(card, status=CANCELLED, error="Cancelled.") if card.status == PENDING else card
+                        for card in self.variants
+                    ]
+                self.variants = [_updated(card, outcomes, elapsed) for card in self.variants]
         async with self:
             self.running = False
-            if all(card.status == FAILED for card in self.variants):
+            if self.variants and all(card.status == FAILED for card in self.variants):
                 self.run_error = self.variants[0].error
 
 
@@ -256,6 +385,7 @@ def _updated(card: VariantCard, outcomes: list[VariantOutcome], elapsed_s: int) 
             card,
             status=DONE,
             elapsed_s=elapsed_s,
+            image_id=image.id,
             image_path=routes.image_upload_path(image.id),
             filename=image.filename,
             width=image.width,

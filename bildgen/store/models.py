@@ -23,6 +23,7 @@ class GenerationStatus:
     DONE = "done"
     PARTIAL = "partial"
     FAILED = "failed"
+    CANCELLED = "cancelled"
 
 
 class Generation(SQLModel, table=True):

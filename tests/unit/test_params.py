@@ -1,6 +1,6 @@
 import pytest
 
-from bildgen.params import FAMILIES, effective, variant_seeds
+from bildgen.params import FAMILIES, FormChoices, effective, resolve, variant_seeds
 
 
 def test_variant_seeds_count_up_from_the_base_and_wrap():
@@ -41,3 +41,48 @@ def test_qwen_image_edit_adds_its_recommended_guidance_scale():
 def test_every_family_size_is_a_multiple_of_16():
     for traits in FAMILIES.values():
         assert all(width % 16 == 0 and height % 16 == 0 for width, height in traits.sizes)
+
+
+def test_presets_pick_the_family_size_closest_to_their_aspect_ratio():
+    qwen = FAMILIES["qwen-image"]
+    assert resolve(qwen, FormChoices(mode="landscape")).parameters.describe().startswith("1664 × 928 px")
+    assert resolve(qwen, FormChoices(mode="portrait")).preset_size == (928, 1664)
+    assert resolve(FAMILIES["flux2"], FormChoices(mode="landscape")).preset_size == (1360, 768)
+
+
+def test_mode_presets_set_the_image_count():
+    assert [resolve(FAMILIES["generic"], FormChoices(mode=mode)).count for mode in ("square", "landscape", "variations")] == [1, 2, 4]
+
+
+def test_quality_presets_set_steps_per_family():
+    flux = FAMILIES["flux2"]
+    steps = [resolve(flux, FormChoices(quality=quality)).parameters.steps for quality in ("draft", "balanced", "best")]
+    assert steps == [16, 28, 50]
+
+
+def test_manual_values_win_over_presets_and_mark_them_modified():
+    resolved = resolve(FAMILIES["flux2"], FormChoices(mode="square", quality="draft", width="768", steps="33"))
+    assert (resolved.parameters.width, resolved.parameters.height, resolved.parameters.steps) == (768, 1024, 33)
+    assert resolved.mode_modified and resolved.quality_modified
+    untouched = resolve(FAMILIES["flux2"], FormChoices(mode="square", quality="draft"))
+    assert not untouched.mode_modified and not untouched.quality_modified
+
+
+def test_typing_the_presets_own_value_is_not_a_modification():
+    assert not resolve(FAMILIES["flux2"], FormChoices(mode="square", width="1024", count="1")).mode_modified
+
+
+@pytest.mark.parametrize(
+    ("field", "text"),
+    [("width", "1000"), ("width", "4096"), ("height", "abc"), ("steps", "0"), ("steps", "201"), ("guidance", "-1"),
+     ("seed", "-5"), ("seed", str(2**32)), ("count", "5")],
+)
+def test_invalid_overrides_are_reported_per_field(field, text):
+    resolved = resolve(FAMILIES["generic"], FormChoices(**{field: text}))
+    assert field in resolved.problems
+
+
+def test_the_summary_states_exactly_what_will_be_sent():
+    resolved = resolve(FAMILIES["qwen-image"], FormChoices(mode="landscape", quality="best", seed="7", negative_prompt="blurry"))
+    assert resolved.summary() == "1664 × 928 px · 50 steps · true_cfg_scale 4 · 2 images · seed 7–8 · negative prompt"
+    assert resolved.parameters.diffusion_fields() == {"num_inference_steps": 50, "true_cfg_scale": 4.0, "negative_prompt": "blurry"}

@@ -225,10 +225,14 @@ class DemoServer:
                 items.append({"b64_json": base64.b64encode(picture).decode("ascii"), "url": None, "revised_prompt": None})
         return items
 
-    async def before_generating(self, fault: str | None) -> Response | None:
+    async def before_generating(self, request: Request, fault: str | None) -> Response | None:
         """Apply an injected fault that replaces the answer; None lets generation go on."""
         if fault == "hang":
-            await asyncio.sleep(3600)
+            # Hang until the client gives up, as a stuck GPU job would; a real server aborts then.
+            while not await request.is_disconnected():
+                await asyncio.sleep(0.1)
+            self.log.add("DISCONNECT", request.url.path, None)
+            return Response(status_code=499)
         if fault == "slow":
             await asyncio.sleep(self.options.slow_extra_s)
         if fault == "busy":
@@ -288,7 +292,7 @@ class DemoServer:
         except BadRequest as bad:
             return self.error(bad.status, str(bad))
         fault = self.fault.take()
-        replaced = await self.before_generating(fault)
+        replaced = await self.before_generating(request, fault)
         if replaced is not None:
             return replaced
         pictures = await self.images(recipe, references, fault)
@@ -350,7 +354,7 @@ class DemoServer:
         except BadRequest as bad:
             return self.error(bad.status, str(bad))
         fault = self.fault.take()
-        replaced = await self.before_generating(fault)
+        replaced = await self.before_generating(request, fault)
         if replaced is not None:
             return replaced
         pictures = await self.images(recipe, references, fault)

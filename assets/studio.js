@@ -1,0 +1,27 @@
+// Keyboard and clipboard conveniences of the studio form, kept in the browser: no server round trip.
+
+// Ctrl+Enter (Cmd+Enter on a Mac) in the prompt submits the form, like pressing Generate.
+document.addEventListener("keydown", (event) => {
+  if (event.key !== "Enter" || !(event.ctrlKey || event.metaKey)) return;
+  const field = event.target.closest && event.target.closest("[data-generate-shortcut]");
+  if (!field || !field.form) return;
+  event.preventDefault();
+  field.form.requestSubmit();
+});
+
+// Pasted images become reference images, through the same file input as the picker and drop zone.
+document.addEventListener("paste", (event) => {
+  const images = Array.from(event.clipboardData ? event.clipboardData.files : []).filter((file) =>
+    file.type.startsWith("image/"),
+  );
+  const input = document.querySelector("#references input[type=file]");
+  if (!images.length || !input) return;
+  event.preventDefault();
+  const transfer = new DataTransfer();
+  images.forEach((file, index) => {
+    const name = file.name && file.name !== "image.png" ? file.name : `pasted-image-${index + 1}.png`;
+    transfer.items.add(new File([file], name, { type: file.type }));
+  });
+  input.files = transfer.files;
+  input.dispatchEvent(new Event("change", { bubbles: true }));
+});

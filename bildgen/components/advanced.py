@@ -1,0 +1,97 @@
+import reflex as rx
+
+from bildgen.state.studio import StudioState
+
+
+def _problem(field: str) -> rx.Component:
+    return rx.cond(
+        StudioState.problems.contains(field),
+        rx.text(StudioState.problems[field], size="1", color_scheme="red", role="alert"),
+    )
+
+
+def _number_field(field: str, label: str, placeholder, *, step: str = "1", hint=None) -> rx.Component:
+    return rx.vstack(
+        rx.el.label(label, html_for=field, class_name="rt-Text rt-r-size-2 rt-r-weight-medium"),
+        rx.input(
+            id=field,
+            name=field,
+            type="number",
+            step=step,
+            value=getattr(StudioState, field),
+            on_change=lambda value: StudioState.set_override(field, value),
+            placeholder=placeholder,
+            width="100%",
+        ),
+        rx.cond(hint is not None, rx.text(hint, size="1", color_scheme="gray")) if hint is not None else rx.fragment(),
+        _problem(field),
+        spacing="1",
+        width="100%",
+    )
+
+
+def _seed_field() -> rx.Component:
+    return rx.vstack(
+        rx.el.label("Seed", html_for="seed", class_name="rt-Text rt-r-size-2 rt-r-weight-medium"),
+        rx.hstack(
+            rx.input(
+                id="seed",
+                name="seed",
+                type="number",
+                value=StudioState.seed,
+                on_change=lambda value: StudioState.set_override("seed", value),
+                placeholder="random",
+                width="100%",
+            ),
+            rx.icon_button(
+                rx.icon("dices", size=16),
+                type="button",
+                variant="soft",
+                on_click=StudioState.roll_seed,
+                aria_label="Random seed",
+                title="Fill in a random seed",
+            ),
+            rx.icon_button(
+                rx.cond(StudioState.seed_locked, rx.icon("lock", size=16), rx.icon("lock-open", size=16)),
+                type="button",
+                variant=rx.cond(StudioState.seed_locked, "solid", "soft"),
+                on_click=StudioState.toggle_seed_lock,
+                aria_label="Keep seed",
+                aria_pressed=StudioState.seed_locked,
+                title="Keep this seed for the next runs",
+            ),
+            width="100%",
+            spacing="2",
+        ),
+        rx.text(
+            rx.cond(StudioState.seed_locked, "Kept for every run.", "Empty: a new random seed each run."),
+            size="1",
+            color_scheme="gray",
+        ),
+        _problem("seed"),
+        spacing="1",
+        width="100%",
+    )
+
+
+def advanced_settings() -> rx.Component:
+    return rx.accordion.root(
+        rx.accordion.item(
+            header="Advanced settings",
+            value="advanced",
+            content=rx.grid(
+                _number_field("width", "Width", StudioState.preset_width, step="16"),
+                _number_field("height", "Height", StudioState.preset_height, step="16"),
+                _number_field("steps", "Steps", StudioState.preset_steps),
+                _number_field("guidance", "Guidance", StudioState.preset_guidance, step="0.1", hint=StudioState.guidance_field),
+                rx.box(_seed_field(), grid_column="span 2"),
+                columns="2",
+                spacing="3",
+                width="100%",
+            ),
+        ),
+        type="single",
+        collapsible=True,
+        variant="ghost",
+        width="100%",
+    )

@@ -1,0 +1,47 @@
+import reflex as rx
+
+from bildgen.params import MODE_PRESETS, QUALITY_PRESETS
+from bildgen.state.studio import StudioState
+
+
+def _preset_select(label_id: str, label: str, options: list[tuple[str, str]], value, on_change, modified) -> rx.Component:
+    return rx.vstack(
+        rx.hstack(
+            rx.text(label, id=label_id, weight="bold", size="2"),
+            rx.cond(modified, rx.badge("modified", color_scheme="orange", variant="soft", size="1")),
+            align="center",
+            spacing="2",
+        ),
+        rx.select.root(
+            rx.select.trigger(aria_labelledby=label_id, width="100%"),
+            rx.select.content(*[rx.select.item(text, value=key) for key, text in options]),
+            value=value,
+            on_change=on_change,
+        ),
+        width="100%",
+        spacing="1",
+    )
+
+
+def preset_selects() -> rx.Component:
+    return rx.grid(
+        _preset_select(
+            "mode-preset-label",
+            "Mode preset",
+            [(preset.id, preset.label) for preset in MODE_PRESETS],
+            StudioState.mode_preset,
+            StudioState.choose_mode_preset,
+            StudioState.mode_modified,
+        ),
+        _preset_select(
+            "quality-preset-label",
+            "Quality preset",
+            list(QUALITY_PRESETS),
+            StudioState.quality_preset,
+            StudioState.choose_quality_preset,
+            StudioState.quality_modified,
+        ),
+        columns="2",
+        spacing="3",
+        width="100%",
+    )
