@@ -2,6 +2,7 @@
 
 import asyncio
 import hashlib
+import time
 
 import pytest
 from sqlmodel import select
@@ -112,3 +113,28 @@ def test_a_failing_server_leaves_a_failed_generation_and_no_image(generator):
     assert all("failed while generating" in outcome.error for outcome in outcomes)
     assert rows(generator, Image) == []
     assert rows(generator, Generation)[0].error.startswith("The inference server failed while generating.")
+
+
+def test_cancelling_closes_the_outstanding_requests_and_keeps_nothing(generator):
+    app = create_app(DemoOptions(latency_per_image=0.0))
+    app.state.demo.fault = FaultPlan("hang", remaining=2)
+    server = BackgroundServer(app).start()
+
+    async def go():
+        running = await generator.start(recipe([1, 2]), ServerEndpoint(server.base_url))
+        while len([e for e in app.state.log.entries if e["path"] == "/v1/images/generations"]) < 2:
+            await asyncio.sleep(0.02)
+        running.cancel()
+        return await running.finished
+
+    try:
+        status = asyncio.run(go())
+        for _ in range(50):
+            if sum(entry["method"] == "DISCONNECT" for entry in app.state.log.entries) == 2:
+                break
+            time.sleep(0.05)
+    finally:
+        server.stop()
+    assert status == GenerationStatus.CANCELLED
+    assert sum(entry["method"] == "DISCONNECT" for entry in app.state.log.entries) == 2
+    assert rows(generator, Image) == []
