@@ -18,6 +18,8 @@ config = rx.Config(
     frontend_port=settings.port,
     backend_port=settings.port,
     backend_host=os.environ.get("BILDGEN_HOST", "127.0.0.1"),
+    # Only the app's own pages may open its websocket (which carries the session cookie).
+    cors_allowed_origins=list(settings.allowed_origins),
     telemetry_enabled=False,
     show_built_with_reflex=False,
     plugins=[

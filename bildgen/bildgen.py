@@ -4,9 +4,11 @@ import reflex as rx
 
 from bildgen import routes
 from bildgen.http import create_api
+from bildgen.pages.sign_in import sign_in_page, sign_up_page
 from bildgen.pages.studio import studio_page
 from bildgen.inference.profiles import ConfigError
 from bildgen.services import configured_catalog
+from bildgen.state.session import SignInPageState
 from bildgen.state.studio import StudioState
 
 # A broken BILDGEN_CONFIG stops start-up here, with the file, key and problem in the message.
@@ -19,4 +21,6 @@ app = rx.App(
     api_transformer=create_api(),
     head_components=[rx.script(src="/studio.js")],
 )
-app.add_page(studio_page, route=routes.STUDIO, title="bildgen", on_load=StudioState.check_server)
+app.add_page(studio_page, route=routes.STUDIO, title="bildgen", on_load=StudioState.open_studio)
+app.add_page(sign_in_page, route=routes.SIGN_IN_PAGE, title="Sign in · bildgen", on_load=SignInPageState.load)
+app.add_page(sign_up_page, route=routes.SIGN_UP_PAGE, title="Create account · bildgen", on_load=SignInPageState.load)

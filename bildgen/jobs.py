@@ -29,6 +29,7 @@ SAVE_FAILED = "The image arrived but could not be saved. Nothing was kept; try a
 
 @dataclasses.dataclass(frozen=True)
 class Recipe:
+    owner_id: str
     prompt: str
     profile_id: str
     parameters: EffectiveParameters
@@ -86,6 +87,7 @@ class Generator:
             await client.close()
             raise
         generation = Generation(
+            owner_id=recipe.owner_id,
             prompt=recipe.prompt,
             negative_prompt=recipe.parameters.negative_prompt,
             mode=recipe.mode,
@@ -147,7 +149,7 @@ class Generator:
     def _save(self, generation: Generation, variant: int, seed: int, png: bytes, width: int, height: int) -> SavedImage:
         # The file is complete on disk before the row that points at it exists.
         sha256 = self.files.save(png)
-        row = Image(generation_id=generation.id, variant=variant, seed=seed, width=width, height=height, sha256=sha256)
+        row = Image(owner_id=generation.owner_id, generation_id=generation.id, variant=variant, seed=seed, width=width, height=height, sha256=sha256)
         self._insert(row)
         return saved_image(row, generation)
 
@@ -175,14 +177,6 @@ class Generator:
                 row.status, row.error, row.finished_at = status, error, utc_now()
                 db.add(row)
                 db.commit()
-
-    def find_image(self, image_id: str) -> tuple[Image, Generation] | None:
-        with session(self.engine) as db:
-            image = db.get(Image, image_id)
-            if image is None:
-                return None
-            generation = db.get(Generation, image.generation_id)
-            return (image, generation) if generation else None
 
 
 def saved_image(image: Image, generation: Generation) -> SavedImage:

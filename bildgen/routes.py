@@ -1,19 +1,36 @@
 """URL paths in one place.
 
-Image routes live under /_upload/private/ because Reflex's rx.get_upload_url() prefixes that with
-the backend's address in every run mode; the files themselves are kept in the data folder and
-served by bildgen's own route, never by the public /_upload static mount.
+bildgen's own HTTP routes live under /_upload/private/ because Reflex's rx.get_upload_url()
+prefixes that with the backend's address in every run mode. The image files themselves are kept
+in the data folder and served by these routes after an ownership check, never by the public
+/_upload static mount.
+
+The sign-in forms post to relative paths instead: their action would be rendered into the static
+page before the browser's host is known, and a cookie set for "localhost" is not sent to
+"127.0.0.1". Relative paths need frontend and backend on one port (`--env prod` or `--env preview`).
 """
 
 STUDIO = "/"
-IMAGE_ROUTE = "/_upload/private/images/{image_id}.png"
-REFERENCE_ROUTE = "/_upload/private/references/{sha256}.png"
+SIGN_IN_PAGE = "/sign-in"
+SIGN_UP_PAGE = "/sign-up"
+PUBLIC_PAGES = (SIGN_IN_PAGE, SIGN_UP_PAGE)
+
+PRIVATE = "/_upload/private"
+IMAGE_ROUTE = PRIVATE + "/images/{image_id}.png"
+REFERENCE_ROUTE = PRIVATE + "/references/{reference_id}.png"
+SIGN_IN_ROUTE = PRIVATE + "/auth/sign-in"
+SIGN_UP_ROUTE = PRIVATE + "/auth/sign-up"
+SIGN_OUT_ROUTE = PRIVATE + "/auth/sign-out"
+
+
+def upload_path(route: str) -> str:
+    """A private route's path relative to the upload prefix, for rx.get_upload_url()."""
+    return route.removeprefix("/_upload/")
 
 
 def image_upload_path(image_id: str) -> str:
-    """The image's path relative to the upload prefix, for rx.get_upload_url()."""
-    return f"private/images/{image_id}.png"
+    return upload_path(IMAGE_ROUTE.format(image_id=image_id))
 
 
-def reference_upload_path(sha256: str) -> str:
-    return f"private/references/{sha256}.png"
+def reference_upload_path(reference_id: str) -> str:
+    return upload_path(REFERENCE_ROUTE.format(reference_id=reference_id))

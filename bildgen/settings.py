@@ -19,6 +19,11 @@ class Settings:
     port: int
     config_path: Path | None
     demo_latency_s: float
+    signup_open: bool
+    admin_username: str | None
+    # The origins allowed to open the websocket and post to the sign-in routes: the app's own.
+    allowed_origins: tuple[str, ...]
+    cookie_secure: bool
 
     @property
     def images_dir(self) -> Path:
@@ -43,11 +48,24 @@ def _number(environ: Mapping[str, str], name: str, default: str, kind: type) -> 
 def load_settings(environ: Mapping[str, str] = os.environ) -> Settings:
     data_dir = Path(environ.get("BILDGEN_DATA_DIR", "data")).resolve()
     config = environ.get("BILDGEN_CONFIG", "").strip()
+    port = int(_number(environ, "BILDGEN_PORT", "3000", int))
+    signup = environ.get("BILDGEN_SIGNUP", "open").strip().lower()
+    if signup not in ("open", "closed"):
+        raise SettingsError(f"BILDGEN_SIGNUP={signup!r}: use 'open' or 'closed'.")
+    origins = tuple(
+        origin.strip().rstrip("/")
+        for origin in environ.get("BILDGEN_ORIGINS", f"http://localhost:{port},http://127.0.0.1:{port}").split(",")
+        if origin.strip()
+    )
     return Settings(
         data_dir=data_dir,
         # REFLEX_DB_URL is what `reflex db` reads too, so both always agree on the database.
         db_url=environ.get("REFLEX_DB_URL") or f"sqlite:///{data_dir / 'bildgen.db'}",
-        port=int(_number(environ, "BILDGEN_PORT", "3000", int)),
+        port=port,
         config_path=Path(config).resolve() if config else None,
         demo_latency_s=float(_number(environ, "BILDGEN_DEMO_LATENCY", "1.5", float)),
+        signup_open=signup == "open",
+        admin_username=environ.get("BILDGEN_ADMIN", "").strip() or None,
+        allowed_origins=origins,
+        cookie_secure=environ.get("BILDGEN_COOKIE_SECURE", "") == "1",
     )

@@ -4,6 +4,7 @@ from starlette.applications import Starlette
 from starlette.routing import Route
 
 from bildgen import routes
+from bildgen.http.auth import sign_in, sign_out, sign_up
 from bildgen.http.images import serve_image, serve_reference
 
 
@@ -12,5 +13,8 @@ def create_api() -> Starlette:
         routes=[
             Route(routes.IMAGE_ROUTE, serve_image, methods=["GET", "HEAD"]),
             Route(routes.REFERENCE_ROUTE, serve_reference, methods=["GET", "HEAD"]),
+            Route(routes.SIGN_IN_ROUTE, sign_in, methods=["POST"]),
+            Route(routes.SIGN_UP_ROUTE, sign_up, methods=["POST"]),
+            Route(routes.SIGN_OUT_ROUTE, sign_out, methods=["POST"]),
         ]
     )

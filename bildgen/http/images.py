@@ -1,4 +1,4 @@
-"""Serve saved images by id; `?download=1` adds the descriptive filename as an attachment."""
+"""Serve a signed-in user's own images and references; anything else is the same 404."""
 
 from __future__ import annotations
 
@@ -8,24 +8,27 @@ import re
 from starlette.requests import Request
 from starlette.responses import FileResponse, PlainTextResponse, Response
 
+from bildgen.http.auth import request_user
 from bildgen.jobs import saved_image
 from bildgen.services import get_services
+from bildgen.store import library
 
-_IMAGE_ID = re.compile(r"[0-9a-f]{32}")
-_SHA256 = re.compile(r"[0-9a-f]{64}")
+_ID = re.compile(r"[0-9a-f]{32}")
+# private: never in a shared cache; no-store would defeat the browser cache of immutable images.
 _HEADERS = {"Cache-Control": "private, max-age=31536000, immutable", "X-Content-Type-Options": "nosniff"}
 
 
 def _not_found() -> Response:
-    return PlainTextResponse("Not found", status_code=404)
+    return PlainTextResponse("Not found", status_code=404, headers={"Cache-Control": "no-store"})
 
 
 async def serve_image(request: Request) -> Response:
     image_id = request.path_params["image_id"]
-    if not _IMAGE_ID.fullmatch(image_id):
+    user = await request_user(request)
+    if user is None or not _ID.fullmatch(image_id):
         return _not_found()
-    services = await asyncio.to_thread(get_services)
-    found = await asyncio.to_thread(services.generator.find_image, image_id)
+    services = get_services()
+    found = await asyncio.to_thread(library.find_image, services.engine, image_id, user.id)
     if found is None:
         return _not_found()
     image, generation = found
@@ -39,12 +42,13 @@ async def serve_image(request: Request) -> Response:
 
 
 async def serve_reference(request: Request) -> Response:
-    """A cleaned reference image, by the hash of its cleaned bytes."""
-    sha256 = request.path_params["sha256"]
-    if not _SHA256.fullmatch(sha256):
+    reference_id = request.path_params["reference_id"]
+    user = await request_user(request)
+    if user is None or not _ID.fullmatch(reference_id):
         return _not_found()
-    services = await asyncio.to_thread(get_services)
-    path = services.references.path_for(sha256)
-    if not path.is_file():
+    services = get_services()
+    reference = await asyncio.to_thread(library.find_reference, services.engine, reference_id, user.id)
+    if reference is None:
         return _not_found()
-    return FileResponse(path, media_type="image/png", headers=_HEADERS)
+    path = services.references.path_for(reference.sha256)
+    return FileResponse(path, media_type="image/png", headers=_HEADERS) if path.is_file() else _not_found()

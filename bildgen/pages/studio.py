@@ -2,6 +2,7 @@ import reflex as rx
 
 from bildgen.components.prompt_form import prompt_form
 from bildgen.components.result_card import results_grid
+from bildgen.components.account import account_menu
 from bildgen.components.server_badge import server_badge
 from bildgen.state.studio import StudioState
 
@@ -13,6 +14,7 @@ def studio_page() -> rx.Component:
                 rx.heading("bildgen", size="6"),
                 rx.spacer(),
                 server_badge(),
+                account_menu(),
                 width="100%",
                 align="center",
                 wrap="wrap",

@@ -14,6 +14,8 @@ from bildgen.inference.errors import InferenceError
 from bildgen.jobs import Recipe, RunningGeneration, VariantOutcome
 from bildgen.params import DEFAULT_MODE, DEFAULT_QUALITY, MAX_VARIANTS, FormChoices, Resolved, random_seed, resolve, variant_seeds
 from bildgen.services import get_services
+from bildgen.state.session import SessionState
+from bildgen.store import library
 from bildgen.store.references import MAX_BYTES, ReferenceRejected, clean_reference
 
 PENDING, DONE, FAILED, CANCELLED = "pending", "done", "failed", "cancelled"
@@ -43,12 +45,15 @@ class ModelChoice:
 
 @dataclasses.dataclass
 class ReferenceCard:
-    sha256: str
+    id: str
     image_path: str
     name: str
 
 
-class StudioState(rx.State):
+class StudioState(SessionState):
+    # Whose form and results these are: a new sign-in in the same tab starts afresh.
+    _owner_id: str = ""
+
     prompt: str = ""
     negative_prompt: str = ""
     running: bool = False
@@ -195,6 +200,18 @@ class StudioState(rx.State):
         self.reference_message = ""
         self._refresh()
 
+    @rx.event
+    def open_studio(self):
+        """on_load: only for a signed-in user, and never showing another user's leftovers."""
+        user = self._current_user()
+        if user is None:
+            return self._to_sign_in()
+        if self._owner_id != user.id:
+            self.reset()
+            self._current_user()
+            self._owner_id = user.id
+        return StudioState.check_server
+
     @rx.event(background=True)
     async def check_server(self):
         """Name the model in use, and say so when it is the demo renderer."""
@@ -224,16 +241,20 @@ class StudioState(rx.State):
 
     # ---- references --------------------------------------------------------------------------
 
-    def _add_reference(self, clean_png: bytes, name: str) -> None:
-        sha256 = get_services().references.save(clean_png)
+    def _add_reference(self, owner_id: str, clean_png: bytes, name: str) -> None:
+        services = get_services()
+        reference = library.add_reference(services.engine, services.references, owner_id=owner_id, png=clean_png, name=name)
         self.references = [
             *self.references,
-            ReferenceCard(sha256=sha256, image_path=routes.reference_upload_path(sha256), name=name),
+            ReferenceCard(id=reference.id, image_path=routes.reference_upload_path(reference.id), name=reference.name),
         ]
         self._refresh()
 
     @rx.event
-    async def add_references(self, files: list[rx.UploadFile]) -> None:
+    async def add_references(self, files: list[rx.UploadFile]):
+        user = self._current_user()
+        if user is None:
+            return self._to_sign_in()
         if not files:
             return  # everything was turned away in the browser; references_rejected explains why
         problems: list[str] = []
@@ -249,7 +270,7 @@ class StudioState(rx.State):
             except ReferenceRejected as rejected:
                 problems.append(str(rejected))
                 continue
-            self._add_reference(clean, name)
+            self._add_reference(user.id, clean, name)
         self.reference_message = " ".join(problems)
 
     @rx.event
@@ -268,18 +289,21 @@ class StudioState(rx.State):
         self.reference_message = " ".join(dict.fromkeys(problems))
 
     @rx.event
-    async def use_as_reference(self, image_id: str) -> None:
+    async def use_as_reference(self, image_id: str):
+        user = self._current_user()
+        if user is None:
+            return self._to_sign_in()
         if len(self.references) >= self.max_references:
             self.reference_message = self._reference_limit_text()
             return
         services = get_services()
-        found = await asyncio.to_thread(services.generator.find_image, image_id)
+        found = await asyncio.to_thread(library.find_image, services.engine, image_id, user.id)
         if found is None:
-            self.reference_message = "That image no longer exists."
+            self.reference_message = "That image does not exist (any more)."
             return
-        image, generation = found
+        image, _ = found
         png = await asyncio.to_thread(lambda: clean_reference(services.files.path_for(image.sha256).read_bytes()))
-        self._add_reference(png, f"generated image, seed {image.seed}")
+        self._add_reference(user.id, png, f"generated image, seed {image.seed}")
         self.reference_message = ""
 
     def _reference_limit_text(self) -> str:
@@ -304,6 +328,9 @@ class StudioState(rx.State):
     @rx.event(background=True)
     async def generate(self, form_data: dict):
         async with self:
+            user = self._current_user()
+            if user is None:
+                return self._to_sign_in()
             # The form's own values: the state's copies may lag behind by the input debounce.
             self.prompt = str(form_data.get("prompt", self.prompt))
             if self.takes_negative_prompt and "negative_prompt" in form_data:
@@ -322,7 +349,7 @@ class StudioState(rx.State):
                 self.run_error = self._reference_limit_text() + " Remove some to generate."
                 return
             prompt = self.prompt.strip()
-            reference_hashes = [card.sha256 for card in self.references]
+            reference_ids = [card.id for card in self.references]
             profile = self._serving_profile()
             seeds = variant_seeds(resolved.count, resolved.seed)
             if not self.seed_locked:
@@ -332,10 +359,21 @@ class StudioState(rx.State):
             self.variants = [VariantCard(number=index + 1, seed=seed) for index, seed in enumerate(seeds)]
 
         services = await asyncio.to_thread(get_services)
-        references = await asyncio.to_thread(
-            lambda: tuple(services.references.path_for(sha).read_bytes() for sha in reference_hashes)
+        try:
+            references = await asyncio.to_thread(_reference_bytes, reference_ids, user.id)
+        except LookupError:
+            async with self:
+                self.running, self.variants = False, []
+                self.run_error = "A reference image is no longer available. Remove it and try again."
+            return
+        recipe = Recipe(
+            owner_id=user.id,
+            prompt=prompt,
+            profile_id=profile.id,
+            parameters=resolved.parameters,
+            seeds=seeds,
+            references=references,
         )
-        recipe = Recipe(prompt=prompt, profile_id=profile.id, parameters=resolved.parameters, seeds=seeds, references=references)
         try:
             run = await services.generator.start(recipe, profile.endpoint())
         except InferenceError as error:
@@ -372,6 +410,14 @@ class StudioState(rx.State):
             self.running = False
             if self.variants and all(card.status == FAILED for card in self.variants):
                 self.run_error = self.variants[0].error
+
+
+def _reference_bytes(reference_ids: list[str], owner_id: str) -> tuple[bytes, ...]:
+    services = get_services()
+    found = [library.find_reference(services.engine, reference_id, owner_id) for reference_id in reference_ids]
+    if any(reference is None for reference in found):
+        raise LookupError("reference not found")
+    return tuple(services.references.path_for(reference.sha256).read_bytes() for reference in found)
 
 
 def _updated(card: VariantCard, outcomes: list[VariantOutcome], elapsed_s: int) -> VariantCard:

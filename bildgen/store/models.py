@@ -26,10 +26,48 @@ class GenerationStatus:
     CANCELLED = "cancelled"
 
 
+class User(SQLModel, table=True):
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    # Stored lowercased: "Anna" and "anna" are one account.
+    username: str = Field(unique=True, index=True, max_length=40)
+    password_hash: str = Field(max_length=200)
+    is_admin: bool = False
+    created_at: datetime = Field(default_factory=utc_now)
+
+
+class UserSession(SQLModel, table=True):
+    """A signed-in browser. Only the token's hash is stored: a database leak signs nobody in."""
+
+    token_hash: str = Field(primary_key=True, max_length=64)
+    user_id: str = Field(foreign_key="user.id", index=True, max_length=32)
+    created_at: datetime = Field(default_factory=utc_now)
+    last_seen_at: datetime = Field(default_factory=utc_now)
+    expires_at: datetime
+
+
+class SignInThrottle(SQLModel, table=True):
+    """Failed sign-ins per account name and per client address, and until when they must wait."""
+
+    key: str = Field(primary_key=True, max_length=200)
+    failures: int = 0
+    blocked_until: datetime | None = None
+
+
+class ReferenceImage(SQLModel, table=True):
+    """A cleaned reference image a user uploaded (or picked from their results)."""
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    owner_id: str = Field(foreign_key="user.id", index=True, max_length=32)
+    sha256: str = Field(index=True, max_length=64)
+    name: str = Field(max_length=255)
+    created_at: datetime = Field(default_factory=utc_now)
+
+
 class Generation(SQLModel, table=True):
     """One press of Generate: the recipe shared by its variants, and how it ended."""
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    owner_id: str | None = Field(default=None, foreign_key="user.id", index=True, max_length=32)
     created_at: datetime = Field(default_factory=utc_now, index=True)
     finished_at: datetime | None = None
     prompt: str
@@ -52,6 +90,8 @@ class Image(SQLModel, table=True):
     """One saved variant. The file lives in the data folder under its sha256."""
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    # Repeated from the generation so that every lookup by id can check the owner in one query.
+    owner_id: str | None = Field(default=None, foreign_key="user.id", index=True, max_length=32)
     generation_id: str = Field(foreign_key="generation.id", index=True, max_length=32)
     variant: int
     # Seeds span 0…2^32−1, beyond a 32-bit signed integer column.

@@ -6,6 +6,7 @@ file, so tests can take the server down the way a real outage would.
 
 import os
 import re
+import uuid
 import signal
 import subprocess
 from pathlib import Path
@@ -139,9 +140,34 @@ def generate_and_wait(page, count: int = 1) -> None:
         expect(image).to_be_visible(timeout=IMAGE_TIMEOUT_MS)
 
 
+PASSWORD = "a long enough passphrase"
+
+
+def sign_up(page, app_url: str, username: str | None = None) -> str:
+    """Create an account through the form; leaves the page on the studio, signed in."""
+    username = username or f"user-{uuid.uuid4().hex[:10]}"
+    page.goto(f"{app_url}/sign-up")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Create account").click()
+    wait_for_studio(page)
+    return username
+
+
+def sign_in(page, app_url: str, username: str, password: str = PASSWORD) -> None:
+    page.goto(f"{app_url}/sign-in")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+
+
+def wait_for_studio(page) -> None:
+    """Until the websocket is connected and the server check has answered."""
+    page.get_by_role("status").filter(has_text="Demo renderer").wait_for(timeout=30_000)
+
+
 @pytest.fixture
 def studio(page, app_url):
-    """The studio page, once its websocket is connected and the server check has answered."""
-    page.goto(app_url)
-    page.get_by_role("status").filter(has_text="Demo renderer").wait_for(timeout=30_000)
+    """The studio page of a newly created account."""
+    sign_up(page, app_url)
     return page

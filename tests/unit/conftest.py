@@ -41,3 +41,15 @@ def fresh_services(tmp_path, monkeypatch):
         built.demo_server.stop()
     services._build.cache_clear()
     services.configured_catalog.cache_clear()
+
+
+def make_user(engine, username: str = "anna", *, password_hash: str = "$argon2id$not-a-real-hash"):
+    """A user row, without paying for a real argon2 hash where the test is not about passwords."""
+    from bildgen.store.db import session
+    from bildgen.store.models import User
+
+    user = User(username=username, password_hash=password_hash)
+    with session(engine) as db:
+        db.add(user)
+        db.commit()
+    return user

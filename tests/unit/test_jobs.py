@@ -15,23 +15,26 @@ from bildgen.params import FAMILIES, effective
 from bildgen.store.db import make_engine, migrate, session
 from bildgen.store.files import ImageFiles
 from bildgen.store.models import Generation, GenerationStatus, Image
+from tests.unit.conftest import make_user
 
 
 @pytest.fixture
 def generator(tmp_path):
     engine = make_engine(f"sqlite:///{tmp_path / 'bildgen.db'}")
     migrate(engine)
-    return Generator(engine, ImageFiles(tmp_path / "images"))
+    generator = Generator(engine, ImageFiles(tmp_path / "images"))
+    generator.owner = make_user(engine)
+    return generator
 
 
-def recipe(seeds: list[int]) -> Recipe:
+def recipe(generator: Generator, seeds: list[int]) -> Recipe:
     parameters = effective(FAMILIES["generic"])
-    return Recipe(prompt="a red fox", profile_id="demo", parameters=parameters, seeds=seeds)
+    return Recipe(owner_id=generator.owner.id, prompt="a red fox", profile_id="demo", parameters=parameters, seeds=seeds)
 
 
 def run(generator: Generator, base_url: str, seeds: list[int]):
     async def go():
-        running = await generator.start(recipe(seeds), ServerEndpoint(base_url))
+        running = await generator.start(recipe(generator, seeds), ServerEndpoint(base_url))
         outcomes = await asyncio.gather(*running.variants)
         status = await running.finished
         return running, outcomes, status
@@ -51,6 +54,7 @@ def test_every_variant_is_saved_with_its_own_seed(generator, demo_server):
     images = rows(generator, Image)
     assert sorted(image.seed for image in images) == [5, 6, 7]
     for image in images:
+        assert image.owner_id == generator.owner.id
         data = generator.files.path_for(image.sha256).read_bytes()
         assert hashlib.sha256(data).hexdigest() == image.sha256
         assert (image.width, image.height) == (1024, 1024)
@@ -121,7 +125,7 @@ def test_cancelling_closes_the_outstanding_requests_and_keeps_nothing(generator)
     server = BackgroundServer(app).start()
 
     async def go():
-        running = await generator.start(recipe([1, 2]), ServerEndpoint(server.base_url))
+        running = await generator.start(recipe(generator, [1, 2]), ServerEndpoint(server.base_url))
         while len([e for e in app.state.log.entries if e["path"] == "/v1/images/generations"]) < 2:
             await asyncio.sleep(0.02)
         running.cancel()

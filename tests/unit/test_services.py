@@ -2,6 +2,7 @@ import asyncio
 
 from bildgen.jobs import Recipe
 from bildgen.params import effective
+from tests.unit.conftest import make_user
 
 
 def test_without_a_config_file_the_embedded_demo_server_answers_over_http(fresh_services):
@@ -12,7 +13,8 @@ def test_without_a_config_file_the_embedded_demo_server_answers_over_http(fresh_
     assert profile.endpoint().base_url.startswith("http://127.0.0.1:")
 
     async def generate():
-        recipe = Recipe(prompt="hello", profile_id=profile.id, parameters=effective(profile.traits()), seeds=[1])
+        owner = make_user(services.engine)
+        recipe = Recipe(owner_id=owner.id, prompt="hello", profile_id=profile.id, parameters=effective(profile.traits()), seeds=[1])
         running = await services.generator.start(recipe, profile.endpoint())
         return await running.variants[0]
 

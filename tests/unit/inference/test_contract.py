@@ -54,7 +54,8 @@ def ask(server, request: ImageRequest, *, sleeps: list | None = None, deadline_s
 
 
 def generation_requests(server) -> list[dict]:
-    return [entry for entry in server.app.state.log.entries if entry["path"] in GENERATION_PATHS]
+    log = server.app.state.log.entries
+    return [entry for entry in log if entry["path"] in GENERATION_PATHS and entry["method"] == "POST"]
 
 
 def inject(server, fault: str, times: int = 1) -> None:

@@ -1,0 +1,83 @@
+"""Server-side sessions: a random token in an HttpOnly cookie, only its SHA-256 in the database."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+from http.cookies import SimpleCookie
+
+import sqlalchemy
+from sqlmodel import delete
+
+from bildgen.store.db import session
+from bildgen.store.models import User, UserSession, utc_now
+
+COOKIE_NAME = "bildgen_session"
+ABSOLUTE_LIFETIME = timedelta(days=30)
+IDLE_LIFETIME = timedelta(days=7)
+# Writing last_seen on every request would turn every read into a write.
+TOUCH_EVERY = timedelta(minutes=5)
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def _as_utc(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=utc_now().tzinfo)
+
+
+def start(engine: sqlalchemy.Engine, user_id: str) -> str:
+    """A new session for the user; returns the token for the cookie (never stored as such)."""
+    token = secrets.token_urlsafe(32)
+    now = utc_now()
+    with session(engine) as db:
+        db.add(UserSession(token_hash=_hash(token), user_id=user_id, created_at=now, last_seen_at=now, expires_at=now + ABSOLUTE_LIFETIME))
+        db.commit()
+    return token
+
+
+def user_for(engine: sqlalchemy.Engine, token: str | None, now: datetime | None = None) -> User | None:
+    if not token:
+        return None
+    now = now or utc_now()
+    with session(engine) as db:
+        row = db.get(UserSession, _hash(token))
+        if row is None:
+            return None
+        if _as_utc(row.expires_at) <= now or _as_utc(row.last_seen_at) + IDLE_LIFETIME <= now:
+            db.delete(row)
+            db.commit()
+            return None
+        if now - _as_utc(row.last_seen_at) >= TOUCH_EVERY:
+            row.last_seen_at = now
+            db.add(row)
+            db.commit()
+        return db.get(User, row.user_id)
+
+
+def end(engine: sqlalchemy.Engine, token: str | None) -> None:
+    if not token:
+        return
+    with session(engine) as db:
+        db.exec(delete(UserSession).where(UserSession.token_hash == _hash(token)))
+        db.commit()
+
+
+def end_all(engine: sqlalchemy.Engine, user_id: str) -> None:
+    with session(engine) as db:
+        db.exec(delete(UserSession).where(UserSession.user_id == user_id))
+        db.commit()
+
+
+def token_from_cookie_header(header: str | None) -> str | None:
+    if not header:
+        return None
+    cookies = SimpleCookie()
+    try:
+        cookies.load(header)
+    except Exception:  # a malformed header from a client is simply "no session"
+        return None
+    morsel = cookies.get(COOKIE_NAME)
+    return morsel.value if morsel else None

@@ -1,0 +1,86 @@
+"""Sign-in and account creation: plain HTML forms posted to bildgen's own routes (HttpOnly cookie)."""
+
+import reflex as rx
+
+from bildgen import routes
+from bildgen.state.session import SignInPageState
+
+
+def _field(label: str, name: str, input_type: str, autocomplete: str) -> rx.Component:
+    return rx.vstack(
+        rx.el.label(label, html_for=name, class_name="rt-Text rt-r-size-2 rt-r-weight-bold"),
+        rx.el.input(
+            id=name,
+            name=name,
+            type=input_type,
+            required=True,
+            auto_complete=autocomplete,
+            class_name="rt-reset rt-TextFieldInput",
+            style={"width": "100%", "height": "36px", "padding": "0 10px", "border": "1px solid var(--gray-7)", "borderRadius": "var(--radius-2)"},
+        ),
+        width="100%",
+        spacing="1",
+    )
+
+
+def _messages() -> rx.Component:
+    return rx.fragment(
+        rx.cond(SignInPageState.notice != "", rx.callout(SignInPageState.notice, icon="info", role="status", width="100%")),
+        rx.cond(
+            SignInPageState.message != "",
+            rx.callout(SignInPageState.message, icon="triangle-alert", color_scheme="red", role="alert", width="100%"),
+        ),
+    )
+
+
+def _card(title: str, form: rx.Component, footer: rx.Component) -> rx.Component:
+    return rx.center(
+        rx.card(
+            rx.vstack(rx.heading("bildgen", size="6"), rx.heading(title, size="4", as_="h2"), _messages(), form, footer, spacing="4", width="100%"),
+            width="100%",
+            max_width="380px",
+        ),
+        min_height="80vh",
+        padding="16px",
+    )
+
+
+def sign_in_page() -> rx.Component:
+    form = rx.el.form(
+        rx.vstack(
+            _field("Username", "username", "text", "username"),
+            _field("Password", "password", "password", "current-password"),
+            rx.el.input(type="hidden", name="next", value=SignInPageState.next_path),
+            rx.button("Sign in", type="submit", size="3", width="100%"),
+            spacing="3",
+            width="100%",
+        ),
+        action=routes.SIGN_IN_ROUTE,
+        method="post",
+        on_submit=None,  # a native post: Reflex would otherwise prevent it and send an event
+        width="100%",
+    )
+    footer = rx.cond(
+        SignInPageState.signup_open,
+        rx.text("No account yet? ", rx.link("Create account", href=routes.SIGN_UP_PAGE), size="2"),
+    )
+    return _card("Sign in", form, footer)
+
+
+def sign_up_page() -> rx.Component:
+    form = rx.el.form(
+        rx.vstack(
+            _field("Username", "username", "text", "username"),
+            _field("Password", "password", "password", "new-password"),
+            rx.text("At least 8 characters. A long passphrase is best.", size="1", color_scheme="gray"),
+            rx.button("Create account", type="submit", size="3", width="100%"),
+            spacing="3",
+            width="100%",
+        ),
+        action=routes.SIGN_UP_ROUTE,
+        method="post",
+        on_submit=None,  # a native post: Reflex would otherwise prevent it and send an event
+        width="100%",
+    )
+    footer = rx.text("Have an account? ", rx.link("Sign in", href=routes.SIGN_IN_PAGE), size="2")
+    return _card("Create account", form, footer)

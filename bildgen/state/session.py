@@ -1,0 +1,49 @@
+"""Who is signed in, resolved from the HttpOnly session cookie on every event that needs it.
+
+The cookie reaches the backend with the websocket's opening request; nothing in the browser can
+read it. Each check asks the database again, so signing out anywhere takes effect at once.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+import reflex as rx
+
+from bildgen import routes
+from bildgen.auth import accounts, sessions
+from bildgen.services import get_services
+from bildgen.store.models import User
+
+
+class SessionState(rx.State):
+    username: str = ""
+    is_admin: bool = False
+
+    def _current_user(self) -> User | None:
+        token = sessions.token_from_cookie_header(self.router.headers.cookie)
+        user = sessions.user_for(get_services().engine, token)
+        self.username = user.username if user else ""
+        self.is_admin = bool(user and user.is_admin)
+        return user
+
+    def _to_sign_in(self) -> rx.event.EventSpec:
+        here = self.router.url.path or routes.STUDIO
+        return rx.redirect(f"{routes.SIGN_IN_PAGE}?{urlencode({'next': here})}", replace=True)
+
+
+class SignInPageState(rx.State):
+    """What the sign-in and sign-up pages say after a refused attempt; codes only, never URL text."""
+
+    message: str = ""
+    notice: str = ""
+    next_path: str = routes.STUDIO
+    signup_open: bool = True
+
+    @rx.event
+    def load(self) -> None:
+        query = self.router.url.query_parameters
+        self.message = accounts.MESSAGES.get(query.get("error", ""), "")
+        self.notice = accounts.MESSAGES.get(query.get("notice", ""), "")
+        self.next_path = query.get("next", routes.STUDIO)
+        self.signup_open = get_services().settings.signup_open

@@ -1,0 +1,41 @@
+"""A user's images and reference images, looked up by id only together with their owner.
+
+Every lookup takes the owner: a foreign id and a missing id both give None, so callers answer
+both with the same "not found".
+"""
+
+from __future__ import annotations
+
+import sqlalchemy
+from sqlmodel import select
+
+from bildgen.store.db import session
+from bildgen.store.files import ImageFiles
+from bildgen.store.models import Generation, Image, ReferenceImage
+
+
+def find_image(engine: sqlalchemy.Engine, image_id: str, owner_id: str) -> tuple[Image, Generation] | None:
+    with session(engine) as db:
+        found = db.exec(
+            select(Image, Generation)
+            .join(Generation, Generation.id == Image.generation_id)
+            .where(Image.id == image_id, Image.owner_id == owner_id)
+        ).first()
+        return (found[0], found[1]) if found else None
+
+
+def add_reference(engine: sqlalchemy.Engine, files: ImageFiles, *, owner_id: str, png: bytes, name: str) -> ReferenceImage:
+    """Store a cleaned reference image (file first, then its row) for one user."""
+    sha256 = files.save(png)
+    reference = ReferenceImage(owner_id=owner_id, sha256=sha256, name=name[:255])
+    with session(engine) as db:
+        db.add(reference)
+        db.commit()
+    return reference
+
+
+def find_reference(engine: sqlalchemy.Engine, reference_id: str, owner_id: str) -> ReferenceImage | None:
+    with session(engine) as db:
+        return db.exec(
+            select(ReferenceImage).where(ReferenceImage.id == reference_id, ReferenceImage.owner_id == owner_id)
+        ).first()

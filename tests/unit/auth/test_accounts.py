@@ -1,0 +1,130 @@
+from datetime import timedelta
+
+import argon2
+import pytest
+from sqlmodel import select
+
+from bildgen.auth import accounts, passwords, throttle
+from bildgen.store.db import make_engine, migrate, session
+from bildgen.store.models import User, utc_now
+
+
+@pytest.fixture
+def engine(tmp_path):
+    engine = make_engine(f"sqlite:///{tmp_path / 'bildgen.db'}")
+    migrate(engine)
+    return engine
+
+
+def create(engine, name="anna", password="correct horse", *, signup_open=True, admin=None):
+    return accounts.create_account(engine, name, password, signup_open=signup_open, admin_username=admin)
+
+
+def stored_hash(engine, name="anna") -> str:
+    with session(engine) as db:
+        return db.exec(select(User).where(User.username == name)).one().password_hash
+
+
+def test_the_stored_hash_is_argon2id_at_or_above_owasps_minimum(engine):
+    create(engine)
+    parameters = argon2.extract_parameters(stored_hash(engine))
+    assert parameters.type is argon2.Type.ID
+    assert parameters.memory_cost >= 19 * 1024 and parameters.time_cost >= 2 and parameters.parallelism == 1
+    assert "correct horse" not in stored_hash(engine)
+
+
+def test_the_first_account_is_the_administrator_and_later_ones_are_not(engine):
+    assert create(engine, "first").is_admin
+    assert not create(engine, "second").is_admin
+
+
+def test_an_account_named_by_the_configuration_is_the_administrator(engine):
+    assert not create(engine, "first", admin="boss").is_admin
+    assert create(engine, "Boss", admin="boss").is_admin
+
+
+def test_closed_sign_up_still_lets_the_first_account_in_then_refuses(engine):
+    assert create(engine, "first", signup_open=False).is_admin
+    with pytest.raises(accounts.AccountError) as caught:
+        create(engine, "second", signup_open=False)
+    assert caught.value.code == "closed"
+
+
+@pytest.mark.parametrize(
+    ("name", "password", "code"),
+    [("ab", "long enough", "username"), ("has space", "long enough", "username"), ("anna", "short", "password-short"), ("anna", "x" * 1025, "password-long")],
+)
+def test_bad_names_and_passwords_are_refused_with_their_reason(engine, name, password, code):
+    with pytest.raises(accounts.AccountError) as caught:
+        create(engine, name, password)
+    assert caught.value.code == code
+
+
+def test_usernames_are_case_insensitive_and_unique(engine):
+    create(engine, "Anna")
+    with pytest.raises(accounts.AccountError) as caught:
+        create(engine, "ANNA")
+    assert caught.value.code == "taken"
+    assert accounts.authenticate(engine, "aNNa", "correct horse", address="10.0.0.1").username == "anna"
+
+
+def test_a_1024_character_password_works(engine):
+    create(engine, password="p" * 1024)
+    assert accounts.authenticate(engine, "anna", "p" * 1024, address="a").username == "anna"
+
+
+def test_unknown_user_and_wrong_password_get_the_same_answer(engine):
+    create(engine)
+    answers = []
+    for name, password in (("anna", "wrong password"), ("nobody", "wrong password")):
+        with pytest.raises(accounts.SignInRefused) as caught:
+            accounts.authenticate(engine, name, password, address="a")
+        answers.append((caught.value.code, str(caught.value)))
+    assert answers[0] == answers[1] == ("wrong", "Wrong username or password.")
+
+
+def test_throttling_engages_after_repeated_failures_and_spares_other_users(engine):
+    create(engine, "anna")
+    create(engine, "bob", "bobs password")
+    for _ in range(throttle.FREE_FAILURES_PER_ACCOUNT):
+        with pytest.raises(accounts.SignInRefused):
+            accounts.authenticate(engine, "anna", "guess", address="1.2.3.4")
+    with pytest.raises(accounts.SignInRefused) as caught:
+        accounts.authenticate(engine, "anna", "correct horse", address="1.2.3.4")
+    assert caught.value.code == "wait" and caught.value.wait_s >= 1
+    # Bob, from the same address, is not blocked by Anna's attacker.
+    assert accounts.authenticate(engine, "bob", "bobs password", address="1.2.3.4").username == "bob"
+
+
+def test_the_wait_grows_with_each_further_failure(engine):
+    keys = throttle.Keys.of("anna", "1.2.3.4")
+    now = utc_now()
+    waits = []
+    for _ in range(throttle.FREE_FAILURES_PER_ACCOUNT + 3):
+        throttle.record_failure(engine, keys, now=now)
+        waits.append(throttle.seconds_to_wait(engine, keys, now=now))
+    assert waits[: throttle.FREE_FAILURES_PER_ACCOUNT - 1] == [0] * (throttle.FREE_FAILURES_PER_ACCOUNT - 1)
+    growing = waits[throttle.FREE_FAILURES_PER_ACCOUNT - 1 :]
+    assert growing == sorted(growing) and growing[-1] > growing[0] > 0
+    assert throttle.seconds_to_wait(engine, keys, now=now + timedelta(seconds=throttle.MAX_WAIT_S + 1)) == 0
+
+
+def test_unknown_accounts_are_throttled_like_real_ones(engine):
+    for _ in range(throttle.FREE_FAILURES_PER_ACCOUNT):
+        with pytest.raises(accounts.SignInRefused):
+            accounts.authenticate(engine, "ghost", "guess", address="5.6.7.8")
+    with pytest.raises(accounts.SignInRefused) as caught:
+        accounts.authenticate(engine, "ghost", "guess", address="5.6.7.8")
+    assert caught.value.code == "wait"
+
+
+def test_a_hash_with_old_parameters_is_replaced_on_sign_in(engine, monkeypatch):
+    weak = argon2.PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
+    create(engine)
+    with session(engine) as db:
+        user = db.exec(select(User)).one()
+        user.password_hash = weak.hash("correct horse")
+        db.add(user)
+        db.commit()
+    accounts.authenticate(engine, "anna", "correct horse", address="a")
+    assert argon2.extract_parameters(stored_hash(engine)).memory_cost == passwords.MEMORY_COST_KIB
