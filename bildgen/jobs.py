@@ -9,17 +9,23 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+import time
 from datetime import datetime
 
 import sqlalchemy
 
 from bildgen.filenames import download_filename
+from sqlmodel import SQLModel
+
 from bildgen.inference.client import ImageRequest, InferenceClient, ServerEndpoint
+from bildgen.inference.decoding import DecodedImage
 from bildgen.inference.errors import InferenceError
 from bildgen.params import EffectiveParameters
 from bildgen.store.db import session
+from bildgen.store import metadata
 from bildgen.store.files import ImageFiles
-from bildgen.store.models import Generation, GenerationStatus, Image, utc_now
+from bildgen.store.models import Generation, GenerationReference, GenerationStatus, Image, utc_now
+from bildgen.store.thumbnails import make_thumbnail
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +42,8 @@ class Recipe:
     seeds: list[int]
     # Validated PNG bytes of the reference images; none means text to image.
     references: tuple[bytes, ...] = ()
+    # Their ReferenceImage ids, in the same order, for the gallery's lineage.
+    reference_ids: tuple[str, ...] = ()
 
     @property
     def mode(self) -> str:
@@ -74,9 +82,10 @@ class RunningGeneration:
 
 
 class Generator:
-    def __init__(self, engine: sqlalchemy.Engine, files: ImageFiles) -> None:
+    def __init__(self, engine: sqlalchemy.Engine, files: ImageFiles, thumbnails: ImageFiles) -> None:
         self.engine = engine
         self.files = files
+        self.thumbnails = thumbnails
 
     async def start(self, recipe: Recipe, endpoint: ServerEndpoint) -> RunningGeneration:
         """Raises InferenceError when the server cannot even name its model; then nothing is stored."""
@@ -102,7 +111,11 @@ class Generator:
             guidance_field=recipe.parameters.guidance_field,
             variant_count=len(recipe.seeds),
         )
-        await asyncio.to_thread(self._insert, generation)
+        links = [
+            GenerationReference(generation_id=generation.id, position=position, reference_id=reference_id)
+            for position, reference_id in enumerate(recipe.reference_ids)
+        ]
+        await asyncio.to_thread(self._insert, generation, *links)
         variants = [
             asyncio.create_task(self._variant(client, generation, served.id, variant, seed, recipe))
             for variant, seed in enumerate(recipe.seeds)
@@ -127,6 +140,7 @@ class Generator:
             diffusion_fields=recipe.parameters.diffusion_fields(),
             references=recipe.references,
         )
+        started = time.monotonic()
         try:
             decoded = await client.generate(request, model=served_model)
         except InferenceError as error:
@@ -135,21 +149,33 @@ class Generator:
             logger.exception("variant %s of generation %s failed unexpectedly", variant, generation.id)
             return VariantOutcome(variant, seed, error=UNEXPECTED)
         try:
-            image = await asyncio.to_thread(self._save, generation, variant, seed, decoded.png, decoded.width, decoded.height)
+            image = await asyncio.to_thread(self._save, generation, variant, seed, decoded, started)
         except Exception:
             logger.exception("saving variant %s of generation %s failed", variant, generation.id)
             return VariantOutcome(variant, seed, error=SAVE_FAILED)
         return VariantOutcome(variant, seed, image=image)
 
-    def _insert(self, row: Generation) -> None:
+    def _insert(self, *rows: SQLModel) -> None:
         with session(self.engine) as db:
-            db.add(row)
+            db.add_all(rows)
             db.commit()
 
-    def _save(self, generation: Generation, variant: int, seed: int, png: bytes, width: int, height: int) -> SavedImage:
-        # The file is complete on disk before the row that points at it exists.
+    def _save(self, generation: Generation, variant: int, seed: int, decoded: DecodedImage, started: float) -> SavedImage:
+        # The server's PNG keeps its pixel data; the recipe goes in as text chunks.
+        png = metadata.embed(decoded.png, stored_recipe(generation, seed))
+        # File and thumbnail are complete on disk before the row that points at them exists.
         sha256 = self.files.save(png)
-        row = Image(owner_id=generation.owner_id, generation_id=generation.id, variant=variant, seed=seed, width=width, height=height, sha256=sha256)
+        self.thumbnails.save_as(sha256, make_thumbnail(png))
+        row = Image(
+            owner_id=generation.owner_id,
+            generation_id=generation.id,
+            variant=variant,
+            seed=seed,
+            width=decoded.width,
+            height=decoded.height,
+            sha256=sha256,
+            generation_ms=int((time.monotonic() - started) * 1000),
+        )
         self._insert(row)
         return saved_image(row, generation)
 
@@ -177,6 +203,23 @@ class Generator:
                 row.status, row.error, row.finished_at = status, error, utc_now()
                 db.add(row)
                 db.commit()
+
+
+def stored_recipe(generation: Generation, seed: int) -> metadata.StoredRecipe:
+    return metadata.StoredRecipe(
+        prompt=generation.prompt,
+        negative_prompt=generation.negative_prompt,
+        steps=generation.steps,
+        guidance=generation.guidance,
+        guidance_field=generation.guidance_field,
+        seed=seed,
+        width=generation.width,
+        height=generation.height,
+        model=generation.served_model,
+        model_profile=generation.model_profile,
+        mode=generation.mode,
+        reference_count=generation.reference_count,
+    )
 
 
 def saved_image(image: Image, generation: Generation) -> SavedImage:

@@ -19,6 +19,7 @@ from bildgen.jobs import Generator
 from bildgen.settings import Settings, load_settings
 from bildgen.store.db import make_engine, migrate
 from bildgen.store.files import ImageFiles
+from bildgen.store.sweep import sweep
 
 logger = logging.getLogger(__name__)
 
@@ -28,6 +29,7 @@ class Services:
     settings: Settings
     engine: sqlalchemy.Engine
     files: ImageFiles
+    thumbnails: ImageFiles
     references: ImageFiles
     generator: Generator
     catalog: Catalog
@@ -50,14 +52,18 @@ def _build() -> Services:
     engine = make_engine(settings.db_url)
     migrate(engine)
     files = ImageFiles(settings.images_dir)
+    thumbnails = ImageFiles(settings.thumbnails_dir, suffix=".webp")
+    references = ImageFiles(settings.references_dir)
+    report = sweep(engine, images=files, thumbnails=thumbnails, references=references)
+    logger.info("Start-up sweep: %s", report)
     catalog = configured_catalog()
     demo_server = None
     if catalog is None:
         demo_server = start_demo_server(DemoOptions(latency_per_image=settings.demo_latency_s))
         logger.info("No BILDGEN_CONFIG: using the demo inference server at %s", demo_server.base_url)
         catalog = demo_catalog(demo_server.base_url)
-    references = ImageFiles(settings.references_dir)
-    return Services(settings, engine, files, references, Generator(engine, files), catalog, demo_server)
+    generator = Generator(engine, files, thumbnails)
+    return Services(settings, engine, files, thumbnails, references, generator, catalog, demo_server)
 
 
 def get_services() -> Services:

@@ -33,6 +33,10 @@ class Settings:
     def references_dir(self) -> Path:
         return self.data_dir / "references"
 
+    @property
+    def thumbnails_dir(self) -> Path:
+        return self.data_dir / "thumbnails"
+
 
 def _number(environ: Mapping[str, str], name: str, default: str, kind: type) -> float | int:
     raw = environ.get(name, default)

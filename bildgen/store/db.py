@@ -30,17 +30,32 @@ def make_engine(url: str) -> sqlalchemy.Engine:
     return sqlalchemy.create_engine(url, pool_pre_ping=True)
 
 
-def migrate(engine: sqlalchemy.Engine) -> None:
+def migrate(engine: sqlalchemy.Engine, revision: str = "head") -> None:
     """Apply every migration not yet applied (what `reflex db migrate` does, callable at start)."""
+    _run_migrations(engine, lambda scripts, current: scripts._upgrade_revs(revision, current))
+
+
+def downgrade(engine: sqlalchemy.Engine, revision: str = "base") -> None:
+    _run_migrations(engine, lambda scripts, current: scripts._downgrade_revs(revision, current))
+
+
+def _run_migrations(engine: sqlalchemy.Engine, steps) -> None:  # type: ignore[no-untyped-def]
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     scripts = ScriptDirectory.from_config(config)
-    with engine.begin() as connection:
-        with EnvironmentContext(
-            config, scripts, fn=lambda revision, _context: scripts._upgrade_revs("head", revision)
-        ) as environment:
-            environment.configure(connection=connection, render_as_batch=True)
-            environment.run_migrations()
+    sqlite = engine.dialect.name == "sqlite"
+    with engine.connect() as connection:
+        if sqlite:
+            # SQLite alters a table by copying it; enforced foreign keys would block the copy.
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()
+        with connection.begin():
+            with EnvironmentContext(config, scripts, fn=lambda current, _context: steps(scripts, current)) as environment:
+                environment.configure(connection=connection, render_as_batch=True)
+                environment.run_migrations()
+        if sqlite:
+            connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+            connection.commit()
 
 
 def session(engine: sqlalchemy.Engine) -> Session:

@@ -1,7 +1,7 @@
-"""Content-addressed image files: written to a temporary file, fsynced, then renamed into place.
+"""Content-addressed files: written to a temporary file, fsynced, then renamed into place.
 
 A reader therefore sees a whole file or none, and a crash leaves at most a temporary file that the
-next start can remove. Identical images share one file.
+next start removes. Identical images share one file.
 """
 
 from __future__ import annotations
@@ -10,33 +10,41 @@ import hashlib
 import os
 import re
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
+TEMPORARY_SUFFIX = ".part"
 
 
 class ImageFiles:
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, *, suffix: str = ".png") -> None:
         self.root = root
-        self._temporary = root / "tmp"
+        self.suffix = suffix
+        self.temporary = root / "tmp"
 
     def path_for(self, sha256: str) -> Path:
         if not _SHA256.fullmatch(sha256):
             raise ValueError("not a sha256 digest")
-        return self.root / sha256[:2] / f"{sha256}.png"
+        return self.root / sha256[:2] / f"{sha256}{self.suffix}"
 
-    def save(self, png: bytes) -> str:
-        """Store the bytes as they are (never re-encoded) and return their sha256."""
-        sha256 = hashlib.sha256(png).hexdigest()
-        final = self.path_for(sha256)
+    def save(self, data: bytes) -> str:
+        """Store the bytes as they are and return their sha256."""
+        sha256 = hashlib.sha256(data).hexdigest()
+        self.save_as(sha256, data)
+        return sha256
+
+    def save_as(self, key: str, data: bytes) -> Path:
+        """Store bytes under another file's hash (a thumbnail under its image's), atomically."""
+        final = self.path_for(key)
         if final.exists():
-            return sha256
+            return final
         final.parent.mkdir(parents=True, exist_ok=True)
-        self._temporary.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=self._temporary, suffix=".part")
+        self.temporary.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=self.temporary, suffix=TEMPORARY_SUFFIX)
         try:
             with os.fdopen(handle, "wb") as stream:
-                stream.write(png)
+                stream.write(data)
                 stream.flush()
                 os.fsync(stream.fileno())
             os.replace(temporary, final)
@@ -44,7 +52,20 @@ class ImageFiles:
             Path(temporary).unlink(missing_ok=True)
             raise
         _fsync_directory(final.parent)
-        return sha256
+        return final
+
+    def delete(self, sha256: str) -> None:
+        self.path_for(sha256).unlink(missing_ok=True)
+
+    def stored(self) -> Iterator[tuple[str, Path]]:
+        """Every stored file as (hash, path); temporaries are not listed."""
+        for path in self.root.glob(f"??/*{self.suffix}"):
+            key = path.name.removesuffix(self.suffix)
+            if _SHA256.fullmatch(key):
+                yield key, path
+
+    def temporaries(self) -> list[Path]:
+        return list(self.temporary.glob(f"*{TEMPORARY_SUFFIX}")) if self.temporary.exists() else []
 
 
 def _fsync_directory(directory: Path) -> None:

@@ -61,6 +61,16 @@ class ReferenceImage(SQLModel, table=True):
     sha256: str = Field(index=True, max_length=64)
     name: str = Field(max_length=255)
     created_at: datetime = Field(default_factory=utc_now)
+    # Set when the reference is one of the user's own results: the image's lineage.
+    source_image_id: str | None = Field(default=None, index=True, max_length=32)
+
+
+class GenerationReference(SQLModel, table=True):
+    """Which reference images, in which order, a generation was made from."""
+
+    generation_id: str = Field(foreign_key="generation.id", primary_key=True, max_length=32)
+    position: int = Field(primary_key=True)
+    reference_id: str = Field(foreign_key="referenceimage.id", index=True, max_length=32)
 
 
 class Generation(SQLModel, table=True):
@@ -89,6 +99,9 @@ class Generation(SQLModel, table=True):
 class Image(SQLModel, table=True):
     """One saved variant. The file lives in the data folder under its sha256."""
 
+    # The gallery pages through one user's images newest first, by key: this index serves it.
+    __table_args__ = (sqlalchemy.Index("ix_image_owner_created_id", "owner_id", "created_at", "id"),)
+
     id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
     # Repeated from the generation so that every lookup by id can check the owner in one query.
     owner_id: str | None = Field(default=None, foreign_key="user.id", index=True, max_length=32)
@@ -100,3 +113,6 @@ class Image(SQLModel, table=True):
     height: int
     sha256: str = Field(index=True, max_length=64)
     created_at: datetime = Field(default_factory=utc_now)
+    favourite: bool = False
+    # From sending the request to having the file saved.
+    generation_ms: int | None = None

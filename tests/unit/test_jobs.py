@@ -22,7 +22,7 @@ from tests.unit.conftest import make_user
 def generator(tmp_path):
     engine = make_engine(f"sqlite:///{tmp_path / 'bildgen.db'}")
     migrate(engine)
-    generator = Generator(engine, ImageFiles(tmp_path / "images"))
+    generator = Generator(engine, ImageFiles(tmp_path / "images"), ImageFiles(tmp_path / "thumbnails", suffix=".webp"))
     generator.owner = make_user(engine)
     return generator
 
@@ -142,3 +142,17 @@ def test_cancelling_closes_the_outstanding_requests_and_keeps_nothing(generator)
     assert status == GenerationStatus.CANCELLED
     assert sum(entry["method"] == "DISCONNECT" for entry in app.state.log.entries) == 2
     assert rows(generator, Image) == []
+
+
+def test_each_saved_png_carries_its_recipe_and_has_a_small_webp_thumbnail(generator, demo_server):
+    from PIL import Image as Picture
+
+    from bildgen.store import metadata
+
+    run(generator, demo_server.base_url, [41])
+    [image] = rows(generator, Image)
+    recipe = metadata.read(generator.files.path_for(image.sha256).read_bytes())
+    assert (recipe.prompt, recipe.seed, recipe.steps, recipe.model) == ("a red fox", 41, FAMILIES["generic"].steps, "bildgen-demo")
+    with Picture.open(generator.thumbnails.path_for(image.sha256)) as thumbnail:
+        assert thumbnail.format == "WEBP" and max(thumbnail.size) == 384
+    assert image.generation_ms is not None and image.generation_ms >= 0

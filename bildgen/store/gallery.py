@@ -1,0 +1,176 @@
+"""A user's gallery: pages by key (never OFFSET), filters, one image's details and lineage,
+favourites and deletion. Every function takes the owner and touches nothing of anyone else's.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import datetime
+
+import sqlalchemy
+from sqlmodel import col, func, select
+
+from bildgen.store.db import session
+from bildgen.store.files import ImageFiles
+from bildgen.store.models import Generation, GenerationReference, GenerationStatus, Image, ReferenceImage
+
+PAGE_SIZE = 48
+
+
+@dataclasses.dataclass(frozen=True)
+class Cursor:
+    """Where the next page starts: strictly older than this (created_at, id)."""
+
+    created_at: datetime
+    image_id: str
+
+    def encode(self) -> str:
+        return f"{self.created_at.isoformat()}|{self.image_id}"
+
+    @classmethod
+    def decode(cls, text: str) -> "Cursor | None":
+        moment, _, image_id = text.partition("|")
+        try:
+            return cls(datetime.fromisoformat(moment), image_id) if image_id else None
+        except ValueError:
+            return None
+
+
+@dataclasses.dataclass(frozen=True)
+class Filters:
+    model: str = ""  # a served model id; "" = every model
+    favourites_only: bool = False
+    text: str = ""  # words that must appear in the prompt
+
+
+@dataclasses.dataclass(frozen=True)
+class Page:
+    items: list[tuple[Image, Generation]]
+    next_cursor: Cursor | None
+
+
+def page(
+    engine: sqlalchemy.Engine, owner_id: str, *, filters: Filters = Filters(), after: Cursor | None = None, limit: int = PAGE_SIZE
+) -> Page:
+    query = (
+        select(Image, Generation)
+        .join(Generation, Generation.id == Image.generation_id)
+        .where(Image.owner_id == owner_id)
+    )
+    if after is not None:
+        query = query.where(sqlalchemy.tuple_(Image.created_at, Image.id) < sqlalchemy.tuple_(after.created_at, after.image_id))
+    if filters.model:
+        query = query.where(Generation.served_model == filters.model)
+    if filters.favourites_only:
+        query = query.where(col(Image.favourite).is_(True))
+    for word in filters.text.split()[:8]:
+        escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        query = query.where(func.lower(Generation.prompt).like(f"%{escaped.lower()}%", escape="\\"))
+    query = query.order_by(col(Image.created_at).desc(), col(Image.id).desc()).limit(limit + 1)
+    with session(engine) as db:
+        rows = [(image, generation) for image, generation in db.exec(query).all()]
+    more = len(rows) > limit
+    rows = rows[:limit]
+    last = rows[-1][0] if rows else None
+    return Page(items=rows, next_cursor=Cursor(last.created_at, last.id) if more and last else None)
+
+
+def models_used(engine: sqlalchemy.Engine, owner_id: str) -> list[str]:
+    with session(engine) as db:
+        return sorted(db.exec(select(Generation.served_model).where(Generation.owner_id == owner_id).distinct()).all())
+
+
+@dataclasses.dataclass(frozen=True)
+class Details:
+    image: Image
+    generation: Generation
+    references: list[ReferenceImage]  # what it was made from, in order
+    made_from: list[Image]  # the user's own images among those references
+    made_into: list[Image]  # images made with this one as a reference
+
+
+def details(engine: sqlalchemy.Engine, owner_id: str, image_id: str) -> Details | None:
+    with session(engine) as db:
+        found = db.exec(
+            select(Image, Generation)
+            .join(Generation, Generation.id == Image.generation_id)
+            .where(Image.id == image_id, Image.owner_id == owner_id)
+        ).first()
+        if found is None:
+            return None
+        image, generation = found
+        references = db.exec(
+            select(ReferenceImage)
+            .join(GenerationReference, GenerationReference.reference_id == ReferenceImage.id)
+            .where(GenerationReference.generation_id == generation.id, ReferenceImage.owner_id == owner_id)
+            .order_by(col(GenerationReference.position))
+        ).all()
+        sources = [reference.source_image_id for reference in references if reference.source_image_id]
+        made_from = (
+            db.exec(select(Image).where(col(Image.id).in_(sources), Image.owner_id == owner_id)).all() if sources else []
+        )
+        made_into = db.exec(
+            select(Image)
+            .join(GenerationReference, GenerationReference.generation_id == Image.generation_id)
+            .join(ReferenceImage, ReferenceImage.id == GenerationReference.reference_id)
+            .where(ReferenceImage.source_image_id == image_id, Image.owner_id == owner_id)
+            .order_by(col(Image.created_at))
+        ).all()
+        unique_made_into = list({made.id: made for made in made_into}.values())
+        return Details(image, generation, list(references), list(made_from), unique_made_into)
+
+
+def set_favourite(engine: sqlalchemy.Engine, owner_id: str, image_id: str, favourite: bool) -> bool:
+    with session(engine) as db:
+        image = db.exec(select(Image).where(Image.id == image_id, Image.owner_id == owner_id)).first()
+        if image is None:
+            return False
+        image.favourite = favourite
+        db.add(image)
+        db.commit()
+        return True
+
+
+def delete_image(engine: sqlalchemy.Engine, owner_id: str, image_id: str, *, files: ImageFiles, thumbnails: ImageFiles) -> bool:
+    """Remove the row; the file goes once no row references it (identical images share one)."""
+    with session(engine) as db:
+        image = db.exec(select(Image).where(Image.id == image_id, Image.owner_id == owner_id)).first()
+        if image is None:
+            return False
+        sha256, generation_id = image.sha256, image.generation_id
+        for reference in db.exec(select(ReferenceImage).where(ReferenceImage.source_image_id == image_id)).all():
+            reference.source_image_id = None
+            db.add(reference)
+        db.delete(image)
+        db.flush()
+        if db.exec(select(func.count()).select_from(Image).where(Image.generation_id == generation_id)).one() == 0:
+            for link in db.exec(select(GenerationReference).where(GenerationReference.generation_id == generation_id)).all():
+                db.delete(link)
+            generation = db.get(Generation, generation_id)
+            if generation is not None and generation.status != GenerationStatus.RUNNING:
+                db.flush()
+                db.delete(generation)
+        still_used = db.exec(select(func.count()).select_from(Image).where(Image.sha256 == sha256)).one() > 0
+        db.commit()
+    if not still_used:
+        files.delete(sha256)
+        thumbnails.delete(sha256)
+    return True
+
+
+@dataclasses.dataclass(frozen=True)
+class RunningJob:
+    generation: Generation
+    images_done: int
+
+
+def running_jobs(engine: sqlalchemy.Engine, owner_id: str) -> list[RunningJob]:
+    with session(engine) as db:
+        rows = db.exec(
+            select(Generation, func.count(col(Image.id)))
+            .outerjoin(Image, Image.generation_id == Generation.id)
+            .where(Generation.owner_id == owner_id, Generation.status == GenerationStatus.RUNNING)
+            .group_by(Generation.id)
+            .order_by(col(Generation.created_at).desc())
+        ).all()
+        return [RunningJob(generation, done) for generation, done in rows]

@@ -1,0 +1,85 @@
+"""kill -9 in the middle of saving, restart, and no row points at a missing or partial file."""
+
+import hashlib
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from datetime import timedelta
+
+from sqlmodel import select
+
+from bildgen.store.db import make_engine, migrate, session
+from bildgen.store.files import ImageFiles
+from bildgen.store.models import Image
+from bildgen.store.sweep import sweep
+from tests.conftest import REPO_ROOT
+
+GENERATE_FOREVER = textwrap.dedent(
+    """
+    import asyncio, sys
+    from pathlib import Path
+    from bildgen.inference.client import ServerEndpoint
+    from bildgen.inference.demo.server import DemoOptions, start_demo_server
+    from bildgen.jobs import Generator, Recipe
+    from bildgen.params import FAMILIES, effective
+    from bildgen.store.db import make_engine, migrate, session
+    from bildgen.store.files import ImageFiles
+    from bildgen.store.models import User
+
+    root = Path(sys.argv[1])
+    engine = make_engine(f"sqlite:///{root / 'bildgen.db'}")
+    migrate(engine)
+    with session(engine) as db:
+        user = User(username="crash", password_hash="x")
+        db.add(user)
+        db.commit()
+    generator = Generator(engine, ImageFiles(root / "images"), ImageFiles(root / "thumbnails", suffix=".webp"))
+    server = start_demo_server(DemoOptions(latency_per_image=0.0))
+    parameters = effective(FAMILIES["generic"], size=(512, 512))
+
+    async def forever():
+        seed = 0
+        while True:
+            recipe = Recipe(owner_id=user.id, prompt="crash test", profile_id="demo", parameters=parameters, seeds=[seed, seed + 1, seed + 2, seed + 3])
+            running = await generator.start(recipe, ServerEndpoint(server.base_url))
+            await running.finished
+            seed += 4
+            print(seed, flush=True)
+
+    asyncio.run(forever())
+    """
+)
+
+
+def test_a_killed_process_leaves_no_row_without_its_whole_file(tmp_path):
+    child = subprocess.Popen(
+        [sys.executable, "-c", GENERATE_FOREVER, str(tmp_path)], cwd=REPO_ROOT, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        # Let it save a good number of images, then kill it wherever it is.
+        for _ in range(3):
+            child.stdout.readline()
+        time.sleep(0.37)
+    finally:
+        os.kill(child.pid, signal.SIGKILL)
+        child.wait(timeout=10)
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'bildgen.db'}")
+    migrate(engine)
+    images = ImageFiles(tmp_path / "images")
+    thumbnails = ImageFiles(tmp_path / "thumbnails", suffix=".webp")
+    sweep(engine, images=images, thumbnails=thumbnails, references=ImageFiles(tmp_path / "references"), grace=timedelta(0))
+
+    with session(engine) as db:
+        rows = db.exec(select(Image)).all()
+    assert len(rows) >= 12
+    for row in rows:
+        data = images.path_for(row.sha256).read_bytes()
+        assert hashlib.sha256(data).hexdigest() == row.sha256
+        assert thumbnails.path_for(row.sha256).exists()
+    # And nothing is left that no row points at.
+    assert {key for key, _ in images.stored()} == {row.sha256 for row in rows}
+    assert images.temporaries() == []

@@ -1,0 +1,77 @@
+import os
+import time
+from datetime import timedelta
+
+import pytest
+from sqlmodel import select
+
+from bildgen.store.db import make_engine, migrate, session
+from bildgen.store.files import ImageFiles
+from bildgen.store.models import Generation, GenerationStatus, Image
+from bildgen.store.sweep import INTERRUPTED, sweep
+from tests.unit.conftest import make_user
+
+
+@pytest.fixture
+def store(tmp_path):
+    engine = make_engine(f"sqlite:///{tmp_path / 'bildgen.db'}")
+    migrate(engine)
+    images = ImageFiles(tmp_path / "images")
+    thumbnails = ImageFiles(tmp_path / "thumbnails", suffix=".webp")
+    references = ImageFiles(tmp_path / "references")
+    return engine, images, thumbnails, references
+
+
+def age(path, minutes: int) -> None:
+    old = time.time() - minutes * 60
+    os.utime(path, (old, old))
+
+
+def run_sweep(store):
+    engine, images, thumbnails, references = store
+    return sweep(engine, images=images, thumbnails=thumbnails, references=references)
+
+
+def test_old_temporaries_and_unreferenced_files_go_and_referenced_ones_stay(store):
+    engine, images, thumbnails, _ = store
+    owner = make_user(engine)
+    kept = images.save(b"kept")
+    thumbnails.save_as(kept, b"kept thumbnail")
+    orphan = images.save(b"orphan")
+    thumbnails.save_as(orphan, b"orphan thumbnail")
+    generation = Generation(owner_id=owner.id, prompt="p", model_profile="d", served_model="m", width=1, height=1, steps=1, guidance=1, guidance_field="g", variant_count=1, status=GenerationStatus.DONE)
+    with session(engine) as db:
+        db.add(generation)
+        db.commit()
+        db.add(Image(owner_id=owner.id, generation_id=generation.id, variant=0, seed=1, width=1, height=1, sha256=kept))
+        db.commit()
+    images.temporary.mkdir(parents=True, exist_ok=True)
+    leftover = images.temporary / "crashed.part"
+    leftover.write_bytes(b"half")
+    for path in (images.path_for(kept), images.path_for(orphan), thumbnails.path_for(kept), thumbnails.path_for(orphan), leftover):
+        age(path, 60)
+
+    report = run_sweep(store)
+    assert (report.temporaries, report.orphans) == (1, 2)
+    assert images.path_for(kept).exists() and thumbnails.path_for(kept).exists()
+    assert not images.path_for(orphan).exists() and not thumbnails.path_for(orphan).exists()
+    assert not leftover.exists()
+
+
+def test_fresh_files_are_left_for_a_writer_that_may_still_insert_their_row(store):
+    _, images, _, _ = store
+    young = images.save(b"being written by another worker")
+    assert run_sweep(store).orphans == 0
+    assert images.path_for(young).exists()
+
+
+def test_generations_left_running_by_a_dead_process_are_marked_interrupted(store):
+    engine = store[0]
+    owner = make_user(engine)
+    with session(engine) as db:
+        db.add(Generation(owner_id=owner.id, prompt="p", model_profile="d", served_model="m", width=1, height=1, steps=1, guidance=1, guidance_field="g", variant_count=2))
+        db.commit()
+    assert run_sweep(store).interrupted == 1
+    with session(engine) as db:
+        generation = db.exec(select(Generation)).one()
+    assert (generation.status, generation.error) == (GenerationStatus.FAILED, INTERRUPTED)
