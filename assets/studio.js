@@ -25,3 +25,15 @@ document.addEventListener("paste", (event) => {
   input.files = transfer.files;
   input.dispatchEvent(new Event("change", { bubbles: true }));
 });
+
+// Infinite scroll in the gallery: press "Load more" whenever it comes into view.
+const watchLoadMore = new IntersectionObserver((entries) => {
+  entries.forEach((entry) => entry.isIntersecting && entry.target.click());
+});
+new MutationObserver(() => {
+  const button = document.getElementById("gallery-more");
+  if (button && !button.dataset.watched) {
+    button.dataset.watched = "1";
+    watchLoadMore.observe(button);
+  }
+}).observe(document.documentElement, { childList: true, subtree: true });

@@ -1,13 +1,17 @@
 """The bildgen Reflex app: pages and bildgen's own HTTP routes."""
 
+import asyncio
+
 import reflex as rx
 
 from bildgen import routes
 from bildgen.http import create_api
+from bildgen.pages.gallery import gallery_page
 from bildgen.pages.sign_in import sign_in_page, sign_up_page
 from bildgen.pages.studio import studio_page
 from bildgen.inference.profiles import ConfigError
-from bildgen.services import configured_catalog
+from bildgen.services import configured_catalog, get_services
+from bildgen.state.gallery import GalleryState
 from bildgen.state.session import SignInPageState
 from bildgen.state.studio import StudioState
 
@@ -17,10 +21,17 @@ try:
 except ConfigError as error:
     raise SystemExit(f"bildgen cannot start: {error}") from None
 
+async def _start_services() -> None:
+    # Migrations, the start-up sweep and the demo server, before the first visitor, not during.
+    await asyncio.to_thread(get_services)
+
+
 app = rx.App(
     api_transformer=create_api(),
     head_components=[rx.script(src="/studio.js")],
 )
+app.register_lifespan_task(_start_services)
 app.add_page(studio_page, route=routes.STUDIO, title="bildgen", on_load=StudioState.open_studio)
+app.add_page(gallery_page, route=routes.GALLERY, title="Gallery · bildgen", on_load=GalleryState.open_gallery)
 app.add_page(sign_in_page, route=routes.SIGN_IN_PAGE, title="Sign in · bildgen", on_load=SignInPageState.load)
 app.add_page(sign_up_page, route=routes.SIGN_UP_PAGE, title="Create account · bildgen", on_load=SignInPageState.load)

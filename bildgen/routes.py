@@ -11,6 +11,7 @@ page before the browser's host is known, and a cookie set for "localhost" is not
 """
 
 STUDIO = "/"
+GALLERY = "/gallery"
 SIGN_IN_PAGE = "/sign-in"
 SIGN_UP_PAGE = "/sign-up"
 PUBLIC_PAGES = (SIGN_IN_PAGE, SIGN_UP_PAGE)
@@ -18,6 +19,7 @@ PUBLIC_PAGES = (SIGN_IN_PAGE, SIGN_UP_PAGE)
 PRIVATE = "/_upload/private"
 IMAGE_ROUTE = PRIVATE + "/images/{image_id}.png"
 REFERENCE_ROUTE = PRIVATE + "/references/{reference_id}.png"
+THUMBNAIL_ROUTE = PRIVATE + "/thumbnails/{image_id}.webp"
 SIGN_IN_ROUTE = PRIVATE + "/auth/sign-in"
 SIGN_UP_ROUTE = PRIVATE + "/auth/sign-up"
 SIGN_OUT_ROUTE = PRIVATE + "/auth/sign-out"
@@ -34,3 +36,7 @@ def image_upload_path(image_id: str) -> str:
 
 def reference_upload_path(reference_id: str) -> str:
     return upload_path(REFERENCE_ROUTE.format(reference_id=reference_id))
+
+
+def thumbnail_upload_path(image_id: str) -> str:
+    return upload_path(THUMBNAIL_ROUTE.format(image_id=image_id))

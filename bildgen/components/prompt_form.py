@@ -121,6 +121,7 @@ def prompt_form() -> rx.Component:
                         rx.text(StudioState.effective_summary, size="1", color_scheme="gray", aria_labelledby="effective-label", id="effective-parameters"),
                         width="100%",
                     ),
+                    rx.el.input(type="hidden", name="submission", value=StudioState.submission),
                     generate_buttons(),
                     rx.text(
                         rx.cond(

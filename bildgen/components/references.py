@@ -71,7 +71,36 @@ def drop_zone(*children: rx.Component) -> rx.Component:
     )
 
 
+def restored_notice() -> rx.Component:
+    """After a dropped PNG's recipe was restored: say so, and offer the picture as a reference."""
+    return rx.cond(
+        StudioState.restored_message != "",
+        rx.callout(
+            rx.vstack(
+                rx.text(StudioState.restored_message),
+                rx.hstack(
+                    rx.cond(
+                        StudioState.max_references > 0,
+                        rx.button("Use it as a reference instead", size="1", variant="soft", type="button", on_click=StudioState.attach_restored_file),
+                    ),
+                    rx.button("Dismiss", size="1", variant="ghost", type="button", on_click=StudioState.dismiss_restored),
+                    spacing="2",
+                ),
+                spacing="2",
+            ),
+            icon="history",
+            role="status",
+            size="1",
+            width="100%",
+        ),
+    )
+
+
 def references_field() -> rx.Component:
+    return rx.fragment(restored_notice(), _references_field())
+
+
+def _references_field() -> rx.Component:
     return rx.cond(
         StudioState.max_references > 0,
         rx.vstack(

@@ -5,7 +5,7 @@ from starlette.routing import Route
 
 from bildgen import routes
 from bildgen.http.auth import sign_in, sign_out, sign_up
-from bildgen.http.images import serve_image, serve_reference
+from bildgen.http.images import serve_image, serve_reference, serve_thumbnail
 
 
 def create_api() -> Starlette:
@@ -13,6 +13,7 @@ def create_api() -> Starlette:
         routes=[
             Route(routes.IMAGE_ROUTE, serve_image, methods=["GET", "HEAD"]),
             Route(routes.REFERENCE_ROUTE, serve_reference, methods=["GET", "HEAD"]),
+            Route(routes.THUMBNAIL_ROUTE, serve_thumbnail, methods=["GET", "HEAD"]),
             Route(routes.SIGN_IN_ROUTE, sign_in, methods=["POST"]),
             Route(routes.SIGN_UP_ROUTE, sign_up, methods=["POST"]),
             Route(routes.SIGN_OUT_ROUTE, sign_out, methods=["POST"]),

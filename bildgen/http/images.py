@@ -41,6 +41,17 @@ async def serve_image(request: Request) -> Response:
     return FileResponse(path, media_type="image/png", headers=_HEADERS)
 
 
+async def serve_thumbnail(request: Request) -> Response:
+    image_id = request.path_params["image_id"]
+    user = await request_user(request)
+    if user is None or not _ID.fullmatch(image_id):
+        return _not_found()
+    services = get_services()
+    found = await asyncio.to_thread(library.find_image, services.engine, image_id, user.id)
+    path = services.thumbnails.path_for(found[0].sha256) if found else None
+    return FileResponse(path, media_type="image/webp", headers=_HEADERS) if path and path.is_file() else _not_found()
+
+
 async def serve_reference(request: Request) -> Response:
     reference_id = request.path_params["reference_id"]
     user = await request_user(request)

@@ -2,7 +2,7 @@ import reflex as rx
 
 from bildgen.components.prompt_form import prompt_form
 from bildgen.components.result_card import results_grid
-from bildgen.components.account import account_menu
+from bildgen.components.header import page_header
 from bildgen.components.server_badge import server_badge
 from bildgen.state.studio import StudioState
 
@@ -10,15 +10,7 @@ from bildgen.state.studio import StudioState
 def studio_page() -> rx.Component:
     return rx.container(
         rx.vstack(
-            rx.hstack(
-                rx.heading("bildgen", size="6"),
-                rx.spacer(),
-                server_badge(),
-                account_menu(),
-                width="100%",
-                align="center",
-                wrap="wrap",
-            ),
+            page_header(server_badge()),
             rx.cond(
                 StudioState.server_problem != "",
                 rx.callout(StudioState.server_problem, icon="triangle-alert", color_scheme="amber", width="100%"),

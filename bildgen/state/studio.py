@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import secrets
 import time
 
 import reflex as rx
@@ -15,7 +16,9 @@ from bildgen.jobs import Recipe, RunningGeneration, VariantOutcome
 from bildgen.params import DEFAULT_MODE, DEFAULT_QUALITY, MAX_VARIANTS, FormChoices, Resolved, random_seed, resolve, variant_seeds
 from bildgen.services import get_services
 from bildgen.state.session import SessionState
-from bildgen.store import library
+from bildgen.store import library, metadata
+from bildgen.store.metadata import StoredRecipe
+from bildgen.store.models import ReferenceImage, User
 from bildgen.store.references import MAX_BYTES, ReferenceRejected, clean_reference
 
 PENDING, DONE, FAILED, CANCELLED = "pending", "done", "failed", "cancelled"
@@ -71,6 +74,11 @@ class StudioState(SessionState):
 
     references: list[ReferenceCard] = []
     reference_message: str = ""
+    # A dropped file whose recipe was restored instead of adding it as a reference.
+    restored_file: ReferenceCard | None = None
+    restored_message: str = ""
+    # Changes with every accepted Generate: a repeated delivery of the same submission is ignored.
+    submission: str = ""
 
     # Presets, and the manual overrides as typed ("" = the preset's value).
     mode_preset: str = DEFAULT_MODE
@@ -200,26 +208,49 @@ class StudioState(SessionState):
         self.reference_message = ""
         self._refresh()
 
+    def _ensure_ready(self, user: User) -> None:
+        """This tab's form belongs to this user, with the models loaded; another user starts afresh."""
+        if self._owner_id != user.id:
+            self.reset()
+            self._current_user()
+            self._owner_id = user.id
+        if not self.models:
+            catalog = get_services().catalog
+            self.models = [ModelChoice(id=key, label=p.label) for key, p in catalog.models.items()]
+            self._show_profile(catalog.default_model)
+
     @rx.event
     def open_studio(self):
         """on_load: only for a signed-in user, and never showing another user's leftovers."""
         user = self._current_user()
         if user is None:
             return self._to_sign_in()
-        if self._owner_id != user.id:
-            self.reset()
-            self._current_user()
-            self._owner_id = user.id
+        self._ensure_ready(user)
         return StudioState.check_server
+
+    def apply_recipe(self, user: User, recipe: StoredRecipe, references: list[ReferenceCard]) -> None:
+        """Put a stored recipe back into the form: every parameter, the seed kept, its references."""
+        self._ensure_ready(user)
+        catalog = get_services().catalog
+        if recipe.model_profile in catalog.models and recipe.model_profile != self.model_id:
+            self._show_profile(recipe.model_profile)
+        self.prompt = recipe.prompt
+        self.negative_prompt = (recipe.negative_prompt or "").strip()
+        self.references = references[: max(self.max_references, 0)]
+        self.width = str(recipe.width or "")
+        self.height = str(recipe.height or "")
+        self.steps = str(recipe.steps or "")
+        self.guidance = "" if recipe.guidance is None else f"{recipe.guidance:g}"
+        self.seed = "" if recipe.seed is None else str(recipe.seed)
+        self.seed_locked = recipe.seed is not None
+        self.image_count = "1"
+        self._refresh()
 
     @rx.event(background=True)
     async def check_server(self):
         """Name the model in use, and say so when it is the demo renderer."""
         services = await asyncio.to_thread(get_services)
         async with self:
-            if not self.model_id:
-                self.models = [ModelChoice(id=key, label=p.label) for key, p in services.catalog.models.items()]
-                self._show_profile(services.catalog.default_model)
             profile = services.catalog.get(self.model_id)
         problem, is_demo = "", services.demo_server is not None
         try:
@@ -241,14 +272,28 @@ class StudioState(SessionState):
 
     # ---- references --------------------------------------------------------------------------
 
-    def _add_reference(self, owner_id: str, clean_png: bytes, name: str) -> None:
+    def _store_reference(self, owner_id: str, clean_png: bytes, name: str, source_image_id: str | None = None) -> ReferenceCard:
         services = get_services()
-        reference = library.add_reference(services.engine, services.references, owner_id=owner_id, png=clean_png, name=name)
-        self.references = [
-            *self.references,
-            ReferenceCard(id=reference.id, image_path=routes.reference_upload_path(reference.id), name=reference.name),
-        ]
+        reference = library.add_reference(
+            services.engine, services.references, owner_id=owner_id, png=clean_png, name=name, source_image_id=source_image_id
+        )
+        return reference_card(reference)
+
+    def _attach(self, card: ReferenceCard) -> None:
+        self.references = [*self.references, card]
         self._refresh()
+
+    @rx.event
+    def attach_restored_file(self):
+        """The file whose recipe was restored, used as a reference after all."""
+        if self.restored_file is None:
+            return
+        if len(self.references) >= self.max_references:
+            self.reference_message = self._reference_limit_text()
+            return
+        self._attach(self.restored_file)
+        self.restored_file = None
+        self.reference_message = ""
 
     @rx.event
     async def add_references(self, files: list[rx.UploadFile]):
@@ -270,7 +315,16 @@ class StudioState(SessionState):
             except ReferenceRejected as rejected:
                 problems.append(str(rejected))
                 continue
-            self._add_reference(user.id, clean, name)
+            card = self._store_reference(user.id, clean, name)
+            recipe = metadata.read(data) if len(data) <= MAX_BYTES else None
+            if recipe is not None and recipe.prompt:
+                # A picture that carries its recipe (ours or AUTOMATIC1111's): restore it, like
+                # the best tools do; the picture itself stays one click away.
+                self.apply_recipe(user, recipe, self.references)
+                self.restored_file = card
+                self.restored_message = f"Restored the recipe of {name}."
+                continue
+            self._attach(card)
         self.reference_message = " ".join(problems)
 
     @rx.event
@@ -293,6 +347,10 @@ class StudioState(SessionState):
         user = self._current_user()
         if user is None:
             return self._to_sign_in()
+        await self.use_image_as_reference(user, image_id)
+
+    async def use_image_as_reference(self, user: User, image_id: str) -> None:
+        """One of the user's own results as a reference image (its lineage is kept)."""
         if len(self.references) >= self.max_references:
             self.reference_message = self._reference_limit_text()
             return
@@ -303,7 +361,7 @@ class StudioState(SessionState):
             return
         image, _ = found
         png = await asyncio.to_thread(lambda: clean_reference(services.files.path_for(image.sha256).read_bytes()))
-        self._add_reference(user.id, png, f"generated image, seed {image.seed}")
+        self._attach(self._store_reference(user.id, png, f"generated image, seed {image.seed}", source_image_id=image.id))
         self.reference_message = ""
 
     def _reference_limit_text(self) -> str:
@@ -317,6 +375,10 @@ class StudioState(SessionState):
         self.references = [card for position, card in enumerate(self.references) if position != index]
         self.reference_message = ""
         self._refresh()
+
+    @rx.event
+    def dismiss_restored(self) -> None:
+        self.restored_file, self.restored_message = None, ""
 
     # ---- generating --------------------------------------------------------------------------
 
@@ -336,11 +398,11 @@ class StudioState(SessionState):
             if self.takes_negative_prompt and "negative_prompt" in form_data:
                 self.negative_prompt = str(form_data["negative_prompt"])
             for field in OVERRIDE_FIELDS:
-                if field in form_data:
-                    # An empty number input submits null: that means "take the preset's value".
-                    setattr(self, field, str(form_data[field] or "").strip())
+                # null: the field is not on the page (Advanced settings closed); keep its value.
+                if form_data.get(field) is not None:
+                    setattr(self, field, str(form_data[field]).strip())
             resolved = self._refresh()
-            if self.running or not self.prompt.strip():
+            if self.running or not self.prompt.strip() or form_data.get("submission") != self.submission:
                 return
             if resolved.problems:
                 self.run_error = "Check the advanced settings: " + " ".join(resolved.problems.values())
@@ -356,6 +418,8 @@ class StudioState(SessionState):
                 self.seed = ""
                 self._refresh()
             self.running, self.cancel_requested, self.run_error = True, False, ""
+            self.submission = secrets.token_hex(8)
+            self.restored_file, self.restored_message = None, ""
             self.variants = [VariantCard(number=index + 1, seed=seed) for index, seed in enumerate(seeds)]
 
         services = await asyncio.to_thread(get_services)
@@ -373,6 +437,7 @@ class StudioState(SessionState):
             parameters=resolved.parameters,
             seeds=seeds,
             references=references,
+            reference_ids=tuple(reference_ids),
         )
         try:
             run = await services.generator.start(recipe, profile.endpoint())
@@ -410,6 +475,10 @@ class StudioState(SessionState):
             self.running = False
             if self.variants and all(card.status == FAILED for card in self.variants):
                 self.run_error = self.variants[0].error
+
+
+def reference_card(reference: ReferenceImage) -> ReferenceCard:
+    return ReferenceCard(id=reference.id, image_path=routes.reference_upload_path(reference.id), name=reference.name)
 
 
 def _reference_bytes(reference_ids: list[str], owner_id: str) -> tuple[bytes, ...]:

@@ -10,6 +10,7 @@ from datetime import datetime
 import sqlalchemy
 from sqlmodel import col, func, select
 
+from bildgen.store import library
 from bildgen.store.db import session
 from bildgen.store.files import ImageFiles
 from bildgen.store.models import Generation, GenerationReference, GenerationStatus, Image, ReferenceImage
@@ -99,12 +100,7 @@ def details(engine: sqlalchemy.Engine, owner_id: str, image_id: str) -> Details 
         if found is None:
             return None
         image, generation = found
-        references = db.exec(
-            select(ReferenceImage)
-            .join(GenerationReference, GenerationReference.reference_id == ReferenceImage.id)
-            .where(GenerationReference.generation_id == generation.id, ReferenceImage.owner_id == owner_id)
-            .order_by(col(GenerationReference.position))
-        ).all()
+        references = library.references_of(engine, generation.id, owner_id)
         sources = [reference.source_image_id for reference in references if reference.source_image_id]
         made_from = (
             db.exec(select(Image).where(col(Image.id).in_(sources), Image.owner_id == owner_id)).all() if sources else []

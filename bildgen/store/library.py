@@ -11,7 +11,7 @@ from sqlmodel import select
 
 from bildgen.store.db import session
 from bildgen.store.files import ImageFiles
-from bildgen.store.models import Generation, Image, ReferenceImage
+from bildgen.store.models import Generation, GenerationReference, Image, ReferenceImage
 
 
 def find_image(engine: sqlalchemy.Engine, image_id: str, owner_id: str) -> tuple[Image, Generation] | None:
@@ -24,10 +24,18 @@ def find_image(engine: sqlalchemy.Engine, image_id: str, owner_id: str) -> tuple
         return (found[0], found[1]) if found else None
 
 
-def add_reference(engine: sqlalchemy.Engine, files: ImageFiles, *, owner_id: str, png: bytes, name: str) -> ReferenceImage:
+def add_reference(
+    engine: sqlalchemy.Engine,
+    files: ImageFiles,
+    *,
+    owner_id: str,
+    png: bytes,
+    name: str,
+    source_image_id: str | None = None,
+) -> ReferenceImage:
     """Store a cleaned reference image (file first, then its row) for one user."""
     sha256 = files.save(png)
-    reference = ReferenceImage(owner_id=owner_id, sha256=sha256, name=name[:255])
+    reference = ReferenceImage(owner_id=owner_id, sha256=sha256, name=name[:255], source_image_id=source_image_id)
     with session(engine) as db:
         db.add(reference)
         db.commit()
@@ -39,3 +47,15 @@ def find_reference(engine: sqlalchemy.Engine, reference_id: str, owner_id: str) 
         return db.exec(
             select(ReferenceImage).where(ReferenceImage.id == reference_id, ReferenceImage.owner_id == owner_id)
         ).first()
+
+
+def references_of(engine: sqlalchemy.Engine, generation_id: str, owner_id: str) -> list[ReferenceImage]:
+    with session(engine) as db:
+        return list(
+            db.exec(
+                select(ReferenceImage)
+                .join(GenerationReference, GenerationReference.reference_id == ReferenceImage.id)
+                .where(GenerationReference.generation_id == generation_id, ReferenceImage.owner_id == owner_id)
+                .order_by(GenerationReference.position)
+            ).all()
+        )

@@ -224,3 +224,15 @@ def test_on_a_phone_the_form_and_results_stack_without_horizontal_scrolling(stud
     form = studio.get_by_role("button", name="Generate").bounding_box()
     result = studio.get_by_role("img", name=re.compile(r"^Generated image 1,")).bounding_box()
     assert result["y"] > form["y"]
+
+
+def test_overrides_still_apply_after_advanced_settings_is_closed(studio, demo_server):
+    open_advanced(studio)
+    studio.get_by_label("Width").fill("768")
+    studio.get_by_label("Seed", exact=True).fill("31")
+    expect(studio.locator(EFFECTIVE)).to_contain_text("768 × 1024 px")
+    studio.get_by_role("button", name="Advanced settings").click()
+    studio.get_by_label("Prompt", exact=True).fill("closed accordion")
+    generate_and_wait(studio)
+    sent = [entry for entry in demo_server.requests() if entry["path"] == "/v1/images/generations"][-1]["body"]
+    assert (sent["size"], sent["seed"]) == ("768x1024", 31)

@@ -72,7 +72,12 @@ def test_anyone_but_the_owner_gets_the_same_404_as_for_a_missing_image(world, wh
         client = client_for(services, anna)
         sessions.end(services.engine, client.cookies.get(sessions.COOKIE_NAME))
     missing = client_for(services, anna).get(image_url("0" * 32))
-    for url in (image_url(image.id), image_url(image.id, download=True), routes.REFERENCE_ROUTE.format(reference_id=reference.id)):
+    for url in (
+        image_url(image.id),
+        image_url(image.id, download=True),
+        routes.THUMBNAIL_ROUTE.format(image_id=image.id),
+        routes.REFERENCE_ROUTE.format(reference_id=reference.id),
+    ):
         response = client.get(url)
         assert (response.status_code, response.text) == (missing.status_code, missing.text) == (404, "Not found")
 
@@ -97,3 +102,9 @@ def test_image_folders_lie_outside_reflexs_public_upload_folder(world):
     for folder in (services.settings.images_dir, services.settings.references_dir):
         assert folder.is_dir()
         assert public != folder.resolve() and public not in folder.resolve().parents
+
+
+def test_the_owner_gets_the_webp_thumbnail(world):
+    services, anna, _, image, _ = world
+    response = client_for(services, anna).get(routes.THUMBNAIL_ROUTE.format(image_id=image.id))
+    assert (response.status_code, response.headers["content-type"], response.content[8:12]) == (200, "image/webp", b"WEBP")

@@ -1,0 +1,108 @@
+import reflex as rx
+
+from bildgen.state.gallery import ALL_MODELS, GalleryCard, GalleryState, JobCard
+
+
+def filters() -> rx.Component:
+    return rx.hstack(
+        rx.box(
+            rx.input(
+                rx.input.slot(rx.icon("search", size=14)),
+                placeholder="Words in the prompt",
+                value=GalleryState.search,
+                on_change=GalleryState.set_search,
+                aria_label="Search prompts",
+                type="search",
+            ),
+            min_width="220px",
+        ),
+        rx.select.root(
+            rx.select.trigger(aria_label="Filter by model", placeholder="All models"),
+            rx.select.content(
+                rx.select.item("All models", value=ALL_MODELS),
+                rx.foreach(GalleryState.models_used, lambda model: rx.select.item(model, value=model)),
+            ),
+            value=GalleryState.model_filter,
+            on_change=GalleryState.set_model_filter,
+        ),
+        rx.el.label(
+            rx.hstack(
+                rx.switch(checked=GalleryState.favourites_only, on_change=GalleryState.set_favourites_only),
+                rx.text("Favourites only", size="2"),
+                align="center",
+                spacing="2",
+            ),
+        ),
+        wrap="wrap",
+        spacing="3",
+        align="center",
+        width="100%",
+    )
+
+
+def _job(job: JobCard) -> rx.Component:
+    return rx.hstack(
+        rx.spinner(size="2"),
+        rx.text(f"{job.done} of {job.total} ready · ", rx.text.em(job.prompt), size="2"),
+        align="center",
+    )
+
+
+def running_jobs() -> rx.Component:
+    return rx.cond(
+        GalleryState.jobs.length() > 0,
+        rx.callout(
+            rx.vstack(rx.text("Generating now", weight="bold", size="2"), rx.foreach(GalleryState.jobs, _job), spacing="1"),
+            icon="loader",
+            role="status",
+            width="100%",
+        ),
+    )
+
+
+def _tile(card: GalleryCard) -> rx.Component:
+    return rx.el.button(
+        rx.image(
+            src=rx.get_upload_url(card.thumbnail_path),
+            alt="",
+            width="100%",
+            aspect_ratio="1",
+            object_fit="cover",
+            border_radius="var(--radius-3)",
+            loading="lazy",
+        ),
+        rx.cond(
+            card.favourite,
+            rx.box(rx.icon("star", size=16, fill="currentColor"), position="absolute", top="6px", right="6px", color="var(--amber-9)"),
+        ),
+        type="button",
+        on_click=GalleryState.show(card.id),
+        aria_label=f"Open image: {card.prompt}, seed {card.seed}",
+        title=card.prompt,
+        style={"position": "relative", "padding": "0", "border": "none", "background": "none", "cursor": "pointer", "width": "100%"},
+    )
+
+
+def gallery_grid() -> rx.Component:
+    return rx.vstack(
+        rx.cond(
+            GalleryState.cards.length() > 0,
+            rx.grid(
+                rx.foreach(GalleryState.cards, _tile),
+                columns=rx.breakpoints(initial="2", sm="3", md="4", lg="6"),
+                spacing="3",
+                width="100%",
+            ),
+            rx.center(rx.text("No images yet. Generate some in the studio.", color_scheme="gray"), min_height="160px", width="100%"),
+        ),
+        rx.cond(
+            GalleryState.next_cursor != "",
+            rx.center(
+                # assets/studio.js presses this when it scrolls into view: infinite scroll.
+                rx.button("Load more", id="gallery-more", variant="soft", on_click=GalleryState.load_more),
+                width="100%",
+            ),
+        ),
+        width="100%",
+        spacing="3",
+    )

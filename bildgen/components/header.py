@@ -1,0 +1,25 @@
+import reflex as rx
+
+from bildgen import routes
+from bildgen.components.account import account_menu
+
+
+def page_header(*extra: rx.Component) -> rx.Component:
+    return rx.hstack(
+        rx.heading("bildgen", size="6"),
+        rx.el.nav(
+            rx.hstack(
+                rx.link("Studio", href=routes.STUDIO, size="3"),
+                rx.link("Gallery", href=routes.GALLERY, size="3"),
+                spacing="4",
+            ),
+            aria_label="Main",
+        ),
+        rx.spacer(),
+        *extra,
+        account_menu(),
+        width="100%",
+        align="center",
+        wrap="wrap",
+        spacing="4",
+    )

@@ -1,0 +1,24 @@
+import reflex as rx
+
+from bildgen.components.gallery_grid import filters, gallery_grid, running_jobs
+from bildgen.components.header import page_header
+from bildgen.components.image_detail import image_detail
+from bildgen.state.gallery import GalleryState
+
+
+def gallery_page() -> rx.Component:
+    return rx.container(
+        rx.vstack(
+            page_header(),
+            rx.heading("Gallery", size="5", as_="h2"),
+            filters(),
+            rx.cond(GalleryState.message != "", rx.callout(GalleryState.message, icon="info", role="status", size="1")),
+            running_jobs(),
+            gallery_grid(),
+            image_detail(),
+            spacing="4",
+            width="100%",
+        ),
+        size="4",
+        padding_y="5",
+    )

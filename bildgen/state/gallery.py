@@ -1,0 +1,260 @@
+"""The gallery page: one user's images, newest first, paged by key, with filters and details."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import time
+
+import reflex as rx
+
+from bildgen import routes
+from bildgen.jobs import saved_image, stored_recipe
+from bildgen.services import get_services
+from bildgen.state.session import SessionState
+from bildgen.state.studio import StudioState, reference_card
+from bildgen.store import gallery, library
+from bildgen.store.models import Image
+
+ALL_MODELS = "__all__"
+WATCH_EVERY_S = 2.0
+WATCH_AT_MOST_S = 3600.0
+
+
+@dataclasses.dataclass
+class GalleryCard:
+    id: str
+    thumbnail_path: str
+    prompt: str
+    seed: int
+    favourite: bool
+
+
+@dataclasses.dataclass
+class LineageCard:
+    id: str
+    thumbnail_path: str
+    label: str
+
+
+@dataclasses.dataclass
+class JobCard:
+    prompt: str
+    done: int
+    total: int
+
+
+@dataclasses.dataclass
+class DetailView:
+    id: str = ""
+    image_path: str = ""
+    filename: str = ""
+    prompt: str = ""
+    negative_prompt: str = ""
+    model: str = ""
+    mode: str = ""
+    size: str = ""
+    steps: int = 0
+    guidance: str = ""
+    seed: int = 0
+    created: str = ""
+    took: str = ""
+    favourite: bool = False
+    made_from: list[LineageCard] = dataclasses.field(default_factory=list)
+    made_into: list[LineageCard] = dataclasses.field(default_factory=list)
+    reference_names: list[str] = dataclasses.field(default_factory=list)
+
+
+def _card(image: Image, prompt: str) -> GalleryCard:
+    return GalleryCard(
+        id=image.id,
+        thumbnail_path=routes.thumbnail_upload_path(image.id),
+        prompt=prompt,
+        seed=image.seed,
+        favourite=image.favourite,
+    )
+
+
+def _lineage(image: Image) -> LineageCard:
+    return LineageCard(id=image.id, thumbnail_path=routes.thumbnail_upload_path(image.id), label=f"seed {image.seed}")
+
+
+class GalleryState(SessionState):
+    cards: list[GalleryCard] = []
+    next_cursor: str = ""
+    models_used: list[str] = []
+    model_filter: str = ALL_MODELS
+    favourites_only: bool = False
+    search: str = ""
+    jobs: list[JobCard] = []
+    watching: bool = False
+    detail_open: bool = False
+    detail: DetailView = DetailView()
+    message: str = ""
+
+    def _filters(self) -> gallery.Filters:
+        model = "" if self.model_filter == ALL_MODELS else self.model_filter
+        return gallery.Filters(model=model, favourites_only=self.favourites_only, text=self.search)
+
+    def _first_page(self, owner_id: str) -> None:
+        engine = get_services().engine
+        result = gallery.page(engine, owner_id, filters=self._filters())
+        self.cards = [_card(image, generation.prompt) for image, generation in result.items]
+        self.next_cursor = result.next_cursor.encode() if result.next_cursor else ""
+        self.models_used = gallery.models_used(engine, owner_id)
+        self.jobs = [
+            JobCard(prompt=job.generation.prompt, done=job.images_done, total=job.generation.variant_count)
+            for job in gallery.running_jobs(engine, owner_id)
+        ]
+
+    @rx.event
+    def open_gallery(self):
+        user = self._current_user()
+        if user is None:
+            return self._to_sign_in()
+        self.detail_open, self.message = False, ""
+        self._first_page(user.id)
+        if self.jobs and not self.watching:
+            return GalleryState.watch_jobs
+
+    @rx.event
+    def load_more(self):
+        user = self._current_user()
+        if user is None:
+            return self._to_sign_in()
+        cursor = gallery.Cursor.decode(self.next_cursor)
+        if cursor is None:
+            return
+        result = gallery.page(get_services().engine, user.id, filters=self._filters(), after=cursor)
+        self.cards = [*self.cards, *[_card(image, generation.prompt) for image, generation in result.items]]
+        self.next_cursor = result.next_cursor.encode() if result.next_cursor else ""
+
+    @rx.event
+    def set_search(self, value: str):
+        self.search = value.strip()[:200]
+        return GalleryState.open_gallery
+
+    @rx.event
+    def set_model_filter(self, value: str):
+        self.model_filter = value
+        return GalleryState.open_gallery
+
+    @rx.event
+    def set_favourites_only(self, value: bool):
+        self.favourites_only = bool(value)
+        return GalleryState.open_gallery
+
+    @rx.event(background=True)
+    async def watch_jobs(self):
+        """While generations run (in this tab or any other), refresh until they are done."""
+        async with self:
+            if self.watching:
+                return
+            self.watching = True
+        started = time.monotonic()
+        try:
+            while time.monotonic() - started < WATCH_AT_MOST_S:
+                await asyncio.sleep(WATCH_EVERY_S)
+                async with self:
+                    user = self._current_user()
+                    if user is None:
+                        return
+                    before = [(job.prompt, job.done) for job in self.jobs]
+                    if not self.detail_open:
+                        self._first_page(user.id)
+                    if not self.jobs:
+                        return
+                    if [(job.prompt, job.done) for job in self.jobs] == before:
+                        continue
+        finally:
+            async with self:
+                self.watching = False
+
+    # ---- one image ---------------------------------------------------------------------------
+
+    @rx.event
+    def show(self, image_id: str):
+        user = self._current_user()
+        if user is None:
+            return self._to_sign_in()
+        found = gallery.details(get_services().engine, user.id, image_id)
+        if found is None:
+            self.message = "That image does not exist (any more)."
+            return
+        image, generation = found.image, found.generation
+        self.detail = DetailView(
+            id=image.id,
+            image_path=routes.image_upload_path(image.id),
+            filename=saved_image(image, generation).filename,
+            prompt=generation.prompt,
+            negative_prompt=(generation.negative_prompt or "").strip(),
+            model=generation.served_model,
+            mode="Image to image" if generation.mode == "image-to-image" else "Text to image",
+            size=f"{image.width} × {image.height}",
+            steps=generation.steps,
+            guidance=f"{generation.guidance_field} {generation.guidance:g}",
+            seed=image.seed,
+            created=f"{image.created_at:%Y-%m-%d %H:%M} UTC",
+            took=f"{image.generation_ms / 1000:.1f} s" if image.generation_ms is not None else "",
+            favourite=image.favourite,
+            made_from=[_lineage(source) for source in found.made_from],
+            made_into=[_lineage(child) for child in found.made_into],
+            reference_names=[reference.name for reference in found.references],
+        )
+        self.detail_open = True
+
+    @rx.event
+    def set_detail_open(self, value: bool) -> None:
+        self.detail_open = value
+
+    @rx.event
+    def toggle_favourite(self, image_id: str):
+        user = self._current_user()
+        if user is None:
+            return self._to_sign_in()
+        card = next((card for card in self.cards if card.id == image_id), None)
+        favourite = not (card.favourite if card else self.detail.favourite)
+        if not gallery.set_favourite(get_services().engine, user.id, image_id, favourite):
+            self.message = "That image does not exist (any more)."
+            return
+        self.cards = [dataclasses.replace(c, favourite=favourite) if c.id == image_id else c for c in self.cards]
+        if self.detail.id == image_id:
+            self.detail = dataclasses.replace(self.detail, favourite=favourite)
+
+    @rx.event
+    def delete(self, image_id: str):
+        user = self._current_user()
+        if user is None:
+            return self._to_sign_in()
+        services = get_services()
+        gallery.delete_image(services.engine, user.id, image_id, files=services.files, thumbnails=services.thumbnails)
+        self.cards = [card for card in self.cards if card.id != image_id]
+        self.detail_open = False
+        self.message = "Image deleted."
+
+    @rx.event
+    async def reproduce(self, image_id: str):
+        """Every parameter of this image back into the studio's form, its seed kept."""
+        user = self._current_user()
+        if user is None:
+            return self._to_sign_in()
+        services = get_services()
+        found = library.find_image(services.engine, image_id, user.id)
+        if found is None:
+            self.message = "That image does not exist (any more)."
+            return
+        image, generation = found
+        references = [reference_card(r) for r in library.references_of(services.engine, generation.id, user.id)]
+        studio = await self.get_state(StudioState)
+        studio.apply_recipe(user, stored_recipe(generation, image.seed), references)
+        return rx.redirect(routes.STUDIO)
+
+    @rx.event
+    async def use_as_reference(self, image_id: str):
+        user = self._current_user()
+        if user is None:
+            return self._to_sign_in()
+        studio = await self.get_state(StudioState)
+        studio._ensure_ready(user)
+        await studio.use_image_as_reference(user, image_id)
+        return rx.redirect(routes.STUDIO)
