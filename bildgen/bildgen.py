@@ -6,10 +6,10 @@ import reflex as rx
 
 from bildgen import routes
 from bildgen.http import create_api
+from bildgen.inference.profiles import ConfigError
 from bildgen.pages.gallery import gallery_page
 from bildgen.pages.sign_in import sign_in_page, sign_up_page
 from bildgen.pages.studio import studio_page
-from bildgen.inference.profiles import ConfigError
 from bildgen.services import configured_catalog, get_services
 from bildgen.state.gallery import GalleryState
 from bildgen.state.session import SignInPageState
@@ -20,6 +20,7 @@ try:
     configured_catalog()
 except ConfigError as error:
     raise SystemExit(f"bildgen cannot start: {error}") from None
+
 
 async def _start_services() -> None:
     # Migrations, the start-up sweep and the demo server, before the first visitor, not during.

@@ -13,16 +13,15 @@ import time
 from datetime import datetime
 
 import sqlalchemy
-
-from bildgen.filenames import download_filename
 from sqlmodel import SQLModel
 
+from bildgen.filenames import download_filename
 from bildgen.inference.client import ImageRequest, InferenceClient, ServerEndpoint
 from bildgen.inference.decoding import DecodedImage
 from bildgen.inference.errors import InferenceError
 from bildgen.params import EffectiveParameters
-from bildgen.store.db import session
 from bildgen.store import metadata
+from bildgen.store.db import session
 from bildgen.store.files import ImageFiles
 from bildgen.store.models import Generation, GenerationReference, GenerationStatus, Image, utc_now
 from bildgen.store.thumbnails import make_thumbnail
@@ -160,7 +159,9 @@ class Generator:
             db.add_all(rows)
             db.commit()
 
-    def _save(self, generation: Generation, variant: int, seed: int, decoded: DecodedImage, started: float) -> SavedImage:
+    def _save(
+        self, generation: Generation, variant: int, seed: int, decoded: DecodedImage, started: float
+    ) -> SavedImage:
         # The server's PNG keeps its pixel data; the recipe goes in as text chunks.
         png = metadata.embed(decoded.png, stored_recipe(generation, seed))
         # File and thumbnail are complete on disk before the row that points at them exists.
@@ -179,7 +180,9 @@ class Generator:
         self._insert(row)
         return saved_image(row, generation)
 
-    async def _finish(self, client: InferenceClient, generation_id: str, variants: list[asyncio.Task[VariantOutcome]]) -> str:
+    async def _finish(
+        self, client: InferenceClient, generation_id: str, variants: list[asyncio.Task[VariantOutcome]]
+    ) -> str:
         try:
             outcomes = await asyncio.gather(*variants, return_exceptions=True)
         finally:

@@ -18,8 +18,24 @@ MAX_STEPS = 200
 MAX_GUIDANCE = 20.0
 Size = tuple[int, int]
 
-QWEN_SIZES: tuple[Size, ...] = ((1328, 1328), (1664, 928), (928, 1664), (1472, 1104), (1104, 1472), (1584, 1056), (1056, 1584))
-SQUARE_FIRST_SIZES: tuple[Size, ...] = ((1024, 1024), (1360, 768), (768, 1360), (1152, 864), (864, 1152), (1248, 832), (832, 1248))
+QWEN_SIZES: tuple[Size, ...] = (
+    (1328, 1328),
+    (1664, 928),
+    (928, 1664),
+    (1472, 1104),
+    (1104, 1472),
+    (1584, 1056),
+    (1056, 1584),
+)
+SQUARE_FIRST_SIZES: tuple[Size, ...] = (
+    (1024, 1024),
+    (1360, 768),
+    (768, 1360),
+    (1152, 864),
+    (864, 1152),
+    (1248, 832),
+    (832, 1248),
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -43,7 +59,7 @@ class FamilyTraits:
     def steps(self) -> int:
         return self.steps_by_quality[-1]
 
-    def with_best_steps(self, steps: int) -> "FamilyTraits":
+    def with_best_steps(self, steps: int) -> FamilyTraits:
         draft, balanced, _ = self.steps_by_quality
         return dataclasses.replace(self, steps_by_quality=(min(draft, steps), min(balanced, steps), steps))
 
@@ -51,7 +67,13 @@ class FamilyTraits:
 FAMILIES: dict[str, FamilyTraits] = {
     "qwen-image": FamilyTraits(QWEN_SIZES, (20, 30, 50), 4.0, "true_cfg_scale", True, 0),
     "qwen-image-edit": FamilyTraits(
-        ((1024, 1024),) + QWEN_SIZES, (16, 28, 40), 4.0, "true_cfg_scale", True, 4, fixed_fields=(("guidance_scale", 1.0),)
+        ((1024, 1024),) + QWEN_SIZES,
+        (16, 28, 40),
+        4.0,
+        "true_cfg_scale",
+        True,
+        4,
+        fixed_fields=(("guidance_scale", 1.0),),
     ),
     # FLUX.2-dev: 50 steps recommended, 28 "a good trade-off".
     "flux2": FamilyTraits(SQUARE_FIRST_SIZES, (16, 28, 50), 4.0, "guidance_scale", False, 1),
@@ -158,7 +180,11 @@ class Resolved:
 
     def summary(self) -> str:
         images = f"{self.count} image" + ("" if self.count == 1 else "s")
-        seed = "random seed" if self.seed is None else f"seed {self.seed}" + ("" if self.count == 1 else f"–{self.seed + self.count - 1}")
+        seed = (
+            "random seed"
+            if self.seed is None
+            else f"seed {self.seed}" + ("" if self.count == 1 else f"–{self.seed + self.count - 1}")
+        )
         negative = self.parameters.negative_prompt
         parts = [self.parameters.describe(), images, seed]
         if negative is not None and negative.strip():
@@ -199,14 +225,44 @@ def resolve(traits: FamilyTraits, choices: FormChoices) -> Resolved:
         return value
 
     side_message = f"must be a multiple of 16 from {MIN_SIDE} to {MAX_SIDE}."
-    width = override("width", choices.width, lambda t: _integer(t, MIN_SIDE, MAX_SIDE, step=16), size[0], "Width " + side_message)
-    height = override("height", choices.height, lambda t: _integer(t, MIN_SIDE, MAX_SIDE, step=16), size[1], "Height " + side_message)
-    count = override("count", choices.count, lambda t: _integer(t, 1, MAX_VARIANTS), mode.count, f"Images must be 1 to {MAX_VARIANTS}.")
-    chosen_steps = override("steps", choices.steps, lambda t: _integer(t, 1, MAX_STEPS), steps, f"Steps must be a whole number from 1 to {MAX_STEPS}.")
-    guidance = override("guidance", choices.guidance, lambda t: _float(t, 0.0, MAX_GUIDANCE), traits.guidance, f"Guidance must be a number from 0 to {MAX_GUIDANCE:g}.")
-    seed = override("seed", choices.seed, lambda t: _integer(t, 0, SEED_SPACE - 1), None, f"Seed must be a whole number from 0 to {SEED_SPACE - 1}, or empty for a random one.")
+    width = override(
+        "width", choices.width, lambda t: _integer(t, MIN_SIDE, MAX_SIDE, step=16), size[0], "Width " + side_message
+    )
+    height = override(
+        "height", choices.height, lambda t: _integer(t, MIN_SIDE, MAX_SIDE, step=16), size[1], "Height " + side_message
+    )
+    count = override(
+        "count",
+        choices.count,
+        lambda t: _integer(t, 1, MAX_VARIANTS),
+        mode.count,
+        f"Images must be 1 to {MAX_VARIANTS}.",
+    )
+    chosen_steps = override(
+        "steps",
+        choices.steps,
+        lambda t: _integer(t, 1, MAX_STEPS),
+        steps,
+        f"Steps must be a whole number from 1 to {MAX_STEPS}.",
+    )
+    guidance = override(
+        "guidance",
+        choices.guidance,
+        lambda t: _float(t, 0.0, MAX_GUIDANCE),
+        traits.guidance,
+        f"Guidance must be a number from 0 to {MAX_GUIDANCE:g}.",
+    )
+    seed = override(
+        "seed",
+        choices.seed,
+        lambda t: _integer(t, 0, SEED_SPACE - 1),
+        None,
+        f"Seed must be a whole number from 0 to {SEED_SPACE - 1}, or empty for a random one.",
+    )
     return Resolved(
-        parameters=effective(traits, negative_prompt=choices.negative_prompt, size=(width, height), steps=chosen_steps, guidance=guidance),
+        parameters=effective(
+            traits, negative_prompt=choices.negative_prompt, size=(width, height), steps=chosen_steps, guidance=guidance
+        ),
         count=count,
         seed=seed,
         preset_size=size,

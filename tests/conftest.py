@@ -45,11 +45,17 @@ class DemoServerProcess:
     def start(self) -> "DemoServerProcess":
         self.process = subprocess.Popen(
             [
-                sys.executable, "-m", "bildgen.inference.demo",
-                "--port", str(self.port),
-                "--latency", str(self.latency),
-                "--flavor", self.flavor,
-                "--max-references", str(self.max_references),
+                sys.executable,
+                "-m",
+                "bildgen.inference.demo",
+                "--port",
+                str(self.port),
+                "--latency",
+                str(self.latency),
+                "--flavor",
+                self.flavor,
+                "--max-references",
+                str(self.max_references),
             ],
             cwd=REPO_ROOT,
         )

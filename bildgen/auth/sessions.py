@@ -33,7 +33,15 @@ def start(engine: sqlalchemy.Engine, user_id: str) -> str:
     token = secrets.token_urlsafe(32)
     now = utc_now()
     with session(engine) as db:
-        db.add(UserSession(token_hash=_hash(token), user_id=user_id, created_at=now, last_seen_at=now, expires_at=now + ABSOLUTE_LIFETIME))
+        db.add(
+            UserSession(
+                token_hash=_hash(token),
+                user_id=user_id,
+                created_at=now,
+                last_seen_at=now,
+                expires_at=now + ABSOLUTE_LIFETIME,
+            )
+        )
         db.commit()
     return token
 

@@ -27,7 +27,7 @@ class Keys:
     address: str
 
     @classmethod
-    def of(cls, username: str, address: str) -> "Keys":
+    def of(cls, username: str, address: str) -> Keys:
         return cls(account=f"account:{username.strip().lower()}", address=f"address:{address}")
 
 

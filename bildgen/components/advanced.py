@@ -83,7 +83,9 @@ def advanced_settings() -> rx.Component:
                 _number_field("width", "Width", StudioState.preset_width, step="16"),
                 _number_field("height", "Height", StudioState.preset_height, step="16"),
                 _number_field("steps", "Steps", StudioState.preset_steps),
-                _number_field("guidance", "Guidance", StudioState.preset_guidance, step="0.1", hint=StudioState.guidance_field),
+                _number_field(
+                    "guidance", "Guidance", StudioState.preset_guidance, step="0.1", hint=StudioState.guidance_field
+                ),
                 rx.box(_seed_field(), grid_column="span 2"),
                 columns="2",
                 spacing="3",

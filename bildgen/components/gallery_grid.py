@@ -52,7 +52,9 @@ def running_jobs() -> rx.Component:
     return rx.cond(
         GalleryState.jobs.length() > 0,
         rx.callout(
-            rx.vstack(rx.text("Generating now", weight="bold", size="2"), rx.foreach(GalleryState.jobs, _job), spacing="1"),
+            rx.vstack(
+                rx.text("Generating now", weight="bold", size="2"), rx.foreach(GalleryState.jobs, _job), spacing="1"
+            ),
             icon="loader",
             role="status",
             width="100%",
@@ -73,13 +75,26 @@ def _tile(card: GalleryCard) -> rx.Component:
         ),
         rx.cond(
             card.favourite,
-            rx.box(rx.icon("star", size=16, fill="currentColor"), position="absolute", top="6px", right="6px", color="var(--amber-9)"),
+            rx.box(
+                rx.icon("star", size=16, fill="currentColor"),
+                position="absolute",
+                top="6px",
+                right="6px",
+                color="var(--amber-9)",
+            ),
         ),
         type="button",
         on_click=GalleryState.show(card.id),
         aria_label=f"Open image: {card.prompt}, seed {card.seed}",
         title=card.prompt,
-        style={"position": "relative", "padding": "0", "border": "none", "background": "none", "cursor": "pointer", "width": "100%"},
+        style={
+            "position": "relative",
+            "padding": "0",
+            "border": "none",
+            "background": "none",
+            "cursor": "pointer",
+            "width": "100%",
+        },
     )
 
 
@@ -93,7 +108,11 @@ def gallery_grid() -> rx.Component:
                 spacing="3",
                 width="100%",
             ),
-            rx.center(rx.text("No images yet. Generate some in the studio.", color_scheme="gray"), min_height="160px", width="100%"),
+            rx.center(
+                rx.text("No images yet. Generate some in the studio.", color_scheme="gray"),
+                min_height="160px",
+                width="100%",
+            ),
         ),
         rx.cond(
             GalleryState.next_cursor != "",

@@ -12,7 +12,14 @@ def _row(label: str, value) -> rx.Component:
 def _lineage_strip(title: str, cards) -> rx.Component:
     def tile(card: LineageCard) -> rx.Component:
         return rx.el.button(
-            rx.image(src=rx.get_upload_url(card.thumbnail_path), alt="", width="56px", height="56px", object_fit="cover", border_radius="var(--radius-2)"),
+            rx.image(
+                src=rx.get_upload_url(card.thumbnail_path),
+                alt="",
+                width="56px",
+                height="56px",
+                object_fit="cover",
+                border_radius="var(--radius-2)",
+            ),
             type="button",
             on_click=GalleryState.show(card.id),
             aria_label=f"{title}: {card.label}",
@@ -21,7 +28,11 @@ def _lineage_strip(title: str, cards) -> rx.Component:
 
     return rx.cond(
         cards.length() > 0,
-        rx.vstack(rx.text(title, weight="bold", size="2"), rx.hstack(rx.foreach(cards, tile), wrap="wrap", spacing="2"), spacing="1"),
+        rx.vstack(
+            rx.text(title, weight="bold", size="2"),
+            rx.hstack(rx.foreach(cards, tile), wrap="wrap", spacing="2"),
+            spacing="1",
+        ),
     )
 
 
@@ -30,10 +41,14 @@ def _delete_button() -> rx.Component:
         rx.alert_dialog.trigger(rx.button(rx.icon("trash-2", size=14), "Delete", color_scheme="red", variant="soft")),
         rx.alert_dialog.content(
             rx.alert_dialog.title("Delete this image?"),
-            rx.alert_dialog.description("The image and its file are removed for good. Its recipe stays in any PNG you downloaded."),
+            rx.alert_dialog.description(
+                "The image and its file are removed for good. Its recipe stays in any PNG you downloaded."
+            ),
             rx.hstack(
                 rx.alert_dialog.cancel(rx.button("Keep it", variant="soft", color_scheme="gray")),
-                rx.alert_dialog.action(rx.button("Delete image", color_scheme="red", on_click=GalleryState.delete(DETAIL.id))),
+                rx.alert_dialog.action(
+                    rx.button("Delete image", color_scheme="red", on_click=GalleryState.delete(DETAIL.id))
+                ),
                 justify="end",
                 spacing="3",
                 margin_top="16px",
@@ -82,8 +97,18 @@ def image_detail() -> rx.Component:
                             custom_attrs={"reloadDocument": True},
                             class_name="rt-reset rt-BaseButton rt-r-size-2 rt-variant-soft rt-Button",
                         ),
-                        rx.button(rx.icon("image-plus", size=14), "Use as reference", variant="soft", on_click=GalleryState.use_as_reference(DETAIL.id)),
-                        rx.button(rx.icon("rotate-ccw", size=14), "Reproduce", variant="soft", on_click=GalleryState.reproduce(DETAIL.id)),
+                        rx.button(
+                            rx.icon("image-plus", size=14),
+                            "Use as reference",
+                            variant="soft",
+                            on_click=GalleryState.use_as_reference(DETAIL.id),
+                        ),
+                        rx.button(
+                            rx.icon("rotate-ccw", size=14),
+                            "Reproduce",
+                            variant="soft",
+                            on_click=GalleryState.reproduce(DETAIL.id),
+                        ),
                         rx.button(
                             rx.icon("star", size=14, fill=rx.cond(DETAIL.favourite, "currentColor", "none")),
                             "Favourite",

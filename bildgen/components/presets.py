@@ -4,7 +4,9 @@ from bildgen.params import MODE_PRESETS, QUALITY_PRESETS
 from bildgen.state.studio import StudioState
 
 
-def _preset_select(label_id: str, label: str, options: list[tuple[str, str]], value, on_change, modified) -> rx.Component:
+def _preset_select(
+    label_id: str, label: str, options: list[tuple[str, str]], value, on_change, modified
+) -> rx.Component:
     return rx.vstack(
         rx.hstack(
             rx.text(label, id=label_id, weight="bold", size="2"),

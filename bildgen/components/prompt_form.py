@@ -118,7 +118,13 @@ def prompt_form() -> rx.Component:
                     advanced_settings(),
                     rx.box(
                         rx.text("Effective parameters", size="1", weight="bold", id="effective-label"),
-                        rx.text(StudioState.effective_summary, size="1", color_scheme="gray", aria_labelledby="effective-label", id="effective-parameters"),
+                        rx.text(
+                            StudioState.effective_summary,
+                            size="1",
+                            color_scheme="gray",
+                            aria_labelledby="effective-label",
+                            id="effective-parameters",
+                        ),
                         width="100%",
                     ),
                     rx.el.input(type="hidden", name="submission", value=StudioState.submission),

@@ -47,7 +47,9 @@ def _name_and_codes(rejected: rx.Var) -> rx.event.EventSpec:
         return rx.Var.create(
             {
                 "name": record["file"].to(ObjectVar, dict[str, Any])["path"],
-                "codes": record["errors"].to(ArrayVar, list[dict[str, Any]]).map(lambda error: error.to(ObjectVar, dict[str, Any])["code"]),
+                "codes": record["errors"]
+                .to(ArrayVar, list[dict[str, Any]])
+                .map(lambda error: error.to(ObjectVar, dict[str, Any])["code"]),
             }
         )
 
@@ -81,9 +83,17 @@ def restored_notice() -> rx.Component:
                 rx.hstack(
                     rx.cond(
                         StudioState.max_references > 0,
-                        rx.button("Use it as a reference instead", size="1", variant="soft", type="button", on_click=StudioState.attach_restored_file),
+                        rx.button(
+                            "Use it as a reference instead",
+                            size="1",
+                            variant="soft",
+                            type="button",
+                            on_click=StudioState.attach_restored_file,
+                        ),
                     ),
-                    rx.button("Dismiss", size="1", variant="ghost", type="button", on_click=StudioState.dismiss_restored),
+                    rx.button(
+                        "Dismiss", size="1", variant="ghost", type="button", on_click=StudioState.dismiss_restored
+                    ),
                     spacing="2",
                 ),
                 spacing="2",
@@ -130,7 +140,9 @@ def _references_field() -> rx.Component:
             ),
             rx.cond(
                 StudioState.reference_message != "",
-                rx.callout(StudioState.reference_message, icon="triangle-alert", color_scheme="red", role="alert", size="1"),
+                rx.callout(
+                    StudioState.reference_message, icon="triangle-alert", color_scheme="red", role="alert", size="1"
+                ),
             ),
             width="100%",
             spacing="2",

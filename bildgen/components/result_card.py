@@ -85,7 +85,9 @@ def _cancelled(card: VariantCard) -> rx.Component:
 
 def result_card(card: VariantCard) -> rx.Component:
     return rx.card(
-        rx.match(card.status, (PENDING, _pending(card)), (DONE, _done(card)), (CANCELLED, _cancelled(card)), _failed(card)),
+        rx.match(
+            card.status, (PENDING, _pending(card)), (DONE, _done(card)), (CANCELLED, _cancelled(card)), _failed(card)
+        ),
         width="100%",
     )
 

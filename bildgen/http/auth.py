@@ -69,7 +69,11 @@ async def sign_in(request: Request) -> Response:
     address = request.client.host if request.client else "unknown"
     try:
         user = await asyncio.to_thread(
-            accounts.authenticate, get_services().engine, form.get("username", ""), form.get("password", ""), address=address
+            accounts.authenticate,
+            get_services().engine,
+            form.get("username", ""),
+            form.get("password", ""),
+            address=address,
         )
     except accounts.SignInRefused as refused:
         return _redirect(origin, routes.SIGN_IN_PAGE, error=refused.code, next=next_path)

@@ -22,34 +22,37 @@ def _not_found() -> Response:
     return PlainTextResponse("Not found", status_code=404, headers={"Cache-Control": "no-store"})
 
 
-async def serve_image(request: Request) -> Response:
+async def _owned_image(request: Request):  # -> (services, Image, Generation) | None
     image_id = request.path_params["image_id"]
     user = await request_user(request)
     if user is None or not _ID.fullmatch(image_id):
-        return _not_found()
+        return None
     services = get_services()
     found = await asyncio.to_thread(library.find_image, services.engine, image_id, user.id)
-    if found is None:
-        return _not_found()
-    image, generation = found
-    path = services.files.path_for(image.sha256)
+    return (services, *found) if found else None
+
+
+def _file(path, media_type: str, filename: str | None = None) -> Response:
     if not path.is_file():
         return _not_found()
-    if request.query_params.get("download"):
-        filename = saved_image(image, generation).filename
-        return FileResponse(path, media_type="image/png", headers=_HEADERS, filename=filename)
-    return FileResponse(path, media_type="image/png", headers=_HEADERS)
+    return FileResponse(path, media_type=media_type, headers=_HEADERS, filename=filename)
+
+
+async def serve_image(request: Request) -> Response:
+    owned = await _owned_image(request)
+    if owned is None:
+        return _not_found()
+    services, image, generation = owned
+    filename = saved_image(image, generation).filename if request.query_params.get("download") else None
+    return _file(services.files.path_for(image.sha256), "image/png", filename)
 
 
 async def serve_thumbnail(request: Request) -> Response:
-    image_id = request.path_params["image_id"]
-    user = await request_user(request)
-    if user is None or not _ID.fullmatch(image_id):
+    owned = await _owned_image(request)
+    if owned is None:
         return _not_found()
-    services = get_services()
-    found = await asyncio.to_thread(library.find_image, services.engine, image_id, user.id)
-    path = services.thumbnails.path_for(found[0].sha256) if found else None
-    return FileResponse(path, media_type="image/webp", headers=_HEADERS) if path and path.is_file() else _not_found()
+    services, image, _ = owned
+    return _file(services.thumbnails.path_for(image.sha256), "image/webp")
 
 
 async def serve_reference(request: Request) -> Response:
@@ -61,5 +64,4 @@ async def serve_reference(request: Request) -> Response:
     reference = await asyncio.to_thread(library.find_reference, services.engine, reference_id, user.id)
     if reference is None:
         return _not_found()
-    path = services.references.path_for(reference.sha256)
-    return FileResponse(path, media_type="image/png", headers=_HEADERS) if path.is_file() else _not_found()
+    return _file(services.references.path_for(reference.sha256), "image/png")

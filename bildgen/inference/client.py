@@ -88,7 +88,7 @@ class InferenceClient:
         )
         self._http = httpx.AsyncClient(timeout=timeout, headers={"Authorization": f"Bearer {self._api_key}"})
 
-    async def __aenter__(self) -> "InferenceClient":
+    async def __aenter__(self) -> InferenceClient:
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
@@ -112,7 +112,9 @@ class InferenceClient:
             if error.status != 404:
                 raise
             # SGLang lists its model at the origin's /models, not under /v1.
-            body = await self._with_retries(lambda: self._get_json(urljoin(self._origin(), "/models")), tolerate_404=True)
+            body = await self._with_retries(
+                lambda: self._get_json(urljoin(self._origin(), "/models")), tolerate_404=True
+            )
         entries = body.get("data") if isinstance(body, dict) else None
         first = entries[0] if isinstance(entries, list) and entries and isinstance(entries[0], dict) else {}
         listed = first.get("id") if isinstance(first.get("id"), str) else None
@@ -182,7 +184,9 @@ class InferenceClient:
         }
         if model:
             payload["model"] = model
-        return await self._http_call(lambda: self._http.post(f"{self.endpoint.base_url}/chat/completions", json=payload))
+        return await self._http_call(
+            lambda: self._http.post(f"{self.endpoint.base_url}/chat/completions", json=payload)
+        )
 
     # ---- answers -----------------------------------------------------------------------------
 
@@ -256,7 +260,9 @@ class InferenceClient:
                     return {}
                 if not error.retryable or attempt == MAX_ATTEMPTS:
                     raise
-                wait = error.retry_after if error.retry_after is not None else BACKOFF_S[min(attempt, len(BACKOFF_S)) - 1]
+                wait = (
+                    error.retry_after if error.retry_after is not None else BACKOFF_S[min(attempt, len(BACKOFF_S)) - 1]
+                )
                 if wait > MAX_RETRY_WAIT_S:
                     raise
                 await self._sleep(wait)
@@ -270,7 +276,9 @@ class InferenceClient:
         except openai.APIConnectionError as error:
             raise _connection_error(error.__cause__) from None
         except openai.APIStatusError as error:
-            raise _status_error(error.status_code, error.body, _safe_text(error.response), error.response.headers) from None
+            raise _status_error(
+                error.status_code, error.body, _safe_text(error.response), error.response.headers
+            ) from None
         return _parse_json(raw.http_response.content)
 
     async def _http_call(self, request: Callable[[], Awaitable[httpx.Response]], *, raw: bool = False) -> Any:

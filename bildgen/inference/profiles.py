@@ -92,7 +92,7 @@ class Catalog(pydantic.BaseModel):
     models: dict[str, ModelProfile] = pydantic.Field(min_length=1)
 
     @pydantic.model_validator(mode="after")
-    def _references_resolve(self) -> "Catalog":
+    def _references_resolve(self) -> Catalog:
         if self.default_model not in self.models:
             raise ValueError(f"default_model {self.default_model!r} is not one of the [models.*] tables")
         for key, profile in self.models.items():

@@ -16,7 +16,13 @@ def _field(label: str, name: str, input_type: str, autocomplete: str) -> rx.Comp
             required=True,
             auto_complete=autocomplete,
             class_name="rt-reset rt-TextFieldInput",
-            style={"width": "100%", "height": "36px", "padding": "0 10px", "border": "1px solid var(--gray-7)", "borderRadius": "var(--radius-2)"},
+            style={
+                "width": "100%",
+                "height": "36px",
+                "padding": "0 10px",
+                "border": "1px solid var(--gray-7)",
+                "borderRadius": "var(--radius-2)",
+            },
         ),
         width="100%",
         spacing="1",
@@ -25,7 +31,9 @@ def _field(label: str, name: str, input_type: str, autocomplete: str) -> rx.Comp
 
 def _messages() -> rx.Component:
     return rx.fragment(
-        rx.cond(SignInPageState.notice != "", rx.callout(SignInPageState.notice, icon="info", role="status", width="100%")),
+        rx.cond(
+            SignInPageState.notice != "", rx.callout(SignInPageState.notice, icon="info", role="status", width="100%")
+        ),
         rx.cond(
             SignInPageState.message != "",
             rx.callout(SignInPageState.message, icon="triangle-alert", color_scheme="red", role="alert", width="100%"),
@@ -36,7 +44,15 @@ def _messages() -> rx.Component:
 def _card(title: str, form: rx.Component, footer: rx.Component) -> rx.Component:
     return rx.center(
         rx.card(
-            rx.vstack(rx.heading("bildgen", size="6"), rx.heading(title, size="4", as_="h2"), _messages(), form, footer, spacing="4", width="100%"),
+            rx.vstack(
+                rx.heading("bildgen", size="6"),
+                rx.heading(title, size="4", as_="h2"),
+                _messages(),
+                form,
+                footer,
+                spacing="4",
+                width="100%",
+            ),
             width="100%",
             max_width="380px",
         ),
@@ -45,20 +61,29 @@ def _card(title: str, form: rx.Component, footer: rx.Component) -> rx.Component:
     )
 
 
-def sign_in_page() -> rx.Component:
-    form = rx.el.form(
+def _account_form(action: str, password_autocomplete: str, button: str, *extra: rx.Component) -> rx.Component:
+    return rx.el.form(
         rx.vstack(
             _field("Username", "username", "text", "username"),
-            _field("Password", "password", "password", "current-password"),
-            rx.el.input(type="hidden", name="next", value=SignInPageState.next_path),
-            rx.button("Sign in", type="submit", size="3", width="100%"),
+            _field("Password", "password", "password", password_autocomplete),
+            *extra,
+            rx.button(button, type="submit", size="3", width="100%"),
             spacing="3",
             width="100%",
         ),
-        action=routes.SIGN_IN_ROUTE,
+        action=action,
         method="post",
         on_submit=None,  # a native post: Reflex would otherwise prevent it and send an event
         width="100%",
+    )
+
+
+def sign_in_page() -> rx.Component:
+    form = _account_form(
+        routes.SIGN_IN_ROUTE,
+        "current-password",
+        "Sign in",
+        rx.el.input(type="hidden", name="next", value=SignInPageState.next_path),
     )
     footer = rx.cond(
         SignInPageState.signup_open,
@@ -68,19 +93,11 @@ def sign_in_page() -> rx.Component:
 
 
 def sign_up_page() -> rx.Component:
-    form = rx.el.form(
-        rx.vstack(
-            _field("Username", "username", "text", "username"),
-            _field("Password", "password", "password", "new-password"),
-            rx.text("At least 8 characters. A long passphrase is best.", size="1", color_scheme="gray"),
-            rx.button("Create account", type="submit", size="3", width="100%"),
-            spacing="3",
-            width="100%",
-        ),
-        action=routes.SIGN_UP_ROUTE,
-        method="post",
-        on_submit=None,  # a native post: Reflex would otherwise prevent it and send an event
-        width="100%",
+    form = _account_form(
+        routes.SIGN_UP_ROUTE,
+        "new-password",
+        "Create account",
+        rx.text("At least 8 characters. A long passphrase is best.", size="1", color_scheme="gray"),
     )
     footer = rx.text("Have an account? ", rx.link("Sign in", href=routes.SIGN_IN_PAGE), size="2")
     return _card("Create account", form, footer)

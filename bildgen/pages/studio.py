@@ -1,8 +1,8 @@
 import reflex as rx
 
+from bildgen.components.header import page_header
 from bildgen.components.prompt_form import prompt_form
 from bildgen.components.result_card import results_grid
-from bildgen.components.header import page_header
 from bildgen.components.server_badge import server_badge
 from bildgen.state.studio import StudioState
 

@@ -13,7 +13,16 @@ from bildgen import routes
 from bildgen.inference.client import InferenceClient
 from bildgen.inference.errors import InferenceError
 from bildgen.jobs import Recipe, RunningGeneration, VariantOutcome
-from bildgen.params import DEFAULT_MODE, DEFAULT_QUALITY, MAX_VARIANTS, FormChoices, Resolved, random_seed, resolve, variant_seeds
+from bildgen.params import (
+    DEFAULT_MODE,
+    DEFAULT_QUALITY,
+    MAX_VARIANTS,
+    FormChoices,
+    Resolved,
+    random_seed,
+    resolve,
+    variant_seeds,
+)
 from bildgen.services import get_services
 from bildgen.state.session import SessionState
 from bildgen.store import library, metadata
@@ -272,10 +281,17 @@ class StudioState(SessionState):
 
     # ---- references --------------------------------------------------------------------------
 
-    def _store_reference(self, owner_id: str, clean_png: bytes, name: str, source_image_id: str | None = None) -> ReferenceCard:
+    def _store_reference(
+        self, owner_id: str, clean_png: bytes, name: str, source_image_id: str | None = None
+    ) -> ReferenceCard:
         services = get_services()
         reference = library.add_reference(
-            services.engine, services.references, owner_id=owner_id, png=clean_png, name=name, source_image_id=source_image_id
+            services.engine,
+            services.references,
+            owner_id=owner_id,
+            png=clean_png,
+            name=name,
+            source_image_id=source_image_id,
         )
         return reference_card(reference)
 
@@ -361,7 +377,9 @@ class StudioState(SessionState):
             return
         image, _ = found
         png = await asyncio.to_thread(lambda: clean_reference(services.files.path_for(image.sha256).read_bytes()))
-        self._attach(self._store_reference(user.id, png, f"generated image, seed {image.seed}", source_image_id=image.id))
+        self._attach(
+            self._store_reference(user.id, png, f"generated image, seed {image.seed}", source_image_id=image.id)
+        )
         self.reference_message = ""
 
     def _reference_limit_text(self) -> str:
@@ -467,7 +485,9 @@ class StudioState(SessionState):
                     run.cancel()
                     pending = set()
                     self.variants = [
-                        dataclasses.replace(card, status=CANCELLED, error="Cancelled.") if card.status == PENDING else card
+                        dataclasses.replace(card, status=CANCELLED, error="Cancelled.")
+                        if card.status == PENDING
+                        else card
                         for card in self.variants
                     ]
                 self.variants = [_updated(card, outcomes, elapsed) for card in self.variants]

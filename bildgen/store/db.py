@@ -50,7 +50,9 @@ def _run_migrations(engine: sqlalchemy.Engine, steps) -> None:  # type: ignore[n
             connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
             connection.commit()
         with connection.begin():
-            with EnvironmentContext(config, scripts, fn=lambda current, _context: steps(scripts, current)) as environment:
+            with EnvironmentContext(
+                config, scripts, fn=lambda current, _context: steps(scripts, current)
+            ) as environment:
                 environment.configure(connection=connection, render_as_batch=True)
                 environment.run_migrations()
         if sqlite:

@@ -29,7 +29,7 @@ class Cursor:
         return f"{self.created_at.isoformat()}|{self.image_id}"
 
     @classmethod
-    def decode(cls, text: str) -> "Cursor | None":
+    def decode(cls, text: str) -> Cursor | None:
         moment, _, image_id = text.partition("|")
         try:
             return cls(datetime.fromisoformat(moment), image_id) if image_id else None
@@ -51,7 +51,12 @@ class Page:
 
 
 def page(
-    engine: sqlalchemy.Engine, owner_id: str, *, filters: Filters = Filters(), after: Cursor | None = None, limit: int = PAGE_SIZE
+    engine: sqlalchemy.Engine,
+    owner_id: str,
+    *,
+    filters: Filters = Filters(),
+    after: Cursor | None = None,
+    limit: int = PAGE_SIZE,
 ) -> Page:
     query = (
         select(Image, Generation)
@@ -59,7 +64,9 @@ def page(
         .where(Image.owner_id == owner_id)
     )
     if after is not None:
-        query = query.where(sqlalchemy.tuple_(Image.created_at, Image.id) < sqlalchemy.tuple_(after.created_at, after.image_id))
+        query = query.where(
+            sqlalchemy.tuple_(Image.created_at, Image.id) < sqlalchemy.tuple_(after.created_at, after.image_id)
+        )
     if filters.model:
         query = query.where(Generation.served_model == filters.model)
     if filters.favourites_only:
@@ -91,19 +98,17 @@ class Details:
 
 
 def details(engine: sqlalchemy.Engine, owner_id: str, image_id: str) -> Details | None:
+    found = library.find_image(engine, image_id, owner_id)
+    if found is None:
+        return None
+    image, generation = found
+    references = library.references_of(engine, generation.id, owner_id)
     with session(engine) as db:
-        found = db.exec(
-            select(Image, Generation)
-            .join(Generation, Generation.id == Image.generation_id)
-            .where(Image.id == image_id, Image.owner_id == owner_id)
-        ).first()
-        if found is None:
-            return None
-        image, generation = found
-        references = library.references_of(engine, generation.id, owner_id)
         sources = [reference.source_image_id for reference in references if reference.source_image_id]
         made_from = (
-            db.exec(select(Image).where(col(Image.id).in_(sources), Image.owner_id == owner_id)).all() if sources else []
+            db.exec(select(Image).where(col(Image.id).in_(sources), Image.owner_id == owner_id)).all()
+            if sources
+            else []
         )
         made_into = db.exec(
             select(Image)
@@ -127,7 +132,9 @@ def set_favourite(engine: sqlalchemy.Engine, owner_id: str, image_id: str, favou
         return True
 
 
-def delete_image(engine: sqlalchemy.Engine, owner_id: str, image_id: str, *, files: ImageFiles, thumbnails: ImageFiles) -> bool:
+def delete_image(
+    engine: sqlalchemy.Engine, owner_id: str, image_id: str, *, files: ImageFiles, thumbnails: ImageFiles
+) -> bool:
     """Remove the row; the file goes once no row references it (identical images share one)."""
     with session(engine) as db:
         image = db.exec(select(Image).where(Image.id == image_id, Image.owner_id == owner_id)).first()
@@ -140,7 +147,9 @@ def delete_image(engine: sqlalchemy.Engine, owner_id: str, image_id: str, *, fil
         db.delete(image)
         db.flush()
         if db.exec(select(func.count()).select_from(Image).where(Image.generation_id == generation_id)).one() == 0:
-            for link in db.exec(select(GenerationReference).where(GenerationReference.generation_id == generation_id)).all():
+            for link in db.exec(
+                select(GenerationReference).where(GenerationReference.generation_id == generation_id)
+            ).all():
                 db.delete(link)
             generation = db.get(Generation, generation_id)
             if generation is not None and generation.status != GenerationStatus.RUNNING:

@@ -82,7 +82,9 @@ def embed(png: bytes, recipe: StoredRecipe) -> bytes:
     iend = png.rfind(b"IEND") - 4
     if iend < len(PNG_SIGNATURE):
         raise ValueError("PNG without IEND")
-    return png[:iend] + _text_chunk(A1111_KEY, recipe.to_a1111()) + _text_chunk(BILDGEN_KEY, recipe.to_json()) + png[iend:]
+    return (
+        png[:iend] + _text_chunk(A1111_KEY, recipe.to_a1111()) + _text_chunk(BILDGEN_KEY, recipe.to_json()) + png[iend:]
+    )
 
 
 def read(data: bytes) -> StoredRecipe | None:

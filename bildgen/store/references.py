@@ -48,7 +48,9 @@ def clean_reference(data: bytes, *, name: str = "the file") -> bytes:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         # Pillow's own guard fired while reading the header: far beyond our limit.
-        raise ReferenceRejected(f"{name} has too many pixels; at most {MAX_PIXELS // 1_000_000} megapixels are accepted.") from None
+        raise ReferenceRejected(
+            f"{name} has too many pixels; at most {MAX_PIXELS // 1_000_000} megapixels are accepted."
+        ) from None
     except (OSError, SyntaxError, ValueError):
         raise ReferenceRejected(f"{name} is damaged or incomplete and cannot be read.") from None
     output = io.BytesIO()

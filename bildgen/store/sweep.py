@@ -52,7 +52,11 @@ def sweep(
         reference_hashes = set(db.exec(select(ReferenceImage.sha256)).all())
         running = db.exec(select(Generation).where(Generation.status == GenerationStatus.RUNNING)).all()
         for generation in running:
-            generation.status, generation.error, generation.finished_at = GenerationStatus.FAILED, INTERRUPTED, utc_now()
+            generation.status, generation.error, generation.finished_at = (
+                GenerationStatus.FAILED,
+                INTERRUPTED,
+                utc_now(),
+            )
             db.add(generation)
         db.commit()
     orphans = 0

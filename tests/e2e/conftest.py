@@ -6,9 +6,9 @@ file, so tests can take the server down the way a real outage would.
 
 import os
 import re
-import uuid
 import signal
 import subprocess
+import uuid
 from pathlib import Path
 
 import pytest
@@ -101,12 +101,19 @@ max_references = 1
         start_new_session=True,  # reflex starts workers: stop the whole group at the end
     )
     try:
-        wait_for_port(port, timeout=BUILD_AND_START_TIMEOUT_S, process=process)
+        try:
+            wait_for_port(port, timeout=BUILD_AND_START_TIMEOUT_S, process=process)
+        except (RuntimeError, TimeoutError):
+            log.flush()
+            print((app_data_dir / "app.log").read_text()[-5000:])  # why the app did not start
+            raise
         yield f"http://127.0.0.1:{port}"
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
         try:
+            os.killpg(process.pid, signal.SIGTERM)
             process.wait(timeout=20)
+        except ProcessLookupError:
+            pass  # it had already exited
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
         log.close()

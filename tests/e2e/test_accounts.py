@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from bildgen.auth import throttle
-from tests.e2e.conftest import PASSWORD, generate_and_wait, sign_in, sign_up, wait_for_studio
+from tests.e2e.conftest import generate_and_wait, sign_in, sign_up, wait_for_studio
 
 
 def first_image_url(page) -> str:

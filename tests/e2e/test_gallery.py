@@ -126,7 +126,10 @@ def test_lineage_shows_what_an_image_was_made_from(studio, app_url):
 
 def a1111_png(tmp_path) -> str:
     info = PngImagePlugin.PngInfo()
-    info.add_text("parameters", "a castle on a hill at sunset\nNegative prompt: lowres\nSteps: 28, Sampler: Euler a, CFG scale: 7, Seed: 123456, Size: 832x1216, Model: sdxl")
+    info.add_text(
+        "parameters",
+        "a castle on a hill at sunset\nNegative prompt: lowres\nSteps: 28, Sampler: Euler a, CFG scale: 7, Seed: 123456, Size: 832x1216, Model: sdxl",
+    )
     path = tmp_path / "castle.png"
     buffer = io.BytesIO()
     Image.new("RGB", (32, 32), "white").save(buffer, format="PNG", pnginfo=info)

@@ -7,6 +7,7 @@ from playwright.sync_api import expect
 
 from bildgen.inference.demo.renderer import render
 from tests.e2e.conftest import DEMO_LABEL, FLUX_LABEL, LEGACY_LABEL, choose_model, generate_and_wait
+
 GENERATION_PATHS = ("/v1/images/generations", "/v1/images/edits", "/v1/chat/completions")
 
 
@@ -35,7 +36,9 @@ def last_generation_path(server) -> str:
     ],
     ids=["vllm-omni", "vllm-omni-legacy"],
 )
-def test_text_to_image_then_image_to_image_on_each_flavor(studio, request, reference_png, label, server_fixture, edit_path):
+def test_text_to_image_then_image_to_image_on_each_flavor(
+    studio, request, reference_png, label, server_fixture, edit_path
+):
     server = request.getfixturevalue(server_fixture)
     choose_model(studio, label)
     expect(studio.get_by_text("Text to image", exact=True)).to_be_visible()
@@ -77,7 +80,11 @@ def test_flux_hides_the_negative_prompt_and_caps_references(studio, flux_server,
     ("name", "content", "words"),
     [
         ("notes.png", b"these are meeting notes, not a picture\n" * 20, "is not a PNG, JPEG or WebP image"),
-        ("drawing.svg", b'<svg xmlns="http://www.w3.org/2000/svg"><rect width="9" height="9"/></svg>', "is not a PNG, JPEG or WebP image"),
+        (
+            "drawing.svg",
+            b'<svg xmlns="http://www.w3.org/2000/svg"><rect width="9" height="9"/></svg>',
+            "is not a PNG, JPEG or WebP image",
+        ),
     ],
 )
 def test_a_bad_upload_gets_a_clear_message_and_nothing_is_added(studio, tmp_path, name, content, words):

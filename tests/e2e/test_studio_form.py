@@ -67,7 +67,9 @@ def test_the_sent_request_matches_the_effective_parameters(studio, demo_server):
     studio.get_by_label("Seed", exact=True).fill("4242")
     studio.get_by_label("Negative prompt").fill("blurry")
     studio.get_by_label("Prompt", exact=True).fill("a kite over dunes")
-    expect(studio.locator(EFFECTIVE)).to_have_text("640 × 384 px · 12 steps · guidance_scale 6.5 · 1 image · seed 4242 · negative prompt")
+    expect(studio.locator(EFFECTIVE)).to_have_text(
+        "640 × 384 px · 12 steps · guidance_scale 6.5 · 1 image · seed 4242 · negative prompt"
+    )
     generate_and_wait(studio)
     sent = [entry for entry in demo_server.requests() if entry["path"] == "/v1/images/generations"][-1]["body"]
     assert {key: sent[key] for key in ("size", "num_inference_steps", "guidance_scale", "seed", "negative_prompt")} == {
@@ -86,7 +88,12 @@ def test_four_variants_appear_each_with_its_own_seed(studio):
     studio.get_by_role("radio", name="4").click()
     generate_and_wait(studio, count=4)
     seeds = [
-        int(re.search(r"seed (\d+)", studio.get_by_role("img", name=re.compile(rf"^Generated image {n},")).get_attribute("alt")).group(1))
+        int(
+            re.search(
+                r"seed (\d+)",
+                studio.get_by_role("img", name=re.compile(rf"^Generated image {n},")).get_attribute("alt"),
+            ).group(1)
+        )
         for n in range(1, 5)
     ]
     assert seeds == [seeds[0] + offset for offset in range(4)]
@@ -112,7 +119,9 @@ def test_a_locked_seed_reproduces_byte_identical_images(studio):
 def test_reuse_seed_fills_in_and_keeps_the_seed(studio):
     studio.get_by_label("Prompt", exact=True).fill("a seed to keep")
     generate_and_wait(studio)
-    seed = re.search(r"seed (\d+)", studio.get_by_role("img", name=re.compile(r"^Generated image 1,")).get_attribute("alt")).group(1)
+    seed = re.search(
+        r"seed (\d+)", studio.get_by_role("img", name=re.compile(r"^Generated image 1,")).get_attribute("alt")
+    ).group(1)
     studio.get_by_role("button", name="Reuse seed of image 1").click()
     open_advanced(studio)
     expect(studio.get_by_label("Seed", exact=True)).to_have_value(seed)

@@ -29,7 +29,9 @@ def generator(tmp_path):
 
 def recipe(generator: Generator, seeds: list[int]) -> Recipe:
     parameters = effective(FAMILIES["generic"])
-    return Recipe(owner_id=generator.owner.id, prompt="a red fox", profile_id="demo", parameters=parameters, seeds=seeds)
+    return Recipe(
+        owner_id=generator.owner.id, prompt="a red fox", profile_id="demo", parameters=parameters, seeds=seeds
+    )
 
 
 def run(generator: Generator, base_url: str, seeds: list[int]):
@@ -152,7 +154,12 @@ def test_each_saved_png_carries_its_recipe_and_has_a_small_webp_thumbnail(genera
     run(generator, demo_server.base_url, [41])
     [image] = rows(generator, Image)
     recipe = metadata.read(generator.files.path_for(image.sha256).read_bytes())
-    assert (recipe.prompt, recipe.seed, recipe.steps, recipe.model) == ("a red fox", 41, FAMILIES["generic"].steps, "bildgen-demo")
+    assert (recipe.prompt, recipe.seed, recipe.steps, recipe.model) == (
+        "a red fox",
+        41,
+        FAMILIES["generic"].steps,
+        "bildgen-demo",
+    )
     with Picture.open(generator.thumbnails.path_for(image.sha256)) as thumbnail:
         assert thumbnail.format == "WEBP" and max(thumbnail.size) == 384
     assert image.generation_ms is not None and image.generation_ms >= 0

@@ -51,7 +51,9 @@ def test_presets_pick_the_family_size_closest_to_their_aspect_ratio():
 
 
 def test_mode_presets_set_the_image_count():
-    assert [resolve(FAMILIES["generic"], FormChoices(mode=mode)).count for mode in ("square", "landscape", "variations")] == [1, 2, 4]
+    assert [
+        resolve(FAMILIES["generic"], FormChoices(mode=mode)).count for mode in ("square", "landscape", "variations")
+    ] == [1, 2, 4]
 
 
 def test_quality_presets_set_steps_per_family():
@@ -74,8 +76,17 @@ def test_typing_the_presets_own_value_is_not_a_modification():
 
 @pytest.mark.parametrize(
     ("field", "text"),
-    [("width", "1000"), ("width", "4096"), ("height", "abc"), ("steps", "0"), ("steps", "201"), ("guidance", "-1"),
-     ("seed", "-5"), ("seed", str(2**32)), ("count", "5")],
+    [
+        ("width", "1000"),
+        ("width", "4096"),
+        ("height", "abc"),
+        ("steps", "0"),
+        ("steps", "201"),
+        ("guidance", "-1"),
+        ("seed", "-5"),
+        ("seed", str(2**32)),
+        ("count", "5"),
+    ],
 )
 def test_invalid_overrides_are_reported_per_field(field, text):
     resolved = resolve(FAMILIES["generic"], FormChoices(**{field: text}))
@@ -83,6 +94,12 @@ def test_invalid_overrides_are_reported_per_field(field, text):
 
 
 def test_the_summary_states_exactly_what_will_be_sent():
-    resolved = resolve(FAMILIES["qwen-image"], FormChoices(mode="landscape", quality="best", seed="7", negative_prompt="blurry"))
+    resolved = resolve(
+        FAMILIES["qwen-image"], FormChoices(mode="landscape", quality="best", seed="7", negative_prompt="blurry")
+    )
     assert resolved.summary() == "1664 × 928 px · 50 steps · true_cfg_scale 4 · 2 images · seed 7–8 · negative prompt"
-    assert resolved.parameters.diffusion_fields() == {"num_inference_steps": 50, "true_cfg_scale": 4.0, "negative_prompt": "blurry"}
+    assert resolved.parameters.diffusion_fields() == {
+        "num_inference_steps": 50,
+        "true_cfg_scale": 4.0,
+        "negative_prompt": "blurry",
+    }

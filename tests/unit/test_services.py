@@ -14,7 +14,9 @@ def test_without_a_config_file_the_embedded_demo_server_answers_over_http(fresh_
 
     async def generate():
         owner = make_user(services.engine)
-        recipe = Recipe(owner_id=owner.id, prompt="hello", profile_id=profile.id, parameters=effective(profile.traits()), seeds=[1])
+        recipe = Recipe(
+            owner_id=owner.id, prompt="hello", profile_id=profile.id, parameters=effective(profile.traits()), seeds=[1]
+        )
         running = await services.generator.start(recipe, profile.endpoint())
         return await running.variants[0]
 

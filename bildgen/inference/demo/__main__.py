@@ -14,7 +14,9 @@ parser.add_argument("--max-references", type=int, default=4, help="input images 
 arguments = parser.parse_args()
 uvicorn.run(
     create_app(
-        DemoOptions(latency_per_image=arguments.latency, flavor=arguments.flavor, max_references=arguments.max_references)
+        DemoOptions(
+            latency_per_image=arguments.latency, flavor=arguments.flavor, max_references=arguments.max_references
+        )
     ),
     host="127.0.0.1",
     port=arguments.port,

@@ -65,7 +65,9 @@ def render(
         elif shape == "rectangle":
             draw.rectangle(box, fill=colour, outline=outline, width=max(1, shortest // 200))
         else:
-            draw.polygon([(x, y - radius), (x - radius, y + radius), (x + radius, y + radius)], fill=colour, outline=outline)
+            draw.polygon(
+                [(x, y - radius), (x - radius, y + radius), (x + radius, y + radius)], fill=colour, outline=outline
+            )
 
     _draw_caption(draw, prompt, width=width, height=height, seed=seed)
     buffer = io.BytesIO()
@@ -83,7 +85,9 @@ def _draw_caption(draw: ImageDraw.ImageDraw, prompt: str, *, width: int, height:
     banner_top = height - line_height * len(lines) - text_size
     draw.rectangle((0, banner_top, width, height), fill=(0, 0, 0))
     for number, line in enumerate(lines):
-        draw.text((text_size // 2, banner_top + text_size // 2 + number * line_height), line, fill=(255, 255, 255), font=font)
+        draw.text(
+            (text_size // 2, banner_top + text_size // 2 + number * line_height), line, fill=(255, 255, 255), font=font
+        )
 
 
 def render_edit(
@@ -101,7 +105,9 @@ def render_edit(
     The output is visibly made from the references, so a test (or a person) can tell that the
     edit path was taken and which images went into it.
     """
-    drawn = Image.open(io.BytesIO(render(prompt, width=width, height=height, seed=seed, steps=steps, guidance=guidance))).convert("RGB")
+    drawn = Image.open(
+        io.BytesIO(render(prompt, width=width, height=height, seed=seed, steps=steps, guidance=guidance))
+    ).convert("RGB")
     with Image.open(io.BytesIO(references[0])) as first:
         base = first.convert("RGB").resize((width, height))
     image = Image.blend(base, drawn, 0.35)

@@ -156,13 +156,17 @@ class DemoServer:
     def error(self, status: int, message: str) -> JSONResponse:
         flavor = self.options.flavor
         if flavor == "vllm-omni":
-            body: dict[str, Any] = {"error": {"message": message, "type": "BadRequestError", "param": None, "code": status}}
+            body: dict[str, Any] = {
+                "error": {"message": message, "type": "BadRequestError", "param": None, "code": status}
+            }
         elif flavor == "vllm-omni-legacy":
             body = {"object": "error", "message": message, "type": "BadRequestError", "code": status}
         elif flavor == "sglang":
             body = {"detail": message}
         else:
-            body = {"error": {"message": message, "type": "invalid_request_error", "param": None, "code": "invalid_value"}}
+            body = {
+                "error": {"message": message, "type": "invalid_request_error", "param": None, "code": "invalid_value"}
+            }
         headers = {"Retry-After": "1"} if status == 429 else None
         return JSONResponse(body, status_code=status, headers=headers)
 
@@ -201,14 +205,18 @@ class DemoServer:
         for index in range(count):
             await asyncio.sleep(self.options.latency_per_image)
             seed = (recipe.seed + index) % 2**32
-            arguments = dict(width=recipe.width, height=recipe.height, seed=seed, steps=recipe.steps, guidance=recipe.guidance)
+            arguments = dict(
+                width=recipe.width, height=recipe.height, seed=seed, steps=recipe.steps, guidance=recipe.guidance
+            )
             if references:
                 pictures.append(await asyncio.to_thread(render_edit, recipe.prompt, references, **arguments))
             else:
                 pictures.append(await asyncio.to_thread(render, recipe.prompt, **arguments))
         return pictures
 
-    def image_items(self, request: Request, recipe: Recipe, pictures: list[bytes], fault: str | None) -> list[dict[str, Any]]:
+    def image_items(
+        self, request: Request, recipe: Recipe, pictures: list[bytes], fault: str | None
+    ) -> list[dict[str, Any]]:
         items = []
         for picture in pictures:
             if fault == "bad-base64":
@@ -222,7 +230,9 @@ class DemoServer:
                 url = path if self.options.flavor == "sglang" else str(request.base_url).rstrip("/") + path
                 items.append({"b64_json": None, "url": url, "revised_prompt": None})
             else:
-                items.append({"b64_json": base64.b64encode(picture).decode("ascii"), "url": None, "revised_prompt": None})
+                items.append(
+                    {"b64_json": base64.b64encode(picture).decode("ascii"), "url": None, "revised_prompt": None}
+                )
         return items
 
     async def before_generating(self, request: Request, fault: str | None) -> Response | None:
@@ -285,7 +295,10 @@ class DemoServer:
             return self.error(400, "At least one image is required (image or image[]).")
         return await self._answer_images(request, fields, references=references)
 
-    async def _answer_images(self, request: Request, fields: dict[str, Any], references: list[bytes]) -> Response:
+    async def _generate(
+        self, request: Request, fields: dict[str, Any], references: list[bytes]
+    ) -> Response | tuple[Recipe, list[dict[str, Any]]]:
+        """Validate, apply any injected fault, render: an error response, or the recipe and items."""
         try:
             recipe = self.recipe(fields)
             references = self._decode_references(references)
@@ -296,13 +309,14 @@ class DemoServer:
         if replaced is not None:
             return replaced
         pictures = await self.images(recipe, references, fault)
-        return JSONResponse(
-            {
-                "created": int(time.time()),
-                "data": self.image_items(request, recipe, pictures, fault),
-                "metrics": {"images": len(pictures)},
-            }
-        )
+        return recipe, self.image_items(request, recipe, pictures, fault)
+
+    async def _answer_images(self, request: Request, fields: dict[str, Any], references: list[bytes]) -> Response:
+        generated = await self._generate(request, fields, references)
+        if isinstance(generated, Response):
+            return generated
+        _, items = generated
+        return JSONResponse({"created": int(time.time()), "data": items, "metrics": {"images": len(items)}})
 
     def _decode_references(self, references: list[bytes]) -> list[bytes]:
         if len(references) > self.options.max_references:
@@ -341,26 +355,23 @@ class DemoServer:
 
         nested = body.get("extra_body") if isinstance(body, dict) else None
         nested = nested if isinstance(nested, dict) else {}
-        top_level = {key: body[key] for key in ("size", "seed", "num_inference_steps", "guidance_scale", "true_cfg_scale", "n") if key in body}
+        top_level = {
+            key: body[key]
+            for key in ("size", "seed", "num_inference_steps", "guidance_scale", "true_cfg_scale", "n")
+            if key in body
+        }
         doubled = sorted(set(nested) & set(top_level))
         if doubled:
             return self.error(400, f"Parameters given both in extra_body and top-level: {', '.join(doubled)}.")
         # Old builds read diffusion parameters from the nested key only.
         fields = dict(nested) if self.options.flavor == "vllm-omni-legacy" else {**top_level, **nested}
         fields.update(prompt=" ".join(texts), model=body.get("model"), response_format="b64_json")
-        try:
-            recipe = self.recipe(fields)
-            references = self._decode_references(references)
-        except BadRequest as bad:
-            return self.error(bad.status, str(bad))
-        fault = self.fault.take()
-        replaced = await self.before_generating(request, fault)
-        if replaced is not None:
-            return replaced
-        pictures = await self.images(recipe, references, fault)
+        generated = await self._generate(request, fields, references)
+        if isinstance(generated, Response):
+            return generated
+        _, items = generated
         content = [
-            {"type": "image_url", "image_url": {"url": f"data:image/png;base64,{item['b64_json']}"}}
-            for item in self.image_items(request, recipe, pictures, fault)
+            {"type": "image_url", "image_url": {"url": f"data:image/png;base64,{item['b64_json']}"}} for item in items
         ]
         return JSONResponse(
             {
@@ -368,7 +379,9 @@ class DemoServer:
                 "object": "chat.completion",
                 "created": int(time.time()),
                 "model": self.options.model_id,
-                "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}],
+                "choices": [
+                    {"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}
+                ],
             }
         )
 
@@ -442,7 +455,7 @@ class BackgroundServer:
         port = self._server.servers[0].sockets[0].getsockname()[1]
         return f"http://127.0.0.1:{port}/v1"
 
-    def start(self, timeout: float = 10.0) -> "BackgroundServer":
+    def start(self, timeout: float = 10.0) -> BackgroundServer:
         self._thread.start()
         deadline = time.monotonic() + timeout
         while not self._server.started:

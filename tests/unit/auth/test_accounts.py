@@ -52,7 +52,12 @@ def test_closed_sign_up_still_lets_the_first_account_in_then_refuses(engine):
 
 @pytest.mark.parametrize(
     ("name", "password", "code"),
-    [("ab", "long enough", "username"), ("has space", "long enough", "username"), ("anna", "short", "password-short"), ("anna", "x" * 1025, "password-long")],
+    [
+        ("ab", "long enough", "username"),
+        ("has space", "long enough", "username"),
+        ("anna", "short", "password-short"),
+        ("anna", "x" * 1025, "password-long"),
+    ],
 )
 def test_bad_names_and_passwords_are_refused_with_their_reason(engine, name, password, code):
     with pytest.raises(accounts.AccountError) as caught:

@@ -42,7 +42,12 @@ def test_over_https_the_cookie_is_secure(services):
 def test_sign_in_returns_to_the_page_asked_for_but_never_to_another_site(services):
     client = TestClient(create_api())
     signed_up(client)
-    for asked, landed in (("/", "/"), ("//evil.example/x", "/"), ("https://evil.example/", "/"), ("/\\evil.example", "/")):
+    for asked, landed in (
+        ("/", "/"),
+        ("//evil.example/x", "/"),
+        ("https://evil.example/", "/"),
+        ("/\\evil.example", "/"),
+    ):
         response = post(client, routes.SIGN_IN_ROUTE, username="anna", password="correct horse", next=asked)
         assert response.headers["location"] == ORIGIN + landed
 
@@ -59,7 +64,9 @@ def test_a_wrong_password_goes_back_with_the_generic_message_code_and_no_cookie(
 def test_posts_from_another_origin_are_refused(services, origin):
     client = TestClient(create_api())
     signed_up(client)
-    response = post(TestClient(create_api()), routes.SIGN_IN_ROUTE, origin=origin, username="anna", password="correct horse")
+    response = post(
+        TestClient(create_api()), routes.SIGN_IN_ROUTE, origin=origin, username="anna", password="correct horse"
+    )
     assert "set-cookie" not in response.headers
     assert "error=origin" in response.headers["location"]
     assert not response.headers["location"].startswith("https://evil")
@@ -71,5 +78,8 @@ def test_sign_out_ends_the_session_on_the_server_and_clears_the_cookie(services)
     assert sessions.user_for(services.engine, token) is not None
     response = post(client, routes.SIGN_OUT_ROUTE)
     assert response.headers["location"] == ORIGIN + "/sign-in?notice=signed-out"
-    assert f'{sessions.COOKIE_NAME}=""' in response.headers["set-cookie"] or "max-age=0" in response.headers["set-cookie"].lower()
+    assert (
+        f'{sessions.COOKIE_NAME}=""' in response.headers["set-cookie"]
+        or "max-age=0" in response.headers["set-cookie"].lower()
+    )
     assert sessions.user_for(services.engine, token) is None

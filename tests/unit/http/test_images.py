@@ -24,12 +24,20 @@ def world(fresh_services):
     profile = services.catalog.default
 
     async def generate():
-        recipe = Recipe(owner_id=anna.id, prompt="Blue Moon", profile_id=profile.id, parameters=effective(profile.traits()), seeds=[77])
+        recipe = Recipe(
+            owner_id=anna.id,
+            prompt="Blue Moon",
+            profile_id=profile.id,
+            parameters=effective(profile.traits()),
+            seeds=[77],
+        )
         running = await services.generator.start(recipe, profile.endpoint())
         return (await running.variants[0]).image
 
     image = asyncio.run(generate())
-    reference = library.add_reference(services.engine, services.references, owner_id=anna.id, png=b"\x89PNG\r\n\x1a\nref", name="r.png")
+    reference = library.add_reference(
+        services.engine, services.references, owner_id=anna.id, png=b"\x89PNG\r\n\x1a\nref", name="r.png"
+    )
     return services, anna, bob, image, reference
 
 
@@ -107,4 +115,8 @@ def test_image_folders_lie_outside_reflexs_public_upload_folder(world):
 def test_the_owner_gets_the_webp_thumbnail(world):
     services, anna, _, image, _ = world
     response = client_for(services, anna).get(routes.THUMBNAIL_ROUTE.format(image_id=image.id))
-    assert (response.status_code, response.headers["content-type"], response.content[8:12]) == (200, "image/webp", b"WEBP")
+    assert (response.status_code, response.headers["content-type"], response.content[8:12]) == (
+        200,
+        "image/webp",
+        b"WEBP",
+    )

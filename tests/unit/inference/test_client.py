@@ -106,7 +106,12 @@ def test_garbage_answers_become_a_clear_error(serve, answer, kind):
     [
         (503, {"error": {"message": "engine not ready", "code": 503}}, ErrorKind.NOT_READY, "engine not ready"),
         (429, {"message": "too many requests"}, ErrorKind.BUSY, "too many requests"),
-        (422, {"detail": [{"loc": ["body", "size"], "msg": "bad size", "type": "value_error"}]}, ErrorKind.REJECTED, "bad size"),
+        (
+            422,
+            {"detail": [{"loc": ["body", "size"], "msg": "bad size", "type": "value_error"}]},
+            ErrorKind.REJECTED,
+            "bad size",
+        ),
         (500, {"detail": "CUDA out of memory"}, ErrorKind.SERVER_FAILURE, "CUDA out of memory"),
         (401, {"error": {"message": "invalid api key"}}, ErrorKind.UNAUTHORIZED, "invalid api key"),
     ],

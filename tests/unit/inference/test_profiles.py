@@ -38,15 +38,30 @@ def test_the_api_key_is_read_from_the_named_variable_only(tmp_path):
         ('default_model = "a"\n[models.a]\nlabel = "A"\nbase_url = "http://h"\nfamily = "sdxl"\n', "models.a.family"),
         ('default_model = "a"\n[models.a]\nlabel = "A"\nbase_url = "http://h"\napi_key = "x"\n', "models.a.api_key"),
         ("default_model = \n", "not valid TOML"),
-        ('default_model = "a"\n[models.a]\nlabel = "A"\nbase_url = "http://h"\nedit_with = "b"\n', "models.a.edit_with: 'b' is not"),
+        (
+            'default_model = "a"\n[models.a]\nlabel = "A"\nbase_url = "http://h"\nedit_with = "b"\n',
+            "models.a.edit_with: 'b' is not",
+        ),
         (
             'default_model = "a"\n[models.a]\nlabel = "A"\nbase_url = "http://h"\nedit_with = "b"\n'
             '[models.b]\nlabel = "B"\nbase_url = "http://h2"\nfamily = "qwen-image"\n',
             "'b' takes no reference images",
         ),
-        ('default_model = "a"\n[models.a]\nlabel = "A"\nbase_url = "http://h"\nsizes = ["1000x1000"]\n', "multiples of 16"),
+        (
+            'default_model = "a"\n[models.a]\nlabel = "A"\nbase_url = "http://h"\nsizes = ["1000x1000"]\n',
+            "multiples of 16",
+        ),
     ],
-    ids=["unknown-default", "bad-url", "unknown-family", "key-in-file", "broken-toml", "unknown-editor", "editor-without-references", "bad-size"],
+    ids=[
+        "unknown-default",
+        "bad-url",
+        "unknown-family",
+        "key-in-file",
+        "broken-toml",
+        "unknown-editor",
+        "editor-without-references",
+        "bad-size",
+    ],
 )
 def test_a_bad_file_names_the_file_the_key_and_the_problem(tmp_path, text, words):
     path = write(tmp_path, text)
@@ -58,7 +73,9 @@ def test_a_bad_file_names_the_file_the_key_and_the_problem(tmp_path, text, words
 
 def test_a_text_only_model_without_an_editor_takes_no_references(tmp_path):
     catalog = load_catalog(
-        write(tmp_path, 'default_model = "q"\n[models.q]\nlabel = "Q"\nbase_url = "http://h/v1"\nfamily = "qwen-image"\n')
+        write(
+            tmp_path, 'default_model = "q"\n[models.q]\nlabel = "Q"\nbase_url = "http://h/v1"\nfamily = "qwen-image"\n'
+        )
     )
     assert catalog.max_references("q") == 0
     assert catalog.serving("q", with_references=True).id == "q"

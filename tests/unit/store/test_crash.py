@@ -71,7 +71,9 @@ def test_a_killed_process_leaves_no_row_without_its_whole_file(tmp_path):
     migrate(engine)
     images = ImageFiles(tmp_path / "images")
     thumbnails = ImageFiles(tmp_path / "thumbnails", suffix=".webp")
-    sweep(engine, images=images, thumbnails=thumbnails, references=ImageFiles(tmp_path / "references"), grace=timedelta(0))
+    sweep(
+        engine, images=images, thumbnails=thumbnails, references=ImageFiles(tmp_path / "references"), grace=timedelta(0)
+    )
 
     with session(engine) as db:
         rows = db.exec(select(Image)).all()

@@ -16,8 +16,15 @@ def test_seeds_up_to_two_to_the_thirty_second_round_trip(tmp_path):
     engine = make_engine(f"sqlite:///{tmp_path / 'bildgen.db'}")
     migrate(engine)
     generation = Generation(
-        prompt="p", model_profile="demo", served_model="m", width=64, height=64,
-        steps=1, guidance=1.0, guidance_field="guidance_scale", variant_count=1,
+        prompt="p",
+        model_profile="demo",
+        served_model="m",
+        width=64,
+        height=64,
+        steps=1,
+        guidance=1.0,
+        guidance_field="guidance_scale",
+        variant_count=1,
     )
     image = Image(generation_id=generation.id, variant=0, seed=2**32 - 1, width=64, height=64, sha256="0" * 64)
     with session(engine) as db:
@@ -34,15 +41,19 @@ def test_every_migration_downgrades_and_upgrades_again_with_data_in_place(tmp_pa
     # Data written under the first schema survives every later migration.
     migrate(engine, "0001")
     with engine.begin() as connection:
-        connection.execute(sqlalchemy.text(
-            "INSERT INTO generation (id, created_at, prompt, model_profile, served_model, width, height, steps, guidance,"
-            " guidance_field, variant_count, status) VALUES ('g1', '2026-01-01 00:00:00', 'p', 'demo', 'm', 64, 64, 1, 1.0,"
-            " 'guidance_scale', 1, 'done')"
-        ))
-        connection.execute(sqlalchemy.text(
-            "INSERT INTO image (id, generation_id, variant, seed, width, height, sha256, created_at)"
-            " VALUES ('i1', 'g1', 0, 5, 64, 64, '" + "a" * 64 + "', '2026-01-01 00:00:00')"
-        ))
+        connection.execute(
+            sqlalchemy.text(
+                "INSERT INTO generation (id, created_at, prompt, model_profile, served_model, width, height, steps, guidance,"
+                " guidance_field, variant_count, status) VALUES ('g1', '2026-01-01 00:00:00', 'p', 'demo', 'm', 64, 64, 1, 1.0,"
+                " 'guidance_scale', 1, 'done')"
+            )
+        )
+        connection.execute(
+            sqlalchemy.text(
+                "INSERT INTO image (id, generation_id, variant, seed, width, height, sha256, created_at)"
+                " VALUES ('i1', 'g1', 0, 5, 64, 64, '" + "a" * 64 + "', '2026-01-01 00:00:00')"
+            )
+        )
     migrate(engine)
     with engine.connect() as connection:
         assert connection.execute(sqlalchemy.text("SELECT favourite, seed FROM image WHERE id = 'i1'")).one() == (0, 5)

@@ -19,12 +19,36 @@ def engine(tmp_path):
 
 
 def add_generation(engine, owner, prompt="a fox", *, model="m1", images=1, minute=0, sha=None, references=()):
-    generation = Generation(owner_id=owner.id, prompt=prompt, model_profile="p", served_model=model, width=64, height=64, steps=1, guidance=1, guidance_field="g", variant_count=images, status=GenerationStatus.DONE)
+    generation = Generation(
+        owner_id=owner.id,
+        prompt=prompt,
+        model_profile="p",
+        served_model=model,
+        width=64,
+        height=64,
+        steps=1,
+        guidance=1,
+        guidance_field="g",
+        variant_count=images,
+        status=GenerationStatus.DONE,
+    )
     rows = [
-        Image(owner_id=owner.id, generation_id=generation.id, variant=v, seed=v, width=64, height=64, sha256=sha or f"{minute:04d}{v:02d}".ljust(64, "0"), created_at=T0 + timedelta(minutes=minute))
+        Image(
+            owner_id=owner.id,
+            generation_id=generation.id,
+            variant=v,
+            seed=v,
+            width=64,
+            height=64,
+            sha256=sha or f"{minute:04d}{v:02d}".ljust(64, "0"),
+            created_at=T0 + timedelta(minutes=minute),
+        )
         for v in range(images)
     ]
-    links = [GenerationReference(generation_id=generation.id, position=i, reference_id=r.id) for i, r in enumerate(references)]
+    links = [
+        GenerationReference(generation_id=generation.id, position=i, reference_id=r.id)
+        for i, r in enumerate(references)
+    ]
     with session(engine) as db:
         db.add(generation)
         db.commit()

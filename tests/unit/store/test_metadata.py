@@ -61,7 +61,7 @@ def test_an_automatic1111_png_gives_its_recipe():
     sample = (
         "masterpiece, a castle on a hill\nat sunset\n"
         "Negative prompt: lowres, bad anatomy\n"
-        'Steps: 28, Sampler: DPM++ 2M Karras, CFG scale: 7, Seed: 1234567890, Size: 832x1216, '
+        "Steps: 28, Sampler: DPM++ 2M Karras, CFG scale: 7, Seed: 1234567890, Size: 832x1216, "
         'Model hash: 31e35c80fc, Model: sd_xl_base_1.0, Lora hashes: "a: 1, b: 2", Version: v1.10.1'
     )
     recipe = read(a1111_png(sample))

@@ -1,6 +1,5 @@
 import os
 import time
-from datetime import timedelta
 
 import pytest
 from sqlmodel import select
@@ -39,7 +38,19 @@ def test_old_temporaries_and_unreferenced_files_go_and_referenced_ones_stay(stor
     thumbnails.save_as(kept, b"kept thumbnail")
     orphan = images.save(b"orphan")
     thumbnails.save_as(orphan, b"orphan thumbnail")
-    generation = Generation(owner_id=owner.id, prompt="p", model_profile="d", served_model="m", width=1, height=1, steps=1, guidance=1, guidance_field="g", variant_count=1, status=GenerationStatus.DONE)
+    generation = Generation(
+        owner_id=owner.id,
+        prompt="p",
+        model_profile="d",
+        served_model="m",
+        width=1,
+        height=1,
+        steps=1,
+        guidance=1,
+        guidance_field="g",
+        variant_count=1,
+        status=GenerationStatus.DONE,
+    )
     with session(engine) as db:
         db.add(generation)
         db.commit()
@@ -48,7 +59,13 @@ def test_old_temporaries_and_unreferenced_files_go_and_referenced_ones_stay(stor
     images.temporary.mkdir(parents=True, exist_ok=True)
     leftover = images.temporary / "crashed.part"
     leftover.write_bytes(b"half")
-    for path in (images.path_for(kept), images.path_for(orphan), thumbnails.path_for(kept), thumbnails.path_for(orphan), leftover):
+    for path in (
+        images.path_for(kept),
+        images.path_for(orphan),
+        thumbnails.path_for(kept),
+        thumbnails.path_for(orphan),
+        leftover,
+    ):
         age(path, 60)
 
     report = run_sweep(store)
@@ -69,7 +86,20 @@ def test_generations_left_running_by_a_dead_process_are_marked_interrupted(store
     engine = store[0]
     owner = make_user(engine)
     with session(engine) as db:
-        db.add(Generation(owner_id=owner.id, prompt="p", model_profile="d", served_model="m", width=1, height=1, steps=1, guidance=1, guidance_field="g", variant_count=2))
+        db.add(
+            Generation(
+                owner_id=owner.id,
+                prompt="p",
+                model_profile="d",
+                served_model="m",
+                width=1,
+                height=1,
+                steps=1,
+                guidance=1,
+                guidance_field="g",
+                variant_count=2,
+            )
+        )
         db.commit()
     assert run_sweep(store).interrupted == 1
     with session(engine) as db:
