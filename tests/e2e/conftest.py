@@ -4,17 +4,14 @@ It talks to a demo inference server running as a separate process, through a BIL
 file, so tests can take the server down the way a real outage would.
 """
 
-import os
 import re
-import signal
-import subprocess
 import uuid
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.conftest import REPO_ROOT, DemoServerProcess, free_port, wait_for_port
+from tests.servers import AppProcess, DemoServerProcess
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -24,7 +21,6 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-BUILD_AND_START_TIMEOUT_S = 600
 DEMO_LATENCY_S = 1.0
 DEMO_LABEL = "Demo vLLM-Omni"
 LEGACY_LABEL = "Demo vLLM-Omni (legacy)"
@@ -82,41 +78,9 @@ family = "flux2"
 max_references = 1
 """
     )
-    port = free_port()
-    environment = {
-        **os.environ,
-        "BILDGEN_PORT": str(port),
-        "BILDGEN_DATA_DIR": str(app_data_dir),
-        "BILDGEN_CONFIG": str(config),
-        "REFLEX_USE_NPM": "1",
-    }
-    environment.pop("REFLEX_DB_URL", None)
-    log = (app_data_dir / "app.log").open("w")
-    process = subprocess.Popen(
-        ["reflex", "run", "--env", "prod"],
-        cwd=REPO_ROOT,
-        env=environment,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,  # reflex starts workers: stop the whole group at the end
-    )
-    try:
-        try:
-            wait_for_port(port, timeout=BUILD_AND_START_TIMEOUT_S, process=process)
-        except (RuntimeError, TimeoutError):
-            log.flush()
-            print((app_data_dir / "app.log").read_text()[-5000:])  # why the app did not start
-            raise
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        try:
-            os.killpg(process.pid, signal.SIGTERM)
-            process.wait(timeout=20)
-        except ProcessLookupError:
-            pass  # it had already exited
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-        log.close()
+    app = AppProcess(data_dir=app_data_dir, config=config).start()
+    yield app.url
+    app.stop()
 
 
 @pytest.fixture(scope="session")

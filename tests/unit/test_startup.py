@@ -2,7 +2,7 @@ import os
 import subprocess
 import sys
 
-from tests.conftest import REPO_ROOT
+from tests.servers import REPO_ROOT
 
 
 def test_a_broken_config_file_stops_start_up_with_a_message_naming_file_key_and_problem(tmp_path):

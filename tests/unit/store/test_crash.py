@@ -15,7 +15,7 @@ from bildgen.store.db import make_engine, migrate, session
 from bildgen.store.files import ImageFiles
 from bildgen.store.models import Image
 from bildgen.store.sweep import sweep
-from tests.conftest import REPO_ROOT
+from tests.servers import REPO_ROOT
 
 GENERATE_FOREVER = textwrap.dedent(
     """

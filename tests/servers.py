@@ -1,3 +1,7 @@
+"""Real processes for end-to-end tests and benchmarks: the demo inference server and the app."""
+
+import os
+import signal
 import socket
 import subprocess
 import sys
@@ -5,9 +9,9 @@ import time
 from pathlib import Path
 
 import httpx
-import pytest
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+BUILD_AND_START_TIMEOUT_S = 600
 
 
 def free_port() -> int:
@@ -76,8 +80,57 @@ class DemoServerProcess:
                 self.process.wait(timeout=10)
 
 
-@pytest.fixture
-def demo_process():
-    server = DemoServerProcess(latency=0.05).start()
-    yield server
-    server.stop()
+class AppProcess:
+    """bildgen served as in production (`reflex run --env prod`, one port), with its own data folder."""
+
+    def __init__(self, *, data_dir: Path, config: Path | None, extra_env: dict[str, str] | None = None) -> None:
+        self.port = free_port()
+        self.data_dir = data_dir
+        self.config = config
+        self.extra_env = extra_env or {}
+        self.process: subprocess.Popen | None = None
+        self.log_path = data_dir / "app.log"
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> "AppProcess":
+        environment = {
+            **os.environ,
+            "BILDGEN_PORT": str(self.port),
+            "BILDGEN_DATA_DIR": str(self.data_dir),
+            "REFLEX_USE_NPM": "1",
+            **self.extra_env,
+        }
+        environment.pop("REFLEX_DB_URL", None)
+        if self.config is not None:
+            environment["BILDGEN_CONFIG"] = str(self.config)
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        with self.log_path.open("w") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "reflex", "run", "--env", "prod"],
+                cwd=REPO_ROOT,
+                env=environment,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,  # reflex starts workers: stop the whole group at the end
+            )
+        try:
+            wait_for_port(self.port, timeout=BUILD_AND_START_TIMEOUT_S, process=self.process)
+        except (RuntimeError, TimeoutError):
+            print(self.log_path.read_text()[-5000:])  # why the app did not start
+            self.stop()
+            raise
+        return self
+
+    def stop(self) -> None:
+        if self.process is None:
+            return
+        try:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            self.process.wait(timeout=20)
+        except ProcessLookupError:
+            pass  # it had already exited
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
