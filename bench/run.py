@@ -41,7 +41,7 @@ REPEATS = 5
 GALLERY_IMAGES = 10_000
 GALLERY_REPEATS = 50
 USERS = 20
-TABS = 20
+TABS = 40
 CHROMIUM = dict(
     executable_path="/usr/bin/chromium",
     args=[
@@ -75,7 +75,7 @@ ROUND_TRIP = """async (count) => {
   const summary = document.getElementById("effective-parameters");
   const before = summary.textContent;
   const started = performance.now();
-  [...document.querySelectorAll('[role="radio"]')].find((radio) => radio.textContent.trim() === String(count)).click();
+  [...document.querySelectorAll('[role="radio"]')].find((radio) => radio.textContent.trim().startsWith(String(count))).click();
   while (summary.textContent === before) await new Promise((resolve) => setTimeout(resolve, 2));
   return performance.now() - started;
 }"""
@@ -331,6 +331,11 @@ def machine() -> str:
     )
 
 
+def progress(what: str, result):
+    print(f"{what}: {result}", flush=True)
+    return result
+
+
 def verdict(met: bool) -> str:
     return "met" if met else "**missed**"
 
@@ -348,14 +353,14 @@ def main() -> None:
             browser = playwright.chromium.launch(**CHROMIUM)
             page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
             username = sign_up(page, app)
-            sdk = sdk_seconds(demo.base_url, REPEATS)
-            one = ui_seconds(page, 1, REPEATS)
-            four = ui_seconds(page, 4, REPEATS)
+            sdk = progress("direct SDK", sdk_seconds(demo.base_url, REPEATS))
+            one = progress("one image through the UI", ui_seconds(page, 1, REPEATS))
+            four = progress("four images through the UI", ui_seconds(page, 4, REPEATS))
             owner_id = seed_gallery(app.data_dir, username)
-            first_page, deep_page = gallery_query_ms(app.data_dir, owner_id)
-            load_more, largest_frame = gallery_in_browser(page, app)
-            idle, busy = round_trips_under_load(browser, app)
-            memory = memory_per_tab(browser, app)
+            first_page, deep_page = progress("gallery queries", gallery_query_ms(app.data_dir, owner_id))
+            load_more, largest_frame = progress("gallery in the browser", gallery_in_browser(page, app))
+            idle, busy = progress("round trips", round_trips_under_load(browser, app))
+            memory = progress("memory per tab", memory_per_tab(browser, app))
             browser.close()
         ours, floor = save_cost_ms(work)
     finally:

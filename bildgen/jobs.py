@@ -115,11 +115,12 @@ class Generator:
             for position, reference_id in enumerate(recipe.reference_ids)
         ]
         await asyncio.to_thread(self._insert, generation, *links)
+        thumbnails: list[asyncio.Task[None]] = []
         variants = [
-            asyncio.create_task(self._variant(client, generation, served.id, variant, seed, recipe))
+            asyncio.create_task(self._variant(client, generation, served.id, variant, seed, recipe, thumbnails))
             for variant, seed in enumerate(recipe.seeds)
         ]
-        finished = asyncio.create_task(self._finish(client, generation.id, variants))
+        finished = asyncio.create_task(self._finish(client, generation.id, variants, thumbnails))
         return RunningGeneration(generation.id, served.id, variants, finished)
 
     async def _variant(
@@ -130,6 +131,7 @@ class Generator:
         variant: int,
         seed: int,
         recipe: Recipe,
+        thumbnails: list[asyncio.Task[None]],
     ) -> VariantOutcome:
         request = ImageRequest(
             prompt=recipe.prompt,
@@ -148,11 +150,20 @@ class Generator:
             logger.exception("variant %s of generation %s failed unexpectedly", variant, generation.id)
             return VariantOutcome(variant, seed, error=UNEXPECTED)
         try:
-            image = await asyncio.to_thread(self._save, generation, variant, seed, decoded, started)
+            image, sha256, png = await asyncio.to_thread(self._save, generation, variant, seed, decoded, started)
         except Exception:
             logger.exception("saving variant %s of generation %s failed", variant, generation.id)
             return VariantOutcome(variant, seed, error=SAVE_FAILED)
+        # The thumbnail is for the gallery: made right after, so the studio shows the image sooner.
+        thumbnails.append(asyncio.create_task(asyncio.to_thread(self.thumbnail, sha256, png)))
         return VariantOutcome(variant, seed, image=image)
+
+    def thumbnail(self, sha256: str, png: bytes | None = None) -> None:
+        """Make the image's thumbnail (again, if a crash lost it); errors only cost the thumbnail."""
+        try:
+            self.thumbnails.save_as(sha256, make_thumbnail(png or self.files.path_for(sha256).read_bytes()))
+        except Exception:
+            logger.exception("making the thumbnail of %s failed", sha256)
 
     def _insert(self, *rows: SQLModel) -> None:
         with session(self.engine) as db:
@@ -161,12 +172,11 @@ class Generator:
 
     def _save(
         self, generation: Generation, variant: int, seed: int, decoded: DecodedImage, started: float
-    ) -> SavedImage:
+    ) -> tuple[SavedImage, str, bytes]:
         # The server's PNG keeps its pixel data; the recipe goes in as text chunks.
         png = metadata.embed(decoded.png, stored_recipe(generation, seed))
-        # File and thumbnail are complete on disk before the row that points at them exists.
+        # The file is complete on disk before the row that points at it exists.
         sha256 = self.files.save(png)
-        self.thumbnails.save_as(sha256, make_thumbnail(png))
         row = Image(
             owner_id=generation.owner_id,
             generation_id=generation.id,
@@ -178,15 +188,20 @@ class Generator:
             generation_ms=int((time.monotonic() - started) * 1000),
         )
         self._insert(row)
-        return saved_image(row, generation)
+        return saved_image(row, generation), sha256, png
 
     async def _finish(
-        self, client: InferenceClient, generation_id: str, variants: list[asyncio.Task[VariantOutcome]]
+        self,
+        client: InferenceClient,
+        generation_id: str,
+        variants: list[asyncio.Task[VariantOutcome]],
+        thumbnails: list[asyncio.Task[None]],
     ) -> str:
         try:
             outcomes = await asyncio.gather(*variants, return_exceptions=True)
         finally:
             await client.close()
+        await asyncio.gather(*thumbnails, return_exceptions=True)
         saved = [o for o in outcomes if isinstance(o, VariantOutcome) and o.image]
         errors = [o.error for o in outcomes if isinstance(o, VariantOutcome) and o.error]
         cancelled = any(isinstance(o, asyncio.CancelledError) for o in outcomes)

@@ -1,5 +1,6 @@
 import reflex as rx
 
+from bildgen import routes
 from bildgen.state.gallery import ALL_MODELS, GalleryCard, GalleryState, JobCard
 
 
@@ -65,7 +66,7 @@ def running_jobs() -> rx.Component:
 def _tile(card: GalleryCard) -> rx.Component:
     return rx.el.button(
         rx.image(
-            src=rx.get_upload_url(card.thumbnail_path),
+            src=rx.get_upload_url(routes.thumbnail_upload_path(card.id)),
             alt="",
             width="100%",
             aspect_ratio="1",
@@ -100,6 +101,15 @@ def _tile(card: GalleryCard) -> rx.Component:
 
 def gallery_grid() -> rx.Component:
     return rx.vstack(
+        rx.cond(
+            GalleryState.newer_hidden,
+            rx.button(
+                rx.icon("arrow-up", size=14),
+                "Back to the newest images",
+                variant="soft",
+                on_click=GalleryState.open_gallery,
+            ),
+        ),
         rx.cond(
             GalleryState.cards.length() > 0,
             rx.grid(

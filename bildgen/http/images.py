@@ -52,7 +52,11 @@ async def serve_thumbnail(request: Request) -> Response:
     if owned is None:
         return _not_found()
     services, image, _ = owned
-    return _file(services.thumbnails.path_for(image.sha256), "image/webp")
+    path = services.thumbnails.path_for(image.sha256)
+    if not path.is_file() and services.files.path_for(image.sha256).is_file():
+        # Made right after saving; a crash in between leaves it to be made here, once.
+        await asyncio.to_thread(services.generator.thumbnail, image.sha256)
+    return _file(path, "image/webp")
 
 
 async def serve_reference(request: Request) -> Response:

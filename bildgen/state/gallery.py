@@ -17,6 +17,9 @@ from bildgen.store import gallery, library
 from bildgen.store.models import Image
 
 ALL_MODELS = "__all__"
+# Every change resends the whole list to the browser: keep a window of pages, not all of them.
+MAX_CARDS = 3 * gallery.PAGE_SIZE
+PROMPT_SHOWN = 80
 WATCH_EVERY_S = 2.0
 WATCH_AT_MOST_S = 3600.0
 
@@ -24,8 +27,7 @@ WATCH_AT_MOST_S = 3600.0
 @dataclasses.dataclass
 class GalleryCard:
     id: str
-    thumbnail_path: str
-    prompt: str
+    prompt: str  # shortened: it only names the tile
     seed: int
     favourite: bool
 
@@ -66,13 +68,8 @@ class DetailView:
 
 
 def _card(image: Image, prompt: str) -> GalleryCard:
-    return GalleryCard(
-        id=image.id,
-        thumbnail_path=routes.thumbnail_upload_path(image.id),
-        prompt=prompt,
-        seed=image.seed,
-        favourite=image.favourite,
-    )
+    shown = prompt if len(prompt) <= PROMPT_SHOWN else prompt[: PROMPT_SHOWN - 1] + "…"
+    return GalleryCard(id=image.id, prompt=shown, seed=image.seed, favourite=image.favourite)
 
 
 def _lineage(image: Image) -> LineageCard:
@@ -82,6 +79,8 @@ def _lineage(image: Image) -> LineageCard:
 class GalleryState(SessionState):
     cards: list[GalleryCard] = []
     next_cursor: str = ""
+    # Newer pages were dropped from the window while scrolling far down.
+    newer_hidden: bool = False
     models_used: list[str] = []
     model_filter: str = ALL_MODELS
     favourites_only: bool = False
@@ -101,6 +100,7 @@ class GalleryState(SessionState):
         result = gallery.page(engine, owner_id, filters=self._filters())
         self.cards = [_card(image, generation.prompt) for image, generation in result.items]
         self.next_cursor = result.next_cursor.encode() if result.next_cursor else ""
+        self.newer_hidden = False
         self.models_used = gallery.models_used(engine, owner_id)
         self.jobs = [
             JobCard(prompt=job.generation.prompt, done=job.images_done, total=job.generation.variant_count)
@@ -126,7 +126,10 @@ class GalleryState(SessionState):
         if cursor is None:
             return
         result = gallery.page(get_services().engine, user.id, filters=self._filters(), after=cursor)
-        self.cards = [*self.cards, *[_card(image, generation.prompt) for image, generation in result.items]]
+        cards = [*self.cards, *[_card(image, generation.prompt) for image, generation in result.items]]
+        if len(cards) > MAX_CARDS:
+            cards, self.newer_hidden = cards[-MAX_CARDS:], True
+        self.cards = cards
         self.next_cursor = result.next_cursor.encode() if result.next_cursor else ""
 
     @rx.event

@@ -31,6 +31,8 @@ from bildgen.store.models import ReferenceImage, User
 from bildgen.store.references import MAX_BYTES, ReferenceRejected, clean_reference
 
 PENDING, DONE, FAILED, CANCELLED = "pending", "done", "failed", "cancelled"
+# Tabs whose Cancel was pressed, readable by a running generation without taking the state's lock.
+_cancel_requests: set[str] = set()
 TICK_S = 0.25
 OVERRIDE_FIELDS = ("width", "height", "steps", "guidance", "seed")
 
@@ -404,6 +406,7 @@ class StudioState(SessionState):
     def cancel(self) -> None:
         if self.running:
             self.cancel_requested = True
+            _cancel_requests.add(self.router.session.client_token)
 
     @rx.event(background=True)
     async def generate(self, form_data: dict):
@@ -436,6 +439,8 @@ class StudioState(SessionState):
                 self.seed = ""
                 self._refresh()
             self.running, self.cancel_requested, self.run_error = True, False, ""
+            tab = self.router.session.client_token
+            _cancel_requests.discard(tab)
             self.submission = secrets.token_hex(8)
             self.restored_file, self.restored_message = None, ""
             self.variants = [VariantCard(number=index + 1, seed=seed) for index, seed in enumerate(seeds)]
@@ -463,9 +468,12 @@ class StudioState(SessionState):
             async with self:
                 self.running, self.variants, self.run_error = False, [], error.user_message
             return
-        await self._follow(run)
+        try:
+            await self._follow(run, tab)
+        finally:
+            _cancel_requests.discard(tab)
 
-    async def _follow(self, run: RunningGeneration) -> None:
+    async def _follow(self, run: RunningGeneration, tab: str) -> None:
         """Show each variant the moment it is saved; tick the elapsed seconds; honour Cancel."""
         started = time.monotonic()
         pending: set[asyncio.Task[VariantOutcome]] = set(run.variants)
@@ -474,11 +482,9 @@ class StudioState(SessionState):
             done, pending = await asyncio.wait(pending, timeout=TICK_S, return_when=asyncio.FIRST_COMPLETED)
             elapsed = int(time.monotonic() - started)
             outcomes = [task.result() for task in done if not task.cancelled()]
-            if not outcomes and elapsed == shown_elapsed:
-                async with self:
-                    cancel = self.cancel_requested
-                if not cancel:
-                    continue
+            # Entering the state takes its lock and stores it: only for news, a new second, or Cancel.
+            if not outcomes and elapsed == shown_elapsed and tab not in _cancel_requests:
+                continue
             shown_elapsed = elapsed
             async with self:
                 if self.cancel_requested and pending:

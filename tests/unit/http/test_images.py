@@ -120,3 +120,11 @@ def test_the_owner_gets_the_webp_thumbnail(world):
         "image/webp",
         b"WEBP",
     )
+
+
+def test_a_thumbnail_lost_in_a_crash_is_made_again_when_asked_for(world):
+    services, anna, _, image, _ = world
+    stored = library.find_image(services.engine, image.id, anna.id)[0]
+    services.thumbnails.path_for(stored.sha256).unlink()
+    response = client_for(services, anna).get(routes.THUMBNAIL_ROUTE.format(image_id=image.id))
+    assert (response.status_code, response.content[8:12]) == (200, b"WEBP")
