@@ -212,12 +212,12 @@ def gallery_in_browser(page: Page, app: AppProcess) -> tuple[list[float], int]:
     page.goto(f"{app.url}/gallery")
     page.get_by_role("button", name="Load more").wait_for(timeout=60_000)
     load_more_ms = []
-    count_tiles = "document.querySelectorAll('[aria-label^=\"Open image\"]').length"
+    last_tile = "[...document.querySelectorAll('[aria-label^=\"Open image\"]')].pop().getAttribute('aria-label')"
     for _ in range(20):
-        before = page.evaluate(count_tiles)
+        before = page.evaluate(last_tile)
         started = time.perf_counter()
         page.get_by_role("button", name="Load more").click()
-        page.wait_for_function(f"{count_tiles} > {before}")
+        page.wait_for_function(f"{last_tile} !== {before!r}")
         load_more_ms.append((time.perf_counter() - started) * 1000)
     return load_more_ms, max(frames)
 

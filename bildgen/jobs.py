@@ -15,6 +15,7 @@ from datetime import datetime
 import sqlalchemy
 from sqlmodel import SQLModel
 
+from bildgen.cpu import in_image_pool
 from bildgen.filenames import download_filename
 from bildgen.inference.client import ImageRequest, InferenceClient, ServerEndpoint
 from bildgen.inference.decoding import DecodedImage
@@ -150,12 +151,12 @@ class Generator:
             logger.exception("variant %s of generation %s failed unexpectedly", variant, generation.id)
             return VariantOutcome(variant, seed, error=UNEXPECTED)
         try:
-            image, sha256, png = await asyncio.to_thread(self._save, generation, variant, seed, decoded, started)
+            image, sha256, png = await in_image_pool(self._save, generation, variant, seed, decoded, started)
         except Exception:
             logger.exception("saving variant %s of generation %s failed", variant, generation.id)
             return VariantOutcome(variant, seed, error=SAVE_FAILED)
         # The thumbnail is for the gallery: made right after, so the studio shows the image sooner.
-        thumbnails.append(asyncio.create_task(asyncio.to_thread(self.thumbnail, sha256, png)))
+        thumbnails.append(asyncio.create_task(in_image_pool(self.thumbnail, sha256, png)))
         return VariantOutcome(variant, seed, image=image)
 
     def thumbnail(self, sha256: str, png: bytes | None = None) -> None:

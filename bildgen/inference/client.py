@@ -25,6 +25,7 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 import openai
 
+from bildgen.cpu import in_image_pool
 from bildgen.inference.decoding import DecodedImage, decode_base64, to_png
 from bildgen.inference.errors import ErrorKind, InferenceError, kind_for_status, server_message
 
@@ -211,7 +212,7 @@ class InferenceClient:
             raise InferenceError(ErrorKind.TOO_FEW)
         item = data[0] if isinstance(data[0], dict) else {}
         if isinstance(item.get("b64_json"), str) and item["b64_json"]:
-            return to_png(decode_base64(item["b64_json"]))
+            return await in_image_pool(_png_from_base64, item["b64_json"])
         if isinstance(item.get("url"), str) and item["url"]:
             return await self._image_from_url(item["url"])
         raise InferenceError(ErrorKind.MALFORMED, server_said="the answer holds neither base64 data nor a URL")
@@ -235,7 +236,7 @@ class InferenceClient:
 
     async def _image_from_url(self, url: str) -> DecodedImage:
         if url.startswith("data:"):
-            return to_png(decode_base64(url))
+            return await in_image_pool(_png_from_base64, url)
         absolute = urljoin(self._origin() + "/", url) if url.startswith("/") else url
         parts, server = urlsplit(absolute), urlsplit(self.endpoint.base_url)
         if parts.scheme not in ("http", "https"):
@@ -244,7 +245,7 @@ class InferenceClient:
         if (parts.scheme, parts.netloc) != (server.scheme, server.netloc):
             raise InferenceError(ErrorKind.MALFORMED, server_said="the image URL points at another host; refused")
         data = await self._http_call(lambda: self._fetch_capped(absolute), raw=True)
-        return to_png(data)
+        return await in_image_pool(to_png, data)
 
     async def _fetch_capped(self, url: str) -> httpx.Response:
         async with asyncio.timeout(URL_FETCH_TIMEOUT_S):
@@ -292,7 +293,8 @@ class InferenceClient:
             raise _status_error(
                 error.status_code, error.body, _safe_text(error.response), error.response.headers
             ) from None
-        return _parse_json(raw.http_response.content)
+        # An answer holds megabytes of base64: parse it off the event loop.
+        return await in_image_pool(_parse_json, raw.http_response.content)
 
     async def _http_call(self, request: Callable[[], Awaitable[httpx.Response]], *, raw: bool = False) -> Any:
         try:
@@ -309,7 +311,7 @@ class InferenceClient:
             except ValueError:
                 body = None
             raise _status_error(response.status_code, body, response.text, response.headers)
-        return response.content if raw else _parse_json(response.content)
+        return response.content if raw else await in_image_pool(_parse_json, response.content)
 
     async def _get_json(self, url: str) -> Any:
         return await self._http_call(lambda: self._http.get(url))
@@ -332,6 +334,10 @@ def _status_error(status: int, body: Any, text: str, headers: Any) -> InferenceE
         status=status,
         retryable=status in (429, 503),
     )
+
+
+def _png_from_base64(text: str) -> DecodedImage:
+    return to_png(decode_base64(text))
 
 
 def _parse_json(content: bytes) -> Any:

@@ -32,7 +32,8 @@ def world(fresh_services):
             seeds=[77],
         )
         running = await services.generator.start(recipe, profile.endpoint())
-        return (await running.variants[0]).image
+        await running.finished  # thumbnails included
+        return running.variants[0].result().image
 
     image = asyncio.run(generate())
     reference = library.add_reference(

@@ -1,0 +1,21 @@
+"""A small pool for CPU-heavy image work (decoding, hashing, thumbnails).
+
+Two threads for two cores: many images arriving at once then queue here instead of crowding the
+event loop, which keeps its turn for every user's clicks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+IMAGE_WORK = ThreadPoolExecutor(max_workers=2, thread_name_prefix="bildgen-image")
+
+
+async def in_image_pool(function: Callable[..., T], *args: Any) -> T:
+    return await asyncio.get_running_loop().run_in_executor(IMAGE_WORK, functools.partial(function, *args))
