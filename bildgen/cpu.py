@@ -1,7 +1,7 @@
 """A small pool for CPU-heavy image work (decoding, hashing, thumbnails).
 
-Two threads for two cores: many images arriving at once then queue here instead of crowding the
-event loop, which keeps its turn for every user's clicks.
+One thread: many images arriving at once queue here instead of crowding the GIL, so the
+event loop keeps about half of it for every user's clicks (a burst takes longer to save, clicks stay quick).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 T = TypeVar("T")
 
-IMAGE_WORK = ThreadPoolExecutor(max_workers=2, thread_name_prefix="bildgen-image")
+IMAGE_WORK = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bildgen-image")
 
 
 async def in_image_pool(function: Callable[..., T], *args: Any) -> T:

@@ -13,5 +13,5 @@ def make_thumbnail(png: bytes) -> bytes:
     with Image.open(io.BytesIO(png)) as image:
         image.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.LANCZOS)
         output = io.BytesIO()
-        image.convert("RGBA" if "A" in image.getbands() else "RGB").save(output, format="WEBP", quality=82, method=4)
+        image.convert("RGBA" if "A" in image.getbands() else "RGB").save(output, format="WEBP", quality=82, method=2)
         return output.getvalue()

@@ -75,13 +75,16 @@ def test_paging_by_key_returns_every_image_once_newest_first(engine):
     assert every_page(engine, anna) == expected
 
 
-def test_nobody_sees_anyone_elses_images(engine):
+def test_nobody_sees_favourites_or_deletes_anyone_elses_images(engine, tmp_path):
     anna, bob = make_user(engine, "anna"), make_user(engine, "bob")
     add_generation(engine, anna, images=3)
     assert every_page(engine, bob) == []
     image = gallery.page(engine, anna.id).items[0][0]
     assert gallery.details(engine, bob.id, image.id) is None
     assert not gallery.set_favourite(engine, bob.id, image.id, True)
+    files, thumbnails = ImageFiles(tmp_path / "images"), ImageFiles(tmp_path / "thumbnails", suffix=".webp")
+    assert not gallery.delete_image(engine, bob.id, image.id, files=files, thumbnails=thumbnails)
+    assert len(every_page(engine, anna)) == 3
 
 
 def test_filters_by_model_favourite_and_words_in_the_prompt(engine):
