@@ -12,7 +12,7 @@ import reflex as rx
 from bildgen import routes
 from bildgen.inference.client import InferenceClient
 from bildgen.inference.errors import InferenceError
-from bildgen.jobs import Recipe, RunningGeneration, VariantOutcome
+from bildgen.jobs import Recipe, RunningGeneration, SavedImage, VariantOutcome, saved_image
 from bildgen.params import (
     DEFAULT_MODE,
     DEFAULT_QUALITY,
@@ -25,15 +25,16 @@ from bildgen.params import (
 )
 from bildgen.services import get_services
 from bildgen.state.session import SessionState
-from bildgen.store import library, metadata
+from bildgen.store import gallery, library, metadata
 from bildgen.store.metadata import StoredRecipe
-from bildgen.store.models import ReferenceImage, User
+from bildgen.store.models import GenerationStatus, ReferenceImage, User, utc_now
 from bildgen.store.references import MAX_BYTES, ReferenceRejected, clean_reference
 
 PENDING, DONE, FAILED, CANCELLED = "pending", "done", "failed", "cancelled"
 # Tabs whose Cancel was pressed, readable by a running generation without taking the state's lock.
 _cancel_requests: set[str] = set()
 TICK_S = 0.25
+FOLLOW_AT_MOST_S = 3600.0
 OVERRIDE_FIELDS = ("width", "height", "steps", "guidance", "seed")
 
 
@@ -237,7 +238,42 @@ class StudioState(SessionState):
         if user is None:
             return self._to_sign_in()
         self._ensure_ready(user)
-        return StudioState.check_server
+        events = [StudioState.check_server]
+        if not self.variants and not self.running and self._show_latest(user.id):
+            events.append(StudioState.follow_latest)
+        return events
+
+    def _show_latest(self, owner_id: str) -> bool:
+        """A new tab or device shows the user's last run, finished or not; True while it runs."""
+        found = gallery.latest_generation(get_services().engine, owner_id)
+        if found is None:
+            return False
+        generation, images = found
+        by_variant = {image.variant: image for image in images}
+        running = generation.status == GenerationStatus.RUNNING
+        elapsed = int((utc_now() - generation.created_at).total_seconds()) if running else 0
+        cards = []
+        for variant in range(generation.variant_count):
+            image = by_variant.get(variant)
+            if image is not None:
+                cards.append(_shown(variant + 1, saved_image(image, generation)))
+            elif running:
+                cards.append(VariantCard(number=variant + 1, elapsed_s=elapsed))
+            else:
+                cards.append(VariantCard(number=variant + 1, status=FAILED, error=generation.error or "No image."))
+        self.variants = cards
+        return running
+
+    @rx.event(background=True)
+    async def follow_latest(self):
+        """Keep a run started elsewhere (another tab or device) up to date until it ends."""
+        deadline = time.monotonic() + FOLLOW_AT_MOST_S
+        while time.monotonic() < deadline:
+            await asyncio.sleep(1.0)
+            async with self:
+                user = self._current_user()
+                if user is None or self.running or not self._show_latest(user.id):
+                    return
 
     def apply_recipe(self, user: User, recipe: StoredRecipe, references: list[ReferenceCard]) -> None:
         """Put a stored recipe back into the form: every parameter, the seed kept, its references."""
@@ -507,6 +543,20 @@ def reference_card(reference: ReferenceImage) -> ReferenceCard:
     return ReferenceCard(id=reference.id, image_path=routes.reference_upload_path(reference.id), name=reference.name)
 
 
+def _shown(number: int, image: SavedImage, elapsed_s: int = 0) -> VariantCard:
+    return VariantCard(
+        number=number,
+        status=DONE,
+        elapsed_s=elapsed_s,
+        seed=image.seed,
+        image_id=image.id,
+        image_path=routes.image_upload_path(image.id),
+        filename=image.filename,
+        width=image.width,
+        height=image.height,
+    )
+
+
 def _reference_bytes(reference_ids: list[str], owner_id: str) -> tuple[bytes, ...]:
     services = get_services()
     found = [library.find_reference(services.engine, reference_id, owner_id) for reference_id in reference_ids]
@@ -521,15 +571,5 @@ def _updated(card: VariantCard, outcomes: list[VariantOutcome], elapsed_s: int) 
             continue
         if outcome.image is None:
             return dataclasses.replace(card, status=FAILED, error=outcome.error or "", elapsed_s=elapsed_s)
-        image = outcome.image
-        return dataclasses.replace(
-            card,
-            status=DONE,
-            elapsed_s=elapsed_s,
-            image_id=image.id,
-            image_path=routes.image_upload_path(image.id),
-            filename=image.filename,
-            width=image.width,
-            height=image.height,
-        )
+        return _shown(card.number, outcome.image, elapsed_s)
     return dataclasses.replace(card, elapsed_s=elapsed_s) if card.status == PENDING else card

@@ -179,3 +179,18 @@ def running_jobs(engine: sqlalchemy.Engine, owner_id: str) -> list[RunningJob]:
             .order_by(col(Generation.created_at).desc())
         ).all()
         return [RunningJob(generation, done) for generation, done in rows]
+
+
+def latest_generation(engine: sqlalchemy.Engine, owner_id: str) -> tuple[Generation, list[Image]] | None:
+    """The user's most recent generation and the images it has so far (it may still be running)."""
+    with session(engine) as db:
+        generation = db.exec(
+            select(Generation)
+            .where(Generation.owner_id == owner_id)
+            .order_by(col(Generation.created_at).desc())
+            .limit(1)
+        ).first()
+        if generation is None:
+            return None
+        images = db.exec(select(Image).where(Image.generation_id == generation.id).order_by(col(Image.variant))).all()
+        return generation, list(images)

@@ -4,10 +4,11 @@ import hashlib
 import io
 import re
 
+import httpx
 from PIL import Image, PngImagePlugin
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import generate_and_wait, sign_up
+from tests.e2e.conftest import generate_and_wait, sign_up, wait_for_studio
 
 TILE = re.compile(r"^Open image: ")
 
@@ -150,3 +151,17 @@ def test_dropping_a_png_with_a_recipe_restores_it(studio, tmp_path):
     expect(studio.get_by_text("Text to image", exact=True)).to_be_visible()
     studio.get_by_role("button", name="Use it as a reference instead").click()
     expect(studio.get_by_role("img", name="Reference image 1: castle.png")).to_be_visible()
+
+
+def test_a_run_started_in_one_tab_shows_in_another_and_completes_there(page, context, app_url, demo_server):
+    sign_up(page, app_url)
+    httpx.post(f"http://127.0.0.1:{demo_server.port}/_demo/fault", json={"fault": "slow", "times": 1})
+    page.get_by_label("Prompt", exact=True).fill("seen from the other tab")
+    page.get_by_role("button", name="Generate").click()
+    expect(page.get_by_role("status", name="Image 1 is being generated")).to_be_visible()
+
+    other = context.new_page()
+    other.goto(app_url)
+    wait_for_studio(other)
+    expect(other.get_by_role("status", name="Image 1 is being generated")).to_be_visible()
+    expect(other.get_by_role("img", name=re.compile(r"^Generated image 1,"))).to_be_visible(timeout=30_000)
