@@ -1,15 +1,18 @@
 """bildgen's own HTTP routes, mounted beside Reflex's through api_transformer."""
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.routing import Route
 
 from bildgen import routes
 from bildgen.http.auth import sign_in, sign_out, sign_up
 from bildgen.http.images import serve_image, serve_reference, serve_thumbnail
+from bildgen.http.limits import UploadSizeLimit
 
 
 def create_api() -> Starlette:
     return Starlette(
+        middleware=[Middleware(UploadSizeLimit)],
         routes=[
             Route(routes.IMAGE_ROUTE, serve_image, methods=["GET", "HEAD"]),
             Route(routes.REFERENCE_ROUTE, serve_reference, methods=["GET", "HEAD"]),
@@ -17,5 +20,5 @@ def create_api() -> Starlette:
             Route(routes.SIGN_IN_ROUTE, sign_in, methods=["POST"]),
             Route(routes.SIGN_UP_ROUTE, sign_up, methods=["POST"]),
             Route(routes.SIGN_OUT_ROUTE, sign_out, methods=["POST"]),
-        ]
+        ],
     )

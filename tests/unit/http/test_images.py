@@ -129,3 +129,12 @@ def test_a_thumbnail_lost_in_a_crash_is_made_again_when_asked_for(world):
     services.thumbnails.path_for(stored.sha256).unlink()
     response = client_for(services, anna).get(routes.THUMBNAIL_ROUTE.format(image_id=image.id))
     assert (response.status_code, response.content[8:12]) == (200, b"WEBP")
+
+
+def test_an_oversized_upload_is_refused_before_it_is_read(fresh_services):
+    from bildgen.http.limits import MAX_UPLOAD_BYTES
+
+    client = TestClient(create_api())
+    headers = {"content-length": str(MAX_UPLOAD_BYTES + 1), "content-type": "multipart/form-data; boundary=x"}
+    response = client.post("/_upload", content=b"--x--", headers=headers)
+    assert response.status_code == 413
