@@ -42,24 +42,50 @@ def decode_base64(text: str) -> bytes:
         raise InferenceError(ErrorKind.MALFORMED, server_said="the image data is not valid base64") from None
 
 
+class TooManyPixels(Exception):
+    """More pixels than allowed; `size` is None when Pillow's own guard fired on the header."""
+
+    def __init__(self, size: tuple[int, int] | None) -> None:
+        super().__init__(size)
+        self.size = size
+
+
+class Undecodable(Exception):
+    """Damaged, truncated or not what its magic bytes claim."""
+
+
+def decode_checked(data: bytes, image_format: str, max_pixels: int = MAX_PIXELS) -> Image.Image:
+    """Every pixel decoded, after the header's pixel count was checked: a bomb is never decoded."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data), formats=[image_format])
+            if image.width * image.height > max_pixels:
+                raise TooManyPixels(image.size)
+            image.load()  # decodes every pixel: a truncated file fails here
+            return image
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise TooManyPixels(None) from None
+    except (OSError, SyntaxError, ValueError):
+        raise Undecodable() from None
+
+
 def to_png(data: bytes) -> DecodedImage:
     image_format = sniff_format(data)
     if image_format is None:
         raise InferenceError(ErrorKind.MALFORMED, server_said="the image is not PNG, JPEG or WebP")
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(data), formats=[image_format]) as image:
-                width, height = image.size
-                if width * height > MAX_PIXELS:
-                    raise InferenceError(ErrorKind.MALFORMED, server_said=f"the image is too large ({width}×{height})")
-                image.load()  # decodes every pixel: a truncated file fails here
-                if image_format == "PNG":
-                    return DecodedImage(png=data, width=width, height=height)
-                converted = io.BytesIO()
-                image.convert("RGBA" if "A" in image.getbands() else "RGB").save(converted, format="PNG")
-                return DecodedImage(png=converted.getvalue(), width=width, height=height)
-    except InferenceError:
-        raise
-    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError, Image.DecompressionBombWarning):
+        image = decode_checked(data, image_format)
+    except TooManyPixels as error:
+        if error.size is None:
+            raise InferenceError(ErrorKind.MALFORMED, server_said="the image data is damaged") from None
+        width, height = error.size
+        raise InferenceError(ErrorKind.MALFORMED, server_said=f"the image is too large ({width}×{height})") from None
+    except Undecodable:
         raise InferenceError(ErrorKind.MALFORMED, server_said="the image data is damaged") from None
+    width, height = image.size
+    if image_format == "PNG":
+        return DecodedImage(png=data, width=width, height=height)
+    converted = io.BytesIO()
+    image.convert("RGBA" if "A" in image.getbands() else "RGB").save(converted, format="PNG")
+    return DecodedImage(png=converted.getvalue(), width=width, height=height)

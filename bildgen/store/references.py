@@ -8,14 +8,12 @@ full decode. What is kept is a fresh PNG: EXIF orientation applied, every metada
 from __future__ import annotations
 
 import io
-import warnings
 
-from PIL import Image, ImageOps
+from PIL import ImageOps
 
-from bildgen.inference.decoding import sniff_format
+from bildgen.inference.decoding import MAX_PIXELS, TooManyPixels, Undecodable, decode_checked, sniff_format
 
 MAX_BYTES = 20 * 1024 * 1024
-MAX_PIXELS = 40_000_000
 ALLOWED_FORMATS = ("PNG", "JPEG", "WEBP")
 
 
@@ -32,27 +30,22 @@ def clean_reference(data: bytes, *, name: str = "the file") -> bytes:
     if image_format not in ALLOWED_FORMATS:
         raise ReferenceRejected(f"{name} is not a PNG, JPEG or WebP image.")
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(data), formats=[image_format]) as image:
-                width, height = image.size
-                if width * height > MAX_PIXELS:
-                    raise ReferenceRejected(
-                        f"{name} is {width}×{height} pixels; at most {MAX_PIXELS // 1_000_000} megapixels are accepted."
-                    )
-                image.load()
-                upright = ImageOps.exif_transpose(image)
-                mode = "RGBA" if "A" in upright.getbands() or "transparency" in upright.info else "RGB"
-                clean = upright.convert(mode)
-    except ReferenceRejected:
-        raise
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        # Pillow's own guard fired while reading the header: far beyond our limit.
+        image = decode_checked(data, image_format, MAX_PIXELS)
+    except TooManyPixels as error:
+        if error.size is None:
+            # Pillow's own guard fired while reading the header: far beyond our limit.
+            raise ReferenceRejected(
+                f"{name} has too many pixels; at most {MAX_PIXELS // 1_000_000} megapixels are accepted."
+            ) from None
+        width, height = error.size
         raise ReferenceRejected(
-            f"{name} has too many pixels; at most {MAX_PIXELS // 1_000_000} megapixels are accepted."
+            f"{name} is {width}×{height} pixels; at most {MAX_PIXELS // 1_000_000} megapixels are accepted."
         ) from None
-    except (OSError, SyntaxError, ValueError):
+    except Undecodable:
         raise ReferenceRejected(f"{name} is damaged or incomplete and cannot be read.") from None
+    upright = ImageOps.exif_transpose(image)
+    mode = "RGBA" if "A" in upright.getbands() or "transparency" in upright.info else "RGB"
+    clean = upright.convert(mode)
     output = io.BytesIO()
     clean.save(output, format="PNG")  # a new file: no EXIF, no text chunks, no ICC surprises
     return output.getvalue()
