@@ -53,3 +53,28 @@ def make_user(engine, username: str = "anna", *, password_hash: str = "$argon2id
         db.add(user)
         db.commit()
     return user
+
+
+def make_generation(engine, owner, **fields):
+    """A generation row with plausible defaults; `fields` override any of them."""
+    from bildgen.store.db import session
+    from bildgen.store.models import Generation, GenerationStatus
+
+    values = dict(
+        owner_id=owner.id,
+        prompt="p",
+        model_profile="demo",
+        served_model="m",
+        width=64,
+        height=64,
+        steps=1,
+        guidance=1.0,
+        guidance_field="guidance_scale",
+        variant_count=1,
+        status=GenerationStatus.DONE,
+    )
+    generation = Generation(**{**values, **fields})
+    with session(engine) as db:
+        db.add(generation)
+        db.commit()
+    return generation

@@ -5,8 +5,8 @@ import pytest
 from bildgen.store import gallery
 from bildgen.store.db import make_engine, migrate, session
 from bildgen.store.files import ImageFiles
-from bildgen.store.models import Generation, GenerationReference, GenerationStatus, Image, ReferenceImage, utc_now
-from tests.unit.conftest import make_user
+from bildgen.store.models import GenerationReference, Image, ReferenceImage, utc_now
+from tests.unit.conftest import make_generation, make_user
 
 T0 = utc_now()
 
@@ -19,19 +19,7 @@ def engine(tmp_path):
 
 
 def add_generation(engine, owner, prompt="a fox", *, model="m1", images=1, minute=0, sha=None, references=()):
-    generation = Generation(
-        owner_id=owner.id,
-        prompt=prompt,
-        model_profile="p",
-        served_model=model,
-        width=64,
-        height=64,
-        steps=1,
-        guidance=1,
-        guidance_field="g",
-        variant_count=images,
-        status=GenerationStatus.DONE,
-    )
+    generation = make_generation(engine, owner, prompt=prompt, served_model=model, variant_count=images)
     rows = [
         Image(
             owner_id=owner.id,
@@ -50,8 +38,6 @@ def add_generation(engine, owner, prompt="a fox", *, model="m1", images=1, minut
         for i, r in enumerate(references)
     ]
     with session(engine) as db:
-        db.add(generation)
-        db.commit()
         db.add_all(rows + links)
         db.commit()
     return rows

@@ -8,7 +8,7 @@ from bildgen.store.db import make_engine, migrate, session
 from bildgen.store.files import ImageFiles
 from bildgen.store.models import Generation, GenerationStatus, Image
 from bildgen.store.sweep import INTERRUPTED, sweep
-from tests.unit.conftest import make_user
+from tests.unit.conftest import make_generation, make_user
 
 
 @pytest.fixture
@@ -38,22 +38,8 @@ def test_old_temporaries_and_unreferenced_files_go_and_referenced_ones_stay(stor
     thumbnails.save_as(kept, b"kept thumbnail")
     orphan = images.save(b"orphan")
     thumbnails.save_as(orphan, b"orphan thumbnail")
-    generation = Generation(
-        owner_id=owner.id,
-        prompt="p",
-        model_profile="d",
-        served_model="m",
-        width=1,
-        height=1,
-        steps=1,
-        guidance=1,
-        guidance_field="g",
-        variant_count=1,
-        status=GenerationStatus.DONE,
-    )
+    generation = make_generation(engine, owner)
     with session(engine) as db:
-        db.add(generation)
-        db.commit()
         db.add(Image(owner_id=owner.id, generation_id=generation.id, variant=0, seed=1, width=1, height=1, sha256=kept))
         db.commit()
     images.temporary.mkdir(parents=True, exist_ok=True)
@@ -85,22 +71,7 @@ def test_fresh_files_are_left_for_a_writer_that_may_still_insert_their_row(store
 def test_generations_left_running_by_a_dead_process_are_marked_interrupted(store):
     engine = store[0]
     owner = make_user(engine)
-    with session(engine) as db:
-        db.add(
-            Generation(
-                owner_id=owner.id,
-                prompt="p",
-                model_profile="d",
-                served_model="m",
-                width=1,
-                height=1,
-                steps=1,
-                guidance=1,
-                guidance_field="g",
-                variant_count=2,
-            )
-        )
-        db.commit()
+    make_generation(engine, owner, variant_count=2, status=GenerationStatus.RUNNING)
     assert run_sweep(store).interrupted == 1
     with session(engine) as db:
         generation = db.exec(select(Generation)).one()
