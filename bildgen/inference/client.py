@@ -32,6 +32,8 @@ from bildgen.inference.errors import ErrorKind, InferenceError, kind_for_status,
 DEFAULT_DEADLINE_S = 600.0
 CONNECT_TIMEOUT_S = 5.0
 MODEL_CACHE_S = 60.0
+# The demo server marks its model listing with this owner, so the studio can say truthfully that
+# no real model is connected.
 DEMO_OWNER = "bildgen-demo"
 MAX_ATTEMPTS = 3
 BACKOFF_S = (1.0, 3.0)

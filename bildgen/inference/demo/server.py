@@ -37,11 +37,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from bildgen.inference.client import DEMO_OWNER
 from bildgen.inference.demo.renderer import render, render_edit
 
 DEMO_MODEL_ID = "bildgen-demo"
-# Marks the model listing so the studio can say truthfully that no real model is connected.
-DEMO_OWNER = "bildgen-demo"
 MAX_SIDE = 2048
 MIN_SIDE = 64
 FLAVORS = ("vllm-omni", "vllm-omni-legacy", "sglang", "openai")
