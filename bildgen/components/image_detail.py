@@ -1,5 +1,6 @@
 import reflex as rx
 
+from bildgen.components.download import download_link
 from bildgen.state.gallery import GalleryState, LineageCard
 
 DETAIL = GalleryState.detail
@@ -89,14 +90,7 @@ def image_detail() -> rx.Component:
                     _lineage_strip("Made from", DETAIL.made_from),
                     _lineage_strip("Made into", DETAIL.made_into),
                     rx.hstack(
-                        rx.el.a(
-                            rx.icon("download", size=14),
-                            "Download",
-                            href=rx.get_upload_url(DETAIL.image_path) + "?download=1",
-                            download=DETAIL.filename,
-                            custom_attrs={"reloadDocument": True},
-                            class_name="rt-reset rt-BaseButton rt-r-size-2 rt-variant-soft rt-Button",
-                        ),
+                        download_link(DETAIL.image_path, DETAIL.filename, size="2"),
                         rx.button(
                             rx.icon("image-plus", size=14),
                             "Use as reference",

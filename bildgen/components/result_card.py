@@ -1,5 +1,6 @@
 import reflex as rx
 
+from bildgen.components.download import download_link
 from bildgen.state.studio import CANCELLED, DONE, PENDING, StudioState, VariantCard
 
 
@@ -49,16 +50,7 @@ def _done(card: VariantCard) -> rx.Component:
                 aria_label=f"Reuse seed of image {card.number}",
                 title="Reuse seed",
             ),
-            rx.el.a(
-                rx.icon("download", size=14),
-                "Download",
-                href=rx.get_upload_url(card.image_path) + "?download=1",
-                download=card.filename,
-                aria_label=f"Download image {card.number}",
-                # Reflex renders <a> as a React Router link, which would swallow the click as navigation.
-                custom_attrs={"reloadDocument": True},
-                class_name="rt-reset rt-BaseButton rt-r-size-1 rt-variant-soft rt-Button",
-            ),
+            download_link(card.image_path, card.filename, aria_label=f"Download image {card.number}"),
             width="100%",
             align="center",
             spacing="2",
