@@ -72,6 +72,13 @@ def _card(image: Image, prompt: str) -> GalleryCard:
     return GalleryCard(id=image.id, prompt=shown, seed=image.seed, favourite=image.favourite)
 
 
+def _job_cards(owner_id: str) -> list[JobCard]:
+    return [
+        JobCard(prompt=job.generation.prompt, done=job.images_done, total=job.generation.variant_count)
+        for job in gallery.running_jobs(get_services().engine, owner_id)
+    ]
+
+
 def _lineage(image: Image) -> LineageCard:
     return LineageCard(id=image.id, thumbnail_path=routes.thumbnail_upload_path(image.id), label=f"seed {image.seed}")
 
@@ -102,10 +109,7 @@ class GalleryState(SessionState):
         self.next_cursor = result.next_cursor.encode() if result.next_cursor else ""
         self.newer_hidden = False
         self.models_used = gallery.models_used(engine, owner_id)
-        self.jobs = [
-            JobCard(prompt=job.generation.prompt, done=job.images_done, total=job.generation.variant_count)
-            for job in gallery.running_jobs(engine, owner_id)
-        ]
+        self.jobs = _job_cards(owner_id)
 
     @rx.event
     def open_gallery(self):
@@ -162,13 +166,14 @@ class GalleryState(SessionState):
                     user = self._current_user()
                     if user is None:
                         return
-                    before = [(job.prompt, job.done) for job in self.jobs]
-                    if not self.detail_open:
+                    jobs = _job_cards(user.id)
+                    if jobs != self.jobs and not self.detail_open:
+                        # New images have landed: show them, at the top. Otherwise the pages the
+                        # user scrolled to stay as they are.
                         self._first_page(user.id)
-                    if not self.jobs:
+                    self.jobs = jobs
+                    if not jobs:
                         return
-                    if [(job.prompt, job.done) for job in self.jobs] == before:
-                        continue
         finally:
             async with self:
                 self.watching = False
