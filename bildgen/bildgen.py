@@ -1,6 +1,7 @@
 """The bildgen Reflex app: pages and bildgen's own HTTP routes."""
 
 import asyncio
+import contextlib
 
 import reflex as rx
 
@@ -22,16 +23,20 @@ except ConfigError as error:
     raise SystemExit(f"bildgen cannot start: {error}") from None
 
 
-async def _start_services() -> None:
-    # Migrations, the start-up sweep and the demo server, before the first visitor, not during.
-    await asyncio.to_thread(get_services)
+@contextlib.asynccontextmanager
+async def _run_services():
+    # Migrations, the start-up sweep and the demo server before the first visitor, not during;
+    # then this worker's job runner for as long as the process serves.
+    services = await asyncio.to_thread(get_services)
+    async with services.runner.running():
+        yield
 
 
 app = rx.App(
     api_transformer=create_api(),
     head_components=[rx.script(src="/studio.js")],
 )
-app.register_lifespan_task(_start_services)
+app.register_lifespan_task(_run_services)
 app.add_page(studio_page, route=routes.STUDIO, title="bildgen", on_load=StudioState.open_studio)
 app.add_page(gallery_page, route=routes.GALLERY, title="Gallery · bildgen", on_load=GalleryState.open_gallery)
 app.add_page(sign_in_page, route=routes.SIGN_IN_PAGE, title="Sign in · bildgen", on_load=SignInPageState.load)

@@ -15,10 +15,12 @@ import sqlalchemy
 
 from bildgen.inference.demo.server import BackgroundServer, DemoOptions, start_demo_server
 from bildgen.inference.profiles import Catalog, demo_catalog, load_catalog
-from bildgen.jobs import Generator
+from bildgen.jobs import queue
+from bildgen.jobs.runner import JobRunner
 from bildgen.settings import Settings, load_settings
 from bildgen.store.db import make_engine, migrate
 from bildgen.store.files import ImageFiles
+from bildgen.store.image_library import ImageLibrary
 from bildgen.store.sweep import sweep
 
 logger = logging.getLogger(__name__)
@@ -31,9 +33,11 @@ class Services:
     files: ImageFiles
     thumbnails: ImageFiles
     references: ImageFiles
-    generator: Generator
+    images: ImageLibrary
     catalog: Catalog
     demo_server: BackgroundServer | None
+    # This process's job runner; started by the app's lifespan (or a test), not by building it.
+    runner: JobRunner
 
 
 _lock = threading.Lock()
@@ -56,14 +60,19 @@ def _build() -> Services:
     references = ImageFiles(settings.references_dir)
     report = sweep(engine, images=files, thumbnails=thumbnails, references=references)
     logger.info("Start-up sweep: %s", report)
+    # Jobs of a worker that died before this start: their leases have run out.
+    interrupted = queue.interrupt_expired(engine)
+    if interrupted:
+        logger.info("Interrupted %d jobs whose worker had stopped", len(interrupted))
     catalog = configured_catalog()
     demo_server = None
     if catalog is None:
         demo_server = start_demo_server(DemoOptions(latency_per_image=settings.demo_latency_s))
         logger.info("No BILDGEN_CONFIG: using the demo inference server at %s", demo_server.base_url)
         catalog = demo_catalog(demo_server.base_url)
-    generator = Generator(engine, files, thumbnails)
-    return Services(settings, engine, files, thumbnails, references, generator, catalog, demo_server)
+    images = ImageLibrary(engine, files, thumbnails)
+    runner = JobRunner(engine=engine, images=images, references=references, catalog=lambda: catalog)
+    return Services(settings, engine, files, thumbnails, references, images, catalog, demo_server, runner)
 
 
 def get_services() -> Services:

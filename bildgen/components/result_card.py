@@ -87,6 +87,10 @@ def result_card(card: VariantCard) -> rx.Component:
 def results_grid() -> rx.Component:
     return rx.vstack(
         rx.cond(
+            StudioState.run_status != "",
+            rx.callout(StudioState.run_status, icon="hourglass", color_scheme="gray", role="status", width="100%"),
+        ),
+        rx.cond(
             StudioState.run_error != "",
             rx.callout(StudioState.run_error, icon="triangle-alert", color_scheme="red", role="alert", width="100%"),
         ),

@@ -9,9 +9,9 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, PlainTextResponse, Response
 
 from bildgen.http.auth import request_user
-from bildgen.jobs import saved_image
 from bildgen.services import get_services
 from bildgen.store import library
+from bildgen.store.image_library import saved_image
 
 _ID = re.compile(r"[0-9a-f]{32}")
 # private: never in a shared cache; no-store would defeat the browser cache of immutable images.
@@ -55,7 +55,7 @@ async def serve_thumbnail(request: Request) -> Response:
     path = services.thumbnails.path_for(image.sha256)
     if not path.is_file() and services.files.path_for(image.sha256).is_file():
         # Made right after saving; a crash in between leaves it to be made here, once.
-        await asyncio.to_thread(services.generator.thumbnail, image.sha256)
+        await asyncio.to_thread(services.images.make_thumbnail, image.sha256)
     return _file(path, "image/webp")
 
 

@@ -21,6 +21,7 @@ from bildgen.params import FAMILIES, FamilyTraits, Size
 
 Family = Literal["qwen-image", "qwen-image-edit", "flux2", "generic"]
 DEMO_PROFILE_ID = "demo"
+DEFAULT_MAX_CONCURRENT = 4
 _SIZE = re.compile(r"(\d+)x(\d+)")
 
 
@@ -53,6 +54,8 @@ class ModelProfile(pydantic.BaseModel):
     steps: int | None = pydantic.Field(default=None, ge=1, le=200)
     guidance: float | None = pydantic.Field(default=None, ge=0, le=30)
     deadline_s: float = pydantic.Field(default=600.0, gt=0, le=3600)
+    # How many images the server works on at once, shared by every bildgen worker; more wait in the queue.
+    max_concurrent: int = pydantic.Field(default=DEFAULT_MAX_CONCURRENT, ge=1, le=64)
 
     @pydantic.field_validator("sizes")
     @classmethod
@@ -118,6 +121,9 @@ class Catalog(pydantic.BaseModel):
         if with_references and profile.traits().max_references == 0 and profile.edit_with:
             return self.models[profile.edit_with]
         return profile
+
+    def concurrency_limits(self) -> dict[str, int]:
+        return {key: profile.max_concurrent for key, profile in self.models.items()}
 
     def max_references(self, profile_id: str) -> int:
         return self.serving(profile_id, with_references=True).traits().max_references

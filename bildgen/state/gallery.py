@@ -1,4 +1,7 @@
-"""The gallery page: one user's images, newest first, paged by key, with filters and details."""
+"""The gallery page: one user's images, newest first, paged by key, with filters and details.
+
+Every query runs off the event loop (asyncio.to_thread) and never inside `async with self`.
+"""
 
 from __future__ import annotations
 
@@ -9,11 +12,13 @@ import time
 import reflex as rx
 
 from bildgen import routes
-from bildgen.jobs import saved_image, stored_recipe
+from bildgen.auth import sessions
 from bildgen.services import get_services
 from bildgen.state.session import SessionState
 from bildgen.state.studio import StudioState, reference_card
 from bildgen.store import gallery, library
+from bildgen.store.db import StorageUnavailable, storage_errors
+from bildgen.store.image_library import saved_image, stored_recipe
 from bildgen.store.models import Image
 
 ALL_MODELS = "__all__"
@@ -79,6 +84,30 @@ def _job_cards(owner_id: str) -> list[JobCard]:
     ]
 
 
+@dataclasses.dataclass(frozen=True)
+class _FirstPage:
+    cards: list[GalleryCard]
+    next_cursor: str
+    models_used: list[str]
+    jobs: list[JobCard]
+
+
+def _load_first_page(owner_id: str, filters: gallery.Filters) -> _FirstPage:
+    engine = get_services().engine
+    result = gallery.page(engine, owner_id, filters=filters)
+    return _FirstPage(
+        cards=[_card(image, generation.prompt) for image, generation in result.items],
+        next_cursor=result.next_cursor.encode() if result.next_cursor else "",
+        models_used=gallery.models_used(engine, owner_id),
+        jobs=_job_cards(owner_id),
+    )
+
+
+def _with_storage_errors(function, *args, **kwargs):
+    with storage_errors():
+        return function(*args, **kwargs)
+
+
 def _lineage(image: Image) -> LineageCard:
     return LineageCard(id=image.id, thumbnail_path=routes.thumbnail_upload_path(image.id), label=f"seed {image.seed}")
 
@@ -102,34 +131,31 @@ class GalleryState(SessionState):
         model = "" if self.model_filter == ALL_MODELS else self.model_filter
         return gallery.Filters(model=model, favourites_only=self.favourites_only, text=self.search)
 
-    def _first_page(self, owner_id: str) -> None:
-        engine = get_services().engine
-        result = gallery.page(engine, owner_id, filters=self._filters())
-        self.cards = [_card(image, generation.prompt) for image, generation in result.items]
-        self.next_cursor = result.next_cursor.encode() if result.next_cursor else ""
-        self.newer_hidden = False
-        self.models_used = gallery.models_used(engine, owner_id)
-        self.jobs = _job_cards(owner_id)
+    def _show_first_page(self, page: _FirstPage) -> None:
+        self.cards, self.next_cursor, self.newer_hidden = page.cards, page.next_cursor, False
+        self.models_used, self.jobs = page.models_used, page.jobs
 
     @rx.event
-    def open_gallery(self):
-        user = self._current_user()
+    async def open_gallery(self):
+        user = await self._user()
         if user is None:
             return self._to_sign_in()
         self.detail_open, self.message = False, ""
-        self._first_page(user.id)
+        self._show_first_page(await asyncio.to_thread(_load_first_page, user.id, self._filters()))
         if self.jobs and not self.watching:
             return GalleryState.watch_jobs
 
     @rx.event
-    def load_more(self):
-        user = self._current_user()
+    async def load_more(self):
+        user = await self._user()
         if user is None:
             return self._to_sign_in()
         cursor = gallery.Cursor.decode(self.next_cursor)
         if cursor is None:
             return
-        result = gallery.page(get_services().engine, user.id, filters=self._filters(), after=cursor)
+        result = await asyncio.to_thread(
+            gallery.page, get_services().engine, user.id, filters=self._filters(), after=cursor
+        )
         cards = [*self.cards, *[_card(image, generation.prompt) for image, generation in result.items]]
         if len(cards) > MAX_CARDS:
             cards, self.newer_hidden = cards[-MAX_CARDS:], True
@@ -138,12 +164,12 @@ class GalleryState(SessionState):
 
     @rx.event
     def set_search(self, value: str):
-        self.search = value.strip()[:200]
+        self.search = str(value).strip()[:200]
         return GalleryState.open_gallery
 
     @rx.event
     def set_model_filter(self, value: str):
-        self.model_filter = value
+        self.model_filter = str(value)
         return GalleryState.open_gallery
 
     @rx.event
@@ -153,27 +179,34 @@ class GalleryState(SessionState):
 
     @rx.event(background=True)
     async def watch_jobs(self):
-        """While generations run (in this tab or any other), refresh until they are done."""
+        """While generations wait or run (from this tab or any other), refresh until they are done."""
         async with self:
             if self.watching:
                 return
             self.watching = True
+            token = sessions.token_from_cookie_header(self.router.headers.cookie)
         started = time.monotonic()
+        engine = (await asyncio.to_thread(get_services)).engine
         try:
             while time.monotonic() - started < WATCH_AT_MOST_S:
                 await asyncio.sleep(WATCH_EVERY_S)
+                user = await asyncio.to_thread(sessions.user_for, engine, token)
+                if user is None:
+                    return
+                jobs = await asyncio.to_thread(_job_cards, user.id)
                 async with self:
-                    user = self._current_user()
-                    if user is None:
-                        return
-                    jobs = _job_cards(user.id)
-                    if jobs != self.jobs and not self.detail_open:
-                        # New images have landed: show them, at the top. Otherwise the pages the
-                        # user scrolled to stay as they are.
-                        self._first_page(user.id)
+                    changed, filters, detail_open = jobs != self.jobs, self._filters(), self.detail_open
+                # New images have landed: show them, at the top. Otherwise the pages the user
+                # scrolled to stay as they are.
+                page = (
+                    await asyncio.to_thread(_load_first_page, user.id, filters) if changed and not detail_open else None
+                )
+                async with self:
+                    if page is not None:
+                        self._show_first_page(page)
                     self.jobs = jobs
-                    if not jobs:
-                        return
+                if not jobs:
+                    return
         finally:
             async with self:
                 self.watching = False
@@ -181,11 +214,11 @@ class GalleryState(SessionState):
     # ---- one image ---------------------------------------------------------------------------
 
     @rx.event
-    def show(self, image_id: str):
-        user = self._current_user()
+    async def show(self, image_id: str):
+        user = await self._user()
         if user is None:
             return self._to_sign_in()
-        found = gallery.details(get_services().engine, user.id, image_id)
+        found = await asyncio.to_thread(gallery.details, get_services().engine, user.id, str(image_id))
         if found is None:
             self.message = "That image does not exist (any more)."
             return
@@ -213,16 +246,24 @@ class GalleryState(SessionState):
 
     @rx.event
     def set_detail_open(self, value: bool) -> None:
-        self.detail_open = value
+        self.detail_open = bool(value)
 
     @rx.event
-    def toggle_favourite(self, image_id: str):
-        user = self._current_user()
+    async def toggle_favourite(self, image_id: str):
+        user = await self._user()
         if user is None:
             return self._to_sign_in()
+        image_id = str(image_id)
         card = next((card for card in self.cards if card.id == image_id), None)
         favourite = not (card.favourite if card else self.detail.favourite)
-        if not gallery.set_favourite(get_services().engine, user.id, image_id, favourite):
+        try:
+            found = await asyncio.to_thread(
+                _with_storage_errors, gallery.set_favourite, get_services().engine, user.id, image_id, favourite
+            )
+        except StorageUnavailable as unavailable:
+            self.message = unavailable.user_message
+            return
+        if not found:
             self.message = "That image does not exist (any more)."
             return
         self.cards = [dataclasses.replace(c, favourite=favourite) if c.id == image_id else c for c in self.cards]
@@ -230,12 +271,24 @@ class GalleryState(SessionState):
             self.detail = dataclasses.replace(self.detail, favourite=favourite)
 
     @rx.event
-    def delete(self, image_id: str):
-        user = self._current_user()
+    async def delete(self, image_id: str):
+        user = await self._user()
         if user is None:
             return self._to_sign_in()
-        services = get_services()
-        gallery.delete_image(services.engine, user.id, image_id, files=services.files, thumbnails=services.thumbnails)
+        image_id, services = str(image_id), get_services()
+        try:
+            await asyncio.to_thread(
+                _with_storage_errors,
+                gallery.delete_image,
+                services.engine,
+                user.id,
+                image_id,
+                files=services.files,
+                thumbnails=services.thumbnails,
+            )
+        except StorageUnavailable as unavailable:
+            self.message = unavailable.user_message
+            return
         self.cards = [card for card in self.cards if card.id != image_id]
         self.detail_open = False
         self.message = "Image deleted."
@@ -243,26 +296,27 @@ class GalleryState(SessionState):
     @rx.event
     async def reproduce(self, image_id: str):
         """Every parameter of this image back into the studio's form, its seed kept."""
-        user = self._current_user()
+        user = await self._user()
         if user is None:
             return self._to_sign_in()
         services = get_services()
-        found = library.find_image(services.engine, image_id, user.id)
+        found = await asyncio.to_thread(library.find_image, services.engine, str(image_id), user.id)
         if found is None:
             self.message = "That image does not exist (any more)."
             return
         image, generation = found
-        references = [reference_card(r) for r in library.references_of(services.engine, generation.id, user.id)]
+        references = await asyncio.to_thread(library.references_of, services.engine, generation.id, user.id)
         studio = await self.get_state(StudioState)
-        studio.apply_recipe(user, stored_recipe(generation, image.seed), references)
+        studio._ensure_ready(user)
+        studio._apply_recipe(stored_recipe(generation, image.seed), [reference_card(r) for r in references])
         return rx.redirect(routes.STUDIO)
 
     @rx.event
     async def use_as_reference(self, image_id: str):
-        user = self._current_user()
+        user = await self._user()
         if user is None:
             return self._to_sign_in()
         studio = await self.get_state(StudioState)
         studio._ensure_ready(user)
-        await studio.use_image_as_reference(user, image_id)
+        await studio._use_image_as_reference(user.id, str(image_id))
         return rx.redirect(routes.STUDIO)

@@ -6,6 +6,7 @@ read it. Each check asks the database again, so signing out anywhere takes effec
 
 from __future__ import annotations
 
+import asyncio
 from urllib.parse import urlencode
 
 import reflex as rx
@@ -20,9 +21,12 @@ class SessionState(rx.State):
     username: str = ""
     is_admin: bool = False
 
-    def _current_user(self) -> User | None:
+    async def _user(self) -> User | None:
+        """The signed-in user, asked of the database off the event loop (every event, so that a
+        sign-out anywhere takes effect at once)."""
         token = sessions.token_from_cookie_header(self.router.headers.cookie)
-        user = sessions.user_for(get_services().engine, token)
+        services = await asyncio.to_thread(get_services)
+        user = await asyncio.to_thread(sessions.user_for, services.engine, token)
         self.username = user.username if user else ""
         self.is_admin = bool(user and user.is_admin)
         return user
@@ -41,9 +45,9 @@ class SignInPageState(rx.State):
     signup_open: bool = True
 
     @rx.event
-    def load(self) -> None:
+    async def load(self) -> None:
         query = self.router.url.query_parameters
         self.message = accounts.MESSAGES.get(query.get("error", ""), "")
         self.notice = accounts.MESSAGES.get(query.get("notice", ""), "")
         self.next_path = query.get("next", routes.STUDIO)
-        self.signup_open = get_services().settings.signup_open
+        self.signup_open = (await asyncio.to_thread(get_services)).settings.signup_open

@@ -1,8 +1,14 @@
-"""The studio form and the cards of the current run. Holds ids and URLs, never image bytes."""
+"""The studio form and the cards of the current run. Holds ids and URLs, never image bytes.
+
+Generate only queues a job (bildgen.jobs.queue); a worker runs it whether or not this tab stays
+open, and the tab watches the job's row. Every database, disk and Pillow call runs off the event
+loop (asyncio.to_thread, or the image pool for Pillow), never inside `async with self`.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import secrets
 import time
@@ -10,9 +16,11 @@ import time
 import reflex as rx
 
 from bildgen import routes
+from bildgen.auth import sessions
+from bildgen.cpu import in_image_pool
 from bildgen.inference.client import InferenceClient
 from bildgen.inference.errors import InferenceError
-from bildgen.jobs import Recipe, RunningGeneration, SavedImage, VariantOutcome, saved_image
+from bildgen.jobs import queue, runner
 from bildgen.params import (
     DEFAULT_MODE,
     DEFAULT_QUALITY,
@@ -25,16 +33,19 @@ from bildgen.params import (
 )
 from bildgen.services import get_services
 from bildgen.state.session import SessionState
-from bildgen.store import gallery, library, metadata
+from bildgen.store import library, metadata
+from bildgen.store.db import StorageUnavailable, storage_errors
+from bildgen.store.image_library import SavedImage
 from bildgen.store.metadata import StoredRecipe
 from bildgen.store.models import GenerationStatus, ReferenceImage, User, utc_now
 from bildgen.store.references import MAX_BYTES, ReferenceRejected, clean_reference
 
 PENDING, DONE, FAILED, CANCELLED = "pending", "done", "failed", "cancelled"
-# Tabs whose Cancel was pressed, readable by a running generation without taking the state's lock.
-_cancel_requests: set[str] = set()
-TICK_S = 0.25
-FOLLOW_AT_MOST_S = 3600.0
+# (tab, job) pairs watched by a task of this process: a reload or second event starts no twin, and a
+# restarted process (whose tabs' state in Redis may still say "running") starts a new watcher.
+_watched: set[tuple[str, str]] = set()
+TICK_S = 1.0
+WATCH_AT_MOST_S = 6 * 3600.0
 OVERRIDE_FIELDS = ("width", "height", "steps", "guidance", "seed")
 
 
@@ -71,8 +82,12 @@ class StudioState(SessionState):
 
     prompt: str = ""
     negative_prompt: str = ""
+    # The job this tab shows, and what its row said last. The row is the truth: a tab whose
+    # state outlived a restart finds out from it.
+    run_id: str = ""
     running: bool = False
     cancel_requested: bool = False
+    run_status: str = ""
     variants: list[VariantCard] = []
     run_error: str = ""
 
@@ -163,35 +178,35 @@ class StudioState(SessionState):
 
     @rx.event
     def set_prompt(self, value: str) -> None:
-        self.prompt = value
+        self.prompt = str(value)
 
     @rx.event
     def set_negative_prompt(self, value: str) -> None:
-        self.negative_prompt = value
+        self.negative_prompt = str(value)
         self._refresh()
 
     @rx.event
     def set_override(self, field: str, value: str) -> None:
         if field in OVERRIDE_FIELDS:
-            setattr(self, field, value.strip())
+            setattr(self, field, str(value).strip())
             self._refresh()
 
     @rx.event
     def set_image_count(self, value: str | list[str]) -> None:
-        value = value[0] if isinstance(value, list) else value
-        if value.isdigit() and 1 <= int(value) <= MAX_VARIANTS:
+        value = value[0] if isinstance(value, list) and value else value
+        if isinstance(value, str) and value.isdigit() and 1 <= int(value) <= MAX_VARIANTS:
             self.image_count = value
             self._refresh()
 
     @rx.event
     def choose_mode_preset(self, preset: str) -> None:
         # Picking a preset means "these values": it replaces the overrides it governs.
-        self.mode_preset, self.width, self.height, self.image_count = preset, "", "", ""
+        self.mode_preset, self.width, self.height, self.image_count = str(preset), "", "", ""
         self._refresh()
 
     @rx.event
     def choose_quality_preset(self, preset: str) -> None:
-        self.quality_preset, self.steps, self.guidance = preset, "", ""
+        self.quality_preset, self.steps, self.guidance = str(preset), "", ""
         self._refresh()
 
     @rx.event
@@ -205,7 +220,7 @@ class StudioState(SessionState):
 
     @rx.event
     def reuse_seed(self, seed: int) -> None:
-        self.seed, self.seed_locked = str(seed), True
+        self.seed, self.seed_locked = str(int(seed)), True
         self._refresh()
 
     # ---- the model ---------------------------------------------------------------------------
@@ -223,8 +238,9 @@ class StudioState(SessionState):
     def _ensure_ready(self, user: User) -> None:
         """This tab's form belongs to this user, with the models loaded; another user starts afresh."""
         if self._owner_id != user.id:
+            username, is_admin = self.username, self.is_admin
             self.reset()
-            self._current_user()
+            self.username, self.is_admin = username, is_admin
             self._owner_id = user.id
         if not self.models:
             catalog = get_services().catalog
@@ -232,52 +248,127 @@ class StudioState(SessionState):
             self._show_profile(catalog.default_model)
 
     @rx.event
-    def open_studio(self):
-        """on_load: only for a signed-in user, and never showing another user's leftovers."""
-        user = self._current_user()
+    async def open_studio(self):
+        """on_load: only for a signed-in user, never showing another user's leftovers, and with the
+        run as the database has it (a tab whose state outlived a restart recovers here)."""
+        user = await self._user()
         if user is None:
             return self._to_sign_in()
+        await asyncio.to_thread(get_services)
         self._ensure_ready(user)
+        engine = get_services().engine
+        if self.run_id:
+            job = await asyncio.to_thread(queue.view, engine, self.run_id, owner_id=user.id)
+        else:
+            # A new tab or device shows the user's last run, finished or not.
+            job = await asyncio.to_thread(queue.latest, engine, owner_id=user.id)
         events = [StudioState.check_server]
-        if not self.variants and not self.running and self._show_latest(user.id):
-            events.append(StudioState.follow_latest)
+        if job is None:
+            self.run_id, self.running, self.cancel_requested, self.run_status, self.variants = "", False, False, "", []
+            return events
+        self.run_id = job.id
+        self._show_job(job)
+        if job.active:
+            events.append(StudioState.watch_run)
         return events
 
-    def _show_latest(self, owner_id: str) -> bool:
-        """A new tab or device shows the user's last run, finished or not; True while it runs."""
-        found = gallery.latest_generation(get_services().engine, owner_id)
-        if found is None:
-            return False
-        generation, images = found
-        by_variant = {image.variant: image for image in images}
-        running = generation.status == GenerationStatus.RUNNING
-        elapsed = int((utc_now() - generation.created_at).total_seconds()) if running else 0
+    def _show_job(self, job: queue.JobView) -> None:
+        """The cards and status line of a job as its row says."""
+        self.running = job.active
+        self.cancel_requested = job.active and job.cancel_requested
+        started = job.started_at or job.created_at
+        elapsed = int((utc_now() - started).total_seconds()) if job.active else 0
+        if job.status == GenerationStatus.QUEUED:
+            ahead = job.ahead or 0
+            self.run_status = "Waiting for the image server" + (
+                f": {ahead} ahead of you." if ahead else ": you are next."
+            )
+        elif self.cancel_requested:
+            self.run_status = "Cancelling…"
+        else:
+            self.run_status = ""
         cards = []
-        for variant in range(generation.variant_count):
-            image = by_variant.get(variant)
+        for variant in range(job.variant_count):
+            seed = job.seeds[variant] if variant < len(job.seeds) else 0
+            image = job.images.get(variant)
             if image is not None:
-                cards.append(_shown(variant + 1, saved_image(image, generation)))
-            elif running:
-                cards.append(VariantCard(number=variant + 1, elapsed_s=elapsed))
+                cards.append(_shown(variant + 1, image))
+            elif variant in job.variant_errors:
+                cards.append(
+                    VariantCard(number=variant + 1, seed=seed, status=FAILED, error=job.variant_errors[variant])
+                )
+            elif job.active:
+                cards.append(VariantCard(number=variant + 1, seed=seed, elapsed_s=max(elapsed, 0)))
+            elif job.status in (GenerationStatus.CANCELLED, GenerationStatus.PARTIAL) and job.error == "Cancelled.":
+                cards.append(VariantCard(number=variant + 1, seed=seed, status=CANCELLED, error="Cancelled."))
             else:
-                cards.append(VariantCard(number=variant + 1, status=FAILED, error=generation.error or "No image."))
+                cards.append(VariantCard(number=variant + 1, seed=seed, status=FAILED, error=job.error or "No image."))
         self.variants = cards
-        return running
+        failed_all = not job.active and cards and all(card.status == FAILED for card in cards)
+        self.run_error = (job.error or cards[0].error) if failed_all else ""
 
     @rx.event(background=True)
-    async def follow_latest(self):
-        """Keep a run started elsewhere (another tab or device) up to date until it ends."""
-        deadline = time.monotonic() + FOLLOW_AT_MOST_S
-        while time.monotonic() < deadline:
-            await asyncio.sleep(1.0)
-            async with self:
-                user = self._current_user()
-                if user is None or self.running or not self._show_latest(user.id):
-                    return
+    async def watch_run(self):
+        """Follow this tab's job until it ends: woken at once by this process's runner, otherwise
+        reading the row every second (another worker may run it). No I/O inside the lock."""
+        async with self:
+            job_id, owner_id, tab = self.run_id, self._owner_id, self.router.session.client_token
+            if not job_id or (tab, job_id) in _watched:
+                return
+            _watched.add((tab, job_id))
+        engine = (await asyncio.to_thread(get_services)).engine
+        deadline = time.monotonic() + WATCH_AT_MOST_S
+        shown = None
+        try:
+            while time.monotonic() < deadline:
+                with runner.watching(job_id) as changed:
+                    job = await asyncio.to_thread(queue.view, engine, job_id, owner_id=owner_id)
+                    seen = _fingerprint(job)
+                    if seen != shown:
+                        shown = seen
+                        async with self:
+                            if self.run_id != job_id:
+                                return
+                            if job is None:
+                                self.running, self.run_status = False, ""
+                                return
+                            self._show_job(job)
+                    if job is None or not job.active:
+                        return
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(changed.wait(), timeout=TICK_S)
+        finally:
+            _watched.discard((tab, job_id))
 
-    def apply_recipe(self, user: User, recipe: StoredRecipe, references: list[ReferenceCard]) -> None:
-        """Put a stored recipe back into the form: every parameter, the seed kept, its references."""
-        self._ensure_ready(user)
+    @rx.event(background=True)
+    async def check_server(self):
+        """Name the model in use, and say so when it is the demo renderer."""
+        services = await asyncio.to_thread(get_services)
+        async with self:
+            if not self.model_id:
+                return
+            profile = services.catalog.get(self.model_id)
+        problem, is_demo = "", services.demo_server is not None
+        try:
+            async with InferenceClient(profile.endpoint()) as client:
+                is_demo = (await client.served_model()).is_demo or is_demo
+        except InferenceError as error:
+            problem = error.user_message
+        async with self:
+            if self.model_id == profile.id:
+                self.demo_in_use = is_demo
+                self.server_problem = problem
+
+    @rx.event
+    def choose_model(self, profile_id: str):
+        if not isinstance(profile_id, str) or profile_id not in get_services().catalog.models:
+            return
+        self._show_profile(profile_id)
+        return StudioState.check_server
+
+    def _apply_recipe(self, recipe: StoredRecipe, references: list[ReferenceCard]) -> None:
+        """Put a stored recipe back into the form: every parameter, the seed kept, its references.
+        The caller has made the form the signed-in user's (_ensure_ready)."""
         catalog = get_services().catalog
         if recipe.model_profile in catalog.models and recipe.model_profile != self.model_id:
             self._show_profile(recipe.model_profile)
@@ -293,45 +384,26 @@ class StudioState(SessionState):
         self.image_count = "1"
         self._refresh()
 
-    @rx.event(background=True)
-    async def check_server(self):
-        """Name the model in use, and say so when it is the demo renderer."""
-        services = await asyncio.to_thread(get_services)
-        async with self:
-            profile = services.catalog.get(self.model_id)
-        problem, is_demo = "", services.demo_server is not None
-        try:
-            async with InferenceClient(profile.endpoint()) as client:
-                is_demo = (await client.served_model()).is_demo or is_demo
-        except InferenceError as error:
-            problem = error.user_message
-        async with self:
-            if self.model_id == profile.id:
-                self.demo_in_use = is_demo
-                self.server_problem = problem
-
-    @rx.event
-    def choose_model(self, profile_id: str):
-        if profile_id not in get_services().catalog.models:
-            return
-        self._show_profile(profile_id)
-        return StudioState.check_server
-
     # ---- references --------------------------------------------------------------------------
 
-    def _store_reference(
+    async def _store_reference(
         self, owner_id: str, clean_png: bytes, name: str, source_image_id: str | None = None
     ) -> ReferenceCard:
+        """Raises StorageUnavailable when the file or its row cannot be written."""
         services = get_services()
-        reference = library.add_reference(
-            services.engine,
-            services.references,
-            owner_id=owner_id,
-            png=clean_png,
-            name=name,
-            source_image_id=source_image_id,
-        )
-        return reference_card(reference)
+
+        def store() -> ReferenceImage:
+            with storage_errors():
+                return library.add_reference(
+                    services.engine,
+                    services.references,
+                    owner_id=owner_id,
+                    png=clean_png,
+                    name=name,
+                    source_image_id=source_image_id,
+                )
+
+        return reference_card(await asyncio.to_thread(store))
 
     def _attach(self, card: ReferenceCard) -> None:
         self.references = [*self.references, card]
@@ -351,9 +423,10 @@ class StudioState(SessionState):
 
     @rx.event
     async def add_references(self, files: list[rx.UploadFile]):
-        user = self._current_user()
+        user = await self._user()
         if user is None:
             return self._to_sign_in()
+        self._ensure_ready(user)
         if not files:
             return  # everything was turned away in the browser; references_rejected explains why
         problems: list[str] = []
@@ -365,16 +438,20 @@ class StudioState(SessionState):
             # Read one byte past the limit: enough to know it is too large, never the whole file.
             data = await upload.read(MAX_BYTES + 1)
             try:
-                clean = await asyncio.to_thread(clean_reference, data, name=name)
+                # The image pool decodes one picture at a time, however many arrive at once.
+                clean = await in_image_pool(lambda data=data, name=name: clean_reference(data, name=name))
+                card = await self._store_reference(user.id, clean, name)
             except ReferenceRejected as rejected:
                 problems.append(str(rejected))
                 continue
-            card = self._store_reference(user.id, clean, name)
-            recipe = metadata.read(data) if len(data) <= MAX_BYTES else None
+            except StorageUnavailable as unavailable:
+                problems.append(unavailable.user_message)
+                break
+            recipe = await in_image_pool(metadata.read, data) if len(data) <= MAX_BYTES else None
             if recipe is not None and recipe.prompt:
                 # A picture that carries its recipe (ours or AUTOMATIC1111's): restore it, like
                 # the best tools do; the picture itself stays one click away.
-                self.apply_recipe(user, recipe, self.references)
+                self._apply_recipe(recipe, self.references)
                 self.restored_file = card
                 self.restored_message = f"Restored the recipe of {name}."
                 continue
@@ -385,7 +462,8 @@ class StudioState(SessionState):
     def references_rejected(self, rejected: list[dict]) -> None:
         """Files the browser's picker filter turned away, explained like the server's own checks."""
         problems = []
-        for item in rejected:
+        for item in rejected if isinstance(rejected, list) else []:
+            item = item if isinstance(item, dict) else {}
             name = str(item.get("name") or "A file").lstrip("./")
             codes = set(item.get("codes") or [])
             if "file-too-large" in codes:
@@ -398,26 +476,33 @@ class StudioState(SessionState):
 
     @rx.event
     async def use_as_reference(self, image_id: str):
-        user = self._current_user()
+        user = await self._user()
         if user is None:
             return self._to_sign_in()
-        await self.use_image_as_reference(user, image_id)
+        self._ensure_ready(user)
+        await self._use_image_as_reference(user.id, str(image_id))
 
-    async def use_image_as_reference(self, user: User, image_id: str) -> None:
+    async def _use_image_as_reference(self, owner_id: str, image_id: str) -> None:
         """One of the user's own results as a reference image (its lineage is kept)."""
         if len(self.references) >= self.max_references:
             self.reference_message = self._reference_limit_text()
             return
         services = get_services()
-        found = await asyncio.to_thread(library.find_image, services.engine, image_id, user.id)
+        found = await asyncio.to_thread(library.find_image, services.engine, image_id, owner_id)
         if found is None:
             self.reference_message = "That image does not exist (any more)."
             return
         image, _ = found
-        png = await asyncio.to_thread(lambda: clean_reference(services.files.path_for(image.sha256).read_bytes()))
-        self._attach(
-            self._store_reference(user.id, png, f"generated image, seed {image.seed}", source_image_id=image.id)
-        )
+        path = services.files.path_for(image.sha256)
+        try:
+            png = await in_image_pool(lambda: clean_reference(path.read_bytes()))
+            card = await self._store_reference(
+                owner_id, png, f"generated image, seed {image.seed}", source_image_id=image.id
+            )
+        except StorageUnavailable as unavailable:
+            self.reference_message = unavailable.user_message
+            return
+        self._attach(card)
         self.reference_message = ""
 
     def _reference_limit_text(self) -> str:
@@ -439,17 +524,42 @@ class StudioState(SessionState):
     # ---- generating --------------------------------------------------------------------------
 
     @rx.event
-    def cancel(self) -> None:
-        if self.running:
-            self.cancel_requested = True
-            _cancel_requests.add(self.router.session.client_token)
+    async def cancel(self):
+        user = await self._user()
+        if user is None:
+            return self._to_sign_in()
+        if not self.run_id:
+            self.running = False
+            return
+        services = await asyncio.to_thread(get_services)
+        try:
+            asked = await asyncio.to_thread(queue.request_cancel, services.engine, self.run_id, owner_id=user.id)
+        except StorageUnavailable as unavailable:
+            self.run_error = unavailable.user_message
+            return
+        services.runner.wake()
+        if asked:
+            self.cancel_requested, self.run_status = True, "Cancelling…"
+        # Whatever the tab thought, the row now says how things stand.
+        job = await asyncio.to_thread(queue.view, services.engine, self.run_id, owner_id=user.id)
+        if job is None:
+            self.run_id, self.running, self.run_status = "", False, ""
+            return
+        self._show_job(job)
+        if job.active:
+            return StudioState.watch_run
 
     @rx.event(background=True)
     async def generate(self, form_data: dict):
+        form_data = form_data if isinstance(form_data, dict) else {}
         async with self:
-            user = self._current_user()
+            token = sessions.token_from_cookie_header(self.router.headers.cookie)
+        services = await asyncio.to_thread(get_services)
+        user = await asyncio.to_thread(sessions.user_for, services.engine, token)
+        async with self:
             if user is None:
                 return self._to_sign_in()
+            self._ensure_ready(user)
             # The form's own values: the state's copies may lag behind by the input debounce.
             self.prompt = str(form_data.get("prompt", self.prompt))
             if self.takes_negative_prompt and "negative_prompt" in form_data:
@@ -467,76 +577,54 @@ class StudioState(SessionState):
             if len(self.references) > self.max_references:
                 self.run_error = self._reference_limit_text() + " Remove some to generate."
                 return
-            prompt = self.prompt.strip()
-            reference_ids = [card.id for card in self.references]
-            profile = self._serving_profile()
-            seeds = variant_seeds(resolved.count, resolved.seed)
+            submission = queue.Submission(
+                owner_id=user.id,
+                prompt=self.prompt.strip(),
+                profile_id=self._serving_profile().id,
+                parameters=resolved.parameters,
+                seeds=variant_seeds(resolved.count, resolved.seed),
+                reference_ids=tuple(card.id for card in self.references),
+            )
+            # Until the job row exists, Generate stays pressed: a second delivery is ignored.
+            self.running, self.run_error = True, ""
+            self.submission = secrets.token_hex(8)
+
+        try:
+            job_id = await asyncio.to_thread(_submit_checked, services, submission)
+        except (StorageUnavailable, LookupError) as problem:
+            async with self:
+                self.running = False
+                self.run_error = (
+                    problem.user_message
+                    if isinstance(problem, StorageUnavailable)
+                    else "A reference image is no longer available. Remove it and try again."
+                )
+            return
+        services.runner.wake()
+        async with self:
+            self.run_id, self.cancel_requested, self.run_status = job_id, False, ""
             if not self.seed_locked:
                 self.seed = ""
                 self._refresh()
-            self.running, self.cancel_requested, self.run_error = True, False, ""
-            tab = self.router.session.client_token
-            _cancel_requests.discard(tab)
-            self.submission = secrets.token_hex(8)
             self.restored_file, self.restored_message = None, ""
-            self.variants = [VariantCard(number=index + 1, seed=seed) for index, seed in enumerate(seeds)]
+            self.variants = [VariantCard(number=index + 1, seed=seed) for index, seed in enumerate(submission.seeds)]
+        return StudioState.watch_run
 
-        services = await asyncio.to_thread(get_services)
-        try:
-            references = await asyncio.to_thread(_reference_bytes, reference_ids, user.id)
-        except LookupError:
-            async with self:
-                self.running, self.variants = False, []
-                self.run_error = "A reference image is no longer available. Remove it and try again."
-            return
-        recipe = Recipe(
-            owner_id=user.id,
-            prompt=prompt,
-            profile_id=profile.id,
-            parameters=resolved.parameters,
-            seeds=seeds,
-            references=references,
-            reference_ids=tuple(reference_ids),
-        )
-        try:
-            run = await services.generator.start(recipe, profile.endpoint())
-        except InferenceError as error:
-            async with self:
-                self.running, self.variants, self.run_error = False, [], error.user_message
-            return
-        try:
-            await self._follow(run, tab)
-        finally:
-            _cancel_requests.discard(tab)
 
-    async def _follow(self, run: RunningGeneration, tab: str) -> None:
-        """Show each variant the moment it is saved; tick the elapsed seconds; honour Cancel."""
-        started = time.monotonic()
-        pending: set[asyncio.Task[VariantOutcome]] = set(run.variants)
-        shown_elapsed = 0
-        while pending:
-            done, pending = await asyncio.wait(pending, timeout=TICK_S, return_when=asyncio.FIRST_COMPLETED)
-            elapsed = int(time.monotonic() - started)
-            outcomes = [task.result() for task in done if not task.cancelled()]
-            # Entering the state takes its lock and stores it: only for news, a new second, or Cancel.
-            if not outcomes and elapsed == shown_elapsed and tab not in _cancel_requests:
-                continue
-            shown_elapsed = elapsed
-            async with self:
-                if self.cancel_requested and pending:
-                    run.cancel()
-                    pending = set()
-                    self.variants = [
-                        dataclasses.replace(card, status=CANCELLED, error="Cancelled.")
-                        if card.status == PENDING
-                        else card
-                        for card in self.variants
-                    ]
-                self.variants = [_updated(card, outcomes, elapsed) for card in self.variants]
-        async with self:
-            self.running = False
-            if self.variants and all(card.status == FAILED for card in self.variants):
-                self.run_error = self.variants[0].error
+def _submit_checked(services, submission: queue.Submission) -> str:
+    """Queue the job once every reference is still the user's (LookupError otherwise)."""
+    for reference_id in submission.reference_ids:
+        if library.find_reference(services.engine, reference_id, submission.owner_id) is None:
+            raise LookupError(reference_id)
+    return queue.submit(services.engine, submission)
+
+
+def _fingerprint(job: queue.JobView | None) -> object:
+    """What a tab shows of a job; elapsed seconds tick while it is active."""
+    if job is None:
+        return None
+    tick = int(time.time()) if job.active else 0
+    return (job.status, job.ahead, job.cancel_requested, tuple(job.images), tuple(job.variant_errors), job.error, tick)
 
 
 def reference_card(reference: ReferenceImage) -> ReferenceCard:
@@ -555,21 +643,3 @@ def _shown(number: int, image: SavedImage, elapsed_s: int = 0) -> VariantCard:
         width=image.width,
         height=image.height,
     )
-
-
-def _reference_bytes(reference_ids: list[str], owner_id: str) -> tuple[bytes, ...]:
-    services = get_services()
-    found = [library.find_reference(services.engine, reference_id, owner_id) for reference_id in reference_ids]
-    if any(reference is None for reference in found):
-        raise LookupError("reference not found")
-    return tuple(services.references.path_for(reference.sha256).read_bytes() for reference in found)
-
-
-def _updated(card: VariantCard, outcomes: list[VariantOutcome], elapsed_s: int) -> VariantCard:
-    for outcome in outcomes:
-        if outcome.variant + 1 != card.number:
-            continue
-        if outcome.image is None:
-            return dataclasses.replace(card, status=FAILED, error=outcome.error or "", elapsed_s=elapsed_s)
-        return _shown(card.number, outcome.image, elapsed_s)
-    return dataclasses.replace(card, elapsed_s=elapsed_s) if card.status == PENDING else card

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from pathlib import Path
 
 import sqlalchemy
@@ -62,3 +64,36 @@ def _run_migrations(engine: sqlalchemy.Engine, steps) -> None:  # type: ignore[n
 
 def session(engine: sqlalchemy.Engine) -> Session:
     return Session(engine, expire_on_commit=False)
+
+
+STORAGE_UNAVAILABLE = (
+    "bildgen cannot store anything right now (the disk may be full or the database unavailable). "
+    "Nothing was lost; try again in a moment or tell your administrator."
+)
+
+
+class StorageUnavailable(Exception):
+    """The database or the data folder refused a write (full disk, read-only, locked or gone)."""
+
+    def __init__(self, message: str = STORAGE_UNAVAILABLE) -> None:
+        super().__init__(message)
+        self.user_message = message
+
+
+def is_storage_failure(error: BaseException) -> bool:
+    # OperationalError: SQLite's "database or disk is full" / "readonly" / "locked", PostgreSQL gone.
+    # OSError: ENOSPC, EROFS, EIO writing a file. Integrity and programming errors are bugs, not these.
+    return isinstance(error, sqlalchemy.exc.OperationalError | sqlalchemy.exc.InterfaceError | OSError)
+
+
+@contextlib.contextmanager
+def storage_errors() -> Iterator[None]:
+    """Turns a storage failure into StorageUnavailable, the one error every caller shows plainly."""
+    try:
+        yield
+    except StorageUnavailable:
+        raise
+    except Exception as error:
+        if is_storage_failure(error):
+            raise StorageUnavailable() from error
+        raise

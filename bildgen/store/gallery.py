@@ -174,7 +174,7 @@ def running_jobs(engine: sqlalchemy.Engine, owner_id: str) -> list[RunningJob]:
         rows = db.exec(
             select(Generation, func.count(col(Image.id)))
             .outerjoin(Image, Image.generation_id == Generation.id)
-            .where(Generation.owner_id == owner_id, Generation.status == GenerationStatus.RUNNING)
+            .where(Generation.owner_id == owner_id, col(Generation.status).in_(GenerationStatus.ACTIVE))
             .group_by(Generation.id)
             .order_by(col(Generation.created_at).desc())
         ).all()

@@ -19,11 +19,17 @@ def utc_now() -> datetime:
 
 
 class GenerationStatus:
+    QUEUED = "queued"
     RUNNING = "running"
     DONE = "done"
     PARTIAL = "partial"
     FAILED = "failed"
     CANCELLED = "cancelled"
+    # Its worker died (its lease ran out) while it ran; saved variants stay.
+    INTERRUPTED = "interrupted"
+
+    ACTIVE = (QUEUED, RUNNING)
+    FINAL = (DONE, PARTIAL, FAILED, CANCELLED, INTERRUPTED)
 
 
 class User(SQLModel, table=True):
@@ -74,7 +80,11 @@ class GenerationReference(SQLModel, table=True):
 
 
 class Generation(SQLModel, table=True):
-    """One press of Generate: the recipe shared by its variants, and how it ended."""
+    """One press of Generate, and the job that runs it: the recipe shared by its variants, its place
+    in the queue, which worker runs it (under a lease that worker renews), and how it ended."""
+
+    # The queue's claim reads the waiting jobs oldest first.
+    __table_args__ = (sqlalchemy.Index("ix_generation_status_created", "status", "created_at"),)
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
     owner_id: str | None = Field(default=None, foreign_key="user.id", index=True, max_length=32)
@@ -92,8 +102,17 @@ class Generation(SQLModel, table=True):
     guidance: float
     guidance_field: str = Field(max_length=40)
     variant_count: int
-    status: str = Field(default=GenerationStatus.RUNNING, max_length=16)
+    status: str = Field(default=GenerationStatus.QUEUED, max_length=16)
     error: str | None = None
+    # What the runner needs beyond the columns above (JSON: seeds, fields sent with every request).
+    spec: str | None = None
+    started_at: datetime | None = None
+    # The worker running it, and until when that worker's claim holds unless renewed.
+    worker: str | None = Field(default=None, max_length=120)
+    lease_expires_at: datetime | None = None
+    cancel_requested: bool = False
+    # Why single variants failed while others went on (JSON: variant number → message).
+    variant_errors: str | None = None
 
 
 class Image(SQLModel, table=True):

@@ -1,8 +1,10 @@
 """Start-up clean-up: what a crash or a kill can leave behind, removed before anyone looks.
 
 - temporary files of interrupted writes;
-- image, thumbnail and reference files no row points at (a crash between file and row);
-- generations still marked running: their process is gone, so they are marked interrupted.
+- image, thumbnail and reference files no row points at (a crash between file and row).
+
+Generations are not touched here: other workers may be running them. A job whose worker died is
+found by its expired lease (bildgen.jobs.queue.interrupt_expired).
 
 Files younger than a grace period are left alone, in case another worker is between writing a
 file and inserting its row.
@@ -19,17 +21,15 @@ from sqlmodel import select
 
 from bildgen.store.db import session
 from bildgen.store.files import ImageFiles
-from bildgen.store.models import Generation, GenerationStatus, Image, ReferenceImage, utc_now
+from bildgen.store.models import Image, ReferenceImage
 
 GRACE = timedelta(minutes=10)
-INTERRUPTED = "Interrupted: bildgen stopped while this was generating."
 
 
 @dataclasses.dataclass(frozen=True)
 class SweepReport:
     temporaries: int
     orphans: int
-    interrupted: int
 
 
 def sweep(
@@ -50,19 +50,10 @@ def sweep(
     with session(engine) as db:
         image_hashes = set(db.exec(select(Image.sha256)).all())
         reference_hashes = set(db.exec(select(ReferenceImage.sha256)).all())
-        running = db.exec(select(Generation).where(Generation.status == GenerationStatus.RUNNING)).all()
-        for generation in running:
-            generation.status, generation.error, generation.finished_at = (
-                GenerationStatus.FAILED,
-                INTERRUPTED,
-                utc_now(),
-            )
-            db.add(generation)
-        db.commit()
     orphans = 0
     for files, known in ((images, image_hashes), (thumbnails, image_hashes), (references, reference_hashes)):
         for key, path in list(files.stored()):
             if key not in known and path.stat().st_mtime < cutoff:
                 path.unlink(missing_ok=True)
                 orphans += 1
-    return SweepReport(temporaries=removed_temporaries, orphans=orphans, interrupted=len(running))
+    return SweepReport(temporaries=removed_temporaries, orphans=orphans)

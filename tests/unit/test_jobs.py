@@ -1,72 +1,85 @@
-"""A generation from start to saved files, against the demo server over HTTP."""
+"""Jobs from queue to saved files: a real JobRunner against the demo server over HTTP."""
 
 import asyncio
 import hashlib
+import subprocess
 import time
+from datetime import timedelta
 
 import pytest
 from sqlmodel import select
 
-from bildgen.inference.client import ServerEndpoint
 from bildgen.inference.demo.server import BackgroundServer, DemoOptions, FaultPlan, create_app, start_demo_server
-from bildgen.inference.errors import InferenceError
-from bildgen.jobs import Generator, Recipe
-from bildgen.params import FAMILIES, effective
-from bildgen.store.db import make_engine, migrate, session
+from bildgen.inference.profiles import demo_catalog
+from bildgen.jobs import queue
+from bildgen.jobs.runner import JobRunner
+from bildgen.params import FAMILIES
+from bildgen.store.db import StorageUnavailable, make_engine, migrate, session
 from bildgen.store.files import ImageFiles
-from bildgen.store.models import Generation, GenerationStatus, Image
+from bildgen.store.image_library import ImageLibrary
+from bildgen.store.models import Generation, GenerationStatus, Image, utc_now
+from tests.jobs import submission, wait_until_final
 from tests.unit.conftest import make_user
 
 
+class World:
+    def __init__(self, root, base_url: str = "http://127.0.0.1:9/v1", max_concurrent: int = 4):
+        self.engine = make_engine(f"sqlite:///{root / 'bildgen.db'}")
+        migrate(self.engine)
+        self.library = ImageLibrary(
+            self.engine, ImageFiles(root / "images"), ImageFiles(root / "thumbnails", suffix=".webp")
+        )
+        self.catalog = demo_catalog(base_url)
+        self.catalog.models["demo"] = self.catalog.default.model_copy(update={"max_concurrent": max_concurrent})
+        self.owner = make_user(self.engine)
+
+    def runner(self, worker: str | None = None) -> JobRunner:
+        return JobRunner(
+            engine=self.engine,
+            images=self.library,
+            references=ImageFiles(self.library.files.root.parent / "references"),
+            catalog=lambda: self.catalog,
+            worker=worker,
+        )
+
+    def submit(self, seeds, owner=None, **fields) -> str:
+        return queue.submit(self.engine, submission(owner or self.owner, self.catalog.default, seeds=seeds, **fields))
+
+    def run(self, seeds, **fields) -> queue.JobView:
+        async def go():
+            async with self.runner().running() as runner:
+                job_id = self.submit(seeds, **fields)
+                runner.wake()
+                return await wait_until_final(self.engine, job_id, self.owner.id)
+
+        return asyncio.run(go())
+
+    def rows(self, table):
+        with session(self.engine) as db:
+            return db.exec(select(table)).all()
+
+
 @pytest.fixture
-def generator(tmp_path):
-    engine = make_engine(f"sqlite:///{tmp_path / 'bildgen.db'}")
-    migrate(engine)
-    generator = Generator(engine, ImageFiles(tmp_path / "images"), ImageFiles(tmp_path / "thumbnails", suffix=".webp"))
-    generator.owner = make_user(engine)
-    return generator
+def world(tmp_path, demo_server):
+    return World(tmp_path, demo_server.base_url)
 
 
-def recipe(generator: Generator, seeds: list[int]) -> Recipe:
-    parameters = effective(FAMILIES["generic"])
-    return Recipe(
-        owner_id=generator.owner.id, prompt="a red fox", profile_id="demo", parameters=parameters, seeds=seeds
-    )
-
-
-def run(generator: Generator, base_url: str, seeds: list[int]):
-    async def go():
-        running = await generator.start(recipe(generator, seeds), ServerEndpoint(base_url))
-        outcomes = await asyncio.gather(*running.variants)
-        status = await running.finished
-        return running, outcomes, status
-
-    return asyncio.run(go())
-
-
-def rows(generator: Generator, table):
-    with session(generator.engine) as db:
-        return db.exec(select(table)).all()
-
-
-def test_every_variant_is_saved_with_its_own_seed(generator, demo_server):
-    running, outcomes, status = run(generator, demo_server.base_url, [5, 6, 7])
-    assert status == GenerationStatus.DONE
-    assert [outcome.seed for outcome in outcomes] == [5, 6, 7]
-    images = rows(generator, Image)
-    assert sorted(image.seed for image in images) == [5, 6, 7]
-    for image in images:
-        assert image.owner_id == generator.owner.id
-        data = generator.files.path_for(image.sha256).read_bytes()
+def test_every_variant_is_saved_with_its_own_seed(world):
+    job = world.run([5, 6, 7])
+    assert job.status == GenerationStatus.DONE
+    assert sorted(image.seed for image in job.images.values()) == [5, 6, 7]
+    for image in world.rows(Image):
+        assert image.owner_id == world.owner.id
+        data = world.library.files.path_for(image.sha256).read_bytes()
         assert hashlib.sha256(data).hexdigest() == image.sha256
         assert (image.width, image.height) == (1024, 1024)
-    assert outcomes[0].image.filename.endswith("_a-red-fox_5_bildgen-demo.png")
+    assert job.images[0].filename.endswith("_a-red-fox_5_bildgen-demo.png")
 
 
-def test_variants_run_concurrently(generator):
+def test_variants_run_concurrently(tmp_path):
     server = start_demo_server(DemoOptions(latency_per_image=0.5))
     try:
-        running, _, _ = run(generator, server.base_url, [1, 2, 3, 4])
+        World(tmp_path, server.base_url).run([1, 2, 3, 4])
         requests = [entry for entry in server.app.state.log.entries if entry["path"].endswith("/generations")]
     finally:
         server.stop()
@@ -75,91 +88,253 @@ def test_variants_run_concurrently(generator):
     assert len(sent) == 4 and sent[-1] - sent[0] < 0.5
 
 
-def test_the_same_recipe_and_seed_reproduce_the_same_bytes(generator, demo_server):
-    run(generator, demo_server.base_url, [99])
-    run(generator, demo_server.base_url, [99])
-    images = rows(generator, Image)
+def test_the_same_recipe_and_seed_reproduce_the_same_bytes(world):
+    world.run([99])
+    world.run([99])
+    images = world.rows(Image)
     assert len(images) == 2 and images[0].sha256 == images[1].sha256
 
 
-def test_a_server_that_is_down_stores_nothing(generator):
-    with pytest.raises(InferenceError):
-        run(generator, "http://127.0.0.1:9/v1", [1, 2])
-    assert rows(generator, Generation) == []
-    assert rows(generator, Image) == []
-    assert not generator.files.root.exists() or list(generator.files.root.rglob("*.png")) == []
+def test_a_server_that_is_down_fails_the_job_plainly_and_stores_no_image(tmp_path):
+    world = World(tmp_path)  # nothing listens on port 9
+    job = world.run([1, 2])
+    assert job.status == GenerationStatus.FAILED
+    assert "cannot be reached" in job.error or "unavailable" in job.error
+    assert world.rows(Image) == []
 
 
-def test_a_failing_variant_does_not_stop_the_others(generator, demo_server, monkeypatch):
-    original = generator._save
+def test_a_failing_variant_does_not_stop_the_others(world, monkeypatch):
+    original = world.library.save_generated
 
-    def save_all_but_seed_2(generation, variant, seed, *rest):
+    def save_all_but_seed_2(generation, *, seed, **rest):
         if seed == 2:
-            raise OSError("disk full")
-        return original(generation, variant, seed, *rest)
+            raise OSError(28, "No space left on device")
+        return original(generation, seed=seed, **rest)
 
-    monkeypatch.setattr(generator, "_save", save_all_but_seed_2)
-    _, outcomes, status = run(generator, demo_server.base_url, [1, 2, 3])
-    assert status == GenerationStatus.PARTIAL
-    assert [outcome.image is not None for outcome in outcomes] == [True, False, True]
-    assert "could not be saved" in outcomes[1].error
-    assert sorted(image.seed for image in rows(generator, Image)) == [1, 3]
-    assert rows(generator, Generation)[0].status == GenerationStatus.PARTIAL
+    monkeypatch.setattr(world.library, "save_generated", save_all_but_seed_2)
+    job = world.run([1, 2, 3])
+    assert job.status == GenerationStatus.PARTIAL
+    assert sorted(job.images) == [0, 2]
+    assert "could not be saved" in job.variant_errors[1]
+    assert sorted(image.seed for image in world.rows(Image)) == [1, 3]
 
 
-def test_a_failing_server_leaves_a_failed_generation_and_no_image(generator):
+def test_a_failing_server_leaves_a_failed_job_and_no_image(tmp_path):
     app = create_app(DemoOptions(latency_per_image=0.0))
     app.state.demo.fault = FaultPlan("server-error", remaining=10)
     server = BackgroundServer(app).start()
     try:
-        _, outcomes, status = run(generator, server.base_url, [1, 2])
+        world = World(tmp_path, server.base_url)
+        job = world.run([1, 2])
     finally:
         server.stop()
-    assert status == GenerationStatus.FAILED
-    assert all("failed while generating" in outcome.error for outcome in outcomes)
-    assert rows(generator, Image) == []
-    assert rows(generator, Generation)[0].error.startswith("The inference server failed while generating.")
+    assert job.status == GenerationStatus.FAILED
+    assert all("failed while generating" in error for error in job.variant_errors.values())
+    assert job.error.startswith("The inference server failed while generating.")
+    assert world.rows(Image) == []
 
 
-def test_cancelling_closes_the_outstanding_requests_and_keeps_nothing(generator):
+def test_cancelling_a_running_job_closes_its_requests_and_keeps_nothing(tmp_path):
     app = create_app(DemoOptions(latency_per_image=0.0))
     app.state.demo.fault = FaultPlan("hang", remaining=2)
     server = BackgroundServer(app).start()
+    world = World(tmp_path, server.base_url)
 
     async def go():
-        running = await generator.start(recipe(generator, [1, 2]), ServerEndpoint(server.base_url))
-        while len([e for e in app.state.log.entries if e["path"] == "/v1/images/generations"]) < 2:
-            await asyncio.sleep(0.02)
-        running.cancel()
-        return await running.finished
+        async with world.runner().running() as runner:
+            job_id = world.submit([1, 2])
+            runner.wake()
+            while len([e for e in app.state.log.entries if e["path"] == "/v1/images/generations"]) < 2:
+                await asyncio.sleep(0.02)
+            assert queue.request_cancel(world.engine, job_id, owner_id=world.owner.id)
+            runner.wake()
+            return await wait_until_final(world.engine, job_id, world.owner.id, timeout=10)
 
     try:
-        status = asyncio.run(go())
+        job = asyncio.run(go())
         for _ in range(50):
             if sum(entry["method"] == "DISCONNECT" for entry in app.state.log.entries) == 2:
                 break
             time.sleep(0.05)
     finally:
         server.stop()
-    assert status == GenerationStatus.CANCELLED
+    assert job.status == GenerationStatus.CANCELLED
     assert sum(entry["method"] == "DISCONNECT" for entry in app.state.log.entries) == 2
-    assert rows(generator, Image) == []
+    assert world.rows(Image) == []
 
 
-def test_each_saved_png_carries_its_recipe_and_has_a_small_webp_thumbnail(generator, demo_server):
+def test_each_saved_png_carries_its_recipe_and_has_a_small_webp_thumbnail(world):
     from PIL import Image as Picture
 
     from bildgen.store import metadata
 
-    run(generator, demo_server.base_url, [41])
-    [image] = rows(generator, Image)
-    recipe = metadata.read(generator.files.path_for(image.sha256).read_bytes())
+    world.run([41])
+    [image] = world.rows(Image)
+    recipe = metadata.read(world.library.files.path_for(image.sha256).read_bytes())
     assert (recipe.prompt, recipe.seed, recipe.steps, recipe.model) == (
         "a red fox",
         41,
         FAMILIES["generic"].steps,
         "bildgen-demo",
     )
-    with Picture.open(generator.thumbnails.path_for(image.sha256)) as thumbnail:
+    with Picture.open(world.library.thumbnails.path_for(image.sha256)) as thumbnail:
         assert thumbnail.format == "WEBP" and max(thumbnail.size) == 384
     assert image.generation_ms is not None and image.generation_ms >= 0
+
+
+# ---- the queue: fairness, limits, leases -----------------------------------------------------------
+
+
+def claim_one(world, worker="w1"):
+    return queue.claim(world.engine, worker=worker, limits=world.catalog.concurrency_limits(), capacity=1)
+
+
+def test_one_users_many_queued_jobs_do_not_starve_anothers_single_one(tmp_path):
+    world = World(tmp_path, max_concurrent=2)
+    bob = make_user(world.engine, "bob")
+    anna_jobs = [world.submit([index]) for index in range(40)]
+    bobs = world.submit([99], owner=bob)
+    assert queue.view(world.engine, bobs, owner_id=bob.id).ahead == 1
+    first, second = claim_one(world), claim_one(world)
+    # Anna's oldest starts, then it is Bob's turn, not Anna's 2nd of 40.
+    assert [first[0].id, second[0].id] == [anna_jobs[0], bobs]
+    # The server's limit of 2 is reached: nothing more starts, on this worker or another.
+    assert claim_one(world, "w2") == []
+    queue.finish(world.engine, bobs, worker="w1", status=GenerationStatus.DONE, error=None)
+    assert [job.id for job in claim_one(world, "w2")] == [anna_jobs[1]]
+
+
+def test_a_job_waits_until_the_server_has_room_for_all_its_variants(tmp_path):
+    world = World(tmp_path, max_concurrent=4)
+    bob = make_user(world.engine, "bob")
+    small = world.submit([1, 2])
+    big = world.submit([1, 2, 3, 4], owner=bob)
+    assert [job.id for job in claim_one(world)] == [small]
+    assert claim_one(world) == []  # 2 of 4 slots used: the 4-image job must wait
+    queue.finish(world.engine, small, worker="w1", status=GenerationStatus.DONE, error=None)
+    assert [job.id for job in claim_one(world)] == [big]
+
+
+def test_only_jobs_whose_lease_ran_out_are_interrupted(tmp_path):
+    world = World(tmp_path)
+    alive, dead = world.submit([1]), world.submit([2])
+    queue.claim(world.engine, worker="alive", limits={"demo": 4}, capacity=1)
+    queue.claim(world.engine, worker="dead", limits={"demo": 4}, capacity=1)
+    later = utc_now() + queue.LEASE - timedelta(seconds=5)
+    # The living worker renews; the dead one does not. Another process starting now interrupts only the dead one's.
+    assert queue.renew_leases(world.engine, worker="alive", job_ids=[alive], now=later) == set()
+    assert queue.interrupt_expired(world.engine, now=later + timedelta(seconds=10)) == [dead]
+    assert queue.view(world.engine, alive, owner_id=world.owner.id).status == GenerationStatus.RUNNING
+    job = queue.view(world.engine, dead, owner_id=world.owner.id)
+    assert (job.status, job.error) == (GenerationStatus.INTERRUPTED, queue.INTERRUPTED)
+    # The dead worker, should it come back, learns that the job is no longer its own.
+    assert queue.renew_leases(world.engine, worker="dead", job_ids=[dead]) == {dead}
+
+
+def test_queued_jobs_survive_a_restart_and_run_afterwards(world):
+    job_id = world.submit([3])  # no runner: the process "stops" with the job waiting
+
+    async def restart():
+        async with world.runner("after-restart").running():
+            return await wait_until_final(world.engine, job_id, world.owner.id)
+
+    job = asyncio.run(restart())
+    assert job.status == GenerationStatus.DONE and job.images[0].seed == 3
+
+
+def test_a_queued_job_cancelled_never_runs(world):
+    job_id = world.submit([3])
+    assert queue.request_cancel(world.engine, job_id, owner_id=world.owner.id)
+    assert claim_one(world) == []
+    assert queue.view(world.engine, job_id, owner_id=world.owner.id).status == GenerationStatus.CANCELLED
+
+
+def test_another_users_job_cannot_be_seen_or_cancelled(world):
+    bob = make_user(world.engine, "bob")
+    job_id = world.submit([3])
+    assert queue.view(world.engine, job_id, owner_id=bob.id) is None
+    assert not queue.request_cancel(world.engine, job_id, owner_id=bob.id)
+    assert queue.view(world.engine, job_id, owner_id=world.owner.id).status == GenerationStatus.QUEUED
+
+
+def test_stopping_a_worker_interrupts_its_running_jobs(tmp_path):
+    app = create_app(DemoOptions(latency_per_image=0.0))
+    app.state.demo.fault = FaultPlan("hang", remaining=1)
+    server = BackgroundServer(app).start()
+    world = World(tmp_path, server.base_url)
+
+    async def go():
+        async with world.runner().running() as runner:
+            job_id = world.submit([1])
+            runner.wake()
+            while not [e for e in app.state.log.entries if e["path"] == "/v1/images/generations"]:
+                await asyncio.sleep(0.02)
+        return queue.view(world.engine, job_id, owner_id=world.owner.id)
+
+    try:
+        job = asyncio.run(go())
+    finally:
+        server.stop()
+    assert job.status == GenerationStatus.INTERRUPTED
+
+
+# ---- a full disk -----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def full_disk(tmp_path):
+    """A real, tiny file system (tmpfs), filled up; needs root to mount."""
+    mount = tmp_path / "small"
+    mount.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", str(mount)], capture_output=True)
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here ({done.stderr.decode().strip() or 'not root'})")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+def fill(directory):
+    with open(directory / "filler", "wb") as stream:
+        try:
+            while True:
+                stream.write(b"\0" * 65536)
+        except OSError:
+            pass
+
+
+def test_on_a_full_disk_generate_says_so_and_works_again_once_there_is_room(full_disk, demo_server):
+    world = World(full_disk, demo_server.base_url)
+    fill(full_disk)
+    with pytest.raises(StorageUnavailable) as refused:
+        world.submit([2])
+    assert "disk may be full" in refused.value.user_message
+    assert world.rows(Generation) == []
+    (full_disk / "filler").unlink()
+    job = world.run([2])
+    assert job.status == GenerationStatus.DONE
+
+
+def test_a_job_running_when_the_disk_fills_ends_with_a_message_and_no_half_saved_image(
+    full_disk, tmp_path, monkeypatch
+):
+    server = start_demo_server(DemoOptions(latency_per_image=1.0))
+    monkeypatch.setattr(queue, "LEASE", timedelta(seconds=2))
+    world = World(full_disk, server.base_url)
+
+    async def go():
+        async with world.runner().running() as runner:
+            job_id = world.submit([1])
+            runner.wake()
+            while not [e for e in server.app.state.log.entries if e["path"] == "/v1/images/generations"]:
+                await asyncio.sleep(0.02)
+            fill(full_disk)  # the answer arrives on a full disk
+            return await wait_until_final(world.engine, job_id, world.owner.id, timeout=30)
+
+    try:
+        job = asyncio.run(go())
+    finally:
+        server.stop()
+    assert job.status == GenerationStatus.INTERRUPTED and "storage is full" in job.error
+    assert world.rows(Image) == [] and list(world.library.files.root.rglob("*.png")) == []

@@ -1,6 +1,5 @@
 """Images and references are served to their owner only; every other case is the same 404."""
 
-import asyncio
 import hashlib
 import re
 
@@ -10,9 +9,8 @@ from starlette.testclient import TestClient
 from bildgen import routes
 from bildgen.auth import sessions
 from bildgen.http import create_api
-from bildgen.jobs import Recipe
-from bildgen.params import effective
 from bildgen.store import library
+from tests.jobs import generate
 from tests.unit.conftest import make_user
 
 
@@ -21,21 +19,8 @@ def world(fresh_services):
     """Anna with one generated image and one reference; Bob with nothing."""
     services = fresh_services.get_services()
     anna, bob = make_user(services.engine, "anna"), make_user(services.engine, "bob")
-    profile = services.catalog.default
 
-    async def generate():
-        recipe = Recipe(
-            owner_id=anna.id,
-            prompt="Blue Moon",
-            profile_id=profile.id,
-            parameters=effective(profile.traits()),
-            seeds=[77],
-        )
-        running = await services.generator.start(recipe, profile.endpoint())
-        await running.finished  # thumbnails included
-        return running.variants[0].result().image
-
-    image = asyncio.run(generate())
+    image = generate(services, anna, prompt="Blue Moon", seeds=[77]).images[0]  # thumbnails included
     reference = library.add_reference(
         services.engine, services.references, owner_id=anna.id, png=b"\x89PNG\r\n\x1a\nref", name="r.png"
     )

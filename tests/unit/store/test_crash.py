@@ -11,9 +11,9 @@ from datetime import timedelta
 
 from sqlmodel import select
 
-from bildgen.jobs import Generator
 from bildgen.store.db import make_engine, migrate, session
 from bildgen.store.files import ImageFiles
+from bildgen.store.image_library import ImageLibrary
 from bildgen.store.models import Image
 from bildgen.store.sweep import sweep
 from tests.servers import REPO_ROOT
@@ -22,13 +22,15 @@ GENERATE_FOREVER = textwrap.dedent(
     """
     import asyncio, sys
     from pathlib import Path
-    from bildgen.inference.client import ServerEndpoint
     from bildgen.inference.demo.server import DemoOptions, start_demo_server
-    from bildgen.jobs import Generator, Recipe
-    from bildgen.params import FAMILIES, effective
+    from bildgen.inference.profiles import demo_catalog
+    from bildgen.jobs import queue
+    from bildgen.jobs.runner import JobRunner
     from bildgen.store.db import make_engine, migrate, session
     from bildgen.store.files import ImageFiles
+    from bildgen.store.image_library import ImageLibrary
     from bildgen.store.models import User
+    from tests.jobs import submission, wait_until_final
 
     root = Path(sys.argv[1])
     engine = make_engine(f"sqlite:///{root / 'bildgen.db'}")
@@ -37,18 +39,21 @@ GENERATE_FOREVER = textwrap.dedent(
         user = User(username="crash", password_hash="x")
         db.add(user)
         db.commit()
-    generator = Generator(engine, ImageFiles(root / "images"), ImageFiles(root / "thumbnails", suffix=".webp"))
+    images = ImageLibrary(engine, ImageFiles(root / "images"), ImageFiles(root / "thumbnails", suffix=".webp"))
     server = start_demo_server(DemoOptions(latency_per_image=0.0))
-    parameters = effective(FAMILIES["generic"], size=(512, 512))
+    catalog = demo_catalog(server.base_url)
+    runner = JobRunner(engine=engine, images=images, references=ImageFiles(root / "references"), catalog=lambda: catalog)
 
     async def forever():
         seed = 0
-        while True:
-            recipe = Recipe(owner_id=user.id, prompt="crash test", profile_id="demo", parameters=parameters, seeds=[seed, seed + 1, seed + 2, seed + 3])
-            running = await generator.start(recipe, ServerEndpoint(server.base_url))
-            await running.finished
-            seed += 4
-            print(seed, flush=True)
+        async with runner.running():
+            while True:
+                seeds = [seed, seed + 1, seed + 2, seed + 3]
+                job_id = queue.submit(engine, submission(user, catalog.default, prompt="crash test", seeds=seeds, size=(512, 512)))
+                runner.wake()
+                await wait_until_final(engine, job_id, user.id)
+                seed += 4
+                print(seed, flush=True)
 
     asyncio.run(forever())
     """
@@ -83,10 +88,10 @@ def test_a_killed_process_leaves_no_row_without_its_whole_file(tmp_path):
         data = images.path_for(row.sha256).read_bytes()
         assert hashlib.sha256(data).hexdigest() == row.sha256
     # A thumbnail may be missing (it is made just after the row); it is made again when asked for.
-    generator = Generator(engine, images, thumbnails)
+    library = ImageLibrary(engine, images, thumbnails)
     for row in rows:
         if not thumbnails.path_for(row.sha256).exists():
-            generator.thumbnail(row.sha256)
+            library.make_thumbnail(row.sha256)
         assert thumbnails.path_for(row.sha256).stat().st_size > 0
     # And nothing is left that no row points at.
     assert {key for key, _ in images.stored()} == {row.sha256 for row in rows}

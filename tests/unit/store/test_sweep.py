@@ -2,12 +2,11 @@ import os
 import time
 
 import pytest
-from sqlmodel import select
 
 from bildgen.store.db import make_engine, migrate, session
 from bildgen.store.files import ImageFiles
-from bildgen.store.models import Generation, GenerationStatus, Image
-from bildgen.store.sweep import INTERRUPTED, sweep
+from bildgen.store.models import Image
+from bildgen.store.sweep import sweep
 from tests.unit.conftest import make_generation, make_user
 
 
@@ -66,13 +65,3 @@ def test_fresh_files_are_left_for_a_writer_that_may_still_insert_their_row(store
     young = images.save(b"being written by another worker")
     assert run_sweep(store).orphans == 0
     assert images.path_for(young).exists()
-
-
-def test_generations_left_running_by_a_dead_process_are_marked_interrupted(store):
-    engine = store[0]
-    owner = make_user(engine)
-    make_generation(engine, owner, variant_count=2, status=GenerationStatus.RUNNING)
-    assert run_sweep(store).interrupted == 1
-    with session(engine) as db:
-        generation = db.exec(select(Generation)).one()
-    assert (generation.status, generation.error) == (GenerationStatus.FAILED, INTERRUPTED)

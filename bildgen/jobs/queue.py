@@ -1,0 +1,502 @@
+"""The job queue: every generation waits here until a worker claims it, fairly.
+
+- A job is a Generation row: queued → running → done / partial / failed / cancelled / interrupted.
+  The database is the truth; tabs, the gallery and workers only read and change rows.
+- Each model profile has a concurrency limit (`max_concurrent`, its server's, shared by all
+  workers). A job takes one slot per variant (at most the limit); a job that does not fit waits.
+- Users are served round-robin per profile: the next job goes to the user with the fewest running
+  jobs, among equals to the one served longest ago, so one user's 40 queued images never starve
+  another's single one (InvokeAI's multi-user queue does the same).
+- A worker holds each job under a lease that it renews; a job whose lease ran out (its worker died)
+  is interrupted by whichever worker notices first. Its saved variants stay.
+- Claims are serialised: a transaction-scoped advisory lock on PostgreSQL; on SQLite (one process
+  by design) a process lock. The claiming UPDATE also checks the status, so a job is never run twice.
+"""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import dataclasses
+import json
+import threading
+from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import sqlalchemy
+from sqlmodel import Session, col, func, select, update
+
+from bildgen.params import EffectiveParameters
+from bildgen.store.db import session, storage_errors
+from bildgen.store.image_library import SavedImage, saved_image
+from bildgen.store.models import Generation, GenerationReference, GenerationStatus, Image, utc_now
+
+LEASE = timedelta(seconds=30)
+CLAIM_LOCK_KEY = 0x6B696C64  # any constant shared by every worker
+# Waiting jobs read per claim: far more than the slots any set of servers has.
+CLAIM_SCAN = 2000
+INTERRUPTED = "Interrupted: the bildgen worker running this stopped. The images it saved are kept."
+# What a tab shows while a job's lease has run out but no worker could record that yet.
+STALLED = (
+    "Interrupted: the worker running this stopped reporting (bildgen stopped, or its storage is full). "
+    "The images it saved are kept."
+)
+_process_claims = threading.Lock()
+
+
+@dataclasses.dataclass(frozen=True)
+class Submission:
+    owner_id: str
+    prompt: str
+    profile_id: str
+    parameters: EffectiveParameters
+    seeds: list[int]
+    # The user's ReferenceImage ids, in order; none means text to image.
+    reference_ids: tuple[str, ...] = ()
+
+    @property
+    def mode(self) -> str:
+        return "image-to-image" if self.reference_ids else "text-to-image"
+
+
+@dataclasses.dataclass(frozen=True)
+class JobSpec:
+    """What the runner needs beyond the generation's columns."""
+
+    seeds: list[int]
+    fixed_fields: list[tuple[str, Any]]
+
+    def encode(self) -> str:
+        return json.dumps({"seeds": self.seeds, "fixed_fields": self.fixed_fields})
+
+    @classmethod
+    def of(cls, generation: Generation) -> JobSpec:
+        raw = json.loads(generation.spec or "{}")
+        return cls(
+            seeds=[int(seed) for seed in raw.get("seeds", [])],
+            fixed_fields=[(str(key), value) for key, value in raw.get("fixed_fields", [])],
+        )
+
+
+def parameters_of(generation: Generation, spec: JobSpec) -> EffectiveParameters:
+    return EffectiveParameters(
+        width=generation.width,
+        height=generation.height,
+        steps=generation.steps,
+        guidance=generation.guidance,
+        guidance_field=generation.guidance_field,
+        negative_prompt=generation.negative_prompt,
+        fixed_fields=tuple(spec.fixed_fields),
+    )
+
+
+def _db_time(moment: datetime) -> datetime:
+    # SQLModel's datetime columns take aware values only (and store UTC).
+    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    return moment.replace(tzinfo=UTC) if moment is not None and moment.tzinfo is None else moment
+
+
+# ---- submitting and cancelling -------------------------------------------------------------------
+
+
+def submit(engine: sqlalchemy.Engine, submission: Submission) -> str:
+    """Queue a generation; its id. Raises StorageUnavailable when the row cannot be written."""
+    parameters = submission.parameters
+    generation = Generation(
+        owner_id=submission.owner_id,
+        prompt=submission.prompt,
+        negative_prompt=parameters.negative_prompt,
+        mode=submission.mode,
+        reference_count=len(submission.reference_ids),
+        model_profile=submission.profile_id,
+        # Until a worker asks the server, the profile names the model (gallery, filenames).
+        served_model=submission.profile_id,
+        width=parameters.width,
+        height=parameters.height,
+        steps=parameters.steps,
+        guidance=parameters.guidance,
+        guidance_field=parameters.guidance_field,
+        variant_count=len(submission.seeds),
+        status=GenerationStatus.QUEUED,
+        spec=JobSpec(seeds=list(submission.seeds), fixed_fields=list(parameters.fixed_fields)).encode(),
+    )
+    links = [
+        GenerationReference(generation_id=generation.id, position=position, reference_id=reference_id)
+        for position, reference_id in enumerate(submission.reference_ids)
+    ]
+    with storage_errors(), session(engine) as db:
+        db.add(generation)
+        db.flush()  # the generation first: the links point at it
+        db.add_all(links)
+        db.commit()
+    return generation.id
+
+
+def request_cancel(engine: sqlalchemy.Engine, job_id: str, *, owner_id: str | None) -> bool:
+    """Cancel a waiting job at once, or ask its worker to stop a running one. owner_id None: any owner
+    (administrators). False when there is no such job of that owner or it has already ended."""
+    owned = [Generation.id == job_id] + ([Generation.owner_id == owner_id] if owner_id is not None else [])
+    with storage_errors(), session(engine) as db:
+        waiting = db.exec(
+            update(Generation)
+            .where(*owned, Generation.status == GenerationStatus.QUEUED)
+            .values(status=GenerationStatus.CANCELLED, error="Cancelled.", finished_at=_db_time(utc_now()))
+        )
+        running = db.exec(
+            update(Generation)
+            .where(*owned, Generation.status == GenerationStatus.RUNNING)
+            .values(cancel_requested=True)
+        )
+        db.commit()
+        return bool(waiting.rowcount or running.rowcount)
+
+
+# ---- claiming, fairly ----------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def _serialised(db: Session) -> Iterator[None]:
+    if db.get_bind().dialect.name == "postgresql":
+        db.exec(sqlalchemy.text("SELECT pg_advisory_xact_lock(:key)").bindparams(key=CLAIM_LOCK_KEY))
+        yield
+    else:
+        with _process_claims:
+            yield
+
+
+def slots(variant_count: int, limit: int) -> int:
+    # A job never needs more than the whole server, so it can always run once the server is free.
+    return max(1, min(variant_count, limit))
+
+
+def claim(
+    engine: sqlalchemy.Engine,
+    *,
+    worker: str,
+    limits: Mapping[str, int],
+    capacity: int,
+    now: datetime | None = None,
+) -> list[Generation]:
+    """Claim up to `capacity` waiting jobs for this worker, fairly, within every server's limit.
+    A profile missing from `limits` (no longer configured) gets one slot: its job runs and fails plainly."""
+    if capacity <= 0:
+        return []
+    now = _db_time(now or utc_now())
+    claimed: list[Generation] = []
+    with session(engine) as db, _serialised(db):
+        running = db.exec(
+            select(Generation.owner_id, Generation.model_profile, Generation.variant_count).where(
+                Generation.status == GenerationStatus.RUNNING
+            )
+        ).all()
+        waiting = list(
+            db.exec(
+                select(Generation)
+                .where(Generation.status == GenerationStatus.QUEUED)
+                .order_by(col(Generation.created_at), col(Generation.id))
+                .limit(CLAIM_SCAN)
+            ).all()
+        )
+        if not waiting:
+            return []
+        served_last: dict[str | None, datetime | None] = dict(
+            db.exec(
+                select(Generation.owner_id, func.max(Generation.started_at))
+                .where(col(Generation.started_at).is_not(None))
+                .group_by(Generation.owner_id)
+            ).all()
+        )
+        used: collections.Counter[str] = collections.Counter()
+        running_jobs: collections.Counter[str | None] = collections.Counter()
+        for owner, profile, count in running:
+            used[profile] += slots(count, limits.get(profile, 1))
+            running_jobs[owner] += 1
+        while len(claimed) < capacity:
+            job = _next_fair(waiting, used, running_jobs, served_last, limits)
+            if job is None:
+                break
+            taken = db.exec(
+                update(Generation)
+                .where(Generation.id == job.id, Generation.status == GenerationStatus.QUEUED)
+                .values(
+                    status=GenerationStatus.RUNNING,
+                    worker=worker,
+                    started_at=now,
+                    lease_expires_at=now + LEASE,
+                )
+            )
+            waiting.remove(job)
+            if not taken.rowcount:
+                continue
+            job.status, job.worker, job.started_at, job.lease_expires_at = (
+                GenerationStatus.RUNNING,
+                worker,
+                now,
+                now + LEASE,
+            )
+            used[job.model_profile] += slots(job.variant_count, limits.get(job.model_profile, 1))
+            running_jobs[job.owner_id] += 1
+            served_last[job.owner_id] = now
+            claimed.append(job)
+        db.commit()
+    return claimed
+
+
+def _next_fair(
+    waiting: list[Generation],
+    used: Mapping[str, int],
+    running_jobs: Mapping[str | None, int],
+    served_last: Mapping[str | None, datetime | None],
+    limits: Mapping[str, int],
+) -> Generation | None:
+    """The job to start next: per profile with room, the oldest job of the user whose turn it is."""
+    oldest_per_user: dict[tuple[str, str | None], Generation] = {}
+    for job in waiting:  # oldest first
+        oldest_per_user.setdefault((job.model_profile, job.owner_id), job)
+    by_profile: dict[str, list[Generation]] = collections.defaultdict(list)
+    for (profile, _), job in oldest_per_user.items():
+        by_profile[profile].append(job)
+    never = datetime.min.replace(tzinfo=UTC)
+    for profile, candidates in by_profile.items():
+        limit = limits.get(profile, 1)
+        turn = min(
+            candidates,
+            key=lambda job: (
+                running_jobs.get(job.owner_id, 0),
+                _aware(served_last.get(job.owner_id)) or never,
+                _aware(job.created_at),
+            ),
+        )
+        # When it is this user's turn but their job does not fit yet, the profile waits for room
+        # rather than letting smaller jobs of others overtake it for ever.
+        if used.get(profile, 0) + slots(turn.variant_count, limit) <= limit:
+            return turn
+    return None
+
+
+# ---- leases --------------------------------------------------------------------------------------
+
+
+def renew_leases(
+    engine: sqlalchemy.Engine, *, worker: str, job_ids: list[str], now: datetime | None = None
+) -> set[str]:
+    """Extend this worker's leases; the ids among `job_ids` it no longer holds (another worker
+    declared them interrupted) so that it can stop them."""
+    if not job_ids:
+        return set()
+    now = _db_time(now or utc_now())
+    with session(engine) as db:
+        db.exec(
+            update(Generation)
+            .where(
+                col(Generation.id).in_(job_ids),
+                Generation.worker == worker,
+                Generation.status == GenerationStatus.RUNNING,
+            )
+            .values(lease_expires_at=now + LEASE)
+        )
+        held = set(
+            db.exec(
+                select(Generation.id).where(
+                    col(Generation.id).in_(job_ids),
+                    Generation.worker == worker,
+                    Generation.status == GenerationStatus.RUNNING,
+                )
+            ).all()
+        )
+        db.commit()
+    return set(job_ids) - held
+
+
+def cancel_requests(engine: sqlalchemy.Engine, *, worker: str) -> set[str]:
+    with session(engine) as db:
+        return set(
+            db.exec(
+                select(Generation.id).where(
+                    Generation.worker == worker,
+                    Generation.status == GenerationStatus.RUNNING,
+                    col(Generation.cancel_requested).is_(True),
+                )
+            ).all()
+        )
+
+
+def interrupt_expired(engine: sqlalchemy.Engine, now: datetime | None = None) -> list[str]:
+    """Jobs whose worker stopped renewing its lease: interrupted, their saved images kept."""
+    now = _db_time(now or utc_now())
+    expired = (
+        Generation.status == GenerationStatus.RUNNING,
+        sqlalchemy.or_(col(Generation.lease_expires_at).is_(None), col(Generation.lease_expires_at) < now),
+    )
+    with session(engine) as db:
+        ids = list(db.exec(select(Generation.id).where(*expired)).all())
+        if ids:
+            db.exec(
+                update(Generation)
+                .where(col(Generation.id).in_(ids), *expired)
+                .values(status=GenerationStatus.INTERRUPTED, error=INTERRUPTED, finished_at=now, worker=None)
+            )
+            db.commit()
+    return ids
+
+
+# ---- a worker's progress -------------------------------------------------------------------------
+
+
+def record_served_model(engine: sqlalchemy.Engine, job_id: str, served_model: str) -> None:
+    with session(engine) as db:
+        db.exec(update(Generation).where(Generation.id == job_id).values(served_model=served_model[:300]))
+        db.commit()
+
+
+def record_variant_error(engine: sqlalchemy.Engine, job_id: str, variant: int, message: str) -> None:
+    with session(engine) as db:
+        row = db.get(Generation, job_id)
+        if row is None:
+            return
+        errors = json.loads(row.variant_errors or "{}")
+        errors[str(variant)] = message
+        row.variant_errors = json.dumps(errors)
+        db.add(row)
+        db.commit()
+
+
+def finish(engine: sqlalchemy.Engine, job_id: str, *, worker: str, status: str, error: str | None) -> bool:
+    """Record how a job ended, if this worker still holds it."""
+    with session(engine) as db:
+        result = db.exec(
+            update(Generation)
+            .where(Generation.id == job_id, Generation.worker == worker, Generation.status == GenerationStatus.RUNNING)
+            .values(status=status, error=error, finished_at=_db_time(utc_now()), lease_expires_at=None)
+        )
+        db.commit()
+        return bool(result.rowcount)
+
+
+# ---- what a tab shows ----------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class JobView:
+    id: str
+    status: str
+    error: str | None
+    variant_count: int
+    seeds: list[int]
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    images: dict[int, SavedImage]
+    variant_errors: dict[int, str]
+    # Jobs that start before this one (queued jobs only).
+    ahead: int | None
+    cancel_requested: bool
+
+    @property
+    def active(self) -> bool:
+        return self.status in GenerationStatus.ACTIVE
+
+
+def view(engine: sqlalchemy.Engine, job_id: str, *, owner_id: str) -> JobView | None:
+    """One of the owner's jobs as it stands; None for a foreign or missing id."""
+    with session(engine) as db:
+        generation = db.exec(select(Generation).where(Generation.id == job_id, Generation.owner_id == owner_id)).first()
+        if generation is None:
+            return None
+        return _view(db, generation)
+
+
+def latest(engine: sqlalchemy.Engine, *, owner_id: str) -> JobView | None:
+    """The user's most recent job, finished or not."""
+    with session(engine) as db:
+        generation = db.exec(
+            select(Generation)
+            .where(Generation.owner_id == owner_id)
+            .order_by(col(Generation.created_at).desc(), col(Generation.id).desc())
+            .limit(1)
+        ).first()
+        return _view(db, generation) if generation else None
+
+
+def _view(db: Session, generation: Generation) -> JobView:
+    images = db.exec(select(Image).where(Image.generation_id == generation.id)).all()
+    errors = json.loads(generation.variant_errors or "{}")
+    status, error = generation.status, generation.error
+    lease = _aware(generation.lease_expires_at)
+    if status == GenerationStatus.RUNNING and lease is not None and lease < utc_now():
+        # Nobody renews it: say so now, whether or not a worker could write that down yet.
+        status, error = GenerationStatus.INTERRUPTED, STALLED
+    return JobView(
+        id=generation.id,
+        status=status,
+        error=error,
+        variant_count=generation.variant_count,
+        seeds=JobSpec.of(generation).seeds,
+        created_at=_aware(generation.created_at),
+        started_at=_aware(generation.started_at),
+        finished_at=_aware(generation.finished_at),
+        images={image.variant: saved_image(image, generation) for image in images},
+        variant_errors={int(key): str(value) for key, value in errors.items()},
+        ahead=_ahead(db, generation) if generation.status == GenerationStatus.QUEUED else None,
+        cancel_requested=generation.cancel_requested,
+    )
+
+
+def _ahead(db: Session, job: Generation) -> int:
+    """Jobs on the same server that start before this one, if the round-robin goes as now."""
+    waiting = db.exec(
+        select(Generation.owner_id, Generation.created_at, Generation.id)
+        .where(Generation.status == GenerationStatus.QUEUED, Generation.model_profile == job.model_profile)
+        .order_by(col(Generation.created_at), col(Generation.id))
+    ).all()
+    per_owner: dict[str | None, list[datetime]] = collections.defaultdict(list)
+    for owner, created, _ in waiting:
+        per_owner[owner].append(created)
+    mine = per_owner.get(job.owner_id, [])
+    # Round r serves every user's r-th job; this job is in round `rank`.
+    rank = sum(1 for created in mine if created < job.created_at)
+    ahead = rank
+    for owner, created in per_owner.items():
+        if owner == job.owner_id:
+            continue
+        # Earlier rounds, and this round too when that user has waited longer.
+        ahead += min(len(created), rank + (1 if created[0] < job.created_at else 0))
+    return ahead
+
+
+@dataclasses.dataclass(frozen=True)
+class ActiveJob:
+    id: str
+    owner_id: str | None
+    prompt: str
+    model_profile: str
+    status: str
+    variant_count: int
+    created_at: datetime
+    worker: str | None
+
+
+def active_jobs(engine: sqlalchemy.Engine, *, owner_id: str | None = None) -> list[ActiveJob]:
+    """Waiting and running jobs, oldest first: one user's, or everyone's (owner_id None, administrators)."""
+    query = select(Generation).where(col(Generation.status).in_(GenerationStatus.ACTIVE))
+    if owner_id is not None:
+        query = query.where(Generation.owner_id == owner_id)
+    with session(engine) as db:
+        rows = db.exec(query.order_by(col(Generation.created_at))).all()
+    return [
+        ActiveJob(
+            id=row.id,
+            owner_id=row.owner_id,
+            prompt=row.prompt,
+            model_profile=row.model_profile,
+            status=row.status,
+            variant_count=row.variant_count,
+            created_at=_aware(row.created_at),
+            worker=row.worker,
+        )
+        for row in rows
+    ]

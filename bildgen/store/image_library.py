@@ -1,0 +1,100 @@
+"""One facade over a generated image's file, thumbnail and row: they are saved, named and found together.
+
+The file is complete on disk (temporary file, fsync, rename) before the row that points at it
+exists, so a crash never leaves a row pointing at half a file.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from datetime import datetime
+
+import sqlalchemy
+
+from bildgen.filenames import download_filename
+from bildgen.inference.decoding import DecodedImage
+from bildgen.store import metadata
+from bildgen.store.db import session
+from bildgen.store.files import ImageFiles
+from bildgen.store.models import Generation, Image
+from bildgen.store.thumbnails import make_thumbnail
+
+logger = logging.getLogger(__name__)
+
+
+@dataclasses.dataclass(frozen=True)
+class SavedImage:
+    id: str
+    variant: int
+    seed: int
+    width: int
+    height: int
+    filename: str
+
+
+class ImageLibrary:
+    def __init__(self, engine: sqlalchemy.Engine, files: ImageFiles, thumbnails: ImageFiles) -> None:
+        self.engine = engine
+        self.files = files
+        self.thumbnails = thumbnails
+
+    def save_generated(
+        self, generation: Generation, *, variant: int, seed: int, decoded: DecodedImage, generation_ms: int
+    ) -> tuple[SavedImage, str, bytes]:
+        """Blocking (Pillow, disk, database): call it in the image pool. The image, its hash and PNG."""
+        # The server's PNG keeps its pixel data; the recipe goes in as text chunks.
+        png = metadata.embed(decoded.png, stored_recipe(generation, seed))
+        sha256 = self.files.save(png)
+        row = Image(
+            owner_id=generation.owner_id,
+            generation_id=generation.id,
+            variant=variant,
+            seed=seed,
+            width=decoded.width,
+            height=decoded.height,
+            sha256=sha256,
+            generation_ms=generation_ms,
+        )
+        with session(self.engine) as db:
+            db.add(row)
+            db.commit()
+        return saved_image(row, generation), sha256, png
+
+    def make_thumbnail(self, sha256: str, png: bytes | None = None) -> None:
+        """Make the image's thumbnail (again, if a crash lost it); errors only cost the thumbnail."""
+        try:
+            self.thumbnails.save_as(sha256, make_thumbnail(png or self.files.path_for(sha256).read_bytes()))
+        except Exception:
+            logger.exception("making the thumbnail of %s failed", sha256)
+
+
+def stored_recipe(generation: Generation, seed: int) -> metadata.StoredRecipe:
+    return metadata.StoredRecipe(
+        prompt=generation.prompt,
+        negative_prompt=generation.negative_prompt,
+        steps=generation.steps,
+        guidance=generation.guidance,
+        guidance_field=generation.guidance_field,
+        seed=seed,
+        width=generation.width,
+        height=generation.height,
+        model=generation.served_model,
+        model_profile=generation.model_profile,
+        mode=generation.mode,
+        reference_count=generation.reference_count,
+    )
+
+
+def saved_image(image: Image, generation: Generation) -> SavedImage:
+    created: datetime = image.created_at
+    return SavedImage(
+        id=image.id,
+        variant=image.variant,
+        seed=image.seed,
+        width=image.width,
+        height=image.height,
+        filename=download_filename(
+            created=created, prompt=generation.prompt, seed=image.seed, model_id=generation.served_model
+        ),
+    )

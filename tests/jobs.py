@@ -1,0 +1,44 @@
+"""Running jobs in tests the way the app does: queue a submission, let a real JobRunner take it."""
+
+from __future__ import annotations
+
+import asyncio
+
+from bildgen.jobs import queue, runner
+from bildgen.params import effective
+
+
+def submission(owner, profile, *, prompt: str = "a red fox", seeds=(1,), reference_ids=(), **parameters):
+    return queue.Submission(
+        owner_id=owner.id,
+        prompt=prompt,
+        profile_id=profile.id,
+        parameters=effective(profile.traits(), **parameters),
+        seeds=list(seeds),
+        reference_ids=tuple(reference_ids),
+    )
+
+
+async def wait_until_final(engine, job_id: str, owner_id: str, timeout: float = 60.0) -> queue.JobView:
+    async with asyncio.timeout(timeout):
+        while True:
+            with runner.watching(job_id) as changed:
+                job = await asyncio.to_thread(queue.view, engine, job_id, owner_id=owner_id)
+                if job is not None and not job.active:
+                    return job
+                try:
+                    await asyncio.wait_for(changed.wait(), timeout=0.2)
+                except TimeoutError:
+                    pass
+
+
+def generate(services, owner, **fields) -> queue.JobView:
+    """Queue one generation on the services' default profile and run it to the end."""
+
+    async def go():
+        async with services.runner.running():
+            job_id = queue.submit(services.engine, submission(owner, services.catalog.default, **fields))
+            services.runner.wake()
+            return await wait_until_final(services.engine, job_id, owner.id)
+
+    return asyncio.run(go())
