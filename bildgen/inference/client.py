@@ -7,22 +7,27 @@
   `extra_body` key. Which one a server takes is remembered per base URL.
 - Never retried after a request may have started a GPU job: only connection refused, 503 and 429
   are retried, with backoff and a cap. The openai SDK's own retries are off.
+- Every request, the SDK's and our own, goes through one transport that cuts an answer off past
+  MAX_ANSWER_BYTES while it streams in; the profile's deadline bounds each whole call (connecting,
+  waiting, the body, retries, URL fetches); a circuit breaker per server answers at once while the
+  server has been unreachable several times in a row.
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import dataclasses
 import functools
 import json
 import ssl
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any, Literal
 from urllib.parse import urljoin, urlsplit
 
-import httpx
+import httpx2  # the openai SDK's HTTP library: one library, one transport for every request
 import openai
 
 from bildgen.cpu import in_image_pool
@@ -38,8 +43,15 @@ DEMO_OWNER = "bildgen-demo"
 MAX_ATTEMPTS = 3
 BACKOFF_S = (1.0, 3.0)
 MAX_RETRY_WAIT_S = 30.0
-URL_FETCH_TIMEOUT_S = 60.0
-URL_FETCH_MAX_BYTES = 64 * 1024 * 1024
+# The largest image bildgen accepts has 40 megapixels (decoding.MAX_PIXELS). As an 8-bit RGBA PNG
+# that does not compress at all that is 160 MB, 214 MB as base64 in JSON: 256 MiB holds it with room
+# for the JSON around it, and stops a runaway answer (one of 2 GB grew a worker to 2.8 GB) early.
+MAX_ANSWER_BYTES = 256 * 1024 * 1024
+# Connection failures in a row (refused, unreachable, connect timeouts) that open a server's breaker:
+# more than one request's attempts (MAX_ATTEMPTS), so one failed click alone does not open it.
+BREAKER_THRESHOLD = 5
+# How long an open breaker answers at once before it lets one probe request through.
+BREAKER_COOL_DOWN_S = 10.0
 
 EditRoute = Literal["edits", "chat"]
 
@@ -87,21 +99,129 @@ def remembered_edit_route(base_url: str) -> EditRoute | None:
     return _edit_routes.get(base_url)
 
 
+class _CappedStream(httpx2.AsyncByteStream):
+    def __init__(self, inner: httpx2.AsyncByteStream, max_bytes: int) -> None:
+        self._inner = inner
+        self._max_bytes = max_bytes
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        received = 0
+        async for chunk in self._inner:
+            received += len(chunk)
+            if received > self._max_bytes:
+                # Raised inside httpx2's read: it closes the connection, and neither httpx2 nor the
+                # SDK wraps an exception of ours, so the caller gets exactly this error.
+                raise InferenceError(ErrorKind.TOO_LARGE)
+            yield chunk
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+
+class _CappedTransport(httpx2.AsyncBaseTransport):
+    """Every answer is counted as it streams in and cut off past the cap, before it is held whole."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self._inner = httpx2.AsyncHTTPTransport(verify=_tls())
+        self._max_bytes = max_bytes
+
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        # The cap counts bytes off the wire: a compressed answer could inflate far beyond it.
+        request.headers["Accept-Encoding"] = "identity"
+        response = await self._inner.handle_async_request(request)
+        declared = response.headers.get("content-length", "")
+        problem = None
+        if response.headers.get("content-encoding", "identity").lower() != "identity":
+            problem = InferenceError(
+                ErrorKind.MALFORMED, server_said="the answer came compressed although bildgen asked for none"
+            )
+        elif declared.isdigit() and int(declared) > self._max_bytes:
+            problem = InferenceError(ErrorKind.TOO_LARGE)
+        if problem:
+            await response.aclose()
+            raise problem
+        assert isinstance(response.stream, httpx2.AsyncByteStream)
+        return httpx2.Response(
+            response.status_code,
+            headers=response.headers,
+            stream=_CappedStream(response.stream, self._max_bytes),
+            extensions=response.extensions,
+        )
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+
+@dataclasses.dataclass
+class _Breaker:
+    """One server's circuit breaker: open after BREAKER_THRESHOLD connection failures in a row, it
+    answers at once for BREAKER_COOL_DOWN_S, then lets one probe through; any answer closes it."""
+
+    failures: int = 0
+    opened_at: float | None = None
+    probing: bool = False
+
+    @contextlib.contextmanager
+    def attempt(self) -> Iterator[None]:
+        is_probe = False
+        if self.opened_at is not None:
+            if self.probing or time.monotonic() - self.opened_at < BREAKER_COOL_DOWN_S:
+                raise InferenceError(ErrorKind.UNAVAILABLE)
+            self.probing = is_probe = True
+        try:
+            yield
+        except InferenceError as error:
+            if error.kind is not ErrorKind.UNREACHABLE:
+                self._close()  # the server answered, even if with an error
+            else:
+                self.failures += 1
+                if self.failures >= BREAKER_THRESHOLD:  # a failed probe opens it again
+                    self.opened_at = time.monotonic()
+            raise
+        else:
+            self._close()
+        finally:
+            # A probe cut short (deadline, cancel) decided nothing: the next request probes instead.
+            if is_probe:
+                self.probing = False
+
+    def _close(self) -> None:
+        self.failures, self.opened_at = 0, None
+
+
+# Per process and per base URL, like the remembered routes above.
+_breakers: dict[str, _Breaker] = {}
+
+
+def reset_breakers() -> None:
+    _breakers.clear()
+
+
 class InferenceClient:
-    def __init__(self, endpoint: ServerEndpoint, *, sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
+    def __init__(
+        self,
+        endpoint: ServerEndpoint,
+        *,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        max_answer_bytes: int = MAX_ANSWER_BYTES,
+    ) -> None:
         self.endpoint = endpoint
         self._sleep = sleep
         self._api_key = endpoint.api_key or "no-key"  # servers without auth still want the header
-        timeout = httpx.Timeout(endpoint.deadline_s, connect=CONNECT_TIMEOUT_S)
+        self._breaker = _breakers.setdefault(endpoint.base_url, _Breaker())
+        # Per read; the whole call is bounded by the deadline in _deadline().
+        timeout = httpx2.Timeout(endpoint.deadline_s, connect=CONNECT_TIMEOUT_S)
         self._sdk = openai.AsyncOpenAI(
             base_url=endpoint.base_url,
             api_key=self._api_key,
             max_retries=0,
-            timeout=openai.Timeout(endpoint.deadline_s, connect=CONNECT_TIMEOUT_S),
-            http_client=openai.DefaultAsyncHttpxClient(verify=_tls()),
+            timeout=timeout,
+            http_client=openai.DefaultAsyncHttpxClient(transport=_CappedTransport(max_answer_bytes)),
         )
-        self._http = httpx.AsyncClient(
-            timeout=timeout, headers={"Authorization": f"Bearer {self._api_key}"}, verify=_tls()
+        self._http = httpx2.AsyncClient(
+            timeout=timeout,
+            headers={"Authorization": f"Bearer {self._api_key}"},
+            transport=_CappedTransport(max_answer_bytes),
         )
 
     async def __aenter__(self) -> InferenceClient:
@@ -122,15 +242,18 @@ class InferenceClient:
         cached = _served_models.get(base_url)
         if cached and time.monotonic() - cached[1] < MODEL_CACHE_S:
             return cached[0]
-        try:
-            body = await self._with_retries(lambda: self._sdk_call(lambda: self._sdk.models.with_raw_response.list()))
-        except InferenceError as error:
-            if error.status != 404:
-                raise
-            # SGLang lists its model at the origin's /models, not under /v1.
-            body = await self._with_retries(
-                lambda: self._get_json(urljoin(self._origin(), "/models")), tolerate_404=True
-            )
+        async with self._deadline():
+            try:
+                body = await self._with_retries(
+                    lambda: self._sdk_call(lambda: self._sdk.models.with_raw_response.list())
+                )
+            except InferenceError as error:
+                if error.status != 404:
+                    raise
+                # SGLang lists its model at the origin's /models, not under /v1.
+                body = await self._with_retries(
+                    lambda: self._get_json(urljoin(self._origin(), "/models")), tolerate_404=True
+                )
         entries = body.get("data") if isinstance(body, dict) else None
         first = entries[0] if isinstance(entries, list) and entries and isinstance(entries[0], dict) else {}
         listed = first.get("id") if isinstance(first.get("id"), str) else None
@@ -141,6 +264,10 @@ class InferenceClient:
     # ---- images ------------------------------------------------------------------------------
 
     async def generate(self, request: ImageRequest, *, model: str | None) -> DecodedImage:
+        async with self._deadline():
+            return await self._generate(request, model)
+
+    async def _generate(self, request: ImageRequest, model: str | None) -> DecodedImage:
         if not request.references:
             body = await self._with_retries(lambda: self._sdk_call(lambda: self._text_to_image(request, model)))
             return await self._first_image(body)
@@ -246,21 +373,19 @@ class InferenceClient:
             raise InferenceError(ErrorKind.MALFORMED, server_said="the image is a server-side file path, not data")
         if (parts.scheme, parts.netloc) != (server.scheme, server.netloc):
             raise InferenceError(ErrorKind.MALFORMED, server_said="the image URL points at another host; refused")
-        data = await self._http_call(lambda: self._fetch_capped(absolute), raw=True)
+        data = await self._http_call(lambda: self._http.get(absolute), raw=True)
         return await in_image_pool(to_png, data)
 
-    async def _fetch_capped(self, url: str) -> httpx.Response:
-        async with asyncio.timeout(URL_FETCH_TIMEOUT_S):
-            async with self._http.stream("GET", url) as response:
-                chunks, size = [], 0
-                async for chunk in response.aiter_bytes():
-                    size += len(chunk)
-                    if size > URL_FETCH_MAX_BYTES:
-                        raise InferenceError(ErrorKind.MALFORMED, server_said="the image at the URL is too large")
-                    chunks.append(chunk)
-                return httpx.Response(response.status_code, headers=response.headers, content=b"".join(chunks))
-
     # ---- transport and errors ----------------------------------------------------------------
+
+    @contextlib.asynccontextmanager
+    async def _deadline(self) -> AsyncIterator[None]:
+        """The profile's deadline for one whole call: connecting, waiting, the body, retries, URLs."""
+        try:
+            async with asyncio.timeout(self.endpoint.deadline_s):
+                yield
+        except TimeoutError:
+            raise InferenceError(ErrorKind.TIMED_OUT) from None
 
     def _origin(self) -> str:
         parts = urlsplit(self.endpoint.base_url)
@@ -285,28 +410,24 @@ class InferenceClient:
         raise AssertionError("unreachable")
 
     async def _sdk_call(self, request: Callable[[], Awaitable[Any]]) -> Any:
-        try:
-            raw = await request()
-        except openai.APITimeoutError:
-            raise InferenceError(ErrorKind.TIMED_OUT) from None
-        except openai.APIConnectionError as error:
-            raise _connection_error(error.__cause__) from None
-        except openai.APIStatusError as error:
-            raise _status_error(
-                error.status_code, error.body, _safe_text(error.response), error.response.headers
-            ) from None
+        with self._breaker.attempt():
+            try:
+                raw = await request()
+            except (openai.APITimeoutError, openai.APIConnectionError) as error:
+                raise _connection_error(error.__cause__ or error) from None
+            except openai.APIStatusError as error:
+                raise _status_error(
+                    error.status_code, error.body, _safe_text(error.response), error.response.headers
+                ) from None
         # An answer holds megabytes of base64: parse it off the event loop.
         return await in_image_pool(_parse_json, raw.http_response.content)
 
-    async def _http_call(self, request: Callable[[], Awaitable[httpx.Response]], *, raw: bool = False) -> Any:
-        try:
-            response = await request()
-        except TimeoutError:
-            raise InferenceError(ErrorKind.TIMED_OUT) from None
-        except httpx.TimeoutException:
-            raise InferenceError(ErrorKind.TIMED_OUT) from None
-        except httpx.TransportError as error:
-            raise _connection_error(error) from None
+    async def _http_call(self, request: Callable[[], Awaitable[httpx2.Response]], *, raw: bool = False) -> Any:
+        with self._breaker.attempt():
+            try:
+                response = await request()
+            except httpx2.TransportError as error:
+                raise _connection_error(error) from None
         if response.status_code >= 400:
             try:
                 body = response.json()
@@ -320,8 +441,13 @@ class InferenceClient:
 
 
 def _connection_error(cause: BaseException | None) -> InferenceError:
+    if isinstance(cause, httpx2.ConnectTimeout):
+        # Never connected, so nothing started; not retried: a server silent for 5 s stays silent.
+        return InferenceError(ErrorKind.UNREACHABLE)
+    if isinstance(cause, httpx2.TimeoutException | openai.APITimeoutError):
+        return InferenceError(ErrorKind.TIMED_OUT)
     # Only a refused connection proves the request never reached the server.
-    refused = type(cause).__name__ == "ConnectError"
+    refused = isinstance(cause, httpx2.ConnectError)
     kind = ErrorKind.UNREACHABLE if refused else ErrorKind.CONNECTION_LOST
     return InferenceError(kind, retryable=refused)
 

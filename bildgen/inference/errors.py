@@ -15,6 +15,7 @@ SERVER_WORDS_LIMIT = 300
 
 class ErrorKind(enum.StrEnum):
     UNREACHABLE = "unreachable"
+    UNAVAILABLE = "unavailable"
     CONNECTION_LOST = "connection_lost"
     NOT_READY = "not_ready"
     BUSY = "busy"
@@ -25,10 +26,12 @@ class ErrorKind(enum.StrEnum):
     TIMED_OUT = "timed_out"
     MALFORMED = "malformed"
     TOO_FEW = "too_few"
+    TOO_LARGE = "too_large"
 
 
 _SENTENCES = {
     ErrorKind.UNREACHABLE: "The inference server cannot be reached. Check that it is running and that its address is right.",
+    ErrorKind.UNAVAILABLE: "The inference server is unavailable: it cannot be reached (several attempts in a row failed). bildgen tries it again in a few seconds.",
     ErrorKind.CONNECTION_LOST: "The connection to the inference server broke off before an image arrived.",
     ErrorKind.NOT_READY: "The inference server is starting up and not ready yet. Try again in a minute.",
     ErrorKind.BUSY: "The inference server is busy with other requests. Try again shortly.",
@@ -39,6 +42,7 @@ _SENTENCES = {
     ErrorKind.TIMED_OUT: "The inference server did not answer in time.",
     ErrorKind.MALFORMED: "The inference server answered with something that is not a usable image.",
     ErrorKind.TOO_FEW: "The inference server returned fewer images than asked for.",
+    ErrorKind.TOO_LARGE: "The inference server sent an answer larger than bildgen accepts for one image; it was stopped and nothing was saved.",
 }
 
 

@@ -27,6 +27,7 @@ import threading
 import time
 import uuid
 from collections import OrderedDict
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import uvicorn
@@ -34,7 +35,7 @@ from PIL import Image
 from starlette.applications import Starlette
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from bildgen.inference.client import DEMO_OWNER
@@ -56,6 +57,8 @@ FAULTS = (
     "fewer-images",
     "content-refused",
     "url-answers",  # answer with a URL even when b64_json was asked, as some servers do
+    "huge-body",  # a JSON answer far larger than any client should accept, made up as it is sent
+    "trickle",  # headers at once, then the answer one byte at a time
 )
 GENERATION_PATHS = ("/v1/images/generations", "/v1/images/edits", "/v1/chat/completions")
 KEPT_URL_IMAGES = 64
@@ -68,6 +71,8 @@ class DemoOptions:
     flavor: str = "vllm-omni"
     slow_extra_s: float = 5.0
     max_references: int = 4
+    huge_body_bytes: int = 4 * 1024**3
+    trickle_every_s: float = 2.0
 
     def __post_init__(self) -> None:
         if self.flavor not in FLAVORS:
@@ -112,6 +117,58 @@ class Recipe:
     steps: int
     guidance: float
     response_format: str
+
+
+class DrippedAnswer(StreamingResponse):
+    """A JSON answer sent chunk by chunk until it ends or the client hangs up; reports the bytes sent."""
+
+    def __init__(self, chunks: AsyncIterator[bytes], on_end: Callable[[int, bool], None]) -> None:
+        super().__init__(chunks, media_type="application/json")
+        self._on_end = on_end
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        hung_up = asyncio.Event()
+
+        async def listen() -> None:
+            while (await receive())["type"] != "http.disconnect":
+                pass
+            hung_up.set()
+
+        listener = asyncio.create_task(listen())
+        sent = 0
+        try:
+            await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
+            async for chunk in self.body_iterator:
+                # uvicorn drops what is sent to a closed connection without a word: look before sending.
+                await asyncio.sleep(0)
+                if hung_up.is_set():
+                    break
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+                sent += len(chunk)
+            else:
+                await send({"type": "http.response.body", "body": b"", "more_body": False})
+        finally:
+            listener.cancel()
+            self._on_end(sent, hung_up.is_set())
+
+
+async def _huge_json(total: int) -> AsyncIterator[bytes]:
+    """`total` bytes of a well-formed image answer, made up chunk by chunk: the server stays small."""
+    head, tail = b'{"created": 1, "data": [{"b64_json": "', b'"}]}'
+    yield head
+    chunk = b"A" * 65536
+    remaining = total - len(head) - len(tail)
+    while remaining > 0:
+        yield chunk[:remaining]
+        remaining -= len(chunk)
+    yield tail
+
+
+async def _trickled(body: bytes, every_s: float) -> AsyncIterator[bytes]:
+    for index in range(len(body)):
+        if index:
+            await asyncio.sleep(every_s)
+        yield body[index : index + 1]
 
 
 def _digest(data: bytes) -> dict[str, Any]:
@@ -256,7 +313,24 @@ class DemoServer:
             return Response('{"created": 1, "data": [', media_type="application/json")
         if fault == "empty-data":
             return JSONResponse({"created": int(time.time()), "data": []})
+        if fault == "huge-body":
+            return self.dripped(request, fault, _huge_json(self.options.huge_body_bytes), self.options.huge_body_bytes)
         return None
+
+    def answer(self, request: Request, payload: dict[str, Any], fault: str | None) -> Response:
+        if fault != "trickle":
+            return JSONResponse(payload)
+        body = JSONResponse(payload).body
+        return self.dripped(request, fault, _trickled(body, self.options.trickle_every_s), len(body))
+
+    def dripped(self, request: Request, fault: str, chunks: AsyncIterator[bytes], body_bytes: int) -> Response:
+        """A streamed answer whose end is logged: DISCONNECT when the client hung up first, else SENT."""
+
+        def log_end(sent: int, hung_up: bool) -> None:
+            details = {"fault": fault, "bytes_sent": sent, "body_bytes": body_bytes}
+            self.log.add("DISCONNECT" if hung_up else "SENT", request.url.path, details)
+
+        return DrippedAnswer(chunks, log_end)
 
     # ---- routes ------------------------------------------------------------------------------
 
@@ -296,8 +370,8 @@ class DemoServer:
 
     async def _generate(
         self, request: Request, fields: dict[str, Any], references: list[bytes]
-    ) -> Response | tuple[Recipe, list[dict[str, Any]]]:
-        """Validate, apply any injected fault, render: an error response, or the recipe and items."""
+    ) -> Response | tuple[Recipe, list[dict[str, Any]], str | None]:
+        """Validate, apply any injected fault, render: an error response, or the recipe, items and fault."""
         try:
             recipe = self.recipe(fields)
             references = self._decode_references(references)
@@ -308,14 +382,15 @@ class DemoServer:
         if replaced is not None:
             return replaced
         pictures = await self.images(recipe, references, fault)
-        return recipe, self.image_items(request, recipe, pictures, fault)
+        return recipe, self.image_items(request, recipe, pictures, fault), fault
 
     async def _answer_images(self, request: Request, fields: dict[str, Any], references: list[bytes]) -> Response:
         generated = await self._generate(request, fields, references)
         if isinstance(generated, Response):
             return generated
-        _, items = generated
-        return JSONResponse({"created": int(time.time()), "data": items, "metrics": {"images": len(items)}})
+        _, items, fault = generated
+        payload = {"created": int(time.time()), "data": items, "metrics": {"images": len(items)}}
+        return self.answer(request, payload, fault)
 
     def _decode_references(self, references: list[bytes]) -> list[bytes]:
         if len(references) > self.options.max_references:
@@ -368,11 +443,12 @@ class DemoServer:
         generated = await self._generate(request, fields, references)
         if isinstance(generated, Response):
             return generated
-        _, items = generated
+        _, items, fault = generated
         content = [
             {"type": "image_url", "image_url": {"url": f"data:image/png;base64,{item['b64_json']}"}} for item in items
         ]
-        return JSONResponse(
+        return self.answer(
+            request,
             {
                 "id": f"chatcmpl-{uuid.uuid4().hex}",
                 "object": "chat.completion",
@@ -381,7 +457,8 @@ class DemoServer:
                 "choices": [
                     {"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}
                 ],
-            }
+            },
+            fault,
         )
 
     async def url_content(self, request: Request) -> Response:
