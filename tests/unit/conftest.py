@@ -1,6 +1,15 @@
 import pytest
 
+from bildgen.inference import client
 from bildgen.inference.demo.server import BackgroundServer, DemoOptions, start_demo_server
+
+
+@pytest.fixture(autouse=True)
+def closed_breakers():
+    """Each test starts with every server's circuit breaker closed, as a fresh process would."""
+    client.reset_breakers()
+    yield
+    client.reset_breakers()
 
 
 @pytest.fixture
