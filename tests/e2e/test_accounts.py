@@ -1,7 +1,9 @@
 """Two people on one bildgen: neither can reach anything of the other's."""
 
+import json
 import re
 import socket
+import sqlite3
 from urllib.parse import urlsplit
 
 import pytest
@@ -66,6 +68,43 @@ def test_another_user_cannot_reuse_an_image_by_sending_its_id_in_an_event(anna, 
     page.get_by_role("button", name="Use image 1 as reference").click()
     expect(page.get_by_role("alert")).to_contain_text("That image does not exist (any more).")
     expect(page.get_by_role("img", name=re.compile(r"^Reference image"))).to_have_count(0)
+
+
+def test_a_forged_user_sent_to_a_helper_over_the_websocket_reaches_nothing(anna, page, app_url, app_data_dir):
+    """Helpers that act for a user are private: calling one by name with Anna as "user" does nothing."""
+    anna_page, anna_name = anna
+    anna_image_id = re.search(r"images/([0-9a-f]{32})", first_image_url(anna_page)).group(1)
+    with sqlite3.connect(app_data_dir / "bildgen.db") as db:
+        anna_id = db.execute("SELECT id FROM user WHERE username = ?", (anna_name,)).fetchone()[0]
+    forged_user = {"id": anna_id, "username": anna_name, "password_hash": "x", "is_admin": True}
+
+    def call_the_helper(route):
+        server = route.connect_to_server()
+
+        def to_server(message):
+            if isinstance(message, str) and ".use_as_reference" in message:
+                message = message.replace(".use_as_reference", ".use_image_as_reference")
+                message = re.sub(
+                    r'"payload":\{"image_id":"[0-9a-f]{32}"\}',
+                    '"payload":' + json.dumps({"user": forged_user, "image_id": anna_image_id}),
+                    message,
+                )
+            server.send(message)
+
+        route.on_message(to_server)
+
+    page.route_web_socket(re.compile(r".*/_event.*"), call_the_helper)
+    sign_up(page, app_url)
+    page.get_by_label("Prompt", exact=True).fill("bobs own picture")
+    generate_and_wait(page)
+    page.get_by_role("button", name="Use image 1 as reference").click()
+    page.wait_for_timeout(1500)
+    expect(page.get_by_role("img", name=re.compile(r"^Reference image"))).to_have_count(0)
+    with sqlite3.connect(app_data_dir / "bildgen.db") as db:
+        bobs_references = db.execute(
+            "SELECT count(*) FROM referenceimage WHERE source_image_id = ? AND owner_id != ?", (anna_image_id, anna_id)
+        ).fetchone()[0]
+    assert bobs_references == 0
 
 
 def test_after_sign_out_neither_the_back_button_nor_image_urls_show_anything(anna, app_url):

@@ -1,0 +1,45 @@
+"""Every public method of a Reflex state is an event handler the browser may call with any arguments:
+none may take who the user is, whose data it is, or a file path from the client."""
+
+import inspect
+
+import reflex as rx
+
+import bildgen.bildgen  # noqa: F401  (registers every page and state)
+
+TRUSTED_NAMES = {"user", "owner", "owner_id", "user_id", "path", "file_path", "username", "is_admin"}
+
+
+def all_states(state=rx.State):
+    yield state
+    for child in state.get_substates():
+        yield from all_states(child)
+
+
+def test_the_app_registers_the_studio_and_gallery_handlers():
+    handlers = {name for state in all_states() for name in state.event_handlers}
+    # The list below is what the next test checks: it must not be empty or stale.
+    assert {"generate", "cancel", "use_as_reference", "add_references", "reproduce", "delete"} <= handlers
+
+
+def test_no_event_handler_takes_a_user_an_owner_or_a_path_from_the_browser():
+    offenders = []
+    for state in all_states():
+        if not state.__module__.startswith("bildgen."):
+            continue
+        for name, handler in state.event_handlers.items():
+            for parameter in list(inspect.signature(handler.fn).parameters.values())[1:]:
+                annotation = str(parameter.annotation)
+                if parameter.name in TRUSTED_NAMES or "User" in annotation or "Path" in annotation:
+                    offenders.append(f"{state.__name__}.{name}({parameter.name})")
+    assert offenders == []
+
+
+def test_helpers_that_act_for_a_user_are_not_event_handlers():
+    from bildgen.state.studio import StudioState
+
+    for helper in ("_apply_recipe", "_use_image_as_reference", "_ensure_ready", "_store_reference"):
+        assert hasattr(StudioState, helper)
+        assert helper not in StudioState.event_handlers
+    assert "apply_recipe" not in StudioState.event_handlers
+    assert "use_image_as_reference" not in StudioState.event_handlers
