@@ -1,6 +1,7 @@
 """The upload limits, against a real server: what the wrapped app gets to read, and what the client sees."""
 
 import hashlib
+import http.client
 import os
 import socket
 
@@ -84,20 +85,22 @@ def test_too_many_files_are_refused(upload_server):
     assert f"at most {MAX_UPLOAD_FILES} files" in response.text
 
 
-def raw_request(url: str, headers: dict[str, str], body: bytes = b"") -> bytes:
-    """Send a request by hand (so its headers may lie) and return the start of the answer."""
+def raw_request(url: str, headers: dict[str, str], body: bytes = b"") -> tuple[int, bytes]:
+    """Send a request by hand (so its headers may promise more than is sent); the answer's status and body."""
     address = httpx.URL(url)
     with socket.create_connection((address.host, address.port), timeout=10) as connection:
         lines = [f"POST {address.path} HTTP/1.1", f"Host: {address.host}"]
         lines += [f"{key}: {value}" for key, value in headers.items()]
         connection.sendall(("\r\n".join(lines) + "\r\n\r\n").encode() + body)
-        return connection.recv(4096)
+        answer = http.client.HTTPResponse(connection)
+        answer.begin()
+        return answer.status, answer.read()
 
 
 def test_a_request_announcing_too_many_bytes_is_answered_before_its_body_is_sent(upload_server):
     headers = {"Content-Type": "multipart/form-data; boundary=x", "Content-Length": str(MAX_UPLOAD_BYTES + 1)}
-    answer = raw_request(upload_server.url, headers)  # not one byte of the body was sent
-    assert answer.startswith(b"HTTP/1.1 413")
+    status, _ = raw_request(upload_server.url, headers)  # not one byte of the body was sent
+    assert status == 413
     assert upload_server.bytes_read == 0
 
 
@@ -115,3 +118,14 @@ def test_a_request_without_a_length_is_refused(upload_server):
 def test_an_upload_that_is_not_multipart_is_refused(upload_server):
     response = httpx.post(upload_server.url, data={"files": "x" * 1000})
     assert response.status_code == 415
+
+
+def test_the_refusal_arrives_while_the_rest_of_the_file_is_still_unsent(upload_server):
+    head = (
+        b'--x\r\nContent-Disposition: form-data; name="files"; filename="huge.png"\r\nContent-Type: image/png\r\n\r\n'
+    )
+    headers = {"Content-Type": "multipart/form-data; boundary=x", "Content-Length": str(len(head) + 60 * MB + 7)}
+    # Only the first 22 MB of the announced 60 are ever sent; the answer comes anyway.
+    status, text = raw_request(upload_server.url, headers, head + b"\0" * (22 * MB))
+    assert status == 413
+    assert b"at most 20 MB" in text
