@@ -57,7 +57,7 @@ class _MultipartWatch:
         try:
             self.parser.write(chunk)
         except FormParserError:
-            raise _Refused(400, "The upload is not well-formed multipart data.") from None
+            raise _Refused(400, "Upload refused: the request is not well-formed multipart data.") from None
 
     def on_part_begin(self) -> None:
         self.part_bytes = 0
@@ -116,7 +116,11 @@ class UploadSizeLimit:
         if content_type != b"multipart/form-data" or not options.get(b"boundary"):
             await _answer(send, 415, "Upload refused: files must be sent as multipart/form-data.")
             return
-        watch = _MultipartWatch(options[b"boundary"], self.max_file_bytes, self.max_files)
+        try:
+            watch = _MultipartWatch(options[b"boundary"], self.max_file_bytes, self.max_files)
+        except FormParserError:  # e.g. a boundary longer than multipart allows
+            await _answer(send, 400, "Upload refused: the request is not well-formed multipart data.")
+            return
         response_started = refused = False
 
         async def watched_receive() -> Message:

@@ -129,3 +129,11 @@ def test_the_refusal_arrives_while_the_rest_of_the_file_is_still_unsent(upload_s
     status, text = raw_request(upload_server.url, headers, head + b"\0" * (22 * MB))
     assert status == 413
     assert b"at most 20 MB" in text
+
+
+def test_a_boundary_longer_than_multipart_allows_is_a_clear_refusal(upload_server):
+    boundary = "b" * 300
+    body = f"--{boundary}--\r\n".encode()
+    headers = {"Content-Type": f"multipart/form-data; boundary={boundary}", "Content-Length": str(len(body))}
+    status, text = raw_request(upload_server.url, headers, body)
+    assert (status, text) == (400, b"Upload refused: the request is not well-formed multipart data.")
