@@ -1,7 +1,7 @@
 """The recipe inside the PNG: written as text chunks without touching the pixel data, read back
 from ours and from AUTOMATIC1111's.
 
-Two chunks are written before IEND:
+Two chunks are written before the first IDAT (so reading them back needs no pixel decoding):
 - `parameters`, in AUTOMATIC1111's format, which many tools read:
   "<prompt>\\nNegative prompt: <negative>\\nSteps: 30, CFG scale: 4, Seed: 1, Size: 1024x1024, Model: m"
 - `bildgen`, the full recipe as JSON.
@@ -16,6 +16,7 @@ import json
 import re
 import struct
 import zlib
+from collections.abc import Iterator
 from typing import Any
 
 from PIL import Image
@@ -24,6 +25,7 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 BILDGEN_KEY = "bildgen"
 A1111_KEY = "parameters"
 RECIPE_VERSION = 1
+TEXT_CHUNKS = (b"tEXt", b"iTXt", b"zTXt")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -75,16 +77,56 @@ def _text_chunk(key: str, text: str) -> bytes:
         return _chunk(b"iTXt", key.encode("latin-1") + b"\0\0\0\0\0" + text.encode("utf-8"))
 
 
+def _chunk_spans(png: bytes) -> Iterator[tuple[bytes, int, int]]:
+    """(type, start, end) of each chunk up to IEND; whatever follows IEND is not part of the PNG."""
+    position = len(PNG_SIGNATURE)
+    while position + 12 <= len(png):
+        (length,) = struct.unpack_from(">I", png, position)
+        end = position + 12 + length
+        if end > len(png):
+            raise ValueError("truncated PNG")
+        kind = png[position + 4 : position + 8]
+        yield kind, position, end
+        if kind == b"IEND":
+            return
+        position = end
+    raise ValueError("PNG without IEND")
+
+
+def _text_after_pixels(png: bytes) -> bool:
+    try:
+        kinds = [kind for kind, _, _ in _chunk_spans(png)]
+    except ValueError:
+        return True  # damaged: let Pillow read what it can, as it always did
+    return b"IDAT" in kinds and any(kind in TEXT_CHUNKS for kind in kinds[kinds.index(b"IDAT") :])
+
+
+def _keyword(chunk: bytes) -> bytes:
+    return chunk[8:88].partition(b"\0")[0]  # keywords are at most 79 bytes
+
+
 def embed(png: bytes, recipe: StoredRecipe) -> bytes:
-    """The same PNG with the recipe chunks inserted before IEND; pixels are left as they are."""
+    """The same PNG with the recipe chunks before its pixel data; the pixels are left as they are.
+
+    This is where every generated image passes before it is stored: bytes a server sent after IEND
+    are dropped here, and so are text chunks of its own under our two keywords.
+    """
     if not png.startswith(PNG_SIGNATURE):
         raise ValueError("not a PNG")
-    iend = png.rfind(b"IEND") - 4
-    if iend < len(PNG_SIGNATURE):
-        raise ValueError("PNG without IEND")
-    return (
-        png[:iend] + _text_chunk(A1111_KEY, recipe.to_a1111()) + _text_chunk(BILDGEN_KEY, recipe.to_json()) + png[iend:]
-    )
+    ours = {A1111_KEY.encode(), BILDGEN_KEY.encode()}
+    recipe_chunks = _text_chunk(A1111_KEY, recipe.to_a1111()) + _text_chunk(BILDGEN_KEY, recipe.to_json())
+    parts, written = [PNG_SIGNATURE], False
+    for kind, start, end in _chunk_spans(png):
+        chunk = png[start:end]
+        if kind in TEXT_CHUNKS and _keyword(chunk) in ours:
+            continue
+        if kind == b"IDAT" and not written:
+            parts.append(recipe_chunks)
+            written = True
+        parts.append(chunk)
+    if not written:
+        raise ValueError("PNG without image data")
+    return b"".join(parts)
 
 
 def read(data: bytes) -> StoredRecipe | None:
@@ -92,8 +134,11 @@ def read(data: bytes) -> StoredRecipe | None:
     if not data.startswith(PNG_SIGNATURE):
         return None
     try:
+        text_after_pixels = _text_after_pixels(data)
         with Image.open(io.BytesIO(data), formats=["PNG"]) as image:
-            texts = dict(getattr(image, "text", {}) or {})
+            # Opening parses the text chunks before the pixel data; only later ones need a full decode.
+            found = image.text if text_after_pixels else image.info
+            texts = {key: value for key, value in found.items() if isinstance(value, str)}
     except Exception:
         return None
     if BILDGEN_KEY in texts:

@@ -1,6 +1,6 @@
 import io
 
-from PIL import Image, PngImagePlugin
+from PIL import Image, ImageFile, PngImagePlugin
 
 from bildgen.inference.demo.renderer import render
 from bildgen.store.metadata import StoredRecipe, embed, read
@@ -30,8 +30,10 @@ def test_our_recipe_round_trips_and_the_pixels_are_untouched():
     stored = embed(original, RECIPE)
     assert read(stored) == RECIPE
     assert pixels(stored) == pixels(original)
-    # Only chunks were added: the original image data is still there, byte for byte.
-    assert original[:-12] in stored
+    # Only chunks were added: the original header and image data are still there, byte for byte.
+    first_idat = original.index(b"IDAT") - 4
+    assert stored.startswith(original[:first_idat])
+    assert original[first_idat:] in stored
 
 
 def test_the_same_recipe_gives_the_same_bytes():
@@ -79,3 +81,49 @@ def test_a_prompt_only_automatic1111_text_is_still_a_prompt():
 def test_pngs_without_a_recipe_and_other_files_give_none():
     assert read(render("x", width=64, height=64, seed=1)) is None
     assert read(b"not a png") is None
+
+
+IEND_CHUNK = b"\0\0\0\0IEND\xaeB`\x82"
+
+
+def test_bytes_after_the_end_of_a_server_png_are_not_stored():
+    original = render("x", width=64, height=64, seed=1)
+    stored = embed(original + b"trailing junk, even with IEND in it" + IEND_CHUNK + b"more", RECIPE)
+    assert stored.endswith(IEND_CHUNK)
+    assert stored.count(b"IEND") == 1
+    assert read(stored) == RECIPE
+    assert pixels(stored) == pixels(original)
+
+
+def test_a_parameters_chunk_the_server_wrote_gives_way_to_ours():
+    server_png = a1111_png("what the server thought it drew")
+    stored = embed(server_png, RECIPE)
+    with Image.open(io.BytesIO(stored)) as image:
+        assert image.text["parameters"] == RECIPE.to_a1111()
+    assert b"what the server thought" not in stored
+
+
+def test_our_recipe_is_read_without_decoding_the_pixels(monkeypatch):
+    # The recipe of a dropped 40-megapixel PNG should not cost a full decode.
+    stored = embed(render("x", width=320, height=192, seed=1), RECIPE)
+    decodes = []
+    real_load = ImageFile.ImageFile.load
+
+    def counted_load(image):
+        decodes.append(image.size)
+        return real_load(image)
+
+    monkeypatch.setattr(ImageFile.ImageFile, "load", counted_load)
+    assert read(stored) == RECIPE
+    assert read(render("x", width=64, height=64, seed=1)) is None
+    assert decodes == []
+
+
+def test_a_recipe_written_after_the_pixels_is_still_read():
+    # Images stored by earlier versions carry their recipe chunks just before IEND.
+    original = render("x", width=64, height=64, seed=1)
+    first_idat = original.index(b"IDAT") - 4
+    stored = embed(original, RECIPE)
+    recipe_chunks = stored[first_idat : len(stored) - (len(original) - first_idat)]
+    older = original[:-12] + recipe_chunks + original[-12:]
+    assert read(older) == RECIPE
