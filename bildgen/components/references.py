@@ -3,6 +3,7 @@ from typing import Any
 import reflex as rx
 from reflex.vars import ArrayVar, ObjectVar
 
+from bildgen.http.limits import MAX_UPLOAD_FILES
 from bildgen.state.studio import ReferenceCard, StudioState
 from bildgen.store.references import MAX_BYTES
 
@@ -64,6 +65,8 @@ def drop_zone(*children: rx.Component) -> rx.Component:
         accept=ACCEPTED,
         multiple=True,
         max_size=MAX_BYTES,
+        # More files than the server takes in one request: the browser turns them away with a message.
+        max_files=MAX_UPLOAD_FILES,
         no_click=True,
         no_keyboard=True,
         disabled=StudioState.max_references == 0,

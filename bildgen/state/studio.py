@@ -38,7 +38,7 @@ from bildgen.store.db import StorageUnavailable, storage_errors
 from bildgen.store.image_library import SavedImage
 from bildgen.store.metadata import StoredRecipe
 from bildgen.store.models import GenerationStatus, ReferenceImage, User, utc_now
-from bildgen.store.references import MAX_BYTES, ReferenceRejected, clean_reference
+from bildgen.store.references import MAX_BYTES, ReferenceRejected, clean_reference_async
 
 PENDING, DONE, FAILED, CANCELLED = "pending", "done", "failed", "cancelled"
 # (tab, job) pairs watched by a task of this process: a reload or second event starts no twin, and a
@@ -439,7 +439,7 @@ class StudioState(SessionState):
             data = await upload.read(MAX_BYTES + 1)
             try:
                 # The image pool decodes one picture at a time, however many arrive at once.
-                clean = await in_image_pool(lambda data=data, name=name: clean_reference(data, name=name))
+                clean = await clean_reference_async(data, name=name)
                 card = await self._store_reference(user.id, clean, name)
             except ReferenceRejected as rejected:
                 problems.append(str(rejected))
@@ -495,7 +495,7 @@ class StudioState(SessionState):
         image, _ = found
         path = services.files.path_for(image.sha256)
         try:
-            png = await in_image_pool(lambda: clean_reference(path.read_bytes()))
+            png = await clean_reference_async(await asyncio.to_thread(path.read_bytes), name=path.name)
             card = await self._store_reference(
                 owner_id, png, f"generated image, seed {image.seed}", source_image_id=image.id
             )
