@@ -19,8 +19,8 @@ from tests.unit.conftest import make_user
 
 
 @pytest.fixture
-def generator(tmp_path):
-    engine = make_engine(f"sqlite:///{tmp_path / 'bildgen.db'}")
+def generator(tmp_path, database_url):
+    engine = make_engine(database_url)
     migrate(engine)
     generator = Generator(engine, ImageFiles(tmp_path / "images"), ImageFiles(tmp_path / "thumbnails", suffix=".webp"))
     generator.owner = make_user(engine)

@@ -12,8 +12,8 @@ def test_migrations_create_the_schema_on_an_empty_database_and_are_idempotent(tm
     assert {"generation", "image", "alembic_version"} <= tables
 
 
-def test_seeds_up_to_two_to_the_thirty_second_round_trip(tmp_path):
-    engine = make_engine(f"sqlite:///{tmp_path / 'bildgen.db'}")
+def test_seeds_up_to_two_to_the_thirty_second_round_trip(database_url):
+    engine = make_engine(database_url)
     migrate(engine)
     generation = Generation(
         prompt="p",
@@ -36,8 +36,8 @@ def test_seeds_up_to_two_to_the_thirty_second_round_trip(tmp_path):
         assert db.get(Image, image.id).seed == 2**32 - 1
 
 
-def test_every_migration_downgrades_and_upgrades_again_with_data_in_place(tmp_path):
-    engine = make_engine(f"sqlite:///{tmp_path / 'bildgen.db'}")
+def test_every_migration_downgrades_and_upgrades_again_with_data_in_place(empty_database_url):
+    engine = make_engine(empty_database_url)
     # Data written under the first schema survives every later migration.
     migrate(engine, "0001")
     with engine.begin() as connection:
