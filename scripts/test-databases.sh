@@ -8,10 +8,10 @@ as_root() {
 }
 
 install_missing_packages() {
-  # Each argument is "command:debian-package"; installs the packages whose command is missing.
+  # Each argument is "command-or-path-pattern:debian-package"; installs the packages whose file is missing.
   local missing=() pair
   for pair in "$@"; do
-    command -v "${pair%%:*}" >/dev/null 2>&1 || [ -x "${pair%%:*}" ] || missing+=("${pair#*:}")
+    command -v "${pair%%:*}" >/dev/null 2>&1 || compgen -G "${pair%%:*}" >/dev/null || missing+=("${pair#*:}")
   done
   [ ${#missing[@]} -eq 0 ] && return 0
   echo "Installing ${missing[*]} with apt" >&2
@@ -43,10 +43,11 @@ stop_test_databases() {
 }
 
 start_test_databases() {
-  install_missing_packages "/usr/lib/postgresql/15/bin/initdb:postgresql" "redis-server:redis-server"
+  install_missing_packages "/usr/lib/postgresql/*/bin/initdb:postgresql" "redis-server:redis-server"
   _pg_bin="$(dirname "$(ls -d /usr/lib/postgresql/*/bin/initdb | sort -V | tail -1)")"
   _services_dir="$(mktemp -d /tmp/bildgen-test-services.XXXXXX)"
   trap stop_test_databases EXIT
+  trap 'exit 130' INT TERM # exit through the EXIT trap: nothing keeps running
   chmod 755 "$_services_dir"
   _pg_dir="$_services_dir/postgresql"
   mkdir -p "$_pg_dir"
