@@ -1,6 +1,7 @@
 """Real processes for end-to-end tests and benchmarks: the demo inference server and the app."""
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -9,6 +10,7 @@ import time
 from pathlib import Path
 
 import httpx
+import psutil
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 BUILD_AND_START_TIMEOUT_S = 600
@@ -81,41 +83,66 @@ class DemoServerProcess:
 
 
 class AppProcess:
-    """bildgen served as in production (`reflex run --env prod`, one port), with its own data folder."""
+    """bildgen served as in production on one port, with its own data folder.
 
-    def __init__(self, *, data_dir: Path, config: Path | None, extra_env: dict[str, str] | None = None) -> None:
+    By default `reflex run --env prod` builds and serves it. With `web_dir`, the instance serves the
+    build `build_frontend` made there, through `scripts/serve` (as each instance of a deployment does).
+    """
+
+    def __init__(
+        self,
+        *,
+        data_dir: Path,
+        config: Path | None,
+        extra_env: dict[str, str] | None = None,
+        web_dir: Path | None = None,
+        name: str = "app",
+    ) -> None:
         self.port = free_port()
         self.data_dir = data_dir
         self.config = config
         self.extra_env = extra_env or {}
+        self.web_dir = web_dir
         self.process: subprocess.Popen | None = None
-        self.log_path = data_dir / "app.log"
+        self.log_path = data_dir / f"{name}.log"
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self) -> "AppProcess":
+    def launch(self) -> "AppProcess":
+        """Start the process without waiting for it to listen (several instances start at once)."""
         environment = {
-            **os.environ,
-            "BILDGEN_PORT": str(self.port),
-            "BILDGEN_DATA_DIR": str(self.data_dir),
-            "REFLEX_USE_NPM": "1",
-            **self.extra_env,
+            key: value for key, value in os.environ.items() if key not in ("REFLEX_DB_URL", "REFLEX_REDIS_URL")
         }
-        environment.pop("REFLEX_DB_URL", None)
+        environment.update(
+            {
+                "BILDGEN_PORT": str(self.port),
+                "BILDGEN_DATA_DIR": str(self.data_dir),
+                "REFLEX_USE_NPM": "1",
+                **self.extra_env,
+            }
+        )
         if self.config is not None:
             environment["BILDGEN_CONFIG"] = str(self.config)
+        if self.web_dir is not None:
+            environment["REFLEX_WEB_WORKDIR"] = str(self.web_dir)
+            command = ["bash", "scripts/serve"]
+        else:
+            command = [sys.executable, "-m", "reflex", "run", "--env", "prod"]
         self.data_dir.mkdir(parents=True, exist_ok=True)
         with self.log_path.open("w") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "reflex", "run", "--env", "prod"],
+                command,
                 cwd=REPO_ROOT,
                 env=environment,
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,  # reflex starts workers: stop the whole group at the end
             )
+        return self
+
+    def wait_until_listening(self) -> "AppProcess":
         try:
             wait_for_port(self.port, timeout=BUILD_AND_START_TIMEOUT_S, process=self.process)
         except (RuntimeError, TimeoutError):
@@ -123,6 +150,13 @@ class AppProcess:
             self.stop()
             raise
         return self
+
+    def start(self) -> "AppProcess":
+        return self.launch().wait_until_listening()
+
+    def worker_pids(self) -> list[int]:
+        """The worker processes of the server (the children of its supervisor)."""
+        return [child.pid for child in psutil.Process(self.process.pid).children() if child.is_running()]
 
     def stop(self) -> None:
         if self.process is None:
@@ -134,3 +168,109 @@ class AppProcess:
             pass  # it had already exited
         except subprocess.TimeoutExpired:
             os.killpg(self.process.pid, signal.SIGKILL)
+
+
+def build_frontend(web_dir: Path, *, data_dir: Path, extra_env: dict[str, str] | None = None) -> Path:
+    """`scripts/build` into a folder of its own: the one build every instance of a deployment serves."""
+    environment = {
+        **os.environ,
+        "REFLEX_WEB_WORKDIR": str(web_dir),
+        "BILDGEN_DATA_DIR": str(data_dir),
+        **(extra_env or {}),
+    }
+    data_dir.mkdir(parents=True, exist_ok=True)
+    log_path = data_dir / "build.log"
+    with log_path.open("w") as log:
+        built = subprocess.run(
+            ["bash", "scripts/build"],
+            cwd=REPO_ROOT,
+            env=environment,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            timeout=BUILD_AND_START_TIMEOUT_S,
+        )
+    if built.returncode != 0:
+        raise RuntimeError(f"scripts/build failed:\n{log_path.read_text()[-5000:]}")
+    return web_dir
+
+
+NGINX = "/usr/sbin/nginx"
+NGINX_SITE = REPO_ROOT / "docs" / "deploy" / "nginx-bildgen.conf"
+
+
+class ReverseProxy:
+    """Debian's nginx with the documented site config (docs/deploy/nginx-bildgen.conf), on private ports.
+
+    Only the listening address and the instances' ports differ from the documented file. Its access
+    log names the instance (upstream) that answered each request.
+    """
+
+    def __init__(self, *, workdir: Path) -> None:
+        self.port = free_port()
+        self.workdir = workdir
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def access_log(self) -> Path:
+        return self.workdir / "access.log"
+
+    def start(self, upstream_ports: list[int]) -> "ReverseProxy":
+        site = NGINX_SITE.read_text()
+        site = re.sub(r"listen 80;", f"listen 127.0.0.1:{self.port};", site)
+        site = re.sub(r"listen \[::\]:80;\n", "", site)
+        servers = "".join(f"    server 127.0.0.1:{port};\n" for port in upstream_ports)
+        site, count = re.subn(r"(?:    server 127\.0\.0\.1:\d+;\n)+", servers, site)
+        assert count == 1, f"{NGINX_SITE} has no block of upstream servers to point at the test instances"
+        temp = self.workdir / "temp"
+        temp.mkdir(parents=True, exist_ok=True)
+        temp.chmod(0o777)  # nginx's workers run as nobody when started by root
+        config = self.workdir / "nginx.conf"
+        config.write_text(
+            f"""daemon off;
+worker_processes 1;
+pid {self.workdir / "nginx.pid"};
+error_log {self.workdir / "error.log"} warn;
+events {{ worker_connections 512; }}
+http {{
+  log_format upstreams '$request_uri|$upstream_addr|$status';
+  access_log {self.access_log} upstreams;
+  client_body_temp_path {temp};
+  proxy_temp_path {temp};
+  fastcgi_temp_path {temp};
+  uwsgi_temp_path {temp};
+  scgi_temp_path {temp};
+{site}
+}}
+"""
+        )
+        self.process = subprocess.Popen(
+            [NGINX, "-c", str(config), "-p", str(self.workdir), "-e", str(self.workdir / "error.log")],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.STDOUT,
+        )
+        wait_for_port(self.port, timeout=30, process=self.process)
+        return self
+
+    def upstreams_of(self, path_prefix: str) -> set[str]:
+        """The instances (host:port) that answered requests whose path starts with `path_prefix`."""
+        if not self.access_log.exists():
+            return set()
+        answered = set()
+        for line in self.access_log.read_text().splitlines():
+            path, upstreams, _status = line.rsplit("|", 2)
+            if path.startswith(path_prefix) and upstreams != "-":
+                answered.add(upstreams.split(", ")[-1])  # after a retry, the last one answered
+        return answered
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)

@@ -13,6 +13,8 @@ from alembic.script import ScriptDirectory
 from sqlmodel import Session
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+# Any fixed number: the key of the PostgreSQL advisory lock that serialises migrations.
+MIGRATION_LOCK_KEY = 0x6B696C6467656E  # "bildgen"
 
 
 def make_engine(url: str) -> sqlalchemy.Engine:
@@ -52,6 +54,7 @@ def _run_migrations(engine: sqlalchemy.Engine, steps) -> None:  # type: ignore[n
             connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
             connection.commit()
         with connection.begin():
+            _lock_out_other_migrations(connection)
             with EnvironmentContext(
                 config, scripts, fn=lambda current, _context: steps(scripts, current)
             ) as environment:
@@ -60,6 +63,20 @@ def _run_migrations(engine: sqlalchemy.Engine, steps) -> None:  # type: ignore[n
         if sqlite:
             connection.exec_driver_sql("PRAGMA foreign_keys=ON")
             connection.commit()
+
+
+def _lock_out_other_migrations(connection: sqlalchemy.Connection) -> None:
+    """Until this transaction ends, make other processes wait before they read the schema's version.
+
+    Instances and workers starting together on a new database would otherwise all create the
+    tables and collide; this way the first migrates and the others find nothing left to do.
+    """
+    if connection.dialect.name == "postgresql":
+        connection.execute(sqlalchemy.text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+    elif connection.dialect.name == "sqlite":
+        # SQLite's write lock, taken now instead of at the first write (Python's sqlite3 runs DDL
+        # outside any transaction unless one was begun explicitly).
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def session(engine: sqlalchemy.Engine) -> Session:

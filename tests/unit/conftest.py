@@ -1,7 +1,71 @@
+import os
+import uuid
+
 import pytest
+import sqlalchemy
 
 from bildgen.inference import client
 from bildgen.inference.demo.server import BackgroundServer, DemoOptions, start_demo_server
+
+# `scripts/test` runs the unit tests twice: on SQLite, then with BILDGEN_TEST_DB=postgresql on the
+# throwaway server whose superuser URL is BILDGEN_TEST_PG_URL.
+TEST_DB = os.environ.get("BILDGEN_TEST_DB", "sqlite")
+if TEST_DB not in ("sqlite", "postgresql"):
+    raise pytest.UsageError(f"BILDGEN_TEST_DB={TEST_DB!r}: use 'sqlite' or 'postgresql'.")
+
+
+@pytest.fixture(scope="session")
+def _postgres():
+    """The PostgreSQL server's superuser engine and a migrated template database to copy per test."""
+    from bildgen.store.db import make_engine, migrate
+
+    server_url = os.environ.get("BILDGEN_TEST_PG_URL")
+    if not server_url:
+        raise pytest.UsageError("BILDGEN_TEST_DB=postgresql needs BILDGEN_TEST_PG_URL (scripts/test sets both).")
+    admin = sqlalchemy.create_engine(server_url, isolation_level="AUTOCOMMIT", poolclass=sqlalchemy.NullPool)
+    template = f"bildgen_template_{uuid.uuid4().hex[:12]}"
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f'CREATE DATABASE "{template}" TEMPLATE template0')
+    template_engine = make_engine(_database_url(server_url, template))
+    migrate(template_engine)
+    template_engine.dispose()  # CREATE DATABASE … TEMPLATE needs the template without connections
+    yield admin, server_url, template
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{template}" WITH (FORCE)')
+    admin.dispose()
+
+
+def _database_url(server_url: str, name: str) -> str:
+    return sqlalchemy.make_url(server_url).set(database=name).render_as_string(hide_password=False)
+
+
+def _fresh_database(request, tmp_path, *, migrated: bool) -> str:
+    if TEST_DB == "sqlite":
+        # migrate() at the start of the test makes an empty SQLite file current in milliseconds.
+        return f"sqlite:///{tmp_path / 'bildgen.db'}"
+    admin, server_url, template = request.getfixturevalue("_postgres")
+    name = f"bildgen_test_{uuid.uuid4().hex[:12]}"
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f'CREATE DATABASE "{name}" TEMPLATE "{template if migrated else "template0"}"')
+
+    def drop() -> None:
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    request.addfinalizer(drop)
+    return _database_url(server_url, name)
+
+
+@pytest.fixture
+def database_url(request, tmp_path) -> str:
+    """A database of the test's own, with the schema at head on PostgreSQL (copied from a template)."""
+    return _fresh_database(request, tmp_path, migrated=True)
+
+
+@pytest.fixture
+def empty_database_url(request, tmp_path) -> str:
+    """A database of the test's own without any table, for tests of the migrations themselves."""
+    return _fresh_database(request, tmp_path, migrated=False)
 
 
 @pytest.fixture(autouse=True)
@@ -34,20 +98,25 @@ def serve():
 
 
 @pytest.fixture
-def fresh_services(tmp_path, monkeypatch):
-    """bildgen's services as a plain start would build them, in a data folder of the test's own."""
+def fresh_services(tmp_path, monkeypatch, request):
+    """bildgen's services as a plain start would build them, in a data folder and database of the test's own."""
     from bildgen import services
 
     monkeypatch.setenv("BILDGEN_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("BILDGEN_DEMO_LATENCY", "0")
     monkeypatch.delenv("BILDGEN_CONFIG", raising=False)
-    monkeypatch.delenv("REFLEX_DB_URL", raising=False)
+    if TEST_DB == "sqlite":
+        monkeypatch.delenv("REFLEX_DB_URL", raising=False)  # the default: SQLite in the data folder
+    else:
+        monkeypatch.setenv("REFLEX_DB_URL", request.getfixturevalue("empty_database_url"))
     services._build.cache_clear()
     services.configured_catalog.cache_clear()
     yield services
     built = services._build() if services._build.cache_info().currsize else None
     if built and built.demo_server:
         built.demo_server.stop()
+    if built:
+        built.engine.dispose()
     services._build.cache_clear()
     services.configured_catalog.cache_clear()
 

@@ -23,8 +23,8 @@ from tests.unit.conftest import make_user
 
 
 class World:
-    def __init__(self, root, base_url: str = "http://127.0.0.1:9/v1", max_concurrent: int = 4):
-        self.engine = make_engine(f"sqlite:///{root / 'bildgen.db'}")
+    def __init__(self, root, database_url, base_url="http://127.0.0.1:9/v1", max_concurrent=4):
+        self.engine = make_engine(database_url or f"sqlite:///{root / 'bildgen.db'}")
         migrate(self.engine)
         self.library = ImageLibrary(
             self.engine, ImageFiles(root / "images"), ImageFiles(root / "thumbnails", suffix=".webp")
@@ -60,8 +60,8 @@ class World:
 
 
 @pytest.fixture
-def world(tmp_path, demo_server):
-    return World(tmp_path, demo_server.base_url)
+def world(tmp_path, database_url, demo_server):
+    return World(tmp_path, database_url, demo_server.base_url)
 
 
 def test_every_variant_is_saved_with_its_own_seed(world):
@@ -76,10 +76,10 @@ def test_every_variant_is_saved_with_its_own_seed(world):
     assert job.images[0].filename.endswith("_a-red-fox_5_bildgen-demo.png")
 
 
-def test_variants_run_concurrently(tmp_path):
+def test_variants_run_concurrently(tmp_path, database_url):
     server = start_demo_server(DemoOptions(latency_per_image=0.5))
     try:
-        World(tmp_path, server.base_url).run([1, 2, 3, 4])
+        World(tmp_path, database_url, server.base_url).run([1, 2, 3, 4])
         requests = [entry for entry in server.app.state.log.entries if entry["path"].endswith("/generations")]
     finally:
         server.stop()
@@ -95,8 +95,8 @@ def test_the_same_recipe_and_seed_reproduce_the_same_bytes(world):
     assert len(images) == 2 and images[0].sha256 == images[1].sha256
 
 
-def test_a_server_that_is_down_fails_the_job_plainly_and_stores_no_image(tmp_path):
-    world = World(tmp_path)  # nothing listens on port 9
+def test_a_server_that_is_down_fails_the_job_plainly_and_stores_no_image(tmp_path, database_url):
+    world = World(tmp_path, database_url)  # nothing listens on port 9
     job = world.run([1, 2])
     assert job.status == GenerationStatus.FAILED
     assert "cannot be reached" in job.error or "unavailable" in job.error
@@ -119,12 +119,12 @@ def test_a_failing_variant_does_not_stop_the_others(world, monkeypatch):
     assert sorted(image.seed for image in world.rows(Image)) == [1, 3]
 
 
-def test_a_failing_server_leaves_a_failed_job_and_no_image(tmp_path):
+def test_a_failing_server_leaves_a_failed_job_and_no_image(tmp_path, database_url):
     app = create_app(DemoOptions(latency_per_image=0.0))
     app.state.demo.fault = FaultPlan("server-error", remaining=10)
     server = BackgroundServer(app).start()
     try:
-        world = World(tmp_path, server.base_url)
+        world = World(tmp_path, database_url, server.base_url)
         job = world.run([1, 2])
     finally:
         server.stop()
@@ -134,11 +134,11 @@ def test_a_failing_server_leaves_a_failed_job_and_no_image(tmp_path):
     assert world.rows(Image) == []
 
 
-def test_cancelling_a_running_job_closes_its_requests_and_keeps_nothing(tmp_path):
+def test_cancelling_a_running_job_closes_its_requests_and_keeps_nothing(tmp_path, database_url):
     app = create_app(DemoOptions(latency_per_image=0.0))
     app.state.demo.fault = FaultPlan("hang", remaining=2)
     server = BackgroundServer(app).start()
-    world = World(tmp_path, server.base_url)
+    world = World(tmp_path, database_url, server.base_url)
 
     async def go():
         async with world.runner().running() as runner:
@@ -189,8 +189,8 @@ def claim_one(world, worker="w1"):
     return queue.claim(world.engine, worker=worker, limits=world.catalog.concurrency_limits(), capacity=1)
 
 
-def test_one_users_many_queued_jobs_do_not_starve_anothers_single_one(tmp_path):
-    world = World(tmp_path, max_concurrent=2)
+def test_one_users_many_queued_jobs_do_not_starve_anothers_single_one(tmp_path, database_url):
+    world = World(tmp_path, database_url, max_concurrent=2)
     bob = make_user(world.engine, "bob")
     anna_jobs = [world.submit([index]) for index in range(40)]
     bobs = world.submit([99], owner=bob)
@@ -204,8 +204,8 @@ def test_one_users_many_queued_jobs_do_not_starve_anothers_single_one(tmp_path):
     assert [job.id for job in claim_one(world, "w2")] == [anna_jobs[1]]
 
 
-def test_a_job_waits_until_the_server_has_room_for_all_its_variants(tmp_path):
-    world = World(tmp_path, max_concurrent=4)
+def test_a_job_waits_until_the_server_has_room_for_all_its_variants(tmp_path, database_url):
+    world = World(tmp_path, database_url, max_concurrent=4)
     bob = make_user(world.engine, "bob")
     small = world.submit([1, 2])
     big = world.submit([1, 2, 3, 4], owner=bob)
@@ -215,8 +215,8 @@ def test_a_job_waits_until_the_server_has_room_for_all_its_variants(tmp_path):
     assert [job.id for job in claim_one(world)] == [big]
 
 
-def test_only_jobs_whose_lease_ran_out_are_interrupted(tmp_path):
-    world = World(tmp_path)
+def test_only_jobs_whose_lease_ran_out_are_interrupted(tmp_path, database_url):
+    world = World(tmp_path, database_url)
     alive, dead = world.submit([1]), world.submit([2])
     queue.claim(world.engine, worker="alive", limits={"demo": 4}, capacity=1)
     queue.claim(world.engine, worker="dead", limits={"demo": 4}, capacity=1)
@@ -257,11 +257,11 @@ def test_another_users_job_cannot_be_seen_or_cancelled(world):
     assert queue.view(world.engine, job_id, owner_id=world.owner.id).status == GenerationStatus.QUEUED
 
 
-def test_stopping_a_worker_interrupts_its_running_jobs(tmp_path):
+def test_stopping_a_worker_interrupts_its_running_jobs(tmp_path, database_url):
     app = create_app(DemoOptions(latency_per_image=0.0))
     app.state.demo.fault = FaultPlan("hang", remaining=1)
     server = BackgroundServer(app).start()
-    world = World(tmp_path, server.base_url)
+    world = World(tmp_path, database_url, server.base_url)
 
     async def go():
         async with world.runner().running() as runner:
@@ -305,7 +305,7 @@ def fill(directory):
 
 
 def test_on_a_full_disk_generate_says_so_and_works_again_once_there_is_room(full_disk, demo_server):
-    world = World(full_disk, demo_server.base_url)
+    world = World(full_disk, None, demo_server.base_url)  # SQLite on that disk
     fill(full_disk)
     with pytest.raises(StorageUnavailable) as refused:
         world.submit([2])
@@ -321,7 +321,7 @@ def test_a_job_running_when_the_disk_fills_ends_with_a_message_and_no_half_saved
 ):
     server = start_demo_server(DemoOptions(latency_per_image=1.0))
     monkeypatch.setattr(queue, "LEASE", timedelta(seconds=2))
-    world = World(full_disk, server.base_url)
+    world = World(full_disk, None, server.base_url)  # SQLite on that disk
 
     async def go():
         async with world.runner().running() as runner:

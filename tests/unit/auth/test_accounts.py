@@ -10,8 +10,8 @@ from bildgen.store.models import User, utc_now
 
 
 @pytest.fixture
-def engine(tmp_path):
-    engine = make_engine(f"sqlite:///{tmp_path / 'bildgen.db'}")
+def engine(database_url):
+    engine = make_engine(database_url)
     migrate(engine)
     return engine
 

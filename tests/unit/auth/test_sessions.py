@@ -11,8 +11,8 @@ from tests.unit.conftest import make_user
 
 
 @pytest.fixture
-def engine(tmp_path):
-    engine = make_engine(f"sqlite:///{tmp_path / 'bildgen.db'}")
+def engine(database_url):
+    engine = make_engine(database_url)
     migrate(engine)
     return engine
 

@@ -33,7 +33,7 @@ GENERATE_FOREVER = textwrap.dedent(
     from tests.jobs import submission, wait_until_final
 
     root = Path(sys.argv[1])
-    engine = make_engine(f"sqlite:///{root / 'bildgen.db'}")
+    engine = make_engine(sys.argv[2])
     migrate(engine)
     with session(engine) as db:
         user = User(username="crash", password_hash="x")
@@ -60,9 +60,12 @@ GENERATE_FOREVER = textwrap.dedent(
 )
 
 
-def test_a_killed_process_leaves_no_row_without_its_whole_file(tmp_path):
+def test_a_killed_process_leaves_no_row_without_its_whole_file(tmp_path, database_url):
     child = subprocess.Popen(
-        [sys.executable, "-c", GENERATE_FOREVER, str(tmp_path)], cwd=REPO_ROOT, stdout=subprocess.PIPE, text=True
+        [sys.executable, "-c", GENERATE_FOREVER, str(tmp_path), database_url],
+        cwd=REPO_ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         # Let it save a good number of images, then kill it wherever it is.
@@ -73,7 +76,7 @@ def test_a_killed_process_leaves_no_row_without_its_whole_file(tmp_path):
         os.kill(child.pid, signal.SIGKILL)
         child.wait(timeout=10)
 
-    engine = make_engine(f"sqlite:///{tmp_path / 'bildgen.db'}")
+    engine = make_engine(database_url)
     migrate(engine)
     images = ImageFiles(tmp_path / "images")
     thumbnails = ImageFiles(tmp_path / "thumbnails", suffix=".webp")

@@ -12,8 +12,8 @@ T0 = utc_now()
 
 
 @pytest.fixture
-def engine(tmp_path):
-    engine = make_engine(f"sqlite:///{tmp_path / 'bildgen.db'}")
+def engine(database_url):
+    engine = make_engine(database_url)
     migrate(engine)
     return engine
 

@@ -11,8 +11,8 @@ from tests.unit.conftest import make_generation, make_user
 
 
 @pytest.fixture
-def store(tmp_path):
-    engine = make_engine(f"sqlite:///{tmp_path / 'bildgen.db'}")
+def store(tmp_path, database_url):
+    engine = make_engine(database_url)
     migrate(engine)
     images = ImageFiles(tmp_path / "images")
     thumbnails = ImageFiles(tmp_path / "thumbnails", suffix=".webp")

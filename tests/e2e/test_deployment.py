@@ -1,0 +1,122 @@
+"""The documented production topology: PostgreSQL + Redis, two instances of one build with two workers
+each, behind nginx configured as docs/deploy/nginx-bildgen.conf (see docs/deployment.md)."""
+
+import os
+import re
+import signal
+import time
+import uuid
+from urllib.parse import urlsplit
+
+import httpx
+import pytest
+import sqlalchemy
+
+from tests.e2e.conftest import generate_and_wait, sign_up
+from tests.servers import AppProcess, ReverseProxy, build_frontend
+
+PG_URL = os.environ.get("BILDGEN_TEST_PG_URL")
+REDIS_URL = os.environ.get("BILDGEN_TEST_REDIS_URL")
+pytestmark = pytest.mark.skipif(
+    not (PG_URL and REDIS_URL), reason="needs the PostgreSQL and Redis servers scripts/test starts"
+)
+
+
+@pytest.fixture(scope="module")
+def database_url():
+    admin = sqlalchemy.create_engine(PG_URL, isolation_level="AUTOCOMMIT", poolclass=sqlalchemy.NullPool)
+    name = f"bildgen_deployment_{uuid.uuid4().hex[:12]}"
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    yield sqlalchemy.make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    admin.dispose()
+
+
+@pytest.fixture(scope="module")
+def deployment(database_url, tmp_path_factory):
+    """(proxy, instances): the proxy's address is the public one, set at build and in BILDGEN_ORIGINS."""
+    root = tmp_path_factory.mktemp("deployment")
+    proxy = ReverseProxy(workdir=root / "proxy")
+    public = {"REFLEX_API_URL": proxy.url, "BILDGEN_ORIGINS": proxy.url}
+    web_dir = build_frontend(root / "web", data_dir=root / "build-data", extra_env=public)
+    shared = {
+        **public,
+        "REFLEX_DB_URL": database_url,
+        "REFLEX_REDIS_URL": REDIS_URL,
+        "BILDGEN_WORKERS": "2",
+        "BILDGEN_DEMO_LATENCY": "0.2",
+    }
+    # One data folder for both, as on one host (several hosts share it over the network).
+    instances = [
+        AppProcess(data_dir=root / "data", config=None, extra_env=shared, web_dir=web_dir, name=f"instance-{number}")
+        for number in (1, 2)
+    ]
+    try:
+        # Both start at once on the empty database, as after a deployment: each migrates it.
+        for instance in instances:
+            instance.launch()
+        for instance in instances:
+            instance.wait_until_listening()
+        proxy.start([instance.port for instance in instances])
+        yield proxy, instances
+    finally:
+        proxy.stop()
+        for instance in instances:
+            instance.stop()
+
+
+def test_through_the_proxy_people_sign_up_and_each_instance_carries_studio_websockets(deployment, browser):
+    proxy, instances = deployment
+    answered: set[str] = set()
+    for _round in range(3):
+        # Tabs kept open side by side: the proxy sends each new websocket to the less busy instance.
+        contexts = [browser.new_context() for _ in instances]
+        for context in contexts:
+            sign_up(context.new_page(), proxy.url)  # returns once the studio's websocket is connected
+        for context in contexts:
+            context.close()
+        deadline = time.monotonic() + 10  # nginx logs a websocket when it closes
+        while time.monotonic() < deadline and len(answered := proxy.upstreams_of("/_event")) < len(instances):
+            time.sleep(0.2)
+        if len(answered) == len(instances):
+            break
+    assert answered == {f"127.0.0.1:{instance.port}" for instance in instances}
+
+
+def test_an_image_generated_through_the_proxy_is_served_whichever_instance_answers(deployment, page):
+    proxy, instances = deployment
+    sign_up(page, proxy.url)
+    page.get_by_label("Prompt", exact=True).fill("one build, two instances")
+    generate_and_wait(page)
+    image = urlsplit(page.get_by_role("img", name=re.compile(r"^Generated image 1,")).get_attribute("src"))
+    image_path = f"{image.path}?{image.query}" if image.query else image.path
+    # The session (PostgreSQL) and the file (shared folder) are known to every instance.
+    cookies = {cookie["name"]: cookie["value"] for cookie in page.context.cookies()}
+    for instance in instances:
+        answer = httpx.get(f"{instance.url}{image_path}", cookies=cookies, timeout=10)
+        assert answer.status_code == 200
+        assert answer.content.startswith(b"\x89PNG")
+
+
+def test_a_killed_worker_is_replaced_and_the_app_keeps_answering(deployment, page):
+    proxy, instances = deployment
+    killed = []
+    for instance in instances:
+        workers = instance.worker_pids()
+        assert len(workers) == 2
+        os.kill(workers[0], signal.SIGKILL)
+        killed.append(workers[0])
+    # Each instance goes on answering on its own, without the proxy's retries hiding a failure.
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        for instance in instances:
+            assert httpx.get(f"{instance.url}/sign-in", follow_redirects=True, timeout=10).status_code == 200
+            assert instance.process.poll() is None, "the instance's server exited"
+        if all(len(set(instance.worker_pids()) - set(killed)) == 2 for instance in instances):
+            break
+        time.sleep(0.5)
+    else:
+        pytest.fail("the killed workers were not replaced within 15 s")
+    sign_up(page, proxy.url)  # a page loads and its websocket connects
