@@ -26,8 +26,12 @@ MESSAGES = {
     "origin": "The form was sent from another site and was refused.",
     "signed-out": "You are signed out.",
     "storage": (
-        "bildgen cannot store anything right now (its database or disk is not answering). Nothing was changed."
+        "bildgen cannot store anything right now (its database or disk is not answering)."
         " Try again in a few minutes; if it keeps happening, tell the administrator."
+    ),
+    "storage-sign-out": (
+        "This browser is signed out, but bildgen cannot store anything right now, so the session could not be"
+        " ended on the server as well. Tell the administrator if this keeps happening."
     ),
 }
 
