@@ -3,10 +3,11 @@ from concurrent.futures import ThreadPoolExecutor
 
 import argon2
 import pytest
+import sqlalchemy
 from sqlmodel import select
 
 from bildgen.auth import accounts, passwords
-from bildgen.store.db import session
+from bildgen.store.db import make_engine, migrate, session
 from bildgen.store.models import User
 
 
@@ -125,3 +126,20 @@ def test_closed_sign_up_lets_only_one_of_simultaneous_first_sign_ups_in(engine):
     assert sorted(outcomes).count("closed") == 2
     with session(engine) as db:
         assert len(db.exec(select(User)).all()) == 1
+
+
+def test_a_database_upgraded_with_accounts_in_it_gets_no_second_administrator(tmp_path):
+    engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    migrate(engine, "0004")
+    with engine.begin() as connection:
+        connection.execute(
+            sqlalchemy.text(
+                "INSERT INTO user (id, username, password_hash, is_admin, created_at)"
+                " VALUES ('u1', 'boss', 'x', 1, '2026-01-01 00:00:00')"
+            )
+        )
+    migrate(engine)
+    assert not create(engine, "newcomer").is_admin
+    with pytest.raises(accounts.AccountError) as caught:
+        create(engine, "another", signup_open=False)
+    assert caught.value.code == "closed"
