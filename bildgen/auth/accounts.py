@@ -125,7 +125,7 @@ def authenticate(engine: sqlalchemy.Engine, username: str, password: str, *, add
     # An account's name is recorded; a name no account has may be a password typed in the wrong field.
     target = user.username if user else "unknown account"
     if wait:
-        audit.record(engine, action=audit.SIGN_IN_THROTTLED, target=target, detail=f"wait {wait} s", address=address)
+        audit.record_repeated(engine, action=audit.SIGN_IN_THROTTLED, target=target, address=address)
         raise SignInRefused("wait", wait_s=wait)
     if len(password) > passwords.MAX_LENGTH or not passwords.verify(user.password_hash if user else None, password):
         audit.record(engine, action=audit.SIGN_IN_FAILED, target=target, address=address)

@@ -8,13 +8,13 @@ account that does not exist (often a password typed into the wrong field).
 from __future__ import annotations
 
 import dataclasses
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import sqlalchemy
-from sqlmodel import col, or_, select
+from sqlmodel import col, or_, select, update
 
 from bildgen.store.db import session
-from bildgen.store.models import AuditEvent, Image, ReferenceImage, User
+from bildgen.store.models import AuditEvent, Image, ReferenceImage, User, utc_now
 
 SIGN_IN = "sign-in"
 SIGN_IN_FAILED = "sign-in-failed"
@@ -33,6 +33,7 @@ ACTIONS = {
     ACCESS_REFUSED: "Someone else's image asked for",
 }
 PAGE_SIZE = 50
+REPEATS_WITHIN = timedelta(minutes=10)
 
 _LIMITS = {name: AuditEvent.__table__.c[name].type.length for name in ("action", "target", "detail", "address")}
 
@@ -63,6 +64,44 @@ def record(
         db.commit()
 
 
+def _same(column, value):  # type: ignore[no-untyped-def]
+    return column.is_(None) if value is None else column == value
+
+
+def record_repeated(
+    engine: sqlalchemy.Engine,
+    *,
+    action: str,
+    actor_id: str | None = None,
+    target: str | None = None,
+    address: str | None = None,
+    within: timedelta = REPEATS_WITHIN,
+) -> None:
+    """Like `record`, for events anyone can repeat at will (refused attempts): the same event from the
+    same address within `within` counts up the first entry's `times` instead of adding rows, so a
+    flood of requests cannot flood the log.
+    """
+    target, address = _fit("target", target), _fit("address", address)
+    with session(engine) as db:
+        earlier = db.exec(
+            select(AuditEvent)
+            .where(
+                AuditEvent.action == action,
+                _same(AuditEvent.actor_id, actor_id),
+                _same(AuditEvent.target, target),
+                _same(AuditEvent.address, address),
+                AuditEvent.created_at >= utc_now() - within,
+            )
+            .order_by(col(AuditEvent.id).desc())
+            .limit(1)
+        ).first()
+        if earlier is None:
+            db.add(AuditEvent(action=action, actor_id=actor_id, target=target, address=address))
+        else:  # counted in SQL: simultaneous repeats must not overwrite each other's count
+            db.exec(update(AuditEvent).where(AuditEvent.id == earlier.id).values(times=AuditEvent.times + 1))
+        db.commit()
+
+
 def record_refused_access(
     engine: sqlalchemy.Engine, *, user_id: str, kind: str, object_id: str, address: str | None
 ) -> bool:
@@ -75,7 +114,7 @@ def record_refused_access(
         owner = db.exec(select(model.owner_id).where(model.id == object_id)).first()
     if owner is None or owner == user_id:
         return False
-    record(engine, action=ACCESS_REFUSED, actor_id=user_id, target=f"{kind} {object_id}", address=address)
+    record_repeated(engine, action=ACCESS_REFUSED, actor_id=user_id, target=f"{kind} {object_id}", address=address)
     return True
 
 
@@ -88,6 +127,7 @@ class Entry:
     target: str
     detail: str
     address: str
+    times: int = 1  # how often it happened (repeats within a few minutes count up one entry)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -135,6 +175,7 @@ def page(
             target=event.target or "",
             detail=event.detail or "",
             address=event.address or "",
+            times=event.times,
         )
         for event, actor in rows[:limit]
     ]

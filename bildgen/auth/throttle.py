@@ -139,3 +139,15 @@ def succeeded(engine: sqlalchemy.Engine, keys: Keys, now: float | None = None) -
             .where(_table.c.key == keys.address)
             .values(tokens=_smaller(_refilled(ADDRESS, now) + 1.0, float(ADDRESS.capacity)), refilled_at=now)
         )
+
+
+def forget_full_buckets(engine: sqlalchemy.Engine, now: float | None = None) -> int:
+    """Delete buckets untouched long enough to be full again (a missing bucket counts as full).
+
+    Every name tried from every address leaves a row; this keeps the table from growing for ever.
+    Returns how many were deleted.
+    """
+    now = time.time() if now is None else now
+    idle_s = max(bucket.capacity * bucket.refill_every_s for bucket in (PAIR, ADDRESS))
+    with engine.begin() as connection:
+        return connection.execute(sqlalchemy.delete(_table).where(_refilled_at < now - idle_s)).rowcount

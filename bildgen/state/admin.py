@@ -40,7 +40,7 @@ def _row(entry: audit.Entry) -> AuditRow:
         action=audit.ACTIONS.get(entry.action, entry.action),
         actor=entry.actor or "—",
         target=entry.target,
-        detail=entry.detail,
+        detail=", ".join(part for part in (entry.detail, f"{entry.times} times" if entry.times > 1 else "") if part),
         address=entry.address,
     )
 

@@ -76,6 +76,8 @@ class AuditEvent(SQLModel, table=True):
     target: str | None = Field(default=None, index=True, max_length=200)
     detail: str | None = Field(default=None, max_length=300)
     address: str | None = Field(default=None, max_length=100)
+    # Repeats anyone can cause at will (refused attempts) count up one row instead of adding rows.
+    times: int = 1
 
 
 class ReferenceImage(SQLModel, table=True):

@@ -1,5 +1,7 @@
 """The audit log: what is recorded on sign-in, sign-up and refused access, and how administrators page through it."""
 
+from datetime import timedelta
+
 import pytest
 import sqlalchemy
 from sqlmodel import select
@@ -109,9 +111,32 @@ def test_asking_for_someone_elses_image_or_reference_is_recorded_but_a_missing_o
         routes.IMAGE_ROUTE.format(image_id="f" * 32),  # missing, not foreign
     ):
         assert client.get(route).status_code == 404
-    shown = [(e.action, e.actor, e.target, e.address) for e in audit.page(services.engine).entries]
+    shown = [(e.action, e.actor, e.target, e.address, e.times) for e in audit.page(services.engine).entries]
     assert shown == [
-        (audit.ACCESS_REFUSED, "bob", f"reference {reference.id}", "testclient"),
-        (audit.ACCESS_REFUSED, "bob", f"image {image.id}", "testclient"),
-        (audit.ACCESS_REFUSED, "bob", f"image {image.id}", "testclient"),
+        (audit.ACCESS_REFUSED, "bob", f"reference {reference.id}", "testclient", 1),
+        (audit.ACCESS_REFUSED, "bob", f"image {image.id}", "testclient", 2),  # the image, then its thumbnail
     ]
+
+
+def test_a_flood_of_throttled_attempts_counts_up_one_entry_instead_of_filling_the_log(engine):
+    accounts.create_account(engine, "anna", "correct horse", signup_open=True, admin_username=None)
+    for address in ("192.0.2.9", "192.0.2.10"):
+        for _ in range(throttle.PAIR.capacity):
+            throttle.reserve(engine, throttle.Keys.of("anna", address))
+    for _ in range(40):
+        with pytest.raises(accounts.SignInRefused):
+            accounts.authenticate(engine, "anna", "correct horse", address="192.0.2.9")
+    with pytest.raises(accounts.SignInRefused):
+        accounts.authenticate(engine, "anna", "correct horse", address="192.0.2.10")
+    shown = [
+        (e.action, e.target, e.address, e.times) for e in audit.page(engine, action=audit.SIGN_IN_THROTTLED).entries
+    ]
+    assert shown == [
+        (audit.SIGN_IN_THROTTLED, "anna", "192.0.2.10", 1),
+        (audit.SIGN_IN_THROTTLED, "anna", "192.0.2.9", 40),
+    ]
+    # Once the window has passed, a new entry: the log still shows when the attempts came back.
+    audit.record_repeated(
+        engine, action=audit.SIGN_IN_THROTTLED, target="anna", address="192.0.2.9", within=timedelta(0)
+    )
+    assert len(audit.page(engine, action=audit.SIGN_IN_THROTTLED).entries) == 3

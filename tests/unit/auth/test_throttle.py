@@ -4,6 +4,8 @@ import threading
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
+import sqlalchemy
+
 from bildgen.auth import accounts, throttle
 
 NOW = 1_800_000_000.0
@@ -79,3 +81,16 @@ def test_a_successful_sign_in_forgives_its_own_typos(engine):
     assert throttle.reserve(engine, keys, now=NOW) == 0
     throttle.succeeded(engine, keys, now=NOW)
     assert reserve_all(engine, "anna", "1.2.3.4", throttle.PAIR.capacity) == [0] * throttle.PAIR.capacity
+
+
+def test_buckets_full_again_are_forgotten_and_emptied_ones_are_kept(engine):
+    reserve_all(engine, "anna", "1.2.3.4", 1)
+    reserve_all(engine, "bob", "5.6.7.8", 1)
+    later = NOW + 3600
+    reserve_all(engine, "eve", "6.6.6.6", throttle.PAIR.capacity, now=later)
+    with engine.connect() as connection:
+        assert connection.execute(sqlalchemy.text("SELECT count(*) FROM signinbucket")).scalar() == 6
+    # Anna's and Bob's buckets (pair and address each) are full again by now; Eve's are not.
+    assert throttle.forget_full_buckets(engine, now=later) == 4
+    assert reserve_all(engine, "eve", "6.6.6.6", 1, now=later) == [throttle.PAIR.refill_every_s]
+    assert reserve_all(engine, "anna", "1.2.3.4", throttle.PAIR.capacity, now=later) == [0] * throttle.PAIR.capacity

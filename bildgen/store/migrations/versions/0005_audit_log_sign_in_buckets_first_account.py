@@ -28,6 +28,7 @@ def upgrade() -> None:
     sa.Column('target', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
     sa.Column('detail', sqlmodel.sql.sqltypes.AutoString(length=300), nullable=True),
     sa.Column('address', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=True),
+    sa.Column('times', sa.Integer(), nullable=False),
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('auditevent', schema=None) as batch_op:
