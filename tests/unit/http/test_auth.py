@@ -3,12 +3,14 @@
 import contextlib
 
 import pytest
+import sqlalchemy
 from starlette.testclient import TestClient
 
 from bildgen import routes
 from bildgen.auth import accounts, audit, sessions
 from bildgen.http import create_api
 from bildgen.settings import SettingsError, load_settings
+from tests.unit.auth.conftest import needs_pg, pg_database
 
 ORIGIN = "http://127.0.0.1:3000"
 
@@ -176,3 +178,26 @@ def test_a_database_that_is_gone_answers_sign_in_and_sign_up_with_a_clear_messag
     assert (
         "error" not in post(client, routes.SIGN_IN_ROUTE, username="anna", password="correct horse").headers["location"]
     )
+
+
+@needs_pg
+def test_a_read_only_postgresql_database_answers_sign_in_and_sign_up_with_a_clear_message(fresh_services, monkeypatch):
+    with pg_database() as url:
+        monkeypatch.setenv("REFLEX_DB_URL", url)
+        services = fresh_services.get_services()
+        client = TestClient(create_api(), raise_server_exceptions=False)
+        signed_up(client, "anna")
+        database = sqlalchemy.make_url(url).database
+        with services.engine.connect() as connection:
+            connection.exec_driver_sql(f'ALTER DATABASE "{database}" SET default_transaction_read_only = on')
+            connection.commit()
+        services.engine.dispose()  # the setting applies to new connections
+        answers = [
+            post(client, routes.SIGN_IN_ROUTE, username="anna", password="correct horse"),
+            post(client, routes.SIGN_UP_ROUTE, username="bob", password="bobs password"),
+        ]
+        services.engine.dispose()
+    for response in answers:
+        assert response.status_code == 303
+        assert "set-cookie" not in response.headers
+        assert "error=storage" in response.headers["location"]
