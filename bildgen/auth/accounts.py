@@ -71,9 +71,14 @@ def create_account(
         raise AccountError("password-short")
     if len(password) > passwords.MAX_LENGTH:
         raise AccountError("password-long")
+    first = _no_first_account_yet(engine)
+    # Refused before argon2 runs, so refused sign-ups cost no hashing; the transaction below checks again.
+    if not first and not signup_open:
+        raise AccountError("closed")
+    if _find(engine, name) is not None:
+        raise AccountError("taken")
     # Hashed before the transaction: argon2's fraction of a second must not hold SQLite's write lock.
     password_hash = passwords.hash_password(password)
-    first = _no_first_account_yet(engine)
     while True:
         if not first and not signup_open:
             raise AccountError("closed")
