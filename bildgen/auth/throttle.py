@@ -89,6 +89,11 @@ def _refilled(bucket: Bucket, now: float):  # type: ignore[no-untyped-def]
     return _smaller(_tokens + elapsed / bucket.refill_every_s, float(bucket.capacity))
 
 
+def _moved_on_to(now: float):  # type: ignore[no-untyped-def]
+    # Never backwards: another worker's clock may run a little ahead of this one's.
+    return sqlalchemy.case((_refilled_at < now, now), else_=_refilled_at)
+
+
 def _insert_full_unless_present(connection: sqlalchemy.Connection, key: str, bucket: Bucket, now: float) -> None:
     dialect = {"postgresql": postgresql, "sqlite": sqlite}[connection.dialect.name]
     statement = dialect.insert(_table).values(key=key, tokens=float(bucket.capacity), refilled_at=now)
@@ -101,7 +106,7 @@ def _take(connection: sqlalchemy.Connection, key: str, bucket: Bucket, now: floa
     taken = connection.execute(
         sqlalchemy.update(_table)
         .where(_table.c.key == key, refilled >= 1.0)
-        .values(tokens=refilled - 1.0, refilled_at=sqlalchemy.case((_refilled_at < now, now), else_=_refilled_at))
+        .values(tokens=refilled - 1.0, refilled_at=_moved_on_to(now))
     )
     return taken.rowcount == 1
 
@@ -137,7 +142,9 @@ def succeeded(engine: sqlalchemy.Engine, keys: Keys, now: float | None = None) -
         connection.execute(
             sqlalchemy.update(_table)
             .where(_table.c.key == keys.address)
-            .values(tokens=_smaller(_refilled(ADDRESS, now) + 1.0, float(ADDRESS.capacity)), refilled_at=now)
+            .values(
+                tokens=_smaller(_refilled(ADDRESS, now) + 1.0, float(ADDRESS.capacity)), refilled_at=_moved_on_to(now)
+            )
         )
 
 
