@@ -10,12 +10,11 @@ import asyncio
 import dataclasses
 
 import reflex as rx
-import sqlalchemy
 
 from bildgen.auth import audit, sessions
+from bildgen.http.auth import STORAGE_ERRORS
 from bildgen.services import get_services
 from bildgen.state.session import SessionState
-from bildgen.store.models import User
 
 ALL_ACTIONS = "__all__"
 NOT_ALLOWED = "Only administrators can see the audit log."
@@ -57,16 +56,24 @@ class AuditLogState(SessionState):
     _cursors: list[int | None] = []
     _older_than: int | None = None
 
-    async def _administrator(self) -> User | None:
-        """The signed-in user, checked in the database now; sets `allowed` for administrators only."""
-        services = await asyncio.to_thread(get_services)
-        token = sessions.token_from_cookie_header(self.router.headers.cookie)
-        user = await asyncio.to_thread(sessions.user_for, services.engine, token)
+    async def _may_read(self) -> bool | rx.event.EventSpec:
+        """True for a signed-in administrator, asked of the database now. Otherwise the page shows why
+        (False), or the answer is a redirect to sign-in (an EventSpec)."""
+        try:
+            services = await asyncio.to_thread(get_services)
+            token = sessions.token_from_cookie_header(self.router.headers.cookie)
+            user = await asyncio.to_thread(sessions.user_for, services.engine, token)
+        except STORAGE_ERRORS:
+            self.message = UNREADABLE
+            self.allowed, self.rows = False, []
+            return False
         self.username = user.username if user else ""
         self.is_admin = self.allowed = bool(user and user.is_admin)
-        if user is not None and not user.is_admin:
+        if user is None:
+            return self._to_sign_in()
+        if not user.is_admin:
             self.rows, self.message = [], NOT_ALLOWED
-        return user
+        return self.allowed
 
     async def _show(self, cursors: list[int | None]) -> None:
         action = self.action_filter if self.action_filter in audit.ACTIONS else None
@@ -78,7 +85,7 @@ class AuditLogState(SessionState):
                 username=self.user_filter or None,
                 before=cursors[-1],
             )
-        except (sqlalchemy.exc.SQLAlchemyError, OSError):
+        except STORAGE_ERRORS:
             self.message = UNREADABLE
             return
         self._cursors, self._older_than = cursors, page.older_than
@@ -88,38 +95,33 @@ class AuditLogState(SessionState):
 
     @rx.event
     async def open_audit(self):
-        user = await self._administrator()
-        if user is None:
-            return self._to_sign_in()
-        if self.allowed:
-            await self._show([None])
+        if (verdict := await self._may_read()) is not True:
+            return verdict or None
+        await self._show([None])
 
     @rx.event
     async def set_action_filter(self, value: str):
-        if await self._administrator() is None:
-            return self._to_sign_in()
-        if self.allowed:
-            self.action_filter = value if value in audit.ACTIONS else ALL_ACTIONS
-            await self._show([None])
+        if (verdict := await self._may_read()) is not True:
+            return verdict or None
+        self.action_filter = value if value in audit.ACTIONS else ALL_ACTIONS
+        await self._show([None])
 
     @rx.event
     async def filter_by_user(self, form: dict):
-        if await self._administrator() is None:
-            return self._to_sign_in()
-        if self.allowed:
-            self.user_filter = str(form.get("user", "")).strip().lower()[:40]
-            await self._show([None])
+        if (verdict := await self._may_read()) is not True:
+            return verdict or None
+        self.user_filter = str(form.get("user", "")).strip().lower()[:40]
+        await self._show([None])
 
     @rx.event
     async def older(self):
-        if await self._administrator() is None:
-            return self._to_sign_in()
-        if self.allowed and self._older_than is not None:
+        if (verdict := await self._may_read()) is not True:
+            return verdict or None
+        if self._older_than is not None:
             await self._show([*self._cursors, self._older_than])
 
     @rx.event
     async def newer(self):
-        if await self._administrator() is None:
-            return self._to_sign_in()
-        if self.allowed:
-            await self._show(self._cursors[:-1] or [None])
+        if (verdict := await self._may_read()) is not True:
+            return verdict or None
+        await self._show(self._cursors[:-1] or [None])
