@@ -8,10 +8,12 @@ import reflex as rx
 from bildgen import routes
 from bildgen.http import create_api
 from bildgen.inference.profiles import ConfigError
+from bildgen.pages.admin import audit_page
 from bildgen.pages.gallery import gallery_page
 from bildgen.pages.sign_in import sign_in_page, sign_up_page
 from bildgen.pages.studio import studio_page
 from bildgen.services import configured_catalog, get_services
+from bildgen.state.admin import AuditLogState
 from bildgen.state.gallery import GalleryState
 from bildgen.state.session import SignInPageState
 from bildgen.state.studio import StudioState
@@ -41,3 +43,4 @@ app.add_page(studio_page, route=routes.STUDIO, title="bildgen", on_load=StudioSt
 app.add_page(gallery_page, route=routes.GALLERY, title="Gallery · bildgen", on_load=GalleryState.open_gallery)
 app.add_page(sign_in_page, route=routes.SIGN_IN_PAGE, title="Sign in · bildgen", on_load=SignInPageState.load)
 app.add_page(sign_up_page, route=routes.SIGN_UP_PAGE, title="Create account · bildgen", on_load=SignInPageState.load)
+app.add_page(audit_page, route=routes.ADMIN_AUDIT, title="Audit log · bildgen", on_load=AuditLogState.open_audit)

@@ -14,6 +14,7 @@ STUDIO = "/"
 GALLERY = "/gallery"
 SIGN_IN_PAGE = "/sign-in"
 SIGN_UP_PAGE = "/sign-up"
+ADMIN_AUDIT = "/admin/audit"
 PUBLIC_PAGES = (SIGN_IN_PAGE, SIGN_UP_PAGE)
 
 PRIVATE = "/_upload/private"

@@ -13,6 +13,7 @@ import threading
 
 import sqlalchemy
 
+from bildgen.auth import throttle
 from bildgen.inference.demo.server import BackgroundServer, DemoOptions, start_demo_server
 from bildgen.inference.profiles import Catalog, demo_catalog, load_catalog
 from bildgen.jobs import queue
@@ -60,6 +61,7 @@ def _build() -> Services:
     references = ImageFiles(settings.references_dir)
     report = sweep(engine, images=files, thumbnails=thumbnails, references=references)
     logger.info("Start-up sweep: %s", report)
+    throttle.forget_full_buckets(engine)
     # Jobs of a worker that died before this start: their leases have run out.
     interrupted = queue.interrupt_expired(engine)
     if interrupted:

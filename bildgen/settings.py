@@ -24,6 +24,8 @@ class Settings:
     # The origins allowed to open the websocket and post to the sign-in routes: the app's own.
     allowed_origins: tuple[str, ...]
     cookie_secure: bool
+    # How many reverse proxies in front of bildgen append to X-Forwarded-For; 0: ignore the header.
+    trusted_proxy_hops: int = 0
 
     @property
     def images_dir(self) -> Path:
@@ -72,4 +74,5 @@ def load_settings(environ: Mapping[str, str] = os.environ) -> Settings:
         admin_username=environ.get("BILDGEN_ADMIN", "").strip() or None,
         allowed_origins=origins,
         cookie_secure=environ.get("BILDGEN_COOKIE_SECURE", "") == "1",
+        trusted_proxy_hops=int(_number(environ, "BILDGEN_TRUSTED_PROXY_HOPS", "0", int)),
     )

@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 
 import sqlalchemy
-from sqlmodel import func, select
+from sqlmodel import select
 
-from bildgen.auth import passwords, throttle
+from bildgen.auth import audit, passwords, throttle
 from bildgen.store.db import session
-from bildgen.store.models import User
+from bildgen.store.models import FirstAccount, User
 
 USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{2,39}")
 
@@ -25,6 +25,14 @@ MESSAGES = {
     "closed": "Creating accounts is switched off here. Ask the administrator for an account.",
     "origin": "The form was sent from another site and was refused.",
     "signed-out": "You are signed out.",
+    "storage": (
+        "bildgen cannot store anything right now (its database or disk is not answering)."
+        " Try again in a few minutes; if it keeps happening, tell the administrator."
+    ),
+    "storage-sign-out": (
+        "This browser is signed out, but bildgen cannot store anything right now, so the session could not be"
+        " ended on the server as well. Tell the administrator if this keeps happening."
+    ),
 }
 
 
@@ -48,7 +56,13 @@ def normalise(username: str) -> str:
 
 
 def create_account(
-    engine: sqlalchemy.Engine, username: str, password: str, *, signup_open: bool, admin_username: str | None
+    engine: sqlalchemy.Engine,
+    username: str,
+    password: str,
+    *,
+    signup_open: bool,
+    admin_username: str | None,
+    address: str | None = None,
 ) -> User:
     name = normalise(username)
     if not USERNAME.fullmatch(name):
@@ -57,38 +71,76 @@ def create_account(
         raise AccountError("password-short")
     if len(password) > passwords.MAX_LENGTH:
         raise AccountError("password-long")
-    with session(engine) as db:
-        first = db.exec(select(func.count()).select_from(User)).one() == 0
+    first = _no_first_account_yet(engine)
+    # Refused before argon2 runs, so refused sign-ups cost no hashing; the transaction below checks again.
+    if not first and not signup_open:
+        raise AccountError("closed")
+    if _find(engine, name) is not None:
+        raise AccountError("taken")
+    # Hashed before the transaction: argon2's fraction of a second must not hold SQLite's write lock.
+    password_hash = passwords.hash_password(password)
+    while True:
         if not first and not signup_open:
             raise AccountError("closed")
-        if db.exec(select(User).where(User.username == name)).first() is not None:
-            raise AccountError("taken")
         admin = name == normalise(admin_username) if admin_username else first
-        user = User(username=name, password_hash=passwords.hash_password(password), is_admin=admin)
-        db.add(user)
-        try:
-            db.commit()
-        except sqlalchemy.exc.IntegrityError:
-            raise AccountError("taken") from None
+        user = User(username=name, password_hash=password_hash, is_admin=admin)
+        with session(engine) as db:
+            try:
+                db.add(user)
+                db.flush()  # the user row first: the claim refers to it
+                if first:
+                    db.add(FirstAccount(user_id=user.id))
+                db.commit()
+            except sqlalchemy.exc.IntegrityError:
+                db.rollback()
+                if db.exec(select(User.id).where(User.username == name)).first() is not None:
+                    raise AccountError("taken") from None
+                if not first:
+                    raise
+                # Another sign-up claimed "first" at the same moment: this one is an ordinary account.
+                first = False
+                continue
+        audit.record(
+            engine,
+            action=audit.ACCOUNT_CREATED,
+            actor_id=user.id,
+            target=name,
+            detail="administrator" if admin else None,
+            address=address,
+        )
         return user
+
+
+def _no_first_account_yet(engine: sqlalchemy.Engine) -> bool:
+    with session(engine) as db:
+        return db.get(FirstAccount, 1) is None
+
+
+def _find(engine: sqlalchemy.Engine, name: str) -> User | None:
+    with session(engine) as db:
+        return db.exec(select(User).where(User.username == name)).first()
 
 
 def authenticate(engine: sqlalchemy.Engine, username: str, password: str, *, address: str) -> User:
     name = normalise(username)
     keys = throttle.Keys.of(name, address)
-    wait = throttle.seconds_to_wait(engine, keys)
+    # The token is taken before the password is checked: simultaneous guesses cannot all get a check.
+    wait = throttle.reserve(engine, keys)
+    user = _find(engine, name)
+    # An account's name is recorded; a name no account has may be a password typed in the wrong field.
+    target = user.username if user else "unknown account"
     if wait:
+        audit.record_repeated(engine, action=audit.SIGN_IN_THROTTLED, target=target, address=address)
         raise SignInRefused("wait", wait_s=wait)
-    with session(engine) as db:
-        user = db.exec(select(User).where(User.username == name)).first()
     if len(password) > passwords.MAX_LENGTH or not passwords.verify(user.password_hash if user else None, password):
-        throttle.record_failure(engine, keys)
+        audit.record(engine, action=audit.SIGN_IN_FAILED, target=target, address=address)
         raise SignInRefused("wrong")
-    throttle.record_success(engine, keys)
+    throttle.succeeded(engine, keys)
     if passwords.needs_rehash(user.password_hash):
         with session(engine) as db:
             stored = db.get(User, user.id)
             stored.password_hash = passwords.hash_password(password)
             db.add(stored)
             db.commit()
+    audit.record(engine, action=audit.SIGN_IN, actor_id=user.id, target=user.username, address=address)
     return user

@@ -65,12 +65,17 @@ def user_for(engine: sqlalchemy.Engine, token: str | None, now: datetime | None 
         return db.get(User, row.user_id)
 
 
-def end(engine: sqlalchemy.Engine, token: str | None) -> None:
+def end(engine: sqlalchemy.Engine, token: str | None) -> str | None:
+    """End the session; returns whose it was (None if there was none)."""
     if not token:
-        return
+        return None
     with session(engine) as db:
-        db.exec(delete(UserSession).where(UserSession.token_hash == _hash(token)))
+        row = db.get(UserSession, _hash(token))
+        if row is None:
+            return None
+        db.delete(row)
         db.commit()
+        return row.user_id
 
 
 def end_all(engine: sqlalchemy.Engine, user_id: str) -> None:

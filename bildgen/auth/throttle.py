@@ -1,65 +1,160 @@
-"""Growing waits after failed sign-ins, per account name and per client address.
+"""Sign-in attempts limited by token buckets that refill over time (like PhotoPrism's login limiter).
 
-An account name starts to wait after a few failures, a client address (which many people may
-share) after more; the wait doubles with each further failure, up to a cap. Unknown names are
-throttled exactly like real ones, so the throttle does not reveal which accounts exist.
+Every attempt takes a token from two buckets *before* the password is checked, and a correct
+password gives them back; so in effect the buckets count failures, and a run of typos is forgiven
+as they refill. Keys are chosen so that an attacker cannot lock anyone else out:
+
+- `PAIR`, one account name from one client address: tight. Guessing one account from one address
+  gets a few tries, then one a minute. Someone guessing Anna's password elsewhere does not touch
+  Anna's own bucket, so it never locks Anna out.
+- `ADDRESS`, one client address, any account names: looser, because many people may share an
+  address (an office, a reverse proxy without BILDGEN_TRUSTED_PROXY_HOPS). It bounds how fast one
+  address can guess across many accounts. IPv6 addresses count per /64, what one client usually holds.
+
+Many addresses guessing one account are bounded by argon2's cost per check, not by a lock-out.
+Unknown names are throttled exactly like real ones, so the throttle reveals no accounts.
+
+Taking a token is one conditional UPDATE (refill, test and take in a single statement), so
+simultaneous attempts cannot both take the last token, on SQLite as on PostgreSQL.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from datetime import datetime, timedelta
+import hashlib
+import ipaddress
+import math
+import time
 
 import sqlalchemy
+from sqlalchemy.dialects import postgresql, sqlite
 
-from bildgen.store.db import session
-from bildgen.store.models import SignInThrottle, utc_now
+from bildgen.store.models import SignInBucket
 
-FREE_FAILURES_PER_ACCOUNT = 5
-FREE_FAILURES_PER_ADDRESS = 20
-FIRST_WAIT_S = 2
-MAX_WAIT_S = 15 * 60
+
+@dataclasses.dataclass(frozen=True)
+class Bucket:
+    name: str
+    capacity: int
+    refill_every_s: int
+
+
+PAIR = Bucket("pair", capacity=5, refill_every_s=60)
+ADDRESS = Bucket("address", capacity=30, refill_every_s=20)
+
+
+def address_group(address: str) -> str:
+    """The unit one client controls: an IPv4 address, or an IPv6 /64 network."""
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(parsed, ipaddress.IPv6Address):
+        if parsed.ipv4_mapped is not None:  # ::ffff:192.0.2.1 is 192.0.2.1
+            return str(parsed.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{parsed}/64", strict=False))
+    return str(parsed)
+
+
+def _key(bucket: Bucket, *parts: str) -> str:
+    # Hashed: typed names (sometimes a password typed into the wrong field) are never stored.
+    return hashlib.sha256("\0".join((bucket.name, *parts)).encode("utf-8")).hexdigest()
 
 
 @dataclasses.dataclass(frozen=True)
 class Keys:
-    account: str
+    pair: str
     address: str
 
     @classmethod
     def of(cls, username: str, address: str) -> Keys:
-        return cls(account=f"account:{username.strip().lower()}", address=f"address:{address}")
+        group = address_group(address)
+        return cls(pair=_key(PAIR, username.strip().lower(), group), address=_key(ADDRESS, group))
+
+    def with_buckets(self) -> tuple[tuple[str, Bucket], ...]:
+        return ((self.pair, PAIR), (self.address, ADDRESS))
 
 
-def _as_utc(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=utc_now().tzinfo)
+_table = SignInBucket.__table__
+_tokens, _refilled_at = _table.c.tokens, _table.c.refilled_at
 
 
-def seconds_to_wait(engine: sqlalchemy.Engine, keys: Keys, now: datetime | None = None) -> int:
-    now = now or utc_now()
-    with session(engine) as db:
-        rows = [db.get(SignInThrottle, key) for key in (keys.account, keys.address)]
-    waits = [(_as_utc(row.blocked_until) - now).total_seconds() for row in rows if row and row.blocked_until]
-    return max([0, *[int(wait) + 1 for wait in waits if wait > 0]])
+def _smaller(a, b):  # type: ignore[no-untyped-def]
+    # min(a, b) in SQL that SQLite and PostgreSQL both understand (one has min(), the other least()).
+    return sqlalchemy.case((a < b, a), else_=b)
 
 
-def record_failure(engine: sqlalchemy.Engine, keys: Keys, now: datetime | None = None) -> None:
-    now = now or utc_now()
-    with session(engine) as db:
-        for key, free in ((keys.account, FREE_FAILURES_PER_ACCOUNT), (keys.address, FREE_FAILURES_PER_ADDRESS)):
-            row = db.get(SignInThrottle, key) or SignInThrottle(key=key)
-            row.failures += 1
-            if row.failures >= free:
-                wait = min(FIRST_WAIT_S * 2 ** (row.failures - free), MAX_WAIT_S)
-                row.blocked_until = now + timedelta(seconds=wait)
-            db.add(row)
-        db.commit()
+def _refilled(bucket: Bucket, now: float):  # type: ignore[no-untyped-def]
+    elapsed = sqlalchemy.case((_refilled_at < now, now - _refilled_at), else_=0.0)
+    return _smaller(_tokens + elapsed / bucket.refill_every_s, float(bucket.capacity))
 
 
-def record_success(engine: sqlalchemy.Engine, keys: Keys) -> None:
-    # Only the account is forgiven: one good password must not reset an address's count.
-    with session(engine) as db:
-        row = db.get(SignInThrottle, keys.account)
-        if row is not None:
-            db.delete(row)
-            db.commit()
+def _moved_on_to(now: float):  # type: ignore[no-untyped-def]
+    # Never backwards: another worker's clock may run a little ahead of this one's.
+    return sqlalchemy.case((_refilled_at < now, now), else_=_refilled_at)
+
+
+def _insert_full_unless_present(connection: sqlalchemy.Connection, key: str, bucket: Bucket, now: float) -> None:
+    dialect = {"postgresql": postgresql, "sqlite": sqlite}[connection.dialect.name]
+    statement = dialect.insert(_table).values(key=key, tokens=float(bucket.capacity), refilled_at=now)
+    connection.execute(statement.on_conflict_do_nothing(index_elements=["key"]))
+
+
+def _take(connection: sqlalchemy.Connection, key: str, bucket: Bucket, now: float) -> bool:
+    _insert_full_unless_present(connection, key, bucket, now)
+    refilled = _refilled(bucket, now)
+    taken = connection.execute(
+        sqlalchemy.update(_table)
+        .where(_table.c.key == key, refilled >= 1.0)
+        .values(tokens=refilled - 1.0, refilled_at=_moved_on_to(now))
+    )
+    return taken.rowcount == 1
+
+
+def _seconds_until_a_token(connection: sqlalchemy.Connection, key: str, bucket: Bucket, now: float) -> int:
+    tokens = connection.execute(sqlalchemy.select(_refilled(bucket, now)).where(_table.c.key == key)).scalar()
+    if tokens is None or tokens >= 1.0:
+        return 0
+    return max(1, math.ceil((1.0 - tokens) * bucket.refill_every_s - 1e-6))
+
+
+def reserve(engine: sqlalchemy.Engine, keys: Keys, now: float | None = None) -> int:
+    """Take one attempt from both buckets, or none: 0 if taken, else the seconds to wait."""
+    now = time.time() if now is None else now
+    with engine.connect() as connection:
+        with connection.begin() as transaction:
+            if all(_take(connection, key, bucket, now) for key, bucket in keys.with_buckets()):
+                return 0
+            transaction.rollback()  # the pair's token goes back when the address's bucket is empty
+        waits = [_seconds_until_a_token(connection, key, bucket, now) for key, bucket in keys.with_buckets()]
+        connection.rollback()
+    return max(1, *waits)
+
+
+def succeeded(engine: sqlalchemy.Engine, keys: Keys, now: float | None = None) -> None:
+    """A correct password: its pair's typos are forgiven, and the address gets its token back.
+
+    Only the token: one good password (an attacker's own account, say) must not refill an address.
+    """
+    now = time.time() if now is None else now
+    with engine.begin() as connection:
+        connection.execute(sqlalchemy.delete(_table).where(_table.c.key == keys.pair))
+        connection.execute(
+            sqlalchemy.update(_table)
+            .where(_table.c.key == keys.address)
+            .values(
+                tokens=_smaller(_refilled(ADDRESS, now) + 1.0, float(ADDRESS.capacity)), refilled_at=_moved_on_to(now)
+            )
+        )
+
+
+def forget_full_buckets(engine: sqlalchemy.Engine, now: float | None = None) -> int:
+    """Delete buckets untouched long enough to be full again (a missing bucket counts as full).
+
+    Every name tried from every address leaves a row; this keeps the table from growing for ever.
+    Returns how many were deleted.
+    """
+    now = time.time() if now is None else now
+    idle_s = max(bucket.capacity * bucket.refill_every_s for bucket in (PAIR, ADDRESS))
+    with engine.begin() as connection:
+        return connection.execute(sqlalchemy.delete(_table).where(_refilled_at < now - idle_s)).rowcount

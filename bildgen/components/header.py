@@ -2,6 +2,7 @@ import reflex as rx
 
 from bildgen import routes
 from bildgen.components.account import account_menu
+from bildgen.state.session import SessionState
 
 
 def page_header(*extra: rx.Component) -> rx.Component:
@@ -11,6 +12,7 @@ def page_header(*extra: rx.Component) -> rx.Component:
             rx.hstack(
                 rx.link("Studio", href=routes.STUDIO, size="3"),
                 rx.link("Gallery", href=routes.GALLERY, size="3"),
+                rx.cond(SessionState.is_admin, rx.link("Audit log", href=routes.ADMIN_AUDIT, size="3")),
                 spacing="4",
             ),
             aria_label="Main",

@@ -8,17 +8,25 @@ with a redirect back to the page they came from.
 from __future__ import annotations
 
 import asyncio
+import ipaddress
+import logging
+from collections.abc import Iterable
 from urllib.parse import urlencode
 
+import sqlalchemy
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from bildgen import routes
-from bildgen.auth import accounts, sessions
+from bildgen.auth import accounts, audit, sessions
 from bildgen.services import get_services
 from bildgen.store.models import User
 
+logger = logging.getLogger(__name__)
+
 FORM_LIMIT_BYTES = 16 * 1024
+# A database that is gone, locked or read-only, or a full disk: the form answers, it does not crash.
+STORAGE_ERRORS = (sqlalchemy.exc.SQLAlchemyError, OSError)
 
 
 def _origin(request: Request) -> str | None:
@@ -37,9 +45,7 @@ def _redirect(origin: str | None, path: str, **query: str) -> RedirectResponse:
     return RedirectResponse(f"{origin or ''}{path}{suffix}", status_code=303)
 
 
-def _signed_in(request: Request, origin: str, user: User, next_path: str) -> Response:
-    services = get_services()
-    token = sessions.start(services.engine, user.id)
+def _signed_in(request: Request, origin: str, token: str, next_path: str) -> Response:
     response = _redirect(origin, next_path)
     response.set_cookie(
         sessions.COOKIE_NAME,
@@ -48,9 +54,14 @@ def _signed_in(request: Request, origin: str, user: User, next_path: str) -> Res
         path="/",
         httponly=True,
         samesite="lax",
-        secure=services.settings.cookie_secure or request.url.scheme == "https",
+        secure=get_services().settings.cookie_secure or request.url.scheme == "https",
     )
     return response
+
+
+def _log_storage_error(what: str, error: Exception) -> None:
+    # The driver's own words, not SQLAlchemy's message: that one lists the statement's parameters.
+    logger.error("%s could not use the database or disk: %s", what, getattr(error, "orig", None) or error)
 
 
 async def _form(request: Request) -> dict[str, str]:
@@ -60,24 +71,56 @@ async def _form(request: Request) -> dict[str, str]:
     return {key: value for key, value in form.items() if isinstance(value, str)}
 
 
+def address_behind_proxies(peer: str, forwarded_for: Iterable[str], hops: int) -> str:
+    """The client's address: the peer's, or with N trusted proxies the Nth X-Forwarded-For entry from the right.
+
+    Each proxy appends the address it was reached from, so the entries a client wrote itself are
+    further left and never chosen. Without proxies the header is anyone's to forge, so it is ignored.
+    `forwarded_for` holds every X-Forwarded-For header's value. For Reflex events: the websocket's
+    `router.session.client_ip` and `router.headers.raw_headers.get("x-forwarded-for")`.
+    """
+    if hops == 0:
+        return peer
+    entries = [entry.strip() for header in forwarded_for for entry in header.split(",")]
+    if len(entries) < hops:
+        return peer  # it did not come through all the proxies
+    try:
+        return str(ipaddress.ip_address(entries[-hops]))
+    except ValueError:
+        return peer
+
+
+def client_address(request: Request) -> str:
+    """The address of the browser behind a request, for throttling and the audit log."""
+    return address_behind_proxies(
+        request.client.host if request.client else "unknown",
+        request.headers.getlist("x-forwarded-for"),
+        get_services().settings.trusted_proxy_hops,
+    )
+
+
 async def sign_in(request: Request) -> Response:
     origin = _origin(request)
     if origin is None:
         return _redirect(None, routes.SIGN_IN_PAGE, error="origin")
     form = await _form(request)
     next_path = _safe_next(form.get("next"))
-    address = request.client.host if request.client else "unknown"
+    engine = get_services().engine
     try:
         user = await asyncio.to_thread(
             accounts.authenticate,
-            get_services().engine,
+            engine,
             form.get("username", ""),
             form.get("password", ""),
-            address=address,
+            address=client_address(request),
         )
+        token = await asyncio.to_thread(sessions.start, engine, user.id)
     except accounts.SignInRefused as refused:
         return _redirect(origin, routes.SIGN_IN_PAGE, error=refused.code, next=next_path)
-    return _signed_in(request, origin, user, next_path)
+    except STORAGE_ERRORS as error:
+        _log_storage_error("Sign-in", error)
+        return _redirect(origin, routes.SIGN_IN_PAGE, error="storage", next=next_path)
+    return _signed_in(request, origin, token, next_path)
 
 
 async def sign_up(request: Request) -> Response:
@@ -85,27 +128,46 @@ async def sign_up(request: Request) -> Response:
     if origin is None:
         return _redirect(None, routes.SIGN_UP_PAGE, error="origin")
     form = await _form(request)
-    settings = get_services().settings
+    services = get_services()
     try:
         user = await asyncio.to_thread(
             accounts.create_account,
-            get_services().engine,
+            services.engine,
             form.get("username", ""),
             form.get("password", ""),
-            signup_open=settings.signup_open,
-            admin_username=settings.admin_username,
+            signup_open=services.settings.signup_open,
+            admin_username=services.settings.admin_username,
+            address=client_address(request),
         )
+        token = await asyncio.to_thread(sessions.start, services.engine, user.id)
     except accounts.AccountError as error:
         return _redirect(origin, routes.SIGN_UP_PAGE, error=error.code)
-    return _signed_in(request, origin, user, routes.STUDIO)
+    except STORAGE_ERRORS as error:
+        _log_storage_error("Sign-up", error)
+        return _redirect(origin, routes.SIGN_UP_PAGE, error="storage")
+    return _signed_in(request, origin, token, routes.STUDIO)
+
+
+def _end_session(engine: sqlalchemy.Engine, token: str | None, address: str) -> None:
+    user_id = sessions.end(engine, token)
+    if user_id is not None:
+        audit.record(engine, action=audit.SIGN_OUT, actor_id=user_id, address=address)
 
 
 async def sign_out(request: Request) -> Response:
     origin = _origin(request)
-    if origin is not None:
-        token = sessions.token_from_cookie_header(request.headers.get("cookie"))
-        await asyncio.to_thread(sessions.end, get_services().engine, token)
-    response = _redirect(origin, routes.SIGN_IN_PAGE, notice="signed-out")
+    if origin is None:
+        # Refused like sign-in: another site must not be able to sign anyone out either.
+        return _redirect(None, routes.SIGN_IN_PAGE, error="origin")
+    token = sessions.token_from_cookie_header(request.headers.get("cookie"))
+    try:
+        await asyncio.to_thread(_end_session, get_services().engine, token, client_address(request))
+    except STORAGE_ERRORS as error:
+        # The cookie still goes: on a shared computer the next person must not find this session.
+        _log_storage_error("Sign-out", error)
+        response = _redirect(origin, routes.SIGN_IN_PAGE, error="storage-sign-out")
+    else:
+        response = _redirect(origin, routes.SIGN_IN_PAGE, notice="signed-out")
     response.delete_cookie(sessions.COOKIE_NAME, path="/", httponly=True, samesite="lax")
     return response
 

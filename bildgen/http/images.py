@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 
 from starlette.requests import Request
 from starlette.responses import FileResponse, PlainTextResponse, Response
 
-from bildgen.http.auth import request_user
+from bildgen.auth import audit
+from bildgen.http.auth import STORAGE_ERRORS, client_address, request_user
 from bildgen.services import get_services
 from bildgen.store import library
 from bildgen.store.image_library import saved_image
+from bildgen.store.models import User
+
+logger = logging.getLogger(__name__)
 
 _ID = re.compile(r"[0-9a-f]{32}")
 # private: never in a shared cache; no-store would defeat the browser cache of immutable images.
@@ -22,14 +27,31 @@ def _not_found() -> Response:
     return PlainTextResponse("Not found", status_code=404, headers={"Cache-Control": "no-store"})
 
 
-async def _owned_image(request: Request):  # -> (services, Image, Generation) | None
+async def _refused(request: Request, user: User, kind: str, object_id: str) -> Response:
+    """The 404 for an id that is not the user's; recorded in the audit log when it is someone else's."""
+    try:
+        await asyncio.to_thread(
+            audit.record_refused_access,
+            get_services().engine,
+            user_id=user.id,
+            kind=kind,
+            object_id=object_id,
+            address=client_address(request),
+        )
+    except STORAGE_ERRORS as error:
+        # Not being able to record it must not change the answer.
+        logger.error("Could not record a refused %s access: %s", kind, getattr(error, "orig", None) or error)
+    return _not_found()
+
+
+async def _owned_image(request: Request):  # -> (services, Image, Generation) | Response
     image_id = request.path_params["image_id"]
     user = await request_user(request)
     if user is None or not _ID.fullmatch(image_id):
-        return None
+        return _not_found()
     services = get_services()
     found = await asyncio.to_thread(library.find_image, services.engine, image_id, user.id)
-    return (services, *found) if found else None
+    return (services, *found) if found else await _refused(request, user, "image", image_id)
 
 
 def _file(path, media_type: str, filename: str | None = None) -> Response:
@@ -40,8 +62,8 @@ def _file(path, media_type: str, filename: str | None = None) -> Response:
 
 async def serve_image(request: Request) -> Response:
     owned = await _owned_image(request)
-    if owned is None:
-        return _not_found()
+    if isinstance(owned, Response):
+        return owned
     services, image, generation = owned
     filename = saved_image(image, generation).filename if request.query_params.get("download") else None
     return _file(services.files.path_for(image.sha256), "image/png", filename)
@@ -49,8 +71,8 @@ async def serve_image(request: Request) -> Response:
 
 async def serve_thumbnail(request: Request) -> Response:
     owned = await _owned_image(request)
-    if owned is None:
-        return _not_found()
+    if isinstance(owned, Response):
+        return owned
     services, image, _ = owned
     path = services.thumbnails.path_for(image.sha256)
     if not path.is_file() and services.files.path_for(image.sha256).is_file():
@@ -67,5 +89,5 @@ async def serve_reference(request: Request) -> Response:
     services = get_services()
     reference = await asyncio.to_thread(library.find_reference, services.engine, reference_id, user.id)
     if reference is None:
-        return _not_found()
+        return await _refused(request, user, "reference", reference_id)
     return _file(services.references.path_for(reference.sha256), "image/png")

@@ -221,6 +221,7 @@ class GalleryState(SessionState):
         found = await asyncio.to_thread(gallery.details, get_services().engine, user.id, str(image_id))
         if found is None:
             self.message = "That image does not exist (any more)."
+            await self._record_refused(user.id, "image", str(image_id))
             return
         image, generation = found.image, found.generation
         self.detail = DetailView(
@@ -303,6 +304,7 @@ class GalleryState(SessionState):
         found = await asyncio.to_thread(library.find_image, services.engine, str(image_id), user.id)
         if found is None:
             self.message = "That image does not exist (any more)."
+            await self._record_refused(user.id, "image", str(image_id))
             return
         image, generation = found
         references = await asyncio.to_thread(library.references_of, services.engine, generation.id, user.id)

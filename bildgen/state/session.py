@@ -7,14 +7,18 @@ read it. Each check asks the database again, so signing out anywhere takes effec
 from __future__ import annotations
 
 import asyncio
+import logging
 from urllib.parse import urlencode
 
 import reflex as rx
 
 from bildgen import routes
-from bildgen.auth import accounts, sessions
+from bildgen.auth import accounts, audit, sessions
+from bildgen.http.auth import address_behind_proxies
 from bildgen.services import get_services
 from bildgen.store.models import User
+
+logger = logging.getLogger(__name__)
 
 
 class SessionState(rx.State):
@@ -30,6 +34,26 @@ class SessionState(rx.State):
         self.username = user.username if user else ""
         self.is_admin = bool(user and user.is_admin)
         return user
+
+    async def _record_refused(self, user_id: str, kind: str, object_id: str) -> None:
+        """A foreign id sent in an event: into the audit log if it is someone else's (not if missing)."""
+        services = get_services()
+        address = address_behind_proxies(
+            self.router.session.client_ip or "unknown",
+            [self.router.headers.raw_headers.get("x-forwarded-for", "")],
+            services.settings.trusted_proxy_hops,
+        )
+        try:
+            await asyncio.to_thread(
+                audit.record_refused_access,
+                services.engine,
+                user_id=user_id,
+                kind=kind,
+                object_id=object_id,
+                address=address,
+            )
+        except Exception:  # the user's answer does not depend on the log
+            logger.exception("recording a refused access failed")
 
     def _to_sign_in(self) -> rx.event.EventSpec:
         here = self.router.url.path or routes.STUDIO

@@ -491,6 +491,7 @@ class StudioState(SessionState):
         found = await asyncio.to_thread(library.find_image, services.engine, image_id, owner_id)
         if found is None:
             self.reference_message = "That image does not exist (any more)."
+            await self._record_refused(owner_id, "image", image_id)
             return
         image, _ = found
         path = services.files.path_for(image.sha256)

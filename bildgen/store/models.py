@@ -51,12 +51,39 @@ class UserSession(SQLModel, table=True):
     expires_at: datetime
 
 
-class SignInThrottle(SQLModel, table=True):
-    """Failed sign-ins per account name and per client address, and until when they must wait."""
+class FirstAccount(SQLModel, table=True):
+    """Claimed by the first account ever created, in the transaction that creates it.
 
-    key: str = Field(primary_key=True, max_length=200)
-    failures: int = 0
-    blocked_until: datetime | None = None
+    The primary key admits one row only: of simultaneous first sign-ups, one insert wins and the
+    others fail with an IntegrityError, so exactly one of them becomes administrator.
+    """
+
+    slot: int = Field(default=1, primary_key=True, sa_column_kwargs={"autoincrement": False})
+    user_id: str = Field(foreign_key="user.id", max_length=32)
+
+
+class SignInBucket(SQLModel, table=True):
+    """A token bucket of sign-in attempts (see auth/throttle.py); the key is a hash, never a name."""
+
+    key: str = Field(primary_key=True, max_length=64)
+    tokens: float
+    # Seconds since the epoch, not a datetime: the refill is computed inside one UPDATE, and plain
+    # arithmetic on numbers is the same SQL on SQLite and PostgreSQL.
+    refilled_at: float
+
+
+class AuditEvent(SQLModel, table=True):
+    """A security-relevant event: who (if known), what, to what, from which address. Never a secret."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    created_at: datetime = Field(default_factory=utc_now)
+    action: str = Field(index=True, max_length=40)
+    actor_id: str | None = Field(default=None, index=True, max_length=32)
+    target: str | None = Field(default=None, index=True, max_length=200)
+    detail: str | None = Field(default=None, max_length=300)
+    address: str | None = Field(default=None, max_length=100)
+    # Repeats anyone can cause at will (refused attempts) count up one row instead of adding rows.
+    times: int = 1
 
 
 class ReferenceImage(SQLModel, table=True):

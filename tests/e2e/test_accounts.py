@@ -131,7 +131,7 @@ def test_signing_in_again_in_the_same_tab_as_someone_else_shows_none_of_the_firs
 def test_throttling_engages_after_repeated_failures_and_does_not_block_others(page, browser, app_url):
     victim = sign_up(page, app_url)
     page.get_by_role("button", name="Sign out").click()
-    for _ in range(throttle.FREE_FAILURES_PER_ACCOUNT):
+    for _ in range(throttle.PAIR.capacity):
         sign_in(page, app_url, victim, "not the password")
         expect(page.get_by_role("alert")).to_have_text("Wrong username or password.")
     sign_in(page, app_url, victim)

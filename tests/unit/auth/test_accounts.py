@@ -1,19 +1,14 @@
-from datetime import timedelta
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import argon2
 import pytest
+import sqlalchemy
 from sqlmodel import select
 
-from bildgen.auth import accounts, passwords, throttle
+from bildgen.auth import accounts, passwords
 from bildgen.store.db import make_engine, migrate, session
-from bildgen.store.models import User, utc_now
-
-
-@pytest.fixture
-def engine(database_url):
-    engine = make_engine(database_url)
-    migrate(engine)
-    return engine
+from bildgen.store.models import User
 
 
 def create(engine, name="anna", password="correct horse", *, signup_open=True, admin=None):
@@ -88,41 +83,6 @@ def test_unknown_user_and_wrong_password_get_the_same_answer(engine):
     assert answers[0] == answers[1] == ("wrong", "Wrong username or password.")
 
 
-def test_throttling_engages_after_repeated_failures_and_spares_other_users(engine):
-    create(engine, "anna")
-    create(engine, "bob", "bobs password")
-    for _ in range(throttle.FREE_FAILURES_PER_ACCOUNT):
-        with pytest.raises(accounts.SignInRefused):
-            accounts.authenticate(engine, "anna", "guess", address="1.2.3.4")
-    with pytest.raises(accounts.SignInRefused) as caught:
-        accounts.authenticate(engine, "anna", "correct horse", address="1.2.3.4")
-    assert caught.value.code == "wait" and caught.value.wait_s >= 1
-    # Bob, from the same address, is not blocked by Anna's attacker.
-    assert accounts.authenticate(engine, "bob", "bobs password", address="1.2.3.4").username == "bob"
-
-
-def test_the_wait_grows_with_each_further_failure(engine):
-    keys = throttle.Keys.of("anna", "1.2.3.4")
-    now = utc_now()
-    waits = []
-    for _ in range(throttle.FREE_FAILURES_PER_ACCOUNT + 3):
-        throttle.record_failure(engine, keys, now=now)
-        waits.append(throttle.seconds_to_wait(engine, keys, now=now))
-    assert waits[: throttle.FREE_FAILURES_PER_ACCOUNT - 1] == [0] * (throttle.FREE_FAILURES_PER_ACCOUNT - 1)
-    growing = waits[throttle.FREE_FAILURES_PER_ACCOUNT - 1 :]
-    assert growing == sorted(growing) and growing[-1] > growing[0] > 0
-    assert throttle.seconds_to_wait(engine, keys, now=now + timedelta(seconds=throttle.MAX_WAIT_S + 1)) == 0
-
-
-def test_unknown_accounts_are_throttled_like_real_ones(engine):
-    for _ in range(throttle.FREE_FAILURES_PER_ACCOUNT):
-        with pytest.raises(accounts.SignInRefused):
-            accounts.authenticate(engine, "ghost", "guess", address="5.6.7.8")
-    with pytest.raises(accounts.SignInRefused) as caught:
-        accounts.authenticate(engine, "ghost", "guess", address="5.6.7.8")
-    assert caught.value.code == "wait"
-
-
 def test_a_hash_with_old_parameters_is_replaced_on_sign_in(engine, monkeypatch):
     weak = argon2.PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
     create(engine)
@@ -133,3 +93,53 @@ def test_a_hash_with_old_parameters_is_replaced_on_sign_in(engine, monkeypatch):
         db.commit()
     accounts.authenticate(engine, "anna", "correct horse", address="a")
     assert argon2.extract_parameters(stored_hash(engine)).memory_cost == passwords.MEMORY_COST_KIB
+
+
+def test_simultaneous_first_sign_ups_make_exactly_one_administrator(engine):
+    names = ["first", "second", "third", "fourth"]
+    start = threading.Barrier(len(names))
+
+    def sign_up(name):
+        start.wait()
+        return create(engine, name)
+
+    with ThreadPoolExecutor(len(names)) as pool:
+        created = list(pool.map(sign_up, names))
+    assert sum(user.is_admin for user in created) == 1
+    with session(engine) as db:
+        assert len(db.exec(select(User).where(User.is_admin)).all()) == 1
+
+
+def test_closed_sign_up_lets_only_one_of_simultaneous_first_sign_ups_in(engine):
+    names = ["first", "second", "third"]
+    start = threading.Barrier(len(names))
+
+    def sign_up(name):
+        start.wait()
+        try:
+            return create(engine, name, signup_open=False).username
+        except accounts.AccountError as error:
+            return error.code
+
+    with ThreadPoolExecutor(len(names)) as pool:
+        outcomes = list(pool.map(sign_up, names))
+    assert sorted(outcomes).count("closed") == 2
+    with session(engine) as db:
+        assert len(db.exec(select(User)).all()) == 1
+
+
+def test_a_database_upgraded_with_accounts_in_it_gets_no_second_administrator(tmp_path):
+    engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    migrate(engine, "0004")
+    with engine.begin() as connection:
+        connection.execute(
+            sqlalchemy.text(
+                "INSERT INTO user (id, username, password_hash, is_admin, created_at)"
+                " VALUES ('u1', 'boss', 'x', 1, '2026-01-01 00:00:00')"
+            )
+        )
+    migrate(engine)
+    assert not create(engine, "newcomer").is_admin
+    with pytest.raises(accounts.AccountError) as caught:
+        create(engine, "another", signup_open=False)
+    assert caught.value.code == "closed"

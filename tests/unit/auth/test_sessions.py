@@ -5,16 +5,9 @@ import pytest
 from sqlmodel import select
 
 from bildgen.auth import sessions
-from bildgen.store.db import make_engine, migrate, session
+from bildgen.store.db import session
 from bildgen.store.models import UserSession, utc_now
 from tests.unit.conftest import make_user
-
-
-@pytest.fixture
-def engine(database_url):
-    engine = make_engine(database_url)
-    migrate(engine)
-    return engine
 
 
 def test_only_the_tokens_hash_is_stored(engine):

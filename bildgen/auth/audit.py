@@ -1,0 +1,182 @@
+"""The audit log: security-relevant events in the database, for administrators to read.
+
+Recorded: sign-in (success, failure, throttled), sign-out, account created, and a signed-in user
+asking for another user's image or reference. Never a password, a token or a name typed for an
+account that does not exist (often a password typed into the wrong field).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import datetime, timedelta
+
+import sqlalchemy
+from sqlmodel import col, or_, select, update
+
+from bildgen.store.db import session
+from bildgen.store.models import AuditEvent, Image, ReferenceImage, User, utc_now
+
+SIGN_IN = "sign-in"
+SIGN_IN_FAILED = "sign-in-failed"
+SIGN_IN_THROTTLED = "sign-in-throttled"
+SIGN_OUT = "sign-out"
+ACCOUNT_CREATED = "account-created"
+ACCESS_REFUSED = "access-refused"
+
+# What the administrator's filter offers, in this order.
+ACTIONS = {
+    SIGN_IN: "Signed in",
+    SIGN_IN_FAILED: "Sign-in failed",
+    SIGN_IN_THROTTLED: "Sign-in throttled",
+    SIGN_OUT: "Signed out",
+    ACCOUNT_CREATED: "Account created",
+    ACCESS_REFUSED: "Someone else's image asked for",
+}
+PAGE_SIZE = 50
+REPEATS_WITHIN = timedelta(minutes=10)
+
+_LIMITS = {name: AuditEvent.__table__.c[name].type.length for name in ("action", "target", "detail", "address")}
+
+
+def _fit(name: str, value: str | None) -> str | None:
+    return None if value is None else value[: _LIMITS[name]]
+
+
+def record(
+    engine: sqlalchemy.Engine,
+    *,
+    action: str,
+    actor_id: str | None = None,
+    target: str | None = None,
+    detail: str | None = None,
+    address: str | None = None,
+) -> None:
+    """Add one event. `actor_id` is the signed-in user who did it, when there is one."""
+    event = AuditEvent(
+        action=_fit("action", action),
+        actor_id=actor_id,
+        target=_fit("target", target),
+        detail=_fit("detail", detail),
+        address=_fit("address", address),
+    )
+    with session(engine) as db:
+        db.add(event)
+        db.commit()
+
+
+def _same(column, value):  # type: ignore[no-untyped-def]
+    return column.is_(None) if value is None else column == value
+
+
+def record_repeated(
+    engine: sqlalchemy.Engine,
+    *,
+    action: str,
+    actor_id: str | None = None,
+    target: str | None = None,
+    address: str | None = None,
+    within: timedelta = REPEATS_WITHIN,
+) -> None:
+    """Like `record`, for events anyone can repeat at will (refused attempts): the same event from the
+    same address within `within` counts up the first entry's `times` instead of adding rows, so a
+    flood of requests cannot flood the log.
+    """
+    target, address = _fit("target", target), _fit("address", address)
+    with session(engine) as db:
+        earlier = db.exec(
+            select(AuditEvent)
+            .where(
+                AuditEvent.action == action,
+                _same(AuditEvent.actor_id, actor_id),
+                _same(AuditEvent.target, target),
+                _same(AuditEvent.address, address),
+                AuditEvent.created_at >= utc_now() - within,
+            )
+            .order_by(col(AuditEvent.id).desc())
+            .limit(1)
+        ).first()
+        if earlier is None:
+            db.add(AuditEvent(action=action, actor_id=actor_id, target=target, address=address))
+        else:  # counted in SQL: simultaneous repeats must not overwrite each other's count
+            db.exec(update(AuditEvent).where(AuditEvent.id == earlier.id).values(times=AuditEvent.times + 1))
+        db.commit()
+
+
+def record_refused_access(
+    engine: sqlalchemy.Engine, *, user_id: str, kind: str, object_id: str, address: str | None
+) -> bool:
+    """After a 404 for an image ("image") or reference ("reference"): record it if the id is someone else's.
+
+    A missing id (a deleted image, a stale tab) is not worth an entry; a foreign one is probing.
+    """
+    model = {"image": Image, "reference": ReferenceImage}[kind]
+    with session(engine) as db:
+        owner = db.exec(select(model.owner_id).where(model.id == object_id)).first()
+    if owner is None or owner == user_id:
+        return False
+    record_repeated(engine, action=ACCESS_REFUSED, actor_id=user_id, target=f"{kind} {object_id}", address=address)
+    return True
+
+
+@dataclasses.dataclass(frozen=True)
+class Entry:
+    id: int
+    at: datetime
+    action: str
+    actor: str  # the username, "" when nobody was signed in
+    target: str
+    detail: str
+    address: str
+    times: int = 1  # how often it happened (repeats within a few minutes count up one entry)
+
+
+@dataclasses.dataclass(frozen=True)
+class Page:
+    entries: list[Entry]
+    # Pass as `before` for the next, older page; None on the last page.
+    older_than: int | None
+
+
+def page(
+    engine: sqlalchemy.Engine,
+    *,
+    action: str | None = None,
+    username: str | None = None,
+    before: int | None = None,
+    limit: int = PAGE_SIZE,
+) -> Page:
+    """Newest first, paged by id. `username` matches what the user did and sign-ins tried on their account."""
+    limit = max(1, min(limit, PAGE_SIZE))
+    query = (
+        select(AuditEvent, User.username)
+        .join(User, col(AuditEvent.actor_id) == User.id, isouter=True)
+        .order_by(col(AuditEvent.id).desc())
+        .limit(limit + 1)
+    )
+    if before is not None:
+        query = query.where(col(AuditEvent.id) < before)
+    if action:
+        query = query.where(AuditEvent.action == action)
+    with session(engine) as db:
+        if username:
+            name = username.strip().lower()
+            user_id = db.exec(select(User.id).where(User.username == name)).first()
+            if user_id is None:  # "actor_id == None" would match every event without an actor
+                query = query.where(AuditEvent.target == name)
+            else:
+                query = query.where(or_(AuditEvent.target == name, AuditEvent.actor_id == user_id))
+        rows = db.exec(query).all()
+    entries = [
+        Entry(
+            id=event.id,
+            at=event.created_at,
+            action=event.action,
+            actor=actor or "",
+            target=event.target or "",
+            detail=event.detail or "",
+            address=event.address or "",
+            times=event.times,
+        )
+        for event, actor in rows[:limit]
+    ]
+    return Page(entries=entries, older_than=entries[-1].id if len(rows) > limit else None)

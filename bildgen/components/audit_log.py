@@ -1,0 +1,69 @@
+import reflex as rx
+
+from bildgen.auth import audit
+from bildgen.state.admin import ALL_ACTIONS, AuditLogState, AuditRow
+
+
+def audit_filters() -> rx.Component:
+    return rx.hstack(
+        rx.select.root(
+            rx.select.trigger(aria_label="Filter by event", placeholder="All events"),
+            rx.select.content(
+                rx.select.item("All events", value=ALL_ACTIONS),
+                *[rx.select.item(label, value=action) for action, label in audit.ACTIONS.items()],
+            ),
+            value=AuditLogState.action_filter,
+            on_change=AuditLogState.set_action_filter,
+        ),
+        rx.form(
+            rx.hstack(
+                rx.input(
+                    name="user",
+                    placeholder="Username",
+                    default_value=AuditLogState.user_filter,
+                    aria_label="Filter by user",
+                ),
+                rx.button("Filter", type="submit", variant="soft"),
+                spacing="2",
+            ),
+            on_submit=AuditLogState.filter_by_user,
+        ),
+        wrap="wrap",
+        spacing="3",
+        align="center",
+    )
+
+
+def _row(row: AuditRow) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(rx.text(row.at, white_space="nowrap")),
+        rx.table.cell(row.action),
+        rx.table.cell(row.actor),
+        rx.table.cell(row.target),
+        rx.table.cell(row.detail),
+        rx.table.cell(row.address),
+    )
+
+
+def audit_table() -> rx.Component:
+    return rx.table.root(
+        rx.table.header(
+            rx.table.row(
+                *[
+                    rx.table.column_header_cell(title)
+                    for title in ("Time", "Event", "User", "Concerning", "Detail", "Address")
+                ]
+            )
+        ),
+        rx.table.body(rx.foreach(AuditLogState.rows, _row)),
+        size="1",
+        width="100%",
+    )
+
+
+def audit_pager() -> rx.Component:
+    return rx.hstack(
+        rx.button("Newer", on_click=AuditLogState.newer, disabled=~AuditLogState.has_newer, variant="soft"),
+        rx.button("Older", on_click=AuditLogState.older, disabled=~AuditLogState.has_older, variant="soft"),
+        spacing="2",
+    )

@@ -1,0 +1,127 @@
+"""The administrators' audit log page: a thin state over bildgen.auth.audit.
+
+The role is checked on the server on load and again in every event: the page's events can be
+sent by anyone's browser.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+
+import reflex as rx
+
+from bildgen.auth import audit, sessions
+from bildgen.http.auth import STORAGE_ERRORS
+from bildgen.services import get_services
+from bildgen.state.session import SessionState
+
+ALL_ACTIONS = "__all__"
+NOT_ALLOWED = "Only administrators can see the audit log."
+UNREADABLE = "The audit log cannot be read right now: the database is not answering. Try again in a moment."
+
+
+@dataclasses.dataclass
+class AuditRow:
+    id: int
+    at: str
+    action: str
+    actor: str
+    target: str
+    detail: str
+    address: str
+
+
+def _row(entry: audit.Entry) -> AuditRow:
+    return AuditRow(
+        id=entry.id,
+        at=entry.at.strftime("%Y-%m-%d %H:%M:%S UTC"),
+        action=audit.ACTIONS.get(entry.action, entry.action),
+        actor=entry.actor or "—",
+        target=entry.target,
+        detail=", ".join(part for part in (entry.detail, f"{entry.times} times" if entry.times > 1 else "") if part),
+        address=entry.address,
+    )
+
+
+class AuditLogState(SessionState):
+    rows: list[AuditRow] = []
+    action_filter: str = ALL_ACTIONS
+    user_filter: str = ""
+    allowed: bool = False
+    message: str = ""
+    has_newer: bool = False
+    has_older: bool = False
+    # The `before` cursor of every page from the newest to the one shown (None: the newest).
+    _cursors: list[int | None] = []
+    _older_than: int | None = None
+
+    async def _may_read(self) -> bool | rx.event.EventSpec:
+        """True for a signed-in administrator, asked of the database now. Otherwise the page shows why
+        (False), or the answer is a redirect to sign-in (an EventSpec)."""
+        try:
+            services = await asyncio.to_thread(get_services)
+            token = sessions.token_from_cookie_header(self.router.headers.cookie)
+            user = await asyncio.to_thread(sessions.user_for, services.engine, token)
+        except STORAGE_ERRORS:
+            self.message = UNREADABLE
+            self.allowed, self.rows = False, []
+            return False
+        self.username = user.username if user else ""
+        self.is_admin = self.allowed = bool(user and user.is_admin)
+        if user is None:
+            return self._to_sign_in()
+        if not user.is_admin:
+            self.rows, self.message = [], NOT_ALLOWED
+        return self.allowed
+
+    async def _show(self, cursors: list[int | None]) -> None:
+        action = self.action_filter if self.action_filter in audit.ACTIONS else None
+        try:
+            page = await asyncio.to_thread(
+                audit.page,
+                get_services().engine,
+                action=action,
+                username=self.user_filter or None,
+                before=cursors[-1],
+            )
+        except STORAGE_ERRORS:
+            self.message = UNREADABLE
+            return
+        self._cursors, self._older_than = cursors, page.older_than
+        self.rows = [_row(entry) for entry in page.entries]
+        self.has_newer, self.has_older = len(cursors) > 1, page.older_than is not None
+        self.message = "" if self.rows else "No events match."
+
+    @rx.event
+    async def open_audit(self):
+        if (verdict := await self._may_read()) is not True:
+            return verdict or None
+        await self._show([None])
+
+    @rx.event
+    async def set_action_filter(self, value: str):
+        if (verdict := await self._may_read()) is not True:
+            return verdict or None
+        self.action_filter = value if value in audit.ACTIONS else ALL_ACTIONS
+        await self._show([None])
+
+    @rx.event
+    async def filter_by_user(self, form: dict):
+        if (verdict := await self._may_read()) is not True:
+            return verdict or None
+        self.user_filter = str(form.get("user", "")).strip().lower()[:40]
+        await self._show([None])
+
+    @rx.event
+    async def older(self):
+        if (verdict := await self._may_read()) is not True:
+            return verdict or None
+        if self._older_than is not None:
+            await self._show([*self._cursors, self._older_than])
+
+    @rx.event
+    async def newer(self):
+        if (verdict := await self._may_read()) is not True:
+            return verdict or None
+        await self._show(self._cursors[:-1] or [None])

@@ -1,0 +1,35 @@
+import contextlib
+import os
+import uuid
+
+import pytest
+import sqlalchemy
+
+from bildgen.store.db import make_engine, migrate
+
+PG_URL = os.environ.get("BILDGEN_TEST_PG_URL")
+needs_pg = pytest.mark.skipif(not PG_URL, reason="BILDGEN_TEST_PG_URL names no PostgreSQL server")
+
+
+@contextlib.contextmanager
+def pg_database():
+    """The URL of a new, empty PostgreSQL database of the caller's own, dropped afterwards."""
+    server = sqlalchemy.create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    name = f"bildgen_test_{uuid.uuid4().hex[:12]}"
+    with server.connect() as connection:
+        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    try:
+        yield sqlalchemy.make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with server.connect() as connection:
+            connection.exec_driver_sql(f'DROP DATABASE "{name}" WITH (FORCE)')
+        server.dispose()
+
+
+@pytest.fixture
+def engine(database_url):
+    """A freshly migrated database of the test's own: SQLite, or PostgreSQL in the suite's second run."""
+    engine = make_engine(database_url)
+    migrate(engine)
+    yield engine
+    engine.dispose()
