@@ -11,9 +11,10 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 import sqlalchemy
+from playwright.sync_api import expect
 
 from tests.e2e.conftest import generate_and_wait, sign_up
-from tests.servers import AppProcess, ReverseProxy, build_frontend
+from tests.servers import AppProcess, DemoServerProcess, ReverseProxy, build_frontend
 
 PG_URL = os.environ.get("BILDGEN_TEST_PG_URL")
 REDIS_URL = os.environ.get("BILDGEN_TEST_REDIS_URL")
@@ -35,7 +36,19 @@ def database_url():
 
 
 @pytest.fixture(scope="module")
-def deployment(database_url, tmp_path_factory):
+def inference(tmp_path_factory):
+    """One inference server for every instance, with faults to make a job run as long as a test needs."""
+    server = DemoServerProcess(latency=0.2).start()
+    config = tmp_path_factory.mktemp("deployment-config") / "bildgen.toml"
+    config.write_text(
+        f'default_model = "demo"\n\n[models.demo]\nlabel = "Demo"\nbase_url = "{server.base_url}"\nfamily = "generic"\n'
+    )
+    yield server, config
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def deployment(database_url, inference, tmp_path_factory):
     """(proxy, instances): the proxy's address is the public one, set at build and in BILDGEN_ORIGINS."""
     root = tmp_path_factory.mktemp("deployment")
     proxy = ReverseProxy(workdir=root / "proxy")
@@ -46,11 +59,12 @@ def deployment(database_url, tmp_path_factory):
         "REFLEX_DB_URL": database_url,
         "REFLEX_REDIS_URL": REDIS_URL,
         "BILDGEN_WORKERS": "2",
-        "BILDGEN_DEMO_LATENCY": "0.2",
     }
     # One data folder for both, as on one host (several hosts share it over the network).
     instances = [
-        AppProcess(data_dir=root / "data", config=None, extra_env=shared, web_dir=web_dir, name=f"instance-{number}")
+        AppProcess(
+            data_dir=root / "data", config=inference[1], extra_env=shared, web_dir=web_dir, name=f"instance-{number}"
+        )
         for number in (1, 2)
     ]
     try:
@@ -120,3 +134,39 @@ def test_a_killed_worker_is_replaced_and_the_app_keeps_answering(deployment, pag
     else:
         pytest.fail("the killed workers were not replaced within 15 s")
     sign_up(page, proxy.url)  # a page loads and its websocket connects
+
+
+def test_killing_the_worker_that_runs_a_job_interrupts_that_job_only(deployment, inference, database_url, browser):
+    proxy, instances = deployment
+    server, _ = inference
+    httpx.post(f"http://127.0.0.1:{server.port}/_demo/fault", json={"fault": "hang", "times": 1}, timeout=10)
+    anna = browser.new_context().new_page()
+    sign_up(anna, proxy.url)
+    anna.get_by_label("Prompt", exact=True).fill("the worker of this one dies")
+    anna.get_by_role("button", name="Generate").click()
+    expect(anna.get_by_role("status", name="Image 1 is being generated")).to_be_visible()
+
+    # The job's row names the worker that claimed it: host, process id, a random part.
+    engine = sqlalchemy.create_engine(database_url, poolclass=sqlalchemy.NullPool)
+    deadline, worker = time.monotonic() + 20, None
+    while time.monotonic() < deadline and worker is None:
+        with engine.connect() as connection:
+            worker = connection.exec_driver_sql(
+                "SELECT worker FROM generation WHERE prompt = 'the worker of this one dies' AND status = 'running'"
+            ).scalar()
+        time.sleep(0.2)
+    engine.dispose()
+    assert worker, "no worker claimed the job"
+    pid = int(worker.split(":")[1])
+    assert pid in [pid for instance in instances for pid in instance.worker_pids()]
+    os.kill(pid, signal.SIGKILL)
+
+    # The service goes on: someone else's run on the remaining workers finishes.
+    bob = browser.new_context().new_page()
+    sign_up(bob, proxy.url)
+    bob.get_by_label("Prompt", exact=True).fill("made while a worker was down")
+    generate_and_wait(bob)
+    # Anna's tab (wherever its websocket went) learns from the row that her run was interrupted,
+    # once the dead worker's lease has run out, and her form is usable again.
+    expect(anna.get_by_role("alert").filter(has_text="Interrupted")).to_be_visible(timeout=60_000)
+    expect(anna.get_by_role("button", name="Generate")).to_be_enabled()
