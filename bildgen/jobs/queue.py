@@ -36,6 +36,7 @@ LEASE = timedelta(seconds=30)
 CLAIM_LOCK_KEY = 0x6B696C64  # any constant shared by every worker
 # Waiting jobs read per claim: far more than the slots any set of servers has.
 CLAIM_SCAN = 2000
+CANCELLED = "Cancelled."
 INTERRUPTED = "Interrupted: the bildgen worker running this stopped. The images it saved are kept."
 # What a tab shows while a job's lease has run out but no worker could record that yet.
 STALLED = (
@@ -144,7 +145,7 @@ def request_cancel(engine: sqlalchemy.Engine, job_id: str, *, owner_id: str | No
         waiting = db.exec(
             update(Generation)
             .where(*owned, Generation.status == GenerationStatus.QUEUED)
-            .values(status=GenerationStatus.CANCELLED, error="Cancelled.", finished_at=_db_time(utc_now()))
+            .values(status=GenerationStatus.CANCELLED, error=CANCELLED, finished_at=_db_time(utc_now()))
         )
         running = db.exec(
             update(Generation)

@@ -37,7 +37,6 @@ UNEXPECTED = "Something went wrong while generating this image. Nothing was kept
 SAVE_FAILED = "The image arrived but could not be saved (the disk may be full). Nothing was kept; try again."
 PROFILE_GONE = "This model is no longer offered here. Nothing was sent."
 REFERENCE_GONE = "A reference image is no longer available. Nothing was sent."
-CANCELLED = "Cancelled."
 HOUSEKEEPING_S = 5.0
 POLL_S = 1.0
 DEFAULT_CAPACITY = 32
@@ -190,7 +189,7 @@ class JobRunner:
                 status, error = GenerationStatus.INTERRUPTED, queue.INTERRUPTED
             else:
                 status = GenerationStatus.PARTIAL if saved else GenerationStatus.CANCELLED
-                error = CANCELLED
+                error = queue.CANCELLED
         except InferenceError as failure:
             status, error = GenerationStatus.FAILED, failure.user_message
         except StorageUnavailable as failure:

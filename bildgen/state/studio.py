@@ -299,8 +299,8 @@ class StudioState(SessionState):
                 )
             elif job.active:
                 cards.append(VariantCard(number=variant + 1, seed=seed, elapsed_s=max(elapsed, 0)))
-            elif job.status in (GenerationStatus.CANCELLED, GenerationStatus.PARTIAL) and job.error == "Cancelled.":
-                cards.append(VariantCard(number=variant + 1, seed=seed, status=CANCELLED, error="Cancelled."))
+            elif job.status in (GenerationStatus.CANCELLED, GenerationStatus.PARTIAL) and job.error == queue.CANCELLED:
+                cards.append(VariantCard(number=variant + 1, seed=seed, status=CANCELLED, error=queue.CANCELLED))
             else:
                 cards.append(VariantCard(number=variant + 1, seed=seed, status=FAILED, error=job.error or "No image."))
         self.variants = cards

@@ -11,6 +11,7 @@ from bildgen.auth import accounts, audit, sessions
 from bildgen.http import create_api
 from bildgen.settings import SettingsError, load_settings
 from tests.unit.auth.conftest import needs_pg, pg_database
+from tests.unit.conftest import TEST_DB
 
 ORIGIN = "http://127.0.0.1:3000"
 
@@ -159,6 +160,7 @@ def data_folder_gone(services):
         services.engine.dispose()
 
 
+@pytest.mark.skipif(TEST_DB != "sqlite", reason="the SQLite file in the data folder; PostgreSQL: the read-only test")
 def test_a_database_that_is_gone_answers_sign_in_and_sign_up_with_a_clear_message(services):
     client = TestClient(create_api(), raise_server_exceptions=False)
     signed_up(client, "anna")
