@@ -13,9 +13,10 @@ import pytest
 import sqlalchemy
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import generate_and_wait, sign_up
+from tests.e2e.conftest import choose_model, generate_and_wait, sign_up
 from tests.servers import AppProcess, DemoServerProcess, ReverseProxy, build_frontend
 
+SINGLE_LABEL = "Demo, one image at a time"
 PG_URL = os.environ.get("BILDGEN_TEST_PG_URL")
 REDIS_URL = os.environ.get("BILDGEN_TEST_REDIS_URL")
 pytestmark = pytest.mark.skipif(
@@ -42,6 +43,9 @@ def inference(tmp_path_factory):
     config = tmp_path_factory.mktemp("deployment-config") / "bildgen.toml"
     config.write_text(
         f'default_model = "demo"\n\n[models.demo]\nlabel = "Demo"\nbase_url = "{server.base_url}"\nfamily = "generic"\n'
+        # The same server, offered to bildgen as one that works on one image at a time.
+        f'\n[models.single]\nlabel = "{SINGLE_LABEL}"\nbase_url = "{server.base_url}"\nfamily = "generic"\n'
+        "max_concurrent = 1\n"
     )
     yield server, config
     server.stop()
@@ -168,5 +172,39 @@ def test_killing_the_worker_that_runs_a_job_interrupts_that_job_only(deployment,
     generate_and_wait(bob)
     # Anna's tab (wherever its websocket went) learns from the row that her run was interrupted,
     # once the dead worker's lease has run out, and her form is usable again.
-    expect(anna.get_by_role("alert").filter(has_text="Interrupted")).to_be_visible(timeout=60_000)
+    expect(anna.get_by_role("alert").filter(has_text="Interrupted").first).to_be_visible(timeout=60_000)
     expect(anna.get_by_role("button", name="Generate")).to_be_enabled()
+
+
+def test_after_a_restart_tabs_recover_from_the_database_and_queued_jobs_run(deployment, inference, browser):
+    proxy, instances = deployment
+    server, _ = inference
+    httpx.post(f"http://127.0.0.1:{server.port}/_demo/fault", json={"fault": "hang", "times": 1}, timeout=10)
+    bob = browser.new_context().new_page()
+    sign_up(bob, proxy.url)
+    choose_model(bob, SINGLE_LABEL)
+    bob.get_by_label("Prompt", exact=True).fill("holds the only slot")
+    bob.get_by_role("button", name="Generate").click()
+    expect(bob.get_by_role("status", name="Image 1 is being generated")).to_be_visible()
+    anna = browser.new_context().new_page()
+    sign_up(anna, proxy.url)
+    choose_model(anna, SINGLE_LABEL)
+    anna.get_by_label("Prompt", exact=True).fill("waits for the slot")
+    anna.get_by_role("button", name="Generate").click()
+    expect(anna.get_by_role("status").filter(has_text="you are next")).to_be_visible()
+
+    # Every instance restarts while Bob's job runs and Anna's waits; the tabs' state lives on in Redis.
+    for instance in instances:
+        instance.stop()
+    for instance in instances:
+        instance.launch()
+    for instance in instances:
+        instance.wait_until_listening()
+
+    # Anna's waiting job survived and runs; Bob's tab, which thought it was running, learns from the
+    # database that the run was interrupted, and both forms can be used again.
+    expect(anna.get_by_role("img", name=re.compile(r"^Generated image 1,"))).to_be_visible(timeout=60_000)
+    expect(bob.get_by_role("alert").filter(has_text="Interrupted").first).to_be_visible(timeout=60_000)
+    for page in (anna, bob):
+        page.get_by_label("Prompt", exact=True).fill("after the restart")
+        expect(page.get_by_role("button", name="Generate")).to_be_enabled()
