@@ -15,6 +15,7 @@ GALLERY = "/gallery"
 SIGN_IN_PAGE = "/sign-in"
 SIGN_UP_PAGE = "/sign-up"
 ADMIN_AUDIT = "/admin/audit"
+ADMIN_QUEUE = "/admin/queue"
 PUBLIC_PAGES = (SIGN_IN_PAGE, SIGN_UP_PAGE)
 
 PRIVATE = "/_upload/private"

@@ -1,8 +1,9 @@
 """The audit log: security-relevant events in the database, for administrators to read.
 
-Recorded: sign-in (success, failure, throttled), sign-out, account created, and a signed-in user
-asking for another user's image or reference. Never a password, a token or a name typed for an
-account that does not exist (often a password typed into the wrong field).
+Recorded: sign-in (success, failure, throttled), sign-out, account created, a signed-in user asking
+for another user's image or reference, and an administrator cancelling someone's job. Never a
+password, a token or a name typed for an account that does not exist (often a password typed into
+the wrong field).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ SIGN_IN_THROTTLED = "sign-in-throttled"
 SIGN_OUT = "sign-out"
 ACCOUNT_CREATED = "account-created"
 ACCESS_REFUSED = "access-refused"
+JOB_CANCELLED = "job-cancelled"
 
 # What the administrator's filter offers, in this order.
 ACTIONS = {
@@ -31,6 +33,7 @@ ACTIONS = {
     SIGN_OUT: "Signed out",
     ACCOUNT_CREATED: "Account created",
     ACCESS_REFUSED: "Someone else's image asked for",
+    JOB_CANCELLED: "Job cancelled by an administrator",
 }
 PAGE_SIZE = 50
 REPEATS_WITHIN = timedelta(minutes=10)

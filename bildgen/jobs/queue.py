@@ -30,7 +30,7 @@ from sqlmodel import Session, col, func, select, update
 from bildgen.params import EffectiveParameters
 from bildgen.store.db import session, storage_errors
 from bildgen.store.image_library import SavedImage, saved_image
-from bildgen.store.models import Generation, GenerationReference, GenerationStatus, Image, utc_now
+from bildgen.store.models import Generation, GenerationReference, GenerationStatus, Image, User, utc_now
 
 LEASE = timedelta(seconds=30)
 CLAIM_LOCK_KEY = 0x6B696C64  # any constant shared by every worker
@@ -449,23 +449,32 @@ def _view(db: Session, generation: Generation) -> JobView:
 
 def _ahead(db: Session, job: Generation) -> int:
     """Jobs on the same server that start before this one, if the round-robin goes as now."""
+    return _places_ahead(_waiting_per_owner(db, job.model_profile), job.owner_id, job.created_at)
+
+
+def _waiting_per_owner(db: Session, profile: str) -> dict[str | None, list[datetime]]:
+    """When each user's waiting jobs on one profile were queued, oldest first."""
     waiting = db.exec(
-        select(Generation.owner_id, Generation.created_at, Generation.id)
-        .where(Generation.status == GenerationStatus.QUEUED, Generation.model_profile == job.model_profile)
+        select(Generation.owner_id, Generation.created_at)
+        .where(Generation.status == GenerationStatus.QUEUED, Generation.model_profile == profile)
         .order_by(col(Generation.created_at), col(Generation.id))
     ).all()
     per_owner: dict[str | None, list[datetime]] = collections.defaultdict(list)
-    for owner, created, _ in waiting:
+    for owner, created in waiting:
         per_owner[owner].append(created)
-    mine = per_owner.get(job.owner_id, [])
+    return per_owner
+
+
+def _places_ahead(per_owner: Mapping[str | None, list[datetime]], owner_id: str | None, created_at: datetime) -> int:
+    mine = per_owner.get(owner_id, [])
     # Round r serves every user's r-th job; this job is in round `rank`.
-    rank = sum(1 for created in mine if created < job.created_at)
+    rank = sum(1 for created in mine if created < created_at)
     ahead = rank
     for owner, created in per_owner.items():
-        if owner == job.owner_id:
+        if owner == owner_id:
             continue
         # Earlier rounds, and this round too when that user has waited longer.
-        ahead += min(len(created), rank + (1 if created[0] < job.created_at else 0))
+        ahead += min(len(created), rank + (1 if created[0] < created_at else 0))
     return ahead
 
 
@@ -473,31 +482,53 @@ def _ahead(db: Session, job: Generation) -> int:
 class ActiveJob:
     id: str
     owner_id: str | None
+    username: str  # "" when the owner's account is gone
     prompt: str
     model_profile: str
     status: str
     variant_count: int
     created_at: datetime
+    started_at: datetime | None
     worker: str | None
+    cancel_requested: bool
+    # Jobs that start before this one (waiting jobs only), as the owner's studio shows it.
+    ahead: int | None
 
 
 def active_jobs(engine: sqlalchemy.Engine, *, owner_id: str | None = None) -> list[ActiveJob]:
     """Waiting and running jobs, oldest first: one user's, or everyone's (owner_id None, administrators)."""
-    query = select(Generation).where(col(Generation.status).in_(GenerationStatus.ACTIVE))
+    query = (
+        select(Generation, User.username)
+        .join(User, col(Generation.owner_id) == User.id, isouter=True)
+        .where(col(Generation.status).in_(GenerationStatus.ACTIVE))
+    )
     if owner_id is not None:
         query = query.where(Generation.owner_id == owner_id)
     with session(engine) as db:
-        rows = db.exec(query.order_by(col(Generation.created_at))).all()
+        rows = db.exec(query.order_by(col(Generation.created_at), col(Generation.id))).all()
+        # Places count everyone's waiting jobs, so they are read per profile, not from `rows`.
+        waiting = {
+            profile: _waiting_per_owner(db, profile)
+            for profile in {row.model_profile for row, _ in rows if row.status == GenerationStatus.QUEUED}
+        }
     return [
         ActiveJob(
             id=row.id,
             owner_id=row.owner_id,
+            username=username or "",
             prompt=row.prompt,
             model_profile=row.model_profile,
             status=row.status,
             variant_count=row.variant_count,
             created_at=_aware(row.created_at),
+            started_at=_aware(row.started_at),
             worker=row.worker,
+            cancel_requested=row.cancel_requested,
+            ahead=(
+                _places_ahead(waiting[row.model_profile], row.owner_id, row.created_at)
+                if row.status == GenerationStatus.QUEUED
+                else None
+            ),
         )
-        for row in rows
+        for row, username in rows
     ]

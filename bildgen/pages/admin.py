@@ -2,7 +2,9 @@ import reflex as rx
 
 from bildgen.components.audit_log import audit_filters, audit_pager, audit_table
 from bildgen.components.header import page_header
+from bildgen.components.job_queue import queue_table
 from bildgen.state.admin import AuditLogState
+from bildgen.state.admin_queue import QueueState
 
 
 def audit_page() -> rx.Component:
@@ -13,7 +15,9 @@ def audit_page() -> rx.Component:
             rx.cond(
                 AuditLogState.allowed,
                 rx.vstack(
-                    rx.text("Sign-ins, sign-outs, new accounts and refused access, newest first.", size="2"),
+                    rx.text(
+                        "Sign-ins, sign-outs, new accounts, refused access and cancelled jobs, newest first.", size="2"
+                    ),
                     audit_filters(),
                     rx.cond(
                         AuditLogState.message != "",
@@ -27,6 +31,48 @@ def audit_page() -> rx.Component:
                 rx.cond(
                     AuditLogState.message != "",
                     rx.callout(AuditLogState.message, icon="lock", color_scheme="red", role="alert", size="1"),
+                ),
+            ),
+            spacing="4",
+            width="100%",
+        ),
+        size="4",
+        padding_y="5",
+    )
+
+
+def queue_page() -> rx.Component:
+    return rx.container(
+        rx.vstack(
+            page_header(),
+            rx.heading("Queue", size="5", as_="h2"),
+            rx.cond(
+                QueueState.allowed,
+                rx.vstack(
+                    rx.text(
+                        "Every waiting and running generation, oldest first, refreshed every few seconds.", size="2"
+                    ),
+                    rx.cond(
+                        QueueState.message != "",
+                        rx.callout(
+                            QueueState.message, icon="triangle-alert", color_scheme="red", role="alert", size="1"
+                        ),
+                    ),
+                    rx.cond(
+                        QueueState.notice != "",
+                        rx.callout(QueueState.notice, icon="info", role="status", size="1"),
+                    ),
+                    rx.cond(
+                        QueueState.rows.length() > 0,
+                        queue_table(),
+                        rx.text("No job is waiting or running.", size="2"),
+                    ),
+                    spacing="3",
+                    width="100%",
+                ),
+                rx.cond(
+                    QueueState.message != "",
+                    rx.callout(QueueState.message, icon="lock", color_scheme="red", role="alert", size="1"),
                 ),
             ),
             spacing="4",

@@ -37,23 +37,25 @@ class SessionState(rx.State):
 
     async def _record_refused(self, user_id: str, kind: str, object_id: str) -> None:
         """A foreign id sent in an event: into the audit log if it is someone else's (not if missing)."""
-        services = get_services()
-        address = address_behind_proxies(
-            self.router.session.client_ip or "unknown",
-            [self.router.headers.raw_headers.get("x-forwarded-for", "")],
-            services.settings.trusted_proxy_hops,
-        )
         try:
             await asyncio.to_thread(
                 audit.record_refused_access,
-                services.engine,
+                get_services().engine,
                 user_id=user_id,
                 kind=kind,
                 object_id=object_id,
-                address=address,
+                address=self._client_address(),
             )
         except Exception:  # the user's answer does not depend on the log
             logger.exception("recording a refused access failed")
+
+    def _client_address(self) -> str:
+        """The browser's address for the audit log, as the sign-in routes take it."""
+        return address_behind_proxies(
+            self.router.session.client_ip or "unknown",
+            [self.router.headers.raw_headers.get("x-forwarded-for", "")],
+            get_services().settings.trusted_proxy_hops,
+        )
 
     def _to_sign_in(self) -> rx.event.EventSpec:
         here = self.router.url.path or routes.STUDIO

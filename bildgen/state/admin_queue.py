@@ -1,0 +1,184 @@
+"""The administrators' queue page: every waiting and running job, with a Cancel button each.
+
+A thin state over bildgen.jobs.queue. The role is checked on the server on load, in every event and
+on every refresh: the page's events can be sent by anyone's browser. Queries run off the event loop
+and never inside `async with self`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import textwrap
+import time
+
+import reflex as rx
+
+from bildgen import routes
+from bildgen.auth import audit, sessions
+from bildgen.http.auth import STORAGE_ERRORS
+from bildgen.jobs import queue
+from bildgen.services import get_services
+from bildgen.state.session import SessionState
+from bildgen.store.db import StorageUnavailable
+from bildgen.store.models import GenerationStatus, User
+
+logger = logging.getLogger(__name__)
+
+NOT_ALLOWED = "Only administrators can see the queue."
+UNREADABLE = "The queue cannot be read right now: the database is not answering. Try again in a moment."
+NOT_CANCELLED = "The job could not be cancelled: the database is not answering. Try again in a moment."
+ENDED = "That job has already ended."
+REFRESH_EVERY_S = 3.0
+# A tab closed without leaving the page stops being refreshed after this long.
+WATCH_AT_MOST_S = 3600.0
+PROMPT_SHOWN = 80
+_FAILURES = (*STORAGE_ERRORS, StorageUnavailable)
+
+
+@dataclasses.dataclass
+class QueueRow:
+    id: str
+    user: str
+    prompt: str  # shortened
+    model: str
+    variants: int
+    status: str
+    since: str
+    place: str  # waiting jobs: how many start before this one
+    cancel_label: str
+    cancelling: bool
+
+
+def _row(job: queue.ActiveJob, model_labels: dict[str, str]) -> QueueRow:
+    user = job.username or "a deleted account"
+    prompt = textwrap.shorten(job.prompt, width=PROMPT_SHOWN, placeholder="…")
+    waiting = job.status == GenerationStatus.QUEUED
+    since = job.created_at if waiting or job.started_at is None else job.started_at
+    return QueueRow(
+        id=job.id,
+        user=user,
+        prompt=prompt,
+        model=model_labels.get(job.model_profile, job.model_profile),
+        variants=job.variant_count,
+        status="Cancelling…" if job.cancel_requested else ("Waiting" if waiting else "Running"),
+        since=("waiting since " if waiting else "running since ") + since.strftime("%Y-%m-%d %H:%M:%S UTC"),
+        place=("next" if job.ahead == 0 else f"{job.ahead} ahead") if job.ahead is not None else "",
+        cancel_label=f"Cancel job of {user}: {prompt}",
+        cancelling=job.cancel_requested,
+    )
+
+
+def _load_rows() -> list[QueueRow]:
+    services = get_services()
+    labels = {key: profile.label for key, profile in services.catalog.models.items()}
+    return [_row(job, labels) for job in queue.active_jobs(services.engine)]
+
+
+class QueueState(SessionState):
+    rows: list[QueueRow] = []
+    allowed: bool = False
+    message: str = ""  # why the list cannot be shown or changed
+    notice: str = ""  # what the last Cancel did
+    _watching: bool = False
+
+    async def _administrator(self) -> User | rx.event.EventSpec | None:
+        """The signed-in administrator, asked of the database now. Otherwise the page shows why
+        (None), or the answer is a redirect to sign-in (an EventSpec)."""
+        try:
+            user = await self._user()
+        except _FAILURES:
+            self.message, self.allowed, self.rows = UNREADABLE, False, []
+            return None
+        if user is None:
+            self.allowed = False
+            return self._to_sign_in()
+        self.allowed = user.is_admin
+        if not user.is_admin:
+            self.rows, self.message = [], NOT_ALLOWED
+            return None
+        return user
+
+    async def _show(self) -> None:
+        try:
+            self.rows = await asyncio.to_thread(_load_rows)
+        except _FAILURES:
+            self.message = UNREADABLE
+            return
+        self.message = ""
+
+    @rx.event
+    async def open_queue(self):
+        self.notice = ""
+        if not isinstance(verdict := await self._administrator(), User):
+            return verdict
+        await self._show()
+        return QueueState.watch_queue
+
+    @rx.event
+    async def cancel_job(self, job_id: str):
+        if not isinstance(user := await self._administrator(), User):
+            return user
+        # Only a job this page lists: its owner and prompt name it in the audit log.
+        row = next((row for row in self.rows if row.id == str(job_id)), None)
+        engine = get_services().engine
+        try:
+            asked = row is not None and await asyncio.to_thread(queue.request_cancel, engine, row.id, owner_id=None)
+        except _FAILURES:
+            self.message = NOT_CANCELLED
+            return
+        if asked:
+            self.notice = (
+                f"Cancelled the job of {row.user}."
+                if row.status == "Waiting"
+                else (f"Asked the worker to stop the job of {row.user}.")
+            )
+            try:
+                await asyncio.to_thread(
+                    audit.record,
+                    engine,
+                    action=audit.JOB_CANCELLED,
+                    actor_id=user.id,
+                    target=row.user,
+                    detail=f"job {row.id}: {row.prompt}",
+                    address=self._client_address(),
+                )
+            except Exception:  # the cancel stands whether or not the log could take it
+                logger.exception("recording a cancelled job failed")
+        else:
+            self.notice = ENDED
+        await self._show()
+
+    @rx.event(background=True)
+    async def watch_queue(self):
+        """Refresh the list every few seconds while this tab shows the page and its user is an administrator."""
+        async with self:
+            if self._watching:
+                return
+            self._watching = True
+            token = sessions.token_from_cookie_header(self.router.headers.cookie)
+        deadline = time.monotonic() + WATCH_AT_MOST_S
+        try:
+            engine = (await asyncio.to_thread(get_services)).engine
+            while time.monotonic() < deadline:
+                await asyncio.sleep(REFRESH_EVERY_S)
+                async with self:
+                    # The route, not the URL: the production build serves pages with a trailing slash.
+                    if self.router.route_id != routes.ADMIN_QUEUE:
+                        return  # the tab went to another page
+                try:
+                    user = await asyncio.to_thread(sessions.user_for, engine, token)
+                    rows = await asyncio.to_thread(_load_rows) if user and user.is_admin else None
+                except _FAILURES:
+                    async with self:
+                        self.message = UNREADABLE
+                    continue
+                async with self:
+                    if rows is None:  # signed out or no longer an administrator
+                        self.allowed, self.rows, self.message = False, [], NOT_ALLOWED
+                        return
+                    self.rows, self.message = rows, ""
+        finally:
+            async with self:
+                self._watching = False
