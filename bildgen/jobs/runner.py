@@ -144,8 +144,11 @@ class JobRunner:
     async def _housekeeping(self) -> None:
         lost = await asyncio.to_thread(queue.renew_leases, self.engine, worker=self.worker, job_ids=list(self._running))
         for job_id in lost:
+            task = self._running.get(job_id)
+            if task is None:
+                continue  # it ended while the leases were being renewed
             logger.warning("job %s: this worker lost its lease; stopping it", job_id)
-            self._running[job_id].cancel()
+            task.cancel()
         for job_id in await asyncio.to_thread(queue.interrupt_expired, self.engine):
             logger.warning("job %s: its worker stopped renewing the lease; interrupted", job_id)
             _notify(job_id)

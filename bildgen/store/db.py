@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import sqlite3
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -26,7 +28,16 @@ def make_engine(url: str) -> sqlalchemy.Engine:
         def _sqlite_pragmas(connection, _record):  # type: ignore[no-untyped-def]
             # WAL lets the image route read while a generation writes; foreign keys are off by default.
             cursor = connection.cursor()
-            cursor.execute("PRAGMA journal_mode=WAL")
+            # Switching a new database to WAL needs it to itself, and SQLite does not always wait for
+            # that (processes starting together): try again for a while.
+            for attempt in range(100):
+                try:
+                    cursor.execute("PRAGMA journal_mode=WAL")
+                    break
+                except sqlite3.OperationalError as error:
+                    if "locked" not in str(error) or attempt == 99:
+                        raise
+                    time.sleep(0.1)
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.close()
 
