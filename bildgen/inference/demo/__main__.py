@@ -11,11 +11,17 @@ parser.add_argument("--port", type=int, default=8765)
 parser.add_argument("--latency", type=float, default=1.5, help="seconds of artificial latency per image")
 parser.add_argument("--flavor", choices=FLAVORS, default="vllm-omni", help="which real server's protocol to follow")
 parser.add_argument("--max-references", type=int, default=4, help="input images accepted per edit")
+parser.add_argument(
+    "--max-concurrent", type=int, default=None, help="generation requests worked on at once; the others wait"
+)
 arguments = parser.parse_args()
 uvicorn.run(
     create_app(
         DemoOptions(
-            latency_per_image=arguments.latency, flavor=arguments.flavor, max_references=arguments.max_references
+            latency_per_image=arguments.latency,
+            flavor=arguments.flavor,
+            max_references=arguments.max_references,
+            max_concurrent=arguments.max_concurrent,
         )
     ),
     host="127.0.0.1",

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import dataclasses
 import hashlib
 import io
@@ -73,10 +74,15 @@ class DemoOptions:
     max_references: int = 4
     huge_body_bytes: int = 4 * 1024**3
     trickle_every_s: float = 2.0
+    # How many generation requests are worked on at once (None: no limit); the others wait their
+    # turn, as on a GPU server with a fixed batch size.
+    max_concurrent: int | None = None
 
     def __post_init__(self) -> None:
         if self.flavor not in FLAVORS:
             raise ValueError(f"unknown flavor {self.flavor!r}; one of {', '.join(FLAVORS)}")
+        if self.max_concurrent is not None and self.max_concurrent < 1:
+            raise ValueError("max_concurrent must be at least 1")
 
 
 @dataclasses.dataclass
@@ -206,6 +212,7 @@ class DemoServer:
         self.log = RequestLog()
         self.fault = FaultPlan()
         self._url_images: OrderedDict[str, bytes] = OrderedDict()
+        self._working = asyncio.Semaphore(options.max_concurrent) if options.max_concurrent else None
 
     # ---- protocol details that differ per flavor -------------------------------------------
 
@@ -377,11 +384,12 @@ class DemoServer:
             references = self._decode_references(references)
         except BadRequest as bad:
             return self.error(bad.status, str(bad))
-        fault = self.fault.take()
-        replaced = await self.before_generating(request, fault)
-        if replaced is not None:
-            return replaced
-        pictures = await self.images(recipe, references, fault)
+        async with self._working or contextlib.nullcontext():
+            fault = self.fault.take()
+            replaced = await self.before_generating(request, fault)
+            if replaced is not None:
+                return replaced
+            pictures = await self.images(recipe, references, fault)
         return recipe, self.image_items(request, recipe, pictures, fault), fault
 
     async def _answer_images(self, request: Request, fields: dict[str, Any], references: list[bytes]) -> Response:
