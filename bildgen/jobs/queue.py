@@ -396,6 +396,9 @@ class JobView:
     # Jobs that start before this one (queued jobs only).
     ahead: int | None
     cancel_requested: bool
+    prompt: str = ""
+    negative_prompt: str | None = None
+    model_profile: str = ""
 
     @property
     def active(self) -> bool:
@@ -432,6 +435,9 @@ def _view(db: Session, generation: Generation) -> JobView:
         # Nobody renews it: say so now, whether or not a worker could write that down yet.
         status, error = GenerationStatus.INTERRUPTED, STALLED
     return JobView(
+        prompt=generation.prompt,
+        negative_prompt=generation.negative_prompt,
+        model_profile=generation.model_profile,
         id=generation.id,
         status=status,
         error=error,

@@ -266,11 +266,23 @@ class StudioState(SessionState):
         if job is None:
             self.run_id, self.running, self.cancel_requested, self.run_status, self.variants = "", False, False, "", []
             return events
+        if not self.run_id and not self.prompt:
+            # A fresh tab (new, or one whose state was lost with its worker) continues where the
+            # user left off: the last run's words are back in the form.
+            self._restore_words(job)
         self.run_id = job.id
         self._show_job(job)
         if job.active:
             events.append(StudioState.watch_run)
         return events
+
+    def _restore_words(self, job: queue.JobView) -> None:
+        catalog = get_services().catalog
+        if job.model_profile in catalog.models and job.model_profile != self.model_id:
+            self._show_profile(job.model_profile)
+        self.prompt = job.prompt
+        self.negative_prompt = (job.negative_prompt or "").strip() if self.takes_negative_prompt else ""
+        self._refresh()
 
     def _show_job(self, job: queue.JobView) -> None:
         """The cards and status line of a job as its row says."""

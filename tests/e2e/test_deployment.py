@@ -173,6 +173,7 @@ def test_killing_the_worker_that_runs_a_job_interrupts_that_job_only(deployment,
     # Anna's tab (wherever its websocket went) learns from the row that her run was interrupted,
     # once the dead worker's lease has run out, and her form is usable again.
     expect(anna.get_by_role("alert").filter(has_text="Interrupted").first).to_be_visible(timeout=60_000)
+    expect(anna.get_by_label("Prompt", exact=True)).to_have_value("the worker of this one dies")
     expect(anna.get_by_role("button", name="Generate")).to_be_enabled()
 
 
