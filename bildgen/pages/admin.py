@@ -7,30 +7,18 @@ from bildgen.state.admin import AuditLogState
 from bildgen.state.admin_queue import QueueState
 
 
-def audit_page() -> rx.Component:
+def _admin_page(title: str, allowed: rx.Var, refusal: rx.Var, *content: rx.Component) -> rx.Component:
+    """An administrators' page: its content for them, the refusal (role checked on the server) for others."""
     return rx.container(
         rx.vstack(
             page_header(),
-            rx.heading("Audit log", size="5", as_="h2"),
+            rx.heading(title, size="5", as_="h2"),
             rx.cond(
-                AuditLogState.allowed,
-                rx.vstack(
-                    rx.text(
-                        "Sign-ins, sign-outs, new accounts, refused access and cancelled jobs, newest first.", size="2"
-                    ),
-                    audit_filters(),
-                    rx.cond(
-                        AuditLogState.message != "",
-                        rx.callout(AuditLogState.message, icon="info", role="status", size="1"),
-                    ),
-                    audit_table(),
-                    audit_pager(),
-                    spacing="3",
-                    width="100%",
-                ),
+                allowed,
+                rx.vstack(*content, spacing="3", width="100%"),
                 rx.cond(
-                    AuditLogState.message != "",
-                    rx.callout(AuditLogState.message, icon="lock", color_scheme="red", role="alert", size="1"),
+                    refusal != "",
+                    rx.callout(refusal, icon="lock", color_scheme="red", role="alert", size="1"),
                 ),
             ),
             spacing="4",
@@ -41,43 +29,39 @@ def audit_page() -> rx.Component:
     )
 
 
-def queue_page() -> rx.Component:
-    return rx.container(
-        rx.vstack(
-            page_header(),
-            rx.heading("Queue", size="5", as_="h2"),
-            rx.cond(
-                QueueState.allowed,
-                rx.vstack(
-                    rx.text(
-                        "Every waiting and running generation, oldest first, refreshed every few seconds.", size="2"
-                    ),
-                    rx.cond(
-                        QueueState.message != "",
-                        rx.callout(
-                            QueueState.message, icon="triangle-alert", color_scheme="red", role="alert", size="1"
-                        ),
-                    ),
-                    rx.cond(
-                        QueueState.notice != "",
-                        rx.callout(QueueState.notice, icon="info", role="status", size="1"),
-                    ),
-                    rx.cond(
-                        QueueState.rows.length() > 0,
-                        queue_table(),
-                        rx.text("No job is waiting or running.", size="2"),
-                    ),
-                    spacing="3",
-                    width="100%",
-                ),
-                rx.cond(
-                    QueueState.message != "",
-                    rx.callout(QueueState.message, icon="lock", color_scheme="red", role="alert", size="1"),
-                ),
-            ),
-            spacing="4",
-            width="100%",
+def audit_page() -> rx.Component:
+    return _admin_page(
+        "Audit log",
+        AuditLogState.allowed,
+        AuditLogState.message,
+        rx.text("Sign-ins, sign-outs, new accounts, refused access and cancelled jobs, newest first.", size="2"),
+        audit_filters(),
+        rx.cond(
+            AuditLogState.message != "",
+            rx.callout(AuditLogState.message, icon="info", role="status", size="1"),
         ),
-        size="4",
-        padding_y="5",
+        audit_table(),
+        audit_pager(),
+    )
+
+
+def queue_page() -> rx.Component:
+    return _admin_page(
+        "Queue",
+        QueueState.allowed,
+        QueueState.message,
+        rx.text("Every waiting and running generation, oldest first, refreshed every few seconds.", size="2"),
+        rx.cond(
+            QueueState.message != "",
+            rx.callout(QueueState.message, icon="triangle-alert", color_scheme="red", role="alert", size="1"),
+        ),
+        rx.cond(
+            QueueState.notice != "",
+            rx.callout(QueueState.notice, icon="info", role="status", size="1"),
+        ),
+        rx.cond(
+            QueueState.rows.length() > 0,
+            queue_table(),
+            rx.text("No job is waiting or running.", size="2"),
+        ),
     )
