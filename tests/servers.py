@@ -34,6 +34,17 @@ def wait_for_port(port: int, *, timeout: float, process: subprocess.Popen | None
     raise TimeoutError(f"nothing listens on 127.0.0.1:{port} after {timeout} s")
 
 
+def _terminate(process: subprocess.Popen | None) -> None:
+    """Stop a server process: politely, then for good."""
+    if process and process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+
+
 class DemoServerProcess:
     """The demo inference server as a process of its own, so a test can take it down."""
 
@@ -73,13 +84,7 @@ class DemoServerProcess:
         return httpx.get(f"http://127.0.0.1:{self.port}/_demo/requests", timeout=5).json()
 
     def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
+        _terminate(self.process)
 
 
 class AppProcess:
@@ -267,10 +272,4 @@ http {{
         return answered
 
     def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
+        _terminate(self.process)

@@ -63,6 +63,17 @@ def database_url(request, tmp_path) -> str:
 
 
 @pytest.fixture
+def engine(database_url):
+    """A freshly migrated database of the test's own: SQLite, or PostgreSQL in the suite's second run."""
+    from bildgen.store.db import make_engine, migrate
+
+    engine = make_engine(database_url)
+    migrate(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
 def empty_database_url(request, tmp_path) -> str:
     """A database of the test's own without any table, for tests of the migrations themselves."""
     return _fresh_database(request, tmp_path, migrated=False)

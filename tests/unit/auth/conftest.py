@@ -5,8 +5,6 @@ import uuid
 import pytest
 import sqlalchemy
 
-from bildgen.store.db import make_engine, migrate
-
 PG_URL = os.environ.get("BILDGEN_TEST_PG_URL")
 needs_pg = pytest.mark.skipif(not PG_URL, reason="BILDGEN_TEST_PG_URL names no PostgreSQL server")
 
@@ -24,12 +22,3 @@ def pg_database():
         with server.connect() as connection:
             connection.exec_driver_sql(f'DROP DATABASE "{name}" WITH (FORCE)')
         server.dispose()
-
-
-@pytest.fixture
-def engine(database_url):
-    """A freshly migrated database of the test's own: SQLite, or PostgreSQL in the suite's second run."""
-    engine = make_engine(database_url)
-    migrate(engine)
-    yield engine
-    engine.dispose()

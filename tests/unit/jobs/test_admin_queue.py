@@ -2,20 +2,9 @@
 
 from datetime import timedelta
 
-import pytest
-
 from bildgen.jobs import queue
-from bildgen.store.db import make_engine, migrate
 from bildgen.store.models import GenerationStatus, utc_now
 from tests.unit.conftest import make_generation, make_user
-
-
-@pytest.fixture
-def engine(database_url):
-    engine = make_engine(database_url)
-    migrate(engine)
-    yield engine
-    engine.dispose()
 
 
 def test_everyones_waiting_and_running_jobs_are_listed_with_names_and_places(engine):

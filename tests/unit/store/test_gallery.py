@@ -1,21 +1,12 @@
 from datetime import timedelta
 
-import pytest
-
 from bildgen.store import gallery
-from bildgen.store.db import make_engine, migrate, session
+from bildgen.store.db import session
 from bildgen.store.files import ImageFiles
 from bildgen.store.models import GenerationReference, Image, ReferenceImage, utc_now
 from tests.unit.conftest import make_generation, make_user
 
 T0 = utc_now()
-
-
-@pytest.fixture
-def engine(database_url):
-    engine = make_engine(database_url)
-    migrate(engine)
-    return engine
 
 
 def add_generation(engine, owner, prompt="a fox", *, model="m1", images=1, minute=0, sha=None, references=()):
