@@ -11,10 +11,10 @@ import dataclasses
 
 import reflex as rx
 
-from bildgen.auth import audit, sessions
+from bildgen.auth import audit
 from bildgen.http.auth import STORAGE_ERRORS
 from bildgen.services import get_services
-from bildgen.state.session import SessionState
+from bildgen.state.session import SessionState, user_for_token
 
 ALL_ACTIONS = "__all__"
 NOT_ALLOWED = "Only administrators can see the audit log."
@@ -60,9 +60,7 @@ class AuditLogState(SessionState):
         """True for a signed-in administrator, asked of the database now. Otherwise the page shows why
         (False), or the answer is a redirect to sign-in (an EventSpec)."""
         try:
-            services = await asyncio.to_thread(get_services)
-            token = sessions.token_from_cookie_header(self.router.headers.cookie)
-            user = await asyncio.to_thread(sessions.user_for, services.engine, token)
+            user = await user_for_token(self._session_token())
         except STORAGE_ERRORS:
             self.message = UNREADABLE
             self.allowed, self.rows = False, []

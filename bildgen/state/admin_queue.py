@@ -16,11 +16,11 @@ import time
 import reflex as rx
 
 from bildgen import routes
-from bildgen.auth import audit, sessions
+from bildgen.auth import audit
 from bildgen.http.auth import STORAGE_ERRORS
 from bildgen.jobs import queue
 from bildgen.services import get_services
-from bildgen.state.session import SessionState
+from bildgen.state.session import SessionState, user_for_token
 from bildgen.store.db import StorageUnavailable
 from bildgen.store.models import GenerationStatus, User
 
@@ -157,10 +157,9 @@ class QueueState(SessionState):
             if self._watching:
                 return
             self._watching = True
-            token = sessions.token_from_cookie_header(self.router.headers.cookie)
+            token = self._session_token()
         deadline = time.monotonic() + WATCH_AT_MOST_S
         try:
-            engine = (await asyncio.to_thread(get_services)).engine
             while time.monotonic() < deadline:
                 await asyncio.sleep(REFRESH_EVERY_S)
                 async with self:
@@ -168,7 +167,7 @@ class QueueState(SessionState):
                     if self.router.route_id != routes.ADMIN_QUEUE:
                         return  # the tab went to another page
                 try:
-                    user = await asyncio.to_thread(sessions.user_for, engine, token)
+                    user = await user_for_token(token)
                     rows = await asyncio.to_thread(_load_rows) if user and user.is_admin else None
                 except _FAILURES:
                     async with self:

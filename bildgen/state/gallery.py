@@ -12,12 +12,11 @@ import time
 import reflex as rx
 
 from bildgen import routes
-from bildgen.auth import sessions
 from bildgen.services import get_services
-from bildgen.state.session import SessionState
+from bildgen.state.session import SessionState, user_for_token
 from bildgen.state.studio import StudioState, reference_card
 from bildgen.store import gallery, library
-from bildgen.store.db import StorageUnavailable, storage_errors
+from bildgen.store.db import StorageUnavailable
 from bildgen.store.image_library import saved_image, stored_recipe
 from bildgen.store.models import Image
 
@@ -103,11 +102,6 @@ def _load_first_page(owner_id: str, filters: gallery.Filters) -> _FirstPage:
     )
 
 
-def _with_storage_errors(function, *args, **kwargs):
-    with storage_errors():
-        return function(*args, **kwargs)
-
-
 def _lineage(image: Image) -> LineageCard:
     return LineageCard(id=image.id, thumbnail_path=routes.thumbnail_upload_path(image.id), label=f"seed {image.seed}")
 
@@ -184,13 +178,12 @@ class GalleryState(SessionState):
             if self.watching:
                 return
             self.watching = True
-            token = sessions.token_from_cookie_header(self.router.headers.cookie)
+            token = self._session_token()
         started = time.monotonic()
-        engine = (await asyncio.to_thread(get_services)).engine
         try:
             while time.monotonic() - started < WATCH_AT_MOST_S:
                 await asyncio.sleep(WATCH_EVERY_S)
-                user = await asyncio.to_thread(sessions.user_for, engine, token)
+                user = await user_for_token(token)
                 if user is None:
                     return
                 jobs = await asyncio.to_thread(_job_cards, user.id)
@@ -258,9 +251,7 @@ class GalleryState(SessionState):
         card = next((card for card in self.cards if card.id == image_id), None)
         favourite = not (card.favourite if card else self.detail.favourite)
         try:
-            found = await asyncio.to_thread(
-                _with_storage_errors, gallery.set_favourite, get_services().engine, user.id, image_id, favourite
-            )
+            found = await asyncio.to_thread(gallery.set_favourite, get_services().engine, user.id, image_id, favourite)
         except StorageUnavailable as unavailable:
             self.message = unavailable.user_message
             return
@@ -279,7 +270,6 @@ class GalleryState(SessionState):
         image_id, services = str(image_id), get_services()
         try:
             await asyncio.to_thread(
-                _with_storage_errors,
                 gallery.delete_image,
                 services.engine,
                 user.id,

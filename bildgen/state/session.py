@@ -21,16 +21,24 @@ from bildgen.store.models import User
 logger = logging.getLogger(__name__)
 
 
+async def user_for_token(token: str | None) -> User | None:
+    """The user a session token belongs to, looked up off the event loop. Background tasks take the
+    token inside `async with self` and look it up here, outside the state's lock."""
+    services = await asyncio.to_thread(get_services)
+    return await asyncio.to_thread(sessions.user_for, services.engine, token)
+
+
 class SessionState(rx.State):
     username: str = ""
     is_admin: bool = False
 
+    def _session_token(self) -> str | None:
+        return sessions.token_from_cookie_header(self.router.headers.cookie)
+
     async def _user(self) -> User | None:
         """The signed-in user, asked of the database off the event loop (every event, so that a
         sign-out anywhere takes effect at once)."""
-        token = sessions.token_from_cookie_header(self.router.headers.cookie)
-        services = await asyncio.to_thread(get_services)
-        user = await asyncio.to_thread(sessions.user_for, services.engine, token)
+        user = await user_for_token(self._session_token())
         self.username = user.username if user else ""
         self.is_admin = bool(user and user.is_admin)
         return user

@@ -16,7 +16,6 @@ import time
 import reflex as rx
 
 from bildgen import routes
-from bildgen.auth import sessions
 from bildgen.cpu import in_image_pool
 from bildgen.inference.client import InferenceClient
 from bildgen.inference.errors import InferenceError
@@ -32,9 +31,9 @@ from bildgen.params import (
     variant_seeds,
 )
 from bildgen.services import get_services
-from bildgen.state.session import SessionState
+from bildgen.state.session import SessionState, user_for_token
 from bildgen.store import library, metadata
-from bildgen.store.db import StorageUnavailable, storage_errors
+from bildgen.store.db import StorageUnavailable
 from bildgen.store.image_library import SavedImage
 from bildgen.store.metadata import StoredRecipe
 from bildgen.store.models import GenerationStatus, ReferenceImage, User, utc_now
@@ -403,19 +402,16 @@ class StudioState(SessionState):
     ) -> ReferenceCard:
         """Raises StorageUnavailable when the file or its row cannot be written."""
         services = get_services()
-
-        def store() -> ReferenceImage:
-            with storage_errors():
-                return library.add_reference(
-                    services.engine,
-                    services.references,
-                    owner_id=owner_id,
-                    png=clean_png,
-                    name=name,
-                    source_image_id=source_image_id,
-                )
-
-        return reference_card(await asyncio.to_thread(store))
+        reference = await asyncio.to_thread(
+            library.add_reference,
+            services.engine,
+            services.references,
+            owner_id=owner_id,
+            png=clean_png,
+            name=name,
+            source_image_id=source_image_id,
+        )
+        return reference_card(reference)
 
     def _attach(self, card: ReferenceCard) -> None:
         self.references = [*self.references, card]
@@ -566,9 +562,9 @@ class StudioState(SessionState):
     async def generate(self, form_data: dict):
         form_data = form_data if isinstance(form_data, dict) else {}
         async with self:
-            token = sessions.token_from_cookie_header(self.router.headers.cookie)
+            token = self._session_token()
         services = await asyncio.to_thread(get_services)
-        user = await asyncio.to_thread(sessions.user_for, services.engine, token)
+        user = await user_for_token(token)
         async with self:
             if user is None:
                 return self._to_sign_in()

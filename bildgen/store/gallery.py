@@ -11,7 +11,7 @@ import sqlalchemy
 from sqlmodel import col, func, select
 
 from bildgen.store import library
-from bildgen.store.db import session
+from bildgen.store.db import session, storage_errors
 from bildgen.store.files import ImageFiles
 from bildgen.store.models import Generation, GenerationReference, GenerationStatus, Image, ReferenceImage
 
@@ -122,7 +122,8 @@ def details(engine: sqlalchemy.Engine, owner_id: str, image_id: str) -> Details 
 
 
 def set_favourite(engine: sqlalchemy.Engine, owner_id: str, image_id: str, favourite: bool) -> bool:
-    with session(engine) as db:
+    """False for a foreign or missing image; StorageUnavailable when the change cannot be written."""
+    with storage_errors(), session(engine) as db:
         image = db.exec(select(Image).where(Image.id == image_id, Image.owner_id == owner_id)).first()
         if image is None:
             return False
@@ -135,8 +136,9 @@ def set_favourite(engine: sqlalchemy.Engine, owner_id: str, image_id: str, favou
 def delete_image(
     engine: sqlalchemy.Engine, owner_id: str, image_id: str, *, files: ImageFiles, thumbnails: ImageFiles
 ) -> bool:
-    """Remove the row; the file goes once no row references it (identical images share one)."""
-    with session(engine) as db:
+    """Remove the row; the file goes once no row references it (identical images share one).
+    StorageUnavailable when the database refuses the change (nothing is removed then)."""
+    with storage_errors(), session(engine) as db:
         image = db.exec(select(Image).where(Image.id == image_id, Image.owner_id == owner_id)).first()
         if image is None:
             return False

@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlalchemy
 from sqlmodel import select
 
-from bildgen.store.db import session
+from bildgen.store.db import session, storage_errors
 from bildgen.store.files import ImageFiles
 from bildgen.store.models import Generation, GenerationReference, Image, ReferenceImage
 
@@ -33,12 +33,14 @@ def add_reference(
     name: str,
     source_image_id: str | None = None,
 ) -> ReferenceImage:
-    """Store a cleaned reference image (file first, then its row) for one user."""
-    sha256 = files.save(png)
-    reference = ReferenceImage(owner_id=owner_id, sha256=sha256, name=name[:255], source_image_id=source_image_id)
-    with session(engine) as db:
-        db.add(reference)
-        db.commit()
+    """Store a cleaned reference image (file first, then its row) for one user.
+    Raises StorageUnavailable when either cannot be written."""
+    with storage_errors():
+        sha256 = files.save(png)
+        reference = ReferenceImage(owner_id=owner_id, sha256=sha256, name=name[:255], source_image_id=source_image_id)
+        with session(engine) as db:
+            db.add(reference)
+            db.commit()
     return reference
 
 
