@@ -20,6 +20,9 @@ from bildgen.inference.client import ServerEndpoint
 from bildgen.params import FAMILIES, FamilyTraits, Size
 
 Family = Literal["qwen-image", "qwen-image-edit", "flux2", "generic"]
+# How bildgen talks to a profile's service; each has its adapter (inference/providers/).
+Provider = Literal["openai-compatible", "gateway", "automatic1111", "bfl", "openai"]
+PROVIDERS: tuple[Provider, ...] = ("openai-compatible", "gateway", "automatic1111", "bfl", "openai")
 DEMO_PROFILE_ID = "demo"
 DEFAULT_MAX_CONCURRENT = 4
 _SIZE = re.compile(r"(\d+)x(\d+)")
@@ -45,6 +48,7 @@ class ModelProfile(pydantic.BaseModel):
     id: str = ""
     label: str = pydantic.Field(min_length=1, max_length=80)
     base_url: pydantic.HttpUrl
+    provider: Provider = "openai-compatible"
     family: Family = "generic"
     served_name: str | None = None
     api_key_env: str | None = pydantic.Field(default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
