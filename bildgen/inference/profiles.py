@@ -16,6 +16,7 @@ from typing import Literal
 
 import pydantic
 
+from bildgen.inference.capabilities import Capabilities, of_family
 from bildgen.inference.client import ServerEndpoint
 from bildgen.params import FAMILIES, FamilyTraits, Size
 
@@ -90,6 +91,10 @@ class ModelProfile(pydantic.BaseModel):
         if self.max_references is not None:
             overrides["max_references"] = self.max_references
         return dataclasses.replace(family, **overrides)
+
+    def capabilities(self) -> Capabilities:
+        """What the form offers for this profile (providers other than openai-compatible: issue 11)."""
+        return of_family(self.traits())
 
 
 class Catalog(pydantic.BaseModel):
