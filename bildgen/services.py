@@ -14,6 +14,7 @@ import threading
 import sqlalchemy
 
 from bildgen.auth import throttle
+from bildgen.auth.server_secret import server_secret
 from bildgen.inference.demo.server import BackgroundServer, DemoOptions, start_demo_server
 from bildgen.inference.profiles import Catalog, demo_catalog, load_catalog
 from bildgen.jobs import queue
@@ -39,6 +40,8 @@ class Services:
     demo_server: BackgroundServer | None
     # This process's job runner; started by the app's lifespan (or a test), not by building it.
     runner: JobRunner
+    # Every purpose derives its key from it (auth/server_secret.py); never logged or shown.
+    secret: bytes = dataclasses.field(repr=False, default=b"")
 
 
 _lock = threading.Lock()
@@ -54,6 +57,7 @@ def configured_catalog() -> Catalog | None:
 @functools.cache
 def _build() -> Services:
     settings = load_settings()
+    secret = server_secret(settings.data_dir)
     engine = make_engine(settings.db_url)
     migrate(engine)
     files = ImageFiles(settings.images_dir)
@@ -74,7 +78,7 @@ def _build() -> Services:
         catalog = demo_catalog(demo_server.base_url)
     images = ImageLibrary(engine, files, thumbnails)
     runner = JobRunner(engine=engine, images=images, references=references, catalog=lambda: catalog)
-    return Services(settings, engine, files, thumbnails, references, images, catalog, demo_server, runner)
+    return Services(settings, engine, files, thumbnails, references, images, catalog, demo_server, runner, secret)
 
 
 def get_services() -> Services:
