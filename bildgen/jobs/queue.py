@@ -55,6 +55,8 @@ class Submission:
     seeds: list[int]
     # The user's ReferenceImage ids, in order; none means text to image.
     reference_ids: tuple[str, ...] = ()
+    # The user's EditMask painted on the first reference: only that area may change.
+    mask_id: str | None = None
 
     @property
     def mode(self) -> str:
@@ -124,6 +126,7 @@ def submit(engine: sqlalchemy.Engine, submission: Submission) -> str:
         variant_count=len(submission.seeds),
         status=GenerationStatus.QUEUED,
         spec=JobSpec(seeds=list(submission.seeds), fixed_fields=list(parameters.fixed_fields)).encode(),
+        mask_id=submission.mask_id if submission.reference_ids else None,
     )
     links = [
         GenerationReference(generation_id=generation.id, position=position, reference_id=reference_id)

@@ -215,7 +215,7 @@ class JobRunner:
         profile = catalog.get(job.model_profile)
         spec = queue.JobSpec.of(job)
         try:
-            references = await asyncio.to_thread(self._reference_bytes, job)
+            references, mask = await asyncio.to_thread(self._inputs, job)
         except LookupError:
             return GenerationStatus.FAILED, REFERENCE_GONE
         async with InferenceClient(profile.endpoint()) as client:
@@ -225,7 +225,7 @@ class JobRunner:
                 await asyncio.to_thread(queue.record_served_model, self.engine, job.id, served.id)
             thumbnails: list[asyncio.Task[None]] = []
             variants = [
-                self._variant(client, job, served.id, variant, seed, spec, references, outcomes, thumbnails)
+                self._variant(client, job, served.id, variant, seed, spec, references, mask, outcomes, thumbnails)
                 for variant, seed in enumerate(spec.seeds)
             ]
             await asyncio.gather(*variants)
@@ -245,6 +245,7 @@ class JobRunner:
         seed: int,
         spec: queue.JobSpec,
         references: tuple[bytes, ...],
+        mask: bytes | None,
         outcomes: dict[int, VariantOutcome],
         thumbnails: list[asyncio.Task[None]],
     ) -> None:
@@ -256,6 +257,7 @@ class JobRunner:
             seed=seed,
             diffusion_fields=parameters.diffusion_fields(),
             references=references,
+            mask=mask,
         )
         started = time.monotonic()
         try:
@@ -287,8 +289,15 @@ class JobRunner:
                 await asyncio.to_thread(queue.record_variant_error, self.engine, job.id, variant, outcome.error)
         _notify(job.id)
 
-    def _reference_bytes(self, job: Generation) -> tuple[bytes, ...]:
+    def _inputs(self, job: Generation) -> tuple[tuple[bytes, ...], bytes | None]:
+        """The reference images' bytes and the mask's (stored beside them); LookupError when one is gone."""
         found = library.references_of(self.engine, job.id, job.owner_id or "")
         if len(found) != job.reference_count:
             raise LookupError("reference not found")
-        return tuple(self.references.path_for(reference.sha256).read_bytes() for reference in found)
+        references = tuple(self.references.path_for(reference.sha256).read_bytes() for reference in found)
+        if job.mask_id is None:
+            return references, None
+        mask = library.find_mask(self.engine, job.mask_id, job.owner_id or "")
+        if mask is None:
+            raise LookupError("mask not found")
+        return references, self.references.path_for(mask.sha256).read_bytes()

@@ -83,6 +83,7 @@ def stored_recipe(generation: Generation, seed: int) -> metadata.StoredRecipe:
         model_profile=generation.model_profile,
         mode=generation.mode,
         reference_count=generation.reference_count,
+        masked=generation.mask_id is not None,
     )
 
 

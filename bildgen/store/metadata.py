@@ -42,6 +42,8 @@ class StoredRecipe:
     model_profile: str | None = None
     mode: str | None = None
     reference_count: int = 0
+    # Only the area painted on the first reference was to change (the mask is stored with the generation).
+    masked: bool = False
 
     def to_json(self) -> str:
         return json.dumps({"version": RECIPE_VERSION, **dataclasses.asdict(self)}, ensure_ascii=False, sort_keys=True)

@@ -98,6 +98,17 @@ class ReferenceImage(SQLModel, table=True):
     source_image_id: str | None = Field(default=None, index=True, max_length=32)
 
 
+class EditMask(SQLModel, table=True):
+    """An edit mask a user painted on one of their reference images (store/masks.py): white = change.
+    Its file lives beside the references, under its sha256."""
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    owner_id: str = Field(foreign_key="user.id", index=True, max_length=32)
+    reference_id: str = Field(foreign_key="referenceimage.id", index=True, max_length=32)
+    sha256: str = Field(index=True, max_length=64)
+    created_at: datetime = Field(default_factory=utc_now)
+
+
 class GenerationReference(SQLModel, table=True):
     """Which reference images, in which order, a generation was made from."""
 
@@ -140,6 +151,8 @@ class Generation(SQLModel, table=True):
     cancel_requested: bool = False
     # Why single variants failed while others went on (JSON: variant number → message).
     variant_errors: str | None = None
+    # The area of the first reference image the model was asked to change, if the user painted one.
+    mask_id: str | None = Field(default=None, foreign_key="editmask.id", max_length=32)
 
 
 class Image(SQLModel, table=True):
