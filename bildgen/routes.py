@@ -22,6 +22,9 @@ PRIVATE = "/_upload/private"
 IMAGE_ROUTE = PRIVATE + "/images/{image_id}.png"
 REFERENCE_ROUTE = PRIVATE + "/references/{reference_id}.png"
 THUMBNAIL_ROUTE = PRIVATE + "/thumbnails/{image_id}.webp"
+# POST: the mask painted on a reference (a PNG body); GET: a stored mask.
+MASK_UPLOAD_ROUTE = PRIVATE + "/references/{reference_id}/mask"
+MASK_ROUTE = PRIVATE + "/masks/{mask_id}.png"
 SIGN_IN_ROUTE = PRIVATE + "/auth/sign-in"
 SIGN_UP_ROUTE = PRIVATE + "/auth/sign-up"
 SIGN_OUT_ROUTE = PRIVATE + "/auth/sign-out"
@@ -42,3 +45,7 @@ def reference_upload_path(reference_id: str) -> str:
 
 def thumbnail_upload_path(image_id: str) -> str:
     return upload_path(THUMBNAIL_ROUTE.format(image_id=image_id))
+
+
+def mask_upload_path(mask_id: str) -> str:
+    return upload_path(MASK_ROUTE.format(mask_id=mask_id))

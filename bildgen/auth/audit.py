@@ -15,7 +15,7 @@ import sqlalchemy
 from sqlmodel import col, or_, select, update
 
 from bildgen.store.db import session
-from bildgen.store.models import AuditEvent, Image, ReferenceImage, User, utc_now
+from bildgen.store.models import AuditEvent, EditMask, Image, ReferenceImage, User, utc_now
 
 SIGN_IN = "sign-in"
 SIGN_IN_FAILED = "sign-in-failed"
@@ -108,11 +108,11 @@ def record_repeated(
 def record_refused_access(
     engine: sqlalchemy.Engine, *, user_id: str, kind: str, object_id: str, address: str | None
 ) -> bool:
-    """After a 404 for an image ("image") or reference ("reference"): record it if the id is someone else's.
+    """After a 404 for an image ("image"), reference ("reference") or mask ("mask"): record it if the id is someone else's.
 
     A missing id (a deleted image, a stale tab) is not worth an entry; a foreign one is probing.
     """
-    model = {"image": Image, "reference": ReferenceImage}[kind]
+    model = {"image": Image, "reference": ReferenceImage, "mask": EditMask}[kind]
     with session(engine) as db:
         owner = db.exec(select(model.owner_id).where(model.id == object_id)).first()
     if owner is None or owner == user_id:

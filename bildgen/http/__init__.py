@@ -8,6 +8,7 @@ from bildgen import routes
 from bildgen.http.auth import sign_in, sign_out, sign_up
 from bildgen.http.images import serve_image, serve_reference, serve_thumbnail
 from bildgen.http.limits import UploadSizeLimit
+from bildgen.http.masks import serve_mask, upload_mask
 
 
 def create_api() -> Starlette:
@@ -17,6 +18,8 @@ def create_api() -> Starlette:
             Route(routes.IMAGE_ROUTE, serve_image, methods=["GET", "HEAD"]),
             Route(routes.REFERENCE_ROUTE, serve_reference, methods=["GET", "HEAD"]),
             Route(routes.THUMBNAIL_ROUTE, serve_thumbnail, methods=["GET", "HEAD"]),
+            Route(routes.MASK_ROUTE, serve_mask, methods=["GET", "HEAD"]),
+            Route(routes.MASK_UPLOAD_ROUTE, upload_mask, methods=["POST"]),
             Route(routes.SIGN_IN_ROUTE, sign_in, methods=["POST"]),
             Route(routes.SIGN_UP_ROUTE, sign_up, methods=["POST"]),
             Route(routes.SIGN_OUT_ROUTE, sign_out, methods=["POST"]),

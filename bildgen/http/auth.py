@@ -29,7 +29,7 @@ FORM_LIMIT_BYTES = 16 * 1024
 STORAGE_ERRORS = (sqlalchemy.exc.SQLAlchemyError, OSError)
 
 
-def _origin(request: Request) -> str | None:
+def allowed_origin(request: Request) -> str | None:
     origin = request.headers.get("origin", "").rstrip("/")
     return origin if origin in get_services().settings.allowed_origins else None
 
@@ -100,7 +100,7 @@ def client_address(request: Request) -> str:
 
 
 async def sign_in(request: Request) -> Response:
-    origin = _origin(request)
+    origin = allowed_origin(request)
     if origin is None:
         return _redirect(None, routes.SIGN_IN_PAGE, error="origin")
     form = await _form(request)
@@ -124,7 +124,7 @@ async def sign_in(request: Request) -> Response:
 
 
 async def sign_up(request: Request) -> Response:
-    origin = _origin(request)
+    origin = allowed_origin(request)
     if origin is None:
         return _redirect(None, routes.SIGN_UP_PAGE, error="origin")
     form = await _form(request)
@@ -155,7 +155,7 @@ def _end_session(engine: sqlalchemy.Engine, token: str | None, address: str) -> 
 
 
 async def sign_out(request: Request) -> Response:
-    origin = _origin(request)
+    origin = allowed_origin(request)
     if origin is None:
         # Refused like sign-in: another site must not be able to sign anyone out either.
         return _redirect(None, routes.SIGN_IN_PAGE, error="origin")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import io
+from pathlib import Path
 
 from PIL import Image
 
@@ -60,9 +61,15 @@ def clean_mask(data: bytes, *, reference_size: Size) -> bytes:
     return output.getvalue()
 
 
-async def clean_mask_async(data: bytes, *, reference_size: Size) -> bytes:
-    """clean_mask in the image pool: decoding and scaling stay off the event loop."""
-    return await in_image_pool(functools.partial(clean_mask, data, reference_size=reference_size))
+async def clean_mask_for(data: bytes, reference_png: Path) -> bytes:
+    """clean_mask for a stored reference file, in the image pool: decoding and scaling stay off the event loop."""
+    return await in_image_pool(functools.partial(_clean_mask_for, data, reference_png))
+
+
+def _clean_mask_for(data: bytes, reference_png: Path) -> bytes:
+    with Image.open(reference_png) as reference:  # the header only: no pixels are decoded
+        size = reference.size
+    return clean_mask(data, reference_size=size)
 
 
 def _painted_area(image: Image.Image) -> Image.Image:
