@@ -37,7 +37,7 @@ async def _run_services():
 
 app = rx.App(
     api_transformer=create_api(),
-    head_components=[rx.script(src="/studio.js")],
+    head_components=[rx.script(src="/studio.js"), rx.script(src="/mask_painter.js")],
 )
 app.register_lifespan_task(_run_services)
 app.add_page(studio_page, route=routes.STUDIO, title="bildgen", on_load=StudioState.open_studio)

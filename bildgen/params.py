@@ -50,6 +50,9 @@ class FamilyTraits:
     max_references: int
     # Sent with every request of this family, e.g. Qwen-Image-Edit's recommended guidance_scale 1.0.
     fixed_fields: tuple[tuple[str, Any], ...] = ()
+    # Edits limited to a painted area (images/edits' `mask`): OpenAI's API takes one; vLLM-Omni's
+    # Qwen-Image-Edit and FLUX.2 pipelines have no inpainting.
+    takes_masks: bool = False
 
     @property
     def default_size(self) -> Size:
@@ -77,7 +80,7 @@ FAMILIES: dict[str, FamilyTraits] = {
     ),
     # FLUX.2-dev: 50 steps recommended, 28 "a good trade-off".
     "flux2": FamilyTraits(SQUARE_FIRST_SIZES, (16, 28, 50), 4.0, "guidance_scale", False, 1),
-    "generic": FamilyTraits(SQUARE_FIRST_SIZES, (10, 20, 30), 4.0, "guidance_scale", True, 4),
+    "generic": FamilyTraits(SQUARE_FIRST_SIZES, (10, 20, 30), 4.0, "guidance_scale", True, 4, takes_masks=True),
 }
 
 

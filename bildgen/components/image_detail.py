@@ -77,6 +77,24 @@ def image_detail() -> rx.Component:
                             rx.cond(DETAIL.negative_prompt != "", _row("Negative prompt", DETAIL.negative_prompt)),
                             _row("Model", DETAIL.model),
                             _row("Mode", DETAIL.mode),
+                            rx.cond(
+                                DETAIL.mask_path != "",
+                                _row(
+                                    "Mask",
+                                    rx.hstack(
+                                        rx.image(
+                                            src=rx.get_upload_url(DETAIL.mask_path),
+                                            alt="Mask: the area of the first reference that was to change",
+                                            width="56px",
+                                            border="1px solid var(--gray-7)",
+                                            border_radius="var(--radius-1)",
+                                        ),
+                                        rx.text("white: the area that was to change", size="1", color_scheme="gray"),
+                                        align="center",
+                                        spacing="2",
+                                    ),
+                                ),
+                            ),
                             _row("Size", DETAIL.size),
                             _row("Steps", DETAIL.steps),
                             _row("Guidance", DETAIL.guidance),

@@ -3,12 +3,69 @@ from typing import Any
 import reflex as rx
 from reflex.vars import ArrayVar, ObjectVar
 
+from bildgen import routes
 from bildgen.http.limits import MAX_UPLOAD_FILES
-from bildgen.state.studio import ReferenceCard, StudioState
+from bildgen.state.studio import MaskCard, ReferenceCard, StudioState
 from bildgen.store.references import MAX_BYTES
 
 UPLOAD_ID = "references"
 ACCEPTED = {"image/png": [".png"], "image/jpeg": [".jpg", ".jpeg"], "image/webp": [".webp"]}
+
+
+def _open_painter(card: ReferenceCard) -> rx.event.EventSpec:
+    """assets/mask_painter.js posts the mask itself; the state only gets the id it was stored under."""
+    image = routes.REFERENCE_ROUTE.format(reference_id=card.id)
+    upload = routes.MASK_UPLOAD_ROUTE.format(reference_id=card.id)
+    return rx.call_script(
+        f"window.bildgenMaskPainter.open({{image: '{image}', upload: '{upload}', mask: '{StudioState.mask_url}' || null}})",
+        callback=StudioState.mask_saved,
+    )
+
+
+def _mask_tools(card: ReferenceCard) -> rx.Component:
+    """Under the first reference (the image an edit changes): paint, show and remove its mask."""
+    unsupported = f"{StudioState.edit_label} cannot limit an edit to a painted area."
+    return rx.vstack(
+        rx.button(
+            rx.icon("brush", size=14),
+            rx.cond(StudioState.mask, "Edit mask", "Paint mask"),
+            size="1",
+            variant="soft",
+            type="button",
+            disabled=~StudioState.takes_masks,
+            on_click=_open_painter(card),
+            title=rx.cond(StudioState.takes_masks, "Paint the area the model may change", unsupported),
+        ),
+        rx.cond(
+            StudioState.mask,
+            rx.hstack(
+                rx.image(
+                    src=rx.get_upload_url(StudioState.mask.to(MaskCard).image_path),
+                    alt="Mask painted on reference image 1",
+                    width="36px",
+                    height="36px",
+                    object_fit="cover",
+                    border="1px solid var(--gray-7)",
+                    border_radius="var(--radius-1)",
+                ),
+                rx.icon_button(
+                    rx.icon("eraser", size=12),
+                    size="1",
+                    variant="ghost",
+                    color_scheme="gray",
+                    type="button",
+                    on_click=StudioState.remove_mask,
+                    aria_label="Remove mask",
+                    title="Remove mask: the whole image may change",
+                ),
+                spacing="1",
+                align="center",
+            ),
+        ),
+        rx.cond(~StudioState.takes_masks, rx.text(unsupported, size="1", color_scheme="gray", max_width="160px")),
+        spacing="1",
+        align="center",
+    )
 
 
 def _thumbnail(card: ReferenceCard, index: rx.Var[int]) -> rx.Component:
@@ -36,6 +93,7 @@ def _thumbnail(card: ReferenceCard, index: rx.Var[int]) -> rx.Component:
             spacing="1",
             align="center",
         ),
+        rx.cond(index == 0, _mask_tools(card)),
         spacing="1",
         align="center",
     )

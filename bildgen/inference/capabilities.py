@@ -38,4 +38,5 @@ def of_family(traits: FamilyTraits) -> Capabilities:
         negative_prompt=traits.takes_negative_prompt,
         sizes=traits.sizes,
         max_references=traits.max_references,
+        masks=traits.takes_masks and traits.max_references > 0,
     )

@@ -14,7 +14,7 @@ import reflex as rx
 from bildgen import routes
 from bildgen.services import get_services
 from bildgen.state.session import SessionState, user_for_token
-from bildgen.state.studio import StudioState, reference_card
+from bildgen.state.studio import StudioState, mask_card, reference_card
 from bildgen.store import gallery, library
 from bildgen.store.db import StorageUnavailable
 from bildgen.store.image_library import saved_image, stored_recipe
@@ -69,6 +69,8 @@ class DetailView:
     made_from: list[LineageCard] = dataclasses.field(default_factory=list)
     made_into: list[LineageCard] = dataclasses.field(default_factory=list)
     reference_names: list[str] = dataclasses.field(default_factory=list)
+    # The mask painted on the first reference: only that area was to change.
+    mask_path: str = ""
 
 
 def _card(image: Image, prompt: str) -> GalleryCard:
@@ -235,6 +237,7 @@ class GalleryState(SessionState):
             made_from=[_lineage(source) for source in found.made_from],
             made_into=[_lineage(child) for child in found.made_into],
             reference_names=[reference.name for reference in found.references],
+            mask_path=routes.mask_upload_path(generation.mask_id) if generation.mask_id else "",
         )
         self.detail_open = True
 
@@ -298,9 +301,18 @@ class GalleryState(SessionState):
             return
         image, generation = found
         references = await asyncio.to_thread(library.references_of, services.engine, generation.id, user.id)
+        mask = (
+            await asyncio.to_thread(library.find_mask, services.engine, generation.mask_id, user.id)
+            if generation.mask_id
+            else None
+        )
         studio = await self.get_state(StudioState)
         studio._ensure_ready(user)
-        studio._apply_recipe(stored_recipe(generation, image.seed), [reference_card(r) for r in references])
+        studio._apply_recipe(
+            stored_recipe(generation, image.seed),
+            [reference_card(r) for r in references],
+            mask_card(mask) if mask is not None else None,
+        )
         return rx.redirect(routes.STUDIO)
 
     @rx.event

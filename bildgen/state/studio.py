@@ -36,7 +36,7 @@ from bildgen.store import library, metadata
 from bildgen.store.db import StorageUnavailable
 from bildgen.store.image_library import SavedImage
 from bildgen.store.metadata import StoredRecipe
-from bildgen.store.models import GenerationStatus, ReferenceImage, User, utc_now
+from bildgen.store.models import EditMask, GenerationStatus, ReferenceImage, User, utc_now
 from bildgen.store.references import MAX_BYTES, ReferenceRejected, clean_reference_async
 
 PENDING, DONE, FAILED, CANCELLED = "pending", "done", "failed", "cancelled"
@@ -75,6 +75,15 @@ class ReferenceCard:
     name: str
 
 
+@dataclasses.dataclass
+class MaskCard:
+    """A mask painted on a reference image (the first one: the image being edited)."""
+
+    id: str
+    reference_id: str
+    image_path: str
+
+
 class StudioState(SessionState):
     # Whose form and results these are: a new sign-in in the same tab starts afresh.
     _owner_id: str = ""
@@ -97,9 +106,14 @@ class StudioState(SessionState):
     server_problem: str = ""
     takes_negative_prompt: bool = True
     max_references: int = 0
+    # The model that serves edits (another profile with `edit_with`), and whether it can limit one
+    # to a painted area.
+    edit_label: str = ""
+    takes_masks: bool = False
 
     references: list[ReferenceCard] = []
     reference_message: str = ""
+    mask: MaskCard | None = None
     # A dropped file whose recipe was restored instead of adding it as a reference.
     restored_file: ReferenceCard | None = None
     restored_message: str = ""
@@ -138,7 +152,13 @@ class StudioState(SessionState):
         count = len(self.references)
         if count == 0:
             return "Text to image"
-        return f"Edit with {count} reference" + ("" if count == 1 else "s")
+        label = f"Edit with {count} reference" + ("" if count == 1 else "s")
+        return label + (" · masked area only" if self.mask is not None else "")
+
+    @rx.var
+    def mask_url(self) -> str:
+        """The painted mask's address for the painter to load again ("" without one)."""
+        return routes.MASK_ROUTE.format(mask_id=self.mask.id) if self.mask is not None else ""
 
     @rx.var
     def has_problems(self) -> bool:
@@ -163,6 +183,10 @@ class StudioState(SessionState):
         )
 
     def _refresh(self) -> Resolved:
+        # A mask belongs to the image it was painted on, and only the first reference is edited.
+        first = self.references[0].id if self.references else None
+        if self.mask is not None and (self.mask.reference_id != first or not self.takes_masks):
+            self.mask = None
         resolved = resolve(self._serving_profile().traits(), self._choices())
         self.effective_summary = resolved.summary()
         self.count_shown = str(resolved.count)
@@ -231,6 +255,9 @@ class StudioState(SessionState):
         self.model_label = profile.label
         self.takes_negative_prompt = profile.traits().takes_negative_prompt
         self.max_references = catalog.max_references(profile.id)
+        editor = catalog.serving(profile.id, with_references=True)
+        self.edit_label = editor.label
+        self.takes_masks = editor.capabilities().masks
         self.reference_message = ""
         self._refresh()
 
@@ -377,15 +404,18 @@ class StudioState(SessionState):
         self._show_profile(profile_id)
         return StudioState.check_server
 
-    def _apply_recipe(self, recipe: StoredRecipe, references: list[ReferenceCard]) -> None:
-        """Put a stored recipe back into the form: every parameter, the seed kept, its references.
-        The caller has made the form the signed-in user's (_ensure_ready)."""
+    def _apply_recipe(
+        self, recipe: StoredRecipe, references: list[ReferenceCard], mask: MaskCard | None = None
+    ) -> None:
+        """Put a stored recipe back into the form: every parameter, the seed kept, its references and
+        mask. The caller has made the form the signed-in user's (_ensure_ready)."""
         catalog = get_services().catalog
         if recipe.model_profile in catalog.models and recipe.model_profile != self.model_id:
             self._show_profile(recipe.model_profile)
         self.prompt = recipe.prompt
         self.negative_prompt = (recipe.negative_prompt or "").strip()
         self.references = references[: max(self.max_references, 0)]
+        self.mask = mask
         self.width = str(recipe.width or "")
         self.height = str(recipe.height or "")
         self.steps = str(recipe.steps or "")
@@ -459,7 +489,7 @@ class StudioState(SessionState):
             if recipe is not None and recipe.prompt:
                 # A picture that carries its recipe (ours or AUTOMATIC1111's): restore it, like
                 # the best tools do; the picture itself stays one click away.
-                self._apply_recipe(recipe, self.references)
+                self._apply_recipe(recipe, self.references, self.mask)
                 self.restored_file = card
                 self.restored_message = f"Restored the recipe of {name}."
                 continue
@@ -524,6 +554,36 @@ class StudioState(SessionState):
     def remove_reference(self, index: int) -> None:
         self.references = [card for position, card in enumerate(self.references) if position != index]
         self.reference_message = ""
+        self._refresh()
+
+    # ---- the mask -----------------------------------------------------------------------------
+
+    @rx.event
+    async def mask_saved(self, result: dict | None):
+        """The painter (assets/mask_painter.js) posted a mask to its HTTP route; this is its id.
+        None: the painter was closed without one."""
+        mask_id = result.get("id") if isinstance(result, dict) else None
+        if not isinstance(mask_id, str):
+            return
+        user = await self._user()
+        if user is None:
+            return self._to_sign_in()
+        self._ensure_ready(user)
+        found = await asyncio.to_thread(library.find_mask, get_services().engine, mask_id, user.id)
+        if found is None:
+            self.reference_message = "That mask does not exist (any more)."
+            await self._record_refused(user.id, "mask", mask_id)
+            return
+        if not self.references or found.reference_id != self.references[0].id:
+            self.reference_message = "The mask was painted on an image that is no longer the first reference."
+            return
+        self.mask = mask_card(found)
+        self.reference_message = ""
+        self._refresh()
+
+    @rx.event
+    def remove_mask(self) -> None:
+        self.mask = None
         self._refresh()
 
     @rx.event
@@ -593,6 +653,7 @@ class StudioState(SessionState):
                 parameters=resolved.parameters,
                 seeds=variant_seeds(resolved.count, resolved.seed),
                 reference_ids=tuple(card.id for card in self.references),
+                mask_id=self.mask.id if self.mask is not None else None,
             )
             # Until the job row exists, Generate stays pressed: a second delivery is ignored.
             self.running, self.run_error = True, ""
@@ -621,10 +682,14 @@ class StudioState(SessionState):
 
 
 def _submit_checked(services, submission: queue.Submission) -> str:
-    """Queue the job once every reference is still the user's (LookupError otherwise)."""
+    """Queue the job once every reference, and the mask on the first, is still the user's (LookupError otherwise)."""
     for reference_id in submission.reference_ids:
         if library.find_reference(services.engine, reference_id, submission.owner_id) is None:
             raise LookupError(reference_id)
+    if submission.mask_id is not None:
+        mask = library.find_mask(services.engine, submission.mask_id, submission.owner_id)
+        if mask is None or mask.reference_id != submission.reference_ids[0]:
+            raise LookupError(submission.mask_id)
     return queue.submit(services.engine, submission)
 
 
@@ -638,6 +703,10 @@ def _fingerprint(job: queue.JobView | None) -> object:
 
 def reference_card(reference: ReferenceImage) -> ReferenceCard:
     return ReferenceCard(id=reference.id, image_path=routes.reference_upload_path(reference.id), name=reference.name)
+
+
+def mask_card(mask: EditMask) -> MaskCard:
+    return MaskCard(id=mask.id, reference_id=mask.reference_id, image_path=routes.mask_upload_path(mask.id))
 
 
 def _shown(number: int, image: SavedImage, elapsed_s: int = 0) -> VariantCard:

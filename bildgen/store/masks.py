@@ -21,8 +21,8 @@ from bildgen.params import Size
 
 # A painted mask compresses to a few kilobytes; anything near this is not one.
 MAX_MASK_BYTES = 5 * 1024 * 1024
-# The painter rounds its canvas to whole pixels: proportions may differ by that much.
-ASPECT_TOLERANCE = 0.02
+# The painter works on a smaller canvas rounded to whole pixels: its height may be off by that much.
+ROUNDING_PX = 1.0
 
 
 class MaskRejected(ValueError):
@@ -45,7 +45,7 @@ def clean_mask(data: bytes, *, reference_size: Size) -> bytes:
         raise MaskRejected("The mask is damaged or incomplete and cannot be read.") from None
     width, height = image.size
     reference_width, reference_height = reference_size
-    if abs(width / height - reference_width / reference_height) > ASPECT_TOLERANCE * reference_width / reference_height:
+    if not _same_proportions((width, height), reference_size):
         raise MaskRejected(
             f"The mask is {width}×{height} pixels but the reference image is {reference_width}×{reference_height}: "
             "they must have the same proportions."
@@ -70,6 +70,14 @@ def _clean_mask_for(data: bytes, reference_png: Path) -> bytes:
     with Image.open(reference_png) as reference:  # the header only: no pixels are decoded
         size = reference.size
     return clean_mask(data, reference_size=size)
+
+
+def _same_proportions(size: Size, reference: Size) -> bool:
+    """Equal up to rounding the shorter side of a scaled-down canvas to whole pixels."""
+    (width, height), (reference_width, reference_height) = size, reference
+    height_fits = abs(height - width * reference_height / reference_width) <= ROUNDING_PX + 0.01 * height
+    width_fits = abs(width - height * reference_width / reference_height) <= ROUNDING_PX + 0.01 * width
+    return height_fits or width_fits
 
 
 def _painted_area(image: Image.Image) -> Image.Image:

@@ -40,6 +40,12 @@ def test_a_half_size_painting_becomes_a_black_and_white_mask_of_the_reference_si
     assert mask.getpixel((10, 10)) == 0  # not painted: keep
 
 
+@pytest.mark.parametrize(("painted_size", "reference_size"), [((1024, 15), (4000, 60)), ((15, 1024), (60, 4000))])
+def test_a_canvas_rounded_to_whole_pixels_still_fits_a_very_long_reference(painted_size, reference_size):
+    mask = opened(clean_mask(painted(painted_size, (0, 0, 7, 7)), reference_size=reference_size))
+    assert mask.size == reference_size
+
+
 def test_strokes_on_a_transparent_canvas_count_as_painted_and_the_rest_as_kept():
     image = Image.new("RGBA", (64, 64), (0, 0, 0, 0))
     ImageDraw.Draw(image).ellipse((16, 16, 47, 47), fill=(255, 45, 117, 255))
