@@ -22,32 +22,42 @@ def _open_painter(card: ReferenceCard) -> rx.event.EventSpec:
     )
 
 
+def _mask_overlay() -> rx.Component:
+    """The painted area lit up over the first reference's thumbnail (white = change)."""
+    return rx.cond(
+        StudioState.mask,
+        rx.image(
+            src=rx.get_upload_url(StudioState.mask.to(MaskCard).image_path),
+            alt="Mask painted on reference image 1",
+            position="absolute",
+            inset="0",
+            width="72px",
+            height="72px",
+            object_fit="cover",
+            opacity="0.7",
+            style={"mixBlendMode": "screen"},
+            border_radius="var(--radius-2)",
+        ),
+    )
+
+
 def _mask_tools(card: ReferenceCard) -> rx.Component:
-    """Under the first reference (the image an edit changes): paint, show and remove its mask."""
+    """Under the first reference (the image an edit changes): paint or edit its mask, or remove it."""
     unsupported = f"{StudioState.edit_label} cannot limit an edit to a painted area."
     return rx.vstack(
-        rx.button(
-            rx.icon("brush", size=14),
-            rx.cond(StudioState.mask, "Edit mask", "Paint mask"),
-            size="1",
-            variant="soft",
-            type="button",
-            disabled=~StudioState.takes_masks,
-            on_click=_open_painter(card),
-            title=rx.cond(StudioState.takes_masks, "Paint the area the model may change", unsupported),
-        ),
-        rx.cond(
-            StudioState.mask,
-            rx.hstack(
-                rx.image(
-                    src=rx.get_upload_url(StudioState.mask.to(MaskCard).image_path),
-                    alt="Mask painted on reference image 1",
-                    width="36px",
-                    height="36px",
-                    object_fit="cover",
-                    border="1px solid var(--gray-7)",
-                    border_radius="var(--radius-1)",
-                ),
+        rx.hstack(
+            rx.button(
+                rx.icon("brush", size=14),
+                rx.cond(StudioState.mask, "Edit mask", "Paint mask"),
+                size="1",
+                variant="soft",
+                type="button",
+                disabled=~StudioState.takes_masks,
+                on_click=_open_painter(card),
+                title=rx.cond(StudioState.takes_masks, "Paint the area the model may change", unsupported),
+            ),
+            rx.cond(
+                StudioState.mask,
                 rx.icon_button(
                     rx.icon("eraser", size=12),
                     size="1",
@@ -58,9 +68,9 @@ def _mask_tools(card: ReferenceCard) -> rx.Component:
                     aria_label="Remove mask",
                     title="Remove mask: the whole image may change",
                 ),
-                spacing="1",
-                align="center",
             ),
+            spacing="1",
+            align="center",
         ),
         rx.cond(~StudioState.takes_masks, rx.text(unsupported, size="1", color_scheme="gray", max_width="160px")),
         spacing="1",
@@ -71,13 +81,19 @@ def _mask_tools(card: ReferenceCard) -> rx.Component:
 def _thumbnail(card: ReferenceCard, index: rx.Var[int]) -> rx.Component:
     number = index + 1
     return rx.vstack(
-        rx.image(
-            src=rx.get_upload_url(card.image_path),
-            alt=f"Reference image {number}: {card.name}",
+        rx.box(
+            rx.image(
+                src=rx.get_upload_url(card.image_path),
+                alt=f"Reference image {number}: {card.name}",
+                width="72px",
+                height="72px",
+                object_fit="cover",
+                border_radius="var(--radius-2)",
+            ),
+            rx.cond(index == 0, _mask_overlay()),
+            position="relative",
             width="72px",
             height="72px",
-            object_fit="cover",
-            border_radius="var(--radius-2)",
         ),
         rx.hstack(
             rx.text(f"Image {number}", size="1"),
