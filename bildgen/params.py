@@ -84,6 +84,15 @@ FAMILIES: dict[str, FamilyTraits] = {
 }
 
 
+# What people call each guidance field: Qwen-Image runs real classifier-free guidance, FLUX.2 an
+# embedded guidance value. Users never see the API field names.
+GUIDANCE_LABELS = {"true_cfg_scale": "CFG scale", "guidance_scale": "Guidance"}
+
+
+def guidance_label_of(guidance_field: str) -> str:
+    return GUIDANCE_LABELS.get(guidance_field, "Guidance")
+
+
 @dataclasses.dataclass(frozen=True)
 class ModePreset:
     id: str
@@ -124,9 +133,6 @@ class EffectiveParameters:
             fields["negative_prompt"] = self.negative_prompt
         fields.update(self.fixed_fields)
         return fields
-
-    def describe(self) -> str:
-        return f"{self.width} × {self.height} px · {self.steps} steps · {self.guidance_field} {self.guidance:g}"
 
 
 def effective(
@@ -181,15 +187,24 @@ class Resolved:
     quality_modified: bool
     problems: dict[str, str]
 
-    def summary(self) -> str:
-        images = f"{self.count} image" + ("" if self.count == 1 else "s")
-        seed = (
-            "random seed"
-            if self.seed is None
-            else f"seed {self.seed}" + ("" if self.count == 1 else f"–{self.seed + self.count - 1}")
-        )
-        negative = self.parameters.negative_prompt
-        parts = [self.parameters.describe(), images, seed]
+    def summary(
+        self, *, guidance_label: str | None = None, steps: bool = True, guidance: bool = True, seed: bool = True
+    ) -> str:
+        """What will be sent, in the form's words: only what the model takes, no API field names."""
+        parameters = self.parameters
+        parts = [f"{parameters.width} × {parameters.height} px"]
+        if steps:
+            parts.append(f"{parameters.steps} steps")
+        if guidance:
+            parts.append(f"{guidance_label or guidance_label_of(parameters.guidance_field)} {parameters.guidance:g}")
+        parts.append(f"{self.count} image" + ("" if self.count == 1 else "s"))
+        if seed:
+            parts.append(
+                "random seed"
+                if self.seed is None
+                else f"seed {self.seed}" + ("" if self.count == 1 else f"–{self.seed + self.count - 1}")
+            )
+        negative = parameters.negative_prompt
         if negative is not None and negative.strip():
             parts.append("negative prompt")
         return " · ".join(parts)

@@ -10,7 +10,7 @@ def _problem(field: str) -> rx.Component:
     )
 
 
-def _number_field(field: str, label: str, placeholder, *, step: str = "1", hint=None) -> rx.Component:
+def _number_field(field: str, label, placeholder, *, step: str = "1", hint=None) -> rx.Component:
     return rx.vstack(
         rx.el.label(label, html_for=field, class_name="rt-Text rt-r-size-2 rt-r-weight-medium"),
         rx.input(
@@ -23,7 +23,7 @@ def _number_field(field: str, label: str, placeholder, *, step: str = "1", hint=
             placeholder=placeholder,
             width="100%",
         ),
-        rx.cond(hint is not None, rx.text(hint, size="1", color_scheme="gray")) if hint is not None else rx.fragment(),
+        rx.text(hint, size="1", color_scheme="gray") if hint is not None else rx.fragment(),
         _problem(field),
         spacing="1",
         width="100%",
@@ -82,11 +82,21 @@ def advanced_settings() -> rx.Component:
             content=rx.grid(
                 _number_field("width", "Width", StudioState.preset_width, step="16"),
                 _number_field("height", "Height", StudioState.preset_height, step="16"),
-                _number_field("steps", "Steps", StudioState.preset_steps),
-                _number_field(
-                    "guidance", "Guidance", StudioState.preset_guidance, step="0.1", hint=StudioState.guidance_field
+                rx.cond(
+                    StudioState.takes_steps,
+                    _number_field("steps", "Steps", StudioState.preset_steps, hint="More steps: finer detail, slower."),
                 ),
-                rx.box(_seed_field(), grid_column="span 2"),
+                rx.cond(
+                    StudioState.takes_guidance,
+                    _number_field(
+                        "guidance",
+                        StudioState.guidance_label,
+                        StudioState.preset_guidance,
+                        step="0.1",
+                        hint="How closely the image follows the prompt.",
+                    ),
+                ),
+                rx.cond(StudioState.takes_seed, rx.box(_seed_field(), grid_column="span 2")),
                 columns="2",
                 spacing="3",
                 width="100%",

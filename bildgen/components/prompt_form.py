@@ -22,6 +22,16 @@ def model_picker() -> rx.Component:
             value=StudioState.model_id,
             on_change=StudioState.choose_model,
         ),
+        rx.cond(
+            StudioState.serving_label != StudioState.model_label,
+            rx.text(
+                rx.icon("arrow-right-left", size=12),
+                f" Edits run on {StudioState.serving_label}: its sizes and steps apply to this run.",
+                size="1",
+                color_scheme="gray",
+                role="status",
+            ),
+        ),
         width="100%",
         spacing="1",
     )
@@ -44,7 +54,7 @@ def negative_prompt_field() -> rx.Component:
             width="100%",
             spacing="1",
         ),
-        rx.text(f"{StudioState.model_label} takes no negative prompt.", size="1", color_scheme="gray"),
+        rx.text(f"{StudioState.serving_label} takes no negative prompt.", size="1", color_scheme="gray"),
     )
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from bildgen.params import FamilyTraits, Size
+from bildgen.params import FamilyTraits, Size, guidance_label_of
 
 
 @dataclasses.dataclass(frozen=True)
@@ -36,6 +36,7 @@ def of_family(traits: FamilyTraits) -> Capabilities:
     """An OpenAI-compatible diffusion server (vLLM-Omni, SGLang) serving a model of this family."""
     return Capabilities(
         negative_prompt=traits.takes_negative_prompt,
+        guidance_label=guidance_label_of(traits.guidance_field),
         sizes=traits.sizes,
         max_references=traits.max_references,
         masks=traits.takes_masks and traits.max_references > 0,

@@ -15,6 +15,7 @@ import reflex as rx
 from bildgen import routes
 from bildgen.inference.client import InferenceClient
 from bildgen.inference.errors import InferenceError
+from bildgen.params import guidance_label_of
 from bildgen.services import get_services
 from bildgen.state.session import SessionState, user_for_token
 from bildgen.state.studio import StudioState, mask_card, reference_card
@@ -247,7 +248,7 @@ class GalleryState(SessionState):
             mode="Image to image" if generation.mode == "image-to-image" else "Text to image",
             size=f"{image.width} × {image.height}",
             steps=generation.steps,
-            guidance=f"{generation.guidance_field} {generation.guidance:g}",
+            guidance=f"{guidance_label_of(generation.guidance_field)} {generation.guidance:g}",
             seed=image.seed,
             created=f"{image.created_at:%Y-%m-%d %H:%M} UTC",
             took=f"{image.generation_ms / 1000:.1f} s" if image.generation_ms is not None else "",

@@ -104,12 +104,19 @@ class StudioState(SessionState):
     model_label: str = ""
     demo_in_use: bool = False
     server_problem: str = ""
-    takes_negative_prompt: bool = True
     max_references: int = 0
     # The model that serves edits (another profile with `edit_with`), and whether it can limit one
     # to a painted area.
     edit_label: str = ""
     takes_masks: bool = False
+    # The model that will serve this run as the form stands (the edit model once references are
+    # attached) and the fields it takes, from its Capabilities: the form shows exactly these.
+    serving_label: str = ""
+    takes_negative_prompt: bool = True
+    takes_seed: bool = True
+    takes_steps: bool = True
+    takes_guidance: bool = True
+    guidance_label: str = "Guidance"
 
     references: list[ReferenceCard] = []
     reference_message: str = ""
@@ -138,7 +145,6 @@ class StudioState(SessionState):
     preset_height: str = ""
     preset_steps: str = ""
     preset_guidance: str = ""
-    guidance_field: str = ""
     mode_modified: bool = False
     quality_modified: bool = False
     problems: dict[str, str] = {}
@@ -187,13 +193,31 @@ class StudioState(SessionState):
         first = self.references[0].id if self.references else None
         if self.mask is not None and (self.mask.reference_id != first or not self.takes_masks):
             self.mask = None
-        resolved = resolve(self._serving_profile().traits(), self._choices())
-        self.effective_summary = resolved.summary()
+        serving = self._serving_profile()
+        capabilities = serving.capabilities()
+        self.serving_label = serving.label
+        self.takes_negative_prompt = capabilities.negative_prompt
+        self.takes_seed, self.takes_steps = capabilities.seed, capabilities.steps
+        self.takes_guidance, self.guidance_label = capabilities.guidance, capabilities.guidance_label
+        # A value typed for a field this model does not take would be invisible, yet block Generate.
+        for field, taken in (
+            ("seed", capabilities.seed),
+            ("steps", capabilities.steps),
+            ("guidance", capabilities.guidance),
+        ):
+            if not taken:
+                setattr(self, field, "")
+        resolved = resolve(serving.traits(), self._choices())
+        self.effective_summary = resolved.summary(
+            guidance_label=capabilities.guidance_label,
+            steps=capabilities.steps,
+            guidance=capabilities.guidance,
+            seed=capabilities.seed,
+        )
         self.count_shown = str(resolved.count)
         self.preset_width, self.preset_height = (str(side) for side in resolved.preset_size)
         self.preset_steps = str(resolved.preset_steps)
         self.preset_guidance = f"{resolved.preset_guidance:g}"
-        self.guidance_field = resolved.parameters.guidance_field
         self.mode_modified = resolved.mode_modified
         self.quality_modified = resolved.quality_modified
         self.problems = resolved.problems
@@ -253,7 +277,6 @@ class StudioState(SessionState):
         profile = catalog.get(profile_id)
         self.model_id = profile.id
         self.model_label = profile.label
-        self.takes_negative_prompt = profile.traits().takes_negative_prompt
         self.max_references = catalog.max_references(profile.id)
         editor = catalog.serving(profile.id, with_references=True)
         self.edit_label = editor.label
@@ -546,9 +569,9 @@ class StudioState(SessionState):
 
     def _reference_limit_text(self) -> str:
         if self.max_references == 0:
-            return f"{self.model_label} does not take reference images."
+            return f"{self.edit_label} does not take reference images."
         plural = "" if self.max_references == 1 else "s"
-        return f"{self.model_label} takes at most {self.max_references} reference image{plural}."
+        return f"{self.edit_label} takes at most {self.max_references} reference image{plural}."
 
     @rx.event
     def remove_reference(self, index: int) -> None:

@@ -25,6 +25,7 @@ DEMO_LATENCY_S = 1.0
 DEMO_LABEL = "Demo vLLM-Omni"
 LEGACY_LABEL = "Demo vLLM-Omni (legacy)"
 FLUX_LABEL = "Demo FLUX.2 on SGLang"
+QWEN_LABEL = "Demo Qwen-Image (text only)"
 
 
 @pytest.fixture(scope="session")
@@ -76,6 +77,12 @@ label = "{FLUX_LABEL}"
 base_url = "{flux_server.base_url}"
 family = "flux2"
 max_references = 1
+
+[models.qwen]
+label = "{QWEN_LABEL}"
+base_url = "{demo_server.base_url}"
+family = "qwen-image"
+edit_with = "demo"
 """
     )
     app = AppProcess(data_dir=app_data_dir, config=config).start()
