@@ -76,6 +76,7 @@ def image_detail() -> rx.Component:
                             _row("Prompt", DETAIL.prompt),
                             rx.cond(DETAIL.negative_prompt != "", _row("Negative prompt", DETAIL.negative_prompt)),
                             _row("Model", DETAIL.model),
+                            rx.cond(DETAIL.served_as != "", _row("Served as", DETAIL.served_as)),
                             _row("Mode", DETAIL.mode),
                             rx.cond(
                                 DETAIL.mask_path != "",

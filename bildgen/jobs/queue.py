@@ -57,6 +57,8 @@ class Submission:
     reference_ids: tuple[str, ...] = ()
     # The user's EditMask painted on the first reference: only that area may change.
     mask_id: str | None = None
+    # The serving profile's label: the model's one human name in the gallery and download names.
+    model_label: str | None = None
 
     @property
     def mode(self) -> str:
@@ -127,6 +129,7 @@ def submit(engine: sqlalchemy.Engine, submission: Submission) -> str:
         status=GenerationStatus.QUEUED,
         spec=JobSpec(seeds=list(submission.seeds), fixed_fields=list(parameters.fixed_fields)).encode(),
         mask_id=submission.mask_id if submission.reference_ids else None,
+        model_label=submission.model_label,
     )
     links = [
         GenerationReference(generation_id=generation.id, position=position, reference_id=reference_id)

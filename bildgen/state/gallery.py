@@ -62,6 +62,8 @@ class DetailView:
     prompt: str = ""
     negative_prompt: str = ""
     model: str = ""
+    # The id the service knows the model by: shown here only.
+    served_as: str = ""
     mode: str = ""
     size: str = ""
     steps: int = 0
@@ -244,7 +246,8 @@ class GalleryState(SessionState):
             filename=saved_image(image, generation).filename,
             prompt=generation.prompt,
             negative_prompt=(generation.negative_prompt or "").strip(),
-            model=generation.served_model,
+            model=generation.model_name,
+            served_as=generation.served_model if generation.served_model != generation.model_name else "",
             mode="Image to image" if generation.mode == "image-to-image" else "Text to image",
             size=f"{image.width} × {image.height}",
             steps=generation.steps,

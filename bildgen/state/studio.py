@@ -677,6 +677,7 @@ class StudioState(SessionState):
                 seeds=variant_seeds(resolved.count, resolved.seed),
                 reference_ids=tuple(card.id for card in self.references),
                 mask_id=self.mask.id if self.mask is not None else None,
+                model_label=self.serving_label,
             )
             # Until the job row exists, Generate stays pressed: a second delivery is ignored.
             self.running, self.run_error = True, ""

@@ -96,6 +96,6 @@ def saved_image(image: Image, generation: Generation) -> SavedImage:
         width=image.width,
         height=image.height,
         filename=download_filename(
-            created=created, prompt=generation.prompt, seed=image.seed, model_id=generation.served_model
+            created=created, prompt=generation.prompt, seed=image.seed, model_id=generation.model_name
         ),
     )

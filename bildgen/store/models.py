@@ -155,6 +155,13 @@ class Generation(SQLModel, table=True):
     variant_errors: str | None = None
     # The area of the first reference image the model was asked to change, if the user painted one.
     mask_id: str | None = Field(default=None, foreign_key="editmask.id", max_length=32)
+    # The model's one human name (the picker's label) when this ran; served_model is the API's id.
+    model_label: str | None = Field(default=None, max_length=80)
+
+    @property
+    def model_name(self) -> str:
+        """What people call the model: its label; the served id for generations from before labels were kept."""
+        return self.model_label or self.served_model
 
 
 class Image(SQLModel, table=True):

@@ -108,10 +108,13 @@ def test_a_text_model_says_which_model_serves_its_edits_and_with_what(studio, de
     expect(studio.get_by_role("status").filter(has_text=f"Edits run on {DEMO_LABEL}")).to_be_visible()
     expect(effective).to_contain_text("1024 × 1024 px · 20 steps · Guidance 4")
     expect(studio.get_by_label("Guidance")).to_be_visible()
-    # The picker keeps the chosen model; nothing shows an API field name.
+    # The picker keeps the chosen model; nothing shows an API field name, and the edit model names the file.
     expect(studio.get_by_role("combobox", name="Model")).to_contain_text(QWEN_LABEL)
     expect(studio.get_by_text(re.compile("guidance_scale|true_cfg_scale"))).to_have_count(0)
 
     studio.get_by_label("Prompt", exact=True).fill("the harbour in spring")
     generate_and_wait(studio)
     assert last_generation_path(demo_server) == "/v1/images/edits"
+    with studio.expect_download() as download:
+        studio.get_by_role("link", name="Download image 1").click()
+    assert download.value.suggested_filename.endswith("_demo-vllm-omni.png")
