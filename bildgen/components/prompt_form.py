@@ -17,7 +17,13 @@ def model_picker() -> rx.Component:
         rx.select.root(
             rx.select.trigger(aria_labelledby="model-label", width="100%"),
             rx.select.content(
-                rx.foreach(StudioState.models, lambda choice: rx.select.item(choice.label, value=choice.id))
+                rx.foreach(
+                    StudioState.models,
+                    lambda choice: rx.select.item(
+                        rx.cond(choice.cloud_note != "", f"{choice.label} — {choice.cloud_note}", choice.label),
+                        value=choice.id,
+                    ),
+                )
             ),
             value=StudioState.model_id,
             on_change=StudioState.choose_model,
@@ -70,6 +76,21 @@ def image_count() -> rx.Component:
         ),
         width="100%",
         spacing="1",
+    )
+
+
+def cloud_notice() -> rx.Component:
+    """Before Generate: this run leaves the organisation's own servers."""
+    return rx.cond(
+        StudioState.cloud != "",
+        rx.callout(
+            f"Sends data to {StudioState.cloud}: the prompt and any reference images leave your organisation.",
+            icon="cloud-upload",
+            color_scheme="amber",
+            size="1",
+            role="note",
+            width="100%",
+        ),
     )
 
 
@@ -138,6 +159,7 @@ def prompt_form() -> rx.Component:
                         width="100%",
                     ),
                     rx.el.input(type="hidden", name="submission", value=StudioState.submission),
+                    cloud_notice(),
                     generate_buttons(),
                     rx.text(
                         rx.cond(

@@ -66,6 +66,8 @@ class VariantCard:
 class ModelChoice:
     id: str
     label: str
+    # "sends data to Black Forest Labs" for a cloud service (or one whose edits run on one), else "".
+    cloud_note: str = ""
 
 
 @dataclasses.dataclass
@@ -117,6 +119,8 @@ class StudioState(SessionState):
     takes_steps: bool = True
     takes_guidance: bool = True
     guidance_label: str = "Guidance"
+    # The company outside the organisation this run's prompt and images go to ("" when none).
+    cloud: str = ""
 
     references: list[ReferenceCard] = []
     reference_message: str = ""
@@ -196,6 +200,7 @@ class StudioState(SessionState):
         serving = self._serving_profile()
         capabilities = serving.capabilities()
         self.serving_label = serving.label
+        self.cloud = capabilities.cloud or ""
         self.takes_negative_prompt = capabilities.negative_prompt
         self.takes_seed, self.takes_steps = capabilities.seed, capabilities.steps
         self.takes_guidance, self.guidance_label = capabilities.guidance, capabilities.guidance_label
@@ -293,7 +298,10 @@ class StudioState(SessionState):
             self._owner_id = user.id
         if not self.models:
             catalog = get_services().catalog
-            self.models = [ModelChoice(id=key, label=p.label) for key, p in catalog.models.items()]
+            self.models = [
+                ModelChoice(id=key, label=profile.label, cloud_note=_cloud_note(catalog, key))
+                for key, profile in catalog.models.items()
+            ]
             self._show_profile(catalog.default_model)
 
     @rx.event
@@ -715,6 +723,15 @@ def _submit_checked(services, submission: queue.Submission) -> str:
         if mask is None or mask.reference_id != submission.reference_ids[0]:
             raise LookupError(submission.mask_id)
     return queue.submit(services.engine, submission)
+
+
+def _cloud_note(catalog, profile_id: str) -> str:
+    """What the model picker says of a profile whose service is outside the organisation."""
+    own = catalog.get(profile_id).capabilities().cloud
+    if own:
+        return f"sends data to {own}"
+    editor = catalog.serving(profile_id, with_references=True).capabilities().cloud
+    return f"edits send data to {editor}" if editor else ""
 
 
 def _fingerprint(job: queue.JobView | None) -> object:
