@@ -3,8 +3,9 @@
 // It runs in the browser alone: the finished mask is posted as a PNG to bildgen's own HTTP route
 // (the same owner checks as every image), and the studio learns only the id the route answers,
 // never image bytes through the websocket. Opened by the studio with
-//   window.bildgenMaskPainter.open({image, upload, mask})
-// whose promise gives {id} once a mask is saved, or null when the painter is closed without one.
+//   window.bildgenMaskPainter.open({image, upload, mask, texts})
+// whose promise gives {id} once a mask is saved, or null when the painter is closed without one;
+// `texts` are its words in the reader's language (components/references.py).
 (() => {
   // Painting resolution: the server scales the mask to the reference's exact size.
   const MAX_SIDE = 1024;
@@ -64,19 +65,20 @@
     return Object.assign(document.createElement("canvas"), { width, height });
   }
 
-  async function open({ image, upload, mask }) {
+  async function open({ image, upload, mask, texts }) {
     if (openPainter) openPainter.close(null);
     if (!document.getElementById("bildgen-mask-style")) {
       document.head.append(element("style", { id: "bildgen-mask-style", text: STYLE }));
     }
     return new Promise((resolve) => {
-      openPainter = new Painter({ image, upload, mask }, resolve);
+      openPainter = new Painter({ image, upload, mask, texts }, resolve);
     });
   }
 
   class Painter {
-    constructor({ image, upload, mask }, resolve) {
+    constructor({ image, upload, mask, texts }, resolve) {
       this.upload = upload;
+      this.texts = texts;
       this.resolve = resolve;
       this.returnFocus = document.activeElement;
       this.tool = "brush";
@@ -87,28 +89,27 @@
     }
 
     build() {
+      const words = this.texts;
       const button = (text, attributes = {}) => element("button", { type: "button", ...attributes, text });
-      this.brushButton = button("Brush", { "aria-pressed": "true", title: "Paint the area to change (B)" });
-      this.eraserButton = button("Eraser", { "aria-pressed": "false", title: "Erase painted parts (E)" });
+      this.brushButton = button(words.brush, { "aria-pressed": "true", title: words.brushTip });
+      this.eraserButton = button(words.eraser, { "aria-pressed": "false", title: words.eraserTip });
       this.size = element("input", { type: "range", min: "4", max: "240", value: "48", id: "bildgen-mask-size" });
-      const sizeLabel = element("label", { for: "bildgen-mask-size", text: "Brush size" });
-      const undo = button("Undo", { title: "Undo the last change (Ctrl+Z)" });
-      const invert = button("Invert", { title: "Swap painted and unpainted areas" });
-      const clear = button("Clear", { title: "Remove all painting" });
-      this.picture = element("img", { alt: "The reference image to paint on", draggable: "false" });
-      this.canvas = element("canvas", { "aria-label": "Mask: drag over the image to paint the area to change" });
+      const sizeLabel = element("label", { for: "bildgen-mask-size", text: words.size });
+      const undo = button(words.undo, { title: words.undoTip });
+      const invert = button(words.invert, { title: words.invertTip });
+      const clear = button(words.clear, { title: words.clearTip });
+      this.picture = element("img", { alt: words.picture, draggable: "false" });
+      this.canvas = element("canvas", { "aria-label": words.canvas });
       this.cursor = element("div", { class: "bildgen-mask-cursor" });
       this.stage = element("div", { class: "bildgen-mask-stage" }, this.picture, this.canvas, this.cursor);
       this.message = element("p", { class: "bildgen-mask-message", role: "alert" });
-      const cancel = button("Cancel");
-      this.saveButton = button("Use mask", { class: "primary" });
+      const cancel = button(words.cancel);
+      this.saveButton = button(words.save, { class: "primary" });
       this.dialog = element(
         "div",
         { class: "bildgen-mask-dialog", role: "dialog", "aria-modal": "true", "aria-labelledby": "bildgen-mask-title" },
-        element("h2", { id: "bildgen-mask-title", text: "Paint mask" }),
-        element("p", {
-          text: "Paint the area the model may change; everything else stays as it is. [ and ] change the brush size.",
-        }),
+        element("h2", { id: "bildgen-mask-title", text: words.title }),
+        element("p", { text: words.help }),
         element("div", { class: "bildgen-mask-toolbar" }, this.brushButton, this.eraserButton, sizeLabel, this.size,
           undo, invert, clear),
         this.stage,
@@ -145,7 +146,7 @@
         this.context = this.canvas.getContext("2d", { willReadFrequently: true });
         if (maskUrl) this.paintStored(await loadImage(maskUrl));
       } catch {
-        this.message.textContent = "The image could not be loaded. Close the painter and try again.";
+        this.message.textContent = this.texts.unloadable;
       }
     }
 
@@ -262,7 +263,7 @@
     async save() {
       if (!this.context) return;
       if (!this.painted()) {
-        this.message.textContent = "Paint the area the model should change first.";
+        this.message.textContent = this.texts.empty;
         return;
       }
       // White where painted, black elsewhere, whatever colour the strokes are shown in.
@@ -293,13 +294,9 @@
           this.close({ id: answer.id });
           return;
         }
-        this.message.textContent =
-          answer.error ||
-          (response.status === 404
-            ? "The reference image is no longer available."
-            : `The mask could not be saved (${response.status}). Try again.`);
+        this.message.textContent = answer.error || (response.status === 404 ? this.texts.gone : this.texts.failed);
       } catch {
-        this.message.textContent = "The mask could not be sent: check the connection and try again.";
+        this.message.textContent = this.texts.offline;
       } finally {
         this.saveButton.disabled = false;
       }

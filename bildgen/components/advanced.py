@@ -1,5 +1,6 @@
 import reflex as rx
 
+from bildgen.components.i18n import t
 from bildgen.state.studio import StudioState
 
 
@@ -84,7 +85,9 @@ def advanced_settings() -> rx.Component:
                 _number_field("height", "Height", StudioState.preset_height, step="16"),
                 rx.cond(
                     StudioState.takes_steps,
-                    _number_field("steps", "Steps", StudioState.preset_steps, hint="More steps: finer detail, slower."),
+                    _number_field(
+                        "steps", "Steps", StudioState.preset_steps, hint=t("More steps: finer detail, slower.")
+                    ),
                 ),
                 rx.cond(
                     StudioState.takes_guidance,
@@ -93,7 +96,7 @@ def advanced_settings() -> rx.Component:
                         StudioState.guidance_label,
                         StudioState.preset_guidance,
                         step="0.1",
-                        hint="How closely the image follows the prompt.",
+                        hint=t("How closely the image follows the prompt."),
                     ),
                 ),
                 rx.cond(StudioState.takes_seed, rx.box(_seed_field(), grid_column="span 2")),

@@ -1,6 +1,7 @@
 import reflex as rx
 
 from bildgen.components.download import download_link
+from bildgen.components.i18n import t
 from bildgen.state.gallery import GalleryState, LineageCard
 
 DETAIL = GalleryState.detail
@@ -76,21 +77,21 @@ def image_detail() -> rx.Component:
                             _row("Prompt", DETAIL.prompt),
                             rx.cond(DETAIL.negative_prompt != "", _row("Negative prompt", DETAIL.negative_prompt)),
                             _row("Model", DETAIL.model),
-                            rx.cond(DETAIL.served_as != "", _row("Served as", DETAIL.served_as)),
+                            rx.cond(DETAIL.served_as != "", _row(t("Served as"), DETAIL.served_as)),
                             _row("Mode", DETAIL.mode),
                             rx.cond(
                                 DETAIL.mask_path != "",
                                 _row(
-                                    "Mask",
+                                    t("Mask"),
                                     rx.hstack(
                                         rx.image(
                                             src=rx.get_upload_url(DETAIL.mask_path),
-                                            alt="Mask: the area of the first reference that was to change",
+                                            alt=t("Mask: the area of the first reference that was to change"),
                                             width="56px",
                                             border="1px solid var(--gray-7)",
                                             border_radius="var(--radius-1)",
                                         ),
-                                        rx.text("white: the area that was to change", size="1", color_scheme="gray"),
+                                        rx.text(t("white: the area that was to change"), size="1", color_scheme="gray"),
                                         align="center",
                                         spacing="2",
                                     ),

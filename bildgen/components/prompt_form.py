@@ -1,6 +1,7 @@
 import reflex as rx
 
 from bildgen.components.advanced import advanced_settings
+from bildgen.components.i18n import t
 from bildgen.components.presets import preset_selects
 from bildgen.components.references import drop_zone, references_field
 from bildgen.params import MAX_VARIANTS
@@ -20,7 +21,15 @@ def model_picker() -> rx.Component:
                 rx.foreach(
                     StudioState.models,
                     lambda choice: rx.select.item(
-                        rx.cond(choice.cloud_note != "", f"{choice.label} — {choice.cloud_note}", choice.label),
+                        rx.cond(
+                            choice.cloud == "",
+                            choice.label,
+                            rx.cond(
+                                choice.cloud_edits_only,
+                                t("{model} — edits send data to {company}", model=choice.label, company=choice.cloud),
+                                t("{model} — sends data to {company}", model=choice.label, company=choice.cloud),
+                            ),
+                        ),
                         value=choice.id,
                     ),
                 )
@@ -32,7 +41,8 @@ def model_picker() -> rx.Component:
             StudioState.serving_label != StudioState.model_label,
             rx.text(
                 rx.icon("arrow-right-left", size=12),
-                f" Edits run on {StudioState.serving_label}: its sizes and steps apply to this run.",
+                " ",
+                t("Edits run on {model}: its sizes and steps apply to this run.", model=StudioState.serving_label),
                 size="1",
                 color_scheme="gray",
                 role="status",
@@ -84,7 +94,10 @@ def cloud_notice() -> rx.Component:
     return rx.cond(
         StudioState.cloud != "",
         rx.callout(
-            f"Sends data to {StudioState.cloud}: the prompt and any reference images leave your organisation.",
+            t(
+                "Sends data to {company}: the prompt and any reference images leave your organisation.",
+                company=StudioState.cloud,
+            ),
             icon="cloud-upload",
             color_scheme="amber",
             size="1",

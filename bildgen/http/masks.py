@@ -9,14 +9,14 @@ import asyncio
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from bildgen import i18n
 from bildgen.http.auth import allowed_origin, request_user
 from bildgen.http.images import ID_PATTERN, file_response, not_found, refused
+from bildgen.i18n import _
 from bildgen.services import get_services
 from bildgen.store import library
 from bildgen.store.db import StorageUnavailable
-from bildgen.store.masks import MAX_MASK_BYTES, MaskRejected, clean_mask_for
-
-TOO_LARGE = f"The mask is larger than {MAX_MASK_BYTES // (1024 * 1024)} MB."
+from bildgen.store.masks import MAX_MASK_BYTES, MaskRejected, clean_mask_for, too_large
 
 
 def _refusal(status: int, message: str) -> JSONResponse:
@@ -24,19 +24,22 @@ def _refusal(status: int, message: str) -> JSONResponse:
 
 
 async def upload_mask(request: Request) -> Response:
-    if allowed_origin(request) is None:
-        return _refusal(403, "Masks are only taken from bildgen's own pages.")
     user = await request_user(request)
+    # Messages in the language the user chose, else the one their browser prefers.
+    chosen = i18n.supported(user.language) if user is not None else None
+    i18n.current_language.set(chosen or i18n.negotiate(request.headers.get("accept-language")))
+    if allowed_origin(request) is None:
+        return _refusal(403, _("Masks are only taken from bildgen's own pages."))
     if user is None:
-        return _refusal(401, "Your session has ended. Sign in again to save the mask.")
+        return _refusal(401, _("Your session has ended. Sign in again to save the mask."))
     reference_id = request.path_params["reference_id"]
     if not ID_PATTERN.fullmatch(reference_id):
         return not_found()
     length = request.headers.get("content-length", "")
     if not length.isdigit():
-        return _refusal(411, "The mask upload must state its length.")
+        return _refusal(411, _("The mask upload must state its length."))
     if int(length) > MAX_MASK_BYTES:
-        return _refusal(413, TOO_LARGE)
+        return _refusal(413, too_large())
     services = get_services()
     reference = await asyncio.to_thread(library.find_reference, services.engine, reference_id, user.id)
     if reference is None:
@@ -45,7 +48,7 @@ async def upload_mask(request: Request) -> Response:
     async for chunk in request.stream():
         data += chunk
         if len(data) > MAX_MASK_BYTES:
-            return _refusal(413, TOO_LARGE)
+            return _refusal(413, too_large())
     try:
         png = await clean_mask_for(bytes(data), services.references.path_for(reference.sha256))
         mask = await asyncio.to_thread(

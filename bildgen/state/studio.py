@@ -66,8 +66,10 @@ class VariantCard:
 class ModelChoice:
     id: str
     label: str
-    # "sends data to Black Forest Labs" for a cloud service (or one whose edits run on one), else "".
-    cloud_note: str = ""
+    # The company outside the organisation its service sends data to ("" for none), and whether
+    # only its edits go there (a text model whose `edit_with` profile is a cloud service).
+    cloud: str = ""
+    cloud_edits_only: bool = False
 
 
 @dataclasses.dataclass
@@ -298,10 +300,7 @@ class StudioState(SessionState):
             self._owner_id = user.id
         if not self.models:
             catalog = get_services().catalog
-            self.models = [
-                ModelChoice(id=key, label=profile.label, cloud_note=_cloud_note(catalog, key))
-                for key, profile in catalog.models.items()
-            ]
+            self.models = [_model_choice(catalog, key) for key in catalog.models]
             self._show_profile(catalog.default_model)
 
     @rx.event
@@ -725,13 +724,14 @@ def _submit_checked(services, submission: queue.Submission) -> str:
     return queue.submit(services.engine, submission)
 
 
-def _cloud_note(catalog, profile_id: str) -> str:
-    """What the model picker says of a profile whose service is outside the organisation."""
-    own = catalog.get(profile_id).capabilities().cloud
-    if own:
-        return f"sends data to {own}"
+def _model_choice(catalog, profile_id: str) -> ModelChoice:
+    """A picker entry, marked when its service (or that of its edits) is outside the organisation."""
+    profile = catalog.get(profile_id)
+    own = profile.capabilities().cloud
     editor = catalog.serving(profile_id, with_references=True).capabilities().cloud
-    return f"edits send data to {editor}" if editor else ""
+    return ModelChoice(
+        id=profile_id, label=profile.label, cloud=own or editor or "", cloud_edits_only=not own and bool(editor)
+    )
 
 
 def _fingerprint(job: queue.JobView | None) -> object:

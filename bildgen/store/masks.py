@@ -16,6 +16,7 @@ from pathlib import Path
 from PIL import Image
 
 from bildgen.cpu import in_image_pool
+from bildgen.i18n import _
 from bildgen.inference.decoding import MAX_PIXELS, TooManyPixels, Undecodable, decode_checked, sniff_format
 from bildgen.params import Size
 
@@ -29,33 +30,40 @@ class MaskRejected(ValueError):
     """The mask cannot be used; the message says why in words a user understands."""
 
 
+def too_large() -> str:
+    return _("The mask is larger than {size} MB.", size=MAX_MASK_BYTES // (1024 * 1024))
+
+
 def clean_mask(data: bytes, *, reference_size: Size) -> bytes:
     """A greyscale PNG of exactly the reference's size, every pixel 0 (keep) or 255 (change)."""
     if not data:
-        raise MaskRejected("The mask is empty.")
+        raise MaskRejected(_("The mask is empty."))
     if len(data) > MAX_MASK_BYTES:
-        raise MaskRejected(f"The mask is larger than {MAX_MASK_BYTES // (1024 * 1024)} MB.")
+        raise MaskRejected(too_large())
     if sniff_format(data) != "PNG":
-        raise MaskRejected("The mask must be a PNG image.")
+        raise MaskRejected(_("The mask must be a PNG image."))
     try:
         image = decode_checked(data, "PNG", MAX_PIXELS)
     except TooManyPixels:
-        raise MaskRejected(f"The mask has more than {MAX_PIXELS // 1_000_000} megapixels.") from None
+        raise MaskRejected(_("The mask has more than {count} megapixels.", count=MAX_PIXELS // 1_000_000)) from None
     except Undecodable:
-        raise MaskRejected("The mask is damaged or incomplete and cannot be read.") from None
+        raise MaskRejected(_("The mask is damaged or incomplete and cannot be read.")) from None
     width, height = image.size
     reference_width, reference_height = reference_size
     if not _same_proportions((width, height), reference_size):
         raise MaskRejected(
-            f"The mask is {width}×{height} pixels but the reference image is {reference_width}×{reference_height}: "
-            "they must have the same proportions."
+            _(
+                "The mask is {size} pixels but the reference image is {reference}: they must have the same proportions.",
+                size=f"{width}×{height}",
+                reference=f"{reference_width}×{reference_height}",
+            )
         )
     grey = _painted_area(image)
     if grey.size != (reference_width, reference_height):
         grey = grey.resize((reference_width, reference_height), Image.Resampling.BILINEAR)
     binary = grey.point(lambda value: 255 if value >= 128 else 0)
     if binary.getextrema() == (0, 0):
-        raise MaskRejected("The mask is empty: paint the area the model should change.")
+        raise MaskRejected(_("The mask is empty: paint the area the model should change."))
     output = io.BytesIO()
     binary.save(output, format="PNG", optimize=True)
     return output.getvalue()

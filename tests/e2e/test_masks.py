@@ -10,6 +10,7 @@ from playwright.sync_api import expect
 from bildgen.inference.demo.renderer import render
 from tests.e2e.conftest import FLUX_LABEL, choose_model, generate_and_wait
 from tests.e2e.test_gallery import open_gallery, tiles
+from tests.e2e.test_language import choose_language
 from tests.e2e.test_models_and_modes import add_references
 
 WIDTH, HEIGHT = 384, 256
@@ -98,3 +99,14 @@ def test_a_model_that_cannot_use_masks_says_so(studio, flux_server, reference_pn
     add_references(studio, reference_png)
     expect(studio.get_by_role("button", name="Paint mask")).to_be_disabled()
     expect(studio.get_by_text(f"{FLUX_LABEL} cannot limit an edit to a painted area.")).to_be_visible()
+
+
+def test_the_painter_speaks_the_users_language(studio, reference_png):
+    choose_language(studio, "Language", "Deutsch")
+    add_references(studio, reference_png)
+    studio.get_by_role("button", name="Maske malen").click()
+    painter = studio.get_by_role("dialog", name="Maske malen")
+    painter.get_by_role("button", name="Maske verwenden").click()
+    expect(painter.get_by_role("alert")).to_have_text("Malen Sie zuerst den Bereich, den das Modell ändern soll.")
+    painter.get_by_role("button", name="Abbrechen").click()
+    expect(painter).to_have_count(0)

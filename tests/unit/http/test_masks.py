@@ -106,3 +106,13 @@ def test_posts_from_another_site_or_signed_out_are_refused(world, origin):
     assert post(client_for(services, anna), reference.id, painting(), origin=origin).status_code == 403
     assert post(client_for(services, None), reference.id, painting()).status_code == 401
     assert masks(services) == []
+
+
+def test_a_refusal_speaks_the_users_language(world):
+    services, anna, _, reference = world
+    from bildgen.auth import accounts
+
+    accounts.set_language(services.engine, anna.id, "de")
+    answer = post(client_for(services, anna), reference.id, painting((100, 100)))
+    assert answer.status_code == 422
+    assert "Seitenverhältnis" in answer.json()["error"]
