@@ -9,6 +9,7 @@ from playwright.sync_api import expect
 
 from bildgen.inference.demo.renderer import render
 from tests.e2e.conftest import FLUX_LABEL, choose_model, generate_and_wait
+from tests.e2e.test_accessibility import severe_findings
 from tests.e2e.test_gallery import open_gallery, tiles
 from tests.e2e.test_language import choose_language
 from tests.e2e.test_models_and_modes import add_references
@@ -110,3 +111,17 @@ def test_the_painter_speaks_the_users_language(studio, reference_png):
     expect(painter.get_by_role("alert")).to_have_text("Malen Sie zuerst den Bereich, den das Modell ändern soll.")
     painter.get_by_role("button", name="Abbrechen").click()
     expect(painter).to_have_count(0)
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_the_painter_and_a_painted_reference_have_no_serious_accessibility_problems(studio, reference_png, scheme):
+    studio.emulate_media(color_scheme=scheme)
+    add_references(studio, reference_png)
+    studio.get_by_role("button", name="Paint mask").click()
+    painter = studio.get_by_role("dialog", name="Paint mask")
+    paint_left_half(studio)
+    findings = {"painter": severe_findings(studio)}
+    painter.get_by_role("button", name="Use mask").click()
+    expect(studio.get_by_role("img", name="Mask painted on reference image 1")).to_be_visible()
+    findings["studio"] = severe_findings(studio)
+    assert findings == {"painter": [], "studio": []}
