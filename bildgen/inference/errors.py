@@ -107,7 +107,9 @@ def server_message(body: Any, raw_text: str = "") -> str | None:
         if isinstance(error, dict) and isinstance(error.get("message"), str):
             return error["message"]
         if isinstance(error, str):
-            return error
+            # AUTOMATIC1111: {"error": "OutOfMemoryError", "errors": "CUDA out of memory…"}
+            details = body.get("errors")
+            return f"{error}: {details}" if isinstance(details, str) and details else error
         if isinstance(body.get("message"), str):
             return body["message"]
         detail = body.get("detail")

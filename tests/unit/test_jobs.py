@@ -9,7 +9,8 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
-from bildgen.inference.demo.server import BackgroundServer, DemoOptions, FaultPlan, create_app, start_demo_server
+from bildgen.inference.demo.common import FaultPlan
+from bildgen.inference.demo.server import BackgroundServer, DemoOptions, create_app, start_demo_server
 from bildgen.inference.profiles import demo_catalog
 from bildgen.jobs import queue
 from bildgen.jobs.runner import JobRunner

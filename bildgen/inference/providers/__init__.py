@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from bildgen.inference.providers.automatic1111 import A1111Adapter
 from bildgen.inference.providers.base import (
     Adapter,
     Generated,
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
 
 ADAPTERS: dict[str, type[Adapter]] = {
     OpenAICompatibleAdapter.provider: OpenAICompatibleAdapter,
+    A1111Adapter.provider: A1111Adapter,
 }
 
 
