@@ -289,7 +289,8 @@ class ServiceHttp:
         self.deadline_s = deadline_s
         self.sleep = sleep
         self.breaker = breaker_for(self.base_url)
-        self._sites = {_site(urlsplit(self.base_url).hostname or ""), *extra_sites}
+        self._own_site = _site(urlsplit(self.base_url).hostname or "")
+        self._sites = {self._own_site, *extra_sites}
         timeout = httpx2.Timeout(deadline_s, connect=CONNECT_TIMEOUT_S)
         self._private = httpx2.AsyncClient(
             timeout=timeout,
@@ -323,7 +324,12 @@ class ServiceHttp:
         return absolute
 
     def _client_for(self, url: str) -> httpx2.AsyncClient:
-        return self._private if origin(url) == origin(self.base_url) else self._public
+        """Credentials go to the service's own origin, and over https to its own site's other hosts
+        (BFL polls at api.us1.bfl.ai); never to the extra sites (storage of signed result URLs)."""
+        parts = urlsplit(url)
+        own = origin(url) == origin(self.base_url)
+        sibling = parts.scheme == "https" and _site(parts.hostname or "") == self._own_site
+        return self._private if own or sibling else self._public
 
     async def request_json(
         self, method: str, path: str, *, retry: bool = True, tolerate_404: bool = False, **kwargs: Any

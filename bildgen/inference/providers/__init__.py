@@ -21,6 +21,7 @@ from bildgen.inference.providers.base import (
     TaskProgress,
     TaskStatus,
 )
+from bildgen.inference.providers.bfl import BflAdapter
 from bildgen.inference.providers.openai_compatible import OpenAICompatibleAdapter
 
 if TYPE_CHECKING:
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
 ADAPTERS: dict[str, type[Adapter]] = {
     OpenAICompatibleAdapter.provider: OpenAICompatibleAdapter,
     A1111Adapter.provider: A1111Adapter,
+    BflAdapter.provider: BflAdapter,
 }
 
 
