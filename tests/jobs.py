@@ -8,7 +8,7 @@ from bildgen.jobs import queue, runner
 from bildgen.params import effective
 
 
-def submission(owner, profile, *, prompt: str = "a red fox", seeds=(1,), reference_ids=(), **parameters):
+def submission(owner, profile, *, prompt: str = "a red fox", seeds=(1,), reference_ids=(), options=None, **parameters):
     return queue.Submission(
         owner_id=owner.id,
         prompt=prompt,
@@ -16,6 +16,7 @@ def submission(owner, profile, *, prompt: str = "a red fox", seeds=(1,), referen
         parameters=effective(profile.traits(), **parameters),
         seeds=list(seeds),
         reference_ids=tuple(reference_ids),
+        options=dict(options or {}),
     )
 
 

@@ -55,6 +55,9 @@ class Submission:
     seeds: list[int]
     # The user's ReferenceImage ids, in order; none means text to image.
     reference_ids: tuple[str, ...] = ()
+    # Provider options the profile's Capabilities offer (quality, aspect_ratio, denoising_strength,
+    # prompt_upsampling, safety_tolerance…): kept in the job's spec, sent by the adapter.
+    options: dict[str, Any] = dataclasses.field(default_factory=dict)
 
     @property
     def mode(self) -> str:
@@ -67,16 +70,19 @@ class JobSpec:
 
     seeds: list[int]
     fixed_fields: list[tuple[str, Any]]
+    options: dict[str, Any] = dataclasses.field(default_factory=dict)
 
     def encode(self) -> str:
-        return json.dumps({"seeds": self.seeds, "fixed_fields": self.fixed_fields})
+        return json.dumps({"seeds": self.seeds, "fixed_fields": self.fixed_fields, "options": self.options})
 
     @classmethod
     def of(cls, generation: Generation) -> JobSpec:
         raw = json.loads(generation.spec or "{}")
+        options = raw.get("options")
         return cls(
             seeds=[int(seed) for seed in raw.get("seeds", [])],
             fixed_fields=[(str(key), value) for key, value in raw.get("fixed_fields", [])],
+            options=dict(options) if isinstance(options, dict) else {},
         )
 
 
@@ -123,7 +129,9 @@ def submit(engine: sqlalchemy.Engine, submission: Submission) -> str:
         guidance_field=parameters.guidance_field,
         variant_count=len(submission.seeds),
         status=GenerationStatus.QUEUED,
-        spec=JobSpec(seeds=list(submission.seeds), fixed_fields=list(parameters.fixed_fields)).encode(),
+        spec=JobSpec(
+            seeds=list(submission.seeds), fixed_fields=list(parameters.fixed_fields), options=dict(submission.options)
+        ).encode(),
     )
     links = [
         GenerationReference(generation_id=generation.id, position=position, reference_id=reference_id)

@@ -21,9 +21,10 @@ from collections.abc import AsyncIterator, Callable
 import sqlalchemy
 
 from bildgen.cpu import in_image_pool
-from bildgen.inference.client import ImageRequest, InferenceClient
+from bildgen.inference import providers
 from bildgen.inference.errors import InferenceError
 from bildgen.inference.profiles import Catalog
+from bildgen.inference.providers import Adapter, ProviderRequest
 from bildgen.jobs import queue
 from bildgen.store import library
 from bildgen.store.db import StorageUnavailable, is_storage_failure
@@ -218,14 +219,14 @@ class JobRunner:
             references = await asyncio.to_thread(self._reference_bytes, job)
         except LookupError:
             return GenerationStatus.FAILED, REFERENCE_GONE
-        async with InferenceClient(profile.endpoint()) as client:
-            served = await client.served_model()
+        async with providers.adapter_for(profile) as adapter:
+            served = await adapter.served_model()
             if served.id and served.id != job.served_model:
                 job.served_model = served.id
                 await asyncio.to_thread(queue.record_served_model, self.engine, job.id, served.id)
             thumbnails: list[asyncio.Task[None]] = []
             variants = [
-                self._variant(client, job, served.id, variant, seed, spec, references, outcomes, thumbnails)
+                self._variant(adapter, job, served.id, variant, seed, spec, references, outcomes, thumbnails)
                 for variant, seed in enumerate(spec.seeds)
             ]
             await asyncio.gather(*variants)
@@ -238,7 +239,7 @@ class JobRunner:
 
     async def _variant(
         self,
-        client: InferenceClient,
+        adapter: Adapter,
         job: Generation,
         served_model: str | None,
         variant: int,
@@ -248,24 +249,24 @@ class JobRunner:
         outcomes: dict[int, VariantOutcome],
         thumbnails: list[asyncio.Task[None]],
     ) -> None:
-        parameters = queue.parameters_of(job, spec)
-        request = ImageRequest(
+        request = ProviderRequest(
             prompt=job.prompt,
-            width=parameters.width,
-            height=parameters.height,
+            parameters=queue.parameters_of(job, spec),
             seed=seed,
-            diffusion_fields=parameters.diffusion_fields(),
             references=references,
+            options=spec.options,
         )
         started = time.monotonic()
         try:
-            decoded = await client.generate(request, model=served_model)
+            generated = await adapter.generate(request, model=served_model)
+            # The seed the service says it used, where it says (it is what reproduces the image).
+            used_seed = seed if generated.seed is None else generated.seed
             image, sha256, png = await in_image_pool(
                 lambda: self.images.save_generated(
                     job,
                     variant=variant,
-                    seed=seed,
-                    decoded=decoded,
+                    seed=used_seed,
+                    decoded=generated.image,
                     generation_ms=int((time.monotonic() - started) * 1000),
                 )
             )

@@ -7,8 +7,10 @@ exists, so a crash never leaves a row pointing at half a file.
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy
 
@@ -83,7 +85,17 @@ def stored_recipe(generation: Generation, seed: int) -> metadata.StoredRecipe:
         model_profile=generation.model_profile,
         mode=generation.mode,
         reference_count=generation.reference_count,
+        options=_options(generation) or None,
     )
+
+
+def _options(generation: Generation) -> dict[str, Any]:
+    # The job's spec (jobs/queue.JobSpec) keeps the provider options the image was made with.
+    try:
+        options = json.loads(generation.spec or "{}").get("options")
+    except (ValueError, AttributeError):
+        return {}
+    return options if isinstance(options, dict) else {}
 
 
 def saved_image(image: Image, generation: Generation) -> SavedImage:

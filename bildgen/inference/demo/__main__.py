@@ -4,12 +4,12 @@ import argparse
 
 import uvicorn
 
-from bildgen.inference.demo.server import FLAVORS, DemoOptions, create_app
+from bildgen.inference.demo.server import ALL_FLAVORS, DemoOptions, create_app
 
 parser = argparse.ArgumentParser(description="bildgen's demo inference server (OpenAI image API, no model)")
 parser.add_argument("--port", type=int, default=8765)
 parser.add_argument("--latency", type=float, default=1.5, help="seconds of artificial latency per image")
-parser.add_argument("--flavor", choices=FLAVORS, default="vllm-omni", help="which real server's protocol to follow")
+parser.add_argument("--flavor", choices=ALL_FLAVORS, default="vllm-omni", help="which real server's protocol to follow")
 parser.add_argument("--max-references", type=int, default=4, help="input images accepted per edit")
 parser.add_argument(
     "--max-concurrent", type=int, default=None, help="generation requests worked on at once; the others wait"
