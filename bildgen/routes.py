@@ -16,6 +16,8 @@ SIGN_IN_PAGE = "/sign-in"
 SIGN_UP_PAGE = "/sign-up"
 ADMIN_AUDIT = "/admin/audit"
 ADMIN_QUEUE = "/admin/queue"
+ADMIN_TOKENS = "/admin/tokens"
+ACCOUNT = "/account"
 PUBLIC_PAGES = (SIGN_IN_PAGE, SIGN_UP_PAGE)
 
 PRIVATE = "/_upload/private"

@@ -17,6 +17,7 @@ def page_header(*extra: rx.Component) -> rx.Component:
                     rx.hstack(
                         rx.link("Audit log", href=routes.ADMIN_AUDIT, size="3"),
                         rx.link("Queue", href=routes.ADMIN_QUEUE, size="3"),
+                        rx.link("API tokens", href=routes.ADMIN_TOKENS, size="3"),
                         spacing="4",
                     ),
                 ),
