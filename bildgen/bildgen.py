@@ -1,6 +1,5 @@
 """The bildgen Reflex app: pages and bildgen's own HTTP routes."""
 
-import asyncio
 import contextlib
 
 import reflex as rx
@@ -13,7 +12,7 @@ from bildgen.pages.admin import audit_page, queue_page, tokens_page
 from bildgen.pages.gallery import gallery_page
 from bildgen.pages.sign_in import sign_in_page, sign_up_page
 from bildgen.pages.studio import studio_page
-from bildgen.services import configured_catalog, get_services
+from bildgen.services import configured_catalog, running_services
 from bildgen.state.account import AccountState
 from bildgen.state.admin import AuditLogState
 from bildgen.state.admin_queue import QueueState
@@ -31,10 +30,7 @@ except ConfigError as error:
 
 @contextlib.asynccontextmanager
 async def _run_services():
-    # Migrations, the start-up sweep and the demo server before the first visitor, not during;
-    # then this worker's job runner for as long as the process serves.
-    services = await asyncio.to_thread(get_services)
-    async with services.runner.running():
+    async with running_services():
         yield
 
 

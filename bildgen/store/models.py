@@ -178,3 +178,12 @@ class ApiToken(SQLModel, table=True):
     expires_at: datetime | None = None
     last_used_at: datetime | None = None
     revoked_at: datetime | None = None
+
+
+class ApiTask(SQLModel, table=True):
+    """A generation queued through the HTTP API: how its client wants the images back (issue 14)."""
+
+    generation_id: str = Field(foreign_key="generation.id", primary_key=True, max_length=32, ondelete="CASCADE")
+    response_format: str = Field(max_length=10)
+    # The token that queued it (tokens are revoked, never deleted).
+    token_id: str | None = Field(default=None, max_length=32)

@@ -1,4 +1,4 @@
-"""API tokens for bildgen's own HTTP API
+"""API tokens and tasks for bildgen's own HTTP API
 
 Revision ID: 0010
 Revises: 0006
@@ -36,8 +36,17 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_apitoken_token_hash'), ['token_hash'], unique=True)
         batch_op.create_index(batch_op.f('ix_apitoken_user_id'), ['user_id'], unique=False)
 
+    op.create_table('apitask',
+    sa.Column('generation_id', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+    sa.Column('response_format', sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
+    sa.Column('token_id', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
+    sa.ForeignKeyConstraint(['generation_id'], ['generation.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('generation_id')
+    )
+
 
 def downgrade() -> None:
+    op.drop_table('apitask')
     with op.batch_alter_table('apitoken', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_apitoken_user_id'))
         batch_op.drop_index(batch_op.f('ix_apitoken_token_hash'))
