@@ -80,13 +80,6 @@ def _info(token: ApiToken, owner: str) -> TokenInfo:
     )
 
 
-def bearer_token(authorization: str | None) -> str | None:
-    """The token of an `Authorization: Bearer …` header, or None."""
-    scheme, _, value = (authorization or "").strip().partition(" ")
-    value = value.strip()
-    return value if scheme.lower() == "bearer" and value else None
-
-
 def create(
     engine: sqlalchemy.Engine,
     *,

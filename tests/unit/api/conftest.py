@@ -88,7 +88,7 @@ class Bildgen:
 def bildgen(fresh_services):
     server = Bildgen(fresh_services).start()
     yield server
-    server.server.stop()
+    server.stop()
 
 
 def png(width: int = 300, height: int = 200, colour=(200, 30, 30)) -> bytes:

@@ -91,17 +91,3 @@ def test_a_token_needs_a_name_and_a_sensible_expiry(engine, name, days, message)
     with pytest.raises(api_tokens.TokenRefused, match=message):
         api_tokens.create(engine, user=anna, name=name, expires_in_days=days)
     assert api_tokens.tokens_of(engine, anna.id) == []
-
-
-@pytest.mark.parametrize(
-    ("header", "token"),
-    [
-        ("Bearer bgk_abc", "bgk_abc"),
-        ("bearer  bgk_abc ", "bgk_abc"),
-        ("Basic abc", None),
-        ("Bearer", None),
-        (None, None),
-    ],
-)
-def test_the_bearer_header_is_read_leniently_but_only_as_bearer(header, token):
-    assert api_tokens.bearer_token(header) == token
