@@ -16,7 +16,13 @@ SIGN_IN_PAGE = "/sign-in"
 SIGN_UP_PAGE = "/sign-up"
 ADMIN_AUDIT = "/admin/audit"
 ADMIN_QUEUE = "/admin/queue"
+ADMIN_TOKENS = "/admin/tokens"
+ACCOUNT = "/account"
 PUBLIC_PAGES = (SIGN_IN_PAGE, SIGN_UP_PAGE)
+
+# bildgen's OpenAI-compatible API (bildgen/api/): clients take this as their base URL.
+API_PREFIX = "/v1"
+API_EDITS_ROUTE = API_PREFIX + "/images/edits"
 
 PRIVATE = "/_upload/private"
 IMAGE_ROUTE = PRIVATE + "/images/{image_id}.png"

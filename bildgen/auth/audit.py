@@ -1,9 +1,9 @@
 """The audit log: security-relevant events in the database, for administrators to read.
 
 Recorded: sign-in (success, failure, throttled), sign-out, account created, a signed-in user asking
-for another user's image or reference, and an administrator cancelling someone's job. Never a
-password, a token or a name typed for an account that does not exist (often a password typed into
-the wrong field).
+for another user's image or reference, an administrator cancelling someone's job, and API tokens
+created or revoked (their name and first characters). Never a password, a token or a name typed for
+an account that does not exist (often a password typed into the wrong field).
 """
 
 from __future__ import annotations
@@ -24,6 +24,8 @@ SIGN_OUT = "sign-out"
 ACCOUNT_CREATED = "account-created"
 ACCESS_REFUSED = "access-refused"
 JOB_CANCELLED = "job-cancelled"
+API_TOKEN_CREATED = "api-token-created"
+API_TOKEN_REVOKED = "api-token-revoked"
 
 # What the administrator's filter offers, in this order.
 ACTIONS = {
@@ -34,6 +36,8 @@ ACTIONS = {
     ACCOUNT_CREATED: "Account created",
     ACCESS_REFUSED: "Someone else's image asked for",
     JOB_CANCELLED: "Job cancelled by an administrator",
+    API_TOKEN_CREATED: "API token created",
+    API_TOKEN_REVOKED: "API token revoked",
 }
 PAGE_SIZE = 50
 REPEATS_WITHIN = timedelta(minutes=10)

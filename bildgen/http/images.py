@@ -9,7 +9,7 @@ import re
 from starlette.requests import Request
 from starlette.responses import FileResponse, PlainTextResponse, Response
 
-from bildgen.auth import audit
+from bildgen.auth import audit, image_links
 from bildgen.http.auth import STORAGE_ERRORS, client_address, request_user
 from bildgen.services import get_services
 from bildgen.store import library
@@ -46,12 +46,29 @@ async def _refused(request: Request, user: User, kind: str, object_id: str) -> R
 
 async def _owned_image(request: Request):  # -> (services, Image, Generation) | Response
     image_id = request.path_params["image_id"]
+    if not _ID.fullmatch(image_id):
+        return _not_found()
+    if image_links.SIGNATURE in request.query_params:
+        return await _signed_image(request, image_id)
     user = await request_user(request)
-    if user is None or not _ID.fullmatch(image_id):
+    if user is None:
         return _not_found()
     services = get_services()
     found = await asyncio.to_thread(library.find_image, services.engine, image_id, user.id)
     return (services, *found) if found else await _refused(request, user, "image", image_id)
+
+
+async def _signed_image(request: Request, image_id: str):  # -> (services, Image, Generation) | Response
+    """An image fetched with a signed link (an API answer): valid for its owner's image until it expires."""
+    services = await asyncio.to_thread(get_services)
+    owner_id = await asyncio.to_thread(library.owner_of_image, services.engine, image_id)
+    query = request.query_params
+    if owner_id is None or not image_links.is_valid(
+        services.secret, image_id, owner_id, query.get(image_links.EXPIRES, ""), query.get(image_links.SIGNATURE, "")
+    ):
+        return _not_found()
+    found = await asyncio.to_thread(library.find_image, services.engine, image_id, owner_id)
+    return (services, *found) if found else _not_found()
 
 
 def _file(path, media_type: str, filename: str | None = None) -> Response:

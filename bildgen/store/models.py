@@ -164,3 +164,28 @@ class Image(SQLModel, table=True):
     favourite: bool = False
     # From sending the request to having the file saved.
     generation_ms: int | None = None
+
+
+class ApiToken(SQLModel, table=True):
+    """A user's key for bildgen's HTTP API (issue 14). Only the token's SHA-256 is stored; the token
+    itself is shown once, when it is made. A revoked token keeps its row (name, dates) but never works."""
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    user_id: str = Field(foreign_key="user.id", index=True, max_length=32)
+    name: str = Field(max_length=80)
+    token_hash: str = Field(unique=True, index=True, max_length=64)
+    # The first characters of the token, so that its owner can tell tokens apart; never enough to use it.
+    prefix: str = Field(max_length=16)
+    created_at: datetime = Field(default_factory=utc_now)
+    expires_at: datetime | None = None
+    last_used_at: datetime | None = None
+    revoked_at: datetime | None = None
+
+
+class ApiTask(SQLModel, table=True):
+    """A generation queued through the HTTP API: how its client wants the images back (issue 14)."""
+
+    generation_id: str = Field(foreign_key="generation.id", primary_key=True, max_length=32, ondelete="CASCADE")
+    response_format: str = Field(max_length=10)
+    # The token that queued it (tokens are revoked, never deleted).
+    token_id: str | None = Field(default=None, max_length=32)

@@ -513,9 +513,11 @@ def create_app(options: DemoOptions | None = None) -> Starlette:
 class BackgroundServer:
     """Serves an ASGI app on 127.0.0.1 in a thread of its own; port 0 picks a free port."""
 
-    def __init__(self, app: Any, *, port: int = 0) -> None:
+    def __init__(self, app: Any, *, port: int = 0, lifespan: str = "off") -> None:
         self.app = app
-        config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+        config = uvicorn.Config(
+            app, host="127.0.0.1", port=port, log_level="warning", lifespan=lifespan, timeout_graceful_shutdown=5
+        )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, name="bildgen-background-server", daemon=True)
 
@@ -537,10 +539,12 @@ class BackgroundServer:
             time.sleep(0.02)
         return self
 
-    def stop(self) -> None:
-        # Do not wait for requests still in flight (a hung request would hold the stop for ever).
-        self._server.should_exit = self._server.force_exit = True
-        self._thread.join(timeout=10)
+    def stop(self, *, graceful: bool = False) -> None:
+        """At once, without waiting for requests in flight (a hung request would hold the stop for
+        ever); or `graceful`, as a worker stops: requests get a few seconds, then the app's lifespan ends."""
+        self._server.should_exit = True
+        self._server.force_exit = not graceful
+        self._thread.join(timeout=30 if graceful else 10)
 
 
 def start_demo_server(options: DemoOptions | None = None) -> BackgroundServer:
