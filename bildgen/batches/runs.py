@@ -27,7 +27,7 @@ from bildgen.jobs import queue
 from bildgen.jobs.refusals import SubmissionRefused
 from bildgen.params import SEED_SPACE, random_seed, variant_seeds
 from bildgen.store.db import session, storage_errors
-from bildgen.store.models import Batch, Generation, Image
+from bildgen.store.models import Batch, Generation, GenerationStatus, Image
 from bildgen.store.models import BatchItem as ItemRow
 
 logger = logging.getLogger(__name__)
@@ -36,6 +36,19 @@ PENDING, QUEUED, REFUSED, CANCELLED = "pending", "queued", "refused", "cancelled
 # What an item shows when its generation is gone (all its images were deleted from the gallery).
 REMOVED = "removed"
 CANCELLED_BEFORE_QUEUED = "Cancelled before it was queued."
+# What each state of an item is called on its page.
+STATUS_LABELS = {
+    PENDING: "Not queued yet",
+    GenerationStatus.QUEUED: "Waiting",
+    GenerationStatus.RUNNING: "Running",
+    GenerationStatus.DONE: "Done",
+    GenerationStatus.PARTIAL: "Partly done",
+    GenerationStatus.FAILED: "Failed",
+    GenerationStatus.CANCELLED: "Cancelled",
+    GenerationStatus.INTERRUPTED: "Interrupted",
+    REFUSED: "Refused",
+    REMOVED: "Images deleted",
+}
 # Items marked queued per transaction while queueing (each job row is written on its own).
 MARK_EVERY = 25
 ITEMS_PAGE = 50
@@ -245,6 +258,16 @@ class Progress:
     def active(self) -> bool:
         return self.finished < self.items
 
+    def describe(self) -> str:
+        """For example: 12 of 40 prompts finished · 18 images · 3 running · 25 waiting."""
+        parts = [f"{self.finished} of {self.items} prompts finished", f"{self.images_done} images"]
+        for state in (GenerationStatus.RUNNING, GenerationStatus.QUEUED, PENDING, REFUSED, GenerationStatus.FAILED):
+            if self.states.get(state):
+                parts.append(f"{self.states[state]} {STATUS_LABELS[state].lower()}")
+        if self.cancelled:
+            parts.append("cancelled")
+        return " · ".join(parts)
+
 
 @dataclasses.dataclass(frozen=True)
 class BatchSummary:
@@ -319,6 +342,14 @@ def recent(engine: sqlalchemy.Engine, *, owner_id: str, limit: int = 50) -> list
             .limit(limit)
         ).all()
         return [_summary(db, batch) for batch in batches]
+
+
+def series_size(engine: sqlalchemy.Engine, series_id: str, *, owner_id: str) -> int:
+    """How many of the owner's batches run the same prompts and seeds (columns of one comparison)."""
+    with session(engine) as db:
+        return db.exec(
+            select(func.count()).select_from(Batch).where(Batch.series_id == series_id, Batch.owner_id == owner_id)
+        ).one()
 
 
 @dataclasses.dataclass(frozen=True)

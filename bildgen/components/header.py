@@ -12,6 +12,7 @@ def page_header(*extra: rx.Component) -> rx.Component:
             rx.hstack(
                 rx.link("Studio", href=routes.STUDIO, size="3"),
                 rx.link("Gallery", href=routes.GALLERY, size="3"),
+                rx.link("Batches", href=routes.BATCHES, size="3"),
                 rx.cond(
                     SessionState.is_admin,
                     rx.hstack(
