@@ -6,6 +6,7 @@ Every query runs off the event loop (asyncio.to_thread) and never inside `async 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import time
 
@@ -13,6 +14,8 @@ import reflex as rx
 
 from bildgen import routes
 from bildgen.batches import runs
+from bildgen.inference.client import InferenceClient
+from bildgen.inference.errors import InferenceError
 from bildgen.services import get_services
 from bildgen.state.session import SessionState, user_for_token
 from bildgen.state.studio import StudioState, reference_card
@@ -130,6 +133,8 @@ class GalleryState(SessionState):
     detail_open: bool = False
     detail: DetailView = DetailView()
     message: str = ""
+    # The default model is the demo renderer: the page says so, as the studio does.
+    demo_in_use: bool = False
 
     def _filters(self) -> gallery.Filters:
         model = "" if self.model_filter == ALL_MODELS else self.model_filter
@@ -150,10 +155,23 @@ class GalleryState(SessionState):
         query = self.router.url.query_parameters
         self.batch_filter, self.batch_name = await asyncio.to_thread(_batch_named, user.id, query.get("batch", ""))
         self._show_first_page(await asyncio.to_thread(_load_first_page, user.id, self._filters()))
-        events = [GalleryState.watch_jobs] if self.jobs and not self.watching else []
+        follow_ups = [GalleryState.check_demo]
+        if self.jobs and not self.watching:
+            follow_ups.append(GalleryState.watch_jobs)
         if query.get("image"):  # a link to one image (from a batch's page)
-            events.append(GalleryState.show(query["image"]))
-        return events
+            follow_ups.append(GalleryState.show(query["image"]))
+        return follow_ups
+
+    @rx.event(background=True)
+    async def check_demo(self):
+        services = await asyncio.to_thread(get_services)
+        is_demo = services.demo_server is not None
+        if not is_demo:
+            with contextlib.suppress(InferenceError):
+                async with InferenceClient(services.catalog.default.endpoint()) as client:
+                    is_demo = (await client.served_model()).is_demo
+        async with self:
+            self.demo_in_use = is_demo
 
     @rx.event
     async def load_more(self):
