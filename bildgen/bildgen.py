@@ -9,6 +9,7 @@ from bildgen.http import create_api
 from bildgen.inference.profiles import ConfigError
 from bildgen.pages.account import account_page
 from bildgen.pages.admin import audit_page, queue_page, tokens_page
+from bildgen.pages.batches import batch_page, batches_page
 from bildgen.pages.gallery import gallery_page
 from bildgen.pages.sign_in import sign_in_page, sign_up_page
 from bildgen.pages.studio import studio_page
@@ -17,6 +18,8 @@ from bildgen.state.account import AccountState
 from bildgen.state.admin import AuditLogState
 from bildgen.state.admin_queue import QueueState
 from bildgen.state.admin_tokens import AdminTokensState
+from bildgen.state.batch_page import BatchPageState
+from bildgen.state.batches import BatchEditorState
 from bildgen.state.gallery import GalleryState
 from bildgen.state.session import SignInPageState
 from bildgen.state.studio import StudioState
@@ -36,7 +39,7 @@ async def _run_services():
 
 app = rx.App(
     api_transformer=create_api(),
-    head_components=[rx.script(src="/studio.js")],
+    head_components=[rx.script(src="/studio.js"), rx.script(src="/batches.js")],
 )
 app.register_lifespan_task(_run_services)
 app.add_page(studio_page, route=routes.STUDIO, title="bildgen", on_load=StudioState.open_studio)
@@ -47,3 +50,5 @@ app.add_page(audit_page, route=routes.ADMIN_AUDIT, title="Audit log · bildgen",
 app.add_page(queue_page, route=routes.ADMIN_QUEUE, title="Queue · bildgen", on_load=QueueState.open_queue)
 app.add_page(account_page, route=routes.ACCOUNT, title="Account · bildgen", on_load=AccountState.open_account)
 app.add_page(tokens_page, route=routes.ADMIN_TOKENS, title="API tokens · bildgen", on_load=AdminTokensState.open_tokens)
+app.add_page(batch_page, route=routes.BATCH_PAGE, title="Batch · bildgen", on_load=BatchPageState.open_batch)
+app.add_page(batches_page, route=routes.BATCHES, title="Batches · bildgen", on_load=BatchEditorState.open_batches)

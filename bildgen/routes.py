@@ -18,6 +18,11 @@ ADMIN_AUDIT = "/admin/audit"
 ADMIN_QUEUE = "/admin/queue"
 ADMIN_TOKENS = "/admin/tokens"
 ACCOUNT = "/account"
+# One batch, and the comparison grid of its series; [batch] is the batch id (a Reflex dynamic route).
+BATCHES = "/batches"
+BATCH_PAGE = "/batches/[batch]"
+BATCH_COMPARE_PAGE = "/batches/[batch]/compare"
+PACKS = "/packs"
 PUBLIC_PAGES = (SIGN_IN_PAGE, SIGN_UP_PAGE)
 
 # bildgen's OpenAI-compatible API (bildgen/api/): clients take this as their base URL.
@@ -31,6 +36,7 @@ THUMBNAIL_ROUTE = PRIVATE + "/thumbnails/{image_id}.webp"
 SIGN_IN_ROUTE = PRIVATE + "/auth/sign-in"
 SIGN_UP_ROUTE = PRIVATE + "/auth/sign-up"
 SIGN_OUT_ROUTE = PRIVATE + "/auth/sign-out"
+PACK_EXPORT_ROUTE = PRIVATE + "/packs/{pack_id}.json"
 
 
 def upload_path(route: str) -> str:
@@ -48,3 +54,19 @@ def reference_upload_path(reference_id: str) -> str:
 
 def thumbnail_upload_path(image_id: str) -> str:
     return upload_path(THUMBNAIL_ROUTE.format(image_id=image_id))
+
+
+def batch_page(batch_id: str) -> str:
+    return f"{BATCHES}/{batch_id}"
+
+
+def batch_compare_page(batch_id: str) -> str:
+    return f"{BATCHES}/{batch_id}/compare"
+
+
+def gallery_of_batch(batch_id: str) -> str:
+    return f"{GALLERY}?batch={batch_id}"
+
+
+def pack_export_path(pack_id: str) -> str:
+    return upload_path(PACK_EXPORT_ROUTE.format(pack_id=pack_id))

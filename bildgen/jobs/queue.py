@@ -58,6 +58,11 @@ class Submission:
     # Provider options the profile's Capabilities offer (quality, aspect_ratio, denoising_strength,
     # prompt_upsampling, safety_tolerance…): kept in the job's spec, sent by the adapter.
     options: dict[str, Any] = dataclasses.field(default_factory=dict)
+    # The batch item it runs (bildgen.batches); the pair is unique, so an item is never queued twice.
+    batch_id: str | None = None
+    batch_position: int | None = None
+    # The recipe beyond the columns (the prompt before it was improved, context elements), as JSON.
+    recipe_extras: str | None = None
 
     @property
     def mode(self) -> str:
@@ -132,6 +137,9 @@ def submit(engine: sqlalchemy.Engine, submission: Submission) -> str:
         spec=JobSpec(
             seeds=list(submission.seeds), fixed_fields=list(parameters.fixed_fields), options=dict(submission.options)
         ).encode(),
+        batch_id=submission.batch_id,
+        batch_position=submission.batch_position,
+        recipe_extras=submission.recipe_extras,
     )
     links = [
         GenerationReference(generation_id=generation.id, position=position, reference_id=reference_id)
@@ -148,7 +156,16 @@ def submit(engine: sqlalchemy.Engine, submission: Submission) -> str:
 def request_cancel(engine: sqlalchemy.Engine, job_id: str, *, owner_id: str | None) -> bool:
     """Cancel a waiting job at once, or ask its worker to stop a running one. owner_id None: any owner
     (administrators). False when there is no such job of that owner or it has already ended."""
-    owned = [Generation.id == job_id] + ([Generation.owner_id == owner_id] if owner_id is not None else [])
+    return _request_cancel(engine, Generation.id == job_id, owner_id=owner_id) > 0
+
+
+def request_cancel_batch(engine: sqlalchemy.Engine, batch_id: str, *, owner_id: str) -> int:
+    """Cancel every waiting or running job of one of the owner's batches; how many were still active."""
+    return _request_cancel(engine, Generation.batch_id == batch_id, owner_id=owner_id)
+
+
+def _request_cancel(engine: sqlalchemy.Engine, which: Any, *, owner_id: str | None) -> int:
+    owned = [which] + ([Generation.owner_id == owner_id] if owner_id is not None else [])
     with storage_errors(), session(engine) as db:
         waiting = db.exec(
             update(Generation)
@@ -161,7 +178,7 @@ def request_cancel(engine: sqlalchemy.Engine, job_id: str, *, owner_id: str | No
             .values(cancel_requested=True)
         )
         db.commit()
-        return bool(waiting.rowcount or running.rowcount)
+        return waiting.rowcount + running.rowcount
 
 
 # ---- claiming, fairly ----------------------------------------------------------------------------

@@ -21,6 +21,7 @@ def test_the_app_registers_the_studio_and_gallery_handlers():
     # The list below is what the next test checks: it must not be empty or stale.
     assert {"generate", "cancel", "use_as_reference", "add_references", "reproduce", "delete", "cancel_job"} <= handlers
     assert {"create_token", "revoke_token", "dismiss_new_token", "revoke_any_token", "open_tokens"} <= handlers
+    assert {"run_batch", "set_cell", "upload_items", "cancel_batch", "run_again", "refresh"} <= handlers
 
 
 def test_no_event_handler_takes_a_user_an_owner_or_a_path_from_the_browser():
