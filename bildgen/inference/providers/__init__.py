@@ -22,6 +22,7 @@ from bildgen.inference.providers.base import (
     TaskStatus,
 )
 from bildgen.inference.providers.bfl import BflAdapter
+from bildgen.inference.providers.gateway import GatewayAdapter
 from bildgen.inference.providers.openai_compatible import OpenAICompatibleAdapter
 
 if TYPE_CHECKING:
@@ -31,6 +32,7 @@ ADAPTERS: dict[str, type[Adapter]] = {
     OpenAICompatibleAdapter.provider: OpenAICompatibleAdapter,
     A1111Adapter.provider: A1111Adapter,
     BflAdapter.provider: BflAdapter,
+    GatewayAdapter.provider: GatewayAdapter,
 }
 
 

@@ -250,3 +250,21 @@ CRASHING_WORKER = textwrap.dedent(
     asyncio.run(main())
     """
 )
+
+
+def test_cancelling_a_job_drops_its_task_at_the_gateway(services_for):
+    setup = services_for("gateway", "gateway", "/v2", latency=10.0, route="flux", async_tasks=True)
+
+    async def go():
+        async with setup.runner().running() as runner:
+            job_id = setup.submit([1], size=(1024, 1024))
+            runner.wake()
+            await until(lambda: any(row.task_id for row in setup.task_rows(job_id)))
+            queue.request_cancel(setup.engine, job_id, owner_id=setup.owner.id)
+            return await wait_until_final(setup.engine, job_id, setup.owner.id)
+
+    job = asyncio.run(go())
+    assert job.status == GenerationStatus.CANCELLED
+    [row] = setup.task_rows(job_id := job.id)
+    deletes = [e for e in setup.server.app.state.log.entries if e["method"] == "DELETE" and row.task_id in e["path"]]
+    assert deletes, job_id
