@@ -24,6 +24,7 @@ from bildgen.inference.providers.base import (
 from bildgen.inference.providers.bfl import BflAdapter
 from bildgen.inference.providers.gateway import GatewayAdapter
 from bildgen.inference.providers.openai_compatible import OpenAICompatibleAdapter
+from bildgen.inference.providers.openai_images import OpenAIImagesAdapter
 
 if TYPE_CHECKING:
     from bildgen.inference.profiles import ModelProfile
@@ -33,6 +34,7 @@ ADAPTERS: dict[str, type[Adapter]] = {
     A1111Adapter.provider: A1111Adapter,
     BflAdapter.provider: BflAdapter,
     GatewayAdapter.provider: GatewayAdapter,
+    OpenAIImagesAdapter.provider: OpenAIImagesAdapter,
 }
 
 
