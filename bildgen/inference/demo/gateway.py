@@ -239,6 +239,8 @@ class GatewayDemo(FlavorServer):
             task = self.store.add(latency, fault=fault, payload={"route": route, "recipe": recipe})
             if fault == "task-not-found":
                 self.store.tasks.pop(task.id)
+            # Made while the task waits, as on the provider's GPUs: "completed" answers at once.
+            task.payload["rendering"] = asyncio.create_task(self.render(recipe))
             return JSONResponse({"task_address": task.id, "status": "queued"}, status_code=202)
         if fault == "request-moderated":
             return self.error(400, "request_moderated", "The prompt was blocked by the provider's moderation.")
@@ -277,7 +279,7 @@ class GatewayDemo(FlavorServer):
         if task.fault == "content-moderated":
             return self._status(task, "moderated", error=("content_moderated", "The image was blocked by moderation."))
         if task.result is None:
-            task.result = await self.render(task.payload["recipe"])
+            task.result = await task.payload["rendering"]
             route, recipe = task.payload["route"], task.payload["recipe"]
             task.payload["answer"] = self.answer(request, route, recipe, task.result, task.fault)
         return self._status(task, "completed", result=task.payload["answer"])
