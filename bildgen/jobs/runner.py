@@ -155,6 +155,9 @@ class JobRunner:
         self.capacity = capacity
         self.worker = worker or new_worker_id()
         self._running: dict[str, asyncio.Task[None]] = {}
+        # Jobs stopped because their user cancelled them (not because the lease was lost or the
+        # worker stops): only their tasks are dropped at the service.
+        self._cancelled_by_user: set[str] = set()
         self._wake = asyncio.Event()
         self._stopping = False
 
@@ -219,6 +222,7 @@ class JobRunner:
         for job_id in await asyncio.to_thread(queue.cancel_requests, self.engine, worker=self.worker):
             task = self._running.get(job_id)
             if task is not None:
+                self._cancelled_by_user.add(job_id)
                 task.cancel()
 
     async def _claim(self) -> None:
@@ -235,6 +239,7 @@ class JobRunner:
 
     def _done(self, job_id: str) -> None:
         self._running.pop(job_id, None)
+        self._cancelled_by_user.discard(job_id)
         _notify(job_id)
         # A slot is free: another waiting job may fit now.
         self._wake.set()
@@ -400,8 +405,9 @@ class JobRunner:
         except InferenceError as error:
             outcome = VariantOutcome(variant, seed, error=error.user_message, moderated=error.is_refusal)
         except asyncio.CancelledError:
-            if not self._stopping and events.handle is not None:
-                # The user cancelled: ask the service to drop the task, where it can.
+            if job.id in self._cancelled_by_user and events.handle is not None:
+                # The user cancelled: ask the service to drop the task, where it can. (A lost lease
+                # leaves it alone: the worker that took the job over resumes it.)
                 with contextlib.suppress(Exception):
                     await asyncio.wait_for(asyncio.shield(adapter.cancel(events.handle)), timeout=CANCEL_WAIT_S)
             raise

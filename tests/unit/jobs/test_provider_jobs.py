@@ -268,3 +268,29 @@ def test_cancelling_a_job_drops_its_task_at_the_gateway(services_for):
     [row] = setup.task_rows(job_id := job.id)
     deletes = [e for e in setup.server.app.state.log.entries if e["method"] == "DELETE" and row.task_id in e["path"]]
     assert deletes, job_id
+
+
+def test_a_worker_that_lost_its_lease_leaves_the_task_for_the_worker_that_took_over(services_for, monkeypatch):
+    from bildgen.jobs import runner as runner_module
+
+    monkeypatch.setattr(runner_module, "HOUSEKEEPING_S", 0.2)
+    setup = services_for("gateway", "gateway", "/v2", latency=10.0, route="flux", async_tasks=True)
+
+    async def go():
+        async with setup.runner("slow-one").running() as runner:
+            job_id = setup.submit([1], size=(1024, 1024))
+            runner.wake()
+            await until(lambda: any(row.task_id for row in setup.task_rows(job_id)))
+            # Meanwhile another worker declared it lost and took the job over.
+            with session(setup.engine) as db:
+                job = db.get(Generation, job_id)
+                job.worker = "the-other-one"
+                db.add(job)
+                db.commit()
+            await until(lambda: not runner._running)
+        return job_id
+
+    job_id = asyncio.run(go())
+    [row] = setup.task_rows(job_id)
+    assert not [e for e in setup.server.app.state.log.entries if e["method"] == "DELETE"]
+    assert row.status in tasks.IN_PROGRESS  # still there for the other worker to resume
