@@ -294,3 +294,28 @@ def test_a_worker_that_lost_its_lease_leaves_the_task_for_the_worker_that_took_o
     [row] = setup.task_rows(job_id)
     assert not [e for e in setup.server.app.state.log.entries if e["method"] == "DELETE"]
     assert row.status in tasks.IN_PROGRESS  # still there for the other worker to resume
+
+
+def test_a_webuis_progress_and_eta_reach_the_tab_while_the_image_is_made(services_for):
+    setup = services_for("automatic1111", "automatic1111", "", latency=4.0)
+    seen = []
+
+    async def go():
+        async with setup.runner().running() as runner:
+            job_id = setup.submit([3], size=(512, 512))
+            runner.wake()
+            async with asyncio.timeout(20):
+                while True:
+                    job = await asyncio.to_thread(setup.view, job_id)
+                    seen.extend(job.variants.values())
+                    if not job.active:
+                        return job
+                    await asyncio.sleep(0.1)
+
+    job = asyncio.run(go())
+    assert job.status == GenerationStatus.DONE
+    running = [state for state in seen if state.status == tasks.RUNNING]
+    assert running, seen
+    assert all(0 < state.fraction < 1 and state.eta_s > 0 for state in running)
+    assert running[-1].fraction > running[0].fraction
+    assert running[0].label == "Being generated"
