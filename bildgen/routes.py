@@ -22,6 +22,8 @@ PRIVATE = "/_upload/private"
 IMAGE_ROUTE = PRIVATE + "/images/{image_id}.png"
 REFERENCE_ROUTE = PRIVATE + "/references/{reference_id}.png"
 THUMBNAIL_ROUTE = PRIVATE + "/thumbnails/{image_id}.webp"
+# The service's live preview of a variant still being made (AUTOMATIC1111).
+PREVIEW_ROUTE = PRIVATE + "/previews/{job_id}/{variant}"
 SIGN_IN_ROUTE = PRIVATE + "/auth/sign-in"
 SIGN_UP_ROUTE = PRIVATE + "/auth/sign-up"
 SIGN_OUT_ROUTE = PRIVATE + "/auth/sign-out"
@@ -42,3 +44,8 @@ def reference_upload_path(reference_id: str) -> str:
 
 def thumbnail_upload_path(image_id: str) -> str:
     return upload_path(THUMBNAIL_ROUTE.format(image_id=image_id))
+
+
+def preview_upload_path(job_id: str, variant: int, version: str) -> str:
+    """A variant's live preview; `version` (JobView.variants[n].preview_version) changes with each one."""
+    return upload_path(PREVIEW_ROUTE.format(job_id=job_id, variant=variant)) + f"?v={version}"

@@ -23,6 +23,7 @@ import sqlalchemy
 
 from bildgen.cpu import in_image_pool
 from bildgen.inference import providers
+from bildgen.inference.decoding import sniff_format
 from bildgen.inference.errors import InferenceError
 from bildgen.inference.profiles import Catalog
 from bildgen.inference.providers import Adapter, ProviderRequest, TaskHandle, TaskProgress
@@ -42,6 +43,8 @@ REFERENCE_GONE = "A reference image is no longer available. Nothing was sent."
 HOUSEKEEPING_S = 5.0
 # Progress is written at most this often per variant (a new status is written at once).
 PROGRESS_WRITE_S = 1.0
+# A live preview larger than this is not kept (the WebUI's are a few dozen KB).
+MAX_PREVIEW_BYTES = 2 * 1024 * 1024
 CANCEL_WAIT_S = 3.0
 POLL_S = 1.0
 DEFAULT_CAPACITY = 32
@@ -91,11 +94,13 @@ class _VariantEvents:
     the task the moment the service names it, then its status and progress (at most once a second
     unless the status changes)."""
 
-    def __init__(self, engine: sqlalchemy.Engine, job_id: str, variant: int) -> None:
+    def __init__(self, engine: sqlalchemy.Engine, previews: ImageFiles, job_id: str, variant: int) -> None:
         self.engine = engine
+        self.previews = previews
         self.job_id = job_id
         self.variant = variant
         self.handle: TaskHandle | None = None
+        self.preview: str | None = None  # the sha256 of the live preview shown now
         self._last: tuple[str, float] | None = None
 
     async def started(self, handle: TaskHandle) -> None:
@@ -117,20 +122,36 @@ class _VariantEvents:
         if self._last is not None and self._last[0] == report.status and now - self._last[1] < PROGRESS_WRITE_S:
             return
         self._last = (str(report.status), now)
+        fields: dict[str, object] = {"status": str(report.status), "progress": report.fraction, "eta_s": report.eta_s}
         try:
-            await asyncio.to_thread(
-                tasks.record,
-                self.engine,
-                self.job_id,
-                self.variant,
-                status=str(report.status),
-                progress=report.fraction,
-                eta_s=report.eta_s,
-            )
+            new_preview = None
+            if report.preview and len(report.preview) <= MAX_PREVIEW_BYTES and sniff_format(report.preview):
+                new_preview = fields["preview_sha256"] = await asyncio.to_thread(self.previews.save, report.preview)
+            await asyncio.to_thread(tasks.record, self.engine, self.job_id, self.variant, **fields)
+            if new_preview:
+                shown, self.preview = self.preview, new_preview
+                if shown and shown != new_preview:
+                    await asyncio.to_thread(self.previews.delete, shown)
         except Exception as error:  # progress is a nicety: a full disk must not end the image
             if not is_storage_failure(error):
                 raise
         _notify(self.job_id)
+
+    async def ended(self, status: str) -> None:
+        """The variant's final status; its live preview is no longer needed."""
+        await asyncio.to_thread(
+            tasks.record,
+            self.engine,
+            self.job_id,
+            self.variant,
+            status=status,
+            progress=None,
+            eta_s=None,
+            preview_sha256=None,
+        )
+        if self.preview:
+            await asyncio.to_thread(self.previews.delete, self.preview)
+            self.preview = None
 
 
 def new_worker_id() -> str:
@@ -375,7 +396,7 @@ class JobRunner:
         resume: tasks.SavedTask | None = None,
     ) -> None:
         """Send one variant (or go on polling its saved task), save its image whole, record how it went."""
-        events = _VariantEvents(self.engine, job.id, variant)
+        events = _VariantEvents(self.engine, self.images.previews, job.id, variant)
         started = time.monotonic()
         try:
             if resume is not None:
@@ -424,7 +445,7 @@ class JobRunner:
         with contextlib.suppress(Exception):
             if outcome.error:
                 await asyncio.to_thread(queue.record_variant_error, self.engine, job.id, variant, outcome.error)
-            await asyncio.to_thread(tasks.record, self.engine, job.id, variant, status=final, progress=None, eta_s=None)
+            await events.ended(final)
         _notify(job.id)
 
     def _reference_bytes(self, job: Generation) -> tuple[bytes, ...]:

@@ -19,7 +19,7 @@ import sqlalchemy
 from sqlmodel import Session, col, select
 
 from bildgen.store.db import session
-from bildgen.store.models import Image, VariantTask, utc_now
+from bildgen.store.models import Generation, Image, VariantTask, utc_now
 
 SUBMITTED, QUEUED, RUNNING, FETCHING = "submitted", "queued", "running", "fetching"
 DONE, MODERATED, FAILED, INTERRUPTED = "done", "moderated", "failed", "interrupted"
@@ -50,6 +50,8 @@ class VariantState:
     fraction: float | None = None
     eta_s: float | None = None
     updated_at: datetime | None = None
+    # Set while the service's live preview can be shown: routes.preview_upload_path(job, variant, this).
+    preview_version: str | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -125,5 +127,21 @@ def states(db: Session, job_id: str, *, active: bool) -> dict[int, VariantState]
             fraction=row.progress if going else None,
             eta_s=row.eta_s if going else None,
             updated_at=row.updated_at,
+            preview_version=row.preview_sha256[:16] if going and row.preview_sha256 else None,
         )
     return found
+
+
+def preview_of(engine: sqlalchemy.Engine, job_id: str, variant: int, *, owner_id: str) -> str | None:
+    """The sha256 of the live preview of one of the owner's variants still being made; None otherwise."""
+    with session(engine) as db:
+        return db.exec(
+            select(VariantTask.preview_sha256)
+            .join(Generation, col(Generation.id) == VariantTask.generation_id)
+            .where(
+                VariantTask.generation_id == job_id,
+                VariantTask.variant == variant,
+                Generation.owner_id == owner_id,
+                col(VariantTask.status).in_(IN_PROGRESS),
+            )
+        ).first()
