@@ -21,15 +21,14 @@ from sqlmodel import Session, col, select
 from bildgen.store.db import session
 from bildgen.store.models import Generation, Image, VariantTask, utc_now
 
-SUBMITTED, QUEUED, RUNNING, FETCHING = "submitted", "queued", "running", "fetching"
+SUBMITTED, QUEUED, RUNNING = "submitted", "queued", "running"
 DONE, MODERATED, FAILED, INTERRUPTED = "done", "moderated", "failed", "interrupted"
 # Still at the service: a worker may be waiting for these.
-IN_PROGRESS = (SUBMITTED, QUEUED, RUNNING, FETCHING)
+IN_PROGRESS = (SUBMITTED, QUEUED, RUNNING)
 LABELS = {
     SUBMITTED: "Sent to the image service",
     QUEUED: "Queued at the image service",
     RUNNING: "Being generated",
-    FETCHING: "Downloading the image",
     DONE: "Done",
     MODERATED: "Declined by the service's moderation",
     FAILED: "Failed",

@@ -181,7 +181,7 @@ class VariantTask(SQLModel, table=True):
     polling_url: str | None = Field(default=None, max_length=2000)
     # Wall-clock seconds since the epoch: the profile's deadline counts from here across restarts.
     submitted_at: float | None = None
-    # submitted, queued, running, fetching; at the end done, moderated or failed.
+    # submitted, queued, running; at the end done, moderated or failed.
     status: str = Field(default="submitted", max_length=20)
     progress: float | None = None
     eta_s: float | None = None

@@ -74,7 +74,6 @@ class TaskStatus(enum.StrEnum):
     SUBMITTED = "submitted"  # sent; the service has not said more yet
     QUEUED = "queued"  # waiting at the service
     RUNNING = "running"  # being generated
-    FETCHING = "fetching"  # done at the service; bildgen downloads the image
 
 
 @dataclasses.dataclass(frozen=True)
