@@ -11,6 +11,8 @@ from starlette.responses import FileResponse, PlainTextResponse, Response
 
 from bildgen.auth import audit, image_links
 from bildgen.http.auth import STORAGE_ERRORS, client_address, request_user
+from bildgen.inference.decoding import sniff_format
+from bildgen.jobs import tasks
 from bildgen.services import get_services
 from bildgen.store import library
 from bildgen.store.image_library import saved_image
@@ -108,3 +110,23 @@ async def serve_reference(request: Request) -> Response:
     if reference is None:
         return await _refused(request, user, "reference", reference_id)
     return _file(services.references.path_for(reference.sha256), "image/png")
+
+
+async def serve_preview(request: Request) -> Response:
+    """The live preview of one of the user's variants still being made; changes, so never cached."""
+    job_id, variant = request.path_params["job_id"], request.path_params["variant"]
+    user = await request_user(request)
+    if user is None or not _ID.fullmatch(job_id) or not variant.isdigit() or len(variant) > 2:
+        return _not_found()
+    services = get_services()
+    sha256 = await asyncio.to_thread(tasks.preview_of, services.engine, job_id, int(variant), owner_id=user.id)
+    path = services.images.previews.path_for(sha256) if sha256 else None
+    data = await asyncio.to_thread(path.read_bytes) if path is not None and path.is_file() else None
+    image_format = sniff_format(data) if data else None
+    if data is None or image_format is None:
+        return _not_found()
+    return Response(
+        data,
+        media_type=f"image/{image_format.lower()}",
+        headers={"Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"},
+    )

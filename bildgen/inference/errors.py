@@ -127,6 +127,21 @@ def server_message(body: Any, raw_text: str = "") -> str | None:
     return None
 
 
+def error_code(body: Any) -> str:
+    """The machine-readable code a service puts beside its message ({"error": {"code": …}}), lowercased."""
+    error = body.get("error") if isinstance(body, dict) else None
+    code = error.get("code") if isinstance(error, dict) else None
+    return str(code).lower() if code else ""
+
+
+def moderation_kind(code: str) -> ErrorKind | None:
+    """A moderation refusal named by its code (OpenAI's moderation_blocked, a gateway's
+    request_moderated / content_moderated): which one, or None."""
+    if "moderat" not in code:
+        return None
+    return ErrorKind.MODERATED_CONTENT if "content" in code else ErrorKind.MODERATED_REQUEST
+
+
 _POLICY_WORDS = ("safety", "moderat", "content policy", "nsfw")
 _QUOTA_WORDS = ("insufficient_quota", "insufficient credits", "not enough credits", "quota", "billing")
 

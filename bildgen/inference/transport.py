@@ -26,7 +26,14 @@ from urllib.parse import urljoin, urlsplit
 import httpx2  # the openai SDK's HTTP library: one library, one transport for every request
 
 from bildgen.cpu import in_image_pool
-from bildgen.inference.errors import ErrorKind, InferenceError, kind_for_status, server_message
+from bildgen.inference.errors import (
+    ErrorKind,
+    InferenceError,
+    error_code,
+    kind_for_status,
+    moderation_kind,
+    server_message,
+)
 
 CONNECT_TIMEOUT_S = 5.0
 MAX_ATTEMPTS = 3
@@ -223,6 +230,8 @@ def connection_error(cause: BaseException | None) -> InferenceError:
 def status_error(status: int, body: Any, text: str, headers: Any) -> InferenceError:
     said = server_message(body, text)
     kind = kind_for_status(status, said)
+    if status in (400, 403, 422):
+        kind = moderation_kind(error_code(body)) or kind
     return InferenceError(
         kind,
         server_said=said,

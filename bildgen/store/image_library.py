@@ -40,6 +40,9 @@ class ImageLibrary:
         self.engine = engine
         self.files = files
         self.thumbnails = thumbnails
+        # Live previews of images still being made (AUTOMATIC1111's), beside the images: small files
+        # served by URL, removed when their image ends.
+        self.previews = ImageFiles(files.root.parent / "previews", suffix=".preview")
 
     def save_generated(
         self, generation: Generation, *, variant: int, seed: int, decoded: DecodedImage, generation_ms: int

@@ -259,3 +259,27 @@ class ContextElement(SQLModel, table=True):
     text: str
     reference_id: str | None = Field(default=None, foreign_key="referenceimage.id", max_length=32)
     created_at: datetime = Field(default_factory=utc_now)
+
+
+class VariantTask(SQLModel, table=True):
+    """One variant's life at the image service, as the job's worker last saw it.
+
+    For services that answer with a task to poll (BFL; the gateway with async tasks) the task is saved
+    here the moment the service answers, so that a restarted bildgen resumes polling it instead of
+    paying for the image again. Every provider's status and progress are kept here too, so that any
+    worker process (and any tab) can show them.
+    """
+
+    generation_id: str = Field(foreign_key="generation.id", primary_key=True, max_length=32, ondelete="CASCADE")
+    variant: int = Field(primary_key=True)
+    task_id: str | None = Field(default=None, max_length=300)
+    polling_url: str | None = Field(default=None, max_length=2000)
+    # Wall-clock seconds since the epoch: the profile's deadline counts from here across restarts.
+    submitted_at: float | None = None
+    # submitted, queued, running; at the end done, moderated or failed.
+    status: str = Field(default="submitted", max_length=20)
+    progress: float | None = None
+    eta_s: float | None = None
+    # The service's latest preview of the image being made (a small file under previews/).
+    preview_sha256: str | None = Field(default=None, max_length=64)
+    updated_at: datetime = Field(default_factory=utc_now)

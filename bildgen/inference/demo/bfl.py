@@ -171,6 +171,9 @@ class BflDemo(FlavorServer):
         )
         if fault == "task-not-found":
             self.store.tasks.pop(task.id)  # as if the service had lost it
+        elif outcome == "ready":
+            # Made while the task is pending, as on the service's GPUs: Ready answers at once.
+            task.payload["rendering"] = asyncio.create_task(self._finish(task))
         polling_url = f"{str(request.base_url).rstrip('/')}/v1/get_result?id={task.id}"
         return JSONResponse({"id": task.id, "polling_url": polling_url, "cost": COST_PER_IMAGE})
 
@@ -196,6 +199,9 @@ class BflDemo(FlavorServer):
             return self._status(task, "Content Moderated", details={"Moderation Reasons": ["NSFW"]})
         if task.outcome == "error":
             return self._status(task, "Error", details={"error": "The generation failed on the worker."})
+        rendering = task.payload.get("rendering")
+        if rendering is not None:
+            await rendering
         if task.result_id is None:
             await self._finish(task)
         sample = f"{str(request.base_url).rstrip('/')}/v1/delivery/{task.result_id}"

@@ -22,7 +22,9 @@ from bildgen.inference.providers.base import (
     TaskStatus,
 )
 from bildgen.inference.providers.bfl import BflAdapter
+from bildgen.inference.providers.gateway import GatewayAdapter
 from bildgen.inference.providers.openai_compatible import OpenAICompatibleAdapter
+from bildgen.inference.providers.openai_images import OpenAIImagesAdapter
 
 if TYPE_CHECKING:
     from bildgen.inference.profiles import ModelProfile
@@ -31,6 +33,8 @@ ADAPTERS: dict[str, type[Adapter]] = {
     OpenAICompatibleAdapter.provider: OpenAICompatibleAdapter,
     A1111Adapter.provider: A1111Adapter,
     BflAdapter.provider: BflAdapter,
+    GatewayAdapter.provider: GatewayAdapter,
+    OpenAIImagesAdapter.provider: OpenAIImagesAdapter,
 }
 
 

@@ -38,6 +38,8 @@ if TYPE_CHECKING:
 POLL_FIRST_S = 0.25
 POLL_FACTOR = 1.5
 POLL_MAX_S = 2.0
+POLL_MIN_S = 0.05
+POLL_MARGIN_S = 0.02
 
 
 @dataclasses.dataclass(frozen=True)
@@ -72,7 +74,6 @@ class TaskStatus(enum.StrEnum):
     SUBMITTED = "submitted"  # sent; the service has not said more yet
     QUEUED = "queued"  # waiting at the service
     RUNNING = "running"  # being generated
-    FETCHING = "fetching"  # done at the service; bildgen downloads the image
 
 
 @dataclasses.dataclass(frozen=True)
@@ -337,8 +338,20 @@ class HttpAdapter(Adapter):
                 if outcome != last:
                     await events.progress(outcome)
                     last = outcome
-                await self.sleep(wait)
+                # Where the service says how far it is, ask again just after it should be done.
+                remaining = _remaining(outcome, handle)
+                await self.sleep(wait if remaining is None else min(wait, max(POLL_MIN_S, remaining + POLL_MARGIN_S)))
                 wait = min(wait * POLL_FACTOR, POLL_MAX_S)
+
+
+def _remaining(progress: TaskProgress, handle: TaskHandle) -> float | None:
+    """Seconds until the task should be done: the service's ETA, or its fraction done so far."""
+    if progress.eta_s is not None:
+        return progress.eta_s
+    if progress.fraction is not None and 0 < progress.fraction < 1:
+        elapsed = max(0.0, time.time() - handle.submitted_at)
+        return elapsed * (1 - progress.fraction) / progress.fraction
+    return None
 
 
 _POLL_AGAIN = frozenset(
