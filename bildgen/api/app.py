@@ -15,7 +15,6 @@ import re
 from typing import Annotated
 from urllib.parse import urlsplit
 
-import pydantic
 from fastapi import Depends, FastAPI, File, Form, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -27,6 +26,7 @@ from bildgen.api import tasks
 from bildgen.api.errors import ApiError, error_response
 from bildgen.api.plan import Plan, plan
 from bildgen.api.schemas import (
+    EditForm,
     ErrorEnvelope,
     GenerationFields,
     GenerationRequest,
@@ -360,40 +360,11 @@ def create_api_app() -> FastAPI:
     async def edit_images(
         request: Request,
         bearer: Caller,
-        prompt: Annotated[str, Form()],
+        fields: Annotated[EditForm, Form()],
         image: Annotated[list[UploadFile] | None, File(description="One reference image (or repeat it).")] = None,
         image_list: Annotated[list[UploadFile] | None, File(alias="image[]", description="Reference images.")] = None,
         mask: Annotated[UploadFile | None, File(description="Edit mask: white (or transparent) = change.")] = None,
-        model: Annotated[str | None, Form()] = None,
-        n: Annotated[str | None, Form(description="1 to 4")] = None,
-        size: Annotated[str | None, Form()] = None,
-        response_format: Annotated[str | None, Form(description="b64_json or url")] = None,
-        seed: Annotated[str | None, Form()] = None,
-        negative_prompt: Annotated[str | None, Form()] = None,
-        num_inference_steps: Annotated[str | None, Form()] = None,
-        guidance_scale: Annotated[str | None, Form()] = None,
-        quality: Annotated[str | None, Form()] = None,
-        run_async: Annotated[str | None, Form(alias="async", description="true: answer 202 with a task")] = None,
-        user: Annotated[str | None, Form()] = None,
     ):
-        given = {
-            "prompt": prompt,
-            "model": model,
-            "n": n,
-            "size": size,
-            "response_format": response_format,
-            "seed": seed,
-            "negative_prompt": negative_prompt,
-            "num_inference_steps": num_inference_steps,
-            "guidance_scale": guidance_scale,
-            "quality": quality,
-            "async": run_async,
-            "user": user,
-        }
-        try:
-            fields = GenerationFields.model_validate({key: value for key, value in given.items() if value is not None})
-        except pydantic.ValidationError as invalid:
-            return _validation_error(RequestValidationError(invalid.errors()))
         uploads = [*(image or []), *(image_list or [])]
         if not uploads:
             raise ApiError(400, "Send at least one image (`image` or `image[]`).", param="image", code="missing_image")
