@@ -1,6 +1,7 @@
 import reflex as rx
 
 from bildgen import routes
+from bildgen.components.i18n import t
 from bildgen.state.session import SessionState
 
 
@@ -8,9 +9,9 @@ def account_menu() -> rx.Component:
     """The signed-in name and Sign out, a plain form post so the server can clear the HttpOnly cookie."""
     return rx.hstack(
         rx.text(SessionState.username, size="2", color_scheme="gray"),
-        rx.link("Account", href=routes.ACCOUNT, size="2"),
+        rx.link(t("Account"), href=routes.ACCOUNT, size="2"),
         rx.el.form(
-            rx.button("Sign out", type="submit", variant="soft", size="1"),
+            rx.button(t("Sign out"), type="submit", variant="soft", size="1"),
             action=routes.SIGN_OUT_ROUTE,
             method="post",
             on_submit=None,  # a native post: Reflex would otherwise prevent it and send an event

@@ -39,6 +39,8 @@ class User(SQLModel, table=True):
     password_hash: str = Field(max_length=200)
     is_admin: bool = False
     created_at: datetime = Field(default_factory=utc_now)
+    # The interface language the user chose ("de", "en"); None: whatever the browser prefers.
+    language: str | None = Field(default=None, max_length=8)
 
 
 class UserSession(SQLModel, table=True):
