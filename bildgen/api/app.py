@@ -243,8 +243,8 @@ async def _store_uploads(services: Services, owner_id: str, uploads: list[Upload
 
 
 class _JsonBodyLimit:
-    """A JSON body is read whole: refuse one over JSON_LIMIT_BYTES (multipart bodies have
-    http/limits.py's limits)."""
+    """Bodies other than the edits' uploads (which http/limits.py follows as they stream) are read
+    whole: refuse one over JSON_LIMIT_BYTES, whatever its content type claims."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -254,7 +254,7 @@ class _JsonBodyLimit:
             await self.app(scope, receive, send)
             return
         headers = dict(scope["headers"])
-        if headers.get(b"content-type", b"").startswith(b"multipart/form-data"):
+        if scope["path"].rstrip("/").endswith("/images/edits"):  # streamed and limited by http/limits.py
             await self.app(scope, receive, send)
             return
         too_large = error_response(413, f"The request body may be at most {JSON_LIMIT_BYTES // 1024} KiB.")

@@ -88,12 +88,15 @@ def test_oversized_bodies_and_uploads_are_413(bildgen):
     _, token = bildgen.user_and_token("anna")
     with bildgen.http(token) as client:
         body = client.post("images/generations", json={**GENERATE, "prompt": "x" * (2 * 1024 * 1024)})
+        # A form where JSON belongs is not spooled to disk either.
+        disguised = client.post("images/generations", files={"prompt": ("p.txt", b"x" * (2 * 1024 * 1024))})
         upload = client.post(
             "images/edits",
             data={"prompt": "bigger", "model": "demo"},
             files={"image": ("huge.png", b"\x89PNG\r\n\x1a\n" + b"\0" * (21 * 1024 * 1024), "image/png")},
         )
     assert body.status_code == 413 and "at most" in error_of(body)["message"]
+    assert disguised.status_code == 413
     assert upload.status_code == 413 and "20 MB" in error_of(upload)["message"]
 
 
