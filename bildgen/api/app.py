@@ -22,7 +22,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from bildgen.api import tasks
+from bildgen.api import masks, tasks
 from bildgen.api.errors import ApiError, error_response
 from bildgen.api.plan import Plan, plan
 from bildgen.api.schemas import (
@@ -37,6 +37,7 @@ from bildgen.api.schemas import (
     Task,
 )
 from bildgen.auth import api_tokens, throttle
+from bildgen.cpu import in_image_pool
 from bildgen.http.auth import STORAGE_ERRORS
 from bildgen.inference.profiles import Catalog
 from bildgen.jobs import queue, waiting
@@ -239,6 +240,17 @@ async def _store_uploads(services: Services, owner_id: str, uploads: list[Upload
     return tuple(reference_ids)
 
 
+async def _mask_as_painted(upload: UploadFile) -> bytes:
+    """The mask in the studio's convention (white = change), or 413/422 saying what is wrong with it."""
+    data = await upload.read(masks.MAX_MASK_BYTES + 1)
+    if len(data) > masks.MAX_MASK_BYTES:
+        raise ApiError(413, f"The mask is larger than {masks.MAX_MASK_BYTES // (1024 * 1024)} MB.", param="mask")
+    try:
+        return await in_image_pool(masks.white_is_change, data)
+    except masks.MaskUnusable as unusable:
+        raise ApiError(422, str(unusable), param="mask", code="invalid_image") from None
+
+
 # ---- the app -------------------------------------------------------------------------------------
 
 
@@ -371,6 +383,7 @@ def create_api_app() -> FastAPI:
         services = await asyncio.to_thread(get_services)
         planned = plan(_catalog(services), fields, reference_count=len(uploads))
         if mask is not None:
+            await _mask_as_painted(mask)
             raise ApiError(
                 400,
                 "This bildgen cannot apply edit masks yet: send the edit without `mask`.",

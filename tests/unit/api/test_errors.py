@@ -108,13 +108,15 @@ def test_an_image_that_cannot_be_read_is_422_and_queues_nothing(bildgen):
     assert queue.latest(bildgen.services.engine, owner_id=anna.id) is None
 
 
-def test_a_mask_is_refused_clearly_while_this_bildgen_cannot_apply_it(bildgen):
+def test_a_mask_is_checked_then_refused_clearly_while_this_bildgen_cannot_apply_it(bildgen):
     _, token = bildgen.user_and_token("anna")
+    image = ("a.png", png(), "image/png")
+    with pytest.raises(openai.UnprocessableEntityError) as unusable:
+        bildgen.sdk(token).images.edit(model="demo", image=image, mask=("m.png", b"GIF89a", "image/gif"), prompt="x")
+    assert unusable.value.body["param"] == "mask" and "must be a PNG" in unusable.value.body["message"]
     with pytest.raises(openai.BadRequestError) as refused:
-        bildgen.sdk(token).images.edit(
-            model="demo", image=("a.png", png(), "image/png"), mask=("m.png", png(), "image/png"), prompt="x"
-        )
-    assert refused.value.body["param"] == "mask"
+        bildgen.sdk(token).images.edit(model="demo", image=image, mask=("m.png", png(), "image/png"), prompt="x")
+    assert refused.value.body["param"] == "mask" and "cannot apply edit masks yet" in refused.value.body["message"]
 
 
 def test_too_many_requests_with_one_token_is_429_with_retry_after_and_other_tokens_go_on(bildgen, monkeypatch):
