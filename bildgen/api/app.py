@@ -36,9 +36,9 @@ from bildgen.api.schemas import (
     ResponseFormat,
     Task,
 )
-from bildgen.auth import api_tokens, throttle
+from bildgen.auth import api_tokens, audit, throttle
 from bildgen.cpu import in_image_pool
-from bildgen.http.auth import STORAGE_ERRORS
+from bildgen.http.auth import STORAGE_ERRORS, client_address
 from bildgen.inference.profiles import Catalog
 from bildgen.jobs import queue, waiting
 from bildgen.jobs.refusals import GenerationPaused, ProfileUnavailable, QuotaReached, SubmissionRefused
@@ -393,12 +393,21 @@ def create_api_app() -> FastAPI:
         reference_ids = await _store_uploads(services, bearer.user.id, uploads)
         return await _generate(request, services, bearer, fields, planned, reference_ids)
 
-    async def _own_job(bearer: api_tokens.Bearer, task_id: str) -> tuple[Services, queue.JobView]:
+    async def _own_job(request: Request, bearer: api_tokens.Bearer, task_id: str) -> tuple[Services, queue.JobView]:
         services = await asyncio.to_thread(get_services)
         job = None
         if _TASK_ID.fullmatch(task_id):
             try:
                 job = await asyncio.to_thread(queue.view, services.engine, task_id, owner_id=bearer.user.id)
+                if job is None:  # into the audit log if it is someone else's
+                    await asyncio.to_thread(
+                        audit.record_refused_access,
+                        services.engine,
+                        user_id=bearer.user.id,
+                        kind="task",
+                        object_id=task_id,
+                        address=client_address(request),
+                    )
             except _FAILURES as error:
                 raise _storage_unavailable(error) from None
         if job is None:  # someone else's task gets the very same answer
@@ -407,7 +416,7 @@ def create_api_app() -> FastAPI:
 
     @app.get("/tasks/{task_id}", response_model=Task, responses=_ERRORS, summary="A task's status and result")
     async def get_task(request: Request, task_id: str, bearer: Caller) -> Task:
-        services, job = await _own_job(bearer, task_id)
+        services, job = await _own_job(request, bearer, task_id)
         origin = public_origin(request, services)
         return await tasks.task(
             services.engine, services.files, services.secret, job, owner_id=bearer.user.id, origin=origin
@@ -420,7 +429,7 @@ def create_api_app() -> FastAPI:
         summary="Cancel a task",
     )
     async def cancel_task(request: Request, task_id: str, bearer: Caller) -> Task:
-        services, job = await _own_job(bearer, task_id)
+        services, job = await _own_job(request, bearer, task_id)
         if not job.active:
             raise ApiError(409, f"The task has already ended ({tasks.status_of(job)[0]}).", code="task_ended")
         try:

@@ -7,6 +7,7 @@ import uuid
 
 import httpx
 
+from bildgen.auth import audit
 from tests.unit.api.conftest import SMALL, picture, poll
 
 ASYNC = {"model": "demo", "prompt": "a slow sunrise", "size": SMALL, "async": True}
@@ -104,6 +105,9 @@ def test_another_users_task_is_the_same_404_as_a_missing_one(bildgen):
                     "code": "not_found",
                 }
             }
+    # Asking for Anna's task is in the audit log (once per address for a while); a missing id is not.
+    (probe,) = audit.page(bildgen.services.engine, action=audit.ACCESS_REFUSED).entries
+    assert probe.actor == "bob" and probe.target == f"task {task['id']}" and probe.times == 2
     with bildgen.http(anna) as client:  # Bob's DELETE did not touch it
         assert client.get(f"tasks/{task['id']}").json()["status"] in ("queued", "running")
         client.delete(f"tasks/{task['id']}")
