@@ -44,7 +44,7 @@ from bildgen.jobs import queue, waiting
 from bildgen.jobs.refusals import GenerationPaused, ProfileUnavailable, QuotaReached, SubmissionRefused
 from bildgen.services import Services, get_services
 from bildgen.store import library
-from bildgen.store.db import StorageUnavailable
+from bildgen.store.db import StorageUnavailable, is_storage_failure
 from bildgen.store.models import utc_now
 from bildgen.store.references import MAX_BYTES, ReferenceRejected, clean_reference_async
 
@@ -294,6 +294,34 @@ class _BodyTooLarge(Exception):
     pass
 
 
+class _Unexpected:
+    """Whatever escapes a route ends as the envelope: 503 when the database or disk failed, else 500;
+    never a stack trace, and the connection stays sound (Starlette's own 500 handler re-raises)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        started = False
+
+        async def watched(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watched)
+        except Exception as error:
+            if scope["type"] != "http" or started:
+                raise
+            if isinstance(error, StorageUnavailable) or is_storage_failure(error):
+                answer = _storage_unavailable(error).response()
+            else:
+                logger.exception("API: unexpected error")
+                answer = error_response(500, UNEXPECTED)
+            await answer(scope, receive, send)
+
+
 def _validation_error(error: RequestValidationError) -> JSONResponse:
     problem = error.errors()[0] if error.errors() else {}
     location = [str(part) for part in problem.get("loc", ()) if part not in ("body", "query", "path", "header")]
@@ -321,6 +349,7 @@ def create_api_app() -> FastAPI:
         redoc_url=None,
     )
     app.add_middleware(_JsonBodyLimit)
+    app.add_middleware(_Unexpected)
 
     @app.exception_handler(ApiError)
     async def _api_error(_request: Request, error: ApiError) -> JSONResponse:
@@ -337,10 +366,6 @@ def create_api_app() -> FastAPI:
         )
         return error_response(error.status_code, message, code="not_found" if error.status_code == 404 else None)
 
-    @app.exception_handler(Exception)
-    async def _unexpected(_request: Request, error: Exception) -> JSONResponse:
-        logger.exception("API: unexpected error")
-        return error_response(500, UNEXPECTED)
 
     @app.get("/models", response_model=ModelList, responses=_ERRORS, summary="The models you may use")
     async def list_models(_bearer: Caller) -> ModelList:

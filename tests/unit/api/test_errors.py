@@ -2,10 +2,12 @@
 right exception with bildgen's own words; never a stack trace."""
 
 import datetime
+import sqlite3
 
 import httpx
 import openai
 import pytest
+import sqlalchemy
 
 from bildgen.api import app as api_app
 from bildgen.auth import api_tokens, throttle
@@ -175,3 +177,32 @@ def test_a_generation_that_fails_at_the_image_server_says_why(bildgen):
     assert response.status_code == 502
     error = error_of(response)
     assert error["code"] == "generation_failed" and error["type"] == "server_error" and error["message"]
+
+
+def test_a_database_that_stops_answering_is_503_not_a_server_error(bildgen, monkeypatch):
+    _, token = bildgen.user_and_token("anna")
+
+    def locked(*_args, **_kwargs):
+        raise sqlalchemy.exc.OperationalError("SELECT …", {}, sqlite3.OperationalError("database is locked"))
+
+    monkeypatch.setattr(queue, "view", locked)  # every read of a job, from here on
+    with bildgen.http(token) as client:
+        waited = client.post("images/generations", json=GENERATE)
+        queued = client.post("images/generations", json={**GENERATE, "async": True})
+        read = client.get(f"tasks/{'0' * 32}")
+    for response in (waited, queued, read):
+        assert response.status_code == 503 and "cannot store anything right now" in error_of(response)["message"]
+        assert response.headers["retry-after"] == "30"
+
+
+def test_a_bug_is_a_plain_500_in_the_envelope_without_its_details(bildgen, monkeypatch):
+    _, token = bildgen.user_and_token("anna")
+
+    def bug(*_args, **_kwargs):
+        raise RuntimeError("secret internals at line 42")
+
+    monkeypatch.setattr(api_app, "plan", bug)
+    with bildgen.http(token) as client:
+        response = client.post("images/generations", json=GENERATE)
+    assert response.status_code == 500
+    assert "nothing was lost" in error_of(response)["message"] and "secret internals" not in response.text
