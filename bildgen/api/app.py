@@ -69,7 +69,9 @@ _ERRORS = {
         413: "An upload or body is too large.",
         422: "An uploaded image cannot be used.",
         429: "Too many requests with this token, or the quota is used up (see Retry-After).",
+        502: "The image server failed for every image (its words in the message).",
         503: "Generation is switched off, or bildgen cannot store anything right now.",
+        504: "The images were not ready within the model's deadline; the task goes on.",
     }.items()
 }
 
@@ -365,7 +367,6 @@ def create_api_app() -> FastAPI:
             error.status_code, str(error.detail)
         )
         return error_response(error.status_code, message, code="not_found" if error.status_code == 404 else None)
-
 
     @app.get("/models", response_model=ModelList, responses=_ERRORS, summary="The models you may use")
     async def list_models(_bearer: Caller) -> ModelList:
