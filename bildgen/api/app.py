@@ -15,7 +15,6 @@ import re
 from typing import Annotated
 from urllib.parse import urlsplit
 
-import pydantic
 from fastapi import Depends, FastAPI, File, Form, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -23,10 +22,11 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from bildgen.api import tasks
+from bildgen.api import masks, tasks
 from bildgen.api.errors import ApiError, error_response
 from bildgen.api.plan import Plan, plan
 from bildgen.api.schemas import (
+    EditForm,
     ErrorEnvelope,
     GenerationFields,
     GenerationRequest,
@@ -36,14 +36,15 @@ from bildgen.api.schemas import (
     ResponseFormat,
     Task,
 )
-from bildgen.auth import api_tokens, throttle
-from bildgen.http.auth import STORAGE_ERRORS
+from bildgen.auth import api_tokens, audit, throttle
+from bildgen.cpu import in_image_pool
+from bildgen.http.auth import STORAGE_ERRORS, client_address
 from bildgen.inference.profiles import Catalog
 from bildgen.jobs import queue, waiting
 from bildgen.jobs.refusals import GenerationPaused, ProfileUnavailable, QuotaReached, SubmissionRefused
 from bildgen.services import Services, get_services
 from bildgen.store import library
-from bildgen.store.db import StorageUnavailable
+from bildgen.store.db import StorageUnavailable, is_storage_failure
 from bildgen.store.models import utc_now
 from bildgen.store.references import MAX_BYTES, ReferenceRejected, clean_reference_async
 
@@ -68,7 +69,9 @@ _ERRORS = {
         413: "An upload or body is too large.",
         422: "An uploaded image cannot be used.",
         429: "Too many requests with this token, or the quota is used up (see Retry-After).",
+        502: "The image server failed for every image (its words in the message).",
         503: "Generation is switched off, or bildgen cannot store anything right now.",
+        504: "The images were not ready within the model's deadline; the task goes on.",
     }.items()
 }
 
@@ -239,12 +242,23 @@ async def _store_uploads(services: Services, owner_id: str, uploads: list[Upload
     return tuple(reference_ids)
 
 
+async def _mask_as_painted(upload: UploadFile) -> bytes:
+    """The mask in the studio's convention (white = change), or 413/422 saying what is wrong with it."""
+    data = await upload.read(masks.MAX_MASK_BYTES + 1)
+    if len(data) > masks.MAX_MASK_BYTES:
+        raise ApiError(413, f"The mask is larger than {masks.MAX_MASK_BYTES // (1024 * 1024)} MB.", param="mask")
+    try:
+        return await in_image_pool(masks.white_is_change, data)
+    except masks.MaskUnusable as unusable:
+        raise ApiError(422, str(unusable), param="mask", code="invalid_image") from None
+
+
 # ---- the app -------------------------------------------------------------------------------------
 
 
 class _JsonBodyLimit:
-    """A JSON body is read whole: refuse one over JSON_LIMIT_BYTES (multipart bodies have
-    http/limits.py's limits)."""
+    """Bodies other than the edits' uploads (which http/limits.py follows as they stream) are read
+    whole: refuse one over JSON_LIMIT_BYTES, whatever its content type claims."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -254,7 +268,7 @@ class _JsonBodyLimit:
             await self.app(scope, receive, send)
             return
         headers = dict(scope["headers"])
-        if headers.get(b"content-type", b"").startswith(b"multipart/form-data"):
+        if scope["path"].rstrip("/").endswith("/images/edits"):  # streamed and limited by http/limits.py
             await self.app(scope, receive, send)
             return
         too_large = error_response(413, f"The request body may be at most {JSON_LIMIT_BYTES // 1024} KiB.")
@@ -280,6 +294,34 @@ class _JsonBodyLimit:
 
 class _BodyTooLarge(Exception):
     pass
+
+
+class _Unexpected:
+    """Whatever escapes a route ends as the envelope: 503 when the database or disk failed, else 500;
+    never a stack trace, and the connection stays sound (Starlette's own 500 handler re-raises)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        started = False
+
+        async def watched(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watched)
+        except Exception as error:
+            if scope["type"] != "http" or started:
+                raise
+            if isinstance(error, StorageUnavailable) or is_storage_failure(error):
+                answer = _storage_unavailable(error).response()
+            else:
+                logger.exception("API: unexpected error")
+                answer = error_response(500, UNEXPECTED)
+            await answer(scope, receive, send)
 
 
 def _validation_error(error: RequestValidationError) -> JSONResponse:
@@ -309,6 +351,7 @@ def create_api_app() -> FastAPI:
         redoc_url=None,
     )
     app.add_middleware(_JsonBodyLimit)
+    app.add_middleware(_Unexpected)
 
     @app.exception_handler(ApiError)
     async def _api_error(_request: Request, error: ApiError) -> JSONResponse:
@@ -324,11 +367,6 @@ def create_api_app() -> FastAPI:
             error.status_code, str(error.detail)
         )
         return error_response(error.status_code, message, code="not_found" if error.status_code == 404 else None)
-
-    @app.exception_handler(Exception)
-    async def _unexpected(_request: Request, error: Exception) -> JSONResponse:
-        logger.exception("API: unexpected error")
-        return error_response(500, UNEXPECTED)
 
     @app.get("/models", response_model=ModelList, responses=_ERRORS, summary="The models you may use")
     async def list_models(_bearer: Caller) -> ModelList:
@@ -360,46 +398,18 @@ def create_api_app() -> FastAPI:
     async def edit_images(
         request: Request,
         bearer: Caller,
-        prompt: Annotated[str, Form()],
+        fields: Annotated[EditForm, Form()],
         image: Annotated[list[UploadFile] | None, File(description="One reference image (or repeat it).")] = None,
         image_list: Annotated[list[UploadFile] | None, File(alias="image[]", description="Reference images.")] = None,
         mask: Annotated[UploadFile | None, File(description="Edit mask: white (or transparent) = change.")] = None,
-        model: Annotated[str | None, Form()] = None,
-        n: Annotated[str | None, Form(description="1 to 4")] = None,
-        size: Annotated[str | None, Form()] = None,
-        response_format: Annotated[str | None, Form(description="b64_json or url")] = None,
-        seed: Annotated[str | None, Form()] = None,
-        negative_prompt: Annotated[str | None, Form()] = None,
-        num_inference_steps: Annotated[str | None, Form()] = None,
-        guidance_scale: Annotated[str | None, Form()] = None,
-        quality: Annotated[str | None, Form()] = None,
-        run_async: Annotated[str | None, Form(alias="async", description="true: answer 202 with a task")] = None,
-        user: Annotated[str | None, Form()] = None,
     ):
-        given = {
-            "prompt": prompt,
-            "model": model,
-            "n": n,
-            "size": size,
-            "response_format": response_format,
-            "seed": seed,
-            "negative_prompt": negative_prompt,
-            "num_inference_steps": num_inference_steps,
-            "guidance_scale": guidance_scale,
-            "quality": quality,
-            "async": run_async,
-            "user": user,
-        }
-        try:
-            fields = GenerationFields.model_validate({key: value for key, value in given.items() if value is not None})
-        except pydantic.ValidationError as invalid:
-            return _validation_error(RequestValidationError(invalid.errors()))
         uploads = [*(image or []), *(image_list or [])]
         if not uploads:
             raise ApiError(400, "Send at least one image (`image` or `image[]`).", param="image", code="missing_image")
         services = await asyncio.to_thread(get_services)
         planned = plan(_catalog(services), fields, reference_count=len(uploads))
         if mask is not None:
+            await _mask_as_painted(mask)
             raise ApiError(
                 400,
                 "This bildgen cannot apply edit masks yet: send the edit without `mask`.",
@@ -409,12 +419,21 @@ def create_api_app() -> FastAPI:
         reference_ids = await _store_uploads(services, bearer.user.id, uploads)
         return await _generate(request, services, bearer, fields, planned, reference_ids)
 
-    async def _own_job(bearer: api_tokens.Bearer, task_id: str) -> tuple[Services, queue.JobView]:
+    async def _own_job(request: Request, bearer: api_tokens.Bearer, task_id: str) -> tuple[Services, queue.JobView]:
         services = await asyncio.to_thread(get_services)
         job = None
         if _TASK_ID.fullmatch(task_id):
             try:
                 job = await asyncio.to_thread(queue.view, services.engine, task_id, owner_id=bearer.user.id)
+                if job is None:  # into the audit log if it is someone else's
+                    await asyncio.to_thread(
+                        audit.record_refused_access,
+                        services.engine,
+                        user_id=bearer.user.id,
+                        kind="task",
+                        object_id=task_id,
+                        address=client_address(request),
+                    )
             except _FAILURES as error:
                 raise _storage_unavailable(error) from None
         if job is None:  # someone else's task gets the very same answer
@@ -423,7 +442,7 @@ def create_api_app() -> FastAPI:
 
     @app.get("/tasks/{task_id}", response_model=Task, responses=_ERRORS, summary="A task's status and result")
     async def get_task(request: Request, task_id: str, bearer: Caller) -> Task:
-        services, job = await _own_job(bearer, task_id)
+        services, job = await _own_job(request, bearer, task_id)
         origin = public_origin(request, services)
         return await tasks.task(
             services.engine, services.files, services.secret, job, owner_id=bearer.user.id, origin=origin
@@ -436,7 +455,7 @@ def create_api_app() -> FastAPI:
         summary="Cancel a task",
     )
     async def cancel_task(request: Request, task_id: str, bearer: Caller) -> Task:
-        services, job = await _own_job(bearer, task_id)
+        services, job = await _own_job(request, bearer, task_id)
         if not job.active:
             raise ApiError(409, f"The task has already ended ({tasks.status_of(job)[0]}).", code="task_ended")
         try:

@@ -62,6 +62,12 @@ class GenerationRequest(GenerationFields):
     """POST /v1/images/generations."""
 
 
+class EditForm(GenerationFields):
+    """The form fields of POST /v1/images/edits (multipart, beside the image files; others are ignored)."""
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+
 class ImageData(BaseModel):
     b64_json: str | None = None
     url: str | None = None

@@ -3,6 +3,7 @@ revokes anyone's at /admin/tokens."""
 
 import sqlite3
 
+import httpx
 import pytest
 from playwright.sync_api import expect
 
@@ -84,3 +85,35 @@ def test_an_administrator_sees_and_revokes_anyones_token(administrator, browser,
 def test_someone_who_is_not_an_administrator_is_refused_the_tokens_page(studio, app_url):
     studio.goto(f"{app_url}/admin/tokens")
     expect(studio.get_by_role("alert").filter(has_text="Only administrators")).to_be_visible()
+
+
+def test_a_token_from_the_account_page_generates_into_the_gallery_through_the_served_app(page, app_url):
+    sign_up(page, app_url)
+    page.goto(f"{app_url}/account")
+    expect(page.get_by_text(f"{app_url}/v1")).to_be_visible()  # the base URL to give a client
+    token = create_token(page, "script")
+    headers = {"Authorization": f"Bearer {token}"}
+
+    models = httpx.get(f"{app_url}/v1/models", headers=headers, timeout=30)
+    assert models.status_code == 200 and "demo" in [model["id"] for model in models.json()["data"]]
+    answer = httpx.post(
+        f"{app_url}/v1/images/generations",
+        headers=headers,
+        json={
+            "model": "demo",
+            "prompt": "a tiny robot waving",
+            "size": "256x256",
+            "seed": 11,
+            "response_format": "url",
+        },
+        timeout=60,
+    )
+    assert answer.status_code == 200, answer.text
+    (image,) = answer.json()["data"]
+    assert image["url"].startswith(f"{app_url}/_upload/private/images/")
+    assert httpx.get(image["url"], timeout=30).headers["content-type"] == "image/png"  # no cookie needed
+
+    page.get_by_role("link", name="Gallery").click()
+    expect(page.get_by_role("button", name="Open image: a tiny robot waving, seed 11")).to_be_visible()
+    page.goto(f"{app_url}/account")
+    expect(page.get_by_role("row").filter(has_text="script").get_by_role("cell").nth(3)).to_contain_text("UTC")

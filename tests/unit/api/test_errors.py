@@ -2,10 +2,12 @@
 right exception with bildgen's own words; never a stack trace."""
 
 import datetime
+import sqlite3
 
 import httpx
 import openai
 import pytest
+import sqlalchemy
 
 from bildgen.api import app as api_app
 from bildgen.auth import api_tokens, throttle
@@ -88,12 +90,15 @@ def test_oversized_bodies_and_uploads_are_413(bildgen):
     _, token = bildgen.user_and_token("anna")
     with bildgen.http(token) as client:
         body = client.post("images/generations", json={**GENERATE, "prompt": "x" * (2 * 1024 * 1024)})
+        # A form where JSON belongs is not spooled to disk either.
+        disguised = client.post("images/generations", files={"prompt": ("p.txt", b"x" * (2 * 1024 * 1024))})
         upload = client.post(
             "images/edits",
             data={"prompt": "bigger", "model": "demo"},
             files={"image": ("huge.png", b"\x89PNG\r\n\x1a\n" + b"\0" * (21 * 1024 * 1024), "image/png")},
         )
     assert body.status_code == 413 and "at most" in error_of(body)["message"]
+    assert disguised.status_code == 413
     assert upload.status_code == 413 and "20 MB" in error_of(upload)["message"]
 
 
@@ -105,13 +110,15 @@ def test_an_image_that_cannot_be_read_is_422_and_queues_nothing(bildgen):
     assert queue.latest(bildgen.services.engine, owner_id=anna.id) is None
 
 
-def test_a_mask_is_refused_clearly_while_this_bildgen_cannot_apply_it(bildgen):
+def test_a_mask_is_checked_then_refused_clearly_while_this_bildgen_cannot_apply_it(bildgen):
     _, token = bildgen.user_and_token("anna")
+    image = ("a.png", png(), "image/png")
+    with pytest.raises(openai.UnprocessableEntityError) as unusable:
+        bildgen.sdk(token).images.edit(model="demo", image=image, mask=("m.png", b"GIF89a", "image/gif"), prompt="x")
+    assert unusable.value.body["param"] == "mask" and "must be a PNG" in unusable.value.body["message"]
     with pytest.raises(openai.BadRequestError) as refused:
-        bildgen.sdk(token).images.edit(
-            model="demo", image=("a.png", png(), "image/png"), mask=("m.png", png(), "image/png"), prompt="x"
-        )
-    assert refused.value.body["param"] == "mask"
+        bildgen.sdk(token).images.edit(model="demo", image=image, mask=("m.png", png(), "image/png"), prompt="x")
+    assert refused.value.body["param"] == "mask" and "cannot apply edit masks yet" in refused.value.body["message"]
 
 
 def test_too_many_requests_with_one_token_is_429_with_retry_after_and_other_tokens_go_on(bildgen, monkeypatch):
@@ -170,3 +177,32 @@ def test_a_generation_that_fails_at_the_image_server_says_why(bildgen):
     assert response.status_code == 502
     error = error_of(response)
     assert error["code"] == "generation_failed" and error["type"] == "server_error" and error["message"]
+
+
+def test_a_database_that_stops_answering_is_503_not_a_server_error(bildgen, monkeypatch):
+    _, token = bildgen.user_and_token("anna")
+
+    def locked(*_args, **_kwargs):
+        raise sqlalchemy.exc.OperationalError("SELECT …", {}, sqlite3.OperationalError("database is locked"))
+
+    monkeypatch.setattr(queue, "view", locked)  # every read of a job, from here on
+    with bildgen.http(token) as client:
+        waited = client.post("images/generations", json=GENERATE)
+        queued = client.post("images/generations", json={**GENERATE, "async": True})
+        read = client.get(f"tasks/{'0' * 32}")
+    for response in (waited, queued, read):
+        assert response.status_code == 503 and "cannot store anything right now" in error_of(response)["message"]
+        assert response.headers["retry-after"] == "30"
+
+
+def test_a_bug_is_a_plain_500_in_the_envelope_without_its_details(bildgen, monkeypatch):
+    _, token = bildgen.user_and_token("anna")
+
+    def bug(*_args, **_kwargs):
+        raise RuntimeError("secret internals at line 42")
+
+    monkeypatch.setattr(api_app, "plan", bug)
+    with bildgen.http(token) as client:
+        response = client.post("images/generations", json=GENERATE)
+    assert response.status_code == 500
+    assert "nothing was lost" in error_of(response)["message"] and "secret internals" not in response.text

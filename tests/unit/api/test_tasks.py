@@ -7,6 +7,7 @@ import uuid
 
 import httpx
 
+from bildgen.auth import audit
 from tests.unit.api.conftest import SMALL, picture, poll
 
 ASYNC = {"model": "demo", "prompt": "a slow sunrise", "size": SMALL, "async": True}
@@ -14,6 +15,13 @@ ASYNC = {"model": "demo", "prompt": "a slow sunrise", "size": SMALL, "async": Tr
 
 def is_final(task: dict) -> bool:
     return task["status"] in ("done", "failed", "cancelled")
+
+
+def wait_for(condition, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "it did not happen in time"
+        time.sleep(0.05)
 
 
 def test_an_async_generation_answers_202_at_once_and_its_task_gives_the_images_as_asked(bildgen):
@@ -39,6 +47,7 @@ def test_a_running_task_is_cancelled_with_delete(bildgen):
     with bildgen.http(token) as client:
         task = client.post("images/generations", json=ASYNC).json()
         poll(client, task["status_url"], lambda task: task["status"] == "running")
+        wait_for(lambda: any(entry["path"].endswith("/generations") for entry in bildgen.demo_requests()))
         cancelling = client.delete(f"tasks/{task['id']}")
         assert cancelling.status_code == 200 and cancelling.json()["id"] == task["id"]
         cancelled = poll(client, task["status_url"], is_final)
@@ -46,10 +55,7 @@ def test_a_running_task_is_cancelled_with_delete(bildgen):
         again = client.delete(f"tasks/{task['id']}")
     assert again.status_code == 409 and "already ended" in again.json()["error"]["message"]
     # The image server was told to stop: the hung request was closed.
-    deadline = time.monotonic() + 5
-    while not any(entry["method"] == "DISCONNECT" for entry in bildgen.demo_requests()):
-        assert time.monotonic() < deadline, "the request to the image server stayed open"
-        time.sleep(0.1)
+    wait_for(lambda: any(entry["method"] == "DISCONNECT" for entry in bildgen.demo_requests()))
 
 
 def test_tasks_survive_a_restart_of_bildgen(bildgen):
@@ -99,6 +105,9 @@ def test_another_users_task_is_the_same_404_as_a_missing_one(bildgen):
                     "code": "not_found",
                 }
             }
+    # Asking for Anna's task is in the audit log (once per address for a while); a missing id is not.
+    (probe,) = audit.page(bildgen.services.engine, action=audit.ACCESS_REFUSED).entries
+    assert probe.actor == "bob" and probe.target == f"task {task['id']}" and probe.times == 2
     with bildgen.http(anna) as client:  # Bob's DELETE did not touch it
         assert client.get(f"tasks/{task['id']}").json()["status"] in ("queued", "running")
         client.delete(f"tasks/{task['id']}")
