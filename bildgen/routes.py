@@ -16,7 +16,18 @@ SIGN_IN_PAGE = "/sign-in"
 SIGN_UP_PAGE = "/sign-up"
 ADMIN_AUDIT = "/admin/audit"
 ADMIN_QUEUE = "/admin/queue"
+ADMIN_TOKENS = "/admin/tokens"
+ACCOUNT = "/account"
+# One batch, and the comparison grid of its series; [batch] is the batch id (a Reflex dynamic route).
+BATCHES = "/batches"
+BATCH_PAGE = "/batches/[batch]"
+BATCH_COMPARE_PAGE = "/batches/[batch]/compare"
+PACKS = "/packs"
 PUBLIC_PAGES = (SIGN_IN_PAGE, SIGN_UP_PAGE)
+
+# bildgen's OpenAI-compatible API (bildgen/api/): clients take this as their base URL.
+API_PREFIX = "/v1"
+API_EDITS_ROUTE = API_PREFIX + "/images/edits"
 
 PRIVATE = "/_upload/private"
 IMAGE_ROUTE = PRIVATE + "/images/{image_id}.png"
@@ -25,9 +36,12 @@ THUMBNAIL_ROUTE = PRIVATE + "/thumbnails/{image_id}.webp"
 # POST: the mask painted on a reference (a PNG body); GET: a stored mask.
 MASK_UPLOAD_ROUTE = PRIVATE + "/references/{reference_id}/mask"
 MASK_ROUTE = PRIVATE + "/masks/{mask_id}.png"
+# The service's live preview of a variant still being made (AUTOMATIC1111).
+PREVIEW_ROUTE = PRIVATE + "/previews/{job_id}/{variant}"
 SIGN_IN_ROUTE = PRIVATE + "/auth/sign-in"
 SIGN_UP_ROUTE = PRIVATE + "/auth/sign-up"
 SIGN_OUT_ROUTE = PRIVATE + "/auth/sign-out"
+PACK_EXPORT_ROUTE = PRIVATE + "/packs/{pack_id}.json"
 
 
 def upload_path(route: str) -> str:
@@ -49,3 +63,24 @@ def thumbnail_upload_path(image_id: str) -> str:
 
 def mask_upload_path(mask_id: str) -> str:
     return upload_path(MASK_ROUTE.format(mask_id=mask_id))
+
+
+def batch_page(batch_id: str) -> str:
+    return f"{BATCHES}/{batch_id}"
+
+
+def batch_compare_page(batch_id: str) -> str:
+    return f"{BATCHES}/{batch_id}/compare"
+
+
+def gallery_of_batch(batch_id: str) -> str:
+    return f"{GALLERY}?batch={batch_id}"
+
+
+def pack_export_path(pack_id: str) -> str:
+    return upload_path(PACK_EXPORT_ROUTE.format(pack_id=pack_id))
+
+
+def preview_upload_path(job_id: str, variant: int, version: str) -> str:
+    """A variant's live preview; `version` (JobView.variants[n].preview_version) changes with each one."""
+    return upload_path(PREVIEW_ROUTE.format(job_id=job_id, variant=variant)) + f"?v={version}"

@@ -44,6 +44,8 @@ class StoredRecipe:
     reference_count: int = 0
     # Only the area painted on the first reference was to change (the mask is stored with the generation).
     masked: bool = False
+    # The provider options the image was made with (quality, aspect_ratio, denoising_strength…).
+    options: dict[str, Any] | None = None
 
     def to_json(self) -> str:
         return json.dumps({"version": RECIPE_VERSION, **dataclasses.asdict(self)}, ensure_ascii=False, sort_keys=True)
@@ -63,6 +65,9 @@ class StoredRecipe:
             settings.append(f"Size: {self.width}x{self.height}")
         if self.model:
             settings.append(f"Model: {self.model.replace(',', ' ')}")
+        denoising = (self.options or {}).get("denoising_strength")
+        if isinstance(denoising, int | float) and not isinstance(denoising, bool):
+            settings.append(f"Denoising strength: {denoising:g}")
         lines.append(", ".join(settings))
         return "\n".join(lines)
 
@@ -185,6 +190,7 @@ def parse_a1111(text: str) -> StoredRecipe:
         except (KeyError, ValueError):
             return None
 
+    denoising = number("Denoising strength", float)
     width = height = None
     size = re.fullmatch(r"(\d+)x(\d+)", settings.get("Size", ""))
     if size:
@@ -198,4 +204,5 @@ def parse_a1111(text: str) -> StoredRecipe:
         width=width,
         height=height,
         model=settings.get("Model"),
+        options={"denoising_strength": denoising} if denoising is not None else None,
     )

@@ -38,7 +38,7 @@ def test_a_masked_edit_sends_the_mask_changes_only_that_area_and_records_it(worl
 
     assert job.status == GenerationStatus.DONE
     edit = [entry for entry in demo_server.app.state.log.entries if entry["path"] == "/v1/images/edits"][-1]
-    assert edit["body"]["mask_part"]["bytes"] > 0
+    assert [part["field"] for part in edit["body"]["image_parts"]] == ["image[]", "mask"]
     saved = world.library.files.path_for(world.rows(ImageRow)[0].sha256)
     result = Image.open(io.BytesIO(saved.read_bytes())).convert("RGB")
     assert ImageChops.difference(result, original).getbbox() == (0, 0, 128, 128)

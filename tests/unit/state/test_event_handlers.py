@@ -30,6 +30,8 @@ def test_the_app_registers_the_studio_and_gallery_handlers():
         "mask_saved",
         "remove_mask",
     } <= handlers
+    assert {"create_token", "revoke_token", "dismiss_new_token", "revoke_any_token", "open_tokens"} <= handlers
+    assert {"run_batch", "set_cell", "upload_items", "cancel_batch", "run_again", "refresh"} <= handlers
 
 
 def test_no_event_handler_takes_a_user_an_owner_or_a_path_from_the_browser():
