@@ -188,11 +188,18 @@ class Resolved:
     problems: dict[str, str]
 
     def summary(
-        self, *, guidance_label: str | None = None, steps: bool = True, guidance: bool = True, seed: bool = True
+        self,
+        *,
+        guidance_label: str | None = None,
+        steps: bool = True,
+        guidance: bool = True,
+        seed: bool = True,
+        size: bool = True,
     ) -> str:
-        """What will be sent, in the form's words: only what the model takes, no API field names."""
+        """What will be sent, in the form's words: only what the model takes, no API field names.
+        size=False: the service is given an aspect ratio instead of pixels."""
         parameters = self.parameters
-        parts = [f"{parameters.width} × {parameters.height} px"]
+        parts = [f"{parameters.width} × {parameters.height} px"] if size else []
         if steps:
             parts.append(f"{parameters.steps} steps")
         if guidance:
@@ -226,7 +233,18 @@ def _float(text: str, low: float, high: float) -> float | None:
     return value if low <= value <= high else None
 
 
-def resolve(traits: FamilyTraits, choices: FormChoices) -> Resolved:
+@dataclasses.dataclass(frozen=True)
+class Limits:
+    """What a service accepts for values typed by hand (its Capabilities say; BFL: sides in steps of 32)."""
+
+    size_step: int = 16
+    min_side: int = MIN_SIDE
+    max_side: int = MAX_SIDE
+    max_steps: int = MAX_STEPS
+    guidance_range: tuple[float, float] = (0.0, MAX_GUIDANCE)
+
+
+def resolve(traits: FamilyTraits, choices: FormChoices, limits: Limits = Limits()) -> Resolved:
     mode = next((preset for preset in MODE_PRESETS if preset.id == choices.mode), MODE_PRESETS[0])
     quality_index = next((index for index, (key, _) in enumerate(QUALITY_PRESETS) if key == choices.quality), 1)
     size = preset_size(traits, mode.aspect)
@@ -242,12 +260,13 @@ def resolve(traits: FamilyTraits, choices: FormChoices) -> Resolved:
             return preset
         return value
 
-    side_message = f"must be a multiple of 16 from {MIN_SIDE} to {MAX_SIDE}."
+    low, high, step = limits.min_side, limits.max_side, limits.size_step
+    side_message = f"must be a multiple of {step} from {low} to {high}."
     width = override(
-        "width", choices.width, lambda t: _integer(t, MIN_SIDE, MAX_SIDE, step=16), size[0], "Width " + side_message
+        "width", choices.width, lambda t: _integer(t, low, high, step=step), size[0], "Width " + side_message
     )
     height = override(
-        "height", choices.height, lambda t: _integer(t, MIN_SIDE, MAX_SIDE, step=16), size[1], "Height " + side_message
+        "height", choices.height, lambda t: _integer(t, low, high, step=step), size[1], "Height " + side_message
     )
     count = override(
         "count",
@@ -259,16 +278,17 @@ def resolve(traits: FamilyTraits, choices: FormChoices) -> Resolved:
     chosen_steps = override(
         "steps",
         choices.steps,
-        lambda t: _integer(t, 1, MAX_STEPS),
+        lambda t: _integer(t, 1, limits.max_steps),
         steps,
-        f"Steps must be a whole number from 1 to {MAX_STEPS}.",
+        f"Steps must be a whole number from 1 to {limits.max_steps}.",
     )
+    least, most = limits.guidance_range
     guidance = override(
         "guidance",
         choices.guidance,
-        lambda t: _float(t, 0.0, MAX_GUIDANCE),
+        lambda t: _float(t, least, most),
         traits.guidance,
-        f"Guidance must be a number from 0 to {MAX_GUIDANCE:g}.",
+        f"Guidance must be a number from {least:g} to {most:g}.",
     )
     seed = override(
         "seed",

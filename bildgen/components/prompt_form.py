@@ -4,6 +4,7 @@ from bildgen.components.advanced import advanced_settings
 from bildgen.components.i18n import t
 from bildgen.components.presets import preset_selects
 from bildgen.components.references import drop_zone, references_field
+from bildgen.components.service_options import service_options
 from bildgen.params import MAX_VARIANTS
 from bildgen.state.studio import StudioState
 
@@ -158,6 +159,7 @@ def prompt_form() -> rx.Component:
                     references_field(),
                     negative_prompt_field(),
                     preset_selects(),
+                    service_options(),
                     image_count(),
                     advanced_settings(),
                     rx.box(

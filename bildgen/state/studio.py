@@ -12,19 +12,22 @@ import contextlib
 import dataclasses
 import secrets
 import time
+from typing import Any
 
 import reflex as rx
 
 from bildgen import routes
 from bildgen.cpu import in_image_pool
 from bildgen.inference import providers
+from bildgen.inference.capabilities import Capabilities, OptionChoices, chosen_options, describe_options
 from bildgen.inference.errors import InferenceError
-from bildgen.jobs import queue, runner
+from bildgen.jobs import queue, runner, tasks
 from bildgen.params import (
     DEFAULT_MODE,
     DEFAULT_QUALITY,
     MAX_VARIANTS,
     FormChoices,
+    Limits,
     Resolved,
     random_seed,
     resolve,
@@ -40,12 +43,19 @@ from bildgen.store.models import EditMask, GenerationStatus, ReferenceImage, Use
 from bildgen.store.references import MAX_BYTES, ReferenceRejected, clean_reference_async
 
 PENDING, DONE, FAILED, CANCELLED = "pending", "done", "failed", "cancelled"
+# Declined by the image service's moderation: said as such, not as a failure.
+MODERATED = tasks.MODERATED
 # (tab, job) pairs watched by a task of this process: a reload or second event starts no twin, and a
 # restarted process (whose tabs' state in Redis may still say "running") starts a new watcher.
 _watched: set[tuple[str, str]] = set()
 TICK_S = 1.0
 WATCH_AT_MOST_S = 6 * 3600.0
 OVERRIDE_FIELDS = ("width", "height", "steps", "guidance", "seed")
+# The provider options the form may hold (inference/capabilities.py OptionChoices); "" = the service's default.
+OPTION_FIELDS = ("quality", "aspect_ratio", "image_size", "denoising_strength", "safety_tolerance")
+# Typed into number fields: read from the submitted form, like the overrides (the state may lag behind).
+TYPED_OPTIONS = ("denoising_strength", "safety_tolerance")
+SERVICE_DEFAULT = "default"
 
 
 @dataclasses.dataclass
@@ -60,6 +70,13 @@ class VariantCard:
     width: int = 0
     height: int = 0
     error: str = ""
+    # While it is made: its state at the image service (jobs/tasks.py: "queued", "running"…, "" when
+    # the service says nothing), and progress in percent and seconds left where it reports them (-1: not).
+    phase: str = ""
+    progress: int = -1
+    eta_s: int = -1
+    # The service's live preview of the image being made (AUTOMATIC1111), served by URL; "" without one.
+    preview_path: str = ""
 
 
 @dataclasses.dataclass
@@ -123,6 +140,17 @@ class StudioState(SessionState):
     guidance_label: str = "Guidance"
     # The company outside the organisation this run's prompt and images go to ("" when none).
     cloud: str = ""
+    # Provider options the serving model offers (empty / off: not shown), and the form's values.
+    qualities: list[str] = []
+    aspect_ratios: list[str] = []
+    image_sizes: list[str] = []
+    takes_denoising: bool = False
+    takes_upsampling: bool = False
+    takes_safety: bool = False
+    options: dict[str, str] = {}
+    prompt_upsampling: bool = False
+    # Width and height go in steps of this many pixels (BFL: 32).
+    size_step: int = 16
 
     references: list[ReferenceCard] = []
     reference_message: str = ""
@@ -173,6 +201,10 @@ class StudioState(SessionState):
         return routes.MASK_ROUTE.format(mask_id=self.mask.id) if self.mask is not None else ""
 
     @rx.var
+    def aspect_ratio_chosen(self) -> bool:
+        return bool(self.aspect_ratios) and bool(self.options.get("aspect_ratio"))
+
+    @rx.var
     def has_problems(self) -> bool:
         return bool(self.problems)
 
@@ -214,21 +246,58 @@ class StudioState(SessionState):
         ):
             if not taken:
                 setattr(self, field, "")
-        resolved = resolve(serving.traits(), self._choices())
-        self.effective_summary = resolved.summary(
+        self.qualities = list(capabilities.qualities)
+        self.aspect_ratios = list(capabilities.aspect_ratios)
+        self.image_sizes = list(capabilities.image_sizes)
+        self.takes_denoising = capabilities.denoising_strength and bool(self.references)
+        self.takes_upsampling, self.takes_safety = capabilities.prompt_upsampling, capabilities.safety_tolerance
+        self.size_step = capabilities.size_step
+        options, option_problems = self._options(capabilities)
+        limits = Limits(
+            size_step=capabilities.size_step,
+            min_side=capabilities.min_side,
+            max_side=capabilities.max_side,
+            max_steps=capabilities.max_steps,
+            guidance_range=capabilities.guidance_range,
+        )
+        resolved = resolve(serving.traits(), self._choices(), limits)
+        summary = resolved.summary(
             guidance_label=capabilities.guidance_label,
             steps=capabilities.steps,
             guidance=capabilities.guidance,
             seed=capabilities.seed,
+            size="aspect_ratio" not in options,
         )
+        self.effective_summary = " · ".join([summary, *describe_options(options)])
         self.count_shown = str(resolved.count)
         self.preset_width, self.preset_height = (str(side) for side in resolved.preset_size)
         self.preset_steps = str(resolved.preset_steps)
         self.preset_guidance = f"{resolved.preset_guidance:g}"
         self.mode_modified = resolved.mode_modified
         self.quality_modified = resolved.quality_modified
-        self.problems = resolved.problems
+        self.problems = {**resolved.problems, **option_problems}
         return resolved
+
+    def _options(self, capabilities: Capabilities) -> tuple[dict[str, Any], dict[str, str]]:
+        """The provider options to send, and a message per option field that is wrong."""
+        choices = OptionChoices(
+            **{field: self.options.get(field, "") for field in OPTION_FIELDS},
+            prompt_upsampling=self.prompt_upsampling,
+        )
+        return chosen_options(capabilities, choices, with_references=bool(self.references))
+
+    @rx.event
+    def set_option(self, field: str, value: str) -> None:
+        """A provider option's select or number field; "default" leaves it to the service."""
+        if field in OPTION_FIELDS:
+            text = str(value).strip()
+            self.options = {**self.options, field: "" if text == SERVICE_DEFAULT else text}
+            self._refresh()
+
+    @rx.event
+    def set_prompt_upsampling(self, value: bool) -> None:
+        self.prompt_upsampling = bool(value)
+        self._refresh()
 
     @rx.event
     def set_prompt(self, value: str) -> None:
@@ -362,11 +431,13 @@ class StudioState(SessionState):
             if image is not None:
                 cards.append(_shown(variant + 1, image))
             elif variant in job.variant_errors:
+                state = job.variants.get(variant)
+                status = MODERATED if state is not None and state.status == tasks.MODERATED else FAILED
                 cards.append(
-                    VariantCard(number=variant + 1, seed=seed, status=FAILED, error=job.variant_errors[variant])
+                    VariantCard(number=variant + 1, seed=seed, status=status, error=job.variant_errors[variant])
                 )
             elif job.active:
-                cards.append(VariantCard(number=variant + 1, seed=seed, elapsed_s=max(elapsed, 0)))
+                cards.append(_pending(job.id, variant, seed, max(elapsed, 0), job.variants.get(variant)))
             elif job.status in (GenerationStatus.CANCELLED, GenerationStatus.PARTIAL) and job.error == queue.CANCELLED:
                 cards.append(VariantCard(number=variant + 1, seed=seed, status=CANCELLED, error=queue.CANCELLED))
             else:
@@ -453,6 +524,9 @@ class StudioState(SessionState):
         self.seed = "" if recipe.seed is None else str(recipe.seed)
         self.seed_locked = recipe.seed is not None
         self.image_count = "1"
+        options = recipe.options or {}
+        self.options = {key: str(value) for key, value in options.items() if key in OPTION_FIELDS}
+        self.prompt_upsampling = options.get("prompt_upsampling") is True
         self._refresh()
 
     # ---- references --------------------------------------------------------------------------
@@ -667,7 +741,12 @@ class StudioState(SessionState):
                 # null: the field is not on the page (Advanced settings closed); keep its value.
                 if form_data.get(field) is not None:
                     setattr(self, field, str(form_data[field]).strip())
+            typed = {
+                field: str(form_data[field]).strip() for field in TYPED_OPTIONS if form_data.get(field) is not None
+            }
+            self.options = {**self.options, **typed}
             resolved = self._refresh()
+            options, _ = self._options(self._serving_profile().capabilities())
             if self.running or not self.prompt.strip() or form_data.get("submission") != self.submission:
                 return
             if resolved.problems:
@@ -685,6 +764,7 @@ class StudioState(SessionState):
                 reference_ids=tuple(card.id for card in self.references),
                 mask_id=self.mask.id if self.mask is not None else None,
                 model_label=self.serving_label,
+                options=options,
             )
             # Until the job row exists, Generate stays pressed: a second delivery is ignored.
             self.running, self.run_error = True, ""
@@ -734,12 +814,43 @@ def _model_choice(catalog, profile_id: str) -> ModelChoice:
     )
 
 
+def _pending(job_id: str, variant: int, seed: int, elapsed_s: int, state: tasks.VariantState | None) -> VariantCard:
+    """A variant on its way: elapsed time, and what the service reports of it (state, progress, ETA, preview)."""
+    number = variant + 1
+    if state is None:
+        return VariantCard(number=number, seed=seed, elapsed_s=elapsed_s)
+    return VariantCard(
+        number=number,
+        preview_path=routes.preview_upload_path(job_id, variant, state.preview_version)
+        if state.preview_version
+        else "",
+        seed=seed,
+        elapsed_s=elapsed_s,
+        phase=state.status,
+        progress=-1 if state.fraction is None else max(0, min(100, round(state.fraction * 100))),
+        eta_s=-1 if state.eta_s is None else max(0, round(state.eta_s)),
+    )
+
+
 def _fingerprint(job: queue.JobView | None) -> object:
     """What a tab shows of a job; elapsed seconds tick while it is active."""
     if job is None:
         return None
     tick = int(time.time()) if job.active else 0
-    return (job.status, job.ahead, job.cancel_requested, tuple(job.images), tuple(job.variant_errors), job.error, tick)
+    reported = tuple(
+        (variant, state.status, state.fraction, state.eta_s, state.preview_version)
+        for variant, state in job.variants.items()
+    )
+    return (
+        job.status,
+        job.ahead,
+        job.cancel_requested,
+        tuple(job.images),
+        tuple(job.variant_errors),
+        job.error,
+        reported,
+        tick,
+    )
 
 
 def reference_card(reference: ReferenceImage) -> ReferenceCard:

@@ -26,6 +26,10 @@ DEMO_LABEL = "Demo vLLM-Omni"
 LEGACY_LABEL = "Demo vLLM-Omni (legacy)"
 FLUX_LABEL = "Demo FLUX.2 on SGLang"
 QWEN_LABEL = "Demo Qwen-Image (text only)"
+A1111_LABEL = "Demo AUTOMATIC1111"
+BFL_LABEL = "Demo FLUX.1 [dev] at BFL"
+# An AUTOMATIC1111 image takes this long, so that its progress can be seen.
+A1111_LATENCY_S = 4.0
 
 
 @pytest.fixture(scope="session")
@@ -52,12 +56,28 @@ def flux_server():
 
 
 @pytest.fixture(scope="session")
+def a1111_server():
+    """A self-hosted AUTOMATIC1111 WebUI (its API lives at the server's root)."""
+    server = DemoServerProcess(latency=A1111_LATENCY_S, flavor="automatic1111").start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def bfl_server():
+    """Black Forest Labs' task API: a cloud service."""
+    server = DemoServerProcess(latency=DEMO_LATENCY_S, flavor="bfl").start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
 def app_data_dir(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("bildgen-data")
 
 
 @pytest.fixture(scope="session")
-def app_url(demo_server, legacy_server, flux_server, app_data_dir, tmp_path_factory):
+def app_url(demo_server, legacy_server, flux_server, a1111_server, bfl_server, app_data_dir, tmp_path_factory):
     config = tmp_path_factory.mktemp("config") / "bildgen.toml"
     config.write_text(
         f"""default_model = "demo"
@@ -83,6 +103,18 @@ label = "{QWEN_LABEL}"
 base_url = "{demo_server.base_url}"
 family = "qwen-image"
 edit_with = "demo"
+
+[models.a1111]
+label = "{A1111_LABEL}"
+base_url = "{a1111_server.origin}"
+provider = "automatic1111"
+max_concurrent = 1
+
+[models.bfl]
+label = "{BFL_LABEL}"
+base_url = "{bfl_server.base_url}"
+provider = "bfl"
+served_name = "flux-dev"
 """
     )
     app = AppProcess(data_dir=app_data_dir, config=config).start()

@@ -1,6 +1,6 @@
 import pytest
 
-from bildgen.params import FAMILIES, FormChoices, effective, resolve, variant_seeds
+from bildgen.params import FAMILIES, FormChoices, Limits, effective, resolve, variant_seeds
 
 
 def test_variant_seeds_count_up_from_the_base_and_wrap():
@@ -112,3 +112,14 @@ def test_the_summary_shows_only_what_the_model_takes_in_its_own_words():
         resolved.summary(guidance_label="CFG scale", steps=False, seed=False)
         == "1024 × 1024 px · CFG scale 4 · 1 image"
     )
+
+
+def test_a_services_own_limits_decide_what_may_be_typed():
+    bfl = Limits(size_step=32, min_side=256, max_side=1440, max_steps=50, guidance_range=(1.5, 5.0))
+    resolved = resolve(FAMILIES["generic"], FormChoices(width="1008", height="1440", steps="60", guidance="1"), bfl)
+    assert resolved.problems == {
+        "width": "Width must be a multiple of 32 from 256 to 1440.",
+        "steps": "Steps must be a whole number from 1 to 50.",
+        "guidance": "Guidance must be a number from 1.5 to 5.",
+    }
+    assert resolve(FAMILIES["generic"], FormChoices(width="1008"), Limits()).problems == {}

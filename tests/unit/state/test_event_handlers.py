@@ -29,6 +29,8 @@ def test_the_app_registers_the_studio_and_gallery_handlers():
         "cancel_job",
         "mask_saved",
         "remove_mask",
+        "set_option",
+        "set_prompt_upsampling",
     } <= handlers
     assert {"create_token", "revoke_token", "dismiss_new_token", "revoke_any_token", "open_tokens"} <= handlers
     assert {"run_batch", "set_cell", "upload_items", "cancel_batch", "run_again", "refresh"} <= handlers
