@@ -9,11 +9,15 @@ from bildgen import routes
 from bildgen.http import create_api
 from bildgen.inference.profiles import ConfigError
 from bildgen.pages.admin import audit_page, queue_page
+from bildgen.pages.admin_overview import admin_overview_page
+from bildgen.pages.admin_profiles import admin_profiles_page
 from bildgen.pages.gallery import gallery_page
 from bildgen.pages.sign_in import sign_in_page, sign_up_page
 from bildgen.pages.studio import studio_page
 from bildgen.services import configured_catalog, get_services
 from bildgen.state.admin import AuditLogState
+from bildgen.state.admin_overview import OverviewState
+from bildgen.state.admin_profiles import ProfilesState
 from bildgen.state.admin_queue import QueueState
 from bildgen.state.gallery import GalleryState
 from bildgen.state.session import SignInPageState
@@ -44,5 +48,12 @@ app.add_page(studio_page, route=routes.STUDIO, title="bildgen", on_load=StudioSt
 app.add_page(gallery_page, route=routes.GALLERY, title="Gallery · bildgen", on_load=GalleryState.open_gallery)
 app.add_page(sign_in_page, route=routes.SIGN_IN_PAGE, title="Sign in · bildgen", on_load=SignInPageState.load)
 app.add_page(sign_up_page, route=routes.SIGN_UP_PAGE, title="Create account · bildgen", on_load=SignInPageState.load)
+app.add_page(admin_overview_page, route=routes.ADMIN, title="Admin · bildgen", on_load=OverviewState.open_overview)
+app.add_page(
+    admin_profiles_page,
+    route=routes.ADMIN_PROFILES,
+    title="Profiles · bildgen",
+    on_load=ProfilesState.open_profiles,
+)
 app.add_page(audit_page, route=routes.ADMIN_AUDIT, title="Audit log · bildgen", on_load=AuditLogState.open_audit)
 app.add_page(queue_page, route=routes.ADMIN_QUEUE, title="Queue · bildgen", on_load=QueueState.open_queue)

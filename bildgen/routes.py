@@ -14,9 +14,25 @@ STUDIO = "/"
 GALLERY = "/gallery"
 SIGN_IN_PAGE = "/sign-in"
 SIGN_UP_PAGE = "/sign-up"
+ADMIN = "/admin"
+ADMIN_PROVIDERS = "/admin/providers"
+ADMIN_PROFILES = "/admin/profiles"
+ADMIN_USERS = "/admin/users"
+ADMIN_USAGE = "/admin/usage"
 ADMIN_AUDIT = "/admin/audit"
 ADMIN_QUEUE = "/admin/queue"
+CHANGE_PASSWORD_PAGE = "/change-password"
 PUBLIC_PAGES = (SIGN_IN_PAGE, SIGN_UP_PAGE)
+# The Admin area's sections, in the order its navigation lists them.
+ADMIN_SECTIONS = (
+    ("Overview", ADMIN),
+    ("Providers", ADMIN_PROVIDERS),
+    ("Profiles", ADMIN_PROFILES),
+    ("Users", ADMIN_USERS),
+    ("Usage", ADMIN_USAGE),
+    ("Queue", ADMIN_QUEUE),
+    ("Audit log", ADMIN_AUDIT),
+)
 
 PRIVATE = "/_upload/private"
 IMAGE_ROUTE = PRIVATE + "/images/{image_id}.png"
@@ -25,6 +41,12 @@ THUMBNAIL_ROUTE = PRIVATE + "/thumbnails/{image_id}.webp"
 SIGN_IN_ROUTE = PRIVATE + "/auth/sign-in"
 SIGN_UP_ROUTE = PRIVATE + "/auth/sign-up"
 SIGN_OUT_ROUTE = PRIVATE + "/auth/sign-out"
+CHANGE_PASSWORD_ROUTE = PRIVATE + "/auth/change-password"
+
+
+def route_id(route: str) -> str:
+    """What a state's `router.route_id` says on a page: its route, the root page's as "/index"."""
+    return "/" + (route.strip("/") or "index")
 
 
 def upload_path(route: str) -> str:

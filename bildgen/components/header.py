@@ -12,14 +12,7 @@ def page_header(*extra: rx.Component) -> rx.Component:
             rx.hstack(
                 rx.link("Studio", href=routes.STUDIO, size="3"),
                 rx.link("Gallery", href=routes.GALLERY, size="3"),
-                rx.cond(
-                    SessionState.is_admin,
-                    rx.hstack(
-                        rx.link("Audit log", href=routes.ADMIN_AUDIT, size="3"),
-                        rx.link("Queue", href=routes.ADMIN_QUEUE, size="3"),
-                        spacing="4",
-                    ),
-                ),
+                rx.cond(SessionState.is_admin, rx.link("Admin", href=routes.ADMIN, size="3")),
                 spacing="4",
             ),
             aria_label="Main",

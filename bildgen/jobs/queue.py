@@ -27,6 +27,7 @@ from typing import Any
 import sqlalchemy
 from sqlmodel import Session, col, func, select, update
 
+from bildgen.jobs import admission
 from bildgen.params import EffectiveParameters
 from bildgen.store.db import session, storage_errors
 from bildgen.store.image_library import SavedImage, saved_image
@@ -105,7 +106,16 @@ def _aware(moment: datetime | None) -> datetime | None:
 
 
 def submit(engine: sqlalchemy.Engine, submission: Submission) -> str:
-    """Queue a generation; its id. Raises StorageUnavailable when the row cannot be written."""
+    """Queue a generation; its id. Raises a SubmissionRefused (jobs/refusals.py) when the admission
+    check says no (generation switched off, profile unavailable, quota used up), StorageUnavailable
+    when the row cannot be written."""
+    with storage_errors():
+        admission.check(
+            engine,
+            owner_id=submission.owner_id,
+            profile_id=submission.profile_id,
+            images=len(submission.seeds),
+        )
     parameters = submission.parameters
     generation = Generation(
         owner_id=submission.owner_id,

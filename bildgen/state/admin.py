@@ -30,6 +30,13 @@ class AuditRow:
     target: str
     detail: str
     address: str
+    change: str  # an administrative change: "old → new"
+
+
+def _change(entry: audit.Entry) -> str:
+    if not (entry.old_value or entry.new_value):
+        return ""
+    return f"{entry.old_value or '(none)'} → {entry.new_value or '(none)'}"
 
 
 def _row(entry: audit.Entry) -> AuditRow:
@@ -41,6 +48,7 @@ def _row(entry: audit.Entry) -> AuditRow:
         target=entry.target,
         detail=", ".join(part for part in (entry.detail, f"{entry.times} times" if entry.times > 1 else "") if part),
         address=entry.address,
+        change=_change(entry),
     )
 
 

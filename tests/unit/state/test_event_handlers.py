@@ -20,6 +20,24 @@ def test_the_app_registers_the_studio_and_gallery_handlers():
     handlers = {name for state in all_states() for name in state.event_handlers}
     # The list below is what the next test checks: it must not be empty or stale.
     assert {"generate", "cancel", "use_as_reference", "add_references", "reproduce", "delete", "cancel_job"} <= handlers
+    assert {"open_overview", "set_generation", "save_general"} <= handlers
+
+
+def test_every_admin_handler_checks_the_role_on_the_server_first():
+    """Each event of an Admin area page asks the database who is signed in before doing anything."""
+    from bildgen.state.admin_area import AdminState
+
+    unchecked = []
+    for state in all_states(AdminState):
+        for name, handler in state.event_handlers.items():
+            if name == "setvar":
+                # Reflex's own: sets a var shown in the page only; no admin data or change behind it.
+                continue
+            source = inspect.getsource(handler.fn)
+            body = source.split(":", 1)[1] if source.lstrip().startswith("@") else source
+            if "await self._administrator()" not in body:
+                unchecked.append(f"{state.__name__}.{name}")
+    assert unchecked == []
 
 
 def test_no_event_handler_takes_a_user_an_owner_or_a_path_from_the_browser():
