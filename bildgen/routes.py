@@ -23,16 +23,7 @@ ADMIN_AUDIT = "/admin/audit"
 ADMIN_QUEUE = "/admin/queue"
 CHANGE_PASSWORD_PAGE = "/change-password"
 PUBLIC_PAGES = (SIGN_IN_PAGE, SIGN_UP_PAGE)
-# The Admin area's sections, in the order its navigation lists them.
-ADMIN_SECTIONS = (
-    ("Overview", ADMIN),
-    ("Providers", ADMIN_PROVIDERS),
-    ("Profiles", ADMIN_PROFILES),
-    ("Users", ADMIN_USERS),
-    ("Usage", ADMIN_USAGE),
-    ("Queue", ADMIN_QUEUE),
-    ("Audit log", ADMIN_AUDIT),
-)
+
 
 PRIVATE = "/_upload/private"
 IMAGE_ROUTE = PRIVATE + "/images/{image_id}.png"

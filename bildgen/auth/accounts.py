@@ -8,7 +8,8 @@ import sqlalchemy
 from sqlmodel import select
 
 from bildgen.auth import audit, passwords, throttle
-from bildgen.store.db import session
+from bildgen.i18n import N_, _
+from bildgen.store.db import session, storage_errors
 from bildgen.store.models import FirstAccount, User
 
 USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{2,39}")
@@ -16,37 +17,43 @@ USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{2,39}")
 # What the sign-in and sign-up pages may say, by code: URLs carry codes, never free text.
 MESSAGES = {
     # One message for an unknown name and a wrong password: it must not tell which accounts exist.
-    "wrong": "Wrong username or password.",
-    "wait": "Too many failed sign-ins. Wait a little, then try again.",
-    "username": "A username has 3 to 40 characters: letters, digits, dots, dashes or underscores.",
-    "password-short": f"The password must have at least {passwords.MIN_LENGTH} characters.",
-    "password-long": f"The password must have at most {passwords.MAX_LENGTH} characters.",
-    "taken": "That username is taken.",
-    "closed": "Creating accounts is switched off here. Ask the administrator for an account.",
-    "origin": "The form was sent from another site and was refused.",
-    "signed-out": "You are signed out.",
-    "storage": (
+    "wrong": N_("Wrong username or password."),
+    "wait": N_("Too many failed sign-ins. Wait a little, then try again."),
+    "username": N_("A username has 3 to 40 characters: letters, digits, dots, dashes or underscores."),
+    "password-short": N_("The password must have at least {min} characters."),
+    "password-long": N_("The password must have at most {max} characters."),
+    "taken": N_("That username is taken."),
+    "closed": N_("Creating accounts is switched off here. Ask the administrator for an account."),
+    "origin": N_("The form was sent from another site and was refused."),
+    "signed-out": N_("You are signed out."),
+    "storage": N_(
         "bildgen cannot store anything right now (its database or disk is not answering)."
         " Try again in a few minutes; if it keeps happening, tell the administrator."
     ),
-    "storage-sign-out": (
+    "storage-sign-out": N_(
         "This browser is signed out, but bildgen cannot store anything right now, so the session could not be"
         " ended on the server as well. Tell the administrator if this keeps happening."
     ),
 }
 
 
+def message(code: str) -> str:
+    """What the page says for a code, in the current user's language; "" for an unknown code."""
+    template = MESSAGES.get(code)
+    return _(template).format(min=passwords.MIN_LENGTH, max=passwords.MAX_LENGTH) if template else ""
+
+
 class AccountError(ValueError):
     """Why an account cannot be created; `code` is a key of MESSAGES."""
 
     def __init__(self, code: str) -> None:
-        super().__init__(MESSAGES[code])
+        super().__init__(message(code))
         self.code = code
 
 
 class SignInRefused(ValueError):
     def __init__(self, code: str, wait_s: int = 0) -> None:
-        super().__init__(MESSAGES[code])
+        super().__init__(message(code))
         self.code = code
         self.wait_s = wait_s
 
@@ -144,3 +151,11 @@ def authenticate(engine: sqlalchemy.Engine, username: str, password: str, *, add
             db.commit()
     audit.record(engine, action=audit.SIGN_IN, actor_id=user.id, target=user.username, address=address)
     return user
+
+
+def set_language(engine: sqlalchemy.Engine, user_id: str, language: str) -> None:
+    with storage_errors(), session(engine) as db:
+        user = db.get(User, user_id)
+        if user is not None:
+            user.language = language
+            db.commit()

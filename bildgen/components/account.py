@@ -1,6 +1,7 @@
 import reflex as rx
 
 from bildgen import routes
+from bildgen.components.i18n import t
 from bildgen.state.session import SessionState
 
 
@@ -9,7 +10,7 @@ def account_menu() -> rx.Component:
     return rx.hstack(
         rx.text(SessionState.username, size="2", color_scheme="gray"),
         rx.el.form(
-            rx.button("Sign out", type="submit", variant="soft", size="1"),
+            rx.button(t("Sign out"), type="submit", variant="soft", size="1"),
             action=routes.SIGN_OUT_ROUTE,
             method="post",
             on_submit=None,  # a native post: Reflex would otherwise prevent it and send an event

@@ -2,6 +2,20 @@ import reflex as rx
 
 from bildgen import routes
 from bildgen.components.header import page_header
+from bildgen.components.i18n import t
+
+
+def _sections() -> list[tuple[rx.Var | str, str]]:
+    """The Admin area's sections, in the order its navigation lists them."""
+    return [
+        (t("Overview"), routes.ADMIN),
+        (t("Providers"), routes.ADMIN_PROVIDERS),
+        (t("Profiles"), routes.ADMIN_PROFILES),
+        (t("Users"), routes.ADMIN_USERS),
+        (t("Usage"), routes.ADMIN_USAGE),
+        (t("Queue"), routes.ADMIN_QUEUE),
+        (t("Audit log"), routes.ADMIN_AUDIT),
+    ]
 
 
 def admin_nav(current: str) -> rx.Component:
@@ -17,12 +31,12 @@ def admin_nav(current: str) -> rx.Component:
                     underline="always" if route == current else "hover",
                     custom_attrs={"aria-current": "page"} if route == current else {},
                 )
-                for label, route in routes.ADMIN_SECTIONS
+                for label, route in _sections()
             ],
             spacing="4",
             wrap="wrap",
         ),
-        aria_label="Admin",
+        aria_label=t("Admin"),
     )
 
 

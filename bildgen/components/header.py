@@ -2,6 +2,8 @@ import reflex as rx
 
 from bildgen import routes
 from bildgen.components.account import account_menu
+from bildgen.components.i18n import t
+from bildgen.components.language import language_switch
 from bildgen.state.session import SessionState
 
 
@@ -10,15 +12,16 @@ def page_header(*extra: rx.Component) -> rx.Component:
         rx.heading("bildgen", size="6"),
         rx.el.nav(
             rx.hstack(
-                rx.link("Studio", href=routes.STUDIO, size="3"),
-                rx.link("Gallery", href=routes.GALLERY, size="3"),
-                rx.cond(SessionState.is_admin, rx.link("Admin", href=routes.ADMIN, size="3")),
+                rx.link(t("Studio"), href=routes.STUDIO, size="3"),
+                rx.link(t("Gallery"), href=routes.GALLERY, size="3"),
+                rx.cond(SessionState.is_admin, rx.link(t("Admin"), href=routes.ADMIN, size="3")),
                 spacing="4",
             ),
-            aria_label="Main",
+            aria_label=t("Main"),
         ),
         rx.spacer(),
         *extra,
+        language_switch(),
         account_menu(),
         width="100%",
         align="center",

@@ -3,19 +3,23 @@ import reflex as rx
 from bildgen.state.studio import StudioState
 
 
+def demo_badge() -> rx.Component:
+    return rx.badge(
+        rx.icon("flask-conical", size=14),
+        "Demo renderer — no AI model connected",
+        color_scheme="amber",
+        size="2",
+        variant="solid",
+        role="status",
+    )
+
+
 def server_badge() -> rx.Component:
     """Which model answers, and a warning that cannot be missed when it is the demo renderer."""
     return rx.hstack(
         rx.cond(
             StudioState.demo_in_use,
-            rx.badge(
-                rx.icon("flask-conical", size=14),
-                "Demo renderer — no AI model connected",
-                color_scheme="amber",
-                size="2",
-                variant="solid",
-                role="status",
-            ),
+            demo_badge(),
             rx.cond(StudioState.model_label != "", rx.badge(StudioState.model_label, size="2", variant="soft")),
         ),
         spacing="2",

@@ -3,10 +3,12 @@
 import reflex as rx
 
 from bildgen import routes
+from bildgen.components.i18n import t
+from bildgen.components.language import language_switch
 from bildgen.state.session import SignInPageState
 
 
-def _field(label: str, name: str, input_type: str, autocomplete: str) -> rx.Component:
+def _field(label: rx.Var | str, name: str, input_type: str, autocomplete: str) -> rx.Component:
     return rx.vstack(
         rx.el.label(label, html_for=name, class_name="rt-Text rt-r-size-2 rt-r-weight-bold"),
         rx.el.input(
@@ -41,11 +43,11 @@ def _messages() -> rx.Component:
     )
 
 
-def _card(title: str, form: rx.Component, footer: rx.Component) -> rx.Component:
+def _card(title: rx.Var | str, form: rx.Component, footer: rx.Component) -> rx.Component:
     return rx.center(
         rx.card(
             rx.vstack(
-                rx.heading("bildgen", size="6"),
+                rx.hstack(rx.heading("bildgen", size="6"), language_switch(), justify="between", width="100%"),
                 rx.heading(title, size="4", as_="h2"),
                 _messages(),
                 form,
@@ -61,11 +63,11 @@ def _card(title: str, form: rx.Component, footer: rx.Component) -> rx.Component:
     )
 
 
-def _account_form(action: str, password_autocomplete: str, button: str, *extra: rx.Component) -> rx.Component:
+def _account_form(action: str, password_autocomplete: str, button: rx.Var | str, *extra: rx.Component) -> rx.Component:
     return rx.el.form(
         rx.vstack(
-            _field("Username", "username", "text", "username"),
-            _field("Password", "password", "password", password_autocomplete),
+            _field(t("Username"), "username", "text", "username"),
+            _field(t("Password"), "password", "password", password_autocomplete),
             *extra,
             rx.button(button, type="submit", size="3", width="100%"),
             spacing="3",
@@ -82,22 +84,29 @@ def sign_in_page() -> rx.Component:
     form = _account_form(
         routes.SIGN_IN_ROUTE,
         "current-password",
-        "Sign in",
+        t("Sign in"),
         rx.el.input(type="hidden", name="next", value=SignInPageState.next_path),
     )
     footer = rx.cond(
         SignInPageState.signup_open,
-        rx.text("No account yet? ", rx.link("Create account", href=routes.SIGN_UP_PAGE), size="2"),
+        rx.text(
+            t("No account yet?"),
+            " ",
+            rx.link(t("Create account"), href=routes.SIGN_UP_PAGE, underline="always"),
+            size="2",
+        ),
     )
-    return _card("Sign in", form, footer)
+    return _card(t("Sign in"), form, footer)
 
 
 def sign_up_page() -> rx.Component:
     form = _account_form(
         routes.SIGN_UP_ROUTE,
         "new-password",
-        "Create account",
-        rx.text("At least 8 characters. A long passphrase is best.", size="1", color_scheme="gray"),
+        t("Create account"),
+        rx.text(t("At least 8 characters. A long passphrase is best."), size="1", color_scheme="gray"),
     )
-    footer = rx.text("Have an account? ", rx.link("Sign in", href=routes.SIGN_IN_PAGE), size="2")
-    return _card("Create account", form, footer)
+    footer = rx.text(
+        t("Have an account?"), " ", rx.link(t("Sign in"), href=routes.SIGN_IN_PAGE, underline="always"), size="2"
+    )
+    return _card(t("Create account"), form, footer)

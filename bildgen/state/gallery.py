@@ -6,12 +6,15 @@ Every query runs off the event loop (asyncio.to_thread) and never inside `async 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import time
 
 import reflex as rx
 
 from bildgen import routes
+from bildgen.inference.client import InferenceClient
+from bildgen.inference.errors import InferenceError
 from bildgen.services import get_services
 from bildgen.state.session import SessionState, user_for_token
 from bildgen.state.studio import StudioState, reference_card
@@ -120,6 +123,8 @@ class GalleryState(SessionState):
     detail_open: bool = False
     detail: DetailView = DetailView()
     message: str = ""
+    # The default model is the demo renderer: the page says so, as the studio does.
+    demo_in_use: bool = False
 
     def _filters(self) -> gallery.Filters:
         model = "" if self.model_filter == ALL_MODELS else self.model_filter
@@ -136,8 +141,21 @@ class GalleryState(SessionState):
             return self._to_sign_in()
         self.detail_open, self.message = False, ""
         self._show_first_page(await asyncio.to_thread(_load_first_page, user.id, self._filters()))
+        follow_ups = [GalleryState.check_demo]
         if self.jobs and not self.watching:
-            return GalleryState.watch_jobs
+            follow_ups.append(GalleryState.watch_jobs)
+        return follow_ups
+
+    @rx.event(background=True)
+    async def check_demo(self):
+        services = await asyncio.to_thread(get_services)
+        is_demo = services.demo_server is not None
+        if not is_demo:
+            with contextlib.suppress(InferenceError):
+                async with InferenceClient(services.catalog.default.endpoint()) as client:
+                    is_demo = (await client.served_model()).is_demo
+        async with self:
+            self.demo_in_use = is_demo
 
     @rx.event
     async def load_more(self):

@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 
 import reflex as rx
 
-from bildgen import routes
+from bildgen import i18n, routes
 from bildgen.auth import accounts, audit, sessions
 from bildgen.http.auth import address_behind_proxies
 from bildgen.services import get_services
@@ -31,17 +31,39 @@ async def user_for_token(token: str | None) -> User | None:
 class SessionState(rx.State):
     username: str = ""
     is_admin: bool = False
+    # The interface language: the user's choice, else what the browser prefers (i18n.negotiate).
+    lang: str = i18n.DEFAULT_LANGUAGE
+    # Chosen in this tab with the switch (before signing in, too); beats the browser's preference.
+    _chosen_language: str = ""
 
     def _session_token(self) -> str | None:
         return sessions.token_from_cookie_header(self.router.headers.cookie)
 
     async def _user(self) -> User | None:
         """The signed-in user, asked of the database off the event loop (every event, so that a
-        sign-out anywhere takes effect at once)."""
+        sign-out anywhere takes effect at once). Also sets the language this event answers in."""
         user = await user_for_token(self._session_token())
         self.username = user.username if user else ""
         self.is_admin = bool(user and user.is_admin)
+        self._use_language(user)
         return user
+
+    def _use_language(self, user: User | None) -> None:
+        chosen = i18n.supported(user.language) if user else None
+        self.lang = chosen or self._chosen_language or i18n.negotiate(self.router.headers.accept_language)
+        i18n.current_language.set(self.lang)
+
+    @rx.event
+    async def choose_language(self, language: str):
+        """The switch in the header: at once in this tab, and remembered for the signed-in user."""
+        chosen = i18n.supported(language)
+        if chosen is None:
+            return
+        self.lang = self._chosen_language = chosen
+        i18n.current_language.set(chosen)
+        user = await user_for_token(self._session_token())
+        if user is not None:
+            await asyncio.to_thread(accounts.set_language, get_services().engine, user.id, chosen)
 
     async def _record_refused(self, user_id: str, kind: str, object_id: str) -> None:
         """A foreign id sent in an event: into the audit log if it is someone else's (not if missing)."""
@@ -79,9 +101,11 @@ class SignInPageState(rx.State):
     signup_open: bool = True
 
     @rx.event
-    async def load(self) -> None:
+    async def load(self):
         query = self.router.url.query_parameters
-        self.message = accounts.MESSAGES.get(query.get("error", ""), "")
-        self.notice = accounts.MESSAGES.get(query.get("notice", ""), "")
+        session = await self.get_state(SessionState)
+        session._use_language(None)  # nobody is signed in here: the tab's choice or the browser's
+        self.message = accounts.message(query.get("error", ""))
+        self.notice = accounts.message(query.get("notice", ""))
         self.next_path = query.get("next", routes.STUDIO)
         self.signup_open = (await asyncio.to_thread(get_services)).settings.signup_open

@@ -45,8 +45,9 @@ def make_engine(url: str) -> sqlalchemy.Engine:
     return sqlalchemy.create_engine(url, pool_pre_ping=True)
 
 
-def migrate(engine: sqlalchemy.Engine, revision: str = "head") -> None:
-    """Apply every migration not yet applied (what `reflex db migrate` does, callable at start)."""
+def migrate(engine: sqlalchemy.Engine, revision: str = "heads") -> None:
+    """Apply every migration not yet applied (what `reflex db migrate` does, callable at start).
+    "heads": migrations written side by side on branches of the history all apply."""
     _run_migrations(engine, lambda scripts, current: scripts._upgrade_revs(revision, current))
 
 

@@ -43,6 +43,8 @@ class User(SQLModel, table=True):
     disabled: bool = False
     # After an administrator reset the password: the next sign-in leads to choosing a new one.
     must_change_password: bool = False
+    # The interface language the user chose ("de", "en"); None: whatever the browser prefers.
+    language: str | None = Field(default=None, max_length=8)
 
 
 class UserSession(SQLModel, table=True):

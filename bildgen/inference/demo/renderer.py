@@ -7,14 +7,20 @@ prompts (and two seeds) apart at a glance.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import random
 import textwrap
+import unicodedata
+from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 
-DEMO_LABEL = "DEMO RENDERER - no AI model"
+DEMO_LABEL = "DEMO RENDERER – no AI model"
+# DejaVu Sans (bundled, so that captions look the same on every machine): umlauts, ß, dashes, many
+# symbols; Pillow's built-in font draws all of those as empty boxes.
+FONT_FILE = Path(__file__).with_name("fonts") / "DejaVuSans.ttf"
 
 
 def _word_colour(word: str) -> tuple[int, int, int]:
@@ -28,8 +34,24 @@ def _recipe_rng(prompt: str, width: int, height: int, steps: int, guidance: floa
     return random.Random(hashlib.sha256(key.encode("utf-8")).digest())
 
 
-def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
-    return ImageFont.load_default(size=max(10, size))
+@functools.cache
+def _font(size: int) -> ImageFont.FreeTypeFont:
+    return ImageFont.truetype(str(FONT_FILE), max(10, size))
+
+
+@functools.cache
+def _has_glyph(character: str) -> bool:
+    font = _font(24)
+    # A character the font lacks is drawn as its "missing glyph" box: compare with a private-use one.
+    return character.isspace() or bytes(font.getmask(character)) != bytes(font.getmask("\U000f0000"))
+
+
+def drawable(text: str) -> str:
+    """The text with every character the font cannot draw spelled out by name ("🎨" → "[artist palette]")."""
+    return "".join(
+        character if _has_glyph(character) else f"[{unicodedata.name(character, 'symbol').lower()}]"
+        for character in text
+    )
 
 
 def render(
@@ -42,6 +64,18 @@ def render(
     guidance: float = 4.0,
 ) -> bytes:
     """Return a PNG of exactly width×height pixels for this recipe."""
+    image = _picture(prompt, width=width, height=height, seed=seed, steps=steps, guidance=guidance)
+    _draw_caption(ImageDraw.Draw(image), prompt, width=width, height=height, seed=seed)
+    return _png(image)
+
+
+def _png(image: Image.Image) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", compress_level=6)
+    return buffer.getvalue()
+
+
+def _picture(prompt: str, *, width: int, height: int, seed: int, steps: int, guidance: float) -> Image.Image:
     words = [w for w in prompt.split() if w.strip()] or ["empty"]
     palette = [_word_colour(w) for w in words]
     rng = _recipe_rng(prompt, width, height, steps, guidance, seed)
@@ -68,19 +102,15 @@ def render(
             draw.polygon(
                 [(x, y - radius), (x - radius, y + radius), (x + radius, y + radius)], fill=colour, outline=outline
             )
-
-    _draw_caption(draw, prompt, width=width, height=height, seed=seed)
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG", compress_level=6)
-    return buffer.getvalue()
+    return image
 
 
 def _draw_caption(draw: ImageDraw.ImageDraw, prompt: str, *, width: int, height: int, seed: int) -> None:
     text_size = max(12, min(width, height) // 24)
     font = _font(text_size)
     chars_per_line = max(8, int(width / (text_size * 0.55)))
-    lines = textwrap.wrap(prompt.strip() or "(empty prompt)", chars_per_line)[:4]
-    lines.append(f"seed {seed} - {DEMO_LABEL}")
+    lines = textwrap.wrap(drawable(prompt.strip()) or "(empty prompt)", chars_per_line)[:4]
+    lines.append(f"seed {seed} – {DEMO_LABEL}")
     line_height = int(text_size * 1.3)
     banner_top = height - line_height * len(lines) - text_size
     draw.rectangle((0, banner_top, width, height), fill=(0, 0, 0))
@@ -105,9 +135,7 @@ def render_edit(
     The output is visibly made from the references, so a test (or a person) can tell that the
     edit path was taken and which images went into it.
     """
-    drawn = Image.open(
-        io.BytesIO(render(prompt, width=width, height=height, seed=seed, steps=steps, guidance=guidance))
-    ).convert("RGB")
+    drawn = _picture(prompt, width=width, height=height, seed=seed, steps=steps, guidance=guidance)
     with Image.open(io.BytesIO(references[0])) as first:
         base = first.convert("RGB").resize((width, height))
     image = Image.blend(base, drawn, 0.35)
@@ -118,6 +146,6 @@ def render_edit(
         x = 8 + index * (thumb_side + 8)
         if x + thumb_side <= width:
             image.paste(thumb, (x, 8))
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG", compress_level=6)
-    return buffer.getvalue()
+    # The caption last and unblended: it names this edit's prompt and seed, not the reference's.
+    _draw_caption(ImageDraw.Draw(image), prompt, width=width, height=height, seed=seed)
+    return _png(image)

@@ -43,3 +43,31 @@ def test_another_prompt_gives_a_visibly_different_picture():
 def test_every_recipe_field_changes_the_result(changed):
     recipe = dict(width=256, height=256, seed=3, steps=20, guidance=4.0)
     assert render("knobs", **recipe) != render("knobs", **{**recipe, **changed})
+
+
+def caption_band(png: bytes, *, lines: int = 2) -> Image.Image:
+    """The black caption banner at the bottom (prompt lines + the seed line)."""
+    image = pixels(png)
+    text_size = max(12, min(image.size) // 24)
+    return image.crop((0, image.height - int(text_size * 1.3) * lines - text_size, image.width, image.height))
+
+
+def test_umlauts_dashes_and_symbols_are_drawn_not_left_as_empty_boxes():
+    from bildgen.inference.demo.renderer import _font, drawable
+
+    font = _font(24)
+    missing = bytes(font.getmask("\U000f0000"))
+    text = drawable("Äpfel, Öl, Übermut, süß – ja — 😀 🎨")
+    assert all(bytes(font.getmask(character)) != missing for character in text if not character.isspace())
+    # What the font lacks is spelled out, so the caption still tells prompts apart.
+    assert "[artist palette]" in text and "Äpfel" in text and "süß" in text
+
+
+def test_an_edits_caption_is_its_own_not_blended_with_the_references():
+    from bildgen.inference.demo.renderer import render_edit
+
+    reference = render("an old photo", width=512, height=512, seed=1)
+    edit = render_edit("an old photo, but blue", [reference], width=512, height=512, seed=99)
+    plain = render("an old photo, but blue", width=512, height=512, seed=99)
+    # The caption band is drawn last: identical to the one of a plain render of the same recipe.
+    assert ImageChops.difference(caption_band(edit), caption_band(plain)).getbbox() is None

@@ -1,0 +1,86 @@
+"""German and English: gettext catalogs (Babel), the language a user gets, and their dates and numbers.
+
+The source strings are English and are their own message ids. Components mark them with
+`components.i18n.t` (both translations go into the built page, so switching needs no reload);
+server-side messages (a state's notice, a refusal) with `_`, which translates into the language of
+the user whose event is being handled (`current_language`, set by `SessionState`). Catalogs live in
+`locales/<lang>/LC_MESSAGES/messages.po`; `scripts/i18n` extracts new strings into them.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import functools
+from datetime import datetime
+from pathlib import Path
+
+from babel import Locale, dates, numbers
+from babel.messages.catalog import Catalog
+from babel.messages.pofile import read_po
+
+LANGUAGES: dict[str, str] = {"en": "English", "de": "Deutsch"}
+DEFAULT_LANGUAGE = "en"
+LOCALES_DIR = Path(__file__).with_name("locales")
+
+current_language: contextvars.ContextVar[str] = contextvars.ContextVar("current_language", default=DEFAULT_LANGUAGE)
+
+
+def supported(language: object) -> str | None:
+    return language if isinstance(language, str) and language in LANGUAGES else None
+
+
+def negotiate(accept_language: str | None) -> str:
+    """The supported language a browser prefers most (its Accept-Language header), else English."""
+    preferred: list[tuple[float, int, str]] = []
+    for position, part in enumerate((accept_language or "").split(",")):
+        tag, _, parameters = part.strip().partition(";")
+        quality = 1.0
+        if parameters.strip().startswith("q="):
+            try:
+                quality = float(parameters.strip()[2:])
+            except ValueError:
+                continue
+        if tag and quality > 0:
+            preferred.append((-quality, position, tag.strip()))
+    for _, _, tag in sorted(preferred):
+        language = tag.replace("_", "-").split("-")[0].lower()
+        if language in LANGUAGES:
+            return language
+    return DEFAULT_LANGUAGE
+
+
+@functools.cache
+def catalog(language: str) -> Catalog | None:
+    path = LOCALES_DIR / language / "LC_MESSAGES" / "messages.po"
+    if not path.is_file():
+        return None
+    with path.open("rb") as file:
+        return read_po(file, locale=language)
+
+
+def translate(message: str, language: str) -> str:
+    """The message in that language; the English source where no translation exists (never empty)."""
+    messages = catalog(language) if language != DEFAULT_LANGUAGE else None
+    entry = messages.get(message) if messages is not None else None
+    if entry is None or entry.fuzzy or not entry.string:
+        return message
+    return entry.string if isinstance(entry.string, str) else entry.string[0]
+
+
+def N_(message: str) -> str:
+    """Marks a constant for the catalogs without translating it yet (it is translated where shown)."""
+    return message
+
+
+def _(message: str, **values: object) -> str:
+    """A server-side message in the current user's language, with {placeholders} filled in."""
+    text = translate(message, current_language.get())
+    return text.format(**values) if values else text
+
+
+def format_datetime(moment: datetime, language: str, *, format: str = "medium") -> str:
+    return dates.format_datetime(moment, format=format, locale=Locale.parse(language))
+
+
+def format_number(number: float, language: str) -> str:
+    return numbers.format_decimal(number, locale=Locale.parse(language))
