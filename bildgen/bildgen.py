@@ -11,6 +11,7 @@ from bildgen.inference.profiles import ConfigError
 from bildgen.pages.admin import audit_page, queue_page
 from bildgen.pages.admin_overview import admin_overview_page
 from bildgen.pages.admin_profiles import admin_profiles_page
+from bildgen.pages.admin_providers import admin_providers_page
 from bildgen.pages.gallery import gallery_page
 from bildgen.pages.sign_in import sign_in_page, sign_up_page
 from bildgen.pages.studio import studio_page
@@ -18,6 +19,7 @@ from bildgen.services import configured_catalog, get_services
 from bildgen.state.admin import AuditLogState
 from bildgen.state.admin_overview import OverviewState
 from bildgen.state.admin_profiles import ProfilesState
+from bildgen.state.admin_providers import ProvidersState
 from bildgen.state.admin_queue import QueueState
 from bildgen.state.gallery import GalleryState
 from bildgen.state.session import SignInPageState
@@ -54,6 +56,12 @@ app.add_page(
     route=routes.ADMIN_PROFILES,
     title="Profiles · bildgen",
     on_load=ProfilesState.open_profiles,
+)
+app.add_page(
+    admin_providers_page,
+    route=routes.ADMIN_PROVIDERS,
+    title="Providers · bildgen",
+    on_load=ProvidersState.open_providers,
 )
 app.add_page(audit_page, route=routes.ADMIN_AUDIT, title="Audit log · bildgen", on_load=AuditLogState.open_audit)
 app.add_page(queue_page, route=routes.ADMIN_QUEUE, title="Queue · bildgen", on_load=QueueState.open_queue)

@@ -22,7 +22,7 @@ from sqlmodel import select
 from bildgen.admin import config_version
 from bildgen.admin.keys import KeyBox, KeyUnreadable
 from bildgen.auth import audit
-from bildgen.inference.profiles import PROVIDERS, Provider, ProviderConfig
+from bildgen.inference.profiles import PROVIDERS, ModelProfile, Provider, ProviderConfig
 from bildgen.store.db import session, storage_errors
 from bildgen.store.models import ProviderSetting, utc_now
 
@@ -230,3 +230,30 @@ def save(
             )
         config_version.bump(db)
         db.commit()
+
+
+def probe_profile(state: ProviderState) -> ModelProfile | None:
+    """A profile standing for the provider itself, to test its endpoint and key; None without an endpoint."""
+    if not state.base_url.value:
+        return None
+    profile = ModelProfile(label=state.label, base_url=state.base_url.value, provider=state.provider)
+    return profile.with_api_key(state.api_key.value)
+
+
+def reencrypt_keys(engine: sqlalchemy.Engine, box: KeyBox) -> tuple[int, list[str]]:
+    """Encrypt every stored key with the current secret (after a rotation); how many were rewritten,
+    and the providers whose key no configured secret can read (to be entered again)."""
+    rewritten, unreadable = 0, []
+    with storage_errors(), session(engine) as db:
+        for row in db.exec(select(ProviderSetting)).all():
+            if not row.api_key_encrypted:
+                continue
+            try:
+                row.api_key_encrypted = box.rotate(row.api_key_encrypted)
+            except KeyUnreadable:
+                unreadable.append(row.provider)
+                continue
+            db.add(row)
+            rewritten += 1
+        db.commit()
+    return rewritten, unreadable

@@ -93,6 +93,17 @@ def _profile_card(row: ProfileRow) -> rx.Component:
                 spacing="2",
                 wrap="wrap",
             ),
+            rx.cond(
+                row.test_result != "",
+                rx.callout(
+                    row.test_result,
+                    icon=rx.cond(row.test_ok, "circle_check", "triangle_alert"),
+                    color_scheme=rx.cond(row.test_ok, "green", "red"),
+                    size="1",
+                    role="status",
+                    aria_label="Connection of " + row.label,
+                ),
+            ),
             spacing="2",
             width="100%",
         ),

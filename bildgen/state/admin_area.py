@@ -6,7 +6,7 @@ from __future__ import annotations
 import reflex as rx
 
 from bildgen.http.auth import STORAGE_ERRORS
-from bildgen.state.session import SessionState
+from bildgen.state.session import SessionState, user_for_token
 from bildgen.store.db import StorageUnavailable
 from bildgen.store.models import User
 
@@ -38,3 +38,13 @@ class AdminState(SessionState):
         self.allowed = user.is_admin
         self.refusal = "" if user.is_admin else NOT_ALLOWED
         return user if user.is_admin else None
+
+    @staticmethod
+    async def _administrator_of(token: str | None) -> User | None:
+        """For background events: the administrator a session token belongs to (taken inside
+        `async with self`, looked up here, outside the tab's lock), or None."""
+        try:
+            user = await user_for_token(token)
+        except FAILURES:
+            return None
+        return user if user is not None and user.is_admin else None

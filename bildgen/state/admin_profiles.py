@@ -10,6 +10,7 @@ import json
 import reflex as rx
 
 from bildgen.admin import profiles
+from bildgen.admin.connection import try_connection
 from bildgen.admin.live import CHANGED_FILE, FROM_ADMIN, LiveConfig, ProfileEntry
 from bildgen.admin.providers import INFO
 from bildgen.params import QUALITY_PRESETS
@@ -44,6 +45,8 @@ class ProfileRow:
     sizes: list[SizePreview]
     deletable: bool  # made in the Admin area
     resettable: bool  # a file's profile with changes
+    test_result: str = ""
+    test_ok: bool = False
 
 
 @dataclasses.dataclass
@@ -156,8 +159,11 @@ class ProfilesState(AdminState):
     async def _show(self) -> LiveConfig | None:
         live = await self._live()
         if live is not None:
+            results = {row.id: (row.test_result, row.test_ok) for row in self.rows}
             self.currency = live.general.currency
             self.rows = [_row(entry, live.general.currency) for entry in live.entries]
+            for row in self.rows:
+                row.test_result, row.test_ok = results.get(row.id, ("", False))
         return live
 
     async def _apply(self, change, done: str) -> bool:
@@ -277,3 +283,36 @@ class ProfilesState(AdminState):
         await self._apply(
             lambda live: profiles.remove(engine, live, profile_id, actor_id=user.id, address=address), done
         )
+
+    @rx.event(background=True)
+    async def test_profile(self, profile_id: str):
+        """Probe the profile's service as a job would reach it, outside the tab's lock."""
+        async with self:
+            token = self._session_token()
+        profile_id = str(profile_id)
+        if await self._administrator_of(token) is None:
+            return
+        async with self:
+            self._set_result(profile_id, "Testing…", False)
+        config = (await asyncio.to_thread(get_services)).config
+        try:
+            live = await asyncio.to_thread(config.refresh)
+        except FAILURES:
+            async with self:
+                self._set_result(profile_id, UNREADABLE, False)
+            return
+        entry = live.entry(profile_id)
+        if entry is None or entry.profile is None:
+            message = entry.problem if entry else "That profile does not exist (any more)."
+            async with self:
+                self._set_result(profile_id, message, False)
+            return
+        outcome = await try_connection(entry.profile)
+        async with self:
+            self._set_result(profile_id, outcome.message, outcome.ok)
+
+    def _set_result(self, profile_id: str, message: str, ok: bool) -> None:
+        for row in self.rows:
+            if row.id == profile_id:
+                row.test_result, row.test_ok = message, ok
+        self.rows = list(self.rows)

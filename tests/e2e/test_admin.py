@@ -108,3 +108,54 @@ def test_a_user_generates_with_a_profile_an_administrator_made_until_it_is_disab
     admin.get_by_role("link", name="Audit log").click()
     entry = admin.get_by_role("row").filter(has_text="Model profile changed").filter(has_text="disabled")
     expect(entry.first).to_contain_text('{"enabled": true} → {"enabled": false}')
+
+
+def test_a_saved_api_key_never_reaches_a_browser_and_test_connection_explains(administrator, app_url, demo_server):
+    admin, admin_name = administrator
+    key = f"sk-e2e-{uuid.uuid4().hex}"
+    frames: list[str] = []
+    admin.on("websocket", lambda ws: ws.on("framereceived", lambda payload: frames.append(str(payload))))
+    admin.goto(f"{app_url}/admin/providers")
+
+    admin.get_by_label("API key", exact=True).nth(3).wait_for()  # every provider's card is there
+    bfl = admin.get_by_role("heading", name="Black Forest Labs").locator(
+        "xpath=ancestor::div[contains(@class,'rt-Card')][1]"
+    )
+    bfl.get_by_label("API key", exact=True).fill(key)
+    bfl.get_by_role("button", name="Save Black Forest Labs").click()
+    expect(admin.get_by_role("status").filter(has_text="Saved Black Forest Labs.")).to_be_visible()
+    expect(bfl).to_contain_text("In use: ********")
+    expect(bfl).to_contain_text("from: Admin area")
+    expect(bfl.get_by_label("API key", exact=True)).to_have_value("")
+
+    # A connection test names the problem: here, nothing answers at the address given.
+    own = admin.get_by_role("heading", name="OpenAI-compatible server").locator(
+        "xpath=ancestor::div[contains(@class,'rt-Card')][1]"
+    )
+    own.get_by_label("Endpoint", exact=True).fill("http://127.0.0.1:9/v1")
+    own.get_by_role("button", name="Save OpenAI-compatible server").click()
+    own.get_by_role("button", name="Test connection to OpenAI-compatible server").click()
+    expect(admin.get_by_role("status", name="Connection to OpenAI-compatible server")).to_contain_text(
+        "Nothing answered at http://127.0.0.1:9/v1"
+    )
+    own.get_by_label("Endpoint", exact=True).fill(demo_server.base_url)
+    own.get_by_role("button", name="Save OpenAI-compatible server").click()
+    own.get_by_role("button", name="Test connection to OpenAI-compatible server").click()
+    expect(admin.get_by_role("status", name="Connection to OpenAI-compatible server")).to_contain_text("Connected.")
+    own.get_by_role("button", name="Use the file's and environment's values for OpenAI-compatible server").click()
+
+    admin.reload()
+    expect(admin.get_by_role("heading", name="Black Forest Labs")).to_be_visible()
+    admin.get_by_role("link", name="Audit log").click()
+    entry = admin.get_by_role("row").filter(has_text="Provider changed").filter(has_text="bfl")
+    expect(entry.first).to_contain_text('"********"')
+    expect(entry.first).to_contain_text(admin_name)
+
+    assert frames, "no websocket frames were captured"
+    assert not [frame for frame in frames if key in frame]
+    assert key not in admin.content()
+    admin.goto(f"{app_url}/admin/providers")
+    expect(admin.get_by_role("heading", name="Black Forest Labs")).to_be_visible()
+    assert key not in admin.content()
+    bfl.get_by_role("button", name="Remove the API key of Black Forest Labs").click()
+    expect(bfl).to_contain_text("In use: not set")
