@@ -12,8 +12,9 @@ from bildgen.pages.admin import audit_page, queue_page
 from bildgen.pages.admin_overview import admin_overview_page
 from bildgen.pages.admin_profiles import admin_profiles_page
 from bildgen.pages.admin_providers import admin_providers_page
+from bildgen.pages.admin_users import admin_users_page
 from bildgen.pages.gallery import gallery_page
-from bildgen.pages.sign_in import sign_in_page, sign_up_page
+from bildgen.pages.sign_in import change_password_page, sign_in_page, sign_up_page
 from bildgen.pages.studio import studio_page
 from bildgen.services import configured_catalog, get_services
 from bildgen.state.admin import AuditLogState
@@ -21,6 +22,7 @@ from bildgen.state.admin_overview import OverviewState
 from bildgen.state.admin_profiles import ProfilesState
 from bildgen.state.admin_providers import ProvidersState
 from bildgen.state.admin_queue import QueueState
+from bildgen.state.admin_users import UsersState
 from bildgen.state.gallery import GalleryState
 from bildgen.state.session import SignInPageState
 from bildgen.state.studio import StudioState
@@ -49,6 +51,12 @@ app.register_lifespan_task(_run_services)
 app.add_page(studio_page, route=routes.STUDIO, title="bildgen", on_load=StudioState.open_studio)
 app.add_page(gallery_page, route=routes.GALLERY, title="Gallery · bildgen", on_load=GalleryState.open_gallery)
 app.add_page(sign_in_page, route=routes.SIGN_IN_PAGE, title="Sign in · bildgen", on_load=SignInPageState.load)
+app.add_page(
+    change_password_page,
+    route=routes.CHANGE_PASSWORD_PAGE,
+    title="Change password · bildgen",
+    on_load=SignInPageState.load,
+)
 app.add_page(sign_up_page, route=routes.SIGN_UP_PAGE, title="Create account · bildgen", on_load=SignInPageState.load)
 app.add_page(admin_overview_page, route=routes.ADMIN, title="Admin · bildgen", on_load=OverviewState.open_overview)
 app.add_page(
@@ -63,5 +71,6 @@ app.add_page(
     title="Providers · bildgen",
     on_load=ProvidersState.open_providers,
 )
+app.add_page(admin_users_page, route=routes.ADMIN_USERS, title="Users · bildgen", on_load=UsersState.open_users)
 app.add_page(audit_page, route=routes.ADMIN_AUDIT, title="Audit log · bildgen", on_load=AuditLogState.open_audit)
 app.add_page(queue_page, route=routes.ADMIN_QUEUE, title="Queue · bildgen", on_load=QueueState.open_queue)

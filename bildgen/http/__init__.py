@@ -5,7 +5,7 @@ from starlette.middleware import Middleware
 from starlette.routing import Route
 
 from bildgen import routes
-from bildgen.http.auth import sign_in, sign_out, sign_up
+from bildgen.http.auth import change_password, sign_in, sign_out, sign_up
 from bildgen.http.images import serve_image, serve_reference, serve_thumbnail
 from bildgen.http.limits import UploadSizeLimit
 
@@ -20,5 +20,6 @@ def create_api() -> Starlette:
             Route(routes.SIGN_IN_ROUTE, sign_in, methods=["POST"]),
             Route(routes.SIGN_UP_ROUTE, sign_up, methods=["POST"]),
             Route(routes.SIGN_OUT_ROUTE, sign_out, methods=["POST"]),
+            Route(routes.CHANGE_PASSWORD_ROUTE, change_password, methods=["POST"]),
         ],
     )

@@ -1,11 +1,15 @@
 """The Admin area: an administrator runs bildgen for a team from the browser."""
 
+import json
+import re
+import sqlite3
+import time
 import uuid
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import choose_model, generate_and_wait, sign_up
+from tests.e2e.conftest import choose_model, generate_and_wait, sign_in, sign_up, wait_for_studio
 
 
 @pytest.fixture
@@ -159,3 +163,139 @@ def test_a_saved_api_key_never_reaches_a_browser_and_test_connection_explains(ad
     assert key not in admin.content()
     bfl.get_by_role("button", name="Remove the API key of Black Forest Labs").click()
     expect(bfl).to_contain_text("In use: not set")
+
+
+def user_row(admin, name: str):
+    return admin.get_by_role("row").filter(has=admin.get_by_text(name, exact=True))
+
+
+def test_a_disabled_user_is_signed_out_at_once_and_cannot_sign_in(administrator, user_page, app_url):
+    admin, _ = administrator
+    user, name = user_page
+    admin.goto(f"{app_url}/admin/users")
+    admin.get_by_label("Search users").fill(name)
+    admin.get_by_role("button", name="Search").click()
+    admin.get_by_role("button", name=f"Disable {name}").click()
+    expect(admin.get_by_role("status")).to_have_text(f"{name} is disabled and signed out everywhere.")
+    expect(user_row(admin, name)).to_contain_text("Disabled")
+
+    user.goto(f"{app_url}/gallery")
+    expect(user).to_have_url(re.compile(r"/sign-in"))
+    sign_in(user, app_url, name)
+    expect(user.get_by_role("alert")).to_have_text(
+        "This account has been disabled. Ask an administrator if you need it again."
+    )
+
+    admin.get_by_role("button", name=f"Enable {name}").click()
+    sign_in(user, app_url, name)
+    wait_for_studio(user)
+
+
+def test_after_a_password_reset_the_user_chooses_a_new_one_at_sign_in(administrator, user_page, app_url):
+    admin, admin_name = administrator
+    user, name = user_page
+    admin.goto(f"{app_url}/admin/users")
+    admin.get_by_role("button", name=f"Reset the password of {name}").click()
+    temporary = admin.locator("#temporary-password").inner_text()
+    assert len(temporary) == 23
+
+    user.goto(f"{app_url}/gallery")
+    expect(user).to_have_url(re.compile(r"/sign-in"))
+    sign_in(user, app_url, name, temporary)
+    expect(user.get_by_role("status")).to_contain_text("Choose a new password")
+    user.get_by_label("Current password").fill(temporary)
+    user.get_by_label("New password", exact=True).fill("my own new passphrase")
+    user.get_by_label("New password again").fill("my own new passphrase")
+    user.get_by_role("button", name="Change password").click()
+    wait_for_studio(user)
+
+    # The last administrator cannot take the role from themself.
+    admin.get_by_label("Search users").fill(admin_name)
+    admin.get_by_role("button", name="Search").click()
+    if admin.get_by_role("row").filter(has_text="Administrator").count() == 1:
+        admin.get_by_role("button", name=f"Revoke administrator of {admin_name}").click()
+        expect(admin.get_by_role("alert")).to_contain_text("at least one active administrator")
+
+
+EVENT_PACKET = "42/_event,"
+ADMIN_PAGES = ("/admin", "/admin/providers", "/admin/profiles", "/admin/users", "/admin/queue", "/admin/audit")
+
+
+def forged_admin_events(admin_id: str) -> list[tuple[str, dict]]:
+    """Every Admin area event (by its full name), with arguments that would change something."""
+    from bildgen.state.admin_overview import OverviewState
+    from bildgen.state.admin_profiles import ProfilesState
+    from bildgen.state.admin_providers import ProvidersState
+    from bildgen.state.admin_users import UsersState
+
+    def name(state, handler):
+        return f"{state.get_full_name()}.{handler}"
+
+    return [
+        (name(OverviewState, "set_generation"), {"enabled": False}),
+        (name(OverviewState, "save_general"), {"form": {"paused_message": "forged", "currency": "XXX"}}),
+        (name(UsersState, "open_users"), {}),
+        (name(UsersState, "set_user_disabled"), {"account_id": admin_id, "disabled": True}),
+        (name(UsersState, "reset_user_password"), {"account_id": admin_id}),
+        (name(ProvidersState, "save_provider"), {"form": {"provider": "bfl", "base_url": "http://evil.example/v1"}}),
+        (name(ProvidersState, "set_provider_enabled"), {"provider": "openai-compatible", "enabled": False}),
+        (name(ProfilesState, "save_profile"), {"form": {"label": "Forged", "base_url": "http://evil.example/v1"}}),
+        (name(ProfilesState, "set_profile_enabled"), {"profile_id": "demo", "enabled": False}),
+    ]
+
+
+def test_someone_who_is_not_an_administrator_is_refused_every_admin_page_and_event(
+    administrator, user_page, app_url, app_data_dir
+):
+    _, admin_name = administrator
+    user, name = user_page
+    for path in ADMIN_PAGES:
+        user.goto(f"{app_url}{path}")
+        expect(user.get_by_role("alert")).to_contain_text("Only administrators")
+        expect(user.get_by_role("navigation", name="Admin")).to_have_count(0)
+    expect(user.get_by_role("link", name="Admin")).to_have_count(0)
+
+    with sqlite3.connect(app_data_dir / "bildgen.db") as db:
+        admin_id = db.execute("SELECT id FROM user WHERE username = ?", (admin_name,)).fetchone()[0]
+        changes_before = db.execute("SELECT count(*) FROM auditevent WHERE old_value IS NOT NULL").fetchone()[0]
+    forged = forged_admin_events(admin_id)
+    received: list[str] = []
+
+    def forge(route):
+        server = route.connect_to_server()
+        sent = []
+
+        def to_server(message):
+            server.send(message)
+            # An event of the page (Socket.IO: "42/_event,[name, data]"): follow it with the forged ones.
+            if isinstance(message, str) and message.startswith(EVENT_PACKET) and not sent:
+                sent.append(True)
+                kind, event = json.loads(message.removeprefix(EVENT_PACKET))
+                for handler, payload in forged:
+                    server.send(EVENT_PACKET + json.dumps([kind, {**event, "name": handler, "payload": payload}]))
+
+        route.on_message(to_server)
+
+    user.on("websocket", lambda ws: ws.on("framereceived", lambda payload: received.append(str(payload))))
+    user.route_web_socket(re.compile(r".*/_event.*"), forge)
+    user.goto(app_url)
+    wait_for_studio(user)
+    received.clear()
+    user.get_by_label("Prompt", exact=True).fill("typing sends an event; the forged ones follow it")
+    # The events arrived and were answered with the refusal (the Users page's), not carried out.
+    deadline = time.monotonic() + 10
+    while not any("Only administrators can use the Admin area." in frame for frame in received):
+        assert time.monotonic() < deadline, "the forged events were never answered"
+        user.wait_for_timeout(200)
+    user.wait_for_timeout(1000)
+    with sqlite3.connect(app_data_dir / "bildgen.db") as db:
+        assert db.execute("SELECT disabled, must_change_password FROM user WHERE id = ?", (admin_id,)).fetchone() == (
+            0,
+            0,
+        )
+        assert db.execute("SELECT count(*) FROM adminsetting WHERE value LIKE '%forged%'").fetchone()[0] == 0
+        assert db.execute("SELECT count(*) FROM providersetting WHERE base_url LIKE '%evil%'").fetchone()[0] == 0
+        assert db.execute("SELECT count(*) FROM storedprofile WHERE config LIKE '%Forged%'").fetchone()[0] == 0
+        changes_after = db.execute("SELECT count(*) FROM auditevent WHERE old_value IS NOT NULL").fetchone()[0]
+    assert changes_after == changes_before
+    expect(user.get_by_role("button", name="Generate")).to_be_visible()
