@@ -12,6 +12,7 @@ from bildgen.pages.admin import audit_page, queue_page
 from bildgen.pages.admin_overview import admin_overview_page
 from bildgen.pages.admin_profiles import admin_profiles_page
 from bildgen.pages.admin_providers import admin_providers_page
+from bildgen.pages.admin_usage import admin_usage_page
 from bildgen.pages.admin_users import admin_users_page
 from bildgen.pages.gallery import gallery_page
 from bildgen.pages.sign_in import change_password_page, sign_in_page, sign_up_page
@@ -22,6 +23,7 @@ from bildgen.state.admin_overview import OverviewState
 from bildgen.state.admin_profiles import ProfilesState
 from bildgen.state.admin_providers import ProvidersState
 from bildgen.state.admin_queue import QueueState
+from bildgen.state.admin_usage import UsageState
 from bildgen.state.admin_users import UsersState
 from bildgen.state.gallery import GalleryState
 from bildgen.state.session import SignInPageState
@@ -72,5 +74,6 @@ app.add_page(
     on_load=ProvidersState.open_providers,
 )
 app.add_page(admin_users_page, route=routes.ADMIN_USERS, title="Users · bildgen", on_load=UsersState.open_users)
+app.add_page(admin_usage_page, route=routes.ADMIN_USAGE, title="Usage · bildgen", on_load=UsageState.open_usage)
 app.add_page(audit_page, route=routes.ADMIN_AUDIT, title="Audit log · bildgen", on_load=AuditLogState.open_audit)
 app.add_page(queue_page, route=routes.ADMIN_QUEUE, title="Queue · bildgen", on_load=QueueState.open_queue)

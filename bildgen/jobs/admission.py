@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import sqlalchemy
 
-from bildgen.admin import settings
+from bildgen.admin import settings, usage
 from bildgen.admin.live import LiveConfig, source_for
-from bildgen.jobs.refusals import GenerationPaused, ProfileUnavailable
+from bildgen.jobs.refusals import GenerationPaused, ProfileUnavailable, QuotaReached
 
 
 def check(engine: sqlalchemy.Engine, *, owner_id: str, profile_id: str, images: int) -> None:
@@ -23,6 +23,12 @@ def check(engine: sqlalchemy.Engine, *, owner_id: str, profile_id: str, images: 
         raise GenerationPaused(general.paused_message)
     if live is not None:
         _check_profile(live, profile_id)
+    verdict = usage.exceeded(engine, owner_id=owner_id, profile_id=profile_id, images=images, general=general)
+    if verdict is not None:
+        entry = live.entry(profile_id) if live is not None else None
+        label = entry.profile.label if entry is not None and entry.profile is not None else profile_id
+        message = usage.refusal_message(verdict, images=images, profile_label=label)
+        raise QuotaReached(message, verdict.refills_at)
 
 
 def _check_profile(live: LiveConfig, profile_id: str) -> None:

@@ -65,20 +65,31 @@ def test_while_generation_is_switched_off_users_see_the_message_and_generate_is_
 OFFER_TIMEOUT_MS = 15_000  # open studios look for changes every few seconds
 
 
-def create_profile(admin, app_url, label: str, endpoint: str, description: str) -> None:
+def create_profile(
+    admin,
+    app_url,
+    label: str,
+    endpoint: str,
+    description: str,
+    sizes="1360x768, 1024x1024",
+    default="1360x768",
+    cost="",
+) -> None:
     admin.goto(f"{app_url}/admin/profiles")
     admin.get_by_role("button", name="New profile").click()
     admin.get_by_role("textbox", name="Name", exact=True).fill(label)
     admin.get_by_role("textbox", name="Description", exact=True).fill(description)
     admin.get_by_role("textbox", name="Endpoint", exact=True).fill(endpoint)
-    admin.get_by_role("textbox", name="Sizes", exact=True).fill("1360x768, 1024x1024")
-    admin.get_by_role("textbox", name="Default size", exact=True).fill("1360x768")
+    admin.get_by_role("textbox", name="Sizes", exact=True).fill(sizes)
+    admin.get_by_role("textbox", name="Default size", exact=True).fill(default)
+    admin.get_by_role("textbox", name="Cost per image", exact=True).fill(cost)
     admin.get_by_role("button", name="Save profile").click()
     expect(admin.get_by_role("status")).to_contain_text(f"Saved {label}.")
     card = admin.get_by_role("heading", name=label)
     expect(card).to_be_visible()
     # The preview shows its sizes with their aspect, the default marked.
-    expect(admin.get_by_role("img", name="Default size 1360 × 768")).to_be_visible()
+    size = default.replace("x", " × ")
+    expect(admin.get_by_role("img", name=f"Default size {size}").first).to_be_visible()
 
 
 def test_a_user_generates_with_a_profile_an_administrator_made_until_it_is_disabled(
@@ -218,7 +229,15 @@ def test_after_a_password_reset_the_user_chooses_a_new_one_at_sign_in(administra
 
 
 EVENT_PACKET = "42/_event,"
-ADMIN_PAGES = ("/admin", "/admin/providers", "/admin/profiles", "/admin/users", "/admin/queue", "/admin/audit")
+ADMIN_PAGES = (
+    "/admin",
+    "/admin/providers",
+    "/admin/profiles",
+    "/admin/users",
+    "/admin/usage",
+    "/admin/queue",
+    "/admin/audit",
+)
 
 
 def forged_admin_events(admin_id: str) -> list[tuple[str, dict]]:
@@ -226,6 +245,7 @@ def forged_admin_events(admin_id: str) -> list[tuple[str, dict]]:
     from bildgen.state.admin_overview import OverviewState
     from bildgen.state.admin_profiles import ProfilesState
     from bildgen.state.admin_providers import ProvidersState
+    from bildgen.state.admin_usage import UsageState
     from bildgen.state.admin_users import UsersState
 
     def name(state, handler):
@@ -241,6 +261,8 @@ def forged_admin_events(admin_id: str) -> list[tuple[str, dict]]:
         (name(ProvidersState, "set_provider_enabled"), {"provider": "openai-compatible", "enabled": False}),
         (name(ProfilesState, "save_profile"), {"form": {"label": "Forged", "base_url": "http://evil.example/v1"}}),
         (name(ProfilesState, "set_profile_enabled"), {"profile_id": "demo", "enabled": False}),
+        (name(UsageState, "add_quota"), {"form": {"profile": "__all__", "period": "day", "max_images": "0"}}),
+        (name(UsageState, "set_admins_exempt"), {"exempt": True}),
     ]
 
 
@@ -296,6 +318,43 @@ def test_someone_who_is_not_an_administrator_is_refused_every_admin_page_and_eve
         assert db.execute("SELECT count(*) FROM adminsetting WHERE value LIKE '%forged%'").fetchone()[0] == 0
         assert db.execute("SELECT count(*) FROM providersetting WHERE base_url LIKE '%evil%'").fetchone()[0] == 0
         assert db.execute("SELECT count(*) FROM storedprofile WHERE config LIKE '%Forged%'").fetchone()[0] == 0
+        assert db.execute("SELECT count(*) FROM quotarule WHERE max_images = 0").fetchone()[0] == 0
         changes_after = db.execute("SELECT count(*) FROM auditevent WHERE old_value IS NOT NULL").fetchone()[0]
     assert changes_after == changes_before
     expect(user.get_by_role("button", name="Generate")).to_be_visible()
+
+
+def test_a_quota_reached_refuses_generate_with_when_it_refills_and_usage_shows_the_cost(
+    administrator, user_page, app_url, demo_server
+):
+    admin, _ = administrator
+    user, name = user_page
+    label = f"Metered {uuid.uuid4().hex[:6]}"
+    create_profile(admin, app_url, label, demo_server.base_url, "Counted.", "1024x1024", "1024x1024", cost="0.25")
+    admin.get_by_role("link", name="Usage").click()
+    admin.get_by_label("Images per user").fill("1")
+    admin.get_by_label("Period", exact=True).select_option("day")
+    admin.get_by_label("Profile", exact=True).select_option(label=label)
+    admin.get_by_role("button", name="Add quota").click()
+    expect(admin.get_by_role("status")).to_have_text("Quota added. It applies to the next generation.")
+    quota = f"1 image per day per user, with {label}"
+    expect(admin.get_by_text(quota)).to_be_visible()
+
+    user.get_by_role("combobox", name="Model").click()
+    expect(user.get_by_role("option", name=label, exact=True)).to_be_visible(timeout=OFFER_TIMEOUT_MS)
+    user.keyboard.press("Escape")
+    choose_model(user, label)
+    user.get_by_label("Prompt", exact=True).fill("the one image allowed today")
+    generate_and_wait(user, count=1)
+    user.get_by_role("button", name="Generate").click()
+    expect(
+        user.get_by_role("alert").filter(has_text=f"You have used your 1 image with {label} today.")
+    ).to_contain_text("UTC")
+
+    admin.reload()
+    per_user = admin.get_by_role("region", name="Per user").get_by_role("row").filter(has_text=name)
+    expect(per_user).to_contain_text("0.25 USD")
+    per_profile = admin.get_by_role("region", name="Per profile").get_by_role("row").filter(has_text=label)
+    expect(per_profile).to_contain_text("0.25 USD")
+    admin.get_by_role("button", name=f"Remove quota: {quota}").click()
+    expect(admin.get_by_text(quota)).to_have_count(0)
