@@ -1,7 +1,7 @@
 import reflex as rx
 
 from bildgen import routes
-from bildgen.components.admin_frame import admin_page
+from bildgen.components.admin_frame import admin_page, messages
 from bildgen.components.audit_log import audit_filters, audit_pager, audit_table
 from bildgen.components.job_queue import queue_table
 from bildgen.state.admin import AuditLogState
@@ -13,17 +13,14 @@ def audit_page() -> rx.Component:
         "Audit log",
         routes.ADMIN_AUDIT,
         AuditLogState.allowed,
-        AuditLogState.message,
+        AuditLogState.refusal,
         rx.text(
             "Sign-ins, sign-outs, new accounts, refused access, cancelled jobs and every change made in the Admin"
             " area (with the value before and after), newest first.",
             size="2",
         ),
         audit_filters(),
-        rx.cond(
-            AuditLogState.message != "",
-            rx.callout(AuditLogState.message, icon="info", role="status", size="1"),
-        ),
+        messages(AuditLogState.refusal, AuditLogState.notice),
         audit_table(),
         audit_pager(),
     )
@@ -34,16 +31,9 @@ def queue_page() -> rx.Component:
         "Queue",
         routes.ADMIN_QUEUE,
         QueueState.allowed,
-        QueueState.message,
+        QueueState.refusal,
         rx.text("Every waiting and running generation, oldest first, refreshed every few seconds.", size="2"),
-        rx.cond(
-            QueueState.message != "",
-            rx.callout(QueueState.message, icon="triangle-alert", color_scheme="red", role="alert", size="1"),
-        ),
-        rx.cond(
-            QueueState.notice != "",
-            rx.callout(QueueState.notice, icon="info", role="status", size="1"),
-        ),
+        messages(QueueState.refusal, QueueState.notice),
         rx.cond(
             QueueState.rows.length() > 0,
             queue_table(),

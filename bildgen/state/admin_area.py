@@ -3,6 +3,8 @@ every event (any browser can send any page's events), and where the page says wh
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import reflex as rx
 
 from bildgen.http.auth import STORAGE_ERRORS
@@ -18,6 +20,9 @@ FAILURES = (*STORAGE_ERRORS, StorageUnavailable)
 
 
 class AdminState(SessionState):
+    # What a page tells someone who is not an administrator.
+    not_allowed_text: ClassVar[str] = NOT_ALLOWED
+
     allowed: bool = False
     # Why the page cannot be shown or the last change failed (an alert) …
     refusal: str = ""
@@ -36,7 +41,7 @@ class AdminState(SessionState):
             self.allowed = False
             return self._to_sign_in()
         self.allowed = user.is_admin
-        self.refusal = "" if user.is_admin else NOT_ALLOWED
+        self.refusal = "" if user.is_admin else self.not_allowed_text
         return user if user.is_admin else None
 
     @staticmethod

@@ -108,8 +108,8 @@ def test_a_user_generates_with_a_profile_an_administrator_made_until_it_is_disab
     expect(user.get_by_text("Faces and people, wide.")).to_be_visible()
     user.get_by_label("Prompt", exact=True).fill("a team photo on a rooftop")
     generate_and_wait(user, count=2)  # the default size is wide: the landscape preset, two images
-    sent = [entry["body"] for entry in demo_server.requests() if entry["path"] == "/v1/images/generations"]
-    assert [body["size"] for body in sent if body["prompt"] == "a team photo on a rooftop"] == ["1360x768"] * 2
+    sent = [entry.get("body") or {} for entry in demo_server.requests() if entry["path"] == "/v1/images/generations"]
+    assert [body["size"] for body in sent if body.get("prompt") == "a team photo on a rooftop"] == ["1360x768"] * 2
 
     # Disabled while the user's studio is open: the next Generate is refused, and it is no longer offered.
     admin.get_by_role("switch", name=f"Offer {label}").click()
