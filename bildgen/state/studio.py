@@ -51,6 +51,7 @@ WATCH_AT_MOST_S = 6 * 3600.0
 # How often an open studio looks whether an administrator changed the profiles or the master switch
 # (in memory: the process's configuration is rechecked in the background).
 CONFIG_POLL_S = 3.0
+CONFIG_PRESENCE_EVERY = 20  # polls: about once a minute
 CONFIG_WATCH_AT_MOST_S = 8 * 3600.0
 OVERRIDE_FIELDS = ("width", "height", "steps", "guidance", "seed")
 
@@ -398,18 +399,26 @@ class StudioState(SessionState):
             if self._watching_config:
                 return
             self._watching_config = True
+            shown = self._config_version
         config = (await asyncio.to_thread(get_services)).config
         deadline = time.monotonic() + CONFIG_WATCH_AT_MOST_S
+        polls = 0
         try:
             while time.monotonic() < deadline:
                 await asyncio.sleep(CONFIG_POLL_S)
+                polls += 1
                 version = config.current().version
+                # The tab's lock (its state, in Redis) only when something changed, or now and then
+                # to learn whether the tab is still on the studio.
+                if version == shown and polls % CONFIG_PRESENCE_EVERY:
+                    continue
                 async with self:
                     # The route, not the URL: the production build serves pages with a trailing slash.
                     if self.router.route_id != routes.route_id(routes.STUDIO) or not self._owner_id:
                         return
                     if version != self._config_version:
                         self._show_offer()
+                    shown = self._config_version
         finally:
             async with self:
                 self._watching_config = False
