@@ -1,6 +1,7 @@
 """Usage per user and profile (images, GPU-seconds, failures, estimated cost) and quotas enforced by
 the queue's admission check, with the time they refill."""
 
+import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -136,3 +137,24 @@ def test_a_rule_removed_no_longer_applies_and_both_are_audited(engine):
     entries = audit.page(engine, action=audit.QUOTA_CHANGED).entries
     assert [entry.detail for entry in entries] == ["removed", "added"]
     assert '"all profiles"' in entries[0].old_value
+
+
+def test_simultaneous_submissions_cannot_all_pass_a_quota(engine):
+    root, anna = make_user(engine, "root"), make_user(engine, "anna")
+    usage.add_rule(engine, profile_id=None, period="day", max_images=3, profiles=PROFILES, actor_id=root.id)
+    barrier, outcomes = threading.Barrier(8), []
+
+    def submit():
+        barrier.wait()
+        try:
+            queue.submit(engine, submission(anna, PROFILES["demo"]))
+            outcomes.append("queued")
+        except QuotaReached:
+            outcomes.append("refused")
+
+    threads = [threading.Thread(target=submit) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["queued"] * 3 + ["refused"] * 5
