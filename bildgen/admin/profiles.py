@@ -292,6 +292,10 @@ def remove(
     entry = live.entry(profile_id)
     if entry is None:
         raise ProfileRefused("That profile does not exist (any more).")
+    if entry.origin == FROM_ADMIN:
+        users = [other.id for other in live.entries if other.config.get("edit_with") == profile_id]
+        if users:
+            raise ProfileRefused(f"{', '.join(users)} hand their edits to this profile (edit_with): change them first.")
     with storage_errors(), session(engine) as db:
         row = db.get(StoredProfile, profile_id)
         if row is None:

@@ -175,3 +175,13 @@ def test_a_user_generates_with_a_profile_an_administrator_made(fresh_services):
     job = asyncio.run(go())
     assert job.status == GenerationStatus.DONE
     assert job.model_profile == "fast-draft"
+
+
+def test_a_profile_another_one_hands_its_edits_to_cannot_be_deleted(engine, source, admin):
+    editor_config = {**PORTRAIT, "label": "Editor", "family": "qwen-image-edit"}
+    editor = profiles.create(engine, source.refresh(), editor_config, actor_id=admin.id)
+    live = source.refresh()
+    profiles.update(engine, live, "qwen", {**live.entry("qwen").config, "edit_with": editor}, actor_id=admin.id)
+    with pytest.raises(profiles.ProfileRefused, match="qwen hand their edits to this profile"):
+        profiles.remove(engine, source.refresh(), editor, actor_id=admin.id)
+    assert source.refresh().catalog.serving("qwen", with_references=True).id == editor
