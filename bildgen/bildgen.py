@@ -1,6 +1,5 @@
 """The bildgen Reflex app: pages and bildgen's own HTTP routes."""
 
-import asyncio
 import contextlib
 
 import reflex as rx
@@ -8,23 +7,29 @@ import reflex as rx
 from bildgen import routes
 from bildgen.http import create_api
 from bildgen.inference.profiles import ConfigError
-from bildgen.pages.admin import audit_page, queue_page
+from bildgen.pages.account import account_page
+from bildgen.pages.admin import audit_page, queue_page, tokens_page
 from bildgen.pages.admin_overview import admin_overview_page
 from bildgen.pages.admin_profiles import admin_profiles_page
 from bildgen.pages.admin_providers import admin_providers_page
 from bildgen.pages.admin_usage import admin_usage_page
 from bildgen.pages.admin_users import admin_users_page
+from bildgen.pages.batches import batch_page, batches_page
 from bildgen.pages.gallery import gallery_page
 from bildgen.pages.sign_in import change_password_page, sign_in_page, sign_up_page
 from bildgen.pages.studio import studio_page
-from bildgen.services import configured_catalog, get_services
+from bildgen.services import configured_catalog, running_services
+from bildgen.state.account import AccountState
 from bildgen.state.admin import AuditLogState
 from bildgen.state.admin_overview import OverviewState
 from bildgen.state.admin_profiles import ProfilesState
 from bildgen.state.admin_providers import ProvidersState
 from bildgen.state.admin_queue import QueueState
+from bildgen.state.admin_tokens import AdminTokensState
 from bildgen.state.admin_usage import UsageState
 from bildgen.state.admin_users import UsersState
+from bildgen.state.batch_page import BatchPageState
+from bildgen.state.batches import BatchEditorState
 from bildgen.state.gallery import GalleryState
 from bildgen.state.session import SignInPageState
 from bildgen.state.studio import StudioState
@@ -38,16 +43,13 @@ except ConfigError as error:
 
 @contextlib.asynccontextmanager
 async def _run_services():
-    # Migrations, the start-up sweep and the demo server before the first visitor, not during;
-    # then this worker's job runner for as long as the process serves.
-    services = await asyncio.to_thread(get_services)
-    async with services.runner.running():
+    async with running_services():
         yield
 
 
 app = rx.App(
     api_transformer=create_api(),
-    head_components=[rx.script(src="/studio.js")],
+    head_components=[rx.script(src="/studio.js"), rx.script(src="/batches.js")],
 )
 app.register_lifespan_task(_run_services)
 app.add_page(studio_page, route=routes.STUDIO, title="bildgen", on_load=StudioState.open_studio)
@@ -77,3 +79,7 @@ app.add_page(admin_users_page, route=routes.ADMIN_USERS, title="Users · bildgen
 app.add_page(admin_usage_page, route=routes.ADMIN_USAGE, title="Usage · bildgen", on_load=UsageState.open_usage)
 app.add_page(audit_page, route=routes.ADMIN_AUDIT, title="Audit log · bildgen", on_load=AuditLogState.open_audit)
 app.add_page(queue_page, route=routes.ADMIN_QUEUE, title="Queue · bildgen", on_load=QueueState.open_queue)
+app.add_page(account_page, route=routes.ACCOUNT, title="Account · bildgen", on_load=AccountState.open_account)
+app.add_page(tokens_page, route=routes.ADMIN_TOKENS, title="API tokens · bildgen", on_load=AdminTokensState.open_tokens)
+app.add_page(batch_page, route=routes.BATCH_PAGE, title="Batch · bildgen", on_load=BatchPageState.open_batch)
+app.add_page(batches_page, route=routes.BATCHES, title="Batches · bildgen", on_load=BatchEditorState.open_batches)

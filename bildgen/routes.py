@@ -21,17 +21,30 @@ ADMIN_USERS = "/admin/users"
 ADMIN_USAGE = "/admin/usage"
 ADMIN_AUDIT = "/admin/audit"
 ADMIN_QUEUE = "/admin/queue"
+ADMIN_TOKENS = "/admin/tokens"
+ACCOUNT = "/account"
 CHANGE_PASSWORD_PAGE = "/change-password"
+# One batch, and the comparison grid of its series; [batch] is the batch id (a Reflex dynamic route).
+BATCHES = "/batches"
+BATCH_PAGE = "/batches/[batch]"
+BATCH_COMPARE_PAGE = "/batches/[batch]/compare"
+PACKS = "/packs"
 PUBLIC_PAGES = (SIGN_IN_PAGE, SIGN_UP_PAGE)
 
+# bildgen's OpenAI-compatible API (bildgen/api/): clients take this as their base URL.
+API_PREFIX = "/v1"
+API_EDITS_ROUTE = API_PREFIX + "/images/edits"
 
 PRIVATE = "/_upload/private"
 IMAGE_ROUTE = PRIVATE + "/images/{image_id}.png"
 REFERENCE_ROUTE = PRIVATE + "/references/{reference_id}.png"
 THUMBNAIL_ROUTE = PRIVATE + "/thumbnails/{image_id}.webp"
+# The service's live preview of a variant still being made (AUTOMATIC1111).
+PREVIEW_ROUTE = PRIVATE + "/previews/{job_id}/{variant}"
 SIGN_IN_ROUTE = PRIVATE + "/auth/sign-in"
 SIGN_UP_ROUTE = PRIVATE + "/auth/sign-up"
 SIGN_OUT_ROUTE = PRIVATE + "/auth/sign-out"
+PACK_EXPORT_ROUTE = PRIVATE + "/packs/{pack_id}.json"
 CHANGE_PASSWORD_ROUTE = PRIVATE + "/auth/change-password"
 
 
@@ -55,3 +68,24 @@ def reference_upload_path(reference_id: str) -> str:
 
 def thumbnail_upload_path(image_id: str) -> str:
     return upload_path(THUMBNAIL_ROUTE.format(image_id=image_id))
+
+
+def batch_page(batch_id: str) -> str:
+    return f"{BATCHES}/{batch_id}"
+
+
+def batch_compare_page(batch_id: str) -> str:
+    return f"{BATCHES}/{batch_id}/compare"
+
+
+def gallery_of_batch(batch_id: str) -> str:
+    return f"{GALLERY}?batch={batch_id}"
+
+
+def pack_export_path(pack_id: str) -> str:
+    return upload_path(PACK_EXPORT_ROUTE.format(pack_id=pack_id))
+
+
+def preview_upload_path(job_id: str, variant: int, version: str) -> str:
+    """A variant's live preview; `version` (JobView.variants[n].preview_version) changes with each one."""
+    return upload_path(PREVIEW_ROUTE.format(job_id=job_id, variant=variant)) + f"?v={version}"

@@ -40,7 +40,13 @@ FORM_KEYS = (
     "cost_per_image",
     "enabled",
 )
-ADVANCED_KEYS = tuple(name for name in ModelProfile.model_fields if name not in (*FORM_KEYS, "id"))
+# Every other profile key, by its name and by the TOML's name where that differs ("capabilities").
+ADVANCED_KEYS = tuple(
+    key
+    for name, field in ModelProfile.model_fields.items()
+    if name not in (*FORM_KEYS, "id")
+    for key in dict.fromkeys((name, field.alias or name))
+)
 MAX_ID = 60
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import pydantic
@@ -232,11 +232,26 @@ def save(
         db.commit()
 
 
-def probe_profile(state: ProviderState) -> ModelProfile | None:
-    """A profile standing for the provider itself, to test its endpoint and key; None without an endpoint."""
+# What a provider needs besides its endpoint to be asked anything, when no profile of it exists yet.
+_STAND_IN = {"gateway": {"route": "qwen"}, "bfl": {"served_name": "flux-dev"}}
+
+
+def probe_profile(state: ProviderState, profiles: Iterable[ModelProfile] = ()) -> ModelProfile | None:
+    """A profile standing for the provider itself, to test its endpoint and key: one of its profiles
+    (for the model to ask about) pointed at the provider's endpoint, or a stand-in. None without an
+    endpoint."""
     if not state.base_url.value:
         return None
-    profile = ModelProfile(label=state.label, base_url=state.base_url.value, provider=state.provider)
+    own = next((profile for profile in profiles if profile.provider == state.provider), None)
+    if own is not None:
+        profile = own.model_copy(update={"base_url": state.base_url.value, "api_key_env": None})
+    else:
+        profile = ModelProfile(
+            label=state.label,
+            base_url=state.base_url.value,
+            provider=state.provider,
+            **_STAND_IN.get(state.provider, {}),
+        )
     return profile.with_api_key(state.api_key.value)
 
 

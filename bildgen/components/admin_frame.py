@@ -14,6 +14,7 @@ def _sections() -> list[tuple[rx.Var | str, str]]:
         (t("Users"), routes.ADMIN_USERS),
         (t("Usage"), routes.ADMIN_USAGE),
         (t("Queue"), routes.ADMIN_QUEUE),
+        (t("API tokens"), routes.ADMIN_TOKENS),
         (t("Audit log"), routes.ADMIN_AUDIT),
     ]
 

@@ -26,6 +26,17 @@ def filters() -> rx.Component:
             value=GalleryState.model_filter,
             on_change=GalleryState.set_model_filter,
         ),
+        rx.cond(
+            GalleryState.batch_filter != "",
+            rx.badge(
+                rx.icon("layers", size=14),
+                "Batch: ",
+                rx.link(GalleryState.batch_name, href="/batches/" + GalleryState.batch_filter),
+                rx.link("show all images", href=routes.GALLERY, size="1"),
+                size="2",
+                variant="soft",
+            ),
+        ),
         rx.el.label(
             rx.hstack(
                 rx.switch(checked=GalleryState.favourites_only, on_change=GalleryState.set_favourites_only),

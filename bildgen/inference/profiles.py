@@ -18,9 +18,10 @@ from typing import Literal
 
 import pydantic
 
-from bildgen.inference.capabilities import Capabilities, of_family
+from bildgen.inference import providers
+from bildgen.inference.capabilities import Capabilities, CapabilityOverrides
 from bildgen.inference.client import ServerEndpoint
-from bildgen.params import FAMILIES, QUALITY_PRESETS, FamilyTraits, Size
+from bildgen.params import QUALITY_PRESETS, FamilyTraits, Size
 
 Family = Literal["qwen-image", "qwen-image-edit", "flux2", "generic"]
 # How bildgen talks to a profile's service; each has its adapter (inference/providers/).
@@ -47,7 +48,7 @@ def _parse_size(text: str) -> Size:
 
 
 class ModelProfile(pydantic.BaseModel):
-    model_config = pydantic.ConfigDict(extra="forbid", frozen=True)
+    model_config = pydantic.ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
     id: str = ""
     label: str = pydantic.Field(min_length=1, max_length=80)
@@ -64,6 +65,12 @@ class ModelProfile(pydantic.BaseModel):
     deadline_s: float = pydantic.Field(default=600.0, gt=0, le=3600)
     # How many images the server works on at once, shared by every bildgen worker; more wait in the queue.
     max_concurrent: int = pydantic.Field(default=DEFAULT_MAX_CONCURRENT, ge=1, le=64)
+    # The gateway's route for this model ("qwen", "flux", "gpt-image", "gemini-3", "automatic1111").
+    route: str | None = pydantic.Field(default=None, max_length=40)
+    # Ask the gateway for a task to poll (its "async": true) instead of one long request.
+    async_tasks: bool = False
+    # The TOML's [models.<id>.capabilities] table: what the form offers, where the defaults are wrong.
+    capability_overrides: CapabilityOverrides | None = pydantic.Field(default=None, alias="capabilities")
     # Shown to users in the studio as help on choosing this profile.
     description: str | None = pydantic.Field(default=None, max_length=300)
     # A disabled profile is not offered, and the queue refuses new jobs for it.
@@ -97,6 +104,11 @@ class ModelProfile(pydantic.BaseModel):
         copy._api_key = api_key
         return copy
 
+    @pydantic.model_validator(mode="after")
+    def _provider_takes_it(self) -> ModelProfile:
+        providers.adapter_class(self.provider).check_profile(self)
+        return self
+
     def endpoint(self, environ: Mapping[str, str] = os.environ) -> ServerEndpoint:
         api_key = environ.get(self.api_key_env) if self.api_key_env else self._api_key
         return ServerEndpoint(
@@ -107,8 +119,8 @@ class ModelProfile(pydantic.BaseModel):
         )
 
     def traits(self) -> FamilyTraits:
-        """The family's defaults with this deployment's overrides."""
-        family = FAMILIES[self.family]
+        """The provider's (or family's) defaults with this deployment's overrides."""
+        family = providers.adapter_class(self.provider).traits(self)
         if self.steps is not None:
             family = family.with_best_steps(self.steps)
         overrides: dict[str, object] = {}
@@ -126,8 +138,11 @@ class ModelProfile(pydantic.BaseModel):
         return dataclasses.replace(family, **overrides)
 
     def capabilities(self) -> Capabilities:
-        """What the form offers for this profile (providers other than openai-compatible: issue 11)."""
-        return of_family(self.traits())
+        """What the form offers for this profile: its provider's and model's, then the TOML's overrides."""
+        capabilities = providers.adapter_class(self.provider).capabilities(self, self.traits())
+        if self.capability_overrides is not None:
+            capabilities = self.capability_overrides.apply(capabilities)
+        return capabilities
 
 
 class ProviderConfig(pydantic.BaseModel):
@@ -172,10 +187,15 @@ class Catalog(pydantic.BaseModel):
         return profile is not None and profile.enabled
 
     @property
-    def default(self) -> ModelProfile:
+    def default_id(self) -> str:
         """`default_model`, or the first enabled profile while that one is disabled."""
-        chosen = self.models[self.default_model]
-        return chosen if chosen.enabled else next(iter(self.offered), chosen)
+        if self.models[self.default_model].enabled:
+            return self.default_model
+        return next((key for key, profile in self.models.items() if profile.enabled), self.default_model)
+
+    @property
+    def default(self) -> ModelProfile:
+        return self.models[self.default_id]
 
     def get(self, profile_id: str) -> ModelProfile:
         return self.models.get(profile_id, self.default)

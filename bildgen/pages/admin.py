@@ -2,10 +2,12 @@ import reflex as rx
 
 from bildgen import routes
 from bildgen.components.admin_frame import admin_page, messages
+from bildgen.components.api_tokens import tokens_table
 from bildgen.components.audit_log import audit_filters, audit_pager, audit_table
 from bildgen.components.job_queue import queue_table
 from bildgen.state.admin import AuditLogState
 from bildgen.state.admin_queue import QueueState
+from bildgen.state.admin_tokens import AdminTokensState
 
 
 def audit_page() -> rx.Component:
@@ -38,5 +40,21 @@ def queue_page() -> rx.Component:
             QueueState.rows.length() > 0,
             queue_table(),
             rx.text("No job is waiting or running.", size="2"),
+        ),
+    )
+
+
+def tokens_page() -> rx.Component:
+    return admin_page(
+        "API tokens",
+        routes.ADMIN_TOKENS,
+        AdminTokensState.allowed,
+        AdminTokensState.refusal,
+        rx.text("Every user's API tokens that are not revoked, newest first. Revoking one stops it at once.", size="2"),
+        messages(AdminTokensState.refusal, AdminTokensState.notice),
+        rx.cond(
+            AdminTokensState.rows.length() > 0,
+            tokens_table(AdminTokensState.rows, AdminTokensState.revoke_any_token, show_owner=True),
+            rx.text("Nobody has an API token.", size="2"),
         ),
     )

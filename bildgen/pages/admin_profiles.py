@@ -212,7 +212,8 @@ def _editor() -> rx.Component:
                         font_family="monospace",
                         placeholder='{"steps": 30, "guidance": 4.0, "deadline_s": 300, "max_concurrent": 2}',
                     ),
-                    "Any other profile setting: steps, guidance, deadline_s, max_concurrent, edit_with, api_key_env.",
+                    "Any other profile setting: steps, guidance, deadline_s, max_concurrent, edit_with, api_key_env,"
+                    " route, async_tasks, capabilities.",
                 ),
                 rx.hstack(
                     rx.button("Save profile", type="submit"),

@@ -173,7 +173,7 @@ class ProvidersState(AdminState):
             async with self:
                 self._set_result(provider, UNREADABLE, False)
             return
-        profile = providers.probe_profile(live.providers[provider])
+        profile = providers.probe_profile(live.providers[provider], live.catalog.models.values())
         outcome = await try_connection(profile) if profile is not None else None
         async with self:
             if outcome is None:

@@ -13,7 +13,8 @@ import time
 import reflex as rx
 
 from bildgen import routes
-from bildgen.inference.client import InferenceClient
+from bildgen.batches import runs
+from bildgen.inference import providers
 from bildgen.inference.errors import InferenceError
 from bildgen.services import get_services
 from bildgen.state.session import SessionState, user_for_token
@@ -105,6 +106,12 @@ def _load_first_page(owner_id: str, filters: gallery.Filters) -> _FirstPage:
     )
 
 
+def _batch_named(owner_id: str, batch_id: str) -> tuple[str, str]:
+    """The batch to filter by and its name; nothing for a foreign or missing batch."""
+    summary = runs.summary(get_services().engine, batch_id, owner_id=owner_id) if batch_id else None
+    return (summary.id, summary.name) if summary else ("", "")
+
+
 def _lineage(image: Image) -> LineageCard:
     return LineageCard(id=image.id, thumbnail_path=routes.thumbnail_upload_path(image.id), label=f"seed {image.seed}")
 
@@ -118,6 +125,9 @@ class GalleryState(SessionState):
     model_filter: str = ALL_MODELS
     favourites_only: bool = False
     search: str = ""
+    # ?batch=<id>: only that batch's images (bildgen.batches), named above the grid.
+    batch_filter: str = ""
+    batch_name: str = ""
     jobs: list[JobCard] = []
     watching: bool = False
     detail_open: bool = False
@@ -128,7 +138,9 @@ class GalleryState(SessionState):
 
     def _filters(self) -> gallery.Filters:
         model = "" if self.model_filter == ALL_MODELS else self.model_filter
-        return gallery.Filters(model=model, favourites_only=self.favourites_only, text=self.search)
+        return gallery.Filters(
+            model=model, favourites_only=self.favourites_only, text=self.search, batch_id=self.batch_filter
+        )
 
     def _show_first_page(self, page: _FirstPage) -> None:
         self.cards, self.next_cursor, self.newer_hidden = page.cards, page.next_cursor, False
@@ -140,10 +152,14 @@ class GalleryState(SessionState):
         if user is None:
             return self._to_sign_in()
         self.detail_open, self.message = False, ""
+        query = self.router.url.query_parameters
+        self.batch_filter, self.batch_name = await asyncio.to_thread(_batch_named, user.id, query.get("batch", ""))
         self._show_first_page(await asyncio.to_thread(_load_first_page, user.id, self._filters()))
         follow_ups = [GalleryState.check_demo]
         if self.jobs and not self.watching:
             follow_ups.append(GalleryState.watch_jobs)
+        if query.get("image"):  # a link to one image (from a batch's page)
+            follow_ups.append(GalleryState.show(query["image"]))
         return follow_ups
 
     @rx.event(background=True)
@@ -152,8 +168,8 @@ class GalleryState(SessionState):
         is_demo = services.demo_server is not None
         if not is_demo:
             with contextlib.suppress(InferenceError):
-                async with InferenceClient(services.catalog.default.endpoint()) as client:
-                    is_demo = (await client.served_model()).is_demo
+                async with providers.adapter_for(services.catalog.default) as adapter:
+                    is_demo = (await adapter.served_model()).is_demo
         async with self:
             self.demo_in_use = is_demo
 

@@ -17,7 +17,7 @@ import reflex as rx
 
 from bildgen import routes
 from bildgen.cpu import in_image_pool
-from bildgen.inference.client import InferenceClient
+from bildgen.inference import providers
 from bildgen.inference.errors import InferenceError
 from bildgen.inference.profiles import ModelProfile
 from bildgen.jobs import queue, runner
@@ -282,7 +282,7 @@ class StudioState(SessionState):
         if catalog.offers(self.model_id):
             self._show_profile(self.model_id, with_defaults=False)
         else:
-            self._show_profile(catalog.default.id)
+            self._show_profile(catalog.default_id)
 
     @rx.event
     async def open_studio(self):
@@ -433,8 +433,8 @@ class StudioState(SessionState):
             profile = services.catalog.get(self.model_id)
         problem, is_demo = "", services.demo_server is not None
         try:
-            async with InferenceClient(profile.endpoint()) as client:
-                is_demo = (await client.served_model()).is_demo or is_demo
+            async with providers.adapter_for(profile) as adapter:
+                is_demo = (await adapter.served_model()).is_demo or is_demo
         except InferenceError as error:
             problem = error.user_message
         async with self:

@@ -42,6 +42,7 @@ class Filters:
     model: str = ""  # a served model id; "" = every model
     favourites_only: bool = False
     text: str = ""  # words that must appear in the prompt
+    batch_id: str = ""  # only the images of one batch (bildgen.batches); "" = any
 
 
 @dataclasses.dataclass(frozen=True)
@@ -69,6 +70,8 @@ def page(
         )
     if filters.model:
         query = query.where(Generation.served_model == filters.model)
+    if filters.batch_id:
+        query = query.where(Generation.batch_id == filters.batch_id)
     if filters.favourites_only:
         query = query.where(col(Image.favourite).is_(True))
     for word in filters.text.split()[:8]:

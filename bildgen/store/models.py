@@ -120,7 +120,11 @@ class Generation(SQLModel, table=True):
     in the queue, which worker runs it (under a lease that worker renews), and how it ended."""
 
     # The queue's claim reads the waiting jobs oldest first.
-    __table_args__ = (sqlalchemy.Index("ix_generation_status_created", "status", "created_at"),)
+    __table_args__ = (
+        sqlalchemy.Index("ix_generation_status_created", "status", "created_at"),
+        # One generation per batch item: a resumed submission cannot queue an item twice.
+        sqlalchemy.Index("ux_generation_batch_item", "batch_id", "batch_position", unique=True),
+    )
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
     owner_id: str | None = Field(default=None, foreign_key="user.id", index=True, max_length=32)
@@ -149,6 +153,12 @@ class Generation(SQLModel, table=True):
     cancel_requested: bool = False
     # Why single variants failed while others went on (JSON: variant number → message).
     variant_errors: str | None = None
+    # The batch item this generation runs (bildgen.batches), if any.
+    batch_id: str | None = Field(default=None, max_length=32)
+    batch_position: int | None = None
+    # What the recipe holds beyond the columns (JSON): the prompt as typed before it was improved,
+    # the context elements composed into it (bildgen.prompts).
+    recipe_extras: str | None = None
 
 
 class Image(SQLModel, table=True):
@@ -171,6 +181,115 @@ class Image(SQLModel, table=True):
     favourite: bool = False
     # From sending the request to having the file saved.
     generation_ms: int | None = None
+
+
+class ApiToken(SQLModel, table=True):
+    """A user's key for bildgen's HTTP API (issue 14). Only the token's SHA-256 is stored; the token
+    itself is shown once, when it is made. A revoked token keeps its row (name, dates) but never works."""
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    user_id: str = Field(foreign_key="user.id", index=True, max_length=32)
+    name: str = Field(max_length=80)
+    token_hash: str = Field(unique=True, index=True, max_length=64)
+    # The first characters of the token, so that its owner can tell tokens apart; never enough to use it.
+    prefix: str = Field(max_length=16)
+    created_at: datetime = Field(default_factory=utc_now)
+    expires_at: datetime | None = None
+    last_used_at: datetime | None = None
+    revoked_at: datetime | None = None
+
+
+class ApiTask(SQLModel, table=True):
+    """A generation queued through the HTTP API: how its client wants the images back (issue 14)."""
+
+    generation_id: str = Field(foreign_key="generation.id", primary_key=True, max_length=32, ondelete="CASCADE")
+    response_format: str = Field(max_length=10)
+    # The token that queued it (tokens are revoked, never deleted).
+    token_id: str | None = Field(default=None, max_length=32)
+
+
+class Batch(SQLModel, table=True):
+    """A list of prompts run together; each item becomes a generation in the queue (bildgen.batches)."""
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    owner_id: str = Field(foreign_key="user.id", index=True, max_length=32)
+    name: str = Field(max_length=200)
+    created_at: datetime = Field(default_factory=utc_now, index=True)
+    # What items leave out (JSON of batches.items.BatchDefaults: model, size, steps, …).
+    defaults: str
+    # Batches that run the same prompts with the same seeds (re-runs, a pack's runs) share one
+    # series: its comparison grid has one column per batch.
+    series_id: str = Field(index=True, max_length=32)
+    pack_id: str | None = Field(default=None, index=True, max_length=32)
+    item_count: int
+    cancelled: bool = False
+
+
+class BatchItem(SQLModel, table=True):
+    """One prompt of a batch with its own overrides; its generation has (batch_id, batch_position)."""
+
+    batch_id: str = Field(foreign_key="batch.id", primary_key=True, max_length=32)
+    position: int = Field(primary_key=True)
+    prompt: str
+    # The item's own fields as given (JSON of batches.items.BatchItem); the defaults fill the rest.
+    fields: str
+    # The first variant's seed, fixed when the batch is made: every run of the series uses it.
+    seed: int = Field(sa_type=sqlalchemy.BigInteger)
+    # pending (not queued yet), queued (its generation exists), refused (message says why), cancelled.
+    state: str = Field(default="pending", max_length=16)
+    message: str | None = None
+
+
+class Pack(SQLModel, table=True):
+    """An inference pack: a named set of prompts and settings to run again on any model."""
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    owner_id: str = Field(foreign_key="user.id", index=True, max_length=32)
+    name: str = Field(max_length=200)
+    # Shared packs are listed and runnable for everyone; only the owner changes or deletes them.
+    shared: bool = Field(default=False, index=True)
+    created_at: datetime = Field(default_factory=utc_now)
+    updated_at: datetime = Field(default_factory=utc_now)
+    # The flow document's shape (JSON): {"images": [...], and the defaults}.
+    content: str
+    # Items without a seed of their own use base_seed + their position: every run compares alike.
+    base_seed: int = Field(sa_type=sqlalchemy.BigInteger)
+
+
+class ContextElement(SQLModel, table=True):
+    """A reusable named element (a character, a place, a style) composed into prompts with a role."""
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    owner_id: str = Field(foreign_key="user.id", index=True, max_length=32)
+    name: str = Field(max_length=80)
+    kind: str = Field(max_length=20)
+    text: str
+    reference_id: str | None = Field(default=None, foreign_key="referenceimage.id", max_length=32)
+    created_at: datetime = Field(default_factory=utc_now)
+
+
+class VariantTask(SQLModel, table=True):
+    """One variant's life at the image service, as the job's worker last saw it.
+
+    For services that answer with a task to poll (BFL; the gateway with async tasks) the task is saved
+    here the moment the service answers, so that a restarted bildgen resumes polling it instead of
+    paying for the image again. Every provider's status and progress are kept here too, so that any
+    worker process (and any tab) can show them.
+    """
+
+    generation_id: str = Field(foreign_key="generation.id", primary_key=True, max_length=32, ondelete="CASCADE")
+    variant: int = Field(primary_key=True)
+    task_id: str | None = Field(default=None, max_length=300)
+    polling_url: str | None = Field(default=None, max_length=2000)
+    # Wall-clock seconds since the epoch: the profile's deadline counts from here across restarts.
+    submitted_at: float | None = None
+    # submitted, queued, running; at the end done, moderated or failed.
+    status: str = Field(default="submitted", max_length=20)
+    progress: float | None = None
+    eta_s: float | None = None
+    # The service's latest preview of the image being made (a small file under previews/).
+    preview_sha256: str | None = Field(default=None, max_length=64)
+    updated_at: datetime = Field(default_factory=utc_now)
 
 
 class AdminSetting(SQLModel, table=True):

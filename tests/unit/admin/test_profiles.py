@@ -98,6 +98,16 @@ def test_the_advanced_json_is_validated_and_the_message_names_the_bad_key(engine
     assert [entry.id for entry in source.refresh().entries] == ["qwen", "flux"]
 
 
+def test_what_the_provider_does_not_accept_is_refused_naming_the_key(engine, source, admin):
+    gateway = {"label": "Gateway Qwen", "provider": "gateway", "base_url": "https://gw.example/v2"}
+    with pytest.raises(profiles.ProfileRefused, match='route must be one of .* for provider = "gateway"'):
+        profiles.create(engine, source.refresh(), gateway, actor_id=admin.id)
+    profiles.create(
+        engine, source.refresh(), {**gateway, **profiles.parse_advanced('{"route": "qwen"}')}, actor_id=admin.id
+    )
+    assert source.refresh().catalog.models["gateway-qwen"].route == "qwen"
+
+
 def test_a_bad_form_value_is_refused_naming_the_key(engine, source, admin):
     with pytest.raises(profiles.ProfileRefused, match="default_size '512x512' is not one of sizes"):
         profiles.create(engine, source.refresh(), {**PORTRAIT, "default_size": "512x512"}, actor_id=admin.id)

@@ -1,0 +1,139 @@
+"""What each batch item will send, checked before anything is sent: the item's fields over the
+batch's defaults (item beats batch), resolved per model by the studio's own rules (params.resolve:
+sizes, steps, guidance, count, seed), so a row is refused here for exactly what the studio refuses.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+
+from bildgen.batches.items import MAX_ITEMS, MAX_PROMPT_CHARS, BatchItem, ItemFields
+from bildgen.inference.profiles import Catalog, ModelProfile
+from bildgen.params import EffectiveParameters, FormChoices, Resolved, resolve
+
+
+@dataclasses.dataclass(frozen=True)
+class PlannedItem:
+    position: int
+    prompt: str
+    profile_id: str
+    parameters: EffectiveParameters
+    count: int
+    seed: int | None  # None: no seed given; one is chosen when the batch is made
+
+
+@dataclasses.dataclass(frozen=True)
+class Plan:
+    items: list[PlannedItem]
+    # Row (0-based position) → what is wrong with it; the table highlights these rows.
+    row_problems: dict[int, list[str]]
+    # What is wrong with the batch as a whole (its defaults, its size).
+    problems: list[str]
+
+    @property
+    def ok(self) -> bool:
+        return not self.row_problems and not self.problems
+
+    @property
+    def image_count(self) -> int:
+        return sum(item.count for item in self.items)
+
+    def summary(self) -> str:
+        """All problems in a few sentences, rows first (at most five named)."""
+        parts = list(self.problems)
+        for position in sorted(self.row_problems)[:5]:
+            parts.append(f"Row {position + 1}: " + " ".join(self.row_problems[position]))
+        if len(self.row_problems) > 5:
+            parts.append(f"…and {len(self.row_problems) - 5} more rows.")
+        return " ".join(parts)
+
+
+def find_profile(catalog: Catalog, name: str) -> ModelProfile | None:
+    """A model named by its profile id, its label or the model id it serves (case ignored)."""
+    wanted = name.strip().casefold()
+    for key, profile in catalog.models.items():
+        if wanted in {key.casefold(), profile.label.casefold(), (profile.served_name or "").casefold()}:
+            return profile
+    return None
+
+
+def _choices(fields: ItemFields, takes_negative_prompt: bool) -> FormChoices:
+    # "square" and "balanced": the studio's own starting presets fill what nobody set.
+    return FormChoices(
+        mode="square",
+        quality="balanced",
+        width=fields.width,
+        height=fields.height,
+        count=fields.count,
+        steps=fields.steps,
+        guidance=fields.guidance,
+        seed=fields.seed,
+        negative_prompt=fields.negative_prompt if takes_negative_prompt else "",
+    )
+
+
+def _resolved(profile: ModelProfile, fields: ItemFields) -> Resolved:
+    traits = profile.traits()
+    return resolve(traits, _choices(fields, traits.takes_negative_prompt))
+
+
+def model_names(catalog: Catalog) -> str:
+    return ", ".join(profile.label for profile in catalog.models.values())
+
+
+def plan(items: Sequence[BatchItem], defaults: ItemFields, catalog: Catalog) -> Plan:
+    problems: list[str] = []
+    if not items:
+        problems.append("The batch has no prompts.")
+    if len(items) > MAX_ITEMS:
+        problems.append(f"A batch holds at most {MAX_ITEMS:,} prompts, not {len(items):,}.")
+    default_profile = catalog.default
+    if defaults.model:
+        found = find_profile(catalog, defaults.model)
+        if found is None:
+            problems.append(f"Batch model {defaults.model!r} is not offered here (one of: {model_names(catalog)}).")
+        else:
+            default_profile = found
+    # A bad default is named once, not once per row.
+    default_problems = _resolved(default_profile, defaults).problems
+    problems.extend(f"Batch defaults: {message}" for message in default_problems.values())
+
+    planned: list[PlannedItem] = []
+    row_problems: dict[int, list[str]] = {}
+    for position, item in enumerate(items[:MAX_ITEMS]):
+        messages: list[str] = []
+        prompt = item.prompt.strip()
+        if not prompt:
+            messages.append("The prompt is empty.")
+        elif len(prompt) > MAX_PROMPT_CHARS:
+            messages.append(f"The prompt is longer than {MAX_PROMPT_CHARS:,} characters.")
+        profile = default_profile
+        if item.fields.model:
+            found = find_profile(catalog, item.fields.model)
+            if found is None:
+                messages.append(f"Model {item.fields.model!r} is not offered here (one of: {model_names(catalog)}).")
+            else:
+                profile = found
+        merged = item.fields.merged_over(defaults)
+        resolved = _resolved(profile, merged)
+        for field, message in resolved.problems.items():
+            if getattr(item.fields, field, ""):
+                messages.append(message)
+            elif field not in default_problems:
+                # The default suits the batch's model but not this item's.
+                messages.append(f"{message} (from the batch defaults, for {profile.label})")
+        if messages:
+            row_problems[position] = messages
+            continue
+        planned.append(
+            PlannedItem(
+                position=position,
+                prompt=prompt,
+                profile_id=profile.id,
+                parameters=resolved.parameters,
+                count=resolved.count,
+                seed=resolved.seed,
+            )
+        )
+    return Plan(planned, row_problems, problems)

@@ -1,0 +1,153 @@
+"""One batch's page: progress, Cancel, Run again on another model, the items and their images.
+Rendering only (state: BatchPageState)."""
+
+import reflex as rx
+
+from bildgen import routes
+from bildgen.state.batch_page import BatchPageState, ItemCard, ItemThumb
+
+
+def _thumb(thumb: ItemThumb) -> rx.Component:
+    return rx.link(
+        rx.image(
+            src=rx.get_upload_url(thumb.thumbnail_path),
+            alt=thumb.alt,
+            width="56px",
+            height="56px",
+            object_fit="cover",
+            border_radius="var(--radius-2)",
+            loading="lazy",
+        ),
+        href=f"{routes.GALLERY}?image={thumb.image_id}",
+    )
+
+
+def _item(item: ItemCard) -> rx.Component:
+    return rx.table.row(
+        rx.table.row_header_cell(rx.text(item.number, size="1")),
+        rx.table.cell(rx.text(item.prompt, size="2")),
+        rx.table.cell(rx.text(item.model, size="1")),
+        rx.table.cell(rx.text(item.seed, size="1")),
+        rx.table.cell(
+            rx.vstack(
+                rx.badge(item.status_label, color_scheme=item.color, variant="soft"),
+                rx.cond(item.message != "", rx.text(item.message, size="1", color_scheme="gray")),
+                spacing="1",
+            )
+        ),
+        rx.table.cell(rx.hstack(rx.foreach(item.thumbs, _thumb), spacing="1", wrap="wrap")),
+    )
+
+
+def progress_panel() -> rx.Component:
+    return rx.vstack(
+        rx.progress(value=BatchPageState.percent, max=100, aria_label="Batch progress", width="100%"),
+        rx.text(BatchPageState.progress_text, size="2", role="status", aria_live="polite", id="batch-progress"),
+        rx.cond(
+            BatchPageState.active,
+            # assets/batches.js presses this every 2 s while the page is open and visible.
+            rx.el.button(
+                "Refresh",
+                on_click=BatchPageState.refresh,
+                custom_attrs={"data-refresh-tick": "true"},
+                aria_hidden="true",
+                tab_index=-1,
+                style={"display": "none"},
+            ),
+        ),
+        spacing="2",
+        width="100%",
+    )
+
+
+def batch_actions() -> rx.Component:
+    return rx.flex(
+        rx.cond(
+            BatchPageState.active,
+            rx.button(
+                rx.icon("square", size=14),
+                "Cancel batch",
+                color_scheme="red",
+                variant="soft",
+                on_click=BatchPageState.cancel_batch,
+            ),
+        ),
+        rx.link(
+            rx.button(rx.icon("images", size=14), "Show in gallery", variant="soft"), href=BatchPageState.gallery_link
+        ),
+        rx.link(
+            rx.button(
+                rx.icon("columns-3", size=14),
+                rx.cond(
+                    BatchPageState.series_runs > 1, f"Compare {BatchPageState.series_runs} runs", "Comparison grid"
+                ),
+                variant="soft",
+            ),
+            href=BatchPageState.compare_link,
+        ),
+        rx.hstack(
+            rx.select.root(
+                rx.select.trigger(aria_label="Model for another run", min_width="180px"),
+                rx.select.content(
+                    rx.foreach(BatchPageState.models, lambda choice: rx.select.item(choice.label, value=choice.id))
+                ),
+                value=BatchPageState.rerun_model,
+                on_change=BatchPageState.set_rerun_model,
+            ),
+            rx.button(rx.icon("repeat", size=14), "Run again on this model", on_click=BatchPageState.run_again),
+            spacing="2",
+            align="center",
+        ),
+        wrap="wrap",
+        spacing="3",
+        align="center",
+        width="100%",
+    )
+
+
+def items_list() -> rx.Component:
+    return rx.vstack(
+        rx.box(
+            rx.table.root(
+                rx.table.header(
+                    rx.table.row(
+                        rx.table.column_header_cell("#"),
+                        rx.table.column_header_cell("Prompt"),
+                        rx.table.column_header_cell("Model"),
+                        rx.table.column_header_cell("Seed"),
+                        rx.table.column_header_cell("State"),
+                        rx.table.column_header_cell("Images"),
+                    )
+                ),
+                rx.table.body(rx.foreach(BatchPageState.items, _item)),
+                size="1",
+                aria_label="Prompts of this batch",
+            ),
+            overflow_x="auto",
+            width="100%",
+        ),
+        rx.cond(
+            BatchPageState.page_count > 1,
+            rx.hstack(
+                rx.button(
+                    "Previous prompts",
+                    size="1",
+                    variant="soft",
+                    disabled=BatchPageState.page == 0,
+                    on_click=BatchPageState.show_items(BatchPageState.page - 1),
+                ),
+                rx.text(f"page {BatchPageState.page + 1} of {BatchPageState.page_count}", size="1"),
+                rx.button(
+                    "Next prompts",
+                    size="1",
+                    variant="soft",
+                    disabled=BatchPageState.page >= BatchPageState.page_count - 1,
+                    on_click=BatchPageState.show_items(BatchPageState.page + 1),
+                ),
+                spacing="2",
+                align="center",
+            ),
+        ),
+        spacing="2",
+        width="100%",
+    )

@@ -1,0 +1,51 @@
+import reflex as rx
+
+from bildgen import routes
+from bildgen.components.batch_editor import batch_editor, recent_batches
+from bildgen.components.batch_progress import batch_actions, items_list, progress_panel
+from bildgen.components.header import page_header
+from bildgen.state.batch_page import BatchPageState
+
+
+def _page(*content: rx.Component) -> rx.Component:
+    return rx.container(
+        rx.vstack(page_header(), *content, spacing="4", width="100%"),
+        size="4",
+        padding_y="5",
+    )
+
+
+def batches_page() -> rx.Component:
+    return _page(
+        rx.heading("Batches", size="5", as_="h1"),
+        rx.text(
+            "Many prompts at once: each becomes a generation in your gallery. Batches go on when you close the browser.",
+            size="2",
+        ),
+        batch_editor(),
+        recent_batches(),
+    )
+
+
+def batch_page() -> rx.Component:
+    return _page(
+        rx.link("← All batches", href=routes.BATCHES, size="2"),
+        rx.cond(
+            BatchPageState.found,
+            rx.vstack(
+                rx.heading(BatchPageState.name, size="5", as_="h1"),
+                progress_panel(),
+                batch_actions(),
+                rx.cond(
+                    BatchPageState.message != "",
+                    rx.callout(BatchPageState.message, icon="info", role="status", size="1", width="100%"),
+                ),
+                items_list(),
+                spacing="4",
+                width="100%",
+            ),
+            rx.callout(
+                "This batch does not exist (any more).", icon="triangle-alert", color_scheme="red", role="alert"
+            ),
+        ),
+    )

@@ -1,0 +1,69 @@
+"""The administrators' API tokens page: every user's tokens, each revocable. A thin state over
+bildgen.auth.api_tokens; the role is checked on the server on load and in every event."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import ClassVar
+
+import reflex as rx
+
+from bildgen.auth import api_tokens
+from bildgen.services import get_services
+from bildgen.state.account import TokenRow, token_row
+from bildgen.state.admin_area import FAILURES, AdminState
+from bildgen.store.models import User
+
+NOT_ALLOWED = "Only administrators can see everyone's API tokens."
+UNREADABLE = "The tokens cannot be read or changed right now: the database is not answering. Try again in a moment."
+
+
+class AdminTokensState(AdminState):
+    not_allowed_text: ClassVar[str] = NOT_ALLOWED
+
+    rows: list[TokenRow] = []
+
+    async def _administrator(self) -> User | rx.event.EventSpec | None:
+        verdict = await super()._administrator()
+        if not self.allowed:
+            self.rows = []  # nobody's tokens stay on a page its reader may not see
+        return verdict
+
+    async def _show(self) -> None:
+        try:
+            tokens = await asyncio.to_thread(api_tokens.all_tokens, get_services().engine)
+        except FAILURES:
+            self.refusal = UNREADABLE
+            return
+        self.rows, self.refusal = [token_row(token) for token in tokens], ""
+
+    @rx.event
+    async def open_tokens(self):
+        self.notice = ""
+        if not isinstance(verdict := await self._administrator(), User):
+            return verdict
+        await self._show()
+
+    @rx.event
+    async def revoke_any_token(self, token_id: str):
+        if not isinstance(admin := await self._administrator(), User):
+            return admin
+        try:
+            revoked = await asyncio.to_thread(
+                api_tokens.revoke,
+                get_services().engine,
+                str(token_id),
+                actor=admin,
+                owner_id=None,
+                address=self._client_address(),
+            )
+        except FAILURES:
+            self.refusal = UNREADABLE
+            return
+        row = next((row for row in self.rows if row.id == str(token_id)), None)
+        self.notice = (
+            f"Revoked {row.name} of {row.owner}: it no longer works."
+            if revoked and row
+            else "That token was revoked already."
+        )
+        await self._show()

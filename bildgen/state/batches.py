@@ -1,0 +1,432 @@
+"""The batches page: a new batch's table (pasted lines, uploaded CSV/JSON, typed rows) with its
+defaults, and the user's recent batches. A thin state over bildgen.batches.
+
+The whole table lives in a backend-only var; the browser gets one page of rows at a time, so a
+1,000-row table never travels in one frame. Rows are checked against their models on every edit
+and again before anything is made; a row that does not pass is highlighted with the reason.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import textwrap
+
+import reflex as rx
+
+from bildgen import routes
+from bildgen.batches import runs
+from bildgen.batches.items import (
+    FIELDS,
+    MAX_FIELD_CHARS,
+    MAX_INPUT_BYTES,
+    MAX_ITEMS,
+    BatchItem,
+    InputRefused,
+    ItemFields,
+    Parsed,
+    parse_lines,
+    parse_upload,
+)
+from bildgen.batches.plan import Plan, find_profile, plan
+from bildgen.services import get_services
+from bildgen.state.session import SessionState, user_for_token
+from bildgen.state.studio import ModelChoice
+from bildgen.store.db import StorageUnavailable
+
+logger = logging.getLogger(__name__)
+
+ROWS_PER_PAGE = 25
+EDITABLE = ("prompt", *FIELDS)
+# The model cell's value for "whatever the batch uses" (a select cannot hold "").
+BATCH_MODEL = "__batch__"
+RECENT = 30
+# Batches this process is queueing now: a page opened meanwhile does not queue them a second time.
+_queueing: set[str] = set()
+
+
+async def queue_batch(batch_id: str, owner_id: str) -> None:
+    """Queue a batch's pending items as jobs, in a thread, once per process at a time. Runs on
+    whether or not any tab stays open (a background event's task); safe to repeat."""
+    if batch_id in _queueing:
+        return
+    _queueing.add(batch_id)
+    services = await asyncio.to_thread(get_services)
+    try:
+        services.runner.wake()
+        await asyncio.to_thread(
+            runs.queue_items, services.engine, batch_id, owner_id=owner_id, catalog=services.catalog
+        )
+    except StorageUnavailable:
+        logger.warning("batch %s: storage unavailable while queueing; its page queues the rest later", batch_id)
+    finally:
+        _queueing.discard(batch_id)
+        services.runner.wake()
+
+
+@dataclasses.dataclass
+class EditorRow:
+    position: int
+    number: int
+    # Changes whenever the row's values are replaced from the server, so its inputs show them.
+    key: str
+    prompt: str
+    negative_prompt: str
+    width: str
+    height: str
+    steps: str
+    guidance: str
+    seed: str
+    count: str
+    model: str  # BATCH_MODEL or a profile id
+    problem: str
+
+
+@dataclasses.dataclass
+class BatchCard:
+    id: str
+    name: str
+    created: str
+    progress: str
+    active: bool
+
+
+def _card(summary: runs.BatchSummary) -> BatchCard:
+    return BatchCard(
+        id=summary.id,
+        name=summary.name,
+        created=f"{summary.created_at:%Y-%m-%d %H:%M} UTC",
+        progress=summary.progress.describe(),
+        active=summary.progress.active and not summary.progress.cancelled,
+    )
+
+
+def _item(values: dict[str, str]) -> BatchItem:
+    return BatchItem(values.get("prompt", ""), ItemFields(**{name: values.get(name, "") for name in FIELDS}))
+
+
+def _values(item: BatchItem) -> dict[str, str]:
+    return {"prompt": item.prompt, **item.fields.given()}
+
+
+class BatchEditorState(SessionState):
+    # The whole table (backend only); `rows` is the page of it the browser shows.
+    _items: list[dict[str, str]] = []
+    _problems: dict[int, str] = {}
+    _revision: int = 0
+    rows: list[EditorRow] = []
+    item_count: int = 0
+    page: int = 0
+    name: str = ""
+    # Changes when the server sets the defaults (an uploaded file's), so their inputs show them.
+    defaults_key: str = "0"
+    models: list[ModelChoice] = []
+    # The batch's defaults, as typed ("" = the model's own).
+    default_model: str = ""
+    default_negative_prompt: str = ""
+    default_width: str = ""
+    default_height: str = ""
+    default_steps: str = ""
+    default_guidance: str = ""
+    default_seed: str = ""
+    default_count: str = ""
+    notes: list[str] = []  # what reading pasted or uploaded input left out, and why
+    message: str = ""  # why the batch cannot run yet
+    bad_rows: int = 0
+    submitting: bool = False
+    batches: list[BatchCard] = []
+
+    @rx.var
+    def page_count(self) -> int:
+        return max(1, -(-self.item_count // ROWS_PER_PAGE))
+
+    @rx.var
+    def rows_shown(self) -> str:
+        if not self.item_count:
+            return "No prompts yet"
+        first = self.page * ROWS_PER_PAGE + 1
+        return f"Rows {first}–{min(first + ROWS_PER_PAGE - 1, self.item_count)} of {self.item_count}"
+
+    # ---- the page ----------------------------------------------------------------------------
+
+    @rx.event
+    async def open_batches(self):
+        user = await self._user()
+        if user is None:
+            return self._to_sign_in()
+        services = await asyncio.to_thread(get_services)
+        # The profiles an administrator offers now (bildgen/admin/live.py).
+        self.models = [
+            ModelChoice(id=key, label=profile.label)
+            for key, profile in services.catalog.models.items()
+            if profile.enabled
+        ]
+        if not services.catalog.offers(self.default_model):
+            self.default_model = services.catalog.default_id
+        await self._load_recent(user.id)
+        self._show_page()
+
+    async def _load_recent(self, owner_id: str) -> None:
+        engine = get_services().engine
+        summaries = await asyncio.to_thread(runs.recent, engine, owner_id=owner_id, limit=RECENT)
+        self.batches = [_card(summary) for summary in summaries]
+
+    # ---- filling the table -------------------------------------------------------------------
+
+    @rx.event
+    def add_lines(self, form_data: dict) -> None:
+        text = form_data.get("lines", "") if isinstance(form_data, dict) else ""
+        try:
+            parsed = parse_lines(str(text))
+        except InputRefused as refused:
+            self.notes = [str(refused)]
+            return
+        self._take(parsed)
+
+    @rx.event
+    async def upload_items(self, files: list[rx.UploadFile]):
+        user = await self._user()
+        if user is None:
+            return self._to_sign_in()
+        if not files:
+            self.notes = [f"Choose one CSV, JSON or text file of at most {MAX_INPUT_BYTES // (1024 * 1024)} MB."]
+            return
+        upload = files[0]
+        # One byte past the limit tells that it is too large without reading all of it.
+        data = await upload.read(MAX_INPUT_BYTES + 1)
+        try:
+            parsed = await asyncio.to_thread(parse_upload, upload.name or "", data)
+        except InputRefused as refused:
+            self.notes = [f"{upload.name}: {refused}"]
+            return
+        self._take(parsed)
+        for field in FIELDS:
+            value = getattr(parsed.defaults, field)
+            if value and field != "model":
+                setattr(self, f"default_{field}", value)
+        if parsed.defaults.model:
+            self.set_default_model(parsed.defaults.model)
+        if parsed.name and not self.name:
+            self.name = parsed.name
+        self.defaults_key = str(int(self.defaults_key) + 1)
+
+    @rx.event
+    def uploads_rejected(self, rejected: list[dict]) -> None:
+        self.notes = [
+            f"Choose one CSV, JSON or text file of at most {MAX_INPUT_BYTES // (1024 * 1024)} MB "
+            f"(with a prompt column or an images list)."
+        ]
+
+    def _take(self, parsed: Parsed) -> None:
+        """Append what was read to the table; its notes say what was left out."""
+        room = MAX_ITEMS - len(self._items)
+        items = [_values(item) for item in parsed.items]
+        notes = list(parsed.problems)
+        if len(items) > room:
+            notes.append(f"The table holds at most {MAX_ITEMS:,} prompts: {len(items) - room:,} were not added.")
+            items = items[:room]
+        first_new = len(self._items)
+        self._items = [*self._items, *items]
+        self.notes = [f"Added {len(items):,} prompts.", *notes]
+        self.message = ""
+        self.page = first_new // ROWS_PER_PAGE if items else self.page
+        self._revision += 1
+        self._show_page()
+
+    @rx.event
+    def add_row(self) -> None:
+        if len(self._items) >= MAX_ITEMS:
+            self.notes = [f"The table holds at most {MAX_ITEMS:,} prompts."]
+            return
+        self._items = [*self._items, {"prompt": ""}]
+        self.page = (len(self._items) - 1) // ROWS_PER_PAGE
+        self._revision += 1
+        self._show_page()
+
+    @rx.event
+    def set_cell(self, position: int, field: str, value: str) -> None:
+        if not isinstance(position, int) or not 0 <= position < len(self._items) or field not in EDITABLE:
+            return
+        text = str(value).strip()[:MAX_FIELD_CHARS]
+        if field == "model" and text == BATCH_MODEL:
+            text = ""
+        values = dict(self._items[position])
+        if values.get(field, "") == text:
+            return
+        values[field] = text
+        items = list(self._items)
+        items[position] = values
+        self._items = items
+        # The row is checked again at once; the others keep what the last check said.
+        self._problems = self._checked_row(position) | {
+            row: problem for row, problem in self._problems.items() if row != position
+        }
+        self._show_page(replace=False)
+
+    @rx.event
+    def remove_row(self, position: int) -> None:
+        if not isinstance(position, int) or not 0 <= position < len(self._items):
+            return
+        self._items = [values for index, values in enumerate(self._items) if index != position]
+        self._problems = {
+            (row if row < position else row - 1): problem for row, problem in self._problems.items() if row != position
+        }
+        self.page = min(self.page, max(0, (len(self._items) - 1) // ROWS_PER_PAGE))
+        self._revision += 1
+        self._show_page()
+
+    @rx.event
+    def clear_table(self) -> None:
+        self._items, self._problems, self.page, self.notes, self.message = [], {}, 0, [], ""
+        self._revision += 1
+        self._show_page()
+
+    @rx.event
+    def show_rows(self, page: int) -> None:
+        if isinstance(page, int):
+            self.page = max(0, min(page, self.page_count - 1))
+            self._revision += 1
+            self._show_page()
+
+    # ---- defaults ----------------------------------------------------------------------------
+
+    @rx.event
+    def set_default(self, field: str, value: str) -> None:
+        if field in FIELDS and field != "model":
+            setattr(self, f"default_{field}", str(value).strip()[:MAX_FIELD_CHARS])
+            self._recheck()
+
+    @rx.event
+    def set_default_model(self, value: str) -> None:
+        profile = find_profile(get_services().catalog, str(value))
+        if profile is not None:
+            self.default_model = profile.id
+            self._recheck()
+
+    def _defaults(self) -> ItemFields:
+        return ItemFields(**{field: getattr(self, f"default_{field}") for field in FIELDS})
+
+    def _batch_items(self) -> list[BatchItem]:
+        return [_item(values) for values in self._items]
+
+    # ---- checking ----------------------------------------------------------------------------
+
+    def _checked_row(self, position: int) -> dict[int, str]:
+        checked = plan([_item(self._items[position])], self._defaults(), get_services().catalog)
+        messages = checked.row_problems.get(0)
+        return {position: " ".join(messages)} if messages else {}
+
+    def _recheck(self) -> Plan | None:
+        """Check every row again (after a change of defaults, or before running)."""
+        if not self._items:
+            self._problems, self.bad_rows = {}, 0
+            self._show_page(replace=False)
+            return None
+        checked = plan(self._batch_items(), self._defaults(), get_services().catalog)
+        self._problems = {row: " ".join(messages) for row, messages in checked.row_problems.items()}
+        self.message = " ".join(checked.problems)
+        self._show_page(replace=False)
+        return checked
+
+    def _show_page(self, *, replace: bool = True) -> None:
+        """The rows of the current page; `replace` also renews the inputs' contents."""
+        if replace:
+            self._revision += 1
+        self.item_count = len(self._items)
+        self.bad_rows = len(self._problems)
+        self.page = max(0, min(self.page, self.page_count - 1))
+        start = self.page * ROWS_PER_PAGE
+        self.rows = [
+            EditorRow(
+                position=position,
+                number=position + 1,
+                key=f"{position}-{self._revision}",
+                prompt=values.get("prompt", ""),
+                model=values.get("model", "") or BATCH_MODEL,
+                problem=self._problems.get(position, ""),
+                **{field: values.get(field, "") for field in FIELDS if field != "model"},
+            )
+            for position, values in enumerate(self._items[start : start + ROWS_PER_PAGE], start)
+        ]
+
+    # ---- running -----------------------------------------------------------------------------
+
+    def _take_form(self, form_data: dict) -> None:
+        """The defaults and name as typed (the inputs' own values, not a possibly late event's)."""
+        form_data = form_data if isinstance(form_data, dict) else {}
+        for field in FIELDS:
+            value = form_data.get(f"default_{field}")
+            if field != "model" and value is not None:
+                setattr(self, f"default_{field}", str(value).strip()[:MAX_FIELD_CHARS])
+        if form_data.get("name") is not None:
+            self.name = str(form_data["name"]).strip()[:200]
+
+    @rx.event(background=True)
+    async def run_batch(self, form_data: dict):
+        async with self:
+            if self.submitting:
+                return
+            self._take_form(form_data)
+            token = self._session_token()
+            checked = self._recheck()
+            if checked is None:
+                self.message = "Add some prompts first."
+                return
+            if not checked.ok:
+                first_bad = min(checked.row_problems, default=0)
+                self.page = first_bad // ROWS_PER_PAGE
+                self._show_page()
+                rows = len(checked.row_problems)
+                self.message = (
+                    " ".join(checked.problems)
+                    + (
+                        f" {rows} row{'s' if rows != 1 else ''} need{'s' if rows == 1 else ''} attention (highlighted)."
+                        if rows
+                        else ""
+                    )
+                ).strip()
+                return
+            items, defaults = self._batch_items(), self._defaults()
+            name = self.name or _default_name(items)
+            self.submitting, self.message = True, ""
+        try:
+            user = await user_for_token(token)
+            if user is None:
+                async with self:
+                    yield self._to_sign_in()
+                return
+            services = await asyncio.to_thread(get_services)
+            try:
+                batch_id = await asyncio.to_thread(
+                    runs.create,
+                    services.engine,
+                    owner_id=user.id,
+                    name=name,
+                    items=items,
+                    defaults=defaults,
+                    catalog=services.catalog,
+                )
+            except runs.BatchInvalid as invalid:  # the models changed since the check above
+                async with self:
+                    self.message = invalid.plan.summary()
+                return
+            except StorageUnavailable as unavailable:
+                async with self:
+                    self.message = unavailable.user_message
+                return
+            async with self:
+                self._items, self._problems, self.page, self.notes, self.name = [], {}, 0, [], ""
+                self.defaults_key = str(int(self.defaults_key) + 1)
+                self._show_page()
+                yield rx.redirect(routes.batch_page(batch_id))
+            # The jobs are queued by this task, which goes on if the tab closes.
+            await queue_batch(batch_id, user.id)
+        finally:
+            async with self:
+                self.submitting = False
+
+
+def _default_name(items: list[BatchItem]) -> str:
+    first = textwrap.shorten(items[0].prompt, width=60, placeholder="…") if items else ""
+    return f"{len(items)} prompts: {first}" if len(items) != 1 else first

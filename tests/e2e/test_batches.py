@@ -1,0 +1,95 @@
+"""Batches from the browser: paste or upload prompts, fix a highlighted row, run, follow, find them in the gallery."""
+
+import re
+
+from playwright.sync_api import expect
+
+TILE = re.compile(r"^Open image: ")
+
+
+def open_batches(page, app_url) -> None:
+    page.goto(f"{app_url}/batches")
+    expect(page.get_by_role("heading", name="New batch")).to_be_visible()
+    # The models are listed once the page's load event has been answered.
+    expect(page.get_by_role("combobox", name="Batch model")).to_contain_text("Demo")
+
+
+def small_images(page) -> None:
+    """The demo draws 256² images fastest; the batch's defaults say so for every row."""
+    for label, value in (("Width", "256"), ("Height", "256"), ("Steps", "2")):
+        page.locator(f"#batch-default-{label.lower()}").fill(value)
+
+
+def test_pasted_prompts_run_as_a_batch_and_land_in_the_gallery_grouped_under_it(studio, app_url):
+    open_batches(studio, app_url)
+    studio.get_by_label("Prompts, one per line").fill("1. a paper boat\n\n- a glass apple\na copper kettle\n")
+    studio.get_by_role("button", name="Add to table").click()
+    expect(studio.get_by_text("Rows 1–3 of 3")).to_be_visible()
+    expect(studio.get_by_label("Prompt, row 1", exact=True)).to_have_value("a paper boat")
+    small_images(studio)
+    studio.get_by_label("Batch name").fill("kitchen things")
+    studio.get_by_role("button", name="Run batch").click()
+
+    expect(studio).to_have_url(re.compile(r"/batches/[0-9a-f]{32}/?$"))
+    expect(studio.get_by_role("heading", name="kitchen things")).to_be_visible()
+    progress = studio.locator("#batch-progress")
+    expect(progress).to_contain_text("3 of 3 prompts finished", timeout=30_000)
+    expect(progress).to_contain_text("3 images")
+    rows = studio.get_by_role("row")
+    expect(rows.filter(has_text="Done")).to_have_count(3)
+    expect(studio.get_by_role("img", name=re.compile(r"^Prompt 2, image 1: a glass apple"))).to_be_visible()
+
+    studio.get_by_role("link", name="Show in gallery").click()
+    expect(studio.get_by_text("Batch:")).to_be_visible()
+    expect(studio.get_by_role("button", name=TILE)).to_have_count(3)
+    expect(studio.get_by_role("button", name=re.compile(r"^Open image: a copper kettle"))).to_have_count(1)
+
+
+def test_a_batch_goes_on_with_the_browser_closed(page, context, app_url):
+    from tests.e2e.conftest import sign_up
+
+    sign_up(page, app_url)
+    open_batches(page, app_url)
+    page.get_by_label("Prompts, one per line").fill("\n".join(f"left alone {n}" for n in range(4)))
+    page.get_by_role("button", name="Add to table").click()
+    small_images(page)
+    page.get_by_role("button", name="Run batch").click()
+    expect(page).to_have_url(re.compile(r"/batches/[0-9a-f]{32}/?$"))
+    batch_url = page.url
+    page.close()
+
+    later = context.new_page()
+    later.goto(batch_url)
+    expect(later.locator("#batch-progress")).to_contain_text("4 of 4 prompts finished", timeout=30_000)
+
+
+def test_a_row_that_breaks_the_size_rules_is_highlighted_and_nothing_runs(studio, app_url):
+    open_batches(studio, app_url)
+    studio.get_by_label("Prompts, one per line").fill("fine\nnot fine")
+    studio.get_by_role("button", name="Add to table").click()
+    studio.get_by_label("Width, row 2").fill("1000")
+    studio.get_by_label("Steps, row 1").click()  # leaving the cell checks the row
+    bad = studio.get_by_role("row").filter(has_text="Width must be a multiple of 16")
+    expect(bad).to_have_count(1)
+    expect(bad).to_have_attribute("aria-invalid", "true")
+    studio.get_by_role("button", name="Run batch").click()
+    expect(studio.get_by_role("alert")).to_contain_text("1 row needs attention")
+    expect(studio).to_have_url(re.compile(r"/batches/?$"))
+
+    studio.get_by_label("Width, row 2").fill("1024")
+    studio.get_by_label("Steps, row 1").click()
+    expect(studio.get_by_role("row").filter(has_text="Width must be")).to_have_count(0)
+
+
+def test_an_uploaded_csv_fills_the_table_and_says_what_it_left_out(studio, app_url, tmp_path):
+    csv_file = tmp_path / "prompts.csv"
+    csv_file.write_text("prompt,steps,colour\na red tram,12,red\n,30,blue\na blue bus,,\n")
+    open_batches(studio, app_url)
+    with studio.expect_file_chooser() as chooser:
+        studio.get_by_role("button", name="Upload CSV or JSON").click()
+    chooser.value.set_files(str(csv_file))
+    expect(studio.get_by_text("Rows 1–2 of 2")).to_be_visible()
+    expect(studio.get_by_label("Steps, row 1")).to_have_value("12")
+    notes = studio.get_by_role("status").filter(has_text="Added 2 prompts")
+    expect(notes).to_contain_text("Row 3: no prompt; row left out.")
+    expect(notes).to_contain_text("colour")
