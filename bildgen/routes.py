@@ -14,10 +14,16 @@ STUDIO = "/"
 GALLERY = "/gallery"
 SIGN_IN_PAGE = "/sign-in"
 SIGN_UP_PAGE = "/sign-up"
+ADMIN = "/admin"
+ADMIN_PROVIDERS = "/admin/providers"
+ADMIN_PROFILES = "/admin/profiles"
+ADMIN_USERS = "/admin/users"
+ADMIN_USAGE = "/admin/usage"
 ADMIN_AUDIT = "/admin/audit"
 ADMIN_QUEUE = "/admin/queue"
 ADMIN_TOKENS = "/admin/tokens"
 ACCOUNT = "/account"
+CHANGE_PASSWORD_PAGE = "/change-password"
 # One batch, and the comparison grid of its series; [batch] is the batch id (a Reflex dynamic route).
 BATCHES = "/batches"
 BATCH_PAGE = "/batches/[batch]"
@@ -42,6 +48,12 @@ SIGN_IN_ROUTE = PRIVATE + "/auth/sign-in"
 SIGN_UP_ROUTE = PRIVATE + "/auth/sign-up"
 SIGN_OUT_ROUTE = PRIVATE + "/auth/sign-out"
 PACK_EXPORT_ROUTE = PRIVATE + "/packs/{pack_id}.json"
+CHANGE_PASSWORD_ROUTE = PRIVATE + "/auth/change-password"
+
+
+def route_id(route: str) -> str:
+    """What a state's `router.route_id` says on a page: its route, the root page's as "/index"."""
+    return "/" + (route.strip("/") or "index")
 
 
 def upload_path(route: str) -> str:

@@ -15,15 +15,7 @@ def page_header(*extra: rx.Component) -> rx.Component:
                 rx.link(t("Studio"), href=routes.STUDIO, size="3"),
                 rx.link(t("Gallery"), href=routes.GALLERY, size="3"),
                 rx.link(t("Batches"), href=routes.BATCHES, size="3"),
-                rx.cond(
-                    SessionState.is_admin,
-                    rx.hstack(
-                        rx.link(t("Audit log"), href=routes.ADMIN_AUDIT, size="3"),
-                        rx.link(t("Queue"), href=routes.ADMIN_QUEUE, size="3"),
-                        rx.link(t("API tokens"), href=routes.ADMIN_TOKENS, size="3"),
-                        spacing="4",
-                    ),
-                ),
+                rx.cond(SessionState.is_admin, rx.link(t("Admin"), href=routes.ADMIN, size="3")),
                 spacing="4",
             ),
             aria_label=t("Main"),

@@ -49,6 +49,11 @@ def model_picker() -> rx.Component:
                 role="status",
             ),
         ),
+        # The administrator's help text for the chosen profile.
+        rx.cond(
+            StudioState.model_description != "",
+            rx.text(StudioState.model_description, id="model-description", size="1", color_scheme="gray"),
+        ),
         width="100%",
         spacing="1",
     )

@@ -88,6 +88,11 @@ class ImageRequest:
 _served_models: dict[str, tuple[ServedModel, float]] = {}
 
 
+def forget_served_model(base_url: str) -> None:
+    """Ask the server again next time (a connection test must not read a remembered answer)."""
+    _served_models.pop(base_url, None)
+
+
 _edit_routes: dict[str, EditRoute] = {}
 
 

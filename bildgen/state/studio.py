@@ -21,11 +21,14 @@ from bildgen.cpu import in_image_pool
 from bildgen.inference import providers
 from bildgen.inference.capabilities import Capabilities, OptionChoices, chosen_options, describe_options
 from bildgen.inference.errors import InferenceError
+from bildgen.inference.profiles import ModelProfile
 from bildgen.jobs import queue, runner, tasks
+from bildgen.jobs.refusals import GenerationPaused, ProfileUnavailable, SubmissionRefused
 from bildgen.params import (
     DEFAULT_MODE,
     DEFAULT_QUALITY,
     MAX_VARIANTS,
+    MODE_PRESETS,
     FormChoices,
     Limits,
     Resolved,
@@ -50,6 +53,11 @@ MODERATED = tasks.MODERATED
 _watched: set[tuple[str, str]] = set()
 TICK_S = 1.0
 WATCH_AT_MOST_S = 6 * 3600.0
+# How often an open studio looks whether an administrator changed the profiles or the master switch
+# (in memory: the process's configuration is rechecked in the background).
+CONFIG_POLL_S = 3.0
+CONFIG_PRESENCE_EVERY = 20  # polls: about once a minute
+CONFIG_WATCH_AT_MOST_S = 8 * 3600.0
 OVERRIDE_FIELDS = ("width", "height", "steps", "guidance", "seed")
 # The provider options the form may hold (inference/capabilities.py OptionChoices); "" = the service's default.
 OPTION_FIELDS = ("quality", "aspect_ratio", "image_size", "denoising_strength", "safety_tolerance")
@@ -123,8 +131,15 @@ class StudioState(SessionState):
     models: list[ModelChoice] = []
     model_id: str = ""
     model_label: str = ""
+    # The administrator's help text for the chosen profile.
+    model_description: str = ""
+    # The configuration version the model list was read at, and whether a task watches for changes.
+    _config_version: int = -1
+    _watching_config: bool = False
     demo_in_use: bool = False
     server_problem: str = ""
+    # An administrator's message while image generation is switched off ("" while it is on).
+    paused_message: str = ""
     max_references: int = 0
     # The model that serves edits (another profile with `edit_with`), and whether it can limit one
     # to a painted area.
@@ -348,17 +363,30 @@ class StudioState(SessionState):
 
     # ---- the model ---------------------------------------------------------------------------
 
-    def _show_profile(self, profile_id: str) -> None:
+    def _show_profile(self, profile_id: str, *, with_defaults: bool = True) -> None:
         catalog = get_services().catalog
         profile = catalog.get(profile_id)
         self.model_id = profile.id
         self.model_label = profile.label
+        self.model_description = profile.description or ""
         self.max_references = catalog.max_references(profile.id)
         editor = catalog.serving(profile.id, with_references=True)
         self.edit_label = editor.label
         self.takes_masks = editor.capabilities().masks
+        if with_defaults:
+            self._apply_profile_defaults(profile)
         self.reference_message = ""
         self._refresh()
+
+    def _apply_profile_defaults(self, profile: ModelProfile) -> None:
+        """The administrator's defaults for a profile just chosen: its quality preset, and the mode
+        whose aspect is its default size's."""
+        if profile.default_quality:
+            self.quality_preset, self.steps, self.guidance = profile.default_quality, "", ""
+        if profile.default_size:
+            width, height = profile.traits().default_size
+            mode = min(MODE_PRESETS, key=lambda preset: (abs(preset.aspect - width / height), preset.count))
+            self.mode_preset, self.width, self.height, self.image_count = mode.id, "", "", ""
 
     def _ensure_ready(self, user: User) -> None:
         """This tab's form belongs to this user, with the models loaded; another user starts afresh."""
@@ -368,9 +396,19 @@ class StudioState(SessionState):
             self.username, self.is_admin = username, is_admin
             self._owner_id = user.id
         if not self.models:
-            catalog = get_services().catalog
-            self.models = [_model_choice(catalog, key) for key in catalog.models]
-            self._show_profile(catalog.default_model)
+            self._show_offer()
+
+    def _show_offer(self) -> None:
+        """The profiles the administrators offer now; the chosen one stays chosen while it is offered."""
+        live = get_services().config.current()
+        self._config_version = live.version
+        self.paused_message = "" if live.general.generation_enabled else live.general.paused_message
+        catalog = live.catalog
+        self.models = [_model_choice(catalog, profile.id) for profile in catalog.offered]
+        if catalog.offers(self.model_id):
+            self._show_profile(self.model_id, with_defaults=False)
+        else:
+            self._show_profile(catalog.default_id)
 
     @rx.event
     async def open_studio(self):
@@ -382,12 +420,14 @@ class StudioState(SessionState):
         await asyncio.to_thread(get_services)
         self._ensure_ready(user)
         engine = get_services().engine
+        await asyncio.to_thread(get_services().config.refresh)
+        self._show_offer()
         if self.run_id:
             job = await asyncio.to_thread(queue.view, engine, self.run_id, owner_id=user.id)
         else:
             # A new tab or device shows the user's last run, finished or not.
             job = await asyncio.to_thread(queue.latest, engine, owner_id=user.id)
-        events = [StudioState.check_server]
+        events = [StudioState.check_server, StudioState.watch_config]
         if job is None:
             self.run_id, self.running, self.cancel_requested, self.run_status, self.variants = "", False, False, "", []
             return events
@@ -403,7 +443,7 @@ class StudioState(SessionState):
 
     def _restore_words(self, job: queue.JobView) -> None:
         catalog = get_services().catalog
-        if job.model_profile in catalog.models and job.model_profile != self.model_id:
+        if catalog.offers(job.model_profile) and job.model_profile != self.model_id:
             self._show_profile(job.model_profile)
         self.prompt = job.prompt
         self.negative_prompt = (job.negative_prompt or "").strip() if self.takes_negative_prompt else ""
@@ -480,6 +520,38 @@ class StudioState(SessionState):
             _watched.discard((tab, job_id))
 
     @rx.event(background=True)
+    async def watch_config(self):
+        """While the studio is open, show the administrators' changes (profiles, the master switch)
+        without a reload. Compares version numbers in memory; no I/O of its own."""
+        async with self:
+            if self._watching_config:
+                return
+            self._watching_config = True
+            shown = self._config_version
+        config = (await asyncio.to_thread(get_services)).config
+        deadline = time.monotonic() + CONFIG_WATCH_AT_MOST_S
+        polls = 0
+        try:
+            while time.monotonic() < deadline:
+                await asyncio.sleep(CONFIG_POLL_S)
+                polls += 1
+                version = config.current().version
+                # The tab's lock (its state, in Redis) only when something changed, or now and then
+                # to learn whether the tab is still on the studio.
+                if version == shown and polls % CONFIG_PRESENCE_EVERY:
+                    continue
+                async with self:
+                    # The route, not the URL: the production build serves pages with a trailing slash.
+                    if self.router.route_id != routes.route_id(routes.STUDIO) or not self._owner_id:
+                        return
+                    if version != self._config_version:
+                        self._show_offer()
+                    shown = self._config_version
+        finally:
+            async with self:
+                self._watching_config = False
+
+    @rx.event(background=True)
     async def check_server(self):
         """Name the model in use, and say so when it is the demo renderer."""
         services = await asyncio.to_thread(get_services)
@@ -500,7 +572,7 @@ class StudioState(SessionState):
 
     @rx.event
     def choose_model(self, profile_id: str):
-        if not isinstance(profile_id, str) or profile_id not in get_services().catalog.models:
+        if not isinstance(profile_id, str) or not get_services().catalog.offers(profile_id):
             return
         self._show_profile(profile_id)
         return StudioState.check_server
@@ -511,7 +583,7 @@ class StudioState(SessionState):
         """Put a stored recipe back into the form: every parameter, the seed kept, its references and
         mask. The caller has made the form the signed-in user's (_ensure_ready)."""
         catalog = get_services().catalog
-        if recipe.model_profile in catalog.models and recipe.model_profile != self.model_id:
+        if catalog.offers(recipe.model_profile) and recipe.model_profile != self.model_id:
             self._show_profile(recipe.model_profile)
         self.prompt = recipe.prompt
         self.negative_prompt = (recipe.negative_prompt or "").strip()
@@ -772,6 +844,17 @@ class StudioState(SessionState):
 
         try:
             job_id = await asyncio.to_thread(_submit_checked, services, submission)
+        except SubmissionRefused as refused:
+            await asyncio.to_thread(services.config.refresh)
+            async with self:
+                self.running = False
+                if isinstance(refused, ProfileUnavailable):
+                    self._show_offer()
+                # Paused: the message stands above the form; any other refusal where errors show.
+                paused = isinstance(refused, GenerationPaused)
+                self.paused_message = refused.message if paused else ""
+                self.run_error = "" if paused else refused.message
+            return
         except (StorageUnavailable, LookupError) as problem:
             async with self:
                 self.running = False
@@ -783,6 +866,7 @@ class StudioState(SessionState):
             return
         services.runner.wake()
         async with self:
+            self.paused_message = ""
             self.run_id, self.cancel_requested, self.run_status = job_id, False, ""
             if not self.seed_locked:
                 self.seed = ""

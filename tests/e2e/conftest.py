@@ -5,6 +5,7 @@ file, so tests can take the server down the way a real outage would.
 """
 
 import re
+import sqlite3
 import uuid
 from pathlib import Path
 
@@ -187,3 +188,23 @@ def studio(page, app_url):
     """The studio page of a newly created account."""
     sign_up(page, app_url)
     return page
+
+
+@pytest.fixture
+def administrator(browser, app_url, app_data_dir):
+    """The app's administrator, signed in in a browser of its own. Tests share one app: whichever
+    test signed up first owns the role (every account in these tests has the same password)."""
+    context = browser.new_context()
+    page = context.new_page()
+    with sqlite3.connect(app_data_dir / "bildgen.db") as db:
+        row = db.execute(
+            "SELECT username FROM user WHERE is_admin AND NOT disabled AND NOT must_change_password ORDER BY created_at"
+        ).fetchone()
+    if row is None:
+        name = sign_up(page, app_url)
+    else:
+        name = row[0]
+        sign_in(page, app_url, name)
+        wait_for_studio(page)
+    yield page, name
+    context.close()
