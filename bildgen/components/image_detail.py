@@ -78,6 +78,7 @@ def image_detail() -> rx.Component:
                             rx.cond(DETAIL.negative_prompt != "", _row("Negative prompt", DETAIL.negative_prompt)),
                             _row("Model", DETAIL.model),
                             rx.cond(DETAIL.served_as != "", _row(t("Served as"), DETAIL.served_as)),
+                            rx.cond(DETAIL.options != "", _row(t("Options"), DETAIL.options)),
                             _row("Mode", DETAIL.mode),
                             rx.cond(
                                 DETAIL.mask_path != "",

@@ -13,10 +13,14 @@ import io
 from PIL import Image, ImageOps
 
 
-def with_alpha(mask_png: bytes) -> bytes:
-    """The white = change mask as an RGBA PNG whose transparent pixels are the area to change."""
+def with_alpha(mask_png: bytes, size: tuple[int, int] | None = None) -> bytes:
+    """The white = change mask as an RGBA PNG whose transparent pixels are the area to change,
+    scaled to `size` (the first image's) where given."""
     with Image.open(io.BytesIO(mask_png)) as opened:
         grey = opened.convert("L")
+    if size is not None and grey.size != size:
+        grey = grey.resize(size)
+    grey = grey.point(lambda value: 255 if value >= 128 else 0)
     both = Image.merge("RGBA", (grey, grey, grey, ImageOps.invert(grey)))
     output = io.BytesIO()
     both.save(output, format="PNG", optimize=True)

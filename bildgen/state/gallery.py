@@ -15,6 +15,7 @@ import reflex as rx
 from bildgen import routes
 from bildgen.batches import runs
 from bildgen.inference import providers
+from bildgen.inference.capabilities import describe_options
 from bildgen.inference.errors import InferenceError
 from bildgen.params import guidance_label_of
 from bildgen.services import get_services
@@ -78,6 +79,8 @@ class DetailView:
     reference_names: list[str] = dataclasses.field(default_factory=list)
     # The mask painted on the first reference: only that area was to change.
     mask_path: str = ""
+    # The service's own options it was made with ("Quality high · Prompt upsampling"), in the form's words.
+    options: str = ""
 
 
 def _card(image: Image, prompt: str) -> GalleryCard:
@@ -276,6 +279,7 @@ class GalleryState(SessionState):
             made_into=[_lineage(child) for child in found.made_into],
             reference_names=[reference.name for reference in found.references],
             mask_path=routes.mask_upload_path(generation.mask_id) if generation.mask_id else "",
+            options=" · ".join(describe_options(stored_recipe(generation, image.seed).options or {})),
         )
         self.detail_open = True
 

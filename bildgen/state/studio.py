@@ -305,7 +305,7 @@ class StudioState(SessionState):
     def set_option(self, field: str, value: str) -> None:
         """A provider option's select or number field; "default" leaves it to the service."""
         if field in OPTION_FIELDS:
-            text = str(value).strip()
+            text = str(value).strip()[:40]  # every valid value is short; the browser may send anything
             self.options = {**self.options, field: "" if text == SERVICE_DEFAULT else text}
             self._refresh()
 

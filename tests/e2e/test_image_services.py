@@ -9,6 +9,7 @@ from playwright.sync_api import expect
 
 from bildgen.inference.demo.renderer import render
 from tests.e2e.conftest import A1111_LABEL, BFL_LABEL, DEMO_LABEL, choose_model
+from tests.e2e.test_gallery import open_gallery, tiles
 from tests.e2e.test_masks import generated_image, paint_left_half
 from tests.e2e.test_models_and_modes import add_references
 
@@ -66,7 +67,9 @@ def test_automatic1111_edits_only_the_painted_area_and_shows_progress(studio, ap
     assert right <= WIDTH // 2 and left < WIDTH * 0.15 < right
 
 
-def test_bfl_is_marked_as_a_cloud_service_takes_its_own_fields_and_says_when_moderation_declines(studio, bfl_server):
+def test_bfl_is_marked_as_a_cloud_service_takes_its_own_fields_and_says_when_moderation_declines(
+    studio, app_url, bfl_server
+):
     # Before anything is chosen, the picker says where this model sends data.
     studio.get_by_role("combobox", name="Model").click()
     expect(studio.get_by_role("option", name=f"{BFL_LABEL} — sends data to Black Forest Labs")).to_be_visible()
@@ -103,3 +106,15 @@ def test_bfl_is_marked_as_a_cloud_service_takes_its_own_fields_and_says_when_mod
     sent = posted(bfl_server, "/v1/flux-dev")[-2:]
     assert all(body["safety_tolerance"] == 5 and body["prompt_upsampling"] is True for body in sent)
     assert all(body["width"] == 1024 for body in sent)
+
+    # The options are kept with the image, and Reproduce puts them back into the form.
+    studio.get_by_label("Safety tolerance").fill("1")
+    studio.get_by_role("switch", name="Prompt upsampling").click()
+    open_gallery(studio, app_url)
+    tiles(studio, "a lighthouse in a storm").click()
+    expect(studio.get_by_role("row", name=re.compile("Options"))).to_contain_text(
+        "Prompt upsampling · Safety tolerance 5"
+    )
+    studio.get_by_role("button", name="Reproduce", exact=True).click()
+    expect(studio.get_by_label("Safety tolerance")).to_have_value("5")
+    expect(studio.get_by_role("switch", name="Prompt upsampling")).to_be_checked()

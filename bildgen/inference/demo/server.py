@@ -11,6 +11,10 @@ bildgen's client is tested against each real server's rules, not against lenienc
   FastAPI error envelope.
 - `openai`: OpenAI's error envelope; absolute URLs when asked for url.
 
+Every flavor with an edits route takes a `mask` part as OpenAI does (a PNG with an alpha channel, the
+first image's size; 400 otherwise) and honours it visibly: only its transparent area changes, the rest
+of the answer is the first image.
+
 Faults can be injected for the next N generation requests (POST /_demo/fault), and every request
 is logged for tests to read (GET /_demo/requests). bildgen reaches the server only over HTTP.
 """

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from PIL import Image
 
 from bildgen.cpu import in_image_pool
+from bildgen.inference import masks
 from bildgen.inference.capabilities import Capabilities
 from bildgen.inference.client import ServedModel
 from bildgen.inference.errors import ErrorKind, InferenceError
@@ -116,10 +117,4 @@ def openai_mask(mask_png: bytes, first_image_png: bytes) -> bytes:
     """bildgen's mask (white = edit) as OpenAI wants it: transparent = edit, the first image's size."""
     with Image.open(io.BytesIO(first_image_png)) as first:
         size = first.size
-    with Image.open(io.BytesIO(mask_png)) as painted:
-        edit = painted.convert("L").resize(size)
-    converted = Image.new("RGBA", size, (0, 0, 0, 255))
-    converted.putalpha(edit.point(lambda value: 0 if value >= 128 else 255))
-    buffer = io.BytesIO()
-    converted.save(buffer, format="PNG")
-    return buffer.getvalue()
+    return masks.with_alpha(mask_png, size)
