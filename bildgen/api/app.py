@@ -84,13 +84,15 @@ bearer_scheme = HTTPBearer(auto_error=False, description="An API token from the 
 async def caller(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
 ) -> api_tokens.Bearer:
-    """The token's user, or 401; then one request from the token's bucket, or 429."""
+    """The token's user, or 401 (403 for a disabled account); then one request from the token's bucket, or 429."""
     if credentials is None:
         raise ApiError(401, NO_KEY, code="missing_api_key")
     services = await asyncio.to_thread(get_services)
     try:
         bearer = await asyncio.to_thread(api_tokens.authenticate, services.engine, credentials.credentials)
         wait = await asyncio.to_thread(throttle.take, services.engine, API_REQUESTS, bearer.token_id) if bearer else 0
+    except api_tokens.AccountDisabled as disabled:
+        raise ApiError(403, str(disabled), code="account_disabled") from None
     except _FAILURES as error:
         raise _storage_unavailable(error) from None
     if bearer is None:

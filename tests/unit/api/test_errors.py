@@ -9,12 +9,14 @@ import openai
 import pytest
 import sqlalchemy
 
+from bildgen.admin import users
 from bildgen.api import app as api_app
 from bildgen.auth import api_tokens, throttle
 from bildgen.jobs import queue
 from bildgen.jobs.refusals import GenerationPaused, QuotaReached, SubmissionRefused
 from bildgen.store.models import utc_now
 from tests.unit.api.conftest import SMALL, png
+from tests.unit.conftest import make_user
 
 GENERATE = {"model": "demo", "prompt": "a red fox", "size": SMALL}
 
@@ -100,6 +102,19 @@ def test_oversized_bodies_and_uploads_are_413(bildgen):
     assert body.status_code == 413 and "at most" in error_of(body)["message"]
     assert disguised.status_code == 413
     assert upload.status_code == 413 and "20 MB" in error_of(upload)["message"]
+
+
+def test_a_disabled_users_token_is_403_and_queues_nothing(bildgen):
+    anna, token = bildgen.user_and_token("anna")
+    root = make_user(bildgen.services.engine, "root")
+    users.set_disabled(bildgen.services.engine, anna.id, True, actor_id=root.id)
+    with pytest.raises(openai.PermissionDeniedError, match="disabled") as refused:
+        bildgen.sdk(token).images.generate(**GENERATE)
+    assert refused.value.body["code"] == "account_disabled"
+    with bildgen.http(token) as client:
+        listed = client.get("models")
+    assert listed.status_code == 403 and error_of(listed)["type"] == "permission_error"
+    assert queue.latest(bildgen.services.engine, owner_id=anna.id) is None
 
 
 def test_an_image_that_cannot_be_read_is_422_and_queues_nothing(bildgen):
