@@ -399,7 +399,7 @@ def create_api_app() -> FastAPI:
         return ModelList(
             data=[
                 Model(id=key, label=profile.label, max_references=catalog.max_references(key))
-                # Those an administrator offers (a disabled profile is refused by the queue anyway).
+                # Those an administrator offers (plan() refuses the others by name).
                 for key, profile in catalog.models.items()
                 if profile.enabled
             ]

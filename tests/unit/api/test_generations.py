@@ -8,9 +8,13 @@ import httpx
 import openai
 import pytest
 from PIL import Image, ImageChops
+from sqlmodel import select
 
 from bildgen.auth import image_links
+from bildgen.jobs import queue
 from bildgen.store import gallery, library, metadata
+from bildgen.store.db import session
+from bildgen.store.models import ReferenceImage
 from tests.unit.api.conftest import SMALL, picture, png
 from tests.unit.api.test_masks import encoded
 
@@ -67,6 +71,27 @@ def test_models_lists_the_profiles_by_id(bildgen):
     models = bildgen.sdk(token).models.list().data
     assert [model.id for model in models] == ["demo"]
     assert models[0].label == "Demo renderer" and models[0].max_references == 4
+
+
+def test_a_profile_an_administrator_switches_off_leaves_the_models_and_is_refused_naming_model(bildgen):
+    anna, token = bildgen.user_and_token("anna")
+    sketcher = bildgen.add_profile("Sketcher")
+    assert [model.id for model in bildgen.sdk(token).models.list().data] == ["demo", sketcher]
+
+    bildgen.set_profile_enabled(sketcher, False)
+
+    assert [model.id for model in bildgen.sdk(token).models.list().data] == ["demo"]
+    with pytest.raises(openai.NotFoundError) as generating:
+        bildgen.sdk(token).images.generate(model=sketcher, prompt="a fox", size=SMALL)
+    with pytest.raises(openai.NotFoundError) as editing:
+        bildgen.sdk(token).images.edit(model=sketcher, image=("a.png", png(), "image/png"), prompt="bluer")
+    for refused in (generating, editing):
+        assert refused.value.body["param"] == "model" and "switched it off" in refused.value.body["message"]
+        assert "Models: demo " in refused.value.body["message"]
+    # Refused before anything is stored or queued.
+    assert queue.latest(bildgen.services.engine, owner_id=anna.id) is None
+    with session(bildgen.services.engine) as db:
+        assert db.exec(select(ReferenceImage)).all() == []
 
 
 def test_edit_sends_the_cleaned_images_to_the_model_and_keeps_them_as_references(bildgen):
