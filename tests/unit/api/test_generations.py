@@ -94,6 +94,15 @@ def test_a_profile_an_administrator_switches_off_leaves_the_models_and_is_refuse
         assert db.exec(select(ReferenceImage)).all() == []
 
 
+def test_without_a_model_a_request_goes_to_the_first_one_offered_while_the_default_is_switched_off(bildgen):
+    anna, token = bildgen.user_and_token("anna")
+    sketcher = bildgen.add_profile("Sketcher")
+    bildgen.set_profile_enabled("demo", False)
+    answer = bildgen.sdk(token).images.generate(prompt="a fox", size=SMALL)
+    _, generation = library.find_image(bildgen.services.engine, answer.data[0].id, anna.id)
+    assert generation.model_profile == sketcher
+
+
 def test_edit_sends_the_cleaned_images_to_the_model_and_keeps_them_as_references(bildgen):
     anna, token = bildgen.user_and_token("anna")
     answer = bildgen.sdk(token).images.edit(
