@@ -45,7 +45,8 @@ from bildgen.jobs.refusals import GenerationPaused, ProfileUnavailable, QuotaRea
 from bildgen.services import Services, get_services
 from bildgen.store import library
 from bildgen.store.db import StorageUnavailable, is_storage_failure
-from bildgen.store.models import utc_now
+from bildgen.store.masks import MaskRejected, clean_mask_for
+from bildgen.store.models import ReferenceImage, utc_now
 from bildgen.store.references import MAX_BYTES, ReferenceRejected, clean_reference_async
 
 logger = logging.getLogger(__name__)
@@ -84,13 +85,15 @@ bearer_scheme = HTTPBearer(auto_error=False, description="An API token from the 
 async def caller(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
 ) -> api_tokens.Bearer:
-    """The token's user, or 401; then one request from the token's bucket, or 429."""
+    """The token's user, or 401 (403 for a disabled account); then one request from the token's bucket, or 429."""
     if credentials is None:
         raise ApiError(401, NO_KEY, code="missing_api_key")
     services = await asyncio.to_thread(get_services)
     try:
         bearer = await asyncio.to_thread(api_tokens.authenticate, services.engine, credentials.credentials)
         wait = await asyncio.to_thread(throttle.take, services.engine, API_REQUESTS, bearer.token_id) if bearer else 0
+    except api_tokens.AccountDisabled as disabled:
+        raise ApiError(403, str(disabled), code="account_disabled") from None
     except _FAILURES as error:
         raise _storage_unavailable(error) from None
     if bearer is None:
@@ -160,6 +163,7 @@ async def _generate(
     fields: GenerationFields,
     planned: Plan,
     reference_ids: tuple[str, ...] = (),
+    mask_id: str | None = None,
 ):
     submission = queue.Submission(
         owner_id=bearer.user.id,
@@ -168,6 +172,7 @@ async def _generate(
         parameters=planned.parameters,
         seeds=planned.seeds,
         reference_ids=reference_ids,
+        mask_id=mask_id,
     )
     try:
         job_id = await asyncio.to_thread(_submit, services, submission, fields.response_format, bearer.token_id)
@@ -214,9 +219,9 @@ async def _generate(
     )
 
 
-async def _store_uploads(services: Services, owner_id: str, uploads: list[UploadFile]) -> tuple[str, ...]:
-    """Each image checked, cleaned and stored like the studio's references; their ids in order."""
-    reference_ids = []
+async def _store_uploads(services: Services, owner_id: str, uploads: list[UploadFile]) -> list[ReferenceImage]:
+    """Each image checked, cleaned and stored like the studio's references, in order."""
+    references = []
     for number, upload in enumerate(uploads, start=1):
         name = upload.filename or f"image {number}"
         data = await upload.read(MAX_BYTES + 1)
@@ -238,8 +243,8 @@ async def _store_uploads(services: Services, owner_id: str, uploads: list[Upload
             raise ApiError(422, str(rejected), param="image", code="invalid_image") from None
         except _FAILURES as error:
             raise _storage_unavailable(error) from None
-        reference_ids.append(reference.id)
-    return tuple(reference_ids)
+        references.append(reference)
+    return references
 
 
 async def _mask_as_painted(upload: UploadFile) -> bytes:
@@ -251,6 +256,26 @@ async def _mask_as_painted(upload: UploadFile) -> bytes:
         return await in_image_pool(masks.white_is_change, data)
     except masks.MaskUnusable as unusable:
         raise ApiError(422, str(unusable), param="mask", code="invalid_image") from None
+
+
+async def _store_mask(services: Services, owner_id: str, reference: ReferenceImage, painted: bytes) -> str:
+    """The mask checked against the first reference and stored like one the studio's painter sends
+    (http/masks.py): its id, or 422 naming `mask`."""
+    try:
+        clean = await clean_mask_for(painted, services.references.path_for(reference.sha256))
+        stored = await asyncio.to_thread(
+            library.add_mask,
+            services.engine,
+            services.references,
+            owner_id=owner_id,
+            reference_id=reference.id,
+            png=clean,
+        )
+    except MaskRejected as rejected:
+        raise ApiError(422, str(rejected), param="mask", code="invalid_image") from None
+    except _FAILURES as error:
+        raise _storage_unavailable(error) from None
+    return stored.id
 
 
 # ---- the app -------------------------------------------------------------------------------------
@@ -374,7 +399,7 @@ def create_api_app() -> FastAPI:
         return ModelList(
             data=[
                 Model(id=key, label=profile.label, max_references=catalog.max_references(key))
-                # Those an administrator offers (a disabled profile is refused by the queue anyway).
+                # Those an administrator offers (plan() refuses the others by name).
                 for key, profile in catalog.models.items()
                 if profile.enabled
             ]
@@ -410,16 +435,19 @@ def create_api_app() -> FastAPI:
             raise ApiError(400, "Send at least one image (`image` or `image[]`).", param="image", code="missing_image")
         services = await asyncio.to_thread(get_services)
         planned = plan(_catalog(services), fields, reference_count=len(uploads))
-        if mask is not None:
-            await _mask_as_painted(mask)
+        serving = _catalog(services).get(planned.profile_id)
+        if mask is not None and not serving.capabilities().masks:
             raise ApiError(
                 400,
-                "This bildgen cannot apply edit masks yet: send the edit without `mask`.",
+                f"{serving.label} cannot apply an edit mask: send the edit without `mask`, or use another model.",
                 param="mask",
                 code="unsupported_parameter",
             )
-        reference_ids = await _store_uploads(services, bearer.user.id, uploads)
-        return await _generate(request, services, bearer, fields, planned, reference_ids)
+        painted = await _mask_as_painted(mask) if mask is not None else None
+        references = await _store_uploads(services, bearer.user.id, uploads)
+        mask_id = await _store_mask(services, bearer.user.id, references[0], painted) if painted else None
+        reference_ids = tuple(reference.id for reference in references)
+        return await _generate(request, services, bearer, fields, planned, reference_ids, mask_id)
 
     async def _own_job(request: Request, bearer: api_tokens.Bearer, task_id: str) -> tuple[Services, queue.JobView]:
         services = await asyncio.to_thread(get_services)

@@ -47,14 +47,17 @@ def plan(catalog: Catalog, fields: GenerationFields, *, reference_count: int) ->
     """Raises ApiError (400 naming the field, 404 for an unknown model)."""
     if not fields.prompt.strip():
         raise ApiError(400, "The prompt is empty: describe the image.", param="prompt", code="invalid_value")
-    model_id = fields.model or catalog.default_model
-    if model_id not in catalog.models:
-        known = ", ".join(catalog.models)
+    model_id = fields.model or catalog.default_id
+    if not catalog.offers(model_id):
+        # Before any upload is stored: the queue would refuse a disabled profile too, but only then.
+        known = ", ".join(profile.id for profile in catalog.offered)
+        missing = (
+            f"{catalog.models[model_id].label} is not offered any more: an administrator switched it off."
+            if model_id in catalog.models
+            else f"The model {model_id!r} does not exist here."
+        )
         raise ApiError(
-            404,
-            f"The model {model_id!r} does not exist here. Models: {known} (GET /v1/models lists them).",
-            param="model",
-            code="model_not_found",
+            404, f"{missing} Models: {known} (GET /v1/models lists them).", param="model", code="model_not_found"
         )
     limit = catalog.max_references(model_id)
     if reference_count > limit:

@@ -3,7 +3,7 @@
 A token is shown once, when it is made; the database keeps only its SHA-256 (a leaked database opens
 nothing) and its first characters, so its owner can tell tokens apart. A token carries its user's
 rights: `authenticate` is the one place that turns a presented token into a user, and it refuses
-revoked and expired tokens. Creating and revoking are recorded in the audit log.
+revoked and expired tokens, and the tokens of an account an administrator disabled. Creating and revoking are recorded in the audit log.
 """
 
 from __future__ import annotations
@@ -34,6 +34,13 @@ MAX_TOKENS_PER_USER = 50
 
 class TokenRefused(ValueError):
     """A token that cannot be made; the message says why, for the user."""
+
+
+class AccountDisabled(Exception):
+    """A valid token of an account an administrator disabled: it opens nothing until the account is enabled."""
+
+    def __init__(self) -> None:
+        super().__init__("This account has been disabled. Ask an administrator if you need it again.")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -196,7 +203,8 @@ def revoke(
 
 
 def authenticate(engine: sqlalchemy.Engine, secret: str | None, now: datetime | None = None) -> Bearer | None:
-    """The user a presented token speaks for, or None for a missing, unknown, revoked or expired token."""
+    """The user a presented token speaks for, or None for a missing, unknown, revoked or expired token.
+    Raises AccountDisabled for a token of a disabled account (the session cookie's rule, auth/sessions.py)."""
     if not secret or not secret.startswith(TOKEN_PREFIX) or len(secret) > 200:
         return None
     now = now or utc_now()
@@ -211,6 +219,8 @@ def authenticate(engine: sqlalchemy.Engine, secret: str | None, now: datetime | 
         token, user = found
         if token.revoked_at is not None or (token.expires_at is not None and _aware(token.expires_at) <= now):
             return None
+        if user.disabled:
+            raise AccountDisabled
         last_used = _aware(token.last_used_at)
         if last_used is None or now - last_used >= TOUCH_EVERY:
             db.exec(update(ApiToken).where(ApiToken.id == token.id).values(last_used_at=now))

@@ -9,6 +9,7 @@ from PIL import Image
 from starlette.applications import Starlette
 from starlette.routing import Mount
 
+from bildgen.admin import profiles
 from bildgen.auth import api_tokens
 from bildgen.http import create_api
 from bildgen.inference.demo.server import BackgroundServer
@@ -24,6 +25,7 @@ class Bildgen:
     def __init__(self, services_module) -> None:
         self.module = services_module
         self.server: BackgroundServer | None = None
+        self.admin = None  # the administrator who changes profiles, made on first use
 
     def start(self) -> "Bildgen":
         services_module = self.module
@@ -67,6 +69,25 @@ class Bildgen:
         user = make_user(self.services.engine, username)
         _, token = api_tokens.create(self.services.engine, user=user, name=f"{username}'s script", expires_in_days=None)
         return user, token
+
+    def _admin(self):
+        if self.admin is None:
+            self.admin = make_user(self.services.engine, "root")
+        return self.admin
+
+    def add_profile(self, label: str, **config) -> str:
+        """A profile an administrator adds in the Admin area, served by the demo server; its id."""
+        services = self.services
+        config = {"label": label, "base_url": services.demo_server.base_url, "family": "generic", **config}
+        profile_id = profiles.create(services.engine, services.config.refresh(), config, actor_id=self._admin().id)
+        services.config.refresh()
+        return profile_id
+
+    def set_profile_enabled(self, profile_id: str, enabled: bool) -> None:
+        """As an administrator switches a profile on or off in the Admin area."""
+        services = self.services
+        profiles.set_enabled(services.engine, services.config.refresh(), profile_id, enabled, actor_id=self._admin().id)
+        services.config.refresh()
 
     def sdk(self, token: str) -> openai.OpenAI:
         return openai.OpenAI(base_url=self.base_url, api_key=token, max_retries=0, timeout=60)

@@ -8,13 +8,17 @@ import httpx
 import openai
 import pytest
 import sqlalchemy
+from PIL import Image
 
+from bildgen.admin import users
 from bildgen.api import app as api_app
 from bildgen.auth import api_tokens, throttle
 from bildgen.jobs import queue
 from bildgen.jobs.refusals import GenerationPaused, QuotaReached, SubmissionRefused
 from bildgen.store.models import utc_now
 from tests.unit.api.conftest import SMALL, png
+from tests.unit.api.test_masks import encoded
+from tests.unit.conftest import make_user
 
 GENERATE = {"model": "demo", "prompt": "a red fox", "size": SMALL}
 
@@ -102,6 +106,19 @@ def test_oversized_bodies_and_uploads_are_413(bildgen):
     assert upload.status_code == 413 and "20 MB" in error_of(upload)["message"]
 
 
+def test_a_disabled_users_token_is_403_and_queues_nothing(bildgen):
+    anna, token = bildgen.user_and_token("anna")
+    root = make_user(bildgen.services.engine, "root")
+    users.set_disabled(bildgen.services.engine, anna.id, True, actor_id=root.id)
+    with pytest.raises(openai.PermissionDeniedError, match="disabled") as refused:
+        bildgen.sdk(token).images.generate(**GENERATE)
+    assert refused.value.body["code"] == "account_disabled"
+    with bildgen.http(token) as client:
+        listed = client.get("models")
+    assert listed.status_code == 403 and error_of(listed)["type"] == "permission_error"
+    assert queue.latest(bildgen.services.engine, owner_id=anna.id) is None
+
+
 def test_an_image_that_cannot_be_read_is_422_and_queues_nothing(bildgen):
     anna, token = bildgen.user_and_token("anna")
     with pytest.raises(openai.UnprocessableEntityError) as refused:
@@ -110,15 +127,31 @@ def test_an_image_that_cannot_be_read_is_422_and_queues_nothing(bildgen):
     assert queue.latest(bildgen.services.engine, owner_id=anna.id) is None
 
 
-def test_a_mask_is_checked_then_refused_clearly_while_this_bildgen_cannot_apply_it(bildgen):
-    _, token = bildgen.user_and_token("anna")
-    image = ("a.png", png(), "image/png")
-    with pytest.raises(openai.UnprocessableEntityError) as unusable:
-        bildgen.sdk(token).images.edit(model="demo", image=image, mask=("m.png", b"GIF89a", "image/gif"), prompt="x")
-    assert unusable.value.body["param"] == "mask" and "must be a PNG" in unusable.value.body["message"]
+def test_a_mask_that_cannot_be_used_is_422_naming_it_and_queues_nothing(bildgen):
+    anna, token = bildgen.user_and_token("anna")
+    image = ("a.png", png(300, 200), "image/png")
+    unusable = {
+        "must be a PNG": b"GIF89a",
+        "same proportions": png(100, 100),  # the reference is 300×200
+        "mask is empty": encoded(Image.new("RGBA", (300, 200), (0, 0, 0, 255))),  # nothing transparent
+    }
+    for reason, mask in unusable.items():
+        with pytest.raises(openai.UnprocessableEntityError) as refused:
+            bildgen.sdk(token).images.edit(model="demo", image=image, mask=("m.png", mask, "image/png"), prompt="x")
+        assert refused.value.body["param"] == "mask" and reason in refused.value.body["message"]
+    assert queue.latest(bildgen.services.engine, owner_id=anna.id) is None
+
+
+def test_a_mask_for_a_model_that_cannot_take_one_is_400_naming_it(bildgen):
+    anna, token = bildgen.user_and_token("anna")
+    sketcher = bildgen.add_profile("Sketcher", capabilities={"masks": False})
+    mask = encoded(Image.new("RGBA", (300, 200), (0, 0, 0, 0)))
     with pytest.raises(openai.BadRequestError) as refused:
-        bildgen.sdk(token).images.edit(model="demo", image=image, mask=("m.png", png(), "image/png"), prompt="x")
-    assert refused.value.body["param"] == "mask" and "cannot apply edit masks yet" in refused.value.body["message"]
+        bildgen.sdk(token).images.edit(
+            model=sketcher, image=("a.png", png(300, 200), "image/png"), mask=("m.png", mask, "image/png"), prompt="x"
+        )
+    assert refused.value.body["param"] == "mask" and "Sketcher cannot apply" in refused.value.body["message"]
+    assert queue.latest(bildgen.services.engine, owner_id=anna.id) is None
 
 
 def test_too_many_requests_with_one_token_is_429_with_retry_after_and_other_tokens_go_on(bildgen, monkeypatch):

@@ -7,10 +7,16 @@ import time
 import httpx
 import openai
 import pytest
+from PIL import Image, ImageChops
+from sqlmodel import select
 
 from bildgen.auth import image_links
+from bildgen.jobs import queue
 from bildgen.store import gallery, library, metadata
+from bildgen.store.db import session
+from bildgen.store.models import ReferenceImage
 from tests.unit.api.conftest import SMALL, picture, png
+from tests.unit.api.test_masks import encoded
 
 
 def stored_bytes(services, image_id: str, owner_id: str) -> bytes:
@@ -67,6 +73,36 @@ def test_models_lists_the_profiles_by_id(bildgen):
     assert models[0].label == "Demo renderer" and models[0].max_references == 4
 
 
+def test_a_profile_an_administrator_switches_off_leaves_the_models_and_is_refused_naming_model(bildgen):
+    anna, token = bildgen.user_and_token("anna")
+    sketcher = bildgen.add_profile("Sketcher")
+    assert [model.id for model in bildgen.sdk(token).models.list().data] == ["demo", sketcher]
+
+    bildgen.set_profile_enabled(sketcher, False)
+
+    assert [model.id for model in bildgen.sdk(token).models.list().data] == ["demo"]
+    with pytest.raises(openai.NotFoundError) as generating:
+        bildgen.sdk(token).images.generate(model=sketcher, prompt="a fox", size=SMALL)
+    with pytest.raises(openai.NotFoundError) as editing:
+        bildgen.sdk(token).images.edit(model=sketcher, image=("a.png", png(), "image/png"), prompt="bluer")
+    for refused in (generating, editing):
+        assert refused.value.body["param"] == "model" and "switched it off" in refused.value.body["message"]
+        assert "Models: demo " in refused.value.body["message"]
+    # Refused before anything is stored or queued.
+    assert queue.latest(bildgen.services.engine, owner_id=anna.id) is None
+    with session(bildgen.services.engine) as db:
+        assert db.exec(select(ReferenceImage)).all() == []
+
+
+def test_without_a_model_a_request_goes_to_the_first_one_offered_while_the_default_is_switched_off(bildgen):
+    anna, token = bildgen.user_and_token("anna")
+    sketcher = bildgen.add_profile("Sketcher")
+    bildgen.set_profile_enabled("demo", False)
+    answer = bildgen.sdk(token).images.generate(prompt="a fox", size=SMALL)
+    _, generation = library.find_image(bildgen.services.engine, answer.data[0].id, anna.id)
+    assert generation.model_profile == sketcher
+
+
 def test_edit_sends_the_cleaned_images_to_the_model_and_keeps_them_as_references(bildgen):
     anna, token = bildgen.user_and_token("anna")
     answer = bildgen.sdk(token).images.edit(
@@ -86,6 +122,33 @@ def test_edit_sends_the_cleaned_images_to_the_model_and_keeps_them_as_references
     assert [reference.name for reference in references] == ["API upload: first.png", "API upload: second.png"]
     edits = [entry for entry in bildgen.demo_requests() if entry["path"].endswith("/images/edits")]
     assert len(edits) == 1
+
+
+def test_an_edit_with_openais_mask_changes_only_the_transparent_area_and_the_gallery_keeps_the_mask(bildgen):
+    anna, token = bildgen.user_and_token("anna")
+    original = picture(png(256, 256, colour=(200, 30, 30))).convert("RGB")
+    mask = Image.new("RGBA", (256, 256), (0, 0, 0, 255))  # OpenAI's form: opaque = keep …
+    mask.paste((0, 0, 0, 0), (0, 0, 128, 128))  # … the transparent top-left quarter = change
+    answer = bildgen.sdk(token).images.edit(
+        model="demo",
+        image=("photo.png", png(256, 256, colour=(200, 30, 30)), "image/png"),
+        mask=("mask.png", encoded(mask), "image/png"),
+        prompt="a window in the corner",
+        size=SMALL,
+        response_format="b64_json",
+    )
+    result = picture(base64.b64decode(answer.data[0].b64_json)).convert("RGB")
+    assert ImageChops.difference(result, original).getbbox() == (0, 0, 128, 128)
+    edit = [entry for entry in bildgen.demo_requests() if entry["path"].endswith("/images/edits")][-1]
+    assert [part["field"] for part in edit["body"]["image_parts"]] == ["image[]", "mask"]
+    # The gallery's recipe: the mask (white = change), kept with the reference it was painted on.
+    services = bildgen.services
+    _, generation = library.find_image(services.engine, answer.data[0].id, anna.id)
+    kept = library.find_mask(services.engine, generation.mask_id, anna.id)
+    [reference] = library.references_of(services.engine, generation.id, anna.id)
+    assert kept.reference_id == reference.id
+    assert picture(services.references.path_for(kept.sha256).read_bytes()).getbbox() == (0, 0, 128, 128)
+    assert metadata.read(stored_bytes(services, answer.data[0].id, anna.id)).masked is True
 
 
 def test_a_single_image_part_named_image_is_an_edit_too(bildgen):

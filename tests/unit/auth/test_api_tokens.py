@@ -5,6 +5,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy
 
+from bildgen.admin import users
 from bildgen.auth import api_tokens, audit
 from bildgen.store.models import ApiToken, AuditEvent, utc_now
 from tests.unit.conftest import make_user
@@ -91,3 +92,13 @@ def test_a_token_needs_a_name_and_a_sensible_expiry(engine, name, days, message)
     with pytest.raises(api_tokens.TokenRefused, match=message):
         api_tokens.create(engine, user=anna, name=name, expires_in_days=days)
     assert api_tokens.tokens_of(engine, anna.id) == []
+
+
+def test_a_disabled_users_tokens_are_refused_until_an_administrator_enables_the_account_again(engine):
+    root, anna = make_user(engine, "root"), make_user(engine, "anna")
+    _, secret = api_tokens.create(engine, user=anna, name="nightly script", expires_in_days=None)
+    users.set_disabled(engine, anna.id, True, actor_id=root.id)
+    with pytest.raises(api_tokens.AccountDisabled, match="disabled"):
+        api_tokens.authenticate(engine, secret)
+    users.set_disabled(engine, anna.id, False, actor_id=root.id)
+    assert api_tokens.authenticate(engine, secret).user.id == anna.id
