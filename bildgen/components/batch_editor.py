@@ -85,6 +85,63 @@ def add_prompts() -> rx.Component:
     )
 
 
+def theme_prompts() -> rx.Component:
+    """ "Write N prompts about …": a text model writes them into the table, to edit before running."""
+    return rx.cond(
+        BatchEditorState.writer_label != "",
+        rx.form(
+            rx.flex(
+                rx.vstack(
+                    _label("Write prompts about", "batch-theme"),
+                    rx.input(
+                        id="batch-theme",
+                        name="theme",
+                        placeholder="Cyberpunk world",
+                        min_length=4,
+                        max_length=1000,
+                        width="100%",
+                    ),
+                    spacing="1",
+                    flex="3",
+                    min_width="220px",
+                ),
+                rx.vstack(
+                    _label("How many", "batch-theme-count"),
+                    rx.input(
+                        id="batch-theme-count",
+                        name="theme_count",
+                        type="number",
+                        min=1,
+                        max=100,
+                        default_value="10",
+                        width="90px",
+                    ),
+                    spacing="1",
+                ),
+                rx.button(
+                    rx.cond(BatchEditorState.writing, rx.spinner(size="2"), rx.icon("wand-sparkles", size=16)),
+                    "Write prompts",
+                    type="submit",
+                    variant="soft",
+                    disabled=BatchEditorState.writing,
+                ),
+                align="end",
+                wrap="wrap",
+                spacing="3",
+                width="100%",
+            ),
+            rx.text(
+                f"{BatchEditorState.writer_label} writes them; they are added to the table below for you to edit.",
+                size="1",
+                color_scheme="gray",
+            ),
+            on_submit=BatchEditorState.write_prompts,
+            reset_on_submit=False,
+            width="100%",
+        ),
+    )
+
+
 def _default_field(field: str, label: str, placeholder: str) -> rx.Component:
     target = f"batch-default-{field}"
     return rx.vstack(

@@ -1,7 +1,7 @@
 import reflex as rx
 
 from bildgen import routes
-from bildgen.components.batch_editor import batch_editor, recent_batches
+from bildgen.components.batch_editor import batch_editor, recent_batches, theme_prompts
 from bildgen.components.batch_progress import batch_actions, items_list, progress_panel
 from bildgen.components.header import page_header
 from bildgen.state.batch_page import BatchPageState
@@ -22,7 +22,7 @@ def batches_page() -> rx.Component:
             "Many prompts at once: each becomes a generation in your gallery. Batches go on when you close the browser.",
             size="2",
         ),
-        batch_editor(),
+        batch_editor(theme_prompts()),
         recent_batches(),
     )
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
+from bildgen.inference.profiles import demo_text_url
 from tests.servers import AppProcess, DemoServerProcess
 
 CHROMIUM_ARGS = [
@@ -25,6 +26,7 @@ DEMO_LATENCY_S = 1.0
 DEMO_LABEL = "Demo vLLM-Omni"
 LEGACY_LABEL = "Demo vLLM-Omni (legacy)"
 FLUX_LABEL = "Demo FLUX.2 on SGLang"
+WRITER_LABEL = "Demo writer"
 
 
 @pytest.fixture(scope="session")
@@ -60,6 +62,7 @@ def app_url(demo_server, legacy_server, flux_server, app_data_dir, tmp_path_fact
     config = tmp_path_factory.mktemp("config") / "bildgen.toml"
     config.write_text(
         f"""default_model = "demo"
+default_text_model = "writer"
 
 [models.demo]
 label = "{DEMO_LABEL}"
@@ -76,6 +79,10 @@ label = "{FLUX_LABEL}"
 base_url = "{flux_server.base_url}"
 family = "flux2"
 max_references = 1
+
+[text_models.writer]
+label = "{WRITER_LABEL}"
+base_url = "{demo_text_url(demo_server.base_url)}"
 """
     )
     app = AppProcess(data_dir=app_data_dir, config=config).start()

@@ -40,6 +40,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from bildgen.inference.client import DEMO_OWNER
+from bildgen.inference.demo.chat import DemoWriter
 from bildgen.inference.demo.renderer import render, render_edit
 
 DEMO_MODEL_ID = "bildgen-demo"
@@ -513,6 +514,7 @@ class DemoServer:
             routes.append(Route("/v1/images/edits", self.edits, methods=["POST"]))
         if flavor.startswith("vllm-omni"):
             routes.append(Route("/v1/chat/completions", self.chat, methods=["POST"]))
+        routes.extend(DemoWriter().routes())  # the text model at /text/v1 (chat.py)
         routes.append(Route("/{path:path}", self.not_found, methods=["GET", "POST", "PUT", "DELETE"]))
         return routes
 
