@@ -3,6 +3,7 @@ from typing import Any
 import reflex as rx
 from reflex.vars import ArrayVar, ObjectVar
 
+from bildgen.components.i18n import t
 from bildgen.http.limits import MAX_UPLOAD_FILES
 from bildgen.state.studio import ReferenceCard, StudioState
 from bildgen.store.references import MAX_BYTES
@@ -59,7 +60,7 @@ def _name_and_codes(rejected: rx.Var) -> rx.event.EventSpec:
 
 def drop_zone(*children: rx.Component) -> rx.Component:
     """The whole form takes dropped files; the button and paste (assets/studio.js) open the same input."""
-    return rx.upload.root(
+    zone = rx.upload.root(
         *children,
         id=UPLOAD_ID,
         accept=ACCEPTED,
@@ -74,6 +75,10 @@ def drop_zone(*children: rx.Component) -> rx.Component:
         on_drop_rejected=_name_and_codes,
         width="100%",
     )
+    # rx.upload offers no props for its hidden file input; screen readers still meet it, so name it.
+    file_input = zone.children[0].children[0]
+    file_input.custom_attrs["aria-label"] = t("Reference images")
+    return zone
 
 
 def restored_notice() -> rx.Component:
