@@ -62,7 +62,8 @@ class BatchInvalid(ValueError):
         self.plan = checked
 
 
-def _aware(moment: datetime | None) -> datetime | None:
+def aware_utc(moment: datetime | None) -> datetime | None:
+    """A database time as an aware UTC datetime (SQLite returns naive ones)."""
     return queue._aware(moment)
 
 
@@ -284,7 +285,7 @@ def _item_and_job() -> sqlalchemy.ColumnElement[bool]:
     return sqlalchemy.and_(Generation.batch_id == ItemRow.batch_id, Generation.batch_position == ItemRow.position)
 
 
-def _progress(db: Session, batch: Batch) -> Progress:
+def progress_in(db: Session, batch: Batch) -> Progress:
     states: collections.Counter[str] = collections.Counter()
     expected = 0
     for state, status, count, variants in db.exec(
@@ -318,11 +319,11 @@ def _summary(db: Session, batch: Batch) -> BatchSummary:
     return BatchSummary(
         id=batch.id,
         name=batch.name,
-        created_at=_aware(batch.created_at),
+        created_at=aware_utc(batch.created_at),
         series_id=batch.series_id,
         pack_id=batch.pack_id,
         defaults=ItemFields.decode(batch.defaults),
-        progress=_progress(db, batch),
+        progress=progress_in(db, batch),
     )
 
 

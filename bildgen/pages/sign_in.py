@@ -89,7 +89,12 @@ def sign_in_page() -> rx.Component:
     )
     footer = rx.cond(
         SignInPageState.signup_open,
-        rx.text(t("No account yet?"), " ", rx.link(t("Create account"), href=routes.SIGN_UP_PAGE, underline="always"), size="2"),
+        rx.text(
+            t("No account yet?"),
+            " ",
+            rx.link(t("Create account"), href=routes.SIGN_UP_PAGE, underline="always"),
+            size="2",
+        ),
     )
     return _card(t("Sign in"), form, footer)
 
@@ -101,5 +106,7 @@ def sign_up_page() -> rx.Component:
         t("Create account"),
         rx.text(t("At least 8 characters. A long passphrase is best."), size="1", color_scheme="gray"),
     )
-    footer = rx.text(t("Have an account?"), " ", rx.link(t("Sign in"), href=routes.SIGN_IN_PAGE, underline="always"), size="2")
+    footer = rx.text(
+        t("Have an account?"), " ", rx.link(t("Sign in"), href=routes.SIGN_IN_PAGE, underline="always"), size="2"
+    )
     return _card(t("Create account"), form, footer)
