@@ -9,8 +9,9 @@ from bildgen import routes
 from bildgen.http import create_api
 from bildgen.inference.profiles import ConfigError
 from bildgen.pages.admin import audit_page, queue_page
-from bildgen.pages.batches import batch_page, batches_page
+from bildgen.pages.batches import batch_page, batches_page, comparison_page
 from bildgen.pages.gallery import gallery_page
+from bildgen.pages.packs import packs_page
 from bildgen.pages.sign_in import sign_in_page, sign_up_page
 from bildgen.pages.studio import studio_page
 from bildgen.services import configured_catalog, get_services
@@ -18,7 +19,9 @@ from bildgen.state.admin import AuditLogState
 from bildgen.state.admin_queue import QueueState
 from bildgen.state.batch_page import BatchPageState
 from bildgen.state.batches import BatchEditorState
+from bildgen.state.comparison import ComparisonState
 from bildgen.state.gallery import GalleryState
+from bildgen.state.packs import PacksState
 from bildgen.state.session import SignInPageState
 from bildgen.state.studio import StudioState
 
@@ -49,5 +52,12 @@ app.add_page(sign_in_page, route=routes.SIGN_IN_PAGE, title="Sign in · bildgen"
 app.add_page(sign_up_page, route=routes.SIGN_UP_PAGE, title="Create account · bildgen", on_load=SignInPageState.load)
 app.add_page(audit_page, route=routes.ADMIN_AUDIT, title="Audit log · bildgen", on_load=AuditLogState.open_audit)
 app.add_page(queue_page, route=routes.ADMIN_QUEUE, title="Queue · bildgen", on_load=QueueState.open_queue)
+app.add_page(
+    comparison_page,
+    route=routes.BATCH_COMPARE_PAGE,
+    title="Comparison · bildgen",
+    on_load=ComparisonState.open_comparison,
+)
 app.add_page(batch_page, route=routes.BATCH_PAGE, title="Batch · bildgen", on_load=BatchPageState.open_batch)
 app.add_page(batches_page, route=routes.BATCHES, title="Batches · bildgen", on_load=BatchEditorState.open_batches)
+app.add_page(packs_page, route=routes.PACKS, title="Packs · bildgen", on_load=PacksState.open_packs)

@@ -8,6 +8,7 @@ from bildgen import routes
 from bildgen.http.auth import sign_in, sign_out, sign_up
 from bildgen.http.images import serve_image, serve_reference, serve_thumbnail
 from bildgen.http.limits import UploadSizeLimit
+from bildgen.http.packs import export_pack
 
 
 def create_api() -> Starlette:
@@ -20,5 +21,6 @@ def create_api() -> Starlette:
             Route(routes.SIGN_IN_ROUTE, sign_in, methods=["POST"]),
             Route(routes.SIGN_UP_ROUTE, sign_up, methods=["POST"]),
             Route(routes.SIGN_OUT_ROUTE, sign_out, methods=["POST"]),
+            Route(routes.PACK_EXPORT_ROUTE, export_pack, methods=["GET"]),
         ],
     )

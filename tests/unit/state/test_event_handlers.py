@@ -21,6 +21,7 @@ def test_the_app_registers_the_studio_and_gallery_handlers():
     # The list below is what the next test checks: it must not be empty or stale.
     assert {"generate", "cancel", "use_as_reference", "add_references", "reproduce", "delete", "cancel_job"} <= handlers
     assert {"run_batch", "set_cell", "upload_items", "cancel_batch", "run_again", "refresh"} <= handlers
+    assert {"write_prompts", "run_pack", "save_as_pack", "import_pack", "delete_pack", "open_comparison"} <= handlers
 
 
 def test_no_event_handler_takes_a_user_an_owner_or_a_path_from_the_browser():
