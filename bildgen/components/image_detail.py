@@ -87,6 +87,8 @@ def image_detail() -> rx.Component:
                         size="1",
                         variant="surface",
                     ),
+                    # Prompt help's part of the recipe: the prompt before Improve, context elements.
+                    rx.foreach(DETAIL.recipe_notes, lambda note: rx.text(note, size="1", color_scheme="gray")),
                     _lineage_strip("Made from", DETAIL.made_from),
                     _lineage_strip("Made into", DETAIL.made_into),
                     rx.hstack(

@@ -2,6 +2,7 @@ import reflex as rx
 
 from bildgen.components.advanced import advanced_settings
 from bildgen.components.presets import preset_selects
+from bildgen.components.prompt_help import effective_prompt, improve_prompt
 from bildgen.components.references import drop_zone, references_field
 from bildgen.params import MAX_VARIANTS
 from bildgen.state.studio import StudioState
@@ -111,6 +112,7 @@ def prompt_form() -> rx.Component:
                         auto_focus=True,
                         custom_attrs={"data-generate-shortcut": "true"},
                     ),
+                    improve_prompt(),
                     references_field(),
                     negative_prompt_field(),
                     preset_selects(),
@@ -127,6 +129,7 @@ def prompt_form() -> rx.Component:
                         ),
                         width="100%",
                     ),
+                    effective_prompt(),
                     rx.el.input(type="hidden", name="submission", value=StudioState.submission),
                     generate_buttons(),
                     rx.text(

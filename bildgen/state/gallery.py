@@ -16,7 +16,9 @@ from bildgen import routes
 from bildgen.batches import runs
 from bildgen.inference.client import InferenceClient
 from bildgen.inference.errors import InferenceError
+from bildgen.prompts.elements import RecipeExtras
 from bildgen.services import get_services
+from bildgen.state import prompt_help
 from bildgen.state.session import SessionState, user_for_token
 from bildgen.state.studio import StudioState, reference_card
 from bildgen.store import gallery, library
@@ -73,6 +75,7 @@ class DetailView:
     made_from: list[LineageCard] = dataclasses.field(default_factory=list)
     made_into: list[LineageCard] = dataclasses.field(default_factory=list)
     reference_names: list[str] = dataclasses.field(default_factory=list)
+    recipe_notes: list[str] = dataclasses.field(default_factory=list)
 
 
 def _card(image: Image, prompt: str) -> GalleryCard:
@@ -269,6 +272,7 @@ class GalleryState(SessionState):
             made_from=[_lineage(source) for source in found.made_from],
             made_into=[_lineage(child) for child in found.made_into],
             reference_names=[reference.name for reference in found.references],
+            recipe_notes=RecipeExtras.decode(generation.recipe_extras).describe(),
         )
         self.detail_open = True
 
@@ -334,7 +338,11 @@ class GalleryState(SessionState):
         references = await asyncio.to_thread(library.references_of, services.engine, generation.id, user.id)
         studio = await self.get_state(StudioState)
         studio._ensure_ready(user)
-        studio._apply_recipe(stored_recipe(generation, image.seed), [reference_card(r) for r in references])
+        # The typed prompt and the context elements back; the elements bring their own images.
+        typed, element_images = await prompt_help.restore(self, user.id, generation.recipe_extras, generation.prompt)
+        cards = [reference_card(r) for r in references if r.id not in element_images]
+        studio._apply_recipe(stored_recipe(generation, image.seed), cards)
+        studio.prompt = typed
         return rx.redirect(routes.STUDIO)
 
     @rx.event

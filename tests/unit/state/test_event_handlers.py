@@ -22,6 +22,7 @@ def test_the_app_registers_the_studio_and_gallery_handlers():
     assert {"generate", "cancel", "use_as_reference", "add_references", "reproduce", "delete", "cancel_job"} <= handlers
     assert {"run_batch", "set_cell", "upload_items", "cancel_batch", "run_again", "refresh"} <= handlers
     assert {"write_prompts", "run_pack", "save_as_pack", "import_pack", "delete_pack", "open_comparison"} <= handlers
+    assert {"improve_prompt", "use_proposal", "pick", "create_element", "add_element_image"} <= handlers
 
 
 def test_no_event_handler_takes_a_user_an_owner_or_a_path_from_the_browser():
