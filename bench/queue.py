@@ -377,14 +377,14 @@ def section(fair: dict[int, list[float]], rates: dict[int, list[Throughput]], lo
     )
 
 
-def write_section(text: str) -> None:
-    """Replace (or append) this section of docs/benchmarks.md, keeping every other figure."""
+def write_section(text: str, heading: str = HEADING) -> None:
+    """Replace (or append) one section of docs/benchmarks.md, keeping every other figure."""
     report = REPORT.read_text() if REPORT.exists() else "# Benchmarks\n"
-    start = report.find(HEADING)
+    start = report.find(heading)
     if start < 0:
         REPORT.write_text(report.rstrip("\n") + "\n\n" + text)
         return
-    end = report.find("\n## ", start + len(HEADING))
+    end = report.find("\n## ", start + len(heading))
     REPORT.write_text(report[:start] + text + (report[end + 1 :] if end >= 0 else ""))
 
 

@@ -18,7 +18,7 @@ from bildgen.services import configured_catalog, get_services
 from bildgen.state.admin import AuditLogState
 from bildgen.state.admin_queue import QueueState
 from bildgen.state.batch_page import BatchPageState
-from bildgen.state.batches import BatchEditorState
+from bildgen.state.batches import BatchEditorState, resume_pending_batches
 from bildgen.state.comparison import ComparisonState
 from bildgen.state.gallery import GalleryState
 from bildgen.state.packs import PacksState
@@ -38,7 +38,10 @@ async def _run_services():
     # then this worker's job runner for as long as the process serves.
     services = await asyncio.to_thread(get_services)
     async with services.runner.running():
+        # Batches whose prompts were still being queued when bildgen stopped go on being queued.
+        resuming = asyncio.create_task(resume_pending_batches())
         yield
+        resuming.cancel()
 
 
 app = rx.App(

@@ -175,6 +175,22 @@ def queue_items(engine: sqlalchemy.Engine, batch_id: str, *, owner_id: str, cata
     return Queued(done, refused)
 
 
+def with_pending_items(engine: sqlalchemy.Engine) -> list[tuple[str, str]]:
+    """Every user's batches, not cancelled, with items still to queue: (batch id, owner id)."""
+    with session(engine) as db:
+        return [
+            (batch_id, owner_id)
+            for batch_id, owner_id in db.exec(
+                select(Batch.id, Batch.owner_id)
+                .where(
+                    col(Batch.cancelled).is_(False),
+                    col(Batch.id).in_(select(ItemRow.batch_id).where(ItemRow.state == PENDING)),
+                )
+                .order_by(col(Batch.created_at))
+            ).all()
+        ]
+
+
 def _submit_item(
     engine: sqlalchemy.Engine, batch: Batch, row: ItemRow, defaults: ItemFields, catalog: Catalog
 ) -> str | None:

@@ -50,13 +50,10 @@ def improve_prompt() -> rx.Component:
                 rx.vstack(
                     rx.text("Original", size="1", weight="bold"),
                     rx.text(PromptHelpState.original, size="2"),
-                    rx.el.label(
-                        f"Improved by {PromptHelpState.writer_label}",
-                        html_for="improved-prompt",
-                        class_name="rt-Text rt-r-size-1 rt-r-weight-bold",
-                    ),
+                    rx.text(f"Improved by {PromptHelpState.writer_label}", size="1", weight="bold"),
+                    # No id or name: inside the studio's form, but never part of what it submits.
                     rx.text_area(
-                        id="improved-prompt",
+                        aria_label=f"Improved by {PromptHelpState.writer_label}",
                         default_value=PromptHelpState.proposal,
                         key=PromptHelpState.proposal_key,
                         on_blur=PromptHelpState.edit_proposal,

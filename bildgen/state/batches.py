@@ -68,6 +68,13 @@ async def queue_batch(batch_id: str, owner_id: str) -> None:
         services.runner.wake()
 
 
+async def resume_pending_batches() -> None:
+    """At start: queue what a stopped process left unqueued (items are never queued twice)."""
+    services = await asyncio.to_thread(get_services)
+    for batch_id, owner_id in await asyncio.to_thread(runs.with_pending_items, services.engine):
+        await queue_batch(batch_id, owner_id)
+
+
 @dataclasses.dataclass
 class EditorRow:
     position: int
