@@ -303,9 +303,9 @@ def main() -> None:
                 " it, the answer's transfer, bildgen checking and saving the PNG (decode, recipe chunks, hash,"
                 " fsync, row), its thumbnail and the job's row, then the claim of the next job. Measured on a"
                 " quieter machine (the figures above: saving a 1024² image 34 ms) they are tens of milliseconds per"
-                " image; with a load average of 12 on 2 cores each step waits for a core, and 10 rounds of 4 add"
-                " them up: the goal is missed here, by that much. A slot freed while the runner was claiming used to wait for the next poll (up"
-                " to 1 s): the runner no longer loses that wake-up.",
+                f" image; at a load average of {load_after:.0f} on {os.cpu_count()} cores each step waits for a core,"
+                " and 10 rounds of 4 add them up. A slot freed while the runner was claiming used to wait for the"
+                " next poll (up to 1 s): the runner no longer loses that wake-up.",
                 "",
                 "The batch page holds 50 prompts at a time (paged), never the whole batch: a 1,000-prompt batch"
                 " costs the browser what a 50-prompt one does. Its progress is counted in the database (one"
