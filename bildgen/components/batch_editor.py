@@ -18,6 +18,13 @@ NUMBER_COLUMNS = (
 )
 
 
+def named_upload(zone: rx.Component, label: str) -> rx.Component:
+    """rx.upload offers no props for its hidden file input; screen readers still meet it, so name it
+    (as components/references.py does for the studio's)."""
+    zone.children[0].children[0].custom_attrs["aria-label"] = label
+    return zone
+
+
 def _label(text: str, target: str) -> rx.Component:
     return rx.el.label(text, html_for=target, class_name="rt-Text rt-r-size-2 rt-r-weight-medium")
 
@@ -44,14 +51,17 @@ def add_prompts() -> rx.Component:
             width="100%",
         ),
         rx.hstack(
-            rx.upload.root(
-                rx.button(rx.icon("upload", size=16), "Upload CSV or JSON", type="button", variant="soft"),
-                id=UPLOAD_ID,
-                accept=ACCEPTED,
-                max_files=1,
-                max_size=MAX_INPUT_BYTES,
-                on_drop=BatchEditorState.upload_items(rx.upload_files(upload_id=UPLOAD_ID)),
-                on_drop_rejected=BatchEditorState.uploads_rejected,
+            named_upload(
+                rx.upload.root(
+                    rx.button(rx.icon("upload", size=16), "Upload CSV or JSON", type="button", variant="soft"),
+                    id=UPLOAD_ID,
+                    accept=ACCEPTED,
+                    max_files=1,
+                    max_size=MAX_INPUT_BYTES,
+                    on_drop=BatchEditorState.upload_items(rx.upload_files(upload_id=UPLOAD_ID)),
+                    on_drop_rejected=BatchEditorState.uploads_rejected,
+                ),
+                "CSV or JSON file of prompts",
             ),
             rx.button(
                 rx.icon("plus", size=16),

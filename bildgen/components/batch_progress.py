@@ -30,7 +30,7 @@ def _item(item: ItemCard) -> rx.Component:
         rx.table.cell(rx.text(item.seed, size="1")),
         rx.table.cell(
             rx.vstack(
-                rx.badge(item.status_label, color_scheme=item.color, variant="soft"),
+                rx.badge(item.status_label, color_scheme=item.color, variant="soft", high_contrast=True),
                 rx.cond(item.message != "", rx.text(item.message, size="1", color_scheme="gray")),
                 spacing="1",
             )

@@ -29,7 +29,7 @@ def _cell(cell: CellCard) -> rx.Component:
             rx.cond(
                 cell.thumbs.length() > 0,
                 rx.hstack(rx.foreach(cell.thumbs, _thumb), spacing="1", wrap="wrap"),
-                rx.badge(cell.status_label, color_scheme=cell.color, variant="soft"),
+                rx.badge(cell.status_label, color_scheme=cell.color, variant="soft", high_contrast=True),
             ),
             rx.text("—", color_scheme="gray", aria_label="not in this run"),
         ),

@@ -4,6 +4,7 @@ Rendering only (state: PacksState)."""
 import reflex as rx
 
 from bildgen.batches.items import MAX_INPUT_BYTES
+from bildgen.components.batch_editor import named_upload
 from bildgen.state.packs import PackCard, PacksState
 
 UPLOAD_ID = "pack-file"
@@ -11,14 +12,17 @@ UPLOAD_ID = "pack-file"
 
 def import_pack() -> rx.Component:
     return rx.hstack(
-        rx.upload.root(
-            rx.button(rx.icon("upload", size=16), "Import a pack (JSON)", type="button", variant="soft"),
-            id=UPLOAD_ID,
-            accept={"application/json": [".json"]},
-            max_files=1,
-            max_size=MAX_INPUT_BYTES,
-            on_drop=PacksState.import_pack(rx.upload_files(upload_id=UPLOAD_ID)),
-            on_drop_rejected=PacksState.import_rejected,
+        named_upload(
+            rx.upload.root(
+                rx.button(rx.icon("upload", size=16), "Import a pack (JSON)", type="button", variant="soft"),
+                id=UPLOAD_ID,
+                accept={"application/json": [".json"]},
+                max_files=1,
+                max_size=MAX_INPUT_BYTES,
+                on_drop=PacksState.import_pack(rx.upload_files(upload_id=UPLOAD_ID)),
+                on_drop_rejected=PacksState.import_rejected,
+            ),
+            "Pack JSON file",
         ),
         rx.text("An exported pack, or any JSON in the flow document's images shape.", size="1", color_scheme="gray"),
         align="center",

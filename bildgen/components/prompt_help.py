@@ -3,6 +3,7 @@ elements panel. Rendering only (states: PromptHelpState, ContextElementsState; S
 
 import reflex as rx
 
+from bildgen.components.batch_editor import named_upload
 from bildgen.prompts.elements import KINDS, MAX_TEXT, ROLES
 from bildgen.state.context_elements import NOT_USED, ContextElementsState, ElementCard
 from bildgen.state.prompt_help import PromptHelpState
@@ -183,17 +184,28 @@ def _new_element_dialog() -> rx.Component:
                         width="100%",
                     ),
                     rx.hstack(
-                        rx.upload.root(
-                            rx.button(
-                                rx.icon("image-plus", size=14), "Add an image", type="button", size="1", variant="soft"
+                        named_upload(
+                            rx.upload.root(
+                                rx.button(
+                                    rx.icon("image-plus", size=14),
+                                    "Add an image",
+                                    type="button",
+                                    size="1",
+                                    variant="soft",
+                                ),
+                                id=ELEMENT_UPLOAD_ID,
+                                accept={
+                                    "image/png": [".png"],
+                                    "image/jpeg": [".jpg", ".jpeg"],
+                                    "image/webp": [".webp"],
+                                },
+                                max_files=1,
+                                max_size=MAX_BYTES,
+                                on_drop=ContextElementsState.add_element_image(
+                                    rx.upload_files(upload_id=ELEMENT_UPLOAD_ID)
+                                ),
                             ),
-                            id=ELEMENT_UPLOAD_ID,
-                            accept={"image/png": [".png"], "image/jpeg": [".jpg", ".jpeg"], "image/webp": [".webp"]},
-                            max_files=1,
-                            max_size=MAX_BYTES,
-                            on_drop=ContextElementsState.add_element_image(
-                                rx.upload_files(upload_id=ELEMENT_UPLOAD_ID)
-                            ),
+                            "Image of the element",
                         ),
                         rx.cond(
                             ContextElementsState.new_image_path != "",
