@@ -378,7 +378,7 @@ def section(fair: dict[int, list[float]], rates: dict[int, list[Throughput]], lo
 
 
 def write_section(text: str, heading: str = HEADING) -> None:
-    """Replace (or append) one section of docs/benchmarks.md, keeping every other figure."""
+    """Replace (or append) the section under `heading` of docs/benchmarks.md, keeping every other figure."""
     report = REPORT.read_text() if REPORT.exists() else "# Benchmarks\n"
     start = report.find(heading)
     if start < 0:

@@ -8,15 +8,18 @@ import reflex as rx
 from bildgen import routes
 from bildgen.http import create_api
 from bildgen.inference.profiles import ConfigError
-from bildgen.pages.admin import audit_page, queue_page
+from bildgen.pages.account import account_page
+from bildgen.pages.admin import audit_page, queue_page, tokens_page
 from bildgen.pages.batches import batch_page, batches_page, comparison_page
 from bildgen.pages.gallery import gallery_page
 from bildgen.pages.packs import packs_page
 from bildgen.pages.sign_in import sign_in_page, sign_up_page
 from bildgen.pages.studio import studio_page
-from bildgen.services import configured_catalog, get_services
+from bildgen.services import configured_catalog, running_services
+from bildgen.state.account import AccountState
 from bildgen.state.admin import AuditLogState
 from bildgen.state.admin_queue import QueueState
+from bildgen.state.admin_tokens import AdminTokensState
 from bildgen.state.batch_page import BatchPageState
 from bildgen.state.batches import BatchEditorState, resume_pending_batches
 from bildgen.state.comparison import ComparisonState
@@ -34,10 +37,7 @@ except ConfigError as error:
 
 @contextlib.asynccontextmanager
 async def _run_services():
-    # Migrations, the start-up sweep and the demo server before the first visitor, not during;
-    # then this worker's job runner for as long as the process serves.
-    services = await asyncio.to_thread(get_services)
-    async with services.runner.running():
+    async with running_services():
         # Batches whose prompts were still being queued when bildgen stopped go on being queued.
         resuming = asyncio.create_task(resume_pending_batches())
         yield
@@ -55,6 +55,8 @@ app.add_page(sign_in_page, route=routes.SIGN_IN_PAGE, title="Sign in · bildgen"
 app.add_page(sign_up_page, route=routes.SIGN_UP_PAGE, title="Create account · bildgen", on_load=SignInPageState.load)
 app.add_page(audit_page, route=routes.ADMIN_AUDIT, title="Audit log · bildgen", on_load=AuditLogState.open_audit)
 app.add_page(queue_page, route=routes.ADMIN_QUEUE, title="Queue · bildgen", on_load=QueueState.open_queue)
+app.add_page(account_page, route=routes.ACCOUNT, title="Account · bildgen", on_load=AccountState.open_account)
+app.add_page(tokens_page, route=routes.ADMIN_TOKENS, title="API tokens · bildgen", on_load=AdminTokensState.open_tokens)
 app.add_page(
     comparison_page,
     route=routes.BATCH_COMPARE_PAGE,

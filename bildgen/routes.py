@@ -16,6 +16,8 @@ SIGN_IN_PAGE = "/sign-in"
 SIGN_UP_PAGE = "/sign-up"
 ADMIN_AUDIT = "/admin/audit"
 ADMIN_QUEUE = "/admin/queue"
+ADMIN_TOKENS = "/admin/tokens"
+ACCOUNT = "/account"
 # One batch, and the comparison grid of its series; [batch] is the batch id (a Reflex dynamic route).
 BATCHES = "/batches"
 BATCH_PAGE = "/batches/[batch]"
@@ -23,10 +25,16 @@ BATCH_COMPARE_PAGE = "/batches/[batch]/compare"
 PACKS = "/packs"
 PUBLIC_PAGES = (SIGN_IN_PAGE, SIGN_UP_PAGE)
 
+# bildgen's OpenAI-compatible API (bildgen/api/): clients take this as their base URL.
+API_PREFIX = "/v1"
+API_EDITS_ROUTE = API_PREFIX + "/images/edits"
+
 PRIVATE = "/_upload/private"
 IMAGE_ROUTE = PRIVATE + "/images/{image_id}.png"
 REFERENCE_ROUTE = PRIVATE + "/references/{reference_id}.png"
 THUMBNAIL_ROUTE = PRIVATE + "/thumbnails/{image_id}.webp"
+# The service's live preview of a variant still being made (AUTOMATIC1111).
+PREVIEW_ROUTE = PRIVATE + "/previews/{job_id}/{variant}"
 SIGN_IN_ROUTE = PRIVATE + "/auth/sign-in"
 SIGN_UP_ROUTE = PRIVATE + "/auth/sign-up"
 SIGN_OUT_ROUTE = PRIVATE + "/auth/sign-out"
@@ -64,3 +72,8 @@ def gallery_of_batch(batch_id: str) -> str:
 
 def pack_export_path(pack_id: str) -> str:
     return upload_path(PACK_EXPORT_ROUTE.format(pack_id=pack_id))
+
+
+def preview_upload_path(job_id: str, variant: int, version: str) -> str:
+    """A variant's live preview; `version` (JobView.variants[n].preview_version) changes with each one."""
+    return upload_path(PREVIEW_ROUTE.format(job_id=job_id, variant=variant)) + f"?v={version}"

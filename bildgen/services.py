@@ -6,10 +6,13 @@ With no BILDGEN_CONFIG, the embedded demo inference server is started here, in a
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import dataclasses
 import functools
 import logging
 import threading
+from collections.abc import AsyncIterator
 
 import sqlalchemy
 
@@ -84,3 +87,12 @@ def _build() -> Services:
 def get_services() -> Services:
     with _lock:
         return _build()
+
+
+@contextlib.asynccontextmanager
+async def running_services() -> AsyncIterator[Services]:
+    """A worker process's life: migrations, the start-up sweep and the demo server before the first
+    request, not during; then this process's job runner for as long as it serves."""
+    services = await asyncio.to_thread(get_services)
+    async with services.runner.running():
+        yield services

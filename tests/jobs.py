@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import asyncio
 
-from bildgen.jobs import queue, runner
+from bildgen.jobs import queue, waiting
 from bildgen.params import effective
 
 
-def submission(owner, profile, *, prompt: str = "a red fox", seeds=(1,), reference_ids=(), **parameters):
+def submission(owner, profile, *, prompt: str = "a red fox", seeds=(1,), reference_ids=(), options=None, **parameters):
     return queue.Submission(
         owner_id=owner.id,
         prompt=prompt,
@@ -16,20 +16,15 @@ def submission(owner, profile, *, prompt: str = "a red fox", seeds=(1,), referen
         parameters=effective(profile.traits(), **parameters),
         seeds=list(seeds),
         reference_ids=tuple(reference_ids),
+        options=dict(options or {}),
     )
 
 
 async def wait_until_final(engine, job_id: str, owner_id: str, timeout: float = 60.0) -> queue.JobView:
-    async with asyncio.timeout(timeout):
-        while True:
-            with runner.watching(job_id) as changed:
-                job = await asyncio.to_thread(queue.view, engine, job_id, owner_id=owner_id)
-                if job is not None and not job.active:
-                    return job
-                try:
-                    await asyncio.wait_for(changed.wait(), timeout=0.2)
-                except TimeoutError:
-                    pass
+    job = await waiting.until_final(engine, job_id, owner_id=owner_id, timeout=timeout, poll_s=0.2)
+    if job is None or job.active:
+        raise TimeoutError(f"job {job_id} did not end within {timeout} s")
+    return job
 
 
 def generate(services, owner, **fields) -> queue.JobView:

@@ -1,9 +1,9 @@
 """The audit log: security-relevant events in the database, for administrators to read.
 
 Recorded: sign-in (success, failure, throttled), sign-out, account created, a signed-in user asking
-for another user's image or reference, and an administrator cancelling someone's job. Never a
-password, a token or a name typed for an account that does not exist (often a password typed into
-the wrong field).
+for another user's image or reference, an administrator cancelling someone's job, and API tokens
+created or revoked (their name and first characters). Never a password, a token or a name typed for
+an account that does not exist (often a password typed into the wrong field).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import sqlalchemy
 from sqlmodel import col, or_, select, update
 
 from bildgen.store.db import session
-from bildgen.store.models import AuditEvent, Image, ReferenceImage, User, utc_now
+from bildgen.store.models import AuditEvent, Generation, Image, ReferenceImage, User, utc_now
 
 SIGN_IN = "sign-in"
 SIGN_IN_FAILED = "sign-in-failed"
@@ -24,6 +24,8 @@ SIGN_OUT = "sign-out"
 ACCOUNT_CREATED = "account-created"
 ACCESS_REFUSED = "access-refused"
 JOB_CANCELLED = "job-cancelled"
+API_TOKEN_CREATED = "api-token-created"
+API_TOKEN_REVOKED = "api-token-revoked"
 
 # What the administrator's filter offers, in this order.
 ACTIONS = {
@@ -32,8 +34,10 @@ ACTIONS = {
     SIGN_IN_THROTTLED: "Sign-in throttled",
     SIGN_OUT: "Signed out",
     ACCOUNT_CREATED: "Account created",
-    ACCESS_REFUSED: "Someone else's image asked for",
+    ACCESS_REFUSED: "Someone else's image or task asked for",
     JOB_CANCELLED: "Job cancelled by an administrator",
+    API_TOKEN_CREATED: "API token created",
+    API_TOKEN_REVOKED: "API token revoked",
 }
 PAGE_SIZE = 50
 REPEATS_WITHIN = timedelta(minutes=10)
@@ -108,11 +112,12 @@ def record_repeated(
 def record_refused_access(
     engine: sqlalchemy.Engine, *, user_id: str, kind: str, object_id: str, address: str | None
 ) -> bool:
-    """After a 404 for an image ("image") or reference ("reference"): record it if the id is someone else's.
+    """After a 404 for an image ("image"), reference ("reference") or API task ("task"): record it if the
+    id is someone else's.
 
     A missing id (a deleted image, a stale tab) is not worth an entry; a foreign one is probing.
     """
-    model = {"image": Image, "reference": ReferenceImage}[kind]
+    model = {"image": Image, "reference": ReferenceImage, "task": Generation}[kind]
     with session(engine) as db:
         owner = db.exec(select(model.owner_id).where(model.id == object_id)).first()
     if owner is None or owner == user_id:

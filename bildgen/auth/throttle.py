@@ -1,4 +1,5 @@
-"""Sign-in attempts limited by token buckets that refill over time (like PhotoPrism's login limiter).
+"""Sign-in attempts limited by token buckets that refill over time (like PhotoPrism's login limiter);
+`take` gives the same buckets to other limits (an API token's requests).
 
 Every attempt takes a token from two buckets *before* the password is checked, and a correct
 password gives them back; so in effect the buckets count failures, and a run of typos is forgiven
@@ -129,6 +130,20 @@ def reserve(engine: sqlalchemy.Engine, keys: Keys, now: float | None = None) -> 
         waits = [_seconds_until_a_token(connection, key, bucket, now) for key, bucket in keys.with_buckets()]
         connection.rollback()
     return max(1, *waits)
+
+
+def take(engine: sqlalchemy.Engine, bucket: Bucket, *key_parts: str, now: float | None = None) -> int:
+    """One token from a single bucket (e.g. an API token's requests): 0 if taken, else the seconds
+    until the next one. The key is hashed like the sign-in buckets'."""
+    now = time.time() if now is None else now
+    key = _key(bucket, *key_parts)
+    with engine.connect() as connection:
+        with connection.begin():
+            if _take(connection, key, bucket, now):
+                return 0
+        wait = _seconds_until_a_token(connection, key, bucket, now)
+        connection.rollback()
+    return max(1, wait)
 
 
 def succeeded(engine: sqlalchemy.Engine, keys: Keys, now: float | None = None) -> None:

@@ -9,6 +9,7 @@ def account_menu() -> rx.Component:
     """The signed-in name and Sign out, a plain form post so the server can clear the HttpOnly cookie."""
     return rx.hstack(
         rx.text(SessionState.username, size="2", color_scheme="gray"),
+        rx.link(t("Account"), href=routes.ACCOUNT, size="2"),
         rx.el.form(
             rx.button(t("Sign out"), type="submit", variant="soft", size="1"),
             action=routes.SIGN_OUT_ROUTE,

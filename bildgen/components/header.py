@@ -21,6 +21,7 @@ def page_header(*extra: rx.Component) -> rx.Component:
                     rx.hstack(
                         rx.link(t("Audit log"), href=routes.ADMIN_AUDIT, size="3"),
                         rx.link(t("Queue"), href=routes.ADMIN_QUEUE, size="3"),
+                        rx.link(t("API tokens"), href=routes.ADMIN_TOKENS, size="3"),
                         spacing="4",
                     ),
                 ),

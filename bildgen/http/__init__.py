@@ -2,11 +2,12 @@
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.routing import Route
+from starlette.routing import Mount, Route
 
 from bildgen import routes
+from bildgen.api.app import create_api_app
 from bildgen.http.auth import sign_in, sign_out, sign_up
-from bildgen.http.images import serve_image, serve_reference, serve_thumbnail
+from bildgen.http.images import serve_image, serve_preview, serve_reference, serve_thumbnail
 from bildgen.http.limits import UploadSizeLimit
 from bildgen.http.packs import export_pack
 
@@ -18,9 +19,11 @@ def create_api() -> Starlette:
             Route(routes.IMAGE_ROUTE, serve_image, methods=["GET", "HEAD"]),
             Route(routes.REFERENCE_ROUTE, serve_reference, methods=["GET", "HEAD"]),
             Route(routes.THUMBNAIL_ROUTE, serve_thumbnail, methods=["GET", "HEAD"]),
+            Route(routes.PREVIEW_ROUTE, serve_preview, methods=["GET", "HEAD"]),
             Route(routes.SIGN_IN_ROUTE, sign_in, methods=["POST"]),
             Route(routes.SIGN_UP_ROUTE, sign_up, methods=["POST"]),
             Route(routes.SIGN_OUT_ROUTE, sign_out, methods=["POST"]),
             Route(routes.PACK_EXPORT_ROUTE, export_pack, methods=["GET"]),
+            Mount(routes.API_PREFIX, app=create_api_app()),
         ],
     )

@@ -9,8 +9,10 @@ import re
 from starlette.requests import Request
 from starlette.responses import FileResponse, PlainTextResponse, Response
 
-from bildgen.auth import audit
+from bildgen.auth import audit, image_links
 from bildgen.http.auth import STORAGE_ERRORS, client_address, request_user
+from bildgen.inference.decoding import sniff_format
+from bildgen.jobs import tasks
 from bildgen.services import get_services
 from bildgen.store import library
 from bildgen.store.image_library import saved_image
@@ -46,12 +48,29 @@ async def _refused(request: Request, user: User, kind: str, object_id: str) -> R
 
 async def _owned_image(request: Request):  # -> (services, Image, Generation) | Response
     image_id = request.path_params["image_id"]
+    if not _ID.fullmatch(image_id):
+        return _not_found()
+    if image_links.SIGNATURE in request.query_params:
+        return await _signed_image(request, image_id)
     user = await request_user(request)
-    if user is None or not _ID.fullmatch(image_id):
+    if user is None:
         return _not_found()
     services = get_services()
     found = await asyncio.to_thread(library.find_image, services.engine, image_id, user.id)
     return (services, *found) if found else await _refused(request, user, "image", image_id)
+
+
+async def _signed_image(request: Request, image_id: str):  # -> (services, Image, Generation) | Response
+    """An image fetched with a signed link (an API answer): valid for its owner's image until it expires."""
+    services = await asyncio.to_thread(get_services)
+    owner_id = await asyncio.to_thread(library.owner_of_image, services.engine, image_id)
+    query = request.query_params
+    if owner_id is None or not image_links.is_valid(
+        services.secret, image_id, owner_id, query.get(image_links.EXPIRES, ""), query.get(image_links.SIGNATURE, "")
+    ):
+        return _not_found()
+    found = await asyncio.to_thread(library.find_image, services.engine, image_id, owner_id)
+    return (services, *found) if found else _not_found()
 
 
 def _file(path, media_type: str, filename: str | None = None) -> Response:
@@ -91,3 +110,23 @@ async def serve_reference(request: Request) -> Response:
     if reference is None:
         return await _refused(request, user, "reference", reference_id)
     return _file(services.references.path_for(reference.sha256), "image/png")
+
+
+async def serve_preview(request: Request) -> Response:
+    """The live preview of one of the user's variants still being made; changes, so never cached."""
+    job_id, variant = request.path_params["job_id"], request.path_params["variant"]
+    user = await request_user(request)
+    if user is None or not _ID.fullmatch(job_id) or not variant.isdigit() or len(variant) > 2:
+        return _not_found()
+    services = get_services()
+    sha256 = await asyncio.to_thread(tasks.preview_of, services.engine, job_id, int(variant), owner_id=user.id)
+    path = services.images.previews.path_for(sha256) if sha256 else None
+    data = await asyncio.to_thread(path.read_bytes) if path is not None and path.is_file() else None
+    image_format = sniff_format(data) if data else None
+    if data is None or image_format is None:
+        return _not_found()
+    return Response(
+        data,
+        media_type=f"image/{image_format.lower()}",
+        headers={"Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"},
+    )

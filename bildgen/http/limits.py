@@ -8,15 +8,21 @@ the rest of the body is never handed to Reflex, which would otherwise spool all 
 
 from __future__ import annotations
 
+import json
+
 from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.datastructures import Headers
 from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from bildgen import routes
+from bildgen.api.errors import envelope
 from bildgen.store.references import MAX_BYTES
 
 UPLOAD_PATH = "/_upload"
+# Reflex's upload route, and the API's edits (whose refusals are in OpenAI's error envelope).
+UPLOAD_PATHS = (UPLOAD_PATH, routes.API_EDITS_ROUTE)
 # The form takes at most a handful of references at a time; anything far larger is not one.
 MAX_UPLOAD_BYTES = 8 * MAX_BYTES + 1024 * 1024
 # The most references a model profile may take (profiles.py caps max_references at 16).
@@ -101,9 +107,14 @@ class UploadSizeLimit:
         self.max_files = max_files
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if not (scope["type"] == "http" and scope["method"] == "POST" and scope["path"].rstrip("/") == UPLOAD_PATH):
+        if not (scope["type"] == "http" and scope["method"] == "POST" and scope["path"].rstrip("/") in UPLOAD_PATHS):
             await self.app(scope, receive, send)
             return
+        api = scope["path"].startswith(routes.API_PREFIX + "/")
+
+        async def _answer(send: Send, status: int, text: str) -> None:
+            await _refuse(send, status, text, api=api)
+
         headers = Headers(scope=scope)
         length = headers.get("content-length")
         if length is None or not length.isdigit():
@@ -153,8 +164,12 @@ class UploadSizeLimit:
                 raise  # a real disconnect; the refusal's own one is expected and already answered
 
 
-async def _answer(send: Send, status: int, text: str) -> None:
-    body = text.encode()
-    headers = [(b"content-type", b"text/plain; charset=utf-8"), (b"content-length", str(len(body)).encode())]
+async def _refuse(send: Send, status: int, text: str, *, api: bool) -> None:
+    if api:  # OpenAI's error envelope (bildgen/api/errors.py), which API clients show as it is
+        body = json.dumps(envelope(text, status=status, code="upload_refused")).encode()
+        content_type = b"application/json"
+    else:
+        body, content_type = text.encode(), b"text/plain; charset=utf-8"
+    headers = [(b"content-type", content_type), (b"content-length", str(len(body)).encode())]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})

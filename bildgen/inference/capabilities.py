@@ -5,6 +5,10 @@ a deployment may override them in the TOML."""
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
+from typing import Any
+
+import pydantic
 
 from bildgen.params import FamilyTraits, Size
 
@@ -30,6 +34,92 @@ class Capabilities:
     # The company outside the organisation that receives prompts and images, for a cloud service:
     # the studio says "sends data to …" before Generate.
     cloud: str | None = None
+    # Rules for a width or height typed by hand (BFL: multiples of 32 from 256 to 1440).
+    size_step: int = 16
+    min_side: int = 256
+    max_side: int = 2048
+    max_steps: int = 200
+    guidance_range: tuple[float, float] = (0.0, 20.0)
+
+    def option_problems(self, options: Mapping[str, Any]) -> dict[str, str]:
+        """A message per provider option (Submission.options) this model does not take as given."""
+        problems: dict[str, str] = {}
+        for key, value in options.items():
+            name = OPTION_NAMES.get(key, key)
+            offered = {
+                "quality": bool(self.qualities),
+                "aspect_ratio": bool(self.aspect_ratios),
+                "image_size": bool(self.image_sizes),
+                "denoising_strength": self.denoising_strength,
+                "prompt_upsampling": self.prompt_upsampling,
+                "safety_tolerance": self.safety_tolerance,
+            }.get(key, False)
+            if not offered:
+                problems[key] = f"This model does not take {name}."
+            elif key in ("quality", "aspect_ratio", "image_size"):
+                choices = {
+                    "quality": self.qualities,
+                    "aspect_ratio": self.aspect_ratios,
+                    "image_size": self.image_sizes,
+                }
+                if value not in choices[key]:
+                    problems[key] = f"{name} must be one of {', '.join(choices[key])}."
+            elif key == "denoising_strength" and not (_is_number(value) and 0 <= value <= 1):
+                problems[key] = f"{name} must be a number from 0 to 1."
+            elif key == "prompt_upsampling" and not isinstance(value, bool):
+                problems[key] = f"{name} is on or off."
+            elif key == "safety_tolerance" and not (_is_whole(value) and 0 <= value <= 6):
+                problems[key] = f"{name} must be a whole number from 0 (strictest) to 6."
+        return problems
+
+
+# What the form and messages call each provider option: never the raw API name alone.
+OPTION_NAMES = {
+    "quality": "Quality",
+    "aspect_ratio": "Aspect ratio",
+    "image_size": "Image size",
+    "denoising_strength": "Denoising strength",
+    "prompt_upsampling": "Prompt upsampling",
+    "safety_tolerance": "Safety tolerance",
+}
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _is_whole(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+class CapabilityOverrides(pydantic.BaseModel):
+    """A profile's `[models.<id>.capabilities]` table: what a deployment knows better than the
+    provider's defaults. Sizes and the reference cap have their own keys (`sizes`, `max_references`)."""
+
+    model_config = pydantic.ConfigDict(extra="forbid", frozen=True)
+
+    negative_prompt: bool | None = None
+    seed: bool | None = None
+    steps: bool | None = None
+    guidance: bool | None = None
+    guidance_label: str | None = pydantic.Field(default=None, min_length=1, max_length=40)
+    aspect_ratios: list[str] | None = None
+    image_sizes: list[str] | None = None
+    qualities: list[str] | None = None
+    masks: bool | None = None
+    denoising_strength: bool | None = None
+    prompt_upsampling: bool | None = None
+    safety_tolerance: bool | None = None
+    # "" says the service keeps data inside the organisation (a self-hosted gateway route, say).
+    cloud: str | None = pydantic.Field(default=None, max_length=80)
+
+    def apply(self, capabilities: Capabilities) -> Capabilities:
+        changes: dict[str, Any] = {}
+        for key, value in self.model_dump(exclude_none=True).items():
+            changes[key] = tuple(value) if isinstance(value, list) else value
+        if changes.get("cloud") == "":
+            changes["cloud"] = None
+        return dataclasses.replace(capabilities, **changes)
 
 
 def of_family(traits: FamilyTraits) -> Capabilities:

@@ -19,11 +19,8 @@ import asyncio
 import base64
 import contextlib
 import dataclasses
-import functools
-import json
-import ssl
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from typing import Any, Literal
 from urllib.parse import urljoin, urlsplit
 
@@ -32,26 +29,27 @@ import openai
 
 from bildgen.cpu import in_image_pool
 from bildgen.inference.decoding import DecodedImage, decode_base64, to_png
-from bildgen.inference.errors import ErrorKind, InferenceError, kind_for_status, server_message
+from bildgen.inference.errors import ErrorKind, InferenceError
+from bildgen.inference.transport import (
+    CONNECT_TIMEOUT_S,
+    MAX_ANSWER_BYTES,
+    CappedTransport,
+    breaker_for,
+    connection_error,
+    deadline,
+    http_call,
+    origin,
+    parse_json,
+    safe_text,
+    status_error,
+    with_retries,
+)
 
 DEFAULT_DEADLINE_S = 600.0
-CONNECT_TIMEOUT_S = 5.0
 MODEL_CACHE_S = 60.0
 # The demo server marks its model listing with this owner, so the studio can say truthfully that
 # no real model is connected.
 DEMO_OWNER = "bildgen-demo"
-MAX_ATTEMPTS = 3
-BACKOFF_S = (1.0, 3.0)
-MAX_RETRY_WAIT_S = 30.0
-# The largest image bildgen accepts has 40 megapixels (decoding.MAX_PIXELS). As an 8-bit RGBA PNG
-# that does not compress at all that is 160 MB, 214 MB as base64 in JSON: 256 MiB holds it with room
-# for the JSON around it, and stops a runaway answer (one of 2 GB grew a worker to 2.8 GB) early.
-MAX_ANSWER_BYTES = 256 * 1024 * 1024
-# Connection failures in a row (refused, unreachable, connect timeouts) that open a server's breaker:
-# more than one request's attempts (MAX_ATTEMPTS), so one failed click alone does not open it.
-BREAKER_THRESHOLD = 5
-# How long an open breaker answers at once before it lets one probe request through.
-BREAKER_COOL_DOWN_S = 10.0
 
 EditRoute = Literal["edits", "chat"]
 
@@ -86,115 +84,11 @@ class ImageRequest:
 _served_models: dict[str, tuple[ServedModel, float]] = {}
 
 
-@functools.cache
-def _tls() -> ssl.SSLContext:
-    # Loading the CA store takes ~20 ms: once per process, not once per generation.
-    return ssl.create_default_context()
-
-
 _edit_routes: dict[str, EditRoute] = {}
 
 
 def remembered_edit_route(base_url: str) -> EditRoute | None:
     return _edit_routes.get(base_url)
-
-
-class _CappedStream(httpx2.AsyncByteStream):
-    def __init__(self, inner: httpx2.AsyncByteStream, max_bytes: int) -> None:
-        self._inner = inner
-        self._max_bytes = max_bytes
-
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        received = 0
-        async for chunk in self._inner:
-            received += len(chunk)
-            if received > self._max_bytes:
-                # Raised inside httpx2's read: it closes the connection, and neither httpx2 nor the
-                # SDK wraps an exception of ours, so the caller gets exactly this error.
-                raise InferenceError(ErrorKind.TOO_LARGE)
-            yield chunk
-
-    async def aclose(self) -> None:
-        await self._inner.aclose()
-
-
-class _CappedTransport(httpx2.AsyncBaseTransport):
-    """Every answer is counted as it streams in and cut off past the cap, before it is held whole."""
-
-    def __init__(self, max_bytes: int) -> None:
-        self._inner = httpx2.AsyncHTTPTransport(verify=_tls())
-        self._max_bytes = max_bytes
-
-    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
-        # The cap counts bytes off the wire: a compressed answer could inflate far beyond it.
-        request.headers["Accept-Encoding"] = "identity"
-        response = await self._inner.handle_async_request(request)
-        declared = response.headers.get("content-length", "")
-        problem = None
-        if response.headers.get("content-encoding", "identity").lower() != "identity":
-            problem = InferenceError(
-                ErrorKind.MALFORMED, server_said="the answer came compressed although bildgen asked for none"
-            )
-        elif declared.isdigit() and int(declared) > self._max_bytes:
-            problem = InferenceError(ErrorKind.TOO_LARGE)
-        if problem:
-            await response.aclose()
-            raise problem
-        assert isinstance(response.stream, httpx2.AsyncByteStream)
-        return httpx2.Response(
-            response.status_code,
-            headers=response.headers,
-            stream=_CappedStream(response.stream, self._max_bytes),
-            extensions=response.extensions,
-        )
-
-    async def aclose(self) -> None:
-        await self._inner.aclose()
-
-
-@dataclasses.dataclass
-class _Breaker:
-    """One server's circuit breaker: open after BREAKER_THRESHOLD connection failures in a row, it
-    answers at once for BREAKER_COOL_DOWN_S, then lets one probe through; any answer closes it."""
-
-    failures: int = 0
-    opened_at: float | None = None
-    probing: bool = False
-
-    @contextlib.contextmanager
-    def attempt(self) -> Iterator[None]:
-        is_probe = False
-        if self.opened_at is not None:
-            if self.probing or time.monotonic() - self.opened_at < BREAKER_COOL_DOWN_S:
-                raise InferenceError(ErrorKind.UNAVAILABLE)
-            self.probing = is_probe = True
-        try:
-            yield
-        except InferenceError as error:
-            if error.kind is not ErrorKind.UNREACHABLE:
-                self._close()  # the server answered, even if with an error
-            else:
-                self.failures += 1
-                if self.failures >= BREAKER_THRESHOLD:  # a failed probe opens it again
-                    self.opened_at = time.monotonic()
-            raise
-        else:
-            self._close()
-        finally:
-            # A probe cut short (deadline, cancel) decided nothing: the next request probes instead.
-            if is_probe:
-                self.probing = False
-
-    def _close(self) -> None:
-        self.failures, self.opened_at = 0, None
-
-
-# Per process and per base URL, like the remembered routes above.
-_breakers: dict[str, _Breaker] = {}
-
-
-def reset_breakers() -> None:
-    _breakers.clear()
 
 
 class InferenceClient:
@@ -208,7 +102,7 @@ class InferenceClient:
         self.endpoint = endpoint
         self._sleep = sleep
         self._api_key = endpoint.api_key or "no-key"  # servers without auth still want the header
-        self._breaker = _breakers.setdefault(endpoint.base_url, _Breaker())
+        self._breaker = breaker_for(endpoint.base_url)
         # Per read; the whole call is bounded by the deadline in _deadline().
         timeout = httpx2.Timeout(endpoint.deadline_s, connect=CONNECT_TIMEOUT_S)
         self._sdk = openai.AsyncOpenAI(
@@ -216,12 +110,12 @@ class InferenceClient:
             api_key=self._api_key,
             max_retries=0,
             timeout=timeout,
-            http_client=openai.DefaultAsyncHttpxClient(transport=_CappedTransport(max_answer_bytes)),
+            http_client=openai.DefaultAsyncHttpxClient(transport=CappedTransport(max_answer_bytes)),
         )
         self._http = httpx2.AsyncClient(
             timeout=timeout,
             headers={"Authorization": f"Bearer {self._api_key}"},
-            transport=_CappedTransport(max_answer_bytes),
+            transport=CappedTransport(max_answer_bytes),
         )
 
     async def __aenter__(self) -> InferenceClient:
@@ -378,112 +272,37 @@ class InferenceClient:
 
     # ---- transport and errors ----------------------------------------------------------------
 
-    @contextlib.asynccontextmanager
-    async def _deadline(self) -> AsyncIterator[None]:
+    def _deadline(self) -> contextlib.AbstractAsyncContextManager[None]:
         """The profile's deadline for one whole call: connecting, waiting, the body, retries, URLs."""
-        try:
-            async with asyncio.timeout(self.endpoint.deadline_s):
-                yield
-        except TimeoutError:
-            raise InferenceError(ErrorKind.TIMED_OUT) from None
+        return deadline(self.endpoint.deadline_s)
 
     def _origin(self) -> str:
-        parts = urlsplit(self.endpoint.base_url)
-        return f"{parts.scheme}://{parts.netloc}"
+        return origin(self.endpoint.base_url)
 
     async def _with_retries(self, call: Callable[[], Awaitable[Any]], *, tolerate_404: bool = False) -> Any:
-        """Retry only where no GPU job can have started: refused connections, 503 and 429."""
-        for attempt in range(1, MAX_ATTEMPTS + 1):
-            try:
-                return await call()
-            except InferenceError as error:
-                if tolerate_404 and error.status == 404:
-                    return {}
-                if not error.retryable or attempt == MAX_ATTEMPTS:
-                    raise
-                wait = (
-                    error.retry_after if error.retry_after is not None else BACKOFF_S[min(attempt, len(BACKOFF_S)) - 1]
-                )
-                if wait > MAX_RETRY_WAIT_S:
-                    raise
-                await self._sleep(wait)
-        raise AssertionError("unreachable")
+        return await with_retries(call, self._sleep, tolerate_404=tolerate_404)
 
     async def _sdk_call(self, request: Callable[[], Awaitable[Any]]) -> Any:
         with self._breaker.attempt():
             try:
                 raw = await request()
             except (openai.APITimeoutError, openai.APIConnectionError) as error:
-                raise _connection_error(error.__cause__ or error) from None
+                if error.__cause__ is None and isinstance(error, openai.APITimeoutError):
+                    raise InferenceError(ErrorKind.TIMED_OUT) from None
+                raise connection_error(error.__cause__ or error) from None
             except openai.APIStatusError as error:
-                raise _status_error(
-                    error.status_code, error.body, _safe_text(error.response), error.response.headers
+                raise status_error(
+                    error.status_code, error.body, safe_text(error.response), error.response.headers
                 ) from None
         # An answer holds megabytes of base64: parse it off the event loop.
-        return await in_image_pool(_parse_json, raw.http_response.content)
+        return await in_image_pool(parse_json, raw.http_response.content)
 
     async def _http_call(self, request: Callable[[], Awaitable[httpx2.Response]], *, raw: bool = False) -> Any:
-        with self._breaker.attempt():
-            try:
-                response = await request()
-            except httpx2.TransportError as error:
-                raise _connection_error(error) from None
-        if response.status_code >= 400:
-            try:
-                body = response.json()
-            except ValueError:
-                body = None
-            raise _status_error(response.status_code, body, response.text, response.headers)
-        return response.content if raw else await in_image_pool(_parse_json, response.content)
+        return await http_call(self._breaker, request, raw=raw)
 
     async def _get_json(self, url: str) -> Any:
         return await self._http_call(lambda: self._http.get(url))
 
 
-def _connection_error(cause: BaseException | None) -> InferenceError:
-    if isinstance(cause, httpx2.ConnectTimeout):
-        # Never connected, so nothing started; not retried: a server silent for 5 s stays silent.
-        return InferenceError(ErrorKind.UNREACHABLE)
-    if isinstance(cause, httpx2.TimeoutException | openai.APITimeoutError):
-        return InferenceError(ErrorKind.TIMED_OUT)
-    # Only a refused connection proves the request never reached the server.
-    refused = isinstance(cause, httpx2.ConnectError)
-    kind = ErrorKind.UNREACHABLE if refused else ErrorKind.CONNECTION_LOST
-    return InferenceError(kind, retryable=refused)
-
-
-def _status_error(status: int, body: Any, text: str, headers: Any) -> InferenceError:
-    said = server_message(body, text)
-    retry_after = _retry_after(headers.get("retry-after"))
-    return InferenceError(
-        kind_for_status(status, said),
-        server_said=said,
-        retry_after=retry_after,
-        status=status,
-        retryable=status in (429, 503),
-    )
-
-
 def _png_from_base64(text: str) -> DecodedImage:
     return to_png(decode_base64(text))
-
-
-def _parse_json(content: bytes) -> Any:
-    try:
-        return json.loads(content)
-    except ValueError:
-        raise InferenceError(ErrorKind.MALFORMED, server_said="the answer is not JSON") from None
-
-
-def _safe_text(response: Any) -> str:
-    try:
-        return response.text
-    except Exception:  # an unreadable error body must not hide the status
-        return ""
-
-
-def _retry_after(value: str | None) -> float | None:
-    try:
-        return max(0.0, float(value)) if value else None
-    except ValueError:
-        return None

@@ -27,6 +27,18 @@ class ErrorKind(enum.StrEnum):
     MALFORMED = "malformed"
     TOO_FEW = "too_few"
     TOO_LARGE = "too_large"
+    TLS = "tls"
+    NO_CREDITS = "no_credits"
+    # Moderation: the service declined, nothing failed. The prompt or references were flagged
+    # (BFL "Request Moderated"), or the image it made was withheld ("Content Moderated").
+    MODERATED_REQUEST = "moderated_request"
+    MODERATED_CONTENT = "moderated_content"
+    TASK_LOST = "task_lost"
+    RESULT_EXPIRED = "result_expired"
+
+
+# What a service declines on purpose (a content policy), as opposed to a failure.
+REFUSALS = frozenset({ErrorKind.REFUSED, ErrorKind.MODERATED_REQUEST, ErrorKind.MODERATED_CONTENT})
 
 
 _SENTENCES = {
@@ -43,6 +55,12 @@ _SENTENCES = {
     ErrorKind.MALFORMED: "The inference server answered with something that is not a usable image.",
     ErrorKind.TOO_FEW: "The inference server returned fewer images than asked for.",
     ErrorKind.TOO_LARGE: "The inference server sent an answer larger than bildgen accepts for one image; it was stopped and nothing was saved.",
+    ErrorKind.TLS: "bildgen could not open a trusted (TLS) connection to the image service: its certificate was not accepted. Ask the administrator to check the address and the certificate.",
+    ErrorKind.NO_CREDITS: "The image service says this account has no credits or quota left. Ask the administrator to top it up.",
+    ErrorKind.MODERATED_REQUEST: "The image service's moderation declined this prompt or reference image; nothing was generated. Rephrase it and try again.",
+    ErrorKind.MODERATED_CONTENT: "The image service made this image but its moderation withheld it. Try another prompt or seed.",
+    ErrorKind.TASK_LOST: "The image service no longer knows this task (it may have expired); nothing could be fetched.",
+    ErrorKind.RESULT_EXPIRED: "The finished image's download link had expired before bildgen could fetch it.",
 }
 
 
@@ -65,6 +83,11 @@ class InferenceError(Exception):
         super().__init__(self.user_message)
 
     @property
+    def is_refusal(self) -> bool:
+        """Declined on purpose by the service's content policy, not a failure."""
+        return self.kind in REFUSALS
+
+    @property
     def user_message(self) -> str:
         sentence = _SENTENCES[self.kind]
         if self.server_said:
@@ -84,7 +107,9 @@ def server_message(body: Any, raw_text: str = "") -> str | None:
         if isinstance(error, dict) and isinstance(error.get("message"), str):
             return error["message"]
         if isinstance(error, str):
-            return error
+            # AUTOMATIC1111: {"error": "OutOfMemoryError", "errors": "CUDA out of memory…"}
+            details = body.get("errors")
+            return f"{error}: {details}" if isinstance(details, str) and details else error
         if isinstance(body.get("message"), str):
             return body["message"]
         detail = body.get("detail")
@@ -102,9 +127,31 @@ def server_message(body: Any, raw_text: str = "") -> str | None:
     return None
 
 
+def error_code(body: Any) -> str:
+    """The machine-readable code a service puts beside its message ({"error": {"code": …}}), lowercased."""
+    error = body.get("error") if isinstance(body, dict) else None
+    code = error.get("code") if isinstance(error, dict) else None
+    return str(code).lower() if code else ""
+
+
+def moderation_kind(code: str) -> ErrorKind | None:
+    """A moderation refusal named by its code (OpenAI's moderation_blocked, a gateway's
+    request_moderated / content_moderated): which one, or None."""
+    if "moderat" not in code:
+        return None
+    return ErrorKind.MODERATED_CONTENT if "content" in code else ErrorKind.MODERATED_REQUEST
+
+
+_POLICY_WORDS = ("safety", "moderat", "content policy", "nsfw")
+_QUOTA_WORDS = ("insufficient_quota", "insufficient credits", "not enough credits", "quota", "billing")
+
+
 def kind_for_status(status: int, message: str | None = None) -> ErrorKind:
+    said = (message or "").lower()
+    if status == 402 or (status in (403, 429) and any(word in said for word in _QUOTA_WORDS)):
+        return ErrorKind.NO_CREDITS
     if status in (400, 404, 413, 422):
-        if message and any(word in message.lower() for word in ("safety", "moderat", "content policy", "nsfw")):
+        if any(word in said for word in _POLICY_WORDS):
             return ErrorKind.REFUSED
         return ErrorKind.REJECTED
     if status in (401, 403):

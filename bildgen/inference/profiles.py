@@ -16,9 +16,10 @@ from typing import Literal
 
 import pydantic
 
-from bildgen.inference.capabilities import Capabilities, of_family
+from bildgen.inference import providers
+from bildgen.inference.capabilities import Capabilities, CapabilityOverrides
 from bildgen.inference.client import ServerEndpoint
-from bildgen.params import FAMILIES, FamilyTraits, Size
+from bildgen.params import FamilyTraits, Size
 
 Family = Literal["qwen-image", "qwen-image-edit", "flux2", "generic"]
 # How bildgen talks to a profile's service; each has its adapter (inference/providers/).
@@ -44,7 +45,7 @@ def _parse_size(text: str) -> Size:
 
 
 class ModelProfile(pydantic.BaseModel):
-    model_config = pydantic.ConfigDict(extra="forbid", frozen=True)
+    model_config = pydantic.ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
     id: str = ""
     label: str = pydantic.Field(min_length=1, max_length=80)
@@ -61,6 +62,12 @@ class ModelProfile(pydantic.BaseModel):
     deadline_s: float = pydantic.Field(default=600.0, gt=0, le=3600)
     # How many images the server works on at once, shared by every bildgen worker; more wait in the queue.
     max_concurrent: int = pydantic.Field(default=DEFAULT_MAX_CONCURRENT, ge=1, le=64)
+    # The gateway's route for this model ("qwen", "flux", "gpt-image", "gemini-3", "automatic1111").
+    route: str | None = pydantic.Field(default=None, max_length=40)
+    # Ask the gateway for a task to poll (its "async": true) instead of one long request.
+    async_tasks: bool = False
+    # The TOML's [models.<id>.capabilities] table: what the form offers, where the defaults are wrong.
+    capability_overrides: CapabilityOverrides | None = pydantic.Field(default=None, alias="capabilities")
 
     @pydantic.field_validator("sizes")
     @classmethod
@@ -68,6 +75,11 @@ class ModelProfile(pydantic.BaseModel):
         for size in sizes or []:
             _parse_size(size)
         return sizes
+
+    @pydantic.model_validator(mode="after")
+    def _provider_takes_it(self) -> ModelProfile:
+        providers.adapter_class(self.provider).check_profile(self)
+        return self
 
     def endpoint(self, environ: Mapping[str, str] = os.environ) -> ServerEndpoint:
         api_key = environ.get(self.api_key_env) if self.api_key_env else None
@@ -79,8 +91,8 @@ class ModelProfile(pydantic.BaseModel):
         )
 
     def traits(self) -> FamilyTraits:
-        """The family's defaults with this deployment's overrides."""
-        family = FAMILIES[self.family]
+        """The provider's (or family's) defaults with this deployment's overrides."""
+        family = providers.adapter_class(self.provider).traits(self)
         if self.steps is not None:
             family = family.with_best_steps(self.steps)
         overrides: dict[str, object] = {}
@@ -93,8 +105,11 @@ class ModelProfile(pydantic.BaseModel):
         return dataclasses.replace(family, **overrides)
 
     def capabilities(self) -> Capabilities:
-        """What the form offers for this profile (providers other than openai-compatible: issue 11)."""
-        return of_family(self.traits())
+        """What the form offers for this profile: its provider's and model's, then the TOML's overrides."""
+        capabilities = providers.adapter_class(self.provider).capabilities(self, self.traits())
+        if self.capability_overrides is not None:
+            capabilities = self.capability_overrides.apply(capabilities)
+        return capabilities
 
 
 class TextModelProfile(pydantic.BaseModel):

@@ -27,6 +27,7 @@ from typing import Any
 import sqlalchemy
 from sqlmodel import Session, col, func, select, update
 
+from bildgen.jobs import tasks
 from bildgen.params import EffectiveParameters
 from bildgen.store.db import session, storage_errors
 from bildgen.store.image_library import SavedImage, saved_image
@@ -55,6 +56,9 @@ class Submission:
     seeds: list[int]
     # The user's ReferenceImage ids, in order; none means text to image.
     reference_ids: tuple[str, ...] = ()
+    # Provider options the profile's Capabilities offer (quality, aspect_ratio, denoising_strength,
+    # prompt_upsampling, safety_tolerance…): kept in the job's spec, sent by the adapter.
+    options: dict[str, Any] = dataclasses.field(default_factory=dict)
     # The batch item it runs (bildgen.batches); the pair is unique, so an item is never queued twice.
     batch_id: str | None = None
     batch_position: int | None = None
@@ -72,16 +76,19 @@ class JobSpec:
 
     seeds: list[int]
     fixed_fields: list[tuple[str, Any]]
+    options: dict[str, Any] = dataclasses.field(default_factory=dict)
 
     def encode(self) -> str:
-        return json.dumps({"seeds": self.seeds, "fixed_fields": self.fixed_fields})
+        return json.dumps({"seeds": self.seeds, "fixed_fields": self.fixed_fields, "options": self.options})
 
     @classmethod
     def of(cls, generation: Generation) -> JobSpec:
         raw = json.loads(generation.spec or "{}")
+        options = raw.get("options")
         return cls(
             seeds=[int(seed) for seed in raw.get("seeds", [])],
             fixed_fields=[(str(key), value) for key, value in raw.get("fixed_fields", [])],
+            options=dict(options) if isinstance(options, dict) else {},
         )
 
 
@@ -128,7 +135,9 @@ def submit(engine: sqlalchemy.Engine, submission: Submission) -> str:
         guidance_field=parameters.guidance_field,
         variant_count=len(submission.seeds),
         status=GenerationStatus.QUEUED,
-        spec=JobSpec(seeds=list(submission.seeds), fixed_fields=list(parameters.fixed_fields)).encode(),
+        spec=JobSpec(
+            seeds=list(submission.seeds), fixed_fields=list(parameters.fixed_fields), options=dict(submission.options)
+        ).encode(),
         batch_id=submission.batch_id,
         batch_position=submission.batch_position,
         recipe_extras=submission.recipe_extras,
@@ -344,7 +353,8 @@ def cancel_requests(engine: sqlalchemy.Engine, *, worker: str) -> set[str]:
 
 
 def interrupt_expired(engine: sqlalchemy.Engine, now: datetime | None = None) -> list[str]:
-    """Jobs whose worker stopped renewing its lease: interrupted, their saved images kept."""
+    """Jobs whose worker stopped renewing its lease: interrupted, their saved images kept. A job with
+    a task still at the image service is queued again instead, for the next worker to resume."""
     now = _db_time(now or utc_now())
     expired = (
         Generation.status == GenerationStatus.RUNNING,
@@ -352,14 +362,37 @@ def interrupt_expired(engine: sqlalchemy.Engine, now: datetime | None = None) ->
     )
     with session(engine) as db:
         ids = list(db.exec(select(Generation.id).where(*expired)).all())
-        if ids:
+        resumable = tasks.resumable_jobs(db, ids)
+        if resumable:
             db.exec(
                 update(Generation)
-                .where(col(Generation.id).in_(ids), *expired)
+                .where(col(Generation.id).in_(resumable), *expired)
+                .values(status=GenerationStatus.QUEUED, worker=None, lease_expires_at=None)
+            )
+        interrupted = [job_id for job_id in ids if job_id not in resumable]
+        if interrupted:
+            db.exec(
+                update(Generation)
+                .where(col(Generation.id).in_(interrupted), *expired)
                 .values(status=GenerationStatus.INTERRUPTED, error=INTERRUPTED, finished_at=now, worker=None)
             )
-            db.commit()
-    return ids
+        db.commit()
+    return interrupted
+
+
+def release_if_resumable(engine: sqlalchemy.Engine, job_id: str, *, worker: str) -> bool:
+    """A stopping worker hands a job whose tasks are still at the image service back to the queue:
+    the next worker resumes polling them. False when it has none (or this worker no longer holds it)."""
+    with session(engine) as db:
+        if not tasks.resumable_jobs(db, [job_id]):
+            return False
+        result = db.exec(
+            update(Generation)
+            .where(Generation.id == job_id, Generation.worker == worker, Generation.status == GenerationStatus.RUNNING)
+            .values(status=GenerationStatus.QUEUED, worker=None, lease_expires_at=None)
+        )
+        db.commit()
+        return bool(result.rowcount)
 
 
 # ---- a worker's progress -------------------------------------------------------------------------
@@ -416,6 +449,9 @@ class JobView:
     prompt: str = ""
     negative_prompt: str | None = None
     model_profile: str = ""
+    # Each variant's status at the image service ("Queued at the image service", "Declined by the
+    # service's moderation"…) and, where the service reports it, its progress and ETA.
+    variants: dict[int, tasks.VariantState] = dataclasses.field(default_factory=dict)
 
     @property
     def active(self) -> bool:
@@ -449,8 +485,12 @@ def _view(db: Session, generation: Generation) -> JobView:
     status, error = generation.status, generation.error
     lease = _aware(generation.lease_expires_at)
     if status == GenerationStatus.RUNNING and lease is not None and lease < utc_now():
-        # Nobody renews it: say so now, whether or not a worker could write that down yet.
-        status, error = GenerationStatus.INTERRUPTED, STALLED
+        if tasks.resumable_jobs(db, [generation.id]):
+            # Its tasks are still at the service: the next worker to look resumes them.
+            status = GenerationStatus.QUEUED
+        else:
+            # Nobody renews it: say so now, whether or not a worker could write that down yet.
+            status, error = GenerationStatus.INTERRUPTED, STALLED
     return JobView(
         prompt=generation.prompt,
         negative_prompt=generation.negative_prompt,
@@ -467,6 +507,7 @@ def _view(db: Session, generation: Generation) -> JobView:
         variant_errors={int(key): str(value) for key, value in errors.items()},
         ahead=_ahead(db, generation) if generation.status == GenerationStatus.QUEUED else None,
         cancel_requested=generation.cancel_requested,
+        variants=tasks.states(db, generation.id, active=status in GenerationStatus.ACTIVE),
     )
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import json
 import logging
 import os
 import secrets
@@ -21,10 +22,12 @@ from collections.abc import AsyncIterator, Callable
 import sqlalchemy
 
 from bildgen.cpu import in_image_pool
-from bildgen.inference.client import ImageRequest, InferenceClient
+from bildgen.inference import providers
+from bildgen.inference.decoding import sniff_format
 from bildgen.inference.errors import InferenceError
 from bildgen.inference.profiles import Catalog
-from bildgen.jobs import queue
+from bildgen.inference.providers import Adapter, ProviderRequest, TaskHandle, TaskProgress
+from bildgen.jobs import queue, tasks
 from bildgen.store import library
 from bildgen.store.db import StorageUnavailable, is_storage_failure
 from bildgen.store.files import ImageFiles
@@ -38,6 +41,11 @@ SAVE_FAILED = "The image arrived but could not be saved (the disk may be full). 
 PROFILE_GONE = "This model is no longer offered here. Nothing was sent."
 REFERENCE_GONE = "A reference image is no longer available. Nothing was sent."
 HOUSEKEEPING_S = 5.0
+# Progress is written at most this often per variant (a new status is written at once).
+PROGRESS_WRITE_S = 1.0
+# A live preview larger than this is not kept (the WebUI's are a few dozen KB).
+MAX_PREVIEW_BYTES = 2 * 1024 * 1024
+CANCEL_WAIT_S = 3.0
 POLL_S = 1.0
 DEFAULT_CAPACITY = 32
 
@@ -71,6 +79,79 @@ class VariantOutcome:
     seed: int
     image: SavedImage | None = None
     error: str | None = None
+    # Declined by the service's moderation: a refusal, not a failure.
+    moderated: bool = False
+    # Saved by an earlier worker, before this one resumed the job.
+    saved_before: bool = False
+
+    @property
+    def saved(self) -> bool:
+        return self.image is not None or self.saved_before
+
+
+class _VariantEvents:
+    """What an adapter reports about one variant, written down for every process and tab to see:
+    the task the moment the service names it, then its status and progress (at most once a second
+    unless the status changes)."""
+
+    def __init__(self, engine: sqlalchemy.Engine, previews: ImageFiles, job_id: str, variant: int) -> None:
+        self.engine = engine
+        self.previews = previews
+        self.job_id = job_id
+        self.variant = variant
+        self.handle: TaskHandle | None = None
+        self.preview: str | None = None  # the sha256 of the live preview shown now
+        self._last: tuple[str, float] | None = None
+
+    async def started(self, handle: TaskHandle) -> None:
+        self.handle = handle
+        await asyncio.to_thread(
+            tasks.record,
+            self.engine,
+            self.job_id,
+            self.variant,
+            task_id=handle.task_id[:300],
+            polling_url=handle.polling_url,
+            submitted_at=handle.submitted_at,
+            status=tasks.SUBMITTED,
+        )
+        _notify(self.job_id)
+
+    async def progress(self, report: TaskProgress) -> None:
+        now = time.monotonic()
+        if self._last is not None and self._last[0] == report.status and now - self._last[1] < PROGRESS_WRITE_S:
+            return
+        self._last = (str(report.status), now)
+        fields: dict[str, object] = {"status": str(report.status), "progress": report.fraction, "eta_s": report.eta_s}
+        try:
+            new_preview = None
+            if report.preview and len(report.preview) <= MAX_PREVIEW_BYTES and sniff_format(report.preview):
+                new_preview = fields["preview_sha256"] = await asyncio.to_thread(self.previews.save, report.preview)
+            await asyncio.to_thread(tasks.record, self.engine, self.job_id, self.variant, **fields)
+            if new_preview:
+                shown, self.preview = self.preview, new_preview
+                if shown and shown != new_preview:
+                    await asyncio.to_thread(self.previews.delete, shown)
+        except Exception as error:  # progress is a nicety: a full disk must not end the image
+            if not is_storage_failure(error):
+                raise
+        _notify(self.job_id)
+
+    async def ended(self, status: str) -> None:
+        """The variant's final status; its live preview is no longer needed."""
+        await asyncio.to_thread(
+            tasks.record,
+            self.engine,
+            self.job_id,
+            self.variant,
+            status=status,
+            progress=None,
+            eta_s=None,
+            preview_sha256=None,
+        )
+        if self.preview:
+            await asyncio.to_thread(self.previews.delete, self.preview)
+            self.preview = None
 
 
 def new_worker_id() -> str:
@@ -95,6 +176,9 @@ class JobRunner:
         self.capacity = capacity
         self.worker = worker or new_worker_id()
         self._running: dict[str, asyncio.Task[None]] = {}
+        # Jobs stopped because their user cancelled them (not because the lease was lost or the
+        # worker stops): only their tasks are dropped at the service.
+        self._cancelled_by_user: set[str] = set()
         self._wake = asyncio.Event()
         self._stopping = False
 
@@ -161,6 +245,7 @@ class JobRunner:
         for job_id in await asyncio.to_thread(queue.cancel_requests, self.engine, worker=self.worker):
             task = self._running.get(job_id)
             if task is not None:
+                self._cancelled_by_user.add(job_id)
                 task.cancel()
 
     async def _claim(self) -> None:
@@ -177,6 +262,7 @@ class JobRunner:
 
     def _done(self, job_id: str) -> None:
         self._running.pop(job_id, None)
+        self._cancelled_by_user.discard(job_id)
         _notify(job_id)
         # A slot is free: another waiting job may fit now.
         self._wake.set()
@@ -186,12 +272,15 @@ class JobRunner:
     async def _run(self, job: Generation) -> None:
         outcomes: dict[int, VariantOutcome] = {}
         status, error = GenerationStatus.FAILED, UNEXPECTED
+        released = False
         try:
             status, error = await self._generate(job, outcomes)
         except asyncio.CancelledError:
-            saved = sum(1 for outcome in outcomes.values() if outcome.image)
+            saved = sum(1 for outcome in outcomes.values() if outcome.saved)
             if self._stopping:
                 status, error = GenerationStatus.INTERRUPTED, queue.INTERRUPTED
+                # Tasks still at the service go back to the queue, for the next worker to resume.
+                released = await self._release_if_resumable(job)
             else:
                 status = GenerationStatus.PARTIAL if saved else GenerationStatus.CANCELLED
                 error = queue.CANCELLED
@@ -202,13 +291,28 @@ class JobRunner:
         except Exception:
             logger.exception("job %s failed unexpectedly", job.id)
         finally:
-            try:
-                await asyncio.shield(
-                    asyncio.to_thread(queue.finish, self.engine, job.id, worker=self.worker, status=status, error=error)
-                )
-            except Exception:
-                # The lease runs out and another look marks it interrupted: the tab is not left spinning.
-                logger.exception("job %s: recording how it ended failed", job.id)
+            if not released:
+                try:
+                    await asyncio.shield(
+                        asyncio.to_thread(
+                            queue.finish, self.engine, job.id, worker=self.worker, status=status, error=error
+                        )
+                    )
+                except Exception:
+                    # The lease runs out and another look marks it interrupted: the tab is not left spinning.
+                    logger.exception("job %s: recording how it ended failed", job.id)
+
+    async def _release_if_resumable(self, job: Generation) -> bool:
+        try:
+            released = await asyncio.shield(
+                asyncio.to_thread(queue.release_if_resumable, self.engine, job.id, worker=self.worker)
+            )
+        except Exception:
+            logger.exception("job %s: handing its tasks back to the queue failed", job.id)
+            return False
+        if released:
+            logger.info("job %s: its tasks are still at the image service; queued to resume", job.id)
+        return released
 
     async def _generate(self, job: Generation, outcomes: dict[int, VariantOutcome]) -> tuple[str, str | None]:
         catalog = self._catalog()
@@ -216,23 +320,65 @@ class JobRunner:
             return GenerationStatus.FAILED, PROFILE_GONE
         profile = catalog.get(job.model_profile)
         spec = queue.JobSpec.of(job)
-        try:
-            references = await asyncio.to_thread(self._reference_bytes, job)
-        except LookupError:
-            return GenerationStatus.FAILED, REFERENCE_GONE
-        async with InferenceClient(profile.endpoint()) as client:
-            served = await client.served_model()
-            if served.id and served.id != job.served_model:
-                job.served_model = served.id
-                await asyncio.to_thread(queue.record_served_model, self.engine, job.id, served.id)
+        saved_tasks, saved_variants = await asyncio.to_thread(tasks.saved, self.engine, job.id)
+        earlier_errors = {int(key): str(value) for key, value in json.loads(job.variant_errors or "{}").items()}
+        # A variant already saved, or started by an earlier worker without a task to resume, is not sent
+        # again: that request may have been paid for. Only variants never sent are.
+        to_send, to_resume = [], []
+        for variant, seed in enumerate(spec.seeds):
+            task = saved_tasks.get(variant)
+            if variant in saved_variants:
+                outcomes[variant] = VariantOutcome(variant, seed, saved=True)
+            elif task is None:
+                to_send.append((variant, seed))
+            elif task.resumable:
+                to_resume.append((variant, seed, task))
+            else:
+                error = earlier_errors.get(variant, tasks.INTERRUPTED_VARIANT)
+                outcomes[variant] = VariantOutcome(variant, seed, error=error)
+                if variant not in earlier_errors:
+                    await asyncio.to_thread(queue.record_variant_error, self.engine, job.id, variant, error)
+                    await asyncio.to_thread(tasks.record, self.engine, job.id, variant, status=tasks.FAILED)
+        references: tuple[bytes, ...] = ()
+        if to_send:
+            try:
+                references = await asyncio.to_thread(self._reference_bytes, job)
+            except LookupError:
+                return GenerationStatus.FAILED, REFERENCE_GONE
+        async with providers.adapter_for(profile) as adapter:
+            served_id: str | None = job.served_model
+            if to_send:
+                served = await adapter.served_model()
+                served_id = served.id
+                if served.id and served.id != job.served_model:
+                    job.served_model = served.id
+                    await asyncio.to_thread(queue.record_served_model, self.engine, job.id, served.id)
             thumbnails: list[asyncio.Task[None]] = []
             variants = [
-                self._variant(client, job, served.id, variant, seed, spec, references, outcomes, thumbnails)
-                for variant, seed in enumerate(spec.seeds)
+                self._variant(
+                    adapter,
+                    job,
+                    variant,
+                    seed,
+                    outcomes,
+                    thumbnails,
+                    request=ProviderRequest(
+                        prompt=job.prompt,
+                        parameters=queue.parameters_of(job, spec),
+                        seed=seed,
+                        references=references,
+                        options=spec.options,
+                    ),
+                    model=served_id,
+                )
+                for variant, seed in to_send
+            ] + [
+                self._variant(adapter, job, variant, seed, outcomes, thumbnails, resume=task)
+                for variant, seed, task in to_resume
             ]
             await asyncio.gather(*variants)
         await asyncio.gather(*thumbnails, return_exceptions=True)
-        saved = [outcome for outcome in outcomes.values() if outcome.image]
+        saved = [outcome for outcome in outcomes.values() if outcome.saved]
         errors = [outcome.error for outcome in outcomes.values() if outcome.error]
         if len(saved) == len(spec.seeds):
             return GenerationStatus.DONE, None
@@ -240,40 +386,53 @@ class JobRunner:
 
     async def _variant(
         self,
-        client: InferenceClient,
+        adapter: Adapter,
         job: Generation,
-        served_model: str | None,
         variant: int,
         seed: int,
-        spec: queue.JobSpec,
-        references: tuple[bytes, ...],
         outcomes: dict[int, VariantOutcome],
         thumbnails: list[asyncio.Task[None]],
+        *,
+        request: ProviderRequest | None = None,
+        model: str | None = None,
+        resume: tasks.SavedTask | None = None,
     ) -> None:
-        parameters = queue.parameters_of(job, spec)
-        request = ImageRequest(
-            prompt=job.prompt,
-            width=parameters.width,
-            height=parameters.height,
-            seed=seed,
-            diffusion_fields=parameters.diffusion_fields(),
-            references=references,
-        )
+        """Send one variant (or go on polling its saved task), save its image whole, record how it went."""
+        events = _VariantEvents(self.engine, self.images.previews, job.id, variant)
         started = time.monotonic()
         try:
-            decoded = await client.generate(request, model=served_model)
+            if resume is not None:
+                handle = TaskHandle(
+                    task_id=resume.task_id or "",
+                    polling_url=resume.polling_url,
+                    submitted_at=resume.submitted_at or time.time(),
+                )
+                events.handle = handle
+                generated = await adapter.resume(handle, events=events)
+            else:
+                assert request is not None
+                # Written before sending: a restarted bildgen never sends this variant again.
+                await asyncio.to_thread(tasks.record, self.engine, job.id, variant, status=tasks.SUBMITTED)
+                generated = await adapter.generate(request, model=model, events=events)
+            # The seed the service says it used, where it says (it is what reproduces the image).
+            used_seed = seed if generated.seed is None else generated.seed
             image, sha256, png = await in_image_pool(
                 lambda: self.images.save_generated(
                     job,
                     variant=variant,
-                    seed=seed,
-                    decoded=decoded,
+                    seed=used_seed,
+                    decoded=generated.image,
                     generation_ms=int((time.monotonic() - started) * 1000),
                 )
             )
         except InferenceError as error:
-            outcome = VariantOutcome(variant, seed, error=error.user_message)
+            outcome = VariantOutcome(variant, seed, error=error.user_message, moderated=error.is_refusal)
         except asyncio.CancelledError:
+            if job.id in self._cancelled_by_user and events.handle is not None:
+                # The user cancelled: ask the service to drop the task, where it can. (A lost lease
+                # leaves it alone: the worker that took the job over resumes it.)
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(asyncio.shield(adapter.cancel(events.handle)), timeout=CANCEL_WAIT_S)
             raise
         except Exception as error:
             if not is_storage_failure(error):
@@ -284,9 +443,11 @@ class JobRunner:
             # The thumbnail is for the gallery: made right after, so the studio shows the image sooner.
             thumbnails.append(asyncio.create_task(in_image_pool(self.images.make_thumbnail, sha256, png)))
         outcomes[variant] = outcome
-        if outcome.error:
-            with contextlib.suppress(Exception):
+        final = tasks.DONE if outcome.saved else tasks.MODERATED if outcome.moderated else tasks.FAILED
+        with contextlib.suppress(Exception):
+            if outcome.error:
                 await asyncio.to_thread(queue.record_variant_error, self.engine, job.id, variant, outcome.error)
+            await events.ended(final)
         _notify(job.id)
 
     def _reference_bytes(self, job: Generation) -> tuple[bytes, ...]:

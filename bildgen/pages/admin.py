@@ -1,10 +1,12 @@
 import reflex as rx
 
+from bildgen.components.api_tokens import tokens_table
 from bildgen.components.audit_log import audit_filters, audit_pager, audit_table
 from bildgen.components.header import page_header
 from bildgen.components.job_queue import queue_table
 from bildgen.state.admin import AuditLogState
 from bildgen.state.admin_queue import QueueState
+from bildgen.state.admin_tokens import AdminTokensState
 
 
 def _admin_page(title: str, allowed: rx.Var, refusal: rx.Var, *content: rx.Component) -> rx.Component:
@@ -63,5 +65,27 @@ def queue_page() -> rx.Component:
             QueueState.rows.length() > 0,
             queue_table(),
             rx.text("No job is waiting or running.", size="2"),
+        ),
+    )
+
+
+def tokens_page() -> rx.Component:
+    return _admin_page(
+        "API tokens",
+        AdminTokensState.allowed,
+        AdminTokensState.message,
+        rx.text("Every user's API tokens that are not revoked, newest first. Revoking one stops it at once.", size="2"),
+        rx.cond(
+            AdminTokensState.message != "",
+            rx.callout(AdminTokensState.message, icon="triangle-alert", color_scheme="red", role="alert", size="1"),
+        ),
+        rx.cond(
+            AdminTokensState.notice != "",
+            rx.callout(AdminTokensState.notice, icon="info", role="status", size="1"),
+        ),
+        rx.cond(
+            AdminTokensState.rows.length() > 0,
+            tokens_table(AdminTokensState.rows, AdminTokensState.revoke_any_token, show_owner=True),
+            rx.text("Nobody has an API token.", size="2"),
         ),
     )

@@ -14,7 +14,7 @@ import reflex as rx
 
 from bildgen import routes
 from bildgen.batches import runs
-from bildgen.inference.client import InferenceClient
+from bildgen.inference import providers
 from bildgen.inference.errors import InferenceError
 from bildgen.prompts.elements import RecipeExtras
 from bildgen.services import get_services
@@ -171,8 +171,8 @@ class GalleryState(SessionState):
         is_demo = services.demo_server is not None
         if not is_demo:
             with contextlib.suppress(InferenceError):
-                async with InferenceClient(services.catalog.default.endpoint()) as client:
-                    is_demo = (await client.served_model()).is_demo
+                async with providers.adapter_for(services.catalog.default) as adapter:
+                    is_demo = (await adapter.served_model()).is_demo
         async with self:
             self.demo_in_use = is_demo
 

@@ -17,7 +17,7 @@ import reflex as rx
 
 from bildgen import routes
 from bildgen.cpu import in_image_pool
-from bildgen.inference.client import InferenceClient
+from bildgen.inference import providers
 from bildgen.inference.errors import InferenceError
 from bildgen.jobs import queue, runner
 from bildgen.params import (
@@ -362,8 +362,8 @@ class StudioState(SessionState):
             profile = services.catalog.get(self.model_id)
         problem, is_demo = "", services.demo_server is not None
         try:
-            async with InferenceClient(profile.endpoint()) as client:
-                is_demo = (await client.served_model()).is_demo or is_demo
+            async with providers.adapter_for(profile) as adapter:
+                is_demo = (await adapter.served_model()).is_demo or is_demo
         except InferenceError as error:
             problem = error.user_message
         async with self:

@@ -7,8 +7,10 @@ exists, so a crash never leaves a row pointing at half a file.
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy
 
@@ -38,6 +40,9 @@ class ImageLibrary:
         self.engine = engine
         self.files = files
         self.thumbnails = thumbnails
+        # Live previews of images still being made (AUTOMATIC1111's), beside the images: small files
+        # served by URL, removed when their image ends.
+        self.previews = ImageFiles(files.root.parent / "previews", suffix=".preview")
 
     def save_generated(
         self, generation: Generation, *, variant: int, seed: int, decoded: DecodedImage, generation_ms: int
@@ -83,7 +88,17 @@ def stored_recipe(generation: Generation, seed: int) -> metadata.StoredRecipe:
         model_profile=generation.model_profile,
         mode=generation.mode,
         reference_count=generation.reference_count,
+        options=_options(generation) or None,
     )
+
+
+def _options(generation: Generation) -> dict[str, Any]:
+    # The job's spec (jobs/queue.JobSpec) keeps the provider options the image was made with.
+    try:
+        options = json.loads(generation.spec or "{}").get("options")
+    except (ValueError, AttributeError):
+        return {}
+    return options if isinstance(options, dict) else {}
 
 
 def saved_image(image: Image, generation: Generation) -> SavedImage:

@@ -24,6 +24,12 @@ def find_image(engine: sqlalchemy.Engine, image_id: str, owner_id: str) -> tuple
         return (found[0], found[1]) if found else None
 
 
+def owner_of_image(engine: sqlalchemy.Engine, image_id: str) -> str | None:
+    """Whose image this is; only for checks that then act as that owner (a signed link)."""
+    with session(engine) as db:
+        return db.exec(select(Image.owner_id).where(Image.id == image_id)).first()
+
+
 def add_reference(
     engine: sqlalchemy.Engine,
     files: ImageFiles,

@@ -42,6 +42,8 @@ class StoredRecipe:
     model_profile: str | None = None
     mode: str | None = None
     reference_count: int = 0
+    # The provider options the image was made with (quality, aspect_ratio, denoising_strength…).
+    options: dict[str, Any] | None = None
 
     def to_json(self) -> str:
         return json.dumps({"version": RECIPE_VERSION, **dataclasses.asdict(self)}, ensure_ascii=False, sort_keys=True)
@@ -61,6 +63,9 @@ class StoredRecipe:
             settings.append(f"Size: {self.width}x{self.height}")
         if self.model:
             settings.append(f"Model: {self.model.replace(',', ' ')}")
+        denoising = (self.options or {}).get("denoising_strength")
+        if isinstance(denoising, int | float) and not isinstance(denoising, bool):
+            settings.append(f"Denoising strength: {denoising:g}")
         lines.append(", ".join(settings))
         return "\n".join(lines)
 
@@ -183,6 +188,7 @@ def parse_a1111(text: str) -> StoredRecipe:
         except (KeyError, ValueError):
             return None
 
+    denoising = number("Denoising strength", float)
     width = height = None
     size = re.fullmatch(r"(\d+)x(\d+)", settings.get("Size", ""))
     if size:
@@ -196,4 +202,5 @@ def parse_a1111(text: str) -> StoredRecipe:
         width=width,
         height=height,
         model=settings.get("Model"),
+        options={"denoising_strength": denoising} if denoising is not None else None,
     )

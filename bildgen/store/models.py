@@ -176,6 +176,31 @@ class Image(SQLModel, table=True):
     generation_ms: int | None = None
 
 
+class ApiToken(SQLModel, table=True):
+    """A user's key for bildgen's HTTP API (issue 14). Only the token's SHA-256 is stored; the token
+    itself is shown once, when it is made. A revoked token keeps its row (name, dates) but never works."""
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    user_id: str = Field(foreign_key="user.id", index=True, max_length=32)
+    name: str = Field(max_length=80)
+    token_hash: str = Field(unique=True, index=True, max_length=64)
+    # The first characters of the token, so that its owner can tell tokens apart; never enough to use it.
+    prefix: str = Field(max_length=16)
+    created_at: datetime = Field(default_factory=utc_now)
+    expires_at: datetime | None = None
+    last_used_at: datetime | None = None
+    revoked_at: datetime | None = None
+
+
+class ApiTask(SQLModel, table=True):
+    """A generation queued through the HTTP API: how its client wants the images back (issue 14)."""
+
+    generation_id: str = Field(foreign_key="generation.id", primary_key=True, max_length=32, ondelete="CASCADE")
+    response_format: str = Field(max_length=10)
+    # The token that queued it (tokens are revoked, never deleted).
+    token_id: str | None = Field(default=None, max_length=32)
+
+
 class Batch(SQLModel, table=True):
     """A list of prompts run together; each item becomes a generation in the queue (bildgen.batches)."""
 
@@ -234,3 +259,27 @@ class ContextElement(SQLModel, table=True):
     text: str
     reference_id: str | None = Field(default=None, foreign_key="referenceimage.id", max_length=32)
     created_at: datetime = Field(default_factory=utc_now)
+
+
+class VariantTask(SQLModel, table=True):
+    """One variant's life at the image service, as the job's worker last saw it.
+
+    For services that answer with a task to poll (BFL; the gateway with async tasks) the task is saved
+    here the moment the service answers, so that a restarted bildgen resumes polling it instead of
+    paying for the image again. Every provider's status and progress are kept here too, so that any
+    worker process (and any tab) can show them.
+    """
+
+    generation_id: str = Field(foreign_key="generation.id", primary_key=True, max_length=32, ondelete="CASCADE")
+    variant: int = Field(primary_key=True)
+    task_id: str | None = Field(default=None, max_length=300)
+    polling_url: str | None = Field(default=None, max_length=2000)
+    # Wall-clock seconds since the epoch: the profile's deadline counts from here across restarts.
+    submitted_at: float | None = None
+    # submitted, queued, running; at the end done, moderated or failed.
+    status: str = Field(default="submitted", max_length=20)
+    progress: float | None = None
+    eta_s: float | None = None
+    # The service's latest preview of the image being made (a small file under previews/).
+    preview_sha256: str | None = Field(default=None, max_length=64)
+    updated_at: datetime = Field(default_factory=utc_now)

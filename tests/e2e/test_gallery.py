@@ -82,6 +82,8 @@ def test_delete_asks_first_then_removes_the_image_for_good(studio, app_url):
     expect(studio.get_by_role("img", name=re.compile(r"^Image, seed \d+: delete me"))).to_be_visible()
     studio.get_by_role("button", name="Delete", exact=True).click()
     studio.get_by_role("button", name="Delete image").click()
+    # Said once the row and the file are gone (the tiles alone also vanish while a reconnect reloads them).
+    expect(studio.get_by_role("status").filter(has_text="Image deleted.")).to_be_visible()
     expect(tiles(studio, "delete me")).to_have_count(0)
     assert studio.request.get(url).status == 404
     studio.reload()

@@ -4,7 +4,7 @@ import uuid
 import pytest
 import sqlalchemy
 
-from bildgen.inference import client
+from bildgen.inference import transport
 from bildgen.inference.demo.server import BackgroundServer, DemoOptions, start_demo_server
 
 # `scripts/test` runs the unit tests twice: on SQLite, then with BILDGEN_TEST_DB=postgresql on the
@@ -82,9 +82,9 @@ def empty_database_url(request, tmp_path) -> str:
 @pytest.fixture(autouse=True)
 def closed_breakers():
     """Each test starts with every server's circuit breaker closed, as a fresh process would."""
-    client.reset_breakers()
+    transport.reset_breakers()
     yield
-    client.reset_breakers()
+    transport.reset_breakers()
 
 
 @pytest.fixture

@@ -9,7 +9,8 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
-from bildgen.inference.demo.server import BackgroundServer, DemoOptions, FaultPlan, create_app, start_demo_server
+from bildgen.inference.demo.common import FaultPlan
+from bildgen.inference.demo.server import BackgroundServer, DemoOptions, create_app, start_demo_server
 from bildgen.inference.profiles import demo_catalog
 from bildgen.jobs import queue
 from bildgen.jobs.runner import JobRunner
@@ -338,3 +339,10 @@ def test_a_job_running_when_the_disk_fills_ends_with_a_message_and_no_half_saved
         server.stop()
     assert job.status == GenerationStatus.INTERRUPTED and "storage is full" in job.error
     assert world.rows(Image) == [] and list(world.library.files.root.rglob("*.png")) == []
+
+
+def test_an_option_the_model_does_not_take_fails_with_its_name_and_nothing_is_sent(world, demo_server):
+    job = world.run([1], options={"quality": "high"})
+    assert job.status == GenerationStatus.FAILED
+    assert "This model does not take Quality." in job.error
+    assert not [entry for entry in demo_server.app.state.log.entries if entry["method"] == "POST"]

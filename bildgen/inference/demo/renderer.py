@@ -43,13 +43,18 @@ def _font(size: int) -> ImageFont.FreeTypeFont:
 def _has_glyph(character: str) -> bool:
     font = _font(24)
     # A character the font lacks is drawn as its "missing glyph" box: compare with a private-use one.
-    return character.isspace() or bytes(font.getmask(character)) != bytes(font.getmask("\U000f0000"))
+    return bytes(font.getmask(character)) != bytes(font.getmask("\U000f0000"))
 
 
 def drawable(text: str) -> str:
-    """The text with every character the font cannot draw spelled out by name ("🎨" → "[artist palette]")."""
+    """The text with every character the font cannot draw spelled out by name ("🎨" → "[artist palette]");
+    line breaks, tabs and other control characters as spaces (the text layout refuses some of them)."""
     return "".join(
-        character if _has_glyph(character) else f"[{unicodedata.name(character, 'symbol').lower()}]"
+        " "
+        if character.isspace() or unicodedata.category(character) in ("Cc", "Cf", "Zl", "Zp")
+        else character
+        if _has_glyph(character)
+        else f"[{unicodedata.name(character, 'symbol').lower()}]"
         for character in text
     )
 

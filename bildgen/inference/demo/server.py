@@ -41,12 +41,17 @@ from starlette.routing import Route
 
 from bildgen.inference.client import DEMO_OWNER
 from bildgen.inference.demo.chat import DemoWriter
+from bildgen.inference.demo.common import FlavorServer
 from bildgen.inference.demo.renderer import render, render_edit
 
 DEMO_MODEL_ID = "bildgen-demo"
 MAX_SIDE = 2048
 MIN_SIDE = 64
+# The OpenAI-compatible flavors (this module) …
 FLAVORS = ("vllm-omni", "vllm-omni-legacy", "sglang", "openai")
+# … and the other providers' (their own modules beside this one).
+PROVIDER_FLAVORS = ("automatic1111", "bfl", "gateway")
+ALL_FLAVORS = FLAVORS + PROVIDER_FLAVORS
 FAULTS = (
     "hang",
     "slow",
@@ -78,34 +83,19 @@ class DemoOptions:
     # How many generation requests are worked on at once (None: no limit); the others wait their
     # turn, as on a GPU server with a fixed batch size.
     max_concurrent: int | None = None
+    # The provider flavors: the key they demand (BFL's x-key, the gateway's bearer token,
+    # AUTOMATIC1111's "user:password"); None accepts any request.
+    api_key: str | None = dataclasses.field(default=None, repr=False)
+    # How long a result URL stays valid (BFL: about ten minutes).
+    result_ttl_s: float = 600.0
+    # The BFL flavor's account balance; 0 answers 402 to every task.
+    credits: float = 100.0
 
     def __post_init__(self) -> None:
-        if self.flavor not in FLAVORS:
-            raise ValueError(f"unknown flavor {self.flavor!r}; one of {', '.join(FLAVORS)}")
+        if self.flavor not in ALL_FLAVORS:
+            raise ValueError(f"unknown flavor {self.flavor!r}; one of {', '.join(ALL_FLAVORS)}")
         if self.max_concurrent is not None and self.max_concurrent < 1:
             raise ValueError("max_concurrent must be at least 1")
-
-
-@dataclasses.dataclass
-class RequestLog:
-    """What the demo server was asked, in order, without image bytes."""
-
-    entries: list[dict[str, Any]] = dataclasses.field(default_factory=list)
-
-    def add(self, method: str, path: str, body: Any) -> None:
-        self.entries.append({"method": method, "path": path, "body": body, "at": time.time()})
-
-
-@dataclasses.dataclass
-class FaultPlan:
-    name: str | None = None
-    remaining: int = 0
-
-    def take(self) -> str | None:
-        if self.remaining <= 0:
-            return None
-        self.remaining -= 1
-        return self.name
 
 
 class BadRequest(Exception):
@@ -207,11 +197,12 @@ def _number(fields: dict[str, Any], key: str, default: float) -> float:
         raise BadRequest(f"{key} must be a number.") from None
 
 
-class DemoServer:
+class DemoServer(FlavorServer):
+    faults = FAULTS
+
     def __init__(self, options: DemoOptions) -> None:
+        super().__init__()
         self.options = options
-        self.log = RequestLog()
-        self.fault = FaultPlan()
         self._url_images: OrderedDict[str, bytes] = OrderedDict()
         self._working = asyncio.Semaphore(options.max_concurrent) if options.max_concurrent else None
 
@@ -481,33 +472,12 @@ class DemoServer:
         self.log.add(request.method, request.url.path, None)
         return JSONResponse({"detail": "Not Found"}, status_code=404)
 
-    async def health(self, request: Request) -> Response:
-        return JSONResponse({"status": "ok"})
-
-    async def read_log(self, request: Request) -> Response:
-        return JSONResponse(self.log.entries)
-
-    async def clear_log(self, request: Request) -> Response:
-        self.log.entries.clear()
-        return JSONResponse({"cleared": True})
-
-    async def set_fault(self, request: Request) -> Response:
-        body = await request.json()
-        name = body.get("fault")
-        if name is not None and name not in FAULTS:
-            return JSONResponse({"error": f"unknown fault; one of {', '.join(FAULTS)}"}, status_code=400)
-        self.fault = FaultPlan(name=name, remaining=int(body.get("times", 1)) if name else 0)
-        return JSONResponse({"fault": name, "times": self.fault.remaining})
-
     def routes(self) -> list[Route]:
         flavor = self.options.flavor
         routes = [
-            Route("/health", self.health, methods=["GET"]),
+            *self.demo_routes(),
             Route("/v1/images/generations", self.generations, methods=["POST"]),
             Route("/v1/images/{image_id}/content", self.url_content, methods=["GET"]),
-            Route("/_demo/requests", self.read_log, methods=["GET"]),
-            Route("/_demo/requests", self.clear_log, methods=["DELETE"]),
-            Route("/_demo/fault", self.set_fault, methods=["POST"]),
         ]
         routes.append(Route("/models" if flavor == "sglang" else "/v1/models", self.models, methods=["GET"]))
         if flavor != "vllm-omni-legacy":
@@ -520,7 +490,22 @@ class DemoServer:
 
 
 def create_app(options: DemoOptions | None = None) -> Starlette:
-    server = DemoServer(options or DemoOptions())
+    options = options or DemoOptions()
+    server: FlavorServer
+    if options.flavor == "automatic1111":
+        from bildgen.inference.demo.automatic1111 import A1111Demo
+
+        server = A1111Demo(options)
+    elif options.flavor == "bfl":
+        from bildgen.inference.demo.bfl import BflDemo
+
+        server = BflDemo(options)
+    elif options.flavor == "gateway":
+        from bildgen.inference.demo.gateway import GatewayDemo
+
+        server = GatewayDemo(options)
+    else:
+        server = DemoServer(options)
     app = Starlette(routes=server.routes())
     app.state.demo = server
     app.state.log = server.log
@@ -530,16 +515,22 @@ def create_app(options: DemoOptions | None = None) -> Starlette:
 class BackgroundServer:
     """Serves an ASGI app on 127.0.0.1 in a thread of its own; port 0 picks a free port."""
 
-    def __init__(self, app: Any, *, port: int = 0) -> None:
+    def __init__(self, app: Any, *, port: int = 0, lifespan: str = "off") -> None:
         self.app = app
-        config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+        config = uvicorn.Config(
+            app, host="127.0.0.1", port=port, log_level="warning", lifespan=lifespan, timeout_graceful_shutdown=5
+        )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, name="bildgen-background-server", daemon=True)
 
     @property
-    def base_url(self) -> str:
+    def origin(self) -> str:
         port = self._server.servers[0].sockets[0].getsockname()[1]
-        return f"http://127.0.0.1:{port}/v1"
+        return f"http://127.0.0.1:{port}"
+
+    @property
+    def base_url(self) -> str:
+        return f"{self.origin}/v1"
 
     def start(self, timeout: float = 10.0) -> BackgroundServer:
         self._thread.start()
@@ -550,10 +541,12 @@ class BackgroundServer:
             time.sleep(0.02)
         return self
 
-    def stop(self) -> None:
-        # Do not wait for requests still in flight (a hung request would hold the stop for ever).
-        self._server.should_exit = self._server.force_exit = True
-        self._thread.join(timeout=10)
+    def stop(self, *, graceful: bool = False) -> None:
+        """At once, without waiting for requests in flight (a hung request would hold the stop for
+        ever); or `graceful`, as a worker stops: requests get a few seconds, then the app's lifespan ends."""
+        self._server.should_exit = True
+        self._server.force_exit = not graceful
+        self._thread.join(timeout=30 if graceful else 10)
 
 
 def start_demo_server(options: DemoOptions | None = None) -> BackgroundServer:

@@ -71,3 +71,9 @@ def test_an_edits_caption_is_its_own_not_blended_with_the_references():
     plain = render("an old photo, but blue", width=512, height=512, seed=99)
     # The caption band is drawn last: identical to the one of a plain render of the same recipe.
     assert ImageChops.difference(caption_band(edit), caption_band(plain)).getbbox() is None
+
+
+@pytest.mark.parametrize("prompt", ["0\x850", "line\nbreak\ttab", "zero\u200bwidth", "para\u2029graph", "\x00nul"])
+def test_any_text_renders_whatever_control_characters_it_holds(prompt):
+    image = Image.open(io.BytesIO(render(prompt, width=256, height=256, seed=1)))
+    assert image.size == (256, 256)

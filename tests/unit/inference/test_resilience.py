@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from bildgen.inference import client as client_module
+from bildgen.inference import transport
 from bildgen.inference.client import ImageRequest, InferenceClient, ServerEndpoint
 from bildgen.inference.demo.renderer import render
 from bildgen.inference.demo.server import BackgroundServer, DemoOptions, create_app, start_demo_server
@@ -111,7 +111,7 @@ def test_the_deadline_covers_retries_too(flavor_server):
 
 
 def test_a_stopped_server_is_answered_at_once_until_it_is_back_and_a_probe_passes(monkeypatch):
-    monkeypatch.setattr(client_module, "BREAKER_COOL_DOWN_S", 1.0)
+    monkeypatch.setattr(transport, "BREAKER_COOL_DOWN_S", 1.0)
     running = start_demo_server(DemoOptions(latency_per_image=0.0))
     base_url = running.base_url
     port = int(base_url.split(":")[-1].split("/")[0])

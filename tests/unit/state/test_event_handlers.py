@@ -20,6 +20,7 @@ def test_the_app_registers_the_studio_and_gallery_handlers():
     handlers = {name for state in all_states() for name in state.event_handlers}
     # The list below is what the next test checks: it must not be empty or stale.
     assert {"generate", "cancel", "use_as_reference", "add_references", "reproduce", "delete", "cancel_job"} <= handlers
+    assert {"create_token", "revoke_token", "dismiss_new_token", "revoke_any_token", "open_tokens"} <= handlers
     assert {"run_batch", "set_cell", "upload_items", "cancel_batch", "run_again", "refresh"} <= handlers
     assert {"write_prompts", "run_pack", "save_as_pack", "import_pack", "delete_pack", "open_comparison"} <= handlers
     assert {"improve_prompt", "use_proposal", "pick", "create_element", "add_element_image"} <= handlers

@@ -3,7 +3,7 @@ import io
 from PIL import Image, ImageFile, PngImagePlugin
 
 from bildgen.inference.demo.renderer import render
-from bildgen.store.metadata import StoredRecipe, embed, read
+from bildgen.store.metadata import StoredRecipe, embed, parse_a1111, read
 
 RECIPE = StoredRecipe(
     prompt="Ein Fuchs im Schnee, 狐狸",
@@ -127,3 +127,12 @@ def test_a_recipe_written_after_the_pixels_is_still_read():
     recipe_chunks = stored[first_idat : len(stored) - (len(original) - first_idat)]
     older = original[:-12] + recipe_chunks + original[-12:]
     assert read(older) == RECIPE
+
+
+def test_provider_options_travel_in_the_recipe_and_a1111_reads_the_denoising_strength():
+    recipe = StoredRecipe(prompt="a fox", steps=20, seed=3, options={"denoising_strength": 0.6, "quality": "high"})
+    stored = embed(render("x", width=64, height=64, seed=1), recipe)
+    assert read(stored) == recipe
+    a1111 = PngImagePlugin.PngImageFile(io.BytesIO(stored)).text["parameters"]
+    assert "Denoising strength: 0.6" in a1111
+    assert parse_a1111(a1111).options == {"denoising_strength": 0.6}

@@ -1,0 +1,472 @@
+"""The HTTP side of the API: FastAPI routes under /v1, mounted beside bildgen's other routes.
+
+Every request names its user with `Authorization: Bearer <token>` (auth/api_tokens.py) and spends one
+of that token's request bucket (auth/throttle.py). Generating queues a job like the studio's Generate:
+it runs whether or not the client waits, survives a restart and lands in the gallery. A synchronous
+call waits for it (at most the model's deadline); `"async": true` answers 202 with a task at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import re
+from typing import Annotated
+from urllib.parse import urlsplit
+
+from fastapi import Depends, FastAPI, File, Form, Request, UploadFile
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from bildgen.api import masks, tasks
+from bildgen.api.errors import ApiError, error_response
+from bildgen.api.plan import Plan, plan
+from bildgen.api.schemas import (
+    EditForm,
+    ErrorEnvelope,
+    GenerationFields,
+    GenerationRequest,
+    ImagesResponse,
+    Model,
+    ModelList,
+    ResponseFormat,
+    Task,
+)
+from bildgen.auth import api_tokens, audit, throttle
+from bildgen.cpu import in_image_pool
+from bildgen.http.auth import STORAGE_ERRORS, client_address
+from bildgen.inference.profiles import Catalog
+from bildgen.jobs import queue, waiting
+from bildgen.jobs.refusals import GenerationPaused, ProfileUnavailable, QuotaReached, SubmissionRefused
+from bildgen.services import Services, get_services
+from bildgen.store import library
+from bildgen.store.db import StorageUnavailable, is_storage_failure
+from bildgen.store.models import utc_now
+from bildgen.store.references import MAX_BYTES, ReferenceRejected, clean_reference_async
+
+logger = logging.getLogger(__name__)
+
+# Per token: 60 requests, then one more a second (polling a task once a second never runs dry).
+API_REQUESTS = throttle.Bucket("api", capacity=60, refill_every_s=1)
+JSON_LIMIT_BYTES = 1024 * 1024
+_TASK_ID = re.compile(r"[0-9a-f]{32}")
+_FAILURES = (*STORAGE_ERRORS, StorageUnavailable)
+UNEXPECTED = "Something went wrong in bildgen; nothing was lost. Try again, or tell your administrator."
+NO_KEY = "No API key: send `Authorization: Bearer <token>` with a token from your bildgen account page."
+BAD_KEY = "Incorrect API key: it is unknown, revoked or expired. Make a new one on your bildgen account page."
+
+_ERRORS = {
+    status: {"model": ErrorEnvelope, "description": description}
+    for status, description in {
+        400: "A field is wrong; `param` names it.",
+        401: "No token, or one that is unknown, revoked or expired.",
+        403: "The account may not generate.",
+        404: "No such model or task (another user's is not found either).",
+        413: "An upload or body is too large.",
+        422: "An uploaded image cannot be used.",
+        429: "Too many requests with this token, or the quota is used up (see Retry-After).",
+        502: "The image server failed for every image (its words in the message).",
+        503: "Generation is switched off, or bildgen cannot store anything right now.",
+        504: "The images were not ready within the model's deadline; the task goes on.",
+    }.items()
+}
+
+bearer_scheme = HTTPBearer(auto_error=False, description="An API token from the bildgen account page.")
+
+
+# ---- who is asking ---------------------------------------------------------------------------------
+
+
+async def caller(
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
+) -> api_tokens.Bearer:
+    """The token's user, or 401; then one request from the token's bucket, or 429."""
+    if credentials is None:
+        raise ApiError(401, NO_KEY, code="missing_api_key")
+    services = await asyncio.to_thread(get_services)
+    try:
+        bearer = await asyncio.to_thread(api_tokens.authenticate, services.engine, credentials.credentials)
+        wait = await asyncio.to_thread(throttle.take, services.engine, API_REQUESTS, bearer.token_id) if bearer else 0
+    except _FAILURES as error:
+        raise _storage_unavailable(error) from None
+    if bearer is None:
+        raise ApiError(401, BAD_KEY, code="invalid_api_key")
+    if wait:
+        raise ApiError(
+            429,
+            f"Too many requests with this token: try again in {wait} s.",
+            code="rate_limit_exceeded",
+            headers={"Retry-After": str(wait)},
+        )
+    return bearer
+
+
+Caller = Annotated[api_tokens.Bearer, Depends(caller)]
+
+
+def _storage_unavailable(error: BaseException) -> ApiError:
+    logger.error("API: the database or disk failed: %s", getattr(error, "orig", None) or error)
+    message = error.user_message if isinstance(error, StorageUnavailable) else StorageUnavailable().user_message
+    return ApiError(503, message, code="storage_unavailable", headers={"Retry-After": "30"})
+
+
+def public_origin(request: Request, services: Services) -> str:
+    """Where the client reached bildgen: a configured origin with this host (it knows the scheme a
+    proxy terminates), else the request's own scheme and host."""
+    host = request.headers.get("host", "")
+    for origin in services.settings.allowed_origins:
+        if urlsplit(origin).netloc == host:
+            return origin
+    return f"{request.url.scheme}://{host or request.url.netloc}"
+
+
+def _catalog(services: Services) -> Catalog:
+    """The models API users may use: the profiles the studio offers."""
+    return services.catalog
+
+
+# ---- queueing and answering --------------------------------------------------------------------------
+
+
+def _refusal(refused: SubmissionRefused) -> ApiError:
+    if isinstance(refused, GenerationPaused):
+        return ApiError(503, refused.message, code="generation_paused")
+    if isinstance(refused, ProfileUnavailable):
+        return ApiError(404, refused.message, param="model", code="model_not_found")
+    if isinstance(refused, QuotaReached):
+        wait = max(1, math.ceil((refused.refills_at - utc_now()).total_seconds()))
+        return ApiError(429, refused.message, code="insufficient_quota", headers={"Retry-After": str(wait)})
+    return ApiError(403, refused.message, code="refused")
+
+
+def _submit(services: Services, submission: queue.Submission, response_format: ResponseFormat, token_id: str) -> str:
+    job_id = queue.submit(services.engine, submission)
+    try:
+        tasks.record(services.engine, job_id, response_format, token_id)
+    except StorageUnavailable:
+        # The job is queued and runs; only the wish for links is lost (the answer carries base64).
+        logger.warning("API task %s: could not record how its images are wanted", job_id)
+    return job_id
+
+
+async def _generate(
+    request: Request,
+    services: Services,
+    bearer: api_tokens.Bearer,
+    fields: GenerationFields,
+    planned: Plan,
+    reference_ids: tuple[str, ...] = (),
+):
+    submission = queue.Submission(
+        owner_id=bearer.user.id,
+        prompt=fields.prompt.strip(),
+        profile_id=planned.profile_id,
+        parameters=planned.parameters,
+        seeds=planned.seeds,
+        reference_ids=reference_ids,
+    )
+    try:
+        job_id = await asyncio.to_thread(_submit, services, submission, fields.response_format, bearer.token_id)
+    except SubmissionRefused as refused:
+        raise _refusal(refused) from None
+    except _FAILURES as error:
+        raise _storage_unavailable(error) from None
+    services.runner.wake()
+    origin = public_origin(request, services)
+    owner_id = bearer.user.id
+    if fields.run_async:
+        job = await asyncio.to_thread(queue.view, services.engine, job_id, owner_id=owner_id)
+        task = await tasks.task(services.engine, services.files, services.secret, job, owner_id=owner_id, origin=origin)
+        return JSONResponse(
+            task.model_dump(mode="json"),
+            status_code=202,
+            headers={"Location": task.status_url, "Cache-Control": "no-store"},
+        )
+    # The client waits; if it hangs up, only this wait ends: the job runs on and lands in the gallery.
+    job = await waiting.until_final(services.engine, job_id, owner_id=owner_id, timeout=planned.deadline_s)
+    if job is None:
+        raise ApiError(404, "The generation was deleted before it finished.", code="not_found")
+    if job.active:
+        raise ApiError(
+            504,
+            f"The images are not ready after {planned.deadline_s:g} s. They will be in your gallery; follow them "
+            f"at {tasks.task_url(origin, job_id)} (task {job_id}).",
+            code="timeout",
+        )
+    if not job.images:
+        status, error = tasks.status_of(job)
+        message = error.message if error else "No image could be made."
+        raise ApiError(
+            409 if status == "cancelled" else 502, message, code=error.code if error else "generation_failed"
+        )
+    return await tasks.images(
+        services.engine,
+        services.files,
+        services.secret,
+        job,
+        owner_id=owner_id,
+        response_format=fields.response_format,
+        origin=origin,
+    )
+
+
+async def _store_uploads(services: Services, owner_id: str, uploads: list[UploadFile]) -> tuple[str, ...]:
+    """Each image checked, cleaned and stored like the studio's references; their ids in order."""
+    reference_ids = []
+    for number, upload in enumerate(uploads, start=1):
+        name = upload.filename or f"image {number}"
+        data = await upload.read(MAX_BYTES + 1)
+        if len(data) > MAX_BYTES:
+            raise ApiError(
+                413, f"{name} is larger than {MAX_BYTES // (1024 * 1024)} MB.", param="image", code="too_large"
+            )
+        try:
+            clean = await clean_reference_async(data, name=name)
+            reference = await asyncio.to_thread(
+                library.add_reference,
+                services.engine,
+                services.references,
+                owner_id=owner_id,
+                png=clean,
+                name=f"API upload: {name}",
+            )
+        except ReferenceRejected as rejected:
+            raise ApiError(422, str(rejected), param="image", code="invalid_image") from None
+        except _FAILURES as error:
+            raise _storage_unavailable(error) from None
+        reference_ids.append(reference.id)
+    return tuple(reference_ids)
+
+
+async def _mask_as_painted(upload: UploadFile) -> bytes:
+    """The mask in the studio's convention (white = change), or 413/422 saying what is wrong with it."""
+    data = await upload.read(masks.MAX_MASK_BYTES + 1)
+    if len(data) > masks.MAX_MASK_BYTES:
+        raise ApiError(413, f"The mask is larger than {masks.MAX_MASK_BYTES // (1024 * 1024)} MB.", param="mask")
+    try:
+        return await in_image_pool(masks.white_is_change, data)
+    except masks.MaskUnusable as unusable:
+        raise ApiError(422, str(unusable), param="mask", code="invalid_image") from None
+
+
+# ---- the app -------------------------------------------------------------------------------------
+
+
+class _JsonBodyLimit:
+    """Bodies other than the edits' uploads (which http/limits.py follows as they stream) are read
+    whole: refuse one over JSON_LIMIT_BYTES, whatever its content type claims."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in ("POST", "PUT", "PATCH"):
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope["headers"])
+        if scope["path"].rstrip("/").endswith("/images/edits"):  # streamed and limited by http/limits.py
+            await self.app(scope, receive, send)
+            return
+        too_large = error_response(413, f"The request body may be at most {JSON_LIMIT_BYTES // 1024} KiB.")
+        length = headers.get(b"content-length", b"")
+        if length.isdigit() and int(length) > JSON_LIMIT_BYTES:
+            await too_large(scope, receive, send)
+            return
+        received = 0
+
+        async def counted() -> Message:
+            nonlocal received
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > JSON_LIMIT_BYTES:
+                raise _BodyTooLarge
+            return message
+
+        try:
+            await self.app(scope, counted, send)
+        except _BodyTooLarge:
+            await too_large(scope, receive, send)
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+class _Unexpected:
+    """Whatever escapes a route ends as the envelope: 503 when the database or disk failed, else 500;
+    never a stack trace, and the connection stays sound (Starlette's own 500 handler re-raises)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        started = False
+
+        async def watched(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watched)
+        except Exception as error:
+            if scope["type"] != "http" or started:
+                raise
+            if isinstance(error, StorageUnavailable) or is_storage_failure(error):
+                answer = _storage_unavailable(error).response()
+            else:
+                logger.exception("API: unexpected error")
+                answer = error_response(500, UNEXPECTED)
+            await answer(scope, receive, send)
+
+
+def _validation_error(error: RequestValidationError) -> JSONResponse:
+    problem = error.errors()[0] if error.errors() else {}
+    location = [str(part) for part in problem.get("loc", ()) if part not in ("body", "query", "path", "header")]
+    param = ".".join(location) or None
+    kind = problem.get("type", "")
+    if kind == "json_invalid":
+        return error_response(400, "The request body is not valid JSON.", code="invalid_json")
+    if kind == "extra_forbidden":
+        return error_response(
+            400, f"Unrecognized request argument supplied: {param}", param=param, code="unknown_parameter"
+        )
+    if kind == "missing" and param is None:
+        return error_response(400, "The request needs a JSON body with at least a prompt.", code="missing_body")
+    message = problem.get("msg", "Invalid value")
+    return error_response(400, f"{param}: {message}" if param else message, param=param, code="invalid_value")
+
+
+def create_api_app() -> FastAPI:
+    app = FastAPI(
+        title="bildgen image API",
+        version="1",
+        summary="OpenAI-compatible image generation and editing; every image lands in the user's gallery.",
+        openapi_url="/openapi.json",
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.add_middleware(_JsonBodyLimit)
+    app.add_middleware(_Unexpected)
+
+    @app.exception_handler(ApiError)
+    async def _api_error(_request: Request, error: ApiError) -> JSONResponse:
+        return error.response()
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_request: Request, error: RequestValidationError) -> JSONResponse:
+        return _validation_error(error)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(_request: Request, error: StarletteHTTPException) -> JSONResponse:
+        message = {404: "No such route: see /v1/openapi.json.", 405: "This route does not take that method."}.get(
+            error.status_code, str(error.detail)
+        )
+        return error_response(error.status_code, message, code="not_found" if error.status_code == 404 else None)
+
+    @app.get("/models", response_model=ModelList, responses=_ERRORS, summary="The models you may use")
+    async def list_models(_bearer: Caller) -> ModelList:
+        catalog = _catalog(await asyncio.to_thread(get_services))
+        return ModelList(
+            data=[
+                Model(id=key, label=profile.label, max_references=catalog.max_references(key))
+                for key, profile in catalog.models.items()
+            ]
+        )
+
+    @app.post(
+        "/images/generations",
+        response_model=ImagesResponse,
+        responses={**_ERRORS, 202: {"model": Task, "description": 'With "async": true: the task, to poll.'}},
+        summary="Generate images from a prompt",
+    )
+    async def create_images(request: Request, body: GenerationRequest, bearer: Caller):
+        services = await asyncio.to_thread(get_services)
+        planned = plan(_catalog(services), body, reference_count=0)
+        return await _generate(request, services, bearer, body, planned)
+
+    @app.post(
+        "/images/edits",
+        response_model=ImagesResponse,
+        responses={**_ERRORS, 202: {"model": Task, "description": 'With "async": true: the task, to poll.'}},
+        summary="Generate images from reference images and a prompt",
+    )
+    async def edit_images(
+        request: Request,
+        bearer: Caller,
+        fields: Annotated[EditForm, Form()],
+        image: Annotated[list[UploadFile] | None, File(description="One reference image (or repeat it).")] = None,
+        image_list: Annotated[list[UploadFile] | None, File(alias="image[]", description="Reference images.")] = None,
+        mask: Annotated[UploadFile | None, File(description="Edit mask: white (or transparent) = change.")] = None,
+    ):
+        uploads = [*(image or []), *(image_list or [])]
+        if not uploads:
+            raise ApiError(400, "Send at least one image (`image` or `image[]`).", param="image", code="missing_image")
+        services = await asyncio.to_thread(get_services)
+        planned = plan(_catalog(services), fields, reference_count=len(uploads))
+        if mask is not None:
+            await _mask_as_painted(mask)
+            raise ApiError(
+                400,
+                "This bildgen cannot apply edit masks yet: send the edit without `mask`.",
+                param="mask",
+                code="unsupported_parameter",
+            )
+        reference_ids = await _store_uploads(services, bearer.user.id, uploads)
+        return await _generate(request, services, bearer, fields, planned, reference_ids)
+
+    async def _own_job(request: Request, bearer: api_tokens.Bearer, task_id: str) -> tuple[Services, queue.JobView]:
+        services = await asyncio.to_thread(get_services)
+        job = None
+        if _TASK_ID.fullmatch(task_id):
+            try:
+                job = await asyncio.to_thread(queue.view, services.engine, task_id, owner_id=bearer.user.id)
+                if job is None:  # into the audit log if it is someone else's
+                    await asyncio.to_thread(
+                        audit.record_refused_access,
+                        services.engine,
+                        user_id=bearer.user.id,
+                        kind="task",
+                        object_id=task_id,
+                        address=client_address(request),
+                    )
+            except _FAILURES as error:
+                raise _storage_unavailable(error) from None
+        if job is None:  # someone else's task gets the very same answer
+            raise ApiError(404, f"No task {task_id!r}.", param="task_id", code="not_found")
+        return services, job
+
+    @app.get("/tasks/{task_id}", response_model=Task, responses=_ERRORS, summary="A task's status and result")
+    async def get_task(request: Request, task_id: str, bearer: Caller) -> Task:
+        services, job = await _own_job(request, bearer, task_id)
+        origin = public_origin(request, services)
+        return await tasks.task(
+            services.engine, services.files, services.secret, job, owner_id=bearer.user.id, origin=origin
+        )
+
+    @app.delete(
+        "/tasks/{task_id}",
+        response_model=Task,
+        responses={**_ERRORS, 409: {"model": ErrorEnvelope, "description": "The task has already ended."}},
+        summary="Cancel a task",
+    )
+    async def cancel_task(request: Request, task_id: str, bearer: Caller) -> Task:
+        services, job = await _own_job(request, bearer, task_id)
+        if not job.active:
+            raise ApiError(409, f"The task has already ended ({tasks.status_of(job)[0]}).", code="task_ended")
+        try:
+            await asyncio.to_thread(queue.request_cancel, services.engine, job.id, owner_id=bearer.user.id)
+            job = await asyncio.to_thread(queue.view, services.engine, job.id, owner_id=bearer.user.id)
+        except _FAILURES as error:
+            raise _storage_unavailable(error) from None
+        services.runner.wake()
+        origin = public_origin(request, services)
+        return await tasks.task(
+            services.engine, services.files, services.secret, job, owner_id=bearer.user.id, origin=origin
+        )
+
+    return app

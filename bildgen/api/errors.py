@@ -1,0 +1,60 @@
+"""Every API error in OpenAI's envelope, `{"error": {"message", "type", "param", "code"}}`, so that
+OpenAI clients (the openai SDK, chat front ends) show bildgen's message as it is."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from starlette.responses import JSONResponse
+
+# OpenAI's error types by status; the SDKs pick their exception class by status alone.
+TYPES = {
+    401: "invalid_request_error",
+    403: "permission_error",
+    429: "rate_limit_error",
+    500: "server_error",
+    502: "server_error",
+    503: "server_error",
+    504: "server_error",
+}
+
+
+def envelope(message: str, *, status: int, param: str | None = None, code: str | None = None) -> dict:
+    return {
+        "error": {"message": message, "type": TYPES.get(status, "invalid_request_error"), "param": param, "code": code}
+    }
+
+
+class ApiError(Exception):
+    """An answer other than success; `message` is written for the person reading the client's output."""
+
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        *,
+        param: str | None = None,
+        code: str | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status, self.message, self.param, self.code = status, message, param, code
+        self.headers = dict(headers or {})
+
+    def response(self) -> JSONResponse:
+        return error_response(self.status, self.message, param=self.param, code=self.code, headers=self.headers)
+
+
+def error_response(
+    status: int,
+    message: str,
+    *,
+    param: str | None = None,
+    code: str | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> JSONResponse:
+    return JSONResponse(
+        envelope(message, status=status, param=param, code=code),
+        status_code=status,
+        headers={"Cache-Control": "no-store", **(headers or {})},
+    )

@@ -1,0 +1,52 @@
+"""OpenAI-compatible diffusion servers (vLLM-Omni, SGLang, the demo server): inference/client.py."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from bildgen.inference.capabilities import Capabilities, of_family
+from bildgen.inference.client import ImageRequest, InferenceClient, ServedModel
+from bildgen.inference.errors import ErrorKind, InferenceError
+from bildgen.inference.providers.base import Adapter, Generated, NoEvents, ProviderRequest, TaskEvents
+from bildgen.params import FamilyTraits
+
+if TYPE_CHECKING:
+    from bildgen.inference.profiles import ModelProfile
+
+
+class OpenAICompatibleAdapter(Adapter):
+    provider = "openai-compatible"
+
+    def __init__(self, profile: ModelProfile, **kwargs: Any) -> None:
+        super().__init__(profile, **kwargs)
+        self.client = InferenceClient(self.endpoint, sleep=self.sleep, max_answer_bytes=self.max_answer_bytes)
+
+    @classmethod
+    def capabilities(cls, profile: ModelProfile, traits: FamilyTraits) -> Capabilities:
+        return of_family(traits)
+
+    async def close(self) -> None:
+        await self.client.close()
+
+    async def served_model(self) -> ServedModel:
+        return await self.client.served_model()
+
+    async def generate(
+        self, request: ProviderRequest, *, model: str | None, events: TaskEvents = NoEvents()
+    ) -> Generated:
+        self.check_options(request)
+        if request.mask is not None:
+            # Until the client's edit path sends masks (issue 11, the studio's part), say so plainly.
+            raise InferenceError(ErrorKind.REJECTED, server_said="masks are not sent to this server yet")
+        image = await self.client.generate(
+            ImageRequest(
+                prompt=request.prompt,
+                width=request.parameters.width,
+                height=request.parameters.height,
+                seed=request.seed,
+                diffusion_fields=request.parameters.diffusion_fields(),
+                references=request.references,
+            ),
+            model=model,
+        )
+        return Generated(image)

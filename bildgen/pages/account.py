@@ -1,0 +1,38 @@
+import reflex as rx
+
+from bildgen.components.api_tokens import new_token_callout, new_token_form, tokens_table
+from bildgen.components.header import page_header
+from bildgen.state.account import AccountState
+
+
+def account_page() -> rx.Component:
+    return rx.container(
+        rx.vstack(
+            page_header(),
+            rx.heading("Account", size="5", as_="h2"),
+            rx.heading("API tokens", size="4", as_="h3"),
+            rx.text(
+                "Scripts and chat front ends (Open WebUI, LibreChat: image engine \u201cOpen AI\u201d) generate as you "
+                "with a token, and their images land in your gallery. Base URL: ",
+                rx.code(AccountState.api_base),
+                ". A token carries your rights: keep it secret, and revoke it when it is no longer needed.",
+                size="2",
+            ),
+            new_token_form(),
+            rx.cond(
+                AccountState.message != "",
+                rx.callout(AccountState.message, icon="triangle-alert", color_scheme="red", role="alert", size="1"),
+            ),
+            rx.cond(AccountState.notice != "", rx.callout(AccountState.notice, icon="info", role="status", size="1")),
+            new_token_callout(),
+            rx.cond(
+                AccountState.tokens.length() > 0,
+                tokens_table(AccountState.tokens, AccountState.revoke_token, show_owner=False),
+                rx.text("You have no API tokens.", size="2"),
+            ),
+            spacing="4",
+            width="100%",
+        ),
+        size="4",
+        padding_y="5",
+    )

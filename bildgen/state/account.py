@@ -1,0 +1,139 @@
+"""The account page: the signed-in user's API tokens (make, list, revoke). A thin state over
+bildgen.auth.api_tokens; the user comes from the session cookie in every event.
+
+A new token reaches the browser once, as the value of a read-only field (rx.set_value): it is never
+a state variable, so it is not kept in the tab's state (memory or Redis) nor sent again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from datetime import datetime
+
+import reflex as rx
+
+from bildgen.auth import api_tokens
+from bildgen.services import get_services
+from bildgen.state.session import SessionState
+from bildgen.store.db import StorageUnavailable
+from bildgen.store.models import User
+
+NEW_TOKEN_FIELD = "new-api-token"
+NEVER = "never"
+EXPIRY_CHOICES = [(str(days), f"after {days} days") for days in api_tokens.EXPIRY_CHOICES_DAYS] + [(NEVER, "never")]
+DEFAULT_EXPIRY = "90"
+UNAVAILABLE = (
+    "Your API tokens cannot be read or changed right now: the database is not answering. Try again in a moment."
+)
+
+
+@dataclasses.dataclass
+class TokenRow:
+    id: str
+    name: str
+    prefix: str
+    owner: str
+    created: str
+    last_used: str
+    expires: str
+    revoke_label: str
+
+
+def when(moment: datetime | None, empty: str) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else empty
+
+
+def token_row(token: api_tokens.TokenInfo) -> TokenRow:
+    expires = "never" if token.expires_at is None else when(token.expires_at, "")
+    return TokenRow(
+        id=token.id,
+        name=token.name,
+        prefix=token.prefix + "…",
+        owner=token.owner,
+        created=when(token.created_at, ""),
+        last_used=when(token.last_used_at, "never"),
+        expires=("expired " if token.expired() else "") + expires,
+        revoke_label=f"Revoke token {token.name} of {token.owner}",
+    )
+
+
+class AccountState(SessionState):
+    tokens: list[TokenRow] = []
+    message: str = ""  # why something could not be done
+    notice: str = ""  # what the last action did
+    # The name of the token just made; its value is only in the read-only field, never in the state.
+    created_name: str = ""
+    api_base: str = ""
+
+    async def _signed_in(self) -> User | rx.event.EventSpec:
+        user = await self._user()
+        return user if user is not None else self._to_sign_in()
+
+    async def _load(self, user: User) -> None:
+        try:
+            tokens = await asyncio.to_thread(api_tokens.tokens_of, get_services().engine, user.id)
+        except StorageUnavailable:
+            self.message = UNAVAILABLE
+            return
+        self.tokens = [token_row(token) for token in tokens]
+
+    @rx.event
+    async def open_account(self):
+        user = await self._signed_in()
+        if not isinstance(user, User):
+            return user
+        self.message = self.notice = self.created_name = ""
+        self.api_base = f"{self.router.url.origin}/v1"
+        await self._load(user)
+        return rx.set_value(NEW_TOKEN_FIELD, "")
+
+    @rx.event
+    async def create_token(self, form: dict):
+        user = await self._signed_in()
+        if not isinstance(user, User):
+            return user
+        form = form if isinstance(form, dict) else {}
+        expiry = str(form.get("expires") or DEFAULT_EXPIRY)
+        days = None if expiry == NEVER else int(expiry) if expiry.isdigit() else -1
+        try:
+            info, secret = await asyncio.to_thread(
+                api_tokens.create,
+                get_services().engine,
+                user=user,
+                name=str(form.get("name", ""))[:1000],
+                expires_in_days=days,
+                address=self._client_address(),
+            )
+        except (api_tokens.TokenRefused, StorageUnavailable) as refused:
+            self.message, self.notice = str(refused), ""
+            return
+        self.message, self.notice, self.created_name = "", "", info.name
+        await self._load(user)
+        return rx.set_value(NEW_TOKEN_FIELD, secret)
+
+    @rx.event
+    async def revoke_token(self, token_id: str):
+        user = await self._signed_in()
+        if not isinstance(user, User):
+            return user
+        try:
+            revoked = await asyncio.to_thread(
+                api_tokens.revoke,
+                get_services().engine,
+                str(token_id),
+                actor=user,
+                owner_id=user.id,
+                address=self._client_address(),
+            )
+        except StorageUnavailable as unavailable:
+            self.message = unavailable.user_message
+            return
+        name = next((row.name for row in self.tokens if row.id == str(token_id)), "The token")
+        self.message, self.notice = "", (f"{name} is revoked: it no longer works." if revoked else "")
+        await self._load(user)
+
+    @rx.event
+    def dismiss_new_token(self):
+        self.created_name = ""
+        return rx.set_value(NEW_TOKEN_FIELD, "")
