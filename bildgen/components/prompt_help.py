@@ -14,17 +14,15 @@ ELEMENT_UPLOAD_ID = "element-image"
 
 
 def improve_prompt() -> rx.Component:
-    """A button under the prompt (or the provider's own upsampling), and the proposal to accept or discard."""
+    """A button under the prompt (or a pointer to the service's own upsampling), and the proposal to
+    accept or discard."""
     return rx.vstack(
         rx.cond(
             PromptHelpState.upsampling_models.contains(StudioState.model_id),
-            rx.el.label(
-                rx.hstack(
-                    rx.switch(checked=PromptHelpState.upsampling, on_change=PromptHelpState.set_upsampling),
-                    rx.text("Prompt upsampling by the provider (it rewrites the prompt itself)", size="2"),
-                    align="center",
-                    spacing="2",
-                )
+            rx.text(
+                "This service improves prompts itself: switch on its Prompt upsampling option.",
+                size="1",
+                color_scheme="gray",
             ),
             rx.cond(
                 PromptHelpState.writer_label != "",

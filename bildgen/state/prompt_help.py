@@ -3,7 +3,7 @@ bildgen.prompts.
 
 - Improve prompt sends the prompt to the text model with an instruction for the selected model's
   family and shows the proposal beside the original: use it (editable), or discard it. Where the
-  provider upsamples prompts itself (BFL's prompt_upsampling), that is offered instead.
+  service upsamples prompts itself (BFL's prompt_upsampling), the form's own option is pointed to.
 - `for_submission` composes what Generate sends: the typed prompt with the picked context elements,
   their images as references, and the recipe's extras (typed prompt, improved-from, elements).
 - `restore` puts a recipe's extras back (Reproduce): the typed prompt, the elements with their roles.
@@ -27,9 +27,9 @@ from bildgen.state.session import SessionState, user_for_token
 
 class PromptHelpState(SessionState):
     writer_label: str = ""  # "" when no text model is configured: no Improve button
-    # Profiles whose service upsamples prompts itself: the form offers that instead of Improve.
+    # Profiles whose service upsamples prompts itself: the form's own Prompt upsampling option is
+    # pointed to instead of Improve prompt.
     upsampling_models: list[str] = []
-    upsampling: bool = False
     improving: bool = False
     original: str = ""
     proposal: str = ""  # the improved prompt offered, editable before it is used
@@ -101,10 +101,6 @@ class PromptHelpState(SessionState):
     @rx.event
     def discard_proposal(self) -> None:
         self.proposal, self.original, self.message = "", "", ""
-
-    @rx.event
-    def set_upsampling(self, value: bool) -> None:
-        self.upsampling = bool(value)
 
 
 @dataclasses.dataclass(frozen=True)
