@@ -76,6 +76,7 @@ class DetailView:
     made_into: list[LineageCard] = dataclasses.field(default_factory=list)
     reference_names: list[str] = dataclasses.field(default_factory=list)
     recipe_notes: list[str] = dataclasses.field(default_factory=list)
+    batch_id: str = ""  # the batch it was made in (bildgen.batches), if any
 
 
 def _card(image: Image, prompt: str) -> GalleryCard:
@@ -273,6 +274,7 @@ class GalleryState(SessionState):
             made_into=[_lineage(child) for child in found.made_into],
             reference_names=[reference.name for reference in found.references],
             recipe_notes=RecipeExtras.decode(generation.recipe_extras).describe(),
+            batch_id=generation.batch_id or "",
         )
         self.detail_open = True
 

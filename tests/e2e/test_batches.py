@@ -43,6 +43,9 @@ def test_pasted_prompts_run_as_a_batch_and_land_in_the_gallery_grouped_under_it(
     expect(studio.get_by_text("Batch:")).to_be_visible()
     expect(studio.get_by_role("button", name=TILE)).to_have_count(3)
     expect(studio.get_by_role("button", name=re.compile(r"^Open image: a copper kettle"))).to_have_count(1)
+    studio.get_by_role("button", name=re.compile(r"^Open image: a copper kettle")).click()
+    studio.get_by_role("link", name="Made in a batch: open it").click()
+    expect(studio.get_by_role("heading", name="kitchen things")).to_be_visible()
 
 
 def test_a_batch_goes_on_with_the_browser_closed(page, context, app_url):
