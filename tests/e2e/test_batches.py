@@ -113,3 +113,19 @@ def test_prompts_written_about_a_theme_land_in_the_table_to_edit_before_running(
     expect(studio.get_by_text("Rows 26–40 of 40")).to_be_visible()
     studio.get_by_role("button", name="Previous rows").click()
     expect(studio.get_by_label("Prompt, row 1", exact=True)).to_have_value("my own first prompt")
+
+
+def test_cancelling_a_batch_stops_what_has_not_started_and_keeps_what_is_saved(studio, app_url):
+    open_batches(studio, app_url)
+    studio.get_by_label("Prompts, one per line").fill("\n".join(f"cancel me {n}" for n in range(12)))
+    studio.get_by_role("button", name="Add to table").click()
+    small_images(studio)
+    studio.get_by_role("button", name="Run batch").click()
+    expect(studio).to_have_url(re.compile(r"/batches/[0-9a-f]{32}/?$"))
+    studio.get_by_role("button", name="Cancel batch").click()
+    expect(studio.get_by_role("status").filter(has_text="Cancelled: nothing more of this batch starts")).to_be_visible()
+    progress = studio.locator("#batch-progress")
+    expect(progress).to_contain_text("12 of 12 prompts finished", timeout=30_000)
+    expect(progress).to_contain_text("cancelled")
+    expect(studio.get_by_role("button", name="Cancel batch")).to_have_count(0)
+    expect(studio.get_by_role("row").filter(has_text="Cancelled").first).to_be_visible()
