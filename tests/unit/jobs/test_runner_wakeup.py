@@ -29,7 +29,7 @@ def test_a_wake_up_that_arrives_during_a_claim_is_not_lost(engine, tmp_path, mon
 
     async def go():
         async with job_runner.running():
-            await asyncio.sleep(runner.POLL_S * 0.6)
+            await asyncio.sleep(runner.POLL_S * 0.8)
 
     asyncio.run(go())
     # The wake-up made a second claim at once, not one poll (1 s) later.
