@@ -28,10 +28,10 @@ from sqlmodel import select
 
 from bildgen.inference.decoding import to_png
 from bildgen.inference.demo.renderer import render
-from bildgen.jobs import stored_recipe
 from bildgen.store import gallery, metadata
 from bildgen.store.db import make_engine, session
 from bildgen.store.files import ImageFiles
+from bildgen.store.image_library import stored_recipe
 from bildgen.store.models import Generation, GenerationStatus, Image, User
 from bildgen.store.thumbnails import make_thumbnail
 from tests.servers import REPO_ROOT, AppProcess, DemoServerProcess

@@ -1,5 +1,6 @@
 """The bildgen Reflex app: pages and bildgen's own HTTP routes."""
 
+import asyncio
 import contextlib
 
 import reflex as rx
@@ -14,8 +15,9 @@ from bildgen.pages.admin_profiles import admin_profiles_page
 from bildgen.pages.admin_providers import admin_providers_page
 from bildgen.pages.admin_usage import admin_usage_page
 from bildgen.pages.admin_users import admin_users_page
-from bildgen.pages.batches import batch_page, batches_page
+from bildgen.pages.batches import batch_page, batches_page, comparison_page
 from bildgen.pages.gallery import gallery_page
+from bildgen.pages.packs import packs_page
 from bildgen.pages.sign_in import change_password_page, sign_in_page, sign_up_page
 from bildgen.pages.studio import studio_page
 from bildgen.services import configured_catalog, running_services
@@ -29,8 +31,10 @@ from bildgen.state.admin_tokens import AdminTokensState
 from bildgen.state.admin_usage import UsageState
 from bildgen.state.admin_users import UsersState
 from bildgen.state.batch_page import BatchPageState
-from bildgen.state.batches import BatchEditorState
+from bildgen.state.batches import BatchEditorState, resume_pending_batches
+from bildgen.state.comparison import ComparisonState
 from bildgen.state.gallery import GalleryState
+from bildgen.state.packs import PacksState
 from bildgen.state.session import SignInPageState
 from bildgen.state.studio import StudioState
 
@@ -44,7 +48,10 @@ except ConfigError as error:
 @contextlib.asynccontextmanager
 async def _run_services():
     async with running_services():
+        # Batches whose prompts were still being queued when bildgen stopped go on being queued.
+        resuming = asyncio.create_task(resume_pending_batches())
         yield
+        resuming.cancel()
 
 
 app = rx.App(
@@ -81,5 +88,18 @@ app.add_page(audit_page, route=routes.ADMIN_AUDIT, title="Audit log · bildgen",
 app.add_page(queue_page, route=routes.ADMIN_QUEUE, title="Queue · bildgen", on_load=QueueState.open_queue)
 app.add_page(account_page, route=routes.ACCOUNT, title="Account · bildgen", on_load=AccountState.open_account)
 app.add_page(tokens_page, route=routes.ADMIN_TOKENS, title="API tokens · bildgen", on_load=AdminTokensState.open_tokens)
+app.add_page(
+    comparison_page,
+    route=routes.BATCH_COMPARE_PAGE,
+    title="Comparison · bildgen",
+    on_load=ComparisonState.open_comparison,
+)
+app.add_page(
+    comparison_page,
+    route=routes.BATCH_COMPARE_PAGE,
+    title="Comparison · bildgen",
+    on_load=ComparisonState.open_comparison,
+)
 app.add_page(batch_page, route=routes.BATCH_PAGE, title="Batch · bildgen", on_load=BatchPageState.open_batch)
 app.add_page(batches_page, route=routes.BATCHES, title="Batches · bildgen", on_load=BatchEditorState.open_batches)
+app.add_page(packs_page, route=routes.PACKS, title="Packs · bildgen", on_load=PacksState.open_packs)

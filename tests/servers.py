@@ -48,11 +48,15 @@ def _terminate(process: subprocess.Popen | None) -> None:
 class DemoServerProcess:
     """The demo inference server as a process of its own, so a test can take it down."""
 
-    def __init__(self, latency: float, flavor: str = "vllm-omni", max_references: int = 4) -> None:
+    def __init__(
+        self, latency: float, flavor: str = "vllm-omni", max_references: int = 4, max_concurrent: int | None = None
+    ) -> None:
         self.port = free_port()
         self.latency = latency
         self.flavor = flavor
         self.max_references = max_references
+        # Requests worked on at once (the others wait, as on a GPU server); None: no limit.
+        self.max_concurrent = max_concurrent
         self.process: subprocess.Popen | None = None
 
     @property
@@ -77,6 +81,7 @@ class DemoServerProcess:
                 self.flavor,
                 "--max-references",
                 str(self.max_references),
+                *(["--max-concurrent", str(self.max_concurrent)] if self.max_concurrent else []),
             ],
             cwd=REPO_ROOT,
         )

@@ -62,7 +62,8 @@ class BatchInvalid(ValueError):
         self.plan = checked
 
 
-def _aware(moment: datetime | None) -> datetime | None:
+def aware_utc(moment: datetime | None) -> datetime | None:
+    """A database time as an aware UTC datetime (SQLite returns naive ones)."""
     return queue._aware(moment)
 
 
@@ -172,6 +173,22 @@ def queue_items(engine: sqlalchemy.Engine, batch_id: str, *, owner_id: str, cata
         queue.request_cancel_batch(engine, batch_id, owner_id=owner_id)
     done = sum(1 for row in pending) - refused
     return Queued(done, refused)
+
+
+def with_pending_items(engine: sqlalchemy.Engine) -> list[tuple[str, str]]:
+    """Every user's batches, not cancelled, with items still to queue: (batch id, owner id)."""
+    with session(engine) as db:
+        return [
+            (batch_id, owner_id)
+            for batch_id, owner_id in db.exec(
+                select(Batch.id, Batch.owner_id)
+                .where(
+                    col(Batch.cancelled).is_(False),
+                    col(Batch.id).in_(select(ItemRow.batch_id).where(ItemRow.state == PENDING)),
+                )
+                .order_by(col(Batch.created_at))
+            ).all()
+        ]
 
 
 def _submit_item(
@@ -284,7 +301,7 @@ def _item_and_job() -> sqlalchemy.ColumnElement[bool]:
     return sqlalchemy.and_(Generation.batch_id == ItemRow.batch_id, Generation.batch_position == ItemRow.position)
 
 
-def _progress(db: Session, batch: Batch) -> Progress:
+def progress_in(db: Session, batch: Batch) -> Progress:
     states: collections.Counter[str] = collections.Counter()
     expected = 0
     for state, status, count, variants in db.exec(
@@ -318,11 +335,11 @@ def _summary(db: Session, batch: Batch) -> BatchSummary:
     return BatchSummary(
         id=batch.id,
         name=batch.name,
-        created_at=_aware(batch.created_at),
+        created_at=aware_utc(batch.created_at),
         series_id=batch.series_id,
         pack_id=batch.pack_id,
         defaults=ItemFields.decode(batch.defaults),
-        progress=_progress(db, batch),
+        progress=progress_in(db, batch),
     )
 
 

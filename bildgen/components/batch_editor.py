@@ -18,6 +18,13 @@ NUMBER_COLUMNS = (
 )
 
 
+def named_upload(zone: rx.Component, label: str) -> rx.Component:
+    """rx.upload offers no props for its hidden file input; screen readers still meet it, so name it
+    (as components/references.py does for the studio's)."""
+    zone.children[0].children[0].custom_attrs["aria-label"] = label
+    return zone
+
+
 def _label(text: str, target: str) -> rx.Component:
     return rx.el.label(text, html_for=target, class_name="rt-Text rt-r-size-2 rt-r-weight-medium")
 
@@ -44,14 +51,17 @@ def add_prompts() -> rx.Component:
             width="100%",
         ),
         rx.hstack(
-            rx.upload.root(
-                rx.button(rx.icon("upload", size=16), "Upload CSV or JSON", type="button", variant="soft"),
-                id=UPLOAD_ID,
-                accept=ACCEPTED,
-                max_files=1,
-                max_size=MAX_INPUT_BYTES,
-                on_drop=BatchEditorState.upload_items(rx.upload_files(upload_id=UPLOAD_ID)),
-                on_drop_rejected=BatchEditorState.uploads_rejected,
+            named_upload(
+                rx.upload.root(
+                    rx.button(rx.icon("upload", size=16), "Upload CSV or JSON", type="button", variant="soft"),
+                    id=UPLOAD_ID,
+                    accept=ACCEPTED,
+                    max_files=1,
+                    max_size=MAX_INPUT_BYTES,
+                    on_drop=BatchEditorState.upload_items(rx.upload_files(upload_id=UPLOAD_ID)),
+                    on_drop_rejected=BatchEditorState.uploads_rejected,
+                ),
+                "CSV or JSON file of prompts",
             ),
             rx.button(
                 rx.icon("plus", size=16),
@@ -82,6 +92,63 @@ def add_prompts() -> rx.Component:
         ),
         spacing="2",
         width="100%",
+    )
+
+
+def theme_prompts() -> rx.Component:
+    """ "Write N prompts about …": a text model writes them into the table, to edit before running."""
+    return rx.cond(
+        BatchEditorState.writer_label != "",
+        rx.form(
+            rx.flex(
+                rx.vstack(
+                    _label("Write prompts about", "batch-theme"),
+                    rx.input(
+                        id="batch-theme",
+                        name="theme",
+                        placeholder="Cyberpunk world",
+                        min_length=4,
+                        max_length=1000,
+                        width="100%",
+                    ),
+                    spacing="1",
+                    flex="3",
+                    min_width="220px",
+                ),
+                rx.vstack(
+                    _label("How many", "batch-theme-count"),
+                    rx.input(
+                        id="batch-theme-count",
+                        name="theme_count",
+                        type="number",
+                        min=1,
+                        max=100,
+                        default_value="10",
+                        width="90px",
+                    ),
+                    spacing="1",
+                ),
+                rx.button(
+                    rx.cond(BatchEditorState.writing, rx.spinner(size="2"), rx.icon("wand-sparkles", size=16)),
+                    "Write prompts",
+                    type="submit",
+                    variant="soft",
+                    disabled=BatchEditorState.writing,
+                ),
+                align="end",
+                wrap="wrap",
+                spacing="3",
+                width="100%",
+            ),
+            rx.text(
+                f"{BatchEditorState.writer_label} writes them; they are added to the table below for you to edit.",
+                size="1",
+                color_scheme="gray",
+            ),
+            on_submit=BatchEditorState.write_prompts,
+            reset_on_submit=False,
+            width="100%",
+        ),
     )
 
 

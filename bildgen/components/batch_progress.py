@@ -30,7 +30,7 @@ def _item(item: ItemCard) -> rx.Component:
         rx.table.cell(rx.text(item.seed, size="1")),
         rx.table.cell(
             rx.vstack(
-                rx.badge(item.status_label, color_scheme=item.color, variant="soft"),
+                rx.badge(item.status_label, color_scheme=item.color, variant="soft", high_contrast=True),
                 rx.cond(item.message != "", rx.text(item.message, size="1", color_scheme="gray")),
                 spacing="1",
             )
@@ -149,5 +149,33 @@ def items_list() -> rx.Component:
             ),
         ),
         spacing="2",
+        width="100%",
+    )
+
+
+def save_as_pack() -> rx.Component:
+    return rx.form(
+        rx.flex(
+            rx.vstack(
+                rx.el.label("Pack name", html_for="pack-name", class_name="rt-Text rt-r-size-2 rt-r-weight-medium"),
+                rx.input(
+                    id="pack-name", name="pack_name", default_value=BatchPageState.name, key=BatchPageState.shown_id
+                ),
+                spacing="1",
+                min_width="220px",
+            ),
+            rx.el.label(
+                rx.el.input(type="checkbox", name="pack_shared", value="yes"),
+                " Share with everyone",
+                class_name="rt-Text rt-r-size-2",
+                style={"display": "flex", "gap": "6px", "alignItems": "center"},
+            ),
+            rx.button(rx.icon("package-plus", size=14), "Save as pack", type="submit", variant="soft"),
+            align="end",
+            wrap="wrap",
+            spacing="3",
+        ),
+        on_submit=BatchPageState.save_as_pack,
+        reset_on_submit=False,
         width="100%",
     )

@@ -15,6 +15,7 @@ def page_header(*extra: rx.Component) -> rx.Component:
                 rx.link(t("Studio"), href=routes.STUDIO, size="3"),
                 rx.link(t("Gallery"), href=routes.GALLERY, size="3"),
                 rx.link(t("Batches"), href=routes.BATCHES, size="3"),
+                rx.link(t("Packs"), href=routes.PACKS, size="3"),
                 rx.cond(SessionState.is_admin, rx.link(t("Admin"), href=routes.ADMIN, size="3")),
                 spacing="4",
             ),

@@ -108,6 +108,12 @@ def image_detail() -> rx.Component:
                         size="1",
                         variant="surface",
                     ),
+                    # Prompt help's part of the recipe: the prompt before Improve, context elements.
+                    rx.foreach(DETAIL.recipe_notes, lambda note: rx.text(note, size="1", color_scheme="gray")),
+                    rx.cond(
+                        DETAIL.batch_id != "",
+                        rx.link("Made in a batch: open it", href="/batches/" + DETAIL.batch_id, size="1"),
+                    ),
                     _lineage_strip("Made from", DETAIL.made_from),
                     _lineage_strip("Made into", DETAIL.made_into),
                     rx.hstack(

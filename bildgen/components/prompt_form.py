@@ -3,6 +3,7 @@ import reflex as rx
 from bildgen.components.advanced import advanced_settings
 from bildgen.components.i18n import t
 from bildgen.components.presets import preset_selects
+from bildgen.components.prompt_help import effective_prompt, improve_prompt
 from bildgen.components.references import drop_zone, references_field
 from bildgen.components.service_options import service_options
 from bildgen.params import MAX_VARIANTS
@@ -161,6 +162,7 @@ def prompt_form() -> rx.Component:
                         auto_focus=True,
                         custom_attrs={"data-generate-shortcut": "true"},
                     ),
+                    improve_prompt(),
                     references_field(),
                     negative_prompt_field(),
                     preset_selects(),
@@ -178,6 +180,7 @@ def prompt_form() -> rx.Component:
                         ),
                         width="100%",
                     ),
+                    effective_prompt(),
                     rx.el.input(type="hidden", name="submission", value=StudioState.submission),
                     cloud_notice(),
                     generate_buttons(),

@@ -10,6 +10,7 @@ from bildgen.http.auth import change_password, sign_in, sign_out, sign_up
 from bildgen.http.images import serve_image, serve_preview, serve_reference, serve_thumbnail
 from bildgen.http.limits import UploadSizeLimit
 from bildgen.http.masks import serve_mask, upload_mask
+from bildgen.http.packs import export_pack
 
 
 def create_api() -> Starlette:
@@ -26,6 +27,7 @@ def create_api() -> Starlette:
             Route(routes.SIGN_UP_ROUTE, sign_up, methods=["POST"]),
             Route(routes.SIGN_OUT_ROUTE, sign_out, methods=["POST"]),
             Route(routes.CHANGE_PASSWORD_ROUTE, change_password, methods=["POST"]),
+            Route(routes.PACK_EXPORT_ROUTE, export_pack, methods=["GET"]),
             Mount(routes.API_PREFIX, app=create_api_app()),
         ],
     )

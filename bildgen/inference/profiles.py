@@ -156,12 +156,33 @@ class ProviderConfig(pydantic.BaseModel):
     enabled: bool | None = None
 
 
+class TextModelProfile(pydantic.BaseModel):
+    """A chat model (POST /chat/completions) that writes prompts from a theme and improves prompts."""
+
+    model_config = pydantic.ConfigDict(extra="forbid", frozen=True)
+
+    id: str = ""
+    label: str = pydantic.Field(min_length=1, max_length=80)
+    base_url: pydantic.HttpUrl
+    served_name: str | None = None
+    api_key_env: str | None = pydantic.Field(default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    deadline_s: float = pydantic.Field(default=120.0, gt=0, le=3600)
+    # Ask for JSON by schema (vLLM, SGLang, OpenAI); servers without it get plain text parsed leniently.
+    structured_output: bool = True
+
+    # The same fields make the same endpoint as an image profile's.
+    endpoint = ModelProfile.endpoint
+
+
 class Catalog(pydantic.BaseModel):
     model_config = pydantic.ConfigDict(extra="forbid", frozen=True)
 
     default_model: str
     models: dict[str, ModelProfile] = pydantic.Field(min_length=1)
     providers: dict[Provider, ProviderConfig] = {}
+    # Text models for prompt help (bildgen.prompts); none configured: the help is not offered.
+    default_text_model: str | None = None
+    text_models: dict[str, TextModelProfile] = pydantic.Field(default_factory=dict)
 
     @pydantic.model_validator(mode="after")
     def _references_resolve(self) -> Catalog:
@@ -175,6 +196,8 @@ class Catalog(pydantic.BaseModel):
                 raise ValueError(f"models.{key}.edit_with: {profile.edit_with!r} is not one of the [models.*] tables")
             if editor.traits().max_references == 0:
                 raise ValueError(f"models.{key}.edit_with: {profile.edit_with!r} takes no reference images")
+        if self.default_text_model is not None and self.default_text_model not in self.text_models:
+            raise ValueError(f"default_text_model {self.default_text_model!r} is not one of the [text_models.*] tables")
         return self
 
     @property
@@ -192,6 +215,13 @@ class Catalog(pydantic.BaseModel):
         if self.models[self.default_model].enabled:
             return self.default_model
         return next((key for key, profile in self.models.items() if profile.enabled), self.default_model)
+
+    @property
+    def text_model(self) -> TextModelProfile | None:
+        """The text model prompt help uses: the default one, or the only one."""
+        if self.default_text_model is not None:
+            return self.text_models[self.default_text_model]
+        return next(iter(self.text_models.values()), None)
 
     @property
     def default(self) -> ModelProfile:
@@ -216,7 +246,19 @@ class Catalog(pydantic.BaseModel):
 
 def demo_catalog(base_url: str) -> Catalog:
     demo = ModelProfile(id=DEMO_PROFILE_ID, label="Demo renderer", base_url=base_url, family="generic")
-    return Catalog(default_model=DEMO_PROFILE_ID, models={DEMO_PROFILE_ID: demo})
+    # The demo server's stand-in chat model (inference/demo/chat.py), beside its image routes.
+    writer = TextModelProfile(id=DEMO_PROFILE_ID, label="Demo writer", base_url=demo_text_url(base_url))
+    return Catalog(
+        default_model=DEMO_PROFILE_ID,
+        models={DEMO_PROFILE_ID: demo},
+        default_text_model=DEMO_PROFILE_ID,
+        text_models={DEMO_PROFILE_ID: writer},
+    )
+
+
+def demo_text_url(image_base_url: str) -> str:
+    """The demo server's text model, from its image base URL (…/v1 → …/text/v1)."""
+    return image_base_url.rstrip("/").removesuffix("/v1") + "/text/v1"
 
 
 def load_catalog(path: Path) -> Catalog:
@@ -226,11 +268,12 @@ def load_catalog(path: Path) -> Catalog:
         raise ConfigError(f"{path}: cannot be read ({error.strerror}).") from None
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"{path}: is not valid TOML ({error}).") from None
-    models = raw.get("models")
-    if isinstance(models, dict):
-        raw["models"] = {
-            key: {**value, "id": key} if isinstance(value, dict) else value for key, value in models.items()
-        }
+    for table in ("models", "text_models"):
+        profiles = raw.get(table)
+        if isinstance(profiles, dict):
+            raw[table] = {
+                key: {**value, "id": key} if isinstance(value, dict) else value for key, value in profiles.items()
+            }
     try:
         return Catalog.model_validate(raw)
     except pydantic.ValidationError as error:

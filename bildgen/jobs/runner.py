@@ -207,6 +207,9 @@ class JobRunner:
     async def _loop(self) -> None:
         housekeeping_due = 0.0
         while True:
+            # Cleared before looking, not after: a job that ends (or is queued) while this claims
+            # wakes the next round at once instead of being missed until the next poll.
+            self._wake.clear()
             try:
                 if time.monotonic() >= housekeeping_due:
                     housekeeping_due = time.monotonic() + HOUSEKEEPING_S
@@ -221,7 +224,6 @@ class JobRunner:
                     logger.warning("job runner: storage unavailable (%s); retrying", type(error).__name__)
                 else:
                     logger.exception("job runner: unexpected error; retrying")
-            self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=POLL_S)
 

@@ -1,10 +1,12 @@
 import reflex as rx
 
 from bildgen import routes
-from bildgen.components.batch_editor import batch_editor, recent_batches
-from bildgen.components.batch_progress import batch_actions, items_list, progress_panel
+from bildgen.components.batch_editor import batch_editor, recent_batches, theme_prompts
+from bildgen.components.batch_progress import batch_actions, items_list, progress_panel, save_as_pack
+from bildgen.components.comparison_grid import comparison_grid
 from bildgen.components.header import page_header
 from bildgen.state.batch_page import BatchPageState
+from bildgen.state.comparison import ComparisonState
 
 
 def _page(*content: rx.Component) -> rx.Component:
@@ -22,7 +24,7 @@ def batches_page() -> rx.Component:
             "Many prompts at once: each becomes a generation in your gallery. Batches go on when you close the browser.",
             size="2",
         ),
-        batch_editor(),
+        batch_editor(theme_prompts()),
         recent_batches(),
     )
 
@@ -41,9 +43,24 @@ def batch_page() -> rx.Component:
                     rx.callout(BatchPageState.message, icon="info", role="status", size="1", width="100%"),
                 ),
                 items_list(),
+                save_as_pack(),
                 spacing="4",
                 width="100%",
             ),
+            rx.callout(
+                "This batch does not exist (any more).", icon="triangle-alert", color_scheme="red", role="alert"
+            ),
+        ),
+    )
+
+
+def comparison_page() -> rx.Component:
+    return _page(
+        rx.link("← This batch", href=ComparisonState.batch_link, size="2"),
+        rx.heading("Comparison", size="5", as_="h1"),
+        rx.cond(
+            ComparisonState.found,
+            comparison_grid(),
             rx.callout(
                 "This batch does not exist (any more).", icon="triangle-alert", color_scheme="red", role="alert"
             ),

@@ -2,6 +2,7 @@ import reflex as rx
 
 from bildgen.components.header import page_header
 from bildgen.components.prompt_form import prompt_form
+from bildgen.components.prompt_help import context_elements_panel
 from bildgen.components.result_card import results_grid
 from bildgen.components.server_badge import server_badge
 from bildgen.state.studio import StudioState
@@ -22,7 +23,11 @@ def studio_page() -> rx.Component:
                 rx.callout(StudioState.server_problem, icon="triangle-alert", color_scheme="amber", width="100%"),
             ),
             rx.flex(
-                rx.box(prompt_form(), width=rx.breakpoints(initial="100%", md="360px"), flex_shrink="0"),
+                rx.box(
+                    rx.vstack(prompt_form(), context_elements_panel(), spacing="3", width="100%"),
+                    width=rx.breakpoints(initial="100%", md="360px"),
+                    flex_shrink="0",
+                ),
                 rx.box(rx.el.section(results_grid(), aria_label="Results"), flex_grow="1", width="100%"),
                 direction=rx.breakpoints(initial="column", md="row"),
                 spacing="5",

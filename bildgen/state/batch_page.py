@@ -14,7 +14,7 @@ import dataclasses
 import reflex as rx
 
 from bildgen import routes
-from bildgen.batches import runs
+from bildgen.batches import packs, runs
 from bildgen.services import get_services
 from bildgen.state.batches import queue_batch
 from bildgen.state.session import SessionState, user_for_token
@@ -211,6 +211,25 @@ class BatchPageState(SessionState):
         services.runner.wake()
         self.message = "Cancelled: nothing more of this batch starts; images already saved stay." if found else ""
         return BatchPageState.refresh
+
+    @rx.event
+    async def save_as_pack(self, form_data: dict):
+        """This batch's prompts, settings and seeds as a named pack, to run again on any model."""
+        user = await self._user()
+        if user is None:
+            return self._to_sign_in()
+        form_data = form_data if isinstance(form_data, dict) else {}
+        name = str(form_data.get("pack_name") or self.name)
+        shared = bool(form_data.get("pack_shared"))
+        try:
+            pack_id = await asyncio.to_thread(
+                packs.from_batch, get_services().engine, self.shown_id, owner_id=user.id, name=name, shared=shared
+            )
+        except (packs.PackRefused, StorageUnavailable) as problem:
+            self.message = problem.user_message if isinstance(problem, StorageUnavailable) else str(problem)
+            return
+        if pack_id is not None:
+            self.message = f"Saved as the {'shared' if shared else 'private'} pack “{' '.join(name.split())[:200]}”."
 
     @rx.event
     def set_rerun_model(self, value: str) -> None:

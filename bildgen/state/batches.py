@@ -30,6 +30,9 @@ from bildgen.batches.items import (
     parse_upload,
 )
 from bildgen.batches.plan import Plan, find_profile, plan
+from bildgen.inference.errors import InferenceError
+from bildgen.prompts import writing
+from bildgen.prompts.writing import PromptHelpRefused
 from bildgen.services import get_services
 from bildgen.state.session import SessionState, user_for_token
 from bildgen.state.studio import ModelChoice
@@ -63,6 +66,13 @@ async def queue_batch(batch_id: str, owner_id: str) -> None:
     finally:
         _queueing.discard(batch_id)
         services.runner.wake()
+
+
+async def resume_pending_batches() -> None:
+    """At start: queue what a stopped process left unqueued (items are never queued twice)."""
+    services = await asyncio.to_thread(get_services)
+    for batch_id, owner_id in await asyncio.to_thread(runs.with_pending_items, services.engine):
+        await queue_batch(batch_id, owner_id)
 
 
 @dataclasses.dataclass
@@ -136,6 +146,9 @@ class BatchEditorState(SessionState):
     bad_rows: int = 0
     submitting: bool = False
     batches: list[BatchCard] = []
+    # Prompts from a theme (bildgen.prompts.writing): the text model's label, "" when none is configured.
+    writer_label: str = ""
+    writing: bool = False
 
     @rx.var
     def page_count(self) -> int:
@@ -164,6 +177,8 @@ class BatchEditorState(SessionState):
         ]
         if not services.catalog.offers(self.default_model):
             self.default_model = services.catalog.default_id
+        writer = services.catalog.text_model
+        self.writer_label = writer.label if writer else ""
         await self._load_recent(user.id)
         self._show_page()
 
@@ -210,6 +225,51 @@ class BatchEditorState(SessionState):
         if parsed.name and not self.name:
             self.name = parsed.name
         self.defaults_key = str(int(self.defaults_key) + 1)
+
+    @rx.event(background=True)
+    async def write_prompts(self, form_data: dict):
+        """Ask the text model for N prompts about a theme; they land in the table to edit before running."""
+        form_data = form_data if isinstance(form_data, dict) else {}
+        theme = str(form_data.get("theme", ""))[:2000]
+        count_text = str(form_data.get("theme_count", "")).strip()
+        async with self:
+            if self.writing:
+                return
+            token = self._session_token()
+            self.writing, self.notes = True, []
+        try:
+            user = await user_for_token(token)
+            if user is None:
+                async with self:
+                    yield self._to_sign_in()
+                return
+            writer = (await asyncio.to_thread(get_services)).catalog.text_model
+            problem, prompts = "", []
+            try:
+                if writer is None:
+                    raise PromptHelpRefused("No text model is configured here; ask your administrator.")
+                count = int(count_text) if count_text.isdigit() else 0
+                prompts = await writing.prompts_about(writer, theme, count)
+                if not prompts:
+                    problem = f"{writer.label} wrote nothing usable; try again or reword the theme."
+            except PromptHelpRefused as refused:
+                problem = str(refused)
+            except InferenceError as error:
+                problem = error.user_message
+            async with self:
+                if problem:
+                    self.notes = [problem]
+                    return
+                self._take(Parsed([BatchItem(prompt) for prompt in prompts]))
+                short = "" if len(prompts) >= count else f" (asked for {count})"
+                self.notes = [
+                    f"Added {len(prompts)} prompts{short} written by {writer.label} about “{' '.join(theme.split())}”. "
+                    "Edit them before running.",
+                    *self.notes[1:],
+                ]
+        finally:
+            async with self:
+                self.writing = False
 
     @rx.event
     def uploads_rejected(self, rejected: list[dict]) -> None:

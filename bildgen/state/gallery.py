@@ -18,7 +18,9 @@ from bildgen.inference import providers
 from bildgen.inference.capabilities import describe_options
 from bildgen.inference.errors import InferenceError
 from bildgen.params import guidance_label_of
+from bildgen.prompts.elements import RecipeExtras
 from bildgen.services import get_services
+from bildgen.state import prompt_help
 from bildgen.state.session import SessionState, user_for_token
 from bildgen.state.studio import StudioState, mask_card, reference_card
 from bildgen.store import gallery, library
@@ -81,6 +83,8 @@ class DetailView:
     mask_path: str = ""
     # The service's own options it was made with ("Quality high · Prompt upsampling"), in the form's words.
     options: str = ""
+    recipe_notes: list[str] = dataclasses.field(default_factory=list)
+    batch_id: str = ""  # the batch it was made in (bildgen.batches), if any
 
 
 def _card(image: Image, prompt: str) -> GalleryCard:
@@ -280,6 +284,8 @@ class GalleryState(SessionState):
             reference_names=[reference.name for reference in found.references],
             mask_path=routes.mask_upload_path(generation.mask_id) if generation.mask_id else "",
             options=" · ".join(describe_options(stored_recipe(generation, image.seed).options or {})),
+            recipe_notes=RecipeExtras.decode(generation.recipe_extras).describe(),
+            batch_id=generation.batch_id or "",
         )
         self.detail_open = True
 
@@ -350,11 +356,13 @@ class GalleryState(SessionState):
         )
         studio = await self.get_state(StudioState)
         studio._ensure_ready(user)
+        # The typed prompt and the context elements back; the elements bring their own images.
+        typed, element_images = await prompt_help.restore(self, user.id, generation.recipe_extras, generation.prompt)
+        cards = [reference_card(r) for r in references if r.id not in element_images]
         studio._apply_recipe(
-            stored_recipe(generation, image.seed),
-            [reference_card(r) for r in references],
-            mask_card(mask) if mask is not None else None,
+            stored_recipe(generation, image.seed), cards, mask_card(mask) if mask is not None else None
         )
+        studio.prompt = typed
         return rx.redirect(routes.STUDIO)
 
     @rx.event

@@ -37,6 +37,7 @@ from bildgen.params import (
     variant_seeds,
 )
 from bildgen.services import get_services
+from bildgen.state import prompt_help
 from bildgen.state.session import SessionState, user_for_token
 from bildgen.store import library, metadata
 from bildgen.store.db import StorageUnavailable
@@ -824,19 +825,22 @@ class StudioState(SessionState):
             if resolved.problems:
                 self.run_error = "Check the advanced settings: " + " ".join(resolved.problems.values())
                 return
-            if len(self.references) > self.max_references:
+            # The prompt with the picked context elements, their images after the form's own (prompt_help).
+            composed = await prompt_help.for_submission(self)
+            if len(composed.reference_ids) > self.max_references:
                 self.run_error = self._reference_limit_text() + " Remove some to generate."
                 return
             submission = queue.Submission(
                 owner_id=user.id,
-                prompt=self.prompt.strip(),
+                prompt=composed.prompt,
                 profile_id=self._serving_profile().id,
                 parameters=resolved.parameters,
                 seeds=variant_seeds(resolved.count, resolved.seed),
-                reference_ids=tuple(card.id for card in self.references),
+                reference_ids=composed.reference_ids,
                 mask_id=self.mask.id if self.mask is not None else None,
                 model_label=self.serving_label,
                 options=options,
+                recipe_extras=composed.extras,
             )
             # Until the job row exists, Generate stays pressed: a second delivery is ignored.
             self.running, self.run_error = True, ""

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
+from bildgen.inference.profiles import demo_text_url
 from tests.servers import AppProcess, DemoServerProcess
 
 CHROMIUM_ARGS = [
@@ -31,6 +32,7 @@ A1111_LABEL = "Demo AUTOMATIC1111"
 BFL_LABEL = "Demo FLUX.1 [dev] at BFL"
 # An AUTOMATIC1111 image takes this long, so that its progress can be seen.
 A1111_LATENCY_S = 4.0
+WRITER_LABEL = "Demo writer"
 
 
 @pytest.fixture(scope="session")
@@ -82,6 +84,7 @@ def app_url(demo_server, legacy_server, flux_server, a1111_server, bfl_server, a
     config = tmp_path_factory.mktemp("config") / "bildgen.toml"
     config.write_text(
         f"""default_model = "demo"
+default_text_model = "writer"
 
 [models.demo]
 label = "{DEMO_LABEL}"
@@ -116,6 +119,9 @@ label = "{BFL_LABEL}"
 base_url = "{bfl_server.base_url}"
 provider = "bfl"
 served_name = "flux-dev"
+[text_models.writer]
+label = "{WRITER_LABEL}"
+base_url = "{demo_text_url(demo_server.base_url)}"
 """
     )
     app = AppProcess(data_dir=app_data_dir, config=config).start()

@@ -43,6 +43,9 @@ def test_pasted_prompts_run_as_a_batch_and_land_in_the_gallery_grouped_under_it(
     expect(studio.get_by_text("Batch:")).to_be_visible()
     expect(studio.get_by_role("button", name=TILE)).to_have_count(3)
     expect(studio.get_by_role("button", name=re.compile(r"^Open image: a copper kettle"))).to_have_count(1)
+    studio.get_by_role("button", name=re.compile(r"^Open image: a copper kettle")).click()
+    studio.get_by_role("link", name="Made in a batch: open it").click()
+    expect(studio.get_by_role("heading", name="kitchen things")).to_be_visible()
 
 
 def test_a_batch_goes_on_with_the_browser_closed(page, context, app_url):
@@ -67,8 +70,8 @@ def test_a_row_that_breaks_the_size_rules_is_highlighted_and_nothing_runs(studio
     open_batches(studio, app_url)
     studio.get_by_label("Prompts, one per line").fill("fine\nnot fine")
     studio.get_by_role("button", name="Add to table").click()
-    studio.get_by_label("Width, row 2").fill("1000")
-    studio.get_by_label("Steps, row 1").click()  # leaving the cell checks the row
+    studio.get_by_label("Width, row 2", exact=True).fill("1000")
+    studio.get_by_label("Steps, row 1", exact=True).click()  # leaving the cell checks the row
     bad = studio.get_by_role("row").filter(has_text="Width must be a multiple of 16")
     expect(bad).to_have_count(1)
     expect(bad).to_have_attribute("aria-invalid", "true")
@@ -76,8 +79,8 @@ def test_a_row_that_breaks_the_size_rules_is_highlighted_and_nothing_runs(studio
     expect(studio.get_by_role("alert")).to_contain_text("1 row needs attention")
     expect(studio).to_have_url(re.compile(r"/batches/?$"))
 
-    studio.get_by_label("Width, row 2").fill("1024")
-    studio.get_by_label("Steps, row 1").click()
+    studio.get_by_label("Width, row 2", exact=True).fill("1024")
+    studio.get_by_label("Steps, row 1", exact=True).click()
     expect(studio.get_by_role("row").filter(has_text="Width must be")).to_have_count(0)
 
 
@@ -89,7 +92,40 @@ def test_an_uploaded_csv_fills_the_table_and_says_what_it_left_out(studio, app_u
         studio.get_by_role("button", name="Upload CSV or JSON").click()
     chooser.value.set_files(str(csv_file))
     expect(studio.get_by_text("Rows 1–2 of 2")).to_be_visible()
-    expect(studio.get_by_label("Steps, row 1")).to_have_value("12")
+    expect(studio.get_by_label("Steps, row 1", exact=True)).to_have_value("12")
     notes = studio.get_by_role("status").filter(has_text="Added 2 prompts")
     expect(notes).to_contain_text("Row 3: no prompt; row left out.")
     expect(notes).to_contain_text("colour")
+
+
+def test_prompts_written_about_a_theme_land_in_the_table_to_edit_before_running(studio, app_url):
+    open_batches(studio, app_url)
+    studio.get_by_label("Write prompts about").fill("Cyberpunk world")
+    studio.get_by_label("How many").fill("40")
+    studio.get_by_role("button", name="Write prompts").click()
+    expect(studio.get_by_role("status").filter(has_text="Added 40 prompts written by Demo writer")).to_be_visible()
+    expect(studio.get_by_text("Rows 1–25 of 40")).to_be_visible()
+    first = studio.get_by_label("Prompt, row 1", exact=True)
+    expect(first).to_have_value(re.compile(r"^Cyberpunk world: "))
+    first.fill("my own first prompt")
+    studio.get_by_label("Steps, row 1", exact=True).click()
+    studio.get_by_role("button", name="Next rows").click()
+    expect(studio.get_by_text("Rows 26–40 of 40")).to_be_visible()
+    studio.get_by_role("button", name="Previous rows").click()
+    expect(studio.get_by_label("Prompt, row 1", exact=True)).to_have_value("my own first prompt")
+
+
+def test_cancelling_a_batch_stops_what_has_not_started_and_keeps_what_is_saved(studio, app_url):
+    open_batches(studio, app_url)
+    studio.get_by_label("Prompts, one per line").fill("\n".join(f"cancel me {n}" for n in range(12)))
+    studio.get_by_role("button", name="Add to table").click()
+    small_images(studio)
+    studio.get_by_role("button", name="Run batch").click()
+    expect(studio).to_have_url(re.compile(r"/batches/[0-9a-f]{32}/?$"))
+    studio.get_by_role("button", name="Cancel batch").click()
+    expect(studio.get_by_role("status").filter(has_text="Cancelled: nothing more of this batch starts")).to_be_visible()
+    progress = studio.locator("#batch-progress")
+    expect(progress).to_contain_text("12 of 12 prompts finished", timeout=30_000)
+    expect(progress).to_contain_text("cancelled")
+    expect(studio.get_by_role("button", name="Cancel batch")).to_have_count(0)
+    expect(studio.get_by_role("row").filter(has_text="Cancelled").first).to_be_visible()

@@ -13,6 +13,7 @@ def test_the_shipped_example_config_is_valid_and_routes_qwen_edits_to_the_edit_m
     assert catalog.max_references("qwen-image") == 4
     assert catalog.max_references("flux2-dev") == 1
     assert catalog.get("flux2-dev").traits().takes_negative_prompt is False
+    assert catalog.text_model.label == "Qwen3 writer"
 
 
 def test_every_commented_provider_profile_in_the_example_is_valid_once_uncommented(tmp_path):

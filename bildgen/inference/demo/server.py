@@ -44,6 +44,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from bildgen.inference.client import DEMO_OWNER
+from bildgen.inference.demo.chat import DemoWriter
 from bildgen.inference.demo.common import FlavorServer
 from bildgen.inference.demo.renderer import mask_problem, render, render_edit, repaint_masked
 
@@ -502,6 +503,7 @@ class DemoServer(FlavorServer):
             routes.append(Route("/v1/images/edits", self.edits, methods=["POST"]))
         if flavor.startswith("vllm-omni"):
             routes.append(Route("/v1/chat/completions", self.chat, methods=["POST"]))
+        routes.extend(DemoWriter().routes())  # the text model at /text/v1 (chat.py)
         routes.append(Route("/{path:path}", self.not_found, methods=["GET", "POST", "PUT", "DELETE"]))
         return routes
 

@@ -201,3 +201,15 @@ def test_one_users_forty_item_batch_does_not_starve_another_users_single_image(e
     # Anna's first item starts, then Bob's image, not Anna's second of forty.
     assert [job.batch_position for job in started] == [0, None]
     assert started[1].id == bobs
+
+
+def test_batches_left_half_queued_are_found_for_queueing_at_start(engine, two_models):
+    anna, bob = make_user(engine), make_user(engine, "bob")
+    half = make(engine, anna, two_models, prompts(3))
+    done = make(engine, anna, two_models, prompts(2))
+    stopped = make(engine, bob, two_models, prompts(2))
+    runs.queue_items(engine, done, owner_id=anna.id, catalog=two_models)
+    runs.cancel(engine, stopped, owner_id=bob.id)
+    assert runs.with_pending_items(engine) == [(half, anna.id)]
+    runs.queue_items(engine, half, owner_id=anna.id, catalog=two_models)
+    assert runs.with_pending_items(engine) == []

@@ -35,6 +35,8 @@ def test_the_app_registers_the_studio_and_gallery_handlers():
     assert {"create_token", "revoke_token", "dismiss_new_token", "revoke_any_token", "open_tokens"} <= handlers
     assert {"run_batch", "set_cell", "upload_items", "cancel_batch", "run_again", "refresh"} <= handlers
     assert {"open_overview", "set_generation", "save_general"} <= handlers
+    assert {"write_prompts", "run_pack", "save_as_pack", "import_pack", "delete_pack", "open_comparison"} <= handlers
+    assert {"improve_prompt", "use_proposal", "pick", "create_element", "add_element_image"} <= handlers
 
 
 # AdminState's role checks (the audit log's wraps the first).

@@ -1,0 +1,113 @@
+"""The comparison grid: rows = prompts (with their seed), columns = runs. Rendering only."""
+
+import reflex as rx
+
+from bildgen import routes
+from bildgen.state.batch_page import ItemThumb
+from bildgen.state.comparison import CellCard, ColumnCard, ComparisonState, RowCard
+
+
+def _thumb(thumb: ItemThumb) -> rx.Component:
+    return rx.link(
+        rx.image(
+            src=rx.get_upload_url(thumb.thumbnail_path),
+            alt=thumb.alt,
+            width="160px",
+            height="160px",
+            object_fit="cover",
+            border_radius="var(--radius-2)",
+            loading="lazy",
+        ),
+        href=f"{routes.GALLERY}?image={thumb.image_id}",
+    )
+
+
+def _cell(cell: CellCard) -> rx.Component:
+    return rx.table.cell(
+        rx.cond(
+            cell.present,
+            rx.cond(
+                cell.thumbs.length() > 0,
+                rx.hstack(rx.foreach(cell.thumbs, _thumb), spacing="1", wrap="wrap"),
+                rx.badge(cell.status_label, color_scheme=cell.color, variant="soft", high_contrast=True),
+            ),
+            rx.text("—", color_scheme="gray", aria_label="not in this run"),
+        ),
+        vertical_align="top",
+    )
+
+
+def _row(row: RowCard) -> rx.Component:
+    return rx.table.row(
+        rx.table.row_header_cell(
+            rx.vstack(
+                rx.text(row.prompt, size="2"),
+                rx.text(f"#{row.number} · seed {row.seed}", size="1", color_scheme="gray"),
+                spacing="1",
+                max_width="280px",
+            ),
+            vertical_align="top",
+        ),
+        rx.foreach(row.cells, _cell),
+    )
+
+
+def _column(column: ColumnCard) -> rx.Component:
+    return rx.table.column_header_cell(rx.link(column.label, href=column.link))
+
+
+def comparison_grid() -> rx.Component:
+    return rx.vstack(
+        rx.cond(
+            ComparisonState.active,
+            # assets/batches.js presses this every 2 s while the page is open and visible.
+            rx.el.button(
+                "Refresh",
+                on_click=ComparisonState.refresh,
+                custom_attrs={"data-refresh-tick": "true"},
+                aria_hidden="true",
+                tab_index=-1,
+                style={"display": "none"},
+            ),
+        ),
+        rx.text(
+            f"{ComparisonState.total_rows} prompts · {ComparisonState.columns.length()} runs, every prompt with the same seed in each",
+            size="2",
+            role="status",
+        ),
+        rx.box(
+            rx.table.root(
+                rx.table.header(
+                    rx.table.row(rx.table.column_header_cell("Prompt"), rx.foreach(ComparisonState.columns, _column))
+                ),
+                rx.table.body(rx.foreach(ComparisonState.rows, _row)),
+                size="1",
+            ),
+            overflow_x="auto",
+            width="100%",
+        ),
+        rx.cond(
+            ComparisonState.page_count > 1,
+            rx.hstack(
+                rx.button(
+                    "Previous prompts",
+                    size="1",
+                    variant="soft",
+                    disabled=ComparisonState.page == 0,
+                    on_click=ComparisonState.show_rows(ComparisonState.page - 1),
+                ),
+                rx.text(f"page {ComparisonState.page + 1} of {ComparisonState.page_count}", size="1"),
+                rx.button(
+                    "Next prompts",
+                    size="1",
+                    variant="soft",
+                    disabled=ComparisonState.page >= ComparisonState.page_count - 1,
+                    on_click=ComparisonState.show_rows(ComparisonState.page + 1),
+                ),
+                spacing="2",
+                align="center",
+            ),
+        ),
+        spacing="3",
+        width="100%",
+    )

@@ -1,0 +1,275 @@
+"""Improve prompt beside the studio's prompt, the effective prompt before Generate, and the context
+elements panel. Rendering only (states: PromptHelpState, ContextElementsState; StudioState read)."""
+
+import reflex as rx
+
+from bildgen.components.batch_editor import named_upload
+from bildgen.prompts.elements import KINDS, MAX_TEXT, ROLES
+from bildgen.state.context_elements import NOT_USED, ContextElementsState, ElementCard
+from bildgen.state.prompt_help import PromptHelpState
+from bildgen.state.studio import StudioState
+from bildgen.store.references import MAX_BYTES
+
+ELEMENT_UPLOAD_ID = "element-image"
+
+
+def improve_prompt() -> rx.Component:
+    """A button under the prompt (or a pointer to the service's own upsampling), and the proposal to
+    accept or discard."""
+    return rx.vstack(
+        rx.cond(
+            PromptHelpState.upsampling_models.contains(StudioState.model_id),
+            rx.text(
+                "This service improves prompts itself: switch on its Prompt upsampling option.",
+                size="1",
+                color_scheme="gray",
+            ),
+            rx.cond(
+                PromptHelpState.writer_label != "",
+                rx.button(
+                    rx.cond(PromptHelpState.improving, rx.spinner(size="1"), rx.icon("wand-sparkles", size=14)),
+                    "Improve prompt",
+                    type="button",
+                    size="1",
+                    variant="soft",
+                    disabled=StudioState.prompt_missing | PromptHelpState.improving,
+                    on_click=PromptHelpState.improve_prompt(
+                        StudioState.prompt, StudioState.model_id, StudioState.references.length() > 0
+                    ),
+                ),
+            ),
+        ),
+        rx.cond(
+            PromptHelpState.message != "",
+            rx.text(PromptHelpState.message, size="1", color_scheme="red", role="alert"),
+        ),
+        rx.cond(
+            PromptHelpState.proposal != "",
+            rx.callout(
+                rx.vstack(
+                    rx.text("Original", size="1", weight="bold"),
+                    rx.text(PromptHelpState.original, size="2"),
+                    rx.text(f"Improved by {PromptHelpState.writer_label}", size="1", weight="bold"),
+                    # No id or name: inside the studio's form, but never part of what it submits.
+                    rx.text_area(
+                        aria_label=f"Improved by {PromptHelpState.writer_label}",
+                        default_value=PromptHelpState.proposal,
+                        key=PromptHelpState.proposal_key,
+                        on_blur=PromptHelpState.edit_proposal,
+                        rows="4",
+                        width="100%",
+                    ),
+                    rx.hstack(
+                        rx.button(
+                            "Use improved prompt", type="button", size="1", on_click=PromptHelpState.use_proposal
+                        ),
+                        rx.button(
+                            "Discard",
+                            type="button",
+                            size="1",
+                            variant="soft",
+                            color_scheme="gray",
+                            on_click=PromptHelpState.discard_proposal,
+                        ),
+                        spacing="2",
+                    ),
+                    spacing="1",
+                    width="100%",
+                ),
+                icon="wand-sparkles",
+                size="1",
+                width="100%",
+            ),
+        ),
+        on_mount=PromptHelpState.load_prompt_help,
+        spacing="2",
+        width="100%",
+    )
+
+
+def effective_prompt() -> rx.Component:
+    """With context elements picked: exactly what is sent, before Generate."""
+    return rx.cond(
+        ContextElementsState.prompt_suffix != "",
+        rx.box(
+            rx.text("Effective prompt", size="1", weight="bold", id="effective-prompt-label"),
+            rx.text(
+                StudioState.prompt + ContextElementsState.prompt_suffix,
+                size="1",
+                id="effective-prompt",
+                aria_labelledby="effective-prompt-label",
+            ),
+            rx.cond(
+                ContextElementsState.picked_images > 0,
+                rx.text(
+                    f"+ {ContextElementsState.picked_images} reference image(s) from context elements, "
+                    "where the model takes reference images",
+                    size="1",
+                    color_scheme="gray",
+                ),
+            ),
+            width="100%",
+        ),
+    )
+
+
+def _element(card: ElementCard) -> rx.Component:
+    return rx.hstack(
+        rx.el.select(
+            rx.el.option("Not used", value=NOT_USED),
+            *[rx.el.option(role.capitalize(), value=role) for role in ROLES],
+            value=card.role,
+            on_change=lambda role: ContextElementsState.pick(card.id, role),
+            aria_label=f"Role of {card.name}",
+            class_name="rt-reset",
+            style={"padding": "2px 6px", "border": "1px solid var(--gray-7)", "borderRadius": "4px"},
+        ),
+        rx.cond(
+            card.thumbnail_path != "",
+            rx.image(
+                src=rx.get_upload_url(card.thumbnail_path),
+                alt=f"Image of {card.name}",
+                width="32px",
+                height="32px",
+                object_fit="cover",
+                border_radius="var(--radius-1)",
+            ),
+        ),
+        rx.vstack(
+            rx.hstack(rx.text(card.name, size="2", weight="medium"), rx.badge(card.kind, size="1", variant="soft")),
+            rx.cond(card.summary != "", rx.text(card.summary, size="1", color_scheme="gray")),
+            spacing="0",
+            flex="1",
+        ),
+        rx.icon_button(
+            rx.icon("trash-2", size=12),
+            size="1",
+            variant="ghost",
+            color_scheme="gray",
+            on_click=ContextElementsState.delete_element(card.id),
+            aria_label=f"Delete element {card.name}",
+        ),
+        align="center",
+        spacing="2",
+        width="100%",
+    )
+
+
+def _new_element_dialog() -> rx.Component:
+    return rx.dialog.root(
+        rx.dialog.trigger(rx.button(rx.icon("plus", size=14), "New element", size="1", variant="soft")),
+        rx.dialog.content(
+            rx.dialog.title("New context element"),
+            rx.form(
+                rx.vstack(
+                    rx.el.label("Name", html_for="element-name", class_name="rt-Text rt-r-size-2"),
+                    rx.input(id="element-name", name="element_name", max_length=80, placeholder="Mira"),
+                    rx.el.label("Kind", html_for="element-kind", class_name="rt-Text rt-r-size-2"),
+                    rx.el.select(
+                        *[rx.el.option(kind.capitalize(), value=kind) for kind in KINDS],
+                        id="element-kind",
+                        name="element_kind",
+                        class_name="rt-reset",
+                        style={"padding": "4px 8px", "border": "1px solid var(--gray-7)", "borderRadius": "4px"},
+                    ),
+                    rx.el.label("Description", html_for="element-text", class_name="rt-Text rt-r-size-2"),
+                    rx.text_area(
+                        id="element-text",
+                        name="element_text",
+                        max_length=MAX_TEXT,
+                        rows="3",
+                        placeholder="a red-haired courier with a brass prosthetic arm",
+                        width="100%",
+                    ),
+                    rx.hstack(
+                        named_upload(
+                            rx.upload.root(
+                                rx.button(
+                                    rx.icon("image-plus", size=14),
+                                    "Add an image",
+                                    type="button",
+                                    size="1",
+                                    variant="soft",
+                                ),
+                                id=ELEMENT_UPLOAD_ID,
+                                accept={
+                                    "image/png": [".png"],
+                                    "image/jpeg": [".jpg", ".jpeg"],
+                                    "image/webp": [".webp"],
+                                },
+                                max_files=1,
+                                max_size=MAX_BYTES,
+                                on_drop=ContextElementsState.add_element_image(
+                                    rx.upload_files(upload_id=ELEMENT_UPLOAD_ID)
+                                ),
+                            ),
+                            "Image of the element",
+                        ),
+                        rx.cond(
+                            ContextElementsState.new_image_path != "",
+                            rx.image(
+                                src=rx.get_upload_url(ContextElementsState.new_image_path),
+                                alt="Image of the new element",
+                                width="48px",
+                                height="48px",
+                                object_fit="cover",
+                            ),
+                        ),
+                        align="center",
+                        spacing="2",
+                    ),
+                    rx.cond(
+                        ContextElementsState.message != "",
+                        rx.text(ContextElementsState.message, size="1", color_scheme="red", role="alert"),
+                    ),
+                    rx.hstack(
+                        rx.dialog.close(rx.button("Cancel", type="button", variant="soft", color_scheme="gray")),
+                        rx.button("Save element", type="submit"),
+                        spacing="2",
+                        justify="end",
+                        width="100%",
+                    ),
+                    spacing="2",
+                    width="100%",
+                ),
+                on_submit=ContextElementsState.create_element,
+                reset_on_submit=True,
+            ),
+        ),
+        open=ContextElementsState.dialog_open,
+        on_open_change=ContextElementsState.set_dialog_open,
+    )
+
+
+def context_elements_panel() -> rx.Component:
+    """Outside the studio's form: its dialog has a form and an upload of its own."""
+    return rx.card(
+        rx.vstack(
+            rx.hstack(
+                rx.heading("Context elements", size="3", as_="h2"),
+                rx.spacer(),
+                _new_element_dialog(),
+                align="center",
+                width="100%",
+            ),
+            rx.text(
+                "Characters, places and styles you reuse. Pick one with a role: its words follow your prompt "
+                "(see Effective prompt) and its image goes along as a reference.",
+                size="1",
+                color_scheme="gray",
+            ),
+            rx.cond(
+                ContextElementsState.elements.length() > 0,
+                rx.vstack(rx.foreach(ContextElementsState.elements, _element), spacing="2", width="100%"),
+                rx.text("No elements yet.", size="1", color_scheme="gray"),
+            ),
+            rx.cond(
+                (ContextElementsState.message != "") & ~ContextElementsState.dialog_open,
+                rx.text(ContextElementsState.message, size="1", color_scheme="amber", role="status"),
+            ),
+            on_mount=ContextElementsState.load_elements,
+            spacing="2",
+            width="100%",
+        ),
+        width="100%",
+    )
