@@ -170,8 +170,13 @@ class TextModelProfile(pydantic.BaseModel):
     # Ask for JSON by schema (vLLM, SGLang, OpenAI); servers without it get plain text parsed leniently.
     structured_output: bool = True
 
-    # The same fields make the same endpoint as an image profile's.
-    endpoint = ModelProfile.endpoint
+    def endpoint(self, environ: Mapping[str, str] = os.environ) -> ServerEndpoint:
+        return ServerEndpoint(
+            base_url=str(self.base_url).rstrip("/"),
+            api_key=environ.get(self.api_key_env) if self.api_key_env else None,
+            deadline_s=self.deadline_s,
+            served_name=self.served_name,
+        )
 
 
 class Catalog(pydantic.BaseModel):
