@@ -196,7 +196,8 @@ def revoke(
 
 
 def authenticate(engine: sqlalchemy.Engine, secret: str | None, now: datetime | None = None) -> Bearer | None:
-    """The user a presented token speaks for, or None for a missing, unknown, revoked or expired token."""
+    """The user a presented token speaks for, or None for a missing, unknown, revoked or expired token,
+    or one of a disabled account."""
     if not secret or not secret.startswith(TOKEN_PREFIX) or len(secret) > 200:
         return None
     now = now or utc_now()
@@ -210,6 +211,8 @@ def authenticate(engine: sqlalchemy.Engine, secret: str | None, now: datetime | 
             return None
         token, user = found
         if token.revoked_at is not None or (token.expires_at is not None and _aware(token.expires_at) <= now):
+            return None
+        if user.disabled:  # an administrator disabled the account: its tokens stop with its sessions
             return None
         last_used = _aware(token.last_used_at)
         if last_used is None or now - last_used >= TOUCH_EVERY:
