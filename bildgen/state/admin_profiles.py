@@ -67,22 +67,29 @@ class ProfileForm:
     advanced: str = ""
 
 
+def _box(label: str, width: float, height: float, is_default: bool) -> SizePreview:
+    longer = max(width, height)
+    return SizePreview(
+        label=label,
+        width_px=max(4, round(PREVIEW_PX * width / longer)),
+        height_px=max(4, round(PREVIEW_PX * height / longer)),
+        is_default=is_default,
+    )
+
+
 def _previews(entry: ProfileEntry) -> list[SizePreview]:
+    """The sizes (or aspect ratios) the studio offers for the profile, drawn to scale."""
     if entry.profile is None:
         return []
-    traits = entry.profile.traits()
-    previews = []
-    for width, height in traits.sizes:
-        longer = max(width, height)
-        previews.append(
-            SizePreview(
-                label=f"{width} × {height}",
-                width_px=max(4, round(PREVIEW_PX * width / longer)),
-                height_px=max(4, round(PREVIEW_PX * height / longer)),
-                is_default=(width, height) == traits.default_size,
-            )
-        )
-    return previews
+    capabilities, default = entry.profile.capabilities(), entry.profile.traits().default_size
+    if capabilities.sizes:
+        return [_box(f"{w} × {h}", w, h, (w, h) == default) for w, h in capabilities.sizes]
+    ratios = []
+    for position, ratio in enumerate(capabilities.aspect_ratios):
+        width, _, height = ratio.partition(":")
+        if width.replace(".", "").isdigit() and height.replace(".", "").isdigit():
+            ratios.append(_box(ratio, float(width), float(height), position == 0))
+    return ratios
 
 
 def _row(entry: ProfileEntry, currency: str) -> ProfileRow:
