@@ -8,7 +8,7 @@ from starlette.testclient import TestClient
 
 from bildgen import routes
 from bildgen.admin import users
-from bildgen.auth import accounts, api_tokens, audit, sessions
+from bildgen.auth import accounts, audit, sessions
 from bildgen.http import create_api
 from bildgen.store.db import session
 from bildgen.store.models import User
@@ -48,17 +48,6 @@ def test_a_disabled_account_is_signed_out_at_once_and_refused_at_sign_in(engine)
 
     users.set_disabled(engine, anna.id, False, actor_id=root.id)
     assert accounts.authenticate(engine, "anna", PASSWORD, address="192.0.2.1").id == anna.id
-
-
-def test_a_disabled_accounts_api_tokens_stop_working_and_work_again_when_it_is_enabled(engine):
-    root, anna = account(engine, "root", admin=True), account(engine, "anna")
-    _, token = api_tokens.create(engine, user=anna, name="script", expires_in_days=None)
-    assert api_tokens.authenticate(engine, token).user.id == anna.id
-
-    users.set_disabled(engine, anna.id, True, actor_id=root.id)
-    assert api_tokens.authenticate(engine, token) is None
-    users.set_disabled(engine, anna.id, False, actor_id=root.id)
-    assert api_tokens.authenticate(engine, token) is not None
 
 
 def test_the_last_administrator_can_neither_revoke_nor_disable_themself(engine):
