@@ -186,7 +186,14 @@ def _catalog(base: Catalog, entries: list[ProfileEntry]) -> Catalog:
         return base
     default = base.default_model if base.default_model in models else next(iter(models))
     try:
-        return Catalog(default_model=default, models=models, providers=base.providers)
+        return Catalog(
+            default_model=default,
+            models=models,
+            providers=base.providers,
+            # Text models (prompt help) come from the file only.
+            default_text_model=base.default_text_model,
+            text_models=base.text_models,
+        )
     except pydantic.ValidationError as error:
         logger.error("the merged catalog is not valid (%s); using the configuration file's", problem_text(error))
         return base

@@ -195,3 +195,13 @@ def test_a_profile_another_one_hands_its_edits_to_cannot_be_deleted(engine, sour
     with pytest.raises(profiles.ProfileRefused, match="qwen hand their edits to this profile"):
         profiles.remove(engine, source.refresh(), editor, actor_id=admin.id)
     assert source.refresh().catalog.serving("qwen", with_references=True).id == editor
+
+
+def test_the_files_text_model_stays_offered_for_prompt_help_whatever_the_admin_area_changes(engine, admin):
+    from bildgen.inference.profiles import TextModelProfile
+
+    writer = TextModelProfile(id="writer", label="Writer", base_url="http://127.0.0.1:9/v1")
+    with_writer = FILE.model_copy(update={"default_text_model": "writer", "text_models": {"writer": writer}})
+    source = ConfigSource(engine, with_writer, BOX, environ={})
+    profiles.create(engine, source.refresh(), PORTRAIT, actor_id=admin.id)
+    assert source.refresh().catalog.text_model == writer
