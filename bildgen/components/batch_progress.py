@@ -63,7 +63,7 @@ def progress_panel() -> rx.Component:
 def batch_actions() -> rx.Component:
     return rx.flex(
         rx.cond(
-            BatchPageState.active,
+            BatchPageState.active & ~BatchPageState.cancelled,
             rx.button(
                 rx.icon("square", size=14),
                 "Cancel batch",

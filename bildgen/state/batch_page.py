@@ -176,7 +176,8 @@ class BatchPageState(SessionState):
         self.name = summary.name
         self.progress_text = progress.describe()
         self.finished, self.total = progress.finished, progress.items
-        self.active, self.cancelled = progress.active and not progress.cancelled, progress.cancelled
+        # A cancelled batch is still followed until its running images have ended.
+        self.active, self.cancelled = progress.active, progress.cancelled
         self.series_runs = snapshot.series_runs
         self.items = [_item_card(item, labels) for item in snapshot.items]
 
