@@ -94,12 +94,6 @@ app.add_page(
     title="Comparison · bildgen",
     on_load=ComparisonState.open_comparison,
 )
-app.add_page(
-    comparison_page,
-    route=routes.BATCH_COMPARE_PAGE,
-    title="Comparison · bildgen",
-    on_load=ComparisonState.open_comparison,
-)
 app.add_page(batch_page, route=routes.BATCH_PAGE, title="Batch · bildgen", on_load=BatchPageState.open_batch)
 app.add_page(batches_page, route=routes.BATCHES, title="Batches · bildgen", on_load=BatchEditorState.open_batches)
 app.add_page(packs_page, route=routes.PACKS, title="Packs · bildgen", on_load=PacksState.open_packs)

@@ -240,8 +240,8 @@ class ReverseProxy:
         site = NGINX_SITE.read_text()
         site = re.sub(r"listen 80;", f"listen 127.0.0.1:{self.port};", site)
         site = re.sub(r"listen \[::\]:80;\n", "", site)
-        servers = "".join(f"    server 127.0.0.1:{port};\n" for port in upstream_ports)
-        site, count = re.subn(r"(?:    server 127\.0\.0\.1:\d+;\n)+", servers, site)
+        servers = "".join(f"    server 127.0.0.1:{port}\\1;\n" for port in upstream_ports)
+        site, count = re.subn(r"(?:    server 127\.0\.0\.1:\d+([^;\n]*);\n)+", servers, site)
         assert count == 1, f"{NGINX_SITE} has no block of upstream servers to point at the test instances"
         temp = self.workdir / "temp"
         temp.mkdir(parents=True, exist_ok=True)
