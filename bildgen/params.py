@@ -269,7 +269,8 @@ def resolve(traits: FamilyTraits, choices: FormChoices) -> Resolved:
         preset_count=mode.count,
         preset_steps=steps,
         preset_guidance=traits.guidance,
-        mode_modified=(width, height, count) != (*size, mode.count),
+        # The preset's count only pre-selects the Images control, which shows its own value.
+        mode_modified=(width, height) != size,
         quality_modified=(chosen_steps, guidance) != (steps, traits.guidance),
         problems=problems,
     )

@@ -28,6 +28,8 @@ ALL_MODELS = "__all__"
 # Every change resends the whole list to the browser: keep a window of pages, not all of them.
 MAX_CARDS = 3 * gallery.PAGE_SIZE
 PROMPT_SHOWN = 80
+# Longer prompts are clamped to a few lines in the details, with "Show more".
+PROMPT_CLAMPED = 240
 WATCH_EVERY_S = 2.0
 WATCH_AT_MOST_S = 3600.0
 
@@ -60,6 +62,7 @@ class DetailView:
     image_path: str = ""
     filename: str = ""
     prompt: str = ""
+    long_prompt: bool = False
     negative_prompt: str = ""
     model: str = ""
     mode: str = ""
@@ -132,6 +135,7 @@ class GalleryState(SessionState):
     watching: bool = False
     detail_open: bool = False
     detail: DetailView = DetailView()
+    prompt_expanded: bool = False
     message: str = ""
     # The default model is the demo renderer: the page says so, as the studio does.
     demo_in_use: bool = False
@@ -256,6 +260,7 @@ class GalleryState(SessionState):
             image_path=routes.image_upload_path(image.id),
             filename=saved_image(image, generation).filename,
             prompt=generation.prompt,
+            long_prompt=len(generation.prompt) > PROMPT_CLAMPED,
             negative_prompt=(generation.negative_prompt or "").strip(),
             model=generation.served_model,
             mode="Image to image" if generation.mode == "image-to-image" else "Text to image",
@@ -270,11 +275,15 @@ class GalleryState(SessionState):
             made_into=[_lineage(child) for child in found.made_into],
             reference_names=[reference.name for reference in found.references],
         )
-        self.detail_open = True
+        self.detail_open, self.prompt_expanded = True, False
 
     @rx.event
     def set_detail_open(self, value: bool) -> None:
         self.detail_open = bool(value)
+
+    @rx.event
+    def toggle_prompt(self) -> None:
+        self.prompt_expanded = not self.prompt_expanded
 
     @rx.event
     async def toggle_favourite(self, image_id: str):

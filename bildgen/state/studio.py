@@ -17,6 +17,7 @@ import reflex as rx
 
 from bildgen import routes
 from bildgen.cpu import in_image_pool
+from bildgen.i18n import _
 from bildgen.inference import providers
 from bildgen.inference.errors import InferenceError
 from bildgen.jobs import queue, runner
@@ -26,7 +27,6 @@ from bildgen.params import (
     MAX_VARIANTS,
     FormChoices,
     Resolved,
-    random_seed,
     resolve,
     variant_seeds,
 )
@@ -114,8 +114,8 @@ class StudioState(SessionState):
     height: str = ""
     steps: str = ""
     guidance: str = ""
+    # "" = a new random seed each run; a number is used for every run until cleared.
     seed: str = ""
-    seed_locked: bool = False
 
     # What resolving presets and overrides gave: shown, never trusted at submit time.
     effective_summary: str = ""
@@ -139,6 +139,10 @@ class StudioState(SessionState):
         if count == 0:
             return "Text to image"
         return f"Edit with {count} reference" + ("" if count == 1 else "s")
+
+    @rx.var
+    def references_full(self) -> bool:
+        return len(self.references) >= self.max_references
 
     @rx.var
     def has_problems(self) -> bool:
@@ -209,17 +213,14 @@ class StudioState(SessionState):
         self._refresh()
 
     @rx.event
-    def roll_seed(self) -> None:
-        self.seed = str(random_seed())
+    def use_random_seed(self) -> None:
+        """The dice: a new random seed for every run from now on."""
+        self.seed = ""
         self._refresh()
 
     @rx.event
-    def toggle_seed_lock(self) -> None:
-        self.seed_locked = not self.seed_locked
-
-    @rx.event
     def reuse_seed(self, seed: int) -> None:
-        self.seed, self.seed_locked = str(int(seed)), True
+        self.seed = str(int(seed))
         self._refresh()
 
     # ---- the model ---------------------------------------------------------------------------
@@ -391,8 +392,9 @@ class StudioState(SessionState):
         self.steps = str(recipe.steps or "")
         self.guidance = "" if recipe.guidance is None else f"{recipe.guidance:g}"
         self.seed = "" if recipe.seed is None else str(recipe.seed)
-        self.seed_locked = recipe.seed is not None
         self.image_count = "1"
+        # Whatever an earlier drop restored is superseded by this recipe, and so is its notice.
+        self.restored_file, self.restored_message = None, ""
         self._refresh()
 
     # ---- references --------------------------------------------------------------------------
@@ -459,9 +461,18 @@ class StudioState(SessionState):
             if recipe is not None and recipe.prompt:
                 # A picture that carries its recipe (ours or AUTOMATIC1111's): restore it, like
                 # the best tools do; the picture itself stays one click away.
-                self._apply_recipe(recipe, self.references)
+                # The recipe's own references: none for text to image. A dropped file carries
+                # no reference pictures, so an edit's recipe asks for them instead.
+                self._apply_recipe(recipe, [])
                 self.restored_file = card
-                self.restored_message = f"Restored the recipe of {name}."
+                self.restored_message = (
+                    _("Restored the recipe of {name}.", name=name)
+                    if recipe.reference_count == 0
+                    else _(
+                        "Restored the recipe of {name}. It was an edit: add its reference images to edit again.",
+                        name=name,
+                    )
+                )
                 continue
             self._attach(card)
         self.reference_message = " ".join(problems)
@@ -612,9 +623,6 @@ class StudioState(SessionState):
         services.runner.wake()
         async with self:
             self.run_id, self.cancel_requested, self.run_status = job_id, False, ""
-            if not self.seed_locked:
-                self.seed = ""
-                self._refresh()
             self.restored_file, self.restored_message = None, ""
             self.variants = [VariantCard(number=index + 1, seed=seed) for index, seed in enumerate(submission.seeds)]
         return StudioState.watch_run
