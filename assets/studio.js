@@ -37,3 +37,30 @@ new MutationObserver(() => {
     watchLoadMore.observe(button);
   }
 }).observe(document.documentElement, { childList: true, subtree: true });
+
+// The large view (components/lightbox.py): ←/→ press its arrow buttons, Z its 1:1 switch; "?" opens
+// the list of shortcuts. Never while typing in a field.
+document.addEventListener("keydown", (event) => {
+  if (event.ctrlKey || event.metaKey || event.altKey) return;
+  const target = event.target;
+  if (target && (target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName))) return;
+  const lightbox = document.querySelector("[data-lightbox]");
+  const press = (selector) => {
+    const button = lightbox && lightbox.querySelector(selector);
+    if (!button || button.disabled) return false;
+    button.click();
+    return true;
+  };
+  let handled = false;
+  if (event.key === "ArrowLeft") handled = press('[data-lightbox-step="-1"]');
+  else if (event.key === "ArrowRight") handled = press('[data-lightbox-step="1"]');
+  else if (event.key === "z" || event.key === "Z") handled = press("[data-lightbox-zoom]");
+  else if (event.key === "?" && !lightbox && !document.querySelector("[role=dialog]")) {
+    const button = document.getElementById("shortcuts-button");
+    if (button) {
+      button.click();
+      handled = true;
+    }
+  }
+  if (handled) event.preventDefault();
+});

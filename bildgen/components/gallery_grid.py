@@ -2,6 +2,7 @@ import reflex as rx
 
 from bildgen import routes
 from bildgen.state.gallery import ALL_MODELS, GalleryCard, GalleryState, JobCard
+from bildgen.state.lightbox import LightboxState
 
 
 def filters() -> rx.Component:
@@ -96,7 +97,7 @@ def _tile(card: GalleryCard) -> rx.Component:
             ),
         ),
         type="button",
-        on_click=GalleryState.show(card.id),
+        on_click=LightboxState.open_image(card.id, GalleryState.card_ids),
         aria_label=f"Open image: {card.prompt}, seed {card.seed}",
         title=card.prompt,
         style={

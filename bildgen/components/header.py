@@ -4,6 +4,7 @@ from bildgen import routes
 from bildgen.components.account import account_menu
 from bildgen.components.i18n import t
 from bildgen.components.language import language_switch
+from bildgen.components.shortcuts import shortcuts_button
 from bildgen.state.session import SessionState
 
 
@@ -30,6 +31,7 @@ def page_header(*extra: rx.Component) -> rx.Component:
         ),
         rx.spacer(),
         *extra,
+        shortcuts_button(),
         language_switch(),
         account_menu(),
         width="100%",

@@ -1,6 +1,8 @@
 import reflex as rx
 
 from bildgen.components.download import download_link
+from bildgen.components.i18n import t
+from bildgen.state.lightbox import LightboxState
 from bildgen.state.studio import CANCELLED, DONE, PENDING, StudioState, VariantCard
 
 
@@ -20,42 +22,71 @@ def _pending(card: VariantCard) -> rx.Component:
     )
 
 
-def _done(card: VariantCard) -> rx.Component:
+def _action(icon: str, label, tooltip, on_click) -> rx.Component:
+    """A labelled icon button with a tooltip naming the action; reachable with Tab."""
+    return rx.tooltip(
+        rx.icon_button(
+            rx.icon(icon, size=14), size="2", variant="soft", type="button", on_click=on_click, aria_label=label
+        ),
+        content=tooltip,
+    )
+
+
+def result_actions(card: VariantCard, sequence) -> rx.Component:
+    """Use as reference, Reuse seed, Reproduce, Download and View large for one result."""
+    return rx.hstack(
+        _action(
+            "image-plus",
+            t("Use image {number} as reference", number=card.number),
+            t("Use as reference"),
+            StudioState.use_as_reference(card.image_id),
+        ),
+        _action(
+            "sprout",
+            t("Reuse seed of image {number}", number=card.number),
+            t("Reuse seed"),
+            StudioState.reuse_seed(card.seed),
+        ),
+        _action(
+            "rotate-ccw",
+            t("Reproduce image {number}", number=card.number),
+            t("Reproduce"),
+            StudioState.reproduce(card.image_id),
+        ),
+        rx.tooltip(
+            download_link(
+                card.image_path, card.filename, size="2", aria_label=t("Download image {number}", number=card.number)
+            ),
+            content=t("Download the PNG with its recipe"),
+        ),
+        _action(
+            "maximize-2",
+            t("View image {number} large", number=card.number),
+            t("View large"),
+            LightboxState.open_image(card.image_id, sequence),
+        ),
+        spacing="2",
+        wrap="wrap",
+    )
+
+
+def _done(card: VariantCard, sequence) -> rx.Component:
     return rx.vstack(
         rx.image(
             src=rx.get_upload_url(card.image_path),
-            alt=f"Generated image {card.number}, seed {card.seed}",
+            alt=t("Generated image {number}, seed {seed}", number=card.number, seed=card.seed),
             width="100%",
             height="auto",
             border_radius="var(--radius-3)",
+            cursor="zoom-in",
+            on_click=LightboxState.open_image(card.image_id, sequence),
         ),
-        rx.hstack(
-            rx.text(f"Seed {card.seed} · {card.width}×{card.height}", size="1", color_scheme="gray"),
-            rx.spacer(),
-            rx.icon_button(
-                rx.icon("image-plus", size=14),
-                size="1",
-                variant="soft",
-                type="button",
-                on_click=StudioState.use_as_reference(card.image_id),
-                aria_label=f"Use image {card.number} as reference",
-                title="Use as reference",
-            ),
-            rx.icon_button(
-                rx.icon("sprout", size=14),
-                size="1",
-                variant="soft",
-                type="button",
-                on_click=StudioState.reuse_seed(card.seed),
-                aria_label=f"Reuse seed of image {card.number}",
-                title="Reuse seed",
-            ),
-            download_link(card.image_path, card.filename, aria_label=f"Download image {card.number}"),
-            width="100%",
-            align="center",
-            spacing="2",
-            wrap="wrap",
+        rx.text(
+            t("Seed {seed} · {width}×{height}", seed=card.seed, width=card.width, height=card.height),
+            size="1",
+            color_scheme="gray",
         ),
+        result_actions(card, sequence),
         width="100%",
         spacing="2",
     )
@@ -76,9 +107,14 @@ def _cancelled(card: VariantCard) -> rx.Component:
 
 
 def result_card(card: VariantCard) -> rx.Component:
+    sequence = StudioState.image_ids
     return rx.card(
         rx.match(
-            card.status, (PENDING, _pending(card)), (DONE, _done(card)), (CANCELLED, _cancelled(card)), _failed(card)
+            card.status,
+            (PENDING, _pending(card)),
+            (DONE, _done(card, sequence)),
+            (CANCELLED, _cancelled(card)),
+            _failed(card),
         ),
         width="100%",
     )

@@ -2,7 +2,7 @@ import reflex as rx
 
 from bildgen.components.gallery_grid import filters, gallery_grid, running_jobs
 from bildgen.components.header import page_header
-from bildgen.components.image_detail import image_detail
+from bildgen.components.lightbox import lightbox, lightbox_notice
 from bildgen.components.server_badge import demo_badge
 from bildgen.state.gallery import GalleryState
 
@@ -14,9 +14,10 @@ def gallery_page() -> rx.Component:
             rx.heading("Gallery", size="5", as_="h2"),
             filters(),
             rx.cond(GalleryState.message != "", rx.callout(GalleryState.message, icon="info", role="status", size="1")),
+            lightbox_notice(),
             running_jobs(),
             gallery_grid(),
-            image_detail(),
+            lightbox(),
             spacing="4",
             width="100%",
         ),

@@ -1,6 +1,7 @@
 import reflex as rx
 
 from bildgen.components.header import page_header
+from bildgen.components.lightbox import lightbox, lightbox_notice
 from bildgen.components.prompt_form import prompt_form
 from bildgen.components.result_card import results_grid
 from bildgen.components.server_badge import server_badge
@@ -15,6 +16,7 @@ def studio_page() -> rx.Component:
                 StudioState.server_problem != "",
                 rx.callout(StudioState.server_problem, icon="triangle-alert", color_scheme="amber", width="100%"),
             ),
+            lightbox_notice(),
             rx.flex(
                 rx.box(prompt_form(), width=rx.breakpoints(initial="100%", md="360px"), flex_shrink="0"),
                 rx.box(rx.el.section(results_grid(), aria_label="Results"), flex_grow="1", width="100%"),
@@ -22,6 +24,7 @@ def studio_page() -> rx.Component:
                 spacing="5",
                 width="100%",
             ),
+            lightbox(),
             spacing="4",
             width="100%",
         ),

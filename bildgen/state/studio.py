@@ -34,7 +34,7 @@ from bildgen.services import get_services
 from bildgen.state.session import SessionState, user_for_token
 from bildgen.store import library, metadata
 from bildgen.store.db import StorageUnavailable
-from bildgen.store.image_library import SavedImage
+from bildgen.store.image_library import SavedImage, stored_recipe
 from bildgen.store.metadata import StoredRecipe
 from bildgen.store.models import GenerationStatus, ReferenceImage, User, utc_now
 from bildgen.store.references import MAX_BYTES, ReferenceRejected, clean_reference_async
@@ -141,6 +141,11 @@ class StudioState(SessionState):
         return f"Edit with {count} reference" + ("" if count == 1 else "s")
 
     @rx.var
+    def image_ids(self) -> list[str]:
+        """The run's images in order: the lightbox's ←/→ walks through them."""
+        return [card.image_id for card in self.variants if card.image_id]
+
+    @rx.var
     def references_full(self) -> bool:
         return len(self.references) >= self.max_references
 
@@ -220,8 +225,12 @@ class StudioState(SessionState):
 
     @rx.event
     def reuse_seed(self, seed: int) -> None:
-        self.seed = str(int(seed))
-        self._refresh()
+        self._reuse_seed(seed)
+
+    def _reuse_seed(self, seed: int) -> None:
+        with contextlib.suppress(TypeError, ValueError):
+            self.seed = str(int(seed))
+            self._refresh()
 
     # ---- the model ---------------------------------------------------------------------------
 
@@ -396,6 +405,29 @@ class StudioState(SessionState):
         # Whatever an earlier drop restored is superseded by this recipe, and so is its notice.
         self.restored_file, self.restored_message = None, ""
         self._refresh()
+
+    @rx.event
+    async def reproduce(self, image_id: str):
+        """A result's recipe back into the form: Reproduce on a result card."""
+        user = await self._user()
+        if user is None:
+            return self._to_sign_in()
+        self._ensure_ready(user)
+        if not await self._reproduce(user.id, str(image_id)):
+            self.run_error = _("That image does not exist (any more).")
+
+    async def _reproduce(self, owner_id: str, image_id: str) -> bool:
+        """Every parameter of one of the user's images back into the form, its seed and references
+        kept. False when there is no such image of theirs."""
+        services = get_services()
+        found = await asyncio.to_thread(library.find_image, services.engine, image_id, owner_id)
+        if found is None:
+            await self._record_refused(owner_id, "image", image_id)
+            return False
+        image, generation = found
+        references = await asyncio.to_thread(library.references_of, services.engine, generation.id, owner_id)
+        self._apply_recipe(stored_recipe(generation, image.seed), [reference_card(r) for r in references])
+        return True
 
     # ---- references --------------------------------------------------------------------------
 

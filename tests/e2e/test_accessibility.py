@@ -32,8 +32,15 @@ def test_sign_in_studio_and_gallery_have_no_serious_accessibility_problems(page,
     page.get_by_label("Prompt", exact=True).fill("a quiet harbour at dawn")
     generate_and_wait(page)
     findings["studio"] = severe_findings(page)
+    page.get_by_role("button", name="View image 1 large").click()
+    lightbox = page.get_by_role("dialog", name="Image details")
+    expect(lightbox).to_be_visible()
+    # Colours are judged once the dialog has faded in, not halfway.
+    lightbox.evaluate("dialog => Promise.all(dialog.getAnimations({subtree: true}).map(a => a.finished))")
+    findings["lightbox"] = severe_findings(page)
+    page.keyboard.press("Escape")
     page.goto(f"{app_url}/gallery")
     expect(page.get_by_role("heading", name="Gallery")).to_be_visible()
     page.get_by_role("button", name="Open image: a quiet harbour at dawn, seed", exact=False).first.wait_for()
     findings["gallery"] = severe_findings(page)
-    assert findings == {"sign-in": [], "studio": [], "gallery": []}
+    assert findings == {"sign-in": [], "studio": [], "lightbox": [], "gallery": []}
