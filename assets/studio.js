@@ -26,16 +26,19 @@ document.addEventListener("paste", (event) => {
   input.dispatchEvent(new Event("change", { bubbles: true }));
 });
 
-// Infinite scroll in the gallery: press "Load more" whenever it comes into view.
+// Infinite scroll in the gallery and the studio's feed of runs: press "Load more" (or "Load
+// earlier runs") whenever it comes into view.
 const watchLoadMore = new IntersectionObserver((entries) => {
   entries.forEach((entry) => entry.isIntersecting && entry.target.click());
 });
 new MutationObserver(() => {
-  const button = document.getElementById("gallery-more");
-  if (button && !button.dataset.watched) {
-    button.dataset.watched = "1";
-    watchLoadMore.observe(button);
-  }
+  ["gallery-more", "runs-more"].forEach((id) => {
+    const button = document.getElementById(id);
+    if (button && !button.dataset.watched) {
+      button.dataset.watched = "1";
+      watchLoadMore.observe(button);
+    }
+  });
 }).observe(document.documentElement, { childList: true, subtree: true });
 
 // The large view (components/lightbox.py): ←/→ press its arrow buttons, Z its 1:1 switch; "?" opens

@@ -1,6 +1,7 @@
 import reflex as rx
 
 from bildgen.components.advanced import advanced_settings
+from bildgen.components.i18n import t
 from bildgen.components.presets import preset_selects
 from bildgen.components.references import drop_zone, references_field
 from bildgen.params import MAX_VARIANTS
@@ -64,28 +65,14 @@ def image_count() -> rx.Component:
 
 
 def generate_buttons() -> rx.Component:
-    return rx.hstack(
-        rx.button(
-            rx.cond(StudioState.running, rx.spinner(size="2"), rx.icon("sparkles", size=16)),
-            "Generate",
-            id="generate",
-            type="submit",
-            disabled=StudioState.prompt_missing | StudioState.running | StudioState.has_problems,
-            size="3",
-            flex_grow="1",
-        ),
-        rx.cond(
-            StudioState.running,
-            rx.button(
-                rx.icon("square", size=14),
-                "Cancel",
-                type="button",
-                on_click=StudioState.cancel,
-                color_scheme="red",
-                variant="soft",
-                size="3",
-            ),
-        ),
+    # Runs are cancelled on their own cards in the feed; Generate can queue the next one meanwhile.
+    return rx.button(
+        rx.cond(StudioState.submitting, rx.spinner(size="2"), rx.icon("sparkles", size=16)),
+        t("Generate"),
+        id="generate",
+        type="submit",
+        disabled=StudioState.prompt_missing | StudioState.submitting | StudioState.has_problems,
+        size="3",
         width="100%",
     )
 

@@ -1,32 +1,51 @@
 import reflex as rx
 
+from bildgen import routes
 from bildgen.components.download import download_link
 from bildgen.components.i18n import t
 from bildgen.state.lightbox import LightboxState
-from bildgen.state.studio import CANCELLED, DONE, PENDING, StudioState, VariantCard
+from bildgen.state.run_cards import CANCELLED, DONE, PENDING, RunCard, VariantCard
+from bildgen.state.studio import StudioState
 
 
 def _pending(card: VariantCard) -> rx.Component:
+    """A placeholder per variant: elapsed seconds, and the service's stage and progress where it says."""
     return rx.center(
         rx.vstack(
             rx.spinner(size="3"),
-            rx.text(f"Image {card.number}: {card.elapsed_s} s", size="2", color_scheme="gray"),
+            rx.text(t("Image {number}: {seconds} s", number=card.number, seconds=card.elapsed_s), size="2"),
+            rx.cond(card.stage != "", rx.text(card.stage, size="1", color_scheme="gray")),
+            rx.cond(
+                card.progress >= 0,
+                rx.progress(value=card.progress, max=100, width="70%", aria_label=t("Progress")),
+            ),
             align="center",
+            width="100%",
+            spacing="2",
         ),
         aspect_ratio="1",
         width="100%",
         background_color=rx.color("gray", 3),
         border_radius="var(--radius-3)",
         role="status",
-        aria_label=f"Image {card.number} is being generated",
+        aria_label=t("Image {number} is being generated", number=card.number),
     )
+
+
+# Small on a desktop's grid of four, finger-sized on a phone.
+ACTION_SIZE = {"initial": "2", "md": "1"}
 
 
 def _action(icon: str, label, tooltip, on_click) -> rx.Component:
     """A labelled icon button with a tooltip naming the action; reachable with Tab."""
     return rx.tooltip(
         rx.icon_button(
-            rx.icon(icon, size=14), size="2", variant="soft", type="button", on_click=on_click, aria_label=label
+            rx.icon(icon, size=14),
+            size=rx.breakpoints(**ACTION_SIZE),
+            variant="soft",
+            type="button",
+            on_click=on_click,
+            aria_label=label,
         ),
         content=tooltip,
     )
@@ -55,7 +74,11 @@ def result_actions(card: VariantCard, sequence) -> rx.Component:
         ),
         rx.tooltip(
             download_link(
-                card.image_path, card.filename, size="2", aria_label=t("Download image {number}", number=card.number)
+                card.image_path,
+                card.filename,
+                size=ACTION_SIZE,
+                icon_only=True,
+                aria_label=t("Download image {number}", number=card.number),
             ),
             content=t("Download the PNG with its recipe"),
         ),
@@ -82,7 +105,7 @@ def _done(card: VariantCard, sequence) -> rx.Component:
             on_click=LightboxState.open_image(card.image_id, sequence),
         ),
         rx.text(
-            t("Seed {seed} · {width}×{height}", seed=card.seed, width=card.width, height=card.height),
+            t("Seed {seed}", seed=card.seed),
             size="1",
             color_scheme="gray",
         ),
@@ -103,47 +126,128 @@ def _failed(card: VariantCard) -> rx.Component:
 
 
 def _cancelled(card: VariantCard) -> rx.Component:
-    return rx.callout(f"Image {card.number}: cancelled.", icon="circle-slash", color_scheme="gray", width="100%")
-
-
-def result_card(card: VariantCard) -> rx.Component:
-    sequence = StudioState.image_ids
-    return rx.card(
-        rx.match(
-            card.status,
-            (PENDING, _pending(card)),
-            (DONE, _done(card, sequence)),
-            (CANCELLED, _cancelled(card)),
-            _failed(card),
-        ),
-        width="100%",
+    return rx.callout(
+        t("Image {number}: cancelled.", number=card.number), icon="circle-slash", color_scheme="gray", width="100%"
     )
 
 
-def results_grid() -> rx.Component:
-    return rx.vstack(
-        rx.cond(
-            StudioState.run_status != "",
-            rx.callout(StudioState.run_status, icon="hourglass", color_scheme="gray", role="status", width="100%"),
+def variant_card(card: VariantCard, sequence) -> rx.Component:
+    return rx.match(
+        card.status,
+        (PENDING, _pending(card)),
+        (DONE, _done(card, sequence)),
+        (CANCELLED, _cancelled(card)),
+        _failed(card),
+    )
+
+
+def run_card(run: RunCard) -> rx.Component:
+    """One run of the feed: its prompt, model and parameters, Cancel while it runs, and its variants."""
+    return rx.el.article(
+        rx.card(
+            rx.vstack(
+                rx.hstack(
+                    rx.vstack(
+                        rx.text(
+                            run.prompt,
+                            size="2",
+                            weight="medium",
+                            title=run.prompt,
+                            style={
+                                "display": "-webkit-box",
+                                "WebkitLineClamp": "2",
+                                "WebkitBoxOrient": "vertical",
+                                "overflow": "hidden",
+                                "overflowWrap": "anywhere",
+                            },
+                        ),
+                        rx.text(
+                            run.model + " · " + run.parameters + " · " + run.seeds + " · " + run.created,
+                            size="1",
+                            color_scheme="gray",
+                        ),
+                        spacing="1",
+                        flex="1",
+                        min_width="0",
+                    ),
+                    rx.cond(
+                        run.active & ~run.cancel_requested,
+                        rx.button(
+                            rx.icon("square", size=12),
+                            t("Cancel"),
+                            type="button",
+                            on_click=StudioState.cancel(run.id),
+                            color_scheme="red",
+                            variant="soft",
+                            size="1",
+                        ),
+                    ),
+                    width="100%",
+                    align="start",
+                    spacing="3",
+                ),
+                rx.cond(
+                    run.notice != "",
+                    rx.callout(
+                        run.notice, icon="hourglass", color_scheme="gray", role="status", size="1", width="100%"
+                    ),
+                ),
+                rx.cond(
+                    run.error != "",
+                    rx.callout(
+                        run.error, icon="triangle-alert", color_scheme="red", role="alert", size="1", width="100%"
+                    ),
+                    rx.grid(
+                        rx.foreach(run.variants, lambda card: variant_card(card, run.image_ids)),
+                        spacing="3",
+                        width="100%",
+                        style={"gridTemplateColumns": "repeat(auto-fill, minmax(min(100%, 150px), 1fr))"},
+                    ),
+                ),
+                spacing="3",
+                width="100%",
+            ),
+            width="100%",
         ),
+        id="run-" + run.id,
+        aria_label=t("Run: {prompt}", prompt=run.prompt),
+        style={"width": "100%", "scrollMarginTop": "16px"},
+    )
+
+
+def run_feed() -> rx.Component:
+    """Every Generate adds a run on top; earlier runs load from the database as the feed is scrolled."""
+    return rx.vstack(
         rx.cond(
             StudioState.run_error != "",
             rx.callout(StudioState.run_error, icon="triangle-alert", color_scheme="red", role="alert", width="100%"),
         ),
         rx.cond(
-            StudioState.variants.length() > 0,
-            rx.grid(
-                rx.foreach(StudioState.variants, result_card),
-                columns=rx.breakpoints(initial="1", sm="2"),
-                spacing="4",
-                width="100%",
-            ),
+            StudioState.runs.length() > 0,
+            rx.foreach(StudioState.runs, run_card),
             rx.center(
-                rx.text("Your images appear here.", color_scheme="gray"),
+                rx.text(t("Your images appear here."), color_scheme="gray"),
                 min_height="200px",
                 width="100%",
             ),
         ),
+        rx.cond(
+            StudioState.runs_capped,
+            rx.center(
+                rx.link(t("Earlier runs are in the gallery"), href=routes.GALLERY, size="2"),
+                width="100%",
+            ),
+            rx.cond(
+                StudioState.runs_cursor != "",
+                rx.center(
+                    # assets/studio.js presses this when it scrolls into view: the feed pages on.
+                    rx.button(
+                        t("Load earlier runs"), id="runs-more", variant="soft", on_click=StudioState.load_older_runs
+                    ),
+                    width="100%",
+                ),
+            ),
+        ),
         width="100%",
-        spacing="3",
+        spacing="4",
     )

@@ -3,7 +3,7 @@ import reflex as rx
 from bildgen.components.header import page_header
 from bildgen.components.lightbox import lightbox, lightbox_notice
 from bildgen.components.prompt_form import prompt_form
-from bildgen.components.result_card import results_grid
+from bildgen.components.result_card import run_feed
 from bildgen.components.server_badge import server_badge
 from bildgen.state.studio import StudioState
 
@@ -19,7 +19,7 @@ def studio_page() -> rx.Component:
             lightbox_notice(),
             rx.flex(
                 rx.box(prompt_form(), width=rx.breakpoints(initial="100%", md="360px"), flex_shrink="0"),
-                rx.box(rx.el.section(results_grid(), aria_label="Results"), flex_grow="1", width="100%"),
+                rx.box(rx.el.section(run_feed(), aria_label="Results"), flex_grow="1", width="100%"),
                 direction=rx.breakpoints(initial="column", md="row"),
                 spacing="5",
                 width="100%",

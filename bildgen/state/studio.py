@@ -15,7 +15,7 @@ import time
 
 import reflex as rx
 
-from bildgen import routes
+from bildgen import i18n, routes
 from bildgen.cpu import in_image_pool
 from bildgen.i18n import _
 from bildgen.inference import providers
@@ -31,35 +31,23 @@ from bildgen.params import (
     variant_seeds,
 )
 from bildgen.services import get_services
+from bildgen.state.run_cards import RunCard, fingerprint, run_card
 from bildgen.state.session import SessionState, user_for_token
 from bildgen.store import library, metadata
 from bildgen.store.db import StorageUnavailable
-from bildgen.store.image_library import SavedImage, stored_recipe
+from bildgen.store.image_library import stored_recipe
 from bildgen.store.metadata import StoredRecipe
-from bildgen.store.models import GenerationStatus, ReferenceImage, User, utc_now
+from bildgen.store.models import ReferenceImage, User
 from bildgen.store.references import MAX_BYTES, ReferenceRejected, clean_reference_async
 
-PENDING, DONE, FAILED, CANCELLED = "pending", "done", "failed", "cancelled"
 # (tab, job) pairs watched by a task of this process: a reload or second event starts no twin, and a
 # restarted process (whose tabs' state in Redis may still say "running") starts a new watcher.
 _watched: set[tuple[str, str]] = set()
 TICK_S = 1.0
 WATCH_AT_MOST_S = 6 * 3600.0
 OVERRIDE_FIELDS = ("width", "height", "steps", "guidance", "seed")
-
-
-@dataclasses.dataclass
-class VariantCard:
-    number: int
-    status: str = PENDING
-    elapsed_s: int = 0
-    seed: int = 0
-    image_id: str = ""
-    image_path: str = ""
-    filename: str = ""
-    width: int = 0
-    height: int = 0
-    error: str = ""
+# The feed keeps at most this many runs in the tab's state; older ones are in the gallery.
+MAX_RUNS = 4 * queue.RUNS_PAGE
 
 
 @dataclasses.dataclass
@@ -81,13 +69,15 @@ class StudioState(SessionState):
 
     prompt: str = ""
     negative_prompt: str = ""
-    # The job this tab shows, and what its row said last. The row is the truth: a tab whose
-    # state outlived a restart finds out from it.
-    run_id: str = ""
-    running: bool = False
-    cancel_requested: bool = False
-    run_status: str = ""
-    variants: list[VariantCard] = []
+    # The feed of runs, newest first, as their rows said last (the row is the truth: a tab whose
+    # state outlived a restart reads it again on load). A window of MAX_RUNS, paged by key.
+    runs: list[RunCard] = []
+    runs_cursor: str = ""
+    runs_capped: bool = False
+    _feed_loaded: bool = False
+    # A Generate is being queued (a second delivery of the same submission is ignored meanwhile).
+    submitting: bool = False
+    # Why Generate queued nothing.
     run_error: str = ""
 
     models: list[ModelChoice] = []
@@ -139,11 +129,6 @@ class StudioState(SessionState):
         if count == 0:
             return "Text to image"
         return f"Edit with {count} reference" + ("" if count == 1 else "s")
-
-    @rx.var
-    def image_ids(self) -> list[str]:
-        """The run's images in order: the lightbox's ←/→ walks through them."""
-        return [card.image_id for card in self.variants if card.image_id]
 
     @rx.var
     def references_full(self) -> bool:
@@ -258,32 +243,60 @@ class StudioState(SessionState):
 
     @rx.event
     async def open_studio(self):
-        """on_load: only for a signed-in user, never showing another user's leftovers, and with the
-        run as the database has it (a tab whose state outlived a restart recovers here)."""
+        """on_load: only for a signed-in user, never showing another user's leftovers, and the
+        feed as the database has it (a tab whose state outlived a restart recovers here)."""
         user = await self._user()
         if user is None:
             return self._to_sign_in()
-        await asyncio.to_thread(get_services)
+        services = await asyncio.to_thread(get_services)
         self._ensure_ready(user)
-        engine = get_services().engine
-        if self.run_id:
-            job = await asyncio.to_thread(queue.view, engine, self.run_id, owner_id=user.id)
-        else:
-            # A new tab or device shows the user's last run, finished or not.
-            job = await asyncio.to_thread(queue.latest, engine, owner_id=user.id)
-        events = [StudioState.check_server]
-        if job is None:
-            self.run_id, self.running, self.cancel_requested, self.run_status, self.variants = "", False, False, "", []
-            return events
-        if not self.run_id and not self.prompt:
+        page = await asyncio.to_thread(queue.runs, services.engine, owner_id=user.id)
+        if not self._feed_loaded and not self.prompt and page.runs:
             # A fresh tab (new, or one whose state was lost with its worker) continues where the
             # user left off: the last run's words are back in the form.
-            self._restore_words(job)
-        self.run_id = job.id
-        self._show_job(job)
-        if job.active:
-            events.append(StudioState.watch_run)
-        return events
+            self._restore_words(page.runs[0].view)
+        self._feed_loaded = True
+        self.runs = [self._card(run) for run in page.runs]
+        self.runs_cursor = page.next_cursor.encode() if page.next_cursor else ""
+        self.runs_capped = False
+        return [StudioState.check_server, *self._watchers(self.runs)]
+
+    @rx.event
+    async def load_older_runs(self):
+        """The next page of earlier runs, as the feed is scrolled (assets/studio.js)."""
+        user = await self._user()
+        if user is None:
+            return self._to_sign_in()
+        cursor = queue.Cursor.decode(self.runs_cursor)
+        if cursor is None:
+            return
+        if len(self.runs) >= MAX_RUNS:
+            self.runs_capped = True
+            return
+        page = await asyncio.to_thread(queue.runs, get_services().engine, owner_id=user.id, before=cursor)
+        known = {card.id for card in self.runs}
+        older = [self._card(run) for run in page.runs if run.view.id not in known]
+        self.runs = [*self.runs, *older]
+        self.runs_cursor = page.next_cursor.encode() if page.next_cursor else ""
+        return self._watchers(older)
+
+    def _card(self, run: queue.Run) -> RunCard:
+        labels = {key: profile.label for key, profile in get_services().catalog.models.items()}
+        return run_card(run, labels=labels, language=self.lang)
+
+    @staticmethod
+    def _watchers(cards: list[RunCard]) -> list:
+        return [StudioState.watch_run(card.id) for card in cards if card.active]
+
+    def _replace_run(self, job_id: str, card: RunCard | None) -> bool:
+        """Put a run's new card in its place (None: it is gone). False when the feed no longer has it."""
+        if not any(shown.id == job_id for shown in self.runs):
+            return False
+        if card is None:
+            self.runs = [shown for shown in self.runs if shown.id != job_id]
+        else:
+            self.runs = [card if shown.id == job_id else shown for shown in self.runs]
+        return True
 
     def _restore_words(self, job: queue.JobView) -> None:
         catalog = get_services().catalog
@@ -293,68 +306,33 @@ class StudioState(SessionState):
         self.negative_prompt = (job.negative_prompt or "").strip() if self.takes_negative_prompt else ""
         self._refresh()
 
-    def _show_job(self, job: queue.JobView) -> None:
-        """The cards and status line of a job as its row says."""
-        self.running = job.active
-        self.cancel_requested = job.active and job.cancel_requested
-        started = job.started_at or job.created_at
-        elapsed = int((utc_now() - started).total_seconds()) if job.active else 0
-        if job.status == GenerationStatus.QUEUED:
-            ahead = job.ahead or 0
-            self.run_status = "Waiting for the image server" + (
-                f": {ahead} ahead of you." if ahead else ": you are next."
-            )
-        elif self.cancel_requested:
-            self.run_status = "Cancelling…"
-        else:
-            self.run_status = ""
-        cards = []
-        for variant in range(job.variant_count):
-            seed = job.seeds[variant] if variant < len(job.seeds) else 0
-            image = job.images.get(variant)
-            if image is not None:
-                cards.append(_shown(variant + 1, image))
-            elif variant in job.variant_errors:
-                cards.append(
-                    VariantCard(number=variant + 1, seed=seed, status=FAILED, error=job.variant_errors[variant])
-                )
-            elif job.active:
-                cards.append(VariantCard(number=variant + 1, seed=seed, elapsed_s=max(elapsed, 0)))
-            elif job.status in (GenerationStatus.CANCELLED, GenerationStatus.PARTIAL) and job.error == queue.CANCELLED:
-                cards.append(VariantCard(number=variant + 1, seed=seed, status=CANCELLED, error=queue.CANCELLED))
-            else:
-                cards.append(VariantCard(number=variant + 1, seed=seed, status=FAILED, error=job.error or "No image."))
-        self.variants = cards
-        failed_all = not job.active and cards and all(card.status == FAILED for card in cards)
-        self.run_error = (job.error or cards[0].error) if failed_all else ""
-
     @rx.event(background=True)
-    async def watch_run(self):
-        """Follow this tab's job until it ends: woken at once by this process's runner, otherwise
-        reading the row every second (another worker may run it). No I/O inside the lock."""
+    async def watch_run(self, job_id: str):
+        """Follow one run of the feed until it ends: woken at once by this process's runner,
+        otherwise reading the row every second (another worker may run it). No I/O inside the lock."""
+        job_id = str(job_id)
         async with self:
-            job_id, owner_id, tab = self.run_id, self._owner_id, self.router.session.client_token
-            if not job_id or (tab, job_id) in _watched:
+            owner_id, tab, language = self._owner_id, self.router.session.client_token, self.lang
+            if not owner_id or (tab, job_id) in _watched or not any(card.id == job_id for card in self.runs):
                 return
             _watched.add((tab, job_id))
-        engine = (await asyncio.to_thread(get_services)).engine
+        i18n.current_language.set(language)
+        services = await asyncio.to_thread(get_services)
+        labels = {key: profile.label for key, profile in services.catalog.models.items()}
         deadline = time.monotonic() + WATCH_AT_MOST_S
         shown = None
         try:
             while time.monotonic() < deadline:
                 with runner.watching(job_id) as changed:
-                    job = await asyncio.to_thread(queue.view, engine, job_id, owner_id=owner_id)
-                    seen = _fingerprint(job)
+                    found = await asyncio.to_thread(queue.run, services.engine, job_id, owner_id=owner_id)
+                    seen = fingerprint(found.view if found else None)
                     if seen != shown:
                         shown = seen
+                        card = run_card(found, labels=labels, language=language) if found else None
                         async with self:
-                            if self.run_id != job_id:
+                            if self._owner_id != owner_id or not self._replace_run(job_id, card):
                                 return
-                            if job is None:
-                                self.running, self.run_status = False, ""
-                                return
-                            self._show_job(job)
-                    if job is None or not job.active:
+                    if found is None or not found.view.active:
                         return
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(changed.wait(), timeout=TICK_S)
@@ -576,30 +554,26 @@ class StudioState(SessionState):
     # ---- generating --------------------------------------------------------------------------
 
     @rx.event
-    async def cancel(self):
+    async def cancel(self, job_id: str):
+        """Cancel one run of the feed: at once while it waits, else its worker is asked to stop."""
         user = await self._user()
         if user is None:
             return self._to_sign_in()
-        if not self.run_id:
-            self.running = False
+        job_id = str(job_id)
+        if not any(card.id == job_id for card in self.runs):
             return
         services = await asyncio.to_thread(get_services)
         try:
-            asked = await asyncio.to_thread(queue.request_cancel, services.engine, self.run_id, owner_id=user.id)
+            await asyncio.to_thread(queue.request_cancel, services.engine, job_id, owner_id=user.id)
         except StorageUnavailable as unavailable:
             self.run_error = unavailable.user_message
             return
         services.runner.wake()
-        if asked:
-            self.cancel_requested, self.run_status = True, "Cancelling…"
         # Whatever the tab thought, the row now says how things stand.
-        job = await asyncio.to_thread(queue.view, services.engine, self.run_id, owner_id=user.id)
-        if job is None:
-            self.run_id, self.running, self.run_status = "", False, ""
-            return
-        self._show_job(job)
-        if job.active:
-            return StudioState.watch_run
+        found = await asyncio.to_thread(queue.run, services.engine, job_id, owner_id=user.id)
+        self._replace_run(job_id, self._card(found) if found else None)
+        if found is not None and found.view.active:
+            return StudioState.watch_run(job_id)
 
     @rx.event(background=True)
     async def generate(self, form_data: dict):
@@ -612,6 +586,8 @@ class StudioState(SessionState):
             if user is None:
                 return self._to_sign_in()
             self._ensure_ready(user)
+            self._use_language(user)
+            language = self.lang
             # The form's own values: the state's copies may lag behind by the input debounce.
             self.prompt = str(form_data.get("prompt", self.prompt))
             if self.takes_negative_prompt and "negative_prompt" in form_data:
@@ -621,13 +597,13 @@ class StudioState(SessionState):
                 if form_data.get(field) is not None:
                     setattr(self, field, str(form_data[field]).strip())
             resolved = self._refresh()
-            if self.running or not self.prompt.strip() or form_data.get("submission") != self.submission:
+            if self.submitting or not self.prompt.strip() or form_data.get("submission") != self.submission:
                 return
             if resolved.problems:
-                self.run_error = "Check the advanced settings: " + " ".join(resolved.problems.values())
+                self.run_error = _("Check the advanced settings:") + " " + " ".join(resolved.problems.values())
                 return
             if len(self.references) > self.max_references:
-                self.run_error = self._reference_limit_text() + " Remove some to generate."
+                self.run_error = self._reference_limit_text() + " " + _("Remove some to generate.")
                 return
             submission = queue.Submission(
                 owner_id=user.id,
@@ -638,26 +614,42 @@ class StudioState(SessionState):
                 reference_ids=tuple(card.id for card in self.references),
             )
             # Until the job row exists, Generate stays pressed: a second delivery is ignored.
-            self.running, self.run_error = True, ""
+            self.submitting, self.run_error = True, ""
             self.submission = secrets.token_hex(8)
 
         try:
             job_id = await asyncio.to_thread(_submit_checked, services, submission)
+            found = await asyncio.to_thread(queue.run, services.engine, job_id, owner_id=user.id)
         except (StorageUnavailable, LookupError) as problem:
             async with self:
-                self.running = False
+                self.submitting = False
                 self.run_error = (
                     problem.user_message
                     if isinstance(problem, StorageUnavailable)
-                    else "A reference image is no longer available. Remove it and try again."
+                    else _("A reference image is no longer available. Remove it and try again.")
                 )
             return
         services.runner.wake()
+        labels = {key: profile.label for key, profile in services.catalog.models.items()}
+        card = run_card(found, labels=labels, language=language) if found else None
         async with self:
-            self.run_id, self.cancel_requested, self.run_status = job_id, False, ""
+            self.submitting = False
             self.restored_file, self.restored_message = None, ""
-            self.variants = [VariantCard(number=index + 1, seed=seed) for index, seed in enumerate(submission.seeds)]
-        return StudioState.watch_run
+            if card is not None:
+                # The new run goes on top; the window keeps its size, and paging goes on after it.
+                runs = [card, *[shown for shown in self.runs if shown.id != job_id]]
+                if len(runs) > MAX_RUNS:
+                    runs = runs[:MAX_RUNS]
+                    self.runs_cursor = runs[-1].cursor
+                self.runs = runs
+        # The new run comes into view (on a phone it is below the form); nothing moves if it is.
+        return [
+            StudioState.watch_run(job_id),
+            rx.call_script(
+                f"setTimeout(() => document.getElementById('run-{job_id}')"
+                "?.scrollIntoView({block: 'nearest', behavior: 'smooth'}), 50)"
+            ),
+        ]
 
 
 def _submit_checked(services, submission: queue.Submission) -> str:
@@ -668,27 +660,5 @@ def _submit_checked(services, submission: queue.Submission) -> str:
     return queue.submit(services.engine, submission)
 
 
-def _fingerprint(job: queue.JobView | None) -> object:
-    """What a tab shows of a job; elapsed seconds tick while it is active."""
-    if job is None:
-        return None
-    tick = int(time.time()) if job.active else 0
-    return (job.status, job.ahead, job.cancel_requested, tuple(job.images), tuple(job.variant_errors), job.error, tick)
-
-
 def reference_card(reference: ReferenceImage) -> ReferenceCard:
     return ReferenceCard(id=reference.id, image_path=routes.reference_upload_path(reference.id), name=reference.name)
-
-
-def _shown(number: int, image: SavedImage, elapsed_s: int = 0) -> VariantCard:
-    return VariantCard(
-        number=number,
-        status=DONE,
-        elapsed_s=elapsed_s,
-        seed=image.seed,
-        image_id=image.id,
-        image_path=routes.image_upload_path(image.id),
-        filename=image.filename,
-        width=image.width,
-        height=image.height,
-    )

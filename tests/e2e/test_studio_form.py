@@ -10,7 +10,7 @@ from PIL import Image
 from playwright.sync_api import expect
 
 from bildgen.inference.demo.renderer import render
-from tests.e2e.conftest import generate_and_wait
+from tests.e2e.conftest import generate_and_wait, newest_run
 
 EFFECTIVE = "#effective-parameters"
 
@@ -28,7 +28,7 @@ def open_advanced(page) -> None:
 
 def download_hash(page, number: int) -> str:
     with page.expect_download() as info:
-        page.get_by_role("link", name=f"Download image {number}").click()
+        newest_run(page).get_by_role("link", name=f"Download image {number}").click()
     return hashlib.sha256(open(info.value.path(), "rb").read()).hexdigest()
 
 
