@@ -67,3 +67,10 @@ document.addEventListener("keydown", (event) => {
   }
   if (handled) event.preventDefault();
 });
+
+// Compare (components/compare.py): the slider moves the cut between the two images in the browser.
+document.addEventListener("input", (event) => {
+  const slider = event.target.closest && event.target.closest("[data-compare-slider]");
+  const stage = slider && slider.closest("[data-compare]")?.querySelector("[data-compare-stage]");
+  if (stage) stage.style.setProperty("--split", `${slider.value}%`);
+});

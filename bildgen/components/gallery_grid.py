@@ -1,6 +1,8 @@
 import reflex as rx
 
 from bildgen import routes
+from bildgen.components.compare import compare_toggle
+from bildgen.components.i18n import t
 from bildgen.state.gallery import ALL_MODELS, GalleryCard, GalleryState, JobCard
 from bildgen.state.lightbox import LightboxState
 
@@ -76,38 +78,52 @@ def running_jobs() -> rx.Component:
 
 
 def _tile(card: GalleryCard) -> rx.Component:
-    return rx.el.button(
-        rx.image(
-            src=rx.get_upload_url(routes.thumbnail_upload_path(card.id)),
-            alt="",
-            width="100%",
-            aspect_ratio="1",
-            object_fit="cover",
-            border_radius="var(--radius-3)",
-            loading="lazy",
-        ),
-        rx.cond(
-            card.favourite,
-            rx.box(
-                rx.icon("star", size=16, fill="currentColor"),
-                position="absolute",
-                top="6px",
-                right="6px",
-                color="var(--amber-9)",
+    return rx.box(
+        rx.el.button(
+            rx.image(
+                src=rx.get_upload_url(routes.thumbnail_upload_path(card.id)),
+                alt="",
+                width="100%",
+                aspect_ratio="1",
+                object_fit="cover",
+                border_radius="var(--radius-3)",
+                loading="lazy",
             ),
+            rx.cond(
+                card.favourite,
+                rx.box(
+                    rx.icon("star", size=16, fill="currentColor"),
+                    position="absolute",
+                    top="6px",
+                    right="6px",
+                    color="var(--amber-9)",
+                ),
+            ),
+            type="button",
+            on_click=LightboxState.open_image(card.id, GalleryState.card_ids),
+            aria_label=f"Open image: {card.prompt}, seed {card.seed}",
+            title=card.prompt,
+            style={
+                "position": "relative",
+                "padding": "0",
+                "border": "none",
+                "background": "none",
+                "cursor": "pointer",
+                "width": "100%",
+                "display": "block",
+            },
         ),
-        type="button",
-        on_click=LightboxState.open_image(card.id, GalleryState.card_ids),
-        aria_label=f"Open image: {card.prompt}, seed {card.seed}",
-        title=card.prompt,
-        style={
-            "position": "relative",
-            "padding": "0",
-            "border": "none",
-            "background": "none",
-            "cursor": "pointer",
-            "width": "100%",
-        },
+        rx.box(
+            compare_toggle(
+                card.id,
+                t("Pick for comparison: {prompt}, seed {seed}", prompt=card.prompt, seed=card.seed),
+                unpicked="surface",
+            ),
+            position="absolute",
+            top="6px",
+            left="6px",
+        ),
+        position="relative",
     )
 
 

@@ -1,6 +1,7 @@
 import reflex as rx
 
 from bildgen import routes
+from bildgen.components.compare import compare_toggle
 from bildgen.components.download import download_link
 from bildgen.components.i18n import t
 from bildgen.state.lightbox import LightboxState
@@ -88,7 +89,10 @@ def result_actions(card: VariantCard, sequence) -> rx.Component:
             t("View large"),
             LightboxState.open_image(card.image_id, sequence),
         ),
-        spacing="2",
+        compare_toggle(
+            card.image_id, t("Compare image {number}", number=card.number), size=rx.breakpoints(**ACTION_SIZE)
+        ),
+        spacing=rx.breakpoints(initial="2", md="1"),
         wrap="wrap",
     )
 

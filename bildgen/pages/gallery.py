@@ -1,5 +1,6 @@
 import reflex as rx
 
+from bildgen.components.compare import compare
 from bildgen.components.gallery_grid import filters, gallery_grid, running_jobs
 from bildgen.components.header import page_header
 from bildgen.components.lightbox import lightbox, lightbox_notice
@@ -18,6 +19,7 @@ def gallery_page() -> rx.Component:
             running_jobs(),
             gallery_grid(),
             lightbox(),
+            compare(),
             spacing="4",
             width="100%",
         ),

@@ -1,5 +1,6 @@
 import reflex as rx
 
+from bildgen.components.compare import compare
 from bildgen.components.header import page_header
 from bildgen.components.lightbox import lightbox, lightbox_notice
 from bildgen.components.prompt_form import prompt_form
@@ -25,6 +26,7 @@ def studio_page() -> rx.Component:
                 width="100%",
             ),
             lightbox(),
+            compare(),
             spacing="4",
             width="100%",
         ),

@@ -22,6 +22,7 @@ def test_the_app_registers_the_studio_and_gallery_handlers():
     assert {"generate", "cancel", "use_as_reference", "add_references", "reproduce", "delete", "cancel_job"} <= handlers
     assert {"create_token", "revoke_token", "dismiss_new_token", "revoke_any_token", "open_tokens"} <= handlers
     assert {"open_image", "step", "toggle_actual_size", "toggle_favourite", "reuse_seed"} <= handlers
+    assert {"toggle_pick", "open_comparison", "load_older_runs", "watch_run"} <= handlers
     assert {"run_batch", "set_cell", "upload_items", "cancel_batch", "run_again", "refresh"} <= handlers
 
 
