@@ -74,3 +74,16 @@ document.addEventListener("input", (event) => {
   const stage = slider && slider.closest("[data-compare]")?.querySelector("[data-compare-stage]");
   if (stage) stage.style.setProperty("--split", `${slider.value}%`);
 });
+
+// After Generate (state/studio.py): bring the new run into view, its top first, unless it is in view.
+// The run's card may arrive a moment after this call: look for it for up to two seconds.
+window.bildgenShowRun = (id, tries = 40) => {
+  const run = document.getElementById(id);
+  if (!run) {
+    if (tries > 0) setTimeout(() => window.bildgenShowRun(id, tries - 1), 50);
+    return;
+  }
+  const box = run.getBoundingClientRect();
+  const hiddenBelow = window.innerHeight - 120; // a phone's Generate bar covers the bottom
+  if (box.top < 0 || box.top > hiddenBelow) run.scrollIntoView({ block: "start" });
+};

@@ -3,7 +3,7 @@ import reflex as rx
 from bildgen.components.compare import compare
 from bildgen.components.header import page_header
 from bildgen.components.lightbox import lightbox, lightbox_notice
-from bildgen.components.prompt_form import prompt_form
+from bildgen.components.prompt_form import generate_bar, prompt_form
 from bildgen.components.result_card import run_feed
 from bildgen.components.server_badge import server_badge
 from bildgen.state.studio import StudioState
@@ -27,9 +27,12 @@ def studio_page() -> rx.Component:
             ),
             lightbox(),
             compare(),
+            generate_bar(),
             spacing="4",
             width="100%",
         ),
         size="4",
-        padding_y="5",
+        padding_top="var(--space-5)",
+        # Room below the feed for the phone's Generate bar (components/prompt_form.py).
+        padding_bottom=rx.breakpoints(initial="96px", md="var(--space-5)"),
     )

@@ -642,14 +642,9 @@ class StudioState(SessionState):
                     runs = runs[:MAX_RUNS]
                     self.runs_cursor = runs[-1].cursor
                 self.runs = runs
-        # The new run comes into view (on a phone it is below the form); nothing moves if it is.
-        return [
-            StudioState.watch_run(job_id),
-            rx.call_script(
-                f"setTimeout(() => document.getElementById('run-{job_id}')"
-                "?.scrollIntoView({block: 'nearest', behavior: 'smooth'}), 50)"
-            ),
-        ]
+        # The new run comes into view, its top first (on a phone it is below the form); nothing
+        # moves when it is in view already.
+        return [StudioState.watch_run(job_id), rx.call_script(f"window.bildgenShowRun('run-{job_id}')")]
 
 
 def _submit_checked(services, submission: queue.Submission) -> str:
