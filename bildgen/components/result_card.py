@@ -121,7 +121,7 @@ def _done(card: VariantCard, sequence) -> rx.Component:
 
 def _failed(card: VariantCard) -> rx.Component:
     return rx.callout(
-        f"Image {card.number}: {card.error}",
+        t("Image {number}: {error}", number=card.number, error=card.error),
         icon="triangle-alert",
         color_scheme="red",
         role="alert",

@@ -58,7 +58,9 @@ class DetailView:
 
 
 def _lineage(image) -> LineageCard:
-    return LineageCard(id=image.id, thumbnail_path=routes.thumbnail_upload_path(image.id), label=f"seed {image.seed}")
+    return LineageCard(
+        id=image.id, thumbnail_path=routes.thumbnail_upload_path(image.id), label=_("seed {seed}", seed=image.seed)
+    )
 
 
 def detail_view(found: gallery.Details, language: str) -> DetailView:

@@ -17,6 +17,9 @@ from bildgen.store.image_library import SavedImage
 from bildgen.store.models import GenerationStatus, utc_now
 
 PENDING, DONE, FAILED, CANCELLED = "pending", "done", "failed", "cancelled"
+# The feed shows two lines of a prompt (the large view shows it whole): every change of a run resends
+# the feed to the browser, so a 5000-character prompt is not carried along.
+PROMPT_SHOWN = 300
 
 
 @dataclasses.dataclass
@@ -139,7 +142,7 @@ def run_card(run: queue.Run, *, labels: Mapping[str, str], language: str, now: d
     failed_all = not view.active and bool(variants) and all(card.status == FAILED for card in variants)
     return RunCard(
         id=view.id,
-        prompt=view.prompt,
+        prompt=view.prompt if len(view.prompt) <= PROMPT_SHOWN else view.prompt[: PROMPT_SHOWN - 1] + "…",
         model=labels.get(generation.model_profile) or generation.served_model,
         parameters=_parameters(run, language),
         seeds=_seeds(view.seeds),

@@ -81,3 +81,21 @@ def test_earlier_runs_load_from_the_database_page_by_page_as_the_feed_is_scrolle
     expect(runs.last).to_have_accessible_name("Run: history run 1")
     expect(run_named(studio, "history run 1").get_by_role("img")).to_be_visible()
     expect(studio.get_by_role("button", name="Load earlier runs")).to_have_count(0)
+
+
+def test_the_feed_and_the_large_view_speak_the_users_language(studio):
+    studio.get_by_role("combobox", name="Language").click()
+    studio.get_by_role("option", name="Deutsch").click()
+    expect(studio.get_by_role("button", name="Generieren")).to_be_visible()
+    studio.get_by_label("Prompt", exact=True).fill("ein Leuchtturm")
+    studio.get_by_role("button", name="Generieren").click()
+    run = newest_run(studio)
+    expect(run).to_have_accessible_name("Lauf: ein Leuchtturm")
+    expect(run).to_contain_text("20 Schritte")
+    image = run.get_by_role("img", name=re.compile(r"^Generiertes Bild 1, Seed \d+"))
+    expect(image).to_be_visible(timeout=IMAGE_TIMEOUT_MS)
+    run.get_by_role("button", name="Bild 1 groß anzeigen").click()
+    dialog = studio.get_by_role("dialog", name="Bilddetails")
+    for action in ("Als Referenz verwenden", "Seed wiederverwenden", "Reproduzieren"):
+        expect(dialog.get_by_role("button", name=action, exact=True)).to_be_visible()
+    expect(dialog.get_by_role("rowheader", name="Schritte")).to_be_visible()

@@ -1,10 +1,11 @@
 """What a run of the studio's feed shows: waiting places, per-variant progress, failures, in the user's language."""
 
+import dataclasses
 from datetime import UTC, datetime, timedelta
 
 from bildgen import i18n
 from bildgen.jobs import queue, tasks
-from bildgen.state.run_cards import DONE, FAILED, PENDING, run_card
+from bildgen.state.run_cards import DONE, FAILED, PENDING, PROMPT_SHOWN, run_card
 from bildgen.store.image_library import SavedImage
 from bildgen.store.models import Generation, GenerationStatus
 
@@ -86,3 +87,12 @@ def test_a_waiting_run_says_its_place_and_a_failed_one_why_in_the_users_language
     assert waiting.model == "served/model-id"
     assert not failed.active and failed.error == "The inference server cannot be reached."
     assert all(card.status == FAILED for card in failed.variants)
+
+
+def test_a_very_long_prompt_is_shortened_in_the_feed():
+    run = a_run()
+    run.generation.prompt = "a harbour at dawn " * 300
+    long = queue.Run(dataclasses.replace(run.view, prompt=run.generation.prompt), run.generation)
+    card = run_card(long, labels={}, language="en", now=NOW)
+    assert len(card.prompt) == PROMPT_SHOWN and card.prompt.endswith("…")
+    assert card.prompt.startswith("a harbour at dawn a harbour")
