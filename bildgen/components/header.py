@@ -72,6 +72,9 @@ def _menu() -> rx.Component:
             ),
             align="end",
         ),
+        # Not modal: the page behind stays as it is (a modal menu hides it from screen readers with
+        # its links still focusable, which axe rightly reports).
+        modal=False,
     )
 
 
