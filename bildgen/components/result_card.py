@@ -203,9 +203,10 @@ def run_card(run: RunCard) -> rx.Component:
                     ),
                     rx.grid(
                         rx.foreach(run.variants, lambda card: variant_card(card, run.image_ids)),
+                        # One large image per row on a phone, up to four side by side on a desktop.
+                        columns=rx.breakpoints(initial="1", xs="2", sm="3", lg="4"),
                         spacing="3",
                         width="100%",
-                        style={"gridTemplateColumns": "repeat(auto-fill, minmax(min(100%, 150px), 1fr))"},
                     ),
                 ),
                 spacing="3",
