@@ -12,6 +12,20 @@ from bildgen.state.studio import StudioState
 def _pending(card: VariantCard) -> rx.Component:
     """A placeholder per variant: elapsed seconds, and the service's stage and progress where it says."""
     return rx.center(
+        rx.cond(
+            card.preview_path != "",
+            rx.image(
+                src=rx.get_upload_url(card.preview_path),
+                alt="",
+                position="absolute",
+                inset="0",
+                width="100%",
+                height="100%",
+                object_fit="cover",
+                opacity="0.55",
+                border_radius="var(--radius-3)",
+            ),
+        ),
         rx.vstack(
             rx.spinner(size="3"),
             rx.text(t("Image {number}: {seconds} s", number=card.number, seconds=card.elapsed_s), size="2"),
@@ -23,7 +37,10 @@ def _pending(card: VariantCard) -> rx.Component:
             align="center",
             width="100%",
             spacing="2",
+            position="relative",
         ),
+        position="relative",
+        overflow="hidden",
         aspect_ratio="1",
         width="100%",
         background_color=rx.color("gray", 3),

@@ -37,6 +37,8 @@ class VariantCard:
     # While it is made: the service's word for its state and, where reported, percent done (-1: unknown).
     stage: str = ""
     progress: int = -1
+    # The service's live preview of it, where one is sent (AUTOMATIC1111): a URL, never bytes.
+    preview_path: str = ""
 
 
 @dataclasses.dataclass
@@ -96,6 +98,11 @@ def variant_cards(view: queue.JobView, now: datetime) -> list[VariantCard]:
                     elapsed_s=elapsed,
                     stage=state.label if state is not None else "",
                     progress=round(fraction * 100) if fraction is not None else -1,
+                    preview_path=(
+                        routes.preview_upload_path(view.id, variant, state.preview_version)
+                        if state is not None and state.preview_version
+                        else ""
+                    ),
                 )
             )
         elif cancelled:
