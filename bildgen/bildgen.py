@@ -9,15 +9,25 @@ from bildgen.http import create_api
 from bildgen.inference.profiles import ConfigError
 from bildgen.pages.account import account_page
 from bildgen.pages.admin import audit_page, queue_page, tokens_page
+from bildgen.pages.admin_overview import admin_overview_page
+from bildgen.pages.admin_profiles import admin_profiles_page
+from bildgen.pages.admin_providers import admin_providers_page
+from bildgen.pages.admin_usage import admin_usage_page
+from bildgen.pages.admin_users import admin_users_page
 from bildgen.pages.batches import batch_page, batches_page
 from bildgen.pages.gallery import gallery_page
-from bildgen.pages.sign_in import sign_in_page, sign_up_page
+from bildgen.pages.sign_in import change_password_page, sign_in_page, sign_up_page
 from bildgen.pages.studio import studio_page
 from bildgen.services import configured_catalog, running_services
 from bildgen.state.account import AccountState
 from bildgen.state.admin import AuditLogState
+from bildgen.state.admin_overview import OverviewState
+from bildgen.state.admin_profiles import ProfilesState
+from bildgen.state.admin_providers import ProvidersState
 from bildgen.state.admin_queue import QueueState
 from bildgen.state.admin_tokens import AdminTokensState
+from bildgen.state.admin_usage import UsageState
+from bildgen.state.admin_users import UsersState
 from bildgen.state.batch_page import BatchPageState
 from bildgen.state.batches import BatchEditorState
 from bildgen.state.gallery import GalleryState
@@ -40,7 +50,7 @@ async def _run_services():
 
 app = rx.App(
     api_transformer=create_api(),
-    head_components=[rx.script(src="/studio.js"), rx.script(src="/batches.js")],
+    head_components=[rx.script(src="/studio.js"), rx.script(src="/batches.js"), rx.script(src="/mask_painter.js")],
 )
 app.register_lifespan_task(_run_services)
 app.add_page(studio_page, route=routes.STUDIO, title="bildgen", on_load=StudioState.open_studio)
@@ -51,7 +61,28 @@ app.add_page(
     on_load=[GalleryState.open_gallery, LightboxState.open_from_query],
 )
 app.add_page(sign_in_page, route=routes.SIGN_IN_PAGE, title="Sign in · bildgen", on_load=SignInPageState.load)
+app.add_page(
+    change_password_page,
+    route=routes.CHANGE_PASSWORD_PAGE,
+    title="Change password · bildgen",
+    on_load=SignInPageState.load,
+)
 app.add_page(sign_up_page, route=routes.SIGN_UP_PAGE, title="Create account · bildgen", on_load=SignInPageState.load)
+app.add_page(admin_overview_page, route=routes.ADMIN, title="Admin · bildgen", on_load=OverviewState.open_overview)
+app.add_page(
+    admin_profiles_page,
+    route=routes.ADMIN_PROFILES,
+    title="Profiles · bildgen",
+    on_load=ProfilesState.open_profiles,
+)
+app.add_page(
+    admin_providers_page,
+    route=routes.ADMIN_PROVIDERS,
+    title="Providers · bildgen",
+    on_load=ProvidersState.open_providers,
+)
+app.add_page(admin_users_page, route=routes.ADMIN_USERS, title="Users · bildgen", on_load=UsersState.open_users)
+app.add_page(admin_usage_page, route=routes.ADMIN_USAGE, title="Usage · bildgen", on_load=UsageState.open_usage)
 app.add_page(audit_page, route=routes.ADMIN_AUDIT, title="Audit log · bildgen", on_load=AuditLogState.open_audit)
 app.add_page(queue_page, route=routes.ADMIN_QUEUE, title="Queue · bildgen", on_load=QueueState.open_queue)
 app.add_page(account_page, route=routes.ACCOUNT, title="Account · bildgen", on_load=AccountState.open_account)

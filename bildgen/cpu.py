@@ -7,6 +7,7 @@ event loop keeps about half of it for every user's clicks (a burst takes longer 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import functools
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -18,4 +19,6 @@ IMAGE_WORK = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bildgen-image
 
 
 async def in_image_pool(function: Callable[..., T], *args: Any) -> T:
-    return await asyncio.get_running_loop().run_in_executor(IMAGE_WORK, functools.partial(function, *args))
+    # In the caller's context (as asyncio.to_thread does): its messages keep the user's language.
+    context = contextvars.copy_context()
+    return await asyncio.get_running_loop().run_in_executor(IMAGE_WORK, context.run, functools.partial(function, *args))

@@ -50,6 +50,9 @@ class FamilyTraits:
     max_references: int
     # Sent with every request of this family, e.g. Qwen-Image-Edit's recommended guidance_scale 1.0.
     fixed_fields: tuple[tuple[str, Any], ...] = ()
+    # Edits limited to a painted area (images/edits' `mask`): OpenAI's API takes one; vLLM-Omni's
+    # Qwen-Image-Edit and FLUX.2 pipelines have no inpainting.
+    takes_masks: bool = False
 
     @property
     def default_size(self) -> Size:
@@ -77,8 +80,17 @@ FAMILIES: dict[str, FamilyTraits] = {
     ),
     # FLUX.2-dev: 50 steps recommended, 28 "a good trade-off".
     "flux2": FamilyTraits(SQUARE_FIRST_SIZES, (16, 28, 50), 4.0, "guidance_scale", False, 1),
-    "generic": FamilyTraits(SQUARE_FIRST_SIZES, (10, 20, 30), 4.0, "guidance_scale", True, 4),
+    "generic": FamilyTraits(SQUARE_FIRST_SIZES, (10, 20, 30), 4.0, "guidance_scale", True, 4, takes_masks=True),
 }
+
+
+# What people call each guidance field: Qwen-Image runs real classifier-free guidance, FLUX.2 an
+# embedded guidance value. Users never see the API field names.
+GUIDANCE_LABELS = {"true_cfg_scale": "CFG scale", "guidance_scale": "Guidance"}
+
+
+def guidance_label_of(guidance_field: str) -> str:
+    return GUIDANCE_LABELS.get(guidance_field, "Guidance")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -121,9 +133,6 @@ class EffectiveParameters:
             fields["negative_prompt"] = self.negative_prompt
         fields.update(self.fixed_fields)
         return fields
-
-    def describe(self) -> str:
-        return f"{self.width} × {self.height} px · {self.steps} steps · {self.guidance_field} {self.guidance:g}"
 
 
 def effective(
@@ -178,15 +187,31 @@ class Resolved:
     quality_modified: bool
     problems: dict[str, str]
 
-    def summary(self) -> str:
-        images = f"{self.count} image" + ("" if self.count == 1 else "s")
-        seed = (
-            "random seed"
-            if self.seed is None
-            else f"seed {self.seed}" + ("" if self.count == 1 else f"–{self.seed + self.count - 1}")
-        )
-        negative = self.parameters.negative_prompt
-        parts = [self.parameters.describe(), images, seed]
+    def summary(
+        self,
+        *,
+        guidance_label: str | None = None,
+        steps: bool = True,
+        guidance: bool = True,
+        seed: bool = True,
+        size: bool = True,
+    ) -> str:
+        """What will be sent, in the form's words: only what the model takes, no API field names.
+        size=False: the service is given an aspect ratio instead of pixels."""
+        parameters = self.parameters
+        parts = [f"{parameters.width} × {parameters.height} px"] if size else []
+        if steps:
+            parts.append(f"{parameters.steps} steps")
+        if guidance:
+            parts.append(f"{guidance_label or guidance_label_of(parameters.guidance_field)} {parameters.guidance:g}")
+        parts.append(f"{self.count} image" + ("" if self.count == 1 else "s"))
+        if seed:
+            parts.append(
+                "random seed"
+                if self.seed is None
+                else f"seed {self.seed}" + ("" if self.count == 1 else f"–{self.seed + self.count - 1}")
+            )
+        negative = parameters.negative_prompt
         if negative is not None and negative.strip():
             parts.append("negative prompt")
         return " · ".join(parts)
@@ -208,7 +233,18 @@ def _float(text: str, low: float, high: float) -> float | None:
     return value if low <= value <= high else None
 
 
-def resolve(traits: FamilyTraits, choices: FormChoices) -> Resolved:
+@dataclasses.dataclass(frozen=True)
+class Limits:
+    """What a service accepts for values typed by hand (its Capabilities say; BFL: sides in steps of 32)."""
+
+    size_step: int = 16
+    min_side: int = MIN_SIDE
+    max_side: int = MAX_SIDE
+    max_steps: int = MAX_STEPS
+    guidance_range: tuple[float, float] = (0.0, MAX_GUIDANCE)
+
+
+def resolve(traits: FamilyTraits, choices: FormChoices, limits: Limits = Limits()) -> Resolved:
     mode = next((preset for preset in MODE_PRESETS if preset.id == choices.mode), MODE_PRESETS[0])
     quality_index = next((index for index, (key, _) in enumerate(QUALITY_PRESETS) if key == choices.quality), 1)
     size = preset_size(traits, mode.aspect)
@@ -224,12 +260,13 @@ def resolve(traits: FamilyTraits, choices: FormChoices) -> Resolved:
             return preset
         return value
 
-    side_message = f"must be a multiple of 16 from {MIN_SIDE} to {MAX_SIDE}."
+    low, high, step = limits.min_side, limits.max_side, limits.size_step
+    side_message = f"must be a multiple of {step} from {low} to {high}."
     width = override(
-        "width", choices.width, lambda t: _integer(t, MIN_SIDE, MAX_SIDE, step=16), size[0], "Width " + side_message
+        "width", choices.width, lambda t: _integer(t, low, high, step=step), size[0], "Width " + side_message
     )
     height = override(
-        "height", choices.height, lambda t: _integer(t, MIN_SIDE, MAX_SIDE, step=16), size[1], "Height " + side_message
+        "height", choices.height, lambda t: _integer(t, low, high, step=step), size[1], "Height " + side_message
     )
     count = override(
         "count",
@@ -241,16 +278,17 @@ def resolve(traits: FamilyTraits, choices: FormChoices) -> Resolved:
     chosen_steps = override(
         "steps",
         choices.steps,
-        lambda t: _integer(t, 1, MAX_STEPS),
+        lambda t: _integer(t, 1, limits.max_steps),
         steps,
-        f"Steps must be a whole number from 1 to {MAX_STEPS}.",
+        f"Steps must be a whole number from 1 to {limits.max_steps}.",
     )
+    least, most = limits.guidance_range
     guidance = override(
         "guidance",
         choices.guidance,
-        lambda t: _float(t, 0.0, MAX_GUIDANCE),
+        lambda t: _float(t, least, most),
         traits.guidance,
-        f"Guidance must be a number from 0 to {MAX_GUIDANCE:g}.",
+        f"Guidance must be a number from {least:g} to {most:g}.",
     )
     seed = override(
         "seed",

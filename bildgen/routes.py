@@ -14,10 +14,16 @@ STUDIO = "/"
 GALLERY = "/gallery"
 SIGN_IN_PAGE = "/sign-in"
 SIGN_UP_PAGE = "/sign-up"
+ADMIN = "/admin"
+ADMIN_PROVIDERS = "/admin/providers"
+ADMIN_PROFILES = "/admin/profiles"
+ADMIN_USERS = "/admin/users"
+ADMIN_USAGE = "/admin/usage"
 ADMIN_AUDIT = "/admin/audit"
 ADMIN_QUEUE = "/admin/queue"
 ADMIN_TOKENS = "/admin/tokens"
 ACCOUNT = "/account"
+CHANGE_PASSWORD_PAGE = "/change-password"
 # One batch, and the comparison grid of its series; [batch] is the batch id (a Reflex dynamic route).
 BATCHES = "/batches"
 BATCH_PAGE = "/batches/[batch]"
@@ -33,12 +39,21 @@ PRIVATE = "/_upload/private"
 IMAGE_ROUTE = PRIVATE + "/images/{image_id}.png"
 REFERENCE_ROUTE = PRIVATE + "/references/{reference_id}.png"
 THUMBNAIL_ROUTE = PRIVATE + "/thumbnails/{image_id}.webp"
+# POST: the mask painted on a reference (a PNG body); GET: a stored mask.
+MASK_UPLOAD_ROUTE = PRIVATE + "/references/{reference_id}/mask"
+MASK_ROUTE = PRIVATE + "/masks/{mask_id}.png"
 # The service's live preview of a variant still being made (AUTOMATIC1111).
 PREVIEW_ROUTE = PRIVATE + "/previews/{job_id}/{variant}"
 SIGN_IN_ROUTE = PRIVATE + "/auth/sign-in"
 SIGN_UP_ROUTE = PRIVATE + "/auth/sign-up"
 SIGN_OUT_ROUTE = PRIVATE + "/auth/sign-out"
 PACK_EXPORT_ROUTE = PRIVATE + "/packs/{pack_id}.json"
+CHANGE_PASSWORD_ROUTE = PRIVATE + "/auth/change-password"
+
+
+def route_id(route: str) -> str:
+    """What a state's `router.route_id` says on a page: its route, the root page's as "/index"."""
+    return "/" + (route.strip("/") or "index")
 
 
 def upload_path(route: str) -> str:
@@ -56,6 +71,10 @@ def reference_upload_path(reference_id: str) -> str:
 
 def thumbnail_upload_path(image_id: str) -> str:
     return upload_path(THUMBNAIL_ROUTE.format(image_id=image_id))
+
+
+def mask_upload_path(mask_id: str) -> str:
+    return upload_path(MASK_ROUTE.format(mask_id=mask_id))
 
 
 def batch_page(batch_id: str) -> str:

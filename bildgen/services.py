@@ -16,6 +16,8 @@ from collections.abc import AsyncIterator
 
 import sqlalchemy
 
+from bildgen.admin.keys import KeyBox, key_box
+from bildgen.admin.live import ConfigSource
 from bildgen.auth import throttle
 from bildgen.auth.server_secret import server_secret
 from bildgen.inference.demo.server import BackgroundServer, DemoOptions, start_demo_server
@@ -39,12 +41,20 @@ class Services:
     thumbnails: ImageFiles
     references: ImageFiles
     images: ImageLibrary
-    catalog: Catalog
+    # The configuration file's profiles and providers merged with the Admin area's (admin/live.py).
+    config: ConfigSource
     demo_server: BackgroundServer | None
     # This process's job runner; started by the app's lifespan (or a test), not by building it.
     runner: JobRunner
     # Every purpose derives its key from it (auth/server_secret.py); never logged or shown.
     secret: bytes = dataclasses.field(repr=False, default=b"")
+    # Encrypts and decrypts the API keys stored in the database (admin/keys.py).
+    keys: KeyBox | None = dataclasses.field(repr=False, default=None)
+
+    @property
+    def catalog(self) -> Catalog:
+        """The profiles as they are now (disabled ones included: `catalog.offered` lists the others)."""
+        return self.config.catalog
 
 
 _lock = threading.Lock()
@@ -79,9 +89,12 @@ def _build() -> Services:
         demo_server = start_demo_server(DemoOptions(latency_per_image=settings.demo_latency_s))
         logger.info("No BILDGEN_CONFIG: using the demo inference server at %s", demo_server.base_url)
         catalog = demo_catalog(demo_server.base_url)
+    keys = key_box(secret)
+    config = ConfigSource(engine, catalog, keys)
+    config.refresh()
     images = ImageLibrary(engine, files, thumbnails)
-    runner = JobRunner(engine=engine, images=images, references=references, catalog=lambda: catalog)
-    return Services(settings, engine, files, thumbnails, references, images, catalog, demo_server, runner, secret)
+    runner = JobRunner(engine=engine, images=images, references=references, catalog=lambda: config.catalog)
+    return Services(settings, engine, files, thumbnails, references, images, config, demo_server, runner, secret, keys)
 
 
 def get_services() -> Services:

@@ -8,7 +8,17 @@ from bildgen.jobs import queue, waiting
 from bildgen.params import effective
 
 
-def submission(owner, profile, *, prompt: str = "a red fox", seeds=(1,), reference_ids=(), options=None, **parameters):
+def submission(
+    owner,
+    profile,
+    *,
+    prompt: str = "a red fox",
+    seeds=(1,),
+    reference_ids=(),
+    mask_id=None,
+    options=None,
+    **parameters,
+):
     return queue.Submission(
         owner_id=owner.id,
         prompt=prompt,
@@ -16,6 +26,7 @@ def submission(owner, profile, *, prompt: str = "a red fox", seeds=(1,), referen
         parameters=effective(profile.traits(), **parameters),
         seeds=list(seeds),
         reference_ids=tuple(reference_ids),
+        mask_id=mask_id,
         options=dict(options or {}),
     )
 

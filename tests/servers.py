@@ -56,8 +56,12 @@ class DemoServerProcess:
         self.process: subprocess.Popen | None = None
 
     @property
+    def origin(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/v1"
+        return f"{self.origin}/v1"
 
     def start(self) -> "DemoServerProcess":
         self.process = subprocess.Popen(
@@ -81,7 +85,11 @@ class DemoServerProcess:
 
     def requests(self) -> list[dict]:
         """What the server was asked, from its request log."""
-        return httpx.get(f"http://127.0.0.1:{self.port}/_demo/requests", timeout=5).json()
+        return httpx.get(f"{self.origin}/_demo/requests", timeout=5).json()
+
+    def inject(self, fault: str, times: int = 1) -> None:
+        """The next `times` requests (or tasks) meet this fault."""
+        httpx.post(f"{self.origin}/_demo/fault", json={"fault": fault, "times": times}, timeout=5).raise_for_status()
 
     def stop(self) -> None:
         _terminate(self.process)

@@ -374,7 +374,9 @@ def create_api_app() -> FastAPI:
         return ModelList(
             data=[
                 Model(id=key, label=profile.label, max_references=catalog.max_references(key))
+                # Those an administrator offers (a disabled profile is refused by the queue anyway).
                 for key, profile in catalog.models.items()
+                if profile.enabled
             ]
         )
 

@@ -26,6 +26,11 @@ MESSAGES = {
     "closed": N_("Creating accounts is switched off here. Ask the administrator for an account."),
     "origin": N_("The form was sent from another site and was refused."),
     "signed-out": N_("You are signed out."),
+    "disabled": N_("This account has been disabled. Ask an administrator if you need it again."),
+    "new-password": N_("Choose a new password: an administrator reset yours."),
+    "password-same": N_("The new password must differ from the temporary one."),
+    "password-mismatch": N_("The two new passwords differ. Type the same one twice."),
+    "password-changed": N_("Your password is changed."),
     "storage": N_(
         "bildgen cannot store anything right now (its database or disk is not answering)."
         " Try again in a few minutes; if it keeps happening, tell the administrator."
@@ -143,6 +148,10 @@ def authenticate(engine: sqlalchemy.Engine, username: str, password: str, *, add
         audit.record(engine, action=audit.SIGN_IN_FAILED, target=target, address=address)
         raise SignInRefused("wrong")
     throttle.succeeded(engine, keys)
+    if user.disabled:
+        # Said only after the right password: guessers learn nothing about the account.
+        audit.record_repeated(engine, action=audit.SIGN_IN_DISABLED, target=target, address=address)
+        raise SignInRefused("disabled")
     if passwords.needs_rehash(user.password_hash):
         with session(engine) as db:
             stored = db.get(User, user.id)
@@ -159,3 +168,29 @@ def set_language(engine: sqlalchemy.Engine, user_id: str, language: str) -> None
         if user is not None:
             user.language = language
             db.commit()
+
+
+def change_password(
+    engine: sqlalchemy.Engine, user_id: str, current: str, new: str, repeated: str, *, address: str | None = None
+) -> None:
+    """The signed-in user's new password (after an administrator's reset, or at will). Raises
+    AccountError; every other session of the account is the caller's to end."""
+    with session(engine) as db:
+        user = db.get(User, user_id)
+    if user is None or len(current) > passwords.MAX_LENGTH or not passwords.verify(user.password_hash, current):
+        raise AccountError("wrong")
+    if new != repeated:
+        raise AccountError("password-mismatch")
+    if len(new) < passwords.MIN_LENGTH:
+        raise AccountError("password-short")
+    if len(new) > passwords.MAX_LENGTH:
+        raise AccountError("password-long")
+    if new == current:
+        raise AccountError("password-same")
+    password_hash = passwords.hash_password(new)
+    with storage_errors(), session(engine) as db:
+        stored = db.get(User, user_id)
+        stored.password_hash, stored.must_change_password = password_hash, False
+        db.add(stored)
+        db.commit()
+    audit.record(engine, action=audit.PASSWORD_CHANGED, actor_id=user_id, target=user.username, address=address)

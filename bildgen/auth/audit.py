@@ -1,21 +1,24 @@
 """The audit log: security-relevant events in the database, for administrators to read.
 
 Recorded: sign-in (success, failure, throttled), sign-out, account created, a signed-in user asking
-for another user's image or reference, an administrator cancelling someone's job, and API tokens
-created or revoked (their name and first characters). Never a password, a token or a name typed for
-an account that does not exist (often a password typed into the wrong field).
+for another user's image or reference, an administrator cancelling someone's job, API tokens created
+or revoked (their name and first characters), and every change made in the Admin area (who, what,
+when, the old and the new value). Never a password, a token, an API key (masked as ********) or a
+name typed for an account that does not exist (often a password typed into the wrong field).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import json
 from datetime import datetime, timedelta
+from typing import Any
 
 import sqlalchemy
 from sqlmodel import col, or_, select, update
 
 from bildgen.store.db import session
-from bildgen.store.models import AuditEvent, Generation, Image, ReferenceImage, User, utc_now
+from bildgen.store.models import AuditEvent, EditMask, Generation, Image, ReferenceImage, User, utc_now
 
 SIGN_IN = "sign-in"
 SIGN_IN_FAILED = "sign-in-failed"
@@ -24,6 +27,15 @@ SIGN_OUT = "sign-out"
 ACCOUNT_CREATED = "account-created"
 ACCESS_REFUSED = "access-refused"
 JOB_CANCELLED = "job-cancelled"
+SETTINGS_CHANGED = "settings-changed"
+PROFILE_CHANGED = "profile-changed"
+PROVIDER_CHANGED = "provider-changed"
+USER_CHANGED = "user-changed"
+QUOTA_CHANGED = "quota-changed"
+SIGN_IN_DISABLED = "sign-in-disabled"
+PASSWORD_CHANGED = "password-changed"
+# What a secret's old or new value is recorded as.
+MASKED = "********"
 API_TOKEN_CREATED = "api-token-created"
 API_TOKEN_REVOKED = "api-token-revoked"
 
@@ -36,6 +48,13 @@ ACTIONS = {
     ACCOUNT_CREATED: "Account created",
     ACCESS_REFUSED: "Someone else's image or task asked for",
     JOB_CANCELLED: "Job cancelled by an administrator",
+    SETTINGS_CHANGED: "Settings changed",
+    PROFILE_CHANGED: "Model profile changed",
+    PROVIDER_CHANGED: "Provider changed",
+    USER_CHANGED: "Account changed by an administrator",
+    QUOTA_CHANGED: "Quota changed",
+    SIGN_IN_DISABLED: "Sign-in to a disabled account",
+    PASSWORD_CHANGED: "Password changed",
     API_TOKEN_CREATED: "API token created",
     API_TOKEN_REVOKED: "API token revoked",
 }
@@ -69,6 +88,33 @@ def record(
     with session(engine) as db:
         db.add(event)
         db.commit()
+
+
+def _encoded(value: Any) -> str | None:
+    return None if value is None else json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+
+
+def change(
+    *,
+    action: str,
+    actor_id: str,
+    target: str,
+    detail: str | None = None,
+    old: Any = None,
+    new: Any = None,
+    address: str | None = None,
+) -> AuditEvent:
+    """An administrative change as a row to add in the caller's transaction, so that a change is never
+    stored without its entry. Values are kept as JSON; the caller replaces secrets by MASKED."""
+    return AuditEvent(
+        action=_fit("action", action),
+        actor_id=actor_id,
+        target=_fit("target", target),
+        detail=_fit("detail", detail),
+        address=_fit("address", address),
+        old_value=_encoded(old),
+        new_value=_encoded(new),
+    )
 
 
 def _same(column, value):  # type: ignore[no-untyped-def]
@@ -112,12 +158,12 @@ def record_repeated(
 def record_refused_access(
     engine: sqlalchemy.Engine, *, user_id: str, kind: str, object_id: str, address: str | None
 ) -> bool:
-    """After a 404 for an image ("image"), reference ("reference") or API task ("task"): record it if the
-    id is someone else's.
+    """After a 404 for an image ("image"), reference ("reference"), mask ("mask") or API task ("task"):
+    record it if the id is someone else's.
 
     A missing id (a deleted image, a stale tab) is not worth an entry; a foreign one is probing.
     """
-    model = {"image": Image, "reference": ReferenceImage, "task": Generation}[kind]
+    model = {"image": Image, "reference": ReferenceImage, "mask": EditMask, "task": Generation}[kind]
     with session(engine) as db:
         owner = db.exec(select(model.owner_id).where(model.id == object_id)).first()
     if owner is None or owner == user_id:
@@ -136,6 +182,9 @@ class Entry:
     detail: str
     address: str
     times: int = 1  # how often it happened (repeats within a few minutes count up one entry)
+    # An administrative change: the values before and after, as JSON ("" when there was none).
+    old_value: str = ""
+    new_value: str = ""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -184,6 +233,8 @@ def page(
             detail=event.detail or "",
             address=event.address or "",
             times=event.times,
+            old_value=event.old_value or "",
+            new_value=event.new_value or "",
         )
         for event, actor in rows[:limit]
     ]

@@ -46,7 +46,11 @@ def start(engine: sqlalchemy.Engine, user_id: str) -> str:
     return token
 
 
-def user_for(engine: sqlalchemy.Engine, token: str | None, now: datetime | None = None) -> User | None:
+def user_for(
+    engine: sqlalchemy.Engine, token: str | None, now: datetime | None = None, *, changing_password: bool = False
+) -> User | None:
+    """The session's user; None for no session, an expired one, a disabled account, or (except where
+    the password is being changed) an account that must choose a new password first."""
     if not token:
         return None
     now = now or utc_now()
@@ -62,7 +66,10 @@ def user_for(engine: sqlalchemy.Engine, token: str | None, now: datetime | None 
             row.last_seen_at = now
             db.add(row)
             db.commit()
-        return db.get(User, row.user_id)
+        user = db.get(User, row.user_id)
+        if user is None or user.disabled or (user.must_change_password and not changing_password):
+            return None
+        return user
 
 
 def end(engine: sqlalchemy.Engine, token: str | None) -> str | None:
@@ -78,9 +85,13 @@ def end(engine: sqlalchemy.Engine, token: str | None) -> str | None:
         return row.user_id
 
 
-def end_all(engine: sqlalchemy.Engine, user_id: str) -> None:
+def end_all(engine: sqlalchemy.Engine, user_id: str, *, except_token: str | None = None) -> None:
+    """End every session of the user (but the one of `except_token`, say the browser in use)."""
+    query = delete(UserSession).where(UserSession.user_id == user_id)
+    if except_token:
+        query = query.where(UserSession.token_hash != _hash(except_token))
     with session(engine) as db:
-        db.exec(delete(UserSession).where(UserSession.user_id == user_id))
+        db.exec(query)
         db.commit()
 
 

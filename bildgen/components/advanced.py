@@ -4,14 +4,15 @@ from bildgen.components.i18n import t
 from bildgen.state.studio import StudioState
 
 
-def _problem(field: str) -> rx.Component:
+def field_problem(field: str) -> rx.Component:
     return rx.cond(
         StudioState.problems.contains(field),
         rx.text(StudioState.problems[field], size="1", color_scheme="red", role="alert"),
     )
 
 
-def _number_field(field: str, label: str, placeholder, *, step: str = "1", hint=None) -> rx.Component:
+def number_field(field: str, label, placeholder, *, step="1", hint=None, value=None, on_change=None) -> rx.Component:
+    """A labelled number input with its help text and its problem; by default one of the overrides."""
     return rx.vstack(
         rx.el.label(label, html_for=field, class_name="rt-Text rt-r-size-2 rt-r-weight-medium"),
         rx.input(
@@ -19,13 +20,13 @@ def _number_field(field: str, label: str, placeholder, *, step: str = "1", hint=
             name=field,
             type="number",
             step=step,
-            value=getattr(StudioState, field),
-            on_change=lambda value: StudioState.set_override(field, value),
+            value=getattr(StudioState, field) if value is None else value,
+            on_change=on_change or (lambda typed: StudioState.set_override(field, typed)),
             placeholder=placeholder,
             width="100%",
         ),
-        rx.cond(hint is not None, rx.text(hint, size="1", color_scheme="gray")) if hint is not None else rx.fragment(),
-        _problem(field),
+        rx.text(hint, size="1", color_scheme="gray") if hint is not None else rx.fragment(),
+        field_problem(field),
         spacing="1",
         width="100%",
     )
@@ -66,7 +67,7 @@ def _seed_field() -> rx.Component:
             size="1",
             color_scheme="gray",
         ),
-        _problem("seed"),
+        field_problem("seed"),
         spacing="1",
         width="100%",
     )
@@ -78,13 +79,32 @@ def advanced_settings() -> rx.Component:
             header="Advanced settings",
             value="advanced",
             content=rx.grid(
-                _number_field("width", "Width", StudioState.preset_width, step="16"),
-                _number_field("height", "Height", StudioState.preset_height, step="16"),
-                _number_field("steps", "Steps", StudioState.preset_steps),
-                _number_field(
-                    "guidance", "Guidance", StudioState.preset_guidance, step="0.1", hint=StudioState.guidance_field
+                # With an aspect ratio chosen, the service picks the pixels.
+                rx.cond(
+                    ~StudioState.aspect_ratio_chosen,
+                    number_field("width", "Width", StudioState.preset_width, step=StudioState.size_step),
                 ),
-                rx.box(_seed_field(), grid_column="span 2"),
+                rx.cond(
+                    ~StudioState.aspect_ratio_chosen,
+                    number_field("height", "Height", StudioState.preset_height, step=StudioState.size_step),
+                ),
+                rx.cond(
+                    StudioState.takes_steps,
+                    number_field(
+                        "steps", "Steps", StudioState.preset_steps, hint=t("More steps: finer detail, slower.")
+                    ),
+                ),
+                rx.cond(
+                    StudioState.takes_guidance,
+                    number_field(
+                        "guidance",
+                        StudioState.guidance_label,
+                        StudioState.preset_guidance,
+                        step="0.1",
+                        hint=t("How closely the image follows the prompt."),
+                    ),
+                ),
+                rx.cond(StudioState.takes_seed, rx.box(_seed_field(), grid_column="span 2")),
                 columns="2",
                 spacing="3",
                 width="100%",

@@ -41,6 +41,7 @@ def _row(row: AuditRow) -> rx.Component:
         rx.table.cell(row.actor),
         rx.table.cell(row.target),
         rx.table.cell(row.detail),
+        rx.table.cell(rx.text(row.change, word_break="break-word")),
         rx.table.cell(row.address),
     )
 
@@ -51,7 +52,7 @@ def audit_table() -> rx.Component:
             rx.table.row(
                 *[
                     rx.table.column_header_cell(title)
-                    for title in ("Time", "Event", "User", "Concerning", "Detail", "Address")
+                    for title in ("Time", "Event", "User", "Concerning", "Detail", "Change", "Address")
                 ]
             )
         ),

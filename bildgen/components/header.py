@@ -16,11 +16,7 @@ def _links() -> list[tuple[object, str]]:
 
 
 def _admin_links() -> list[tuple[object, str]]:
-    return [
-        (t("Audit log"), routes.ADMIN_AUDIT),
-        (t("Queue"), routes.ADMIN_QUEUE),
-        (t("API tokens"), routes.ADMIN_TOKENS),
-    ]
+    return [(t("Admin"), routes.ADMIN)]
 
 
 def _wide(component: rx.Component, display: str = "flex") -> rx.Component:

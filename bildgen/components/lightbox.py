@@ -133,7 +133,26 @@ def _details() -> rx.Component:
             rx.table.body(
                 rx.cond(DETAIL.negative_prompt != "", _row(t("Negative prompt"), DETAIL.negative_prompt)),
                 _row(t("Model"), DETAIL.model),
+                rx.cond(DETAIL.served_as != "", _row(t("Served as"), DETAIL.served_as)),
                 _row(t("Mode"), DETAIL.mode),
+                rx.cond(
+                    DETAIL.mask_path != "",
+                    _row(
+                        t("Mask"),
+                        rx.hstack(
+                            rx.image(
+                                src=rx.get_upload_url(DETAIL.mask_path),
+                                alt=t("Mask: the area of the first reference that was to change"),
+                                width="56px",
+                                border="1px solid var(--gray-7)",
+                                border_radius="var(--radius-1)",
+                            ),
+                            rx.text(t("white: the area that was to change"), size="1", color_scheme="gray"),
+                            align="center",
+                            spacing="2",
+                        ),
+                    ),
+                ),
                 _row(t("Size"), DETAIL.size),
                 _row(t("Steps"), DETAIL.steps),
                 _row(t("Guidance"), DETAIL.guidance),

@@ -4,6 +4,7 @@ from bildgen.components.advanced import advanced_settings
 from bildgen.components.i18n import t
 from bildgen.components.presets import preset_selects
 from bildgen.components.references import drop_zone, references_field
+from bildgen.components.service_options import service_options
 from bildgen.params import MAX_VARIANTS
 from bildgen.state.studio import StudioState
 
@@ -18,10 +19,40 @@ def model_picker() -> rx.Component:
         rx.select.root(
             rx.select.trigger(aria_labelledby="model-label", width="100%"),
             rx.select.content(
-                rx.foreach(StudioState.models, lambda choice: rx.select.item(choice.label, value=choice.id))
+                rx.foreach(
+                    StudioState.models,
+                    lambda choice: rx.select.item(
+                        rx.cond(
+                            choice.cloud == "",
+                            choice.label,
+                            rx.cond(
+                                choice.cloud_edits_only,
+                                t("{model} — edits send data to {company}", model=choice.label, company=choice.cloud),
+                                t("{model} — sends data to {company}", model=choice.label, company=choice.cloud),
+                            ),
+                        ),
+                        value=choice.id,
+                    ),
+                )
             ),
             value=StudioState.model_id,
             on_change=StudioState.choose_model,
+        ),
+        rx.cond(
+            StudioState.serving_label != StudioState.model_label,
+            rx.text(
+                rx.icon("arrow-right-left", size=12),
+                " ",
+                t("Edits run on {model}: its sizes and steps apply to this run.", model=StudioState.serving_label),
+                size="1",
+                color_scheme="gray",
+                role="status",
+            ),
+        ),
+        # The administrator's help text for the chosen profile.
+        rx.cond(
+            StudioState.model_description != "",
+            rx.text(StudioState.model_description, id="model-description", size="1", color_scheme="gray"),
         ),
         width="100%",
         spacing="1",
@@ -45,7 +76,7 @@ def negative_prompt_field() -> rx.Component:
             width="100%",
             spacing="1",
         ),
-        rx.text(f"{StudioState.model_label} takes no negative prompt.", size="1", color_scheme="gray"),
+        rx.text(f"{StudioState.serving_label} takes no negative prompt.", size="1", color_scheme="gray"),
     )
 
 
@@ -61,6 +92,24 @@ def image_count() -> rx.Component:
         ),
         width="100%",
         spacing="1",
+    )
+
+
+def cloud_notice() -> rx.Component:
+    """Before Generate: this run leaves the organisation's own servers."""
+    return rx.cond(
+        StudioState.cloud != "",
+        rx.callout(
+            t(
+                "Sends data to {company}: the prompt and any reference images leave your organisation.",
+                company=StudioState.cloud,
+            ),
+            icon="cloud-upload",
+            color_scheme="amber",
+            size="1",
+            role="note",
+            width="100%",
+        ),
     )
 
 
@@ -132,6 +181,7 @@ def prompt_form() -> rx.Component:
                     references_field(),
                     negative_prompt_field(),
                     preset_selects(),
+                    service_options(),
                     image_count(),
                     advanced_settings(),
                     rx.box(
@@ -146,6 +196,7 @@ def prompt_form() -> rx.Component:
                         width="100%",
                     ),
                     rx.el.input(type="hidden", name="submission", value=StudioState.submission),
+                    cloud_notice(),
                     generate_buttons(),
                     rx.text(
                         rx.cond(

@@ -3,25 +3,130 @@ from typing import Any
 import reflex as rx
 from reflex.vars import ArrayVar, ObjectVar
 
+from bildgen import routes
 from bildgen.components.i18n import t
 from bildgen.http.limits import MAX_UPLOAD_FILES
-from bildgen.state.studio import ReferenceCard, StudioState
+from bildgen.state.studio import MaskCard, ReferenceCard, StudioState
 from bildgen.store.references import MAX_BYTES
 
 UPLOAD_ID = "references"
 ACCEPTED = {"image/png": [".png"], "image/jpeg": [".jpg", ".jpeg"], "image/webp": [".webp"]}
 
 
-def _thumbnail(card: ReferenceCard, index: rx.Var[int]) -> rx.Component:
-    number = index + 1
-    return rx.vstack(
+def _painter_texts() -> rx.Var:
+    """The painter's words in the reader's language, as one JSON object for assets/mask_painter.js."""
+    texts = {
+        "title": t("Paint mask"),
+        "help": t(
+            "Paint the area the model may change; everything else stays as it is. [ and ] change the brush size."
+        ),
+        "brush": t("Brush"),
+        "brushTip": t("Paint the area to change (B)"),
+        "eraser": t("Eraser"),
+        "eraserTip": t("Erase painted parts (E)"),
+        "size": t("Brush size"),
+        "undo": t("Undo"),
+        "undoTip": t("Undo the last change (Ctrl+Z)"),
+        "invert": t("Invert"),
+        "invertTip": t("Swap painted and unpainted areas"),
+        "clear": t("Clear"),
+        "clearTip": t("Remove all painting"),
+        "picture": t("The reference image to paint on"),
+        "canvas": t("Mask: drag over the image to paint the area to change"),
+        "cancel": t("Cancel"),
+        "save": t("Use mask"),
+        "empty": t("Paint the area the model should change first."),
+        "unloadable": t("The image could not be loaded. Close the painter and try again."),
+        "gone": t("The reference image is no longer available."),
+        "failed": t("The mask could not be saved. Try again."),
+        "offline": t("The mask could not be sent: check the connection and try again."),
+    }
+    return rx.Var.create(texts).to_string()
+
+
+def _open_painter(card: ReferenceCard) -> rx.event.EventSpec:
+    """assets/mask_painter.js posts the mask itself; the state only gets the id it was stored under."""
+    image = routes.REFERENCE_ROUTE.format(reference_id=card.id)
+    upload = routes.MASK_UPLOAD_ROUTE.format(reference_id=card.id)
+    return rx.call_script(
+        f"window.bildgenMaskPainter.open({{image: '{image}', upload: '{upload}', "
+        f"mask: '{StudioState.mask_url}' || null, texts: {_painter_texts()}}})",
+        callback=StudioState.mask_saved,
+    )
+
+
+def _mask_overlay() -> rx.Component:
+    """The painted area lit up over the first reference's thumbnail (white = change)."""
+    return rx.cond(
+        StudioState.mask,
         rx.image(
-            src=rx.get_upload_url(card.image_path),
-            alt=f"Reference image {number}: {card.name}",
+            src=rx.get_upload_url(StudioState.mask.to(MaskCard).image_path),
+            alt=t("Mask painted on reference image 1"),
+            position="absolute",
+            inset="0",
             width="72px",
             height="72px",
             object_fit="cover",
+            opacity="0.7",
+            style={"mixBlendMode": "screen"},
             border_radius="var(--radius-2)",
+        ),
+    )
+
+
+def _mask_tools(card: ReferenceCard) -> rx.Component:
+    """Under the first reference (the image an edit changes): paint or edit its mask, or remove it."""
+    unsupported = t("{model} cannot limit an edit to a painted area.", model=StudioState.edit_label)
+    return rx.vstack(
+        rx.hstack(
+            rx.button(
+                rx.icon("brush", size=14),
+                rx.cond(StudioState.mask, t("Edit mask"), t("Paint mask")),
+                size="1",
+                variant="soft",
+                type="button",
+                disabled=~StudioState.takes_masks,
+                on_click=_open_painter(card),
+                title=rx.cond(StudioState.takes_masks, t("Paint the area the model may change"), unsupported),
+            ),
+            rx.cond(
+                StudioState.mask,
+                rx.icon_button(
+                    rx.icon("eraser", size=12),
+                    size="1",
+                    variant="ghost",
+                    color_scheme="gray",
+                    type="button",
+                    on_click=StudioState.remove_mask,
+                    aria_label=t("Remove mask"),
+                    title=t("Remove mask: the whole image may change"),
+                ),
+            ),
+            spacing="1",
+            align="center",
+        ),
+        rx.cond(~StudioState.takes_masks, rx.text(unsupported, size="1", color_scheme="gray", max_width="160px")),
+        spacing="1",
+        align="center",
+    )
+
+
+def _thumbnail(card: ReferenceCard, index: rx.Var[int]) -> rx.Component:
+    number = index + 1
+    return rx.vstack(
+        rx.box(
+            rx.image(
+                src=rx.get_upload_url(card.image_path),
+                alt=f"Reference image {number}: {card.name}",
+                width="72px",
+                height="72px",
+                object_fit="cover",
+                border_radius="var(--radius-2)",
+            ),
+            rx.cond(index == 0, _mask_overlay()),
+            position="relative",
+            width="72px",
+            height="72px",
         ),
         rx.hstack(
             rx.text(f"Image {number}", size="1"),
@@ -37,6 +142,7 @@ def _thumbnail(card: ReferenceCard, index: rx.Var[int]) -> rx.Component:
             spacing="1",
             align="center",
         ),
+        rx.cond(index == 0, _mask_tools(card)),
         spacing="1",
         align="center",
     )

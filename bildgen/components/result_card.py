@@ -5,42 +5,73 @@ from bildgen.components.compare import compare_toggle
 from bildgen.components.download import download_link
 from bildgen.components.i18n import t
 from bildgen.state.lightbox import LightboxState
-from bildgen.state.run_cards import CANCELLED, DONE, PENDING, RunCard, VariantCard
+from bildgen.state.run_cards import CANCELLED, DONE, MODERATED, PENDING, RunCard, VariantCard
 from bildgen.state.studio import StudioState
 
 
-def _pending(card: VariantCard) -> rx.Component:
-    """A placeholder per variant: elapsed seconds, and the service's stage and progress where it says."""
-    return rx.center(
-        rx.cond(
-            card.preview_path != "",
-            rx.image(
-                src=rx.get_upload_url(card.preview_path),
-                alt="",
-                position="absolute",
-                inset="0",
-                width="100%",
-                height="100%",
-                object_fit="cover",
-                opacity="0.55",
-                border_radius="var(--radius-3)",
-            ),
-        ),
+def _phase(card: VariantCard) -> rx.Component:
+    """Where the image service says this image is (jobs/tasks.py), where it says anything."""
+    return rx.match(
+        card.phase,
+        ("submitted", rx.text(t("Sent to the image service"), size="2")),
+        ("queued", rx.text(t("Queued at the image service"), size="2")),
+        ("running", rx.text(t("Being generated"), size="2")),
+        rx.fragment(),
+    )
+
+
+def _progress(card: VariantCard) -> rx.Component:
+    """A bar and the time left where the service reports them (AUTOMATIC1111, BFL)."""
+    return rx.cond(
+        card.progress >= 0,
         rx.vstack(
-            rx.spinner(size="3"),
-            rx.text(t("Image {number}: {seconds} s", number=card.number, seconds=card.elapsed_s), size="2"),
-            rx.cond(card.stage != "", rx.text(card.stage, size="1", color_scheme="gray")),
-            rx.cond(
-                card.progress >= 0,
-                rx.progress(value=card.progress, max=100, width="70%", aria_label=t("Progress")),
+            rx.progress(
+                value=card.progress,
+                max=100,
+                width="160px",
+                max_width="80%",
+                aria_label=t("Image {number}: progress", number=card.number),
             ),
+            rx.text(
+                rx.cond(
+                    card.eta_s >= 0,
+                    t("{percent} % · about {seconds} s left", percent=card.progress, seconds=card.eta_s),
+                    t("{percent} %", percent=card.progress),
+                ),
+                size="1",
+                color_scheme="gray",
+            ),
+            align="center",
+            spacing="1",
+        ),
+    )
+
+
+def _pending(card: VariantCard) -> rx.Component:
+    """A placeholder per variant: elapsed seconds, and the service's state, progress and preview where it says."""
+    return rx.center(
+        rx.vstack(
+            rx.cond(
+                card.preview_path != "",
+                rx.image(
+                    src=rx.get_upload_url(card.preview_path),
+                    alt=t("Image {number}: preview while it is made", number=card.number),
+                    # A fixed box: each new preview replaces the last without the card jumping.
+                    width="160px",
+                    height="160px",
+                    max_width="80%",
+                    object_fit="contain",
+                    border_radius="var(--radius-2)",
+                ),
+                rx.spinner(size="3"),
+            ),
+            rx.text(t("Image {number}: {seconds} s", number=card.number, seconds=card.elapsed_s), size="2"),
+            _phase(card),
+            _progress(card),
             align="center",
             width="100%",
             spacing="2",
-            position="relative",
         ),
-        position="relative",
-        overflow="hidden",
         aspect_ratio="1",
         width="100%",
         background_color=rx.color("gray", 3),
@@ -146,6 +177,17 @@ def _failed(card: VariantCard) -> rx.Component:
     )
 
 
+def _moderated(card: VariantCard) -> rx.Component:
+    """Declined by the service's moderation: a decision about the content, not a fault; nothing was saved."""
+    return rx.callout(
+        rx.text(rx.text.strong(t("Image {number}: declined by moderation.", number=card.number)), " ", card.error),
+        icon="shield-alert",
+        color_scheme="amber",
+        role="status",
+        width="100%",
+    )
+
+
 def _cancelled(card: VariantCard) -> rx.Component:
     return rx.callout(
         t("Image {number}: cancelled.", number=card.number), icon="circle-slash", color_scheme="gray", width="100%"
@@ -158,6 +200,7 @@ def variant_card(card: VariantCard, sequence) -> rx.Component:
         (PENDING, _pending(card)),
         (DONE, _done(card, sequence)),
         (CANCELLED, _cancelled(card)),
+        (MODERATED, _moderated(card)),
         _failed(card),
     )
 

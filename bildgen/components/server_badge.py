@@ -21,7 +21,7 @@ def server_badge() -> rx.Component:
         rx.cond(
             StudioState.demo_in_use,
             demo_badge(),
-            rx.cond(StudioState.model_label != "", rx.badge(StudioState.model_label, size="2", variant="soft")),
+            rx.cond(StudioState.serving_label != "", rx.badge(StudioState.serving_label, size="2", variant="soft")),
         ),
         spacing="2",
         align="center",

@@ -6,9 +6,10 @@ from starlette.routing import Mount, Route
 
 from bildgen import routes
 from bildgen.api.app import create_api_app
-from bildgen.http.auth import sign_in, sign_out, sign_up
+from bildgen.http.auth import change_password, sign_in, sign_out, sign_up
 from bildgen.http.images import serve_image, serve_preview, serve_reference, serve_thumbnail
 from bildgen.http.limits import UploadSizeLimit
+from bildgen.http.masks import serve_mask, upload_mask
 
 
 def create_api() -> Starlette:
@@ -18,10 +19,13 @@ def create_api() -> Starlette:
             Route(routes.IMAGE_ROUTE, serve_image, methods=["GET", "HEAD"]),
             Route(routes.REFERENCE_ROUTE, serve_reference, methods=["GET", "HEAD"]),
             Route(routes.THUMBNAIL_ROUTE, serve_thumbnail, methods=["GET", "HEAD"]),
+            Route(routes.MASK_ROUTE, serve_mask, methods=["GET", "HEAD"]),
+            Route(routes.MASK_UPLOAD_ROUTE, upload_mask, methods=["POST"]),
             Route(routes.PREVIEW_ROUTE, serve_preview, methods=["GET", "HEAD"]),
             Route(routes.SIGN_IN_ROUTE, sign_in, methods=["POST"]),
             Route(routes.SIGN_UP_ROUTE, sign_up, methods=["POST"]),
             Route(routes.SIGN_OUT_ROUTE, sign_out, methods=["POST"]),
+            Route(routes.CHANGE_PASSWORD_ROUTE, change_password, methods=["POST"]),
             Mount(routes.API_PREFIX, app=create_api_app()),
         ],
     )

@@ -29,7 +29,7 @@ FORM_LIMIT_BYTES = 16 * 1024
 STORAGE_ERRORS = (sqlalchemy.exc.SQLAlchemyError, OSError)
 
 
-def _origin(request: Request) -> str | None:
+def allowed_origin(request: Request) -> str | None:
     origin = request.headers.get("origin", "").rstrip("/")
     return origin if origin in get_services().settings.allowed_origins else None
 
@@ -100,7 +100,7 @@ def client_address(request: Request) -> str:
 
 
 async def sign_in(request: Request) -> Response:
-    origin = _origin(request)
+    origin = allowed_origin(request)
     if origin is None:
         return _redirect(None, routes.SIGN_IN_PAGE, error="origin")
     form = await _form(request)
@@ -120,11 +120,14 @@ async def sign_in(request: Request) -> Response:
     except STORAGE_ERRORS as error:
         _log_storage_error("Sign-in", error)
         return _redirect(origin, routes.SIGN_IN_PAGE, error="storage", next=next_path)
+    if user.must_change_password:
+        # An administrator reset the password: this session only serves choosing a new one.
+        return _signed_in(request, origin, token, f"{routes.CHANGE_PASSWORD_PAGE}?notice=new-password")
     return _signed_in(request, origin, token, next_path)
 
 
 async def sign_up(request: Request) -> Response:
-    origin = _origin(request)
+    origin = allowed_origin(request)
     if origin is None:
         return _redirect(None, routes.SIGN_UP_PAGE, error="origin")
     form = await _form(request)
@@ -155,7 +158,7 @@ def _end_session(engine: sqlalchemy.Engine, token: str | None, address: str) -> 
 
 
 async def sign_out(request: Request) -> Response:
-    origin = _origin(request)
+    origin = allowed_origin(request)
     if origin is None:
         # Refused like sign-in: another site must not be able to sign anyone out either.
         return _redirect(None, routes.SIGN_IN_PAGE, error="origin")
@@ -170,6 +173,36 @@ async def sign_out(request: Request) -> Response:
         response = _redirect(origin, routes.SIGN_IN_PAGE, notice="signed-out")
     response.delete_cookie(sessions.COOKIE_NAME, path="/", httponly=True, samesite="lax")
     return response
+
+
+async def change_password(request: Request) -> Response:
+    """The signed-in user's new password; every other session of the account ends."""
+    origin = allowed_origin(request)
+    if origin is None:
+        return _redirect(None, routes.CHANGE_PASSWORD_PAGE, error="origin")
+    form = await _form(request)
+    token = sessions.token_from_cookie_header(request.headers.get("cookie"))
+    engine = get_services().engine
+    try:
+        user = await asyncio.to_thread(sessions.user_for, engine, token, changing_password=True)
+        if user is None:
+            return _redirect(origin, routes.SIGN_IN_PAGE, next=routes.CHANGE_PASSWORD_PAGE)
+        await asyncio.to_thread(
+            accounts.change_password,
+            engine,
+            user.id,
+            form.get("current_password", ""),
+            form.get("new_password", ""),
+            form.get("repeat_password", ""),
+            address=client_address(request),
+        )
+        await asyncio.to_thread(sessions.end_all, engine, user.id, except_token=token)
+    except accounts.AccountError as error:
+        return _redirect(origin, routes.CHANGE_PASSWORD_PAGE, error=error.code)
+    except STORAGE_ERRORS as error:
+        _log_storage_error("Changing a password", error)
+        return _redirect(origin, routes.CHANGE_PASSWORD_PAGE, error="storage")
+    return _redirect(origin, routes.STUDIO)
 
 
 async def request_user(request: Request) -> User | None:

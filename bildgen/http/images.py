@@ -20,16 +20,16 @@ from bildgen.store.models import User
 
 logger = logging.getLogger(__name__)
 
-_ID = re.compile(r"[0-9a-f]{32}")
+ID_PATTERN = re.compile(r"[0-9a-f]{32}")
 # private: never in a shared cache; no-store would defeat the browser cache of immutable images.
 _HEADERS = {"Cache-Control": "private, max-age=31536000, immutable", "X-Content-Type-Options": "nosniff"}
 
 
-def _not_found() -> Response:
+def not_found() -> Response:
     return PlainTextResponse("Not found", status_code=404, headers={"Cache-Control": "no-store"})
 
 
-async def _refused(request: Request, user: User, kind: str, object_id: str) -> Response:
+async def refused(request: Request, user: User, kind: str, object_id: str) -> Response:
     """The 404 for an id that is not the user's; recorded in the audit log when it is someone else's."""
     try:
         await asyncio.to_thread(
@@ -43,21 +43,21 @@ async def _refused(request: Request, user: User, kind: str, object_id: str) -> R
     except STORAGE_ERRORS as error:
         # Not being able to record it must not change the answer.
         logger.error("Could not record a refused %s access: %s", kind, getattr(error, "orig", None) or error)
-    return _not_found()
+    return not_found()
 
 
 async def _owned_image(request: Request):  # -> (services, Image, Generation) | Response
     image_id = request.path_params["image_id"]
-    if not _ID.fullmatch(image_id):
-        return _not_found()
+    if not ID_PATTERN.fullmatch(image_id):
+        return not_found()
     if image_links.SIGNATURE in request.query_params:
         return await _signed_image(request, image_id)
     user = await request_user(request)
     if user is None:
-        return _not_found()
+        return not_found()
     services = get_services()
     found = await asyncio.to_thread(library.find_image, services.engine, image_id, user.id)
-    return (services, *found) if found else await _refused(request, user, "image", image_id)
+    return (services, *found) if found else await refused(request, user, "image", image_id)
 
 
 async def _signed_image(request: Request, image_id: str):  # -> (services, Image, Generation) | Response
@@ -68,14 +68,14 @@ async def _signed_image(request: Request, image_id: str):  # -> (services, Image
     if owner_id is None or not image_links.is_valid(
         services.secret, image_id, owner_id, query.get(image_links.EXPIRES, ""), query.get(image_links.SIGNATURE, "")
     ):
-        return _not_found()
+        return not_found()
     found = await asyncio.to_thread(library.find_image, services.engine, image_id, owner_id)
-    return (services, *found) if found else _not_found()
+    return (services, *found) if found else not_found()
 
 
-def _file(path, media_type: str, filename: str | None = None) -> Response:
+def file_response(path, media_type: str, filename: str | None = None) -> Response:
     if not path.is_file():
-        return _not_found()
+        return not_found()
     return FileResponse(path, media_type=media_type, headers=_HEADERS, filename=filename)
 
 
@@ -85,7 +85,7 @@ async def serve_image(request: Request) -> Response:
         return owned
     services, image, generation = owned
     filename = saved_image(image, generation).filename if request.query_params.get("download") else None
-    return _file(services.files.path_for(image.sha256), "image/png", filename)
+    return file_response(services.files.path_for(image.sha256), "image/png", filename)
 
 
 async def serve_thumbnail(request: Request) -> Response:
@@ -97,34 +97,34 @@ async def serve_thumbnail(request: Request) -> Response:
     if not path.is_file() and services.files.path_for(image.sha256).is_file():
         # Made right after saving; a crash in between leaves it to be made here, once.
         await asyncio.to_thread(services.images.make_thumbnail, image.sha256)
-    return _file(path, "image/webp")
+    return file_response(path, "image/webp")
 
 
 async def serve_reference(request: Request) -> Response:
     reference_id = request.path_params["reference_id"]
     user = await request_user(request)
-    if user is None or not _ID.fullmatch(reference_id):
-        return _not_found()
+    if user is None or not ID_PATTERN.fullmatch(reference_id):
+        return not_found()
     services = get_services()
     reference = await asyncio.to_thread(library.find_reference, services.engine, reference_id, user.id)
     if reference is None:
-        return await _refused(request, user, "reference", reference_id)
-    return _file(services.references.path_for(reference.sha256), "image/png")
+        return await refused(request, user, "reference", reference_id)
+    return file_response(services.references.path_for(reference.sha256), "image/png")
 
 
 async def serve_preview(request: Request) -> Response:
     """The live preview of one of the user's variants still being made; changes, so never cached."""
     job_id, variant = request.path_params["job_id"], request.path_params["variant"]
     user = await request_user(request)
-    if user is None or not _ID.fullmatch(job_id) or not variant.isdigit() or len(variant) > 2:
-        return _not_found()
+    if user is None or not ID_PATTERN.fullmatch(job_id) or not variant.isdigit() or len(variant) > 2:
+        return not_found()
     services = get_services()
     sha256 = await asyncio.to_thread(tasks.preview_of, services.engine, job_id, int(variant), owner_id=user.id)
     path = services.images.previews.path_for(sha256) if sha256 else None
     data = await asyncio.to_thread(path.read_bytes) if path is not None and path.is_file() else None
     image_format = sniff_format(data) if data else None
     if data is None or image_format is None:
-        return _not_found()
+        return not_found()
     return Response(
         data,
         media_type=f"image/{image_format.lower()}",

@@ -10,7 +10,7 @@ from typing import Any
 
 import pydantic
 
-from bildgen.params import FamilyTraits, Size
+from bildgen.params import FamilyTraits, Size, guidance_label_of
 
 
 @dataclasses.dataclass(frozen=True)
@@ -126,6 +126,70 @@ def of_family(traits: FamilyTraits) -> Capabilities:
     """An OpenAI-compatible diffusion server (vLLM-Omni, SGLang) serving a model of this family."""
     return Capabilities(
         negative_prompt=traits.takes_negative_prompt,
+        guidance_label=guidance_label_of(traits.guidance_field),
         sizes=traits.sizes,
         max_references=traits.max_references,
+        masks=traits.takes_masks and traits.max_references > 0,
     )
+
+
+@dataclasses.dataclass(frozen=True)
+class OptionChoices:
+    """The provider options as the studio's form holds them: "" (or off) leaves the service's default."""
+
+    quality: str = ""
+    aspect_ratio: str = ""
+    image_size: str = ""
+    denoising_strength: str = ""  # as typed
+    prompt_upsampling: bool = False
+    safety_tolerance: str = ""  # as typed
+
+
+def chosen_options(
+    capabilities: Capabilities, choices: OptionChoices, *, with_references: bool
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """What goes into Submission.options (only what this model takes and the user set), and a message
+    per option field that is wrong."""
+    options: dict[str, Any] = {}
+    problems: dict[str, str] = {}
+    for key, offered in (
+        ("quality", capabilities.qualities),
+        ("aspect_ratio", capabilities.aspect_ratios),
+        ("image_size", capabilities.image_sizes),
+    ):
+        value = getattr(choices, key)
+        if offered and value:
+            options[key] = value
+    # Denoising strength says how far img2img may move from its reference: no reference, no meaning.
+    typed = choices.denoising_strength.strip()
+    if capabilities.denoising_strength and with_references and typed:
+        try:
+            options["denoising_strength"] = float(typed)
+        except ValueError:
+            problems["denoising_strength"] = f"{OPTION_NAMES['denoising_strength']} must be a number from 0 to 1."
+    if capabilities.prompt_upsampling and choices.prompt_upsampling:
+        options["prompt_upsampling"] = True
+    typed = choices.safety_tolerance.strip()
+    if capabilities.safety_tolerance and typed:
+        try:
+            options["safety_tolerance"] = int(typed)
+        except ValueError:
+            problems["safety_tolerance"] = (
+                f"{OPTION_NAMES['safety_tolerance']} must be a whole number from 0 (strictest) to 6."
+            )
+    problems.update({key: message for key, message in capabilities.option_problems(options).items()})
+    return {key: value for key, value in options.items() if key not in problems}, problems
+
+
+def describe_options(options: Mapping[str, Any]) -> list[str]:
+    """The options in the form's words, for the effective parameters: "Quality high", "Prompt upsampling"."""
+    described = []
+    for key, value in options.items():
+        name = OPTION_NAMES.get(key, key)
+        if value is True:
+            described.append(name)
+        elif isinstance(value, float):
+            described.append(f"{name} {value:g}")
+        else:
+            described.append(f"{name} {value}")
+    return described

@@ -28,6 +28,7 @@ import httpx2  # the openai SDK's HTTP library: one library, one transport for e
 import openai
 
 from bildgen.cpu import in_image_pool
+from bildgen.inference import masks
 from bildgen.inference.decoding import DecodedImage, decode_base64, to_png
 from bildgen.inference.errors import ErrorKind, InferenceError
 from bildgen.inference.transport import (
@@ -79,9 +80,17 @@ class ImageRequest:
     diffusion_fields: dict[str, Any] = dataclasses.field(default_factory=dict)
     # Validated PNG bytes of the reference images; none means text to image.
     references: tuple[bytes, ...] = ()
+    # The area of the first reference the model may change: a greyscale PNG of its size, white =
+    # change (store/masks.py). Sent as images/edits' `mask`, in OpenAI's form (inference/masks.py).
+    mask: bytes | None = None
 
 
 _served_models: dict[str, tuple[ServedModel, float]] = {}
+
+
+def forget_served_model(base_url: str) -> None:
+    """Ask the server again next time (a connection test must not read a remembered answer)."""
+    _served_models.pop(base_url, None)
 
 
 _edit_routes: dict[str, EditRoute] = {}
@@ -166,9 +175,10 @@ class InferenceClient:
             body = await self._with_retries(lambda: self._sdk_call(lambda: self._text_to_image(request, model)))
             return await self._first_image(body)
         route = _edit_routes.get(self.endpoint.base_url, "edits")
+        mask = await in_image_pool(masks.with_alpha, request.mask) if request.mask else None
         if route == "edits":
             try:
-                body = await self._with_retries(lambda: self._sdk_call(lambda: self._edit(request, model)))
+                body = await self._with_retries(lambda: self._sdk_call(lambda: self._edit(request, model, mask)))
             except InferenceError as error:
                 if error.status not in (404, 405):
                     raise
@@ -176,6 +186,13 @@ class InferenceClient:
             else:
                 _edit_routes[self.endpoint.base_url] = "edits"
                 return await self._first_image(body)
+        if mask is not None:
+            # Chat completions carry images, not masks: sending the edit without it would repaint everything.
+            raise InferenceError(
+                ErrorKind.REJECTED,
+                status=404,
+                server_said="it has no images/edits route, the only one that takes a mask",
+            )
         body = await self._with_retries(lambda: self._chat_edit(request, model))
         _edit_routes[self.endpoint.base_url] = "chat"
         return await self._chat_image(body)
@@ -190,7 +207,7 @@ class InferenceClient:
             **({"model": model} if model else {}),
         )
 
-    def _edit(self, request: ImageRequest, model: str | None) -> Awaitable[Any]:
+    def _edit(self, request: ImageRequest, model: str | None, mask: bytes | None) -> Awaitable[Any]:
         # Multipart form fields are strings; the SDK sends a list of files as repeated image[] parts.
         fields = {key: str(value) for key, value in {"seed": request.seed, **request.diffusion_fields}.items()}
         images = [(f"image_{number}.png", data, "image/png") for number, data in enumerate(request.references, 1)]
@@ -202,6 +219,7 @@ class InferenceClient:
             response_format="b64_json",
             extra_body=fields,
             **({"model": model} if model else {}),
+            **({"mask": ("mask.png", mask, "image/png")} if mask else {}),
         )
 
     async def _chat_edit(self, request: ImageRequest, model: str | None) -> Any:

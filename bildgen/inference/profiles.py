@@ -1,7 +1,9 @@
 """Model profiles: which inference servers bildgen offers, read from the BILDGEN_CONFIG TOML file.
 
 With no file, one profile points at the embedded demo server. API keys never live in the file:
-a profile names the environment variable that holds its key.
+a profile names the environment variable that holds its key, or takes its provider's key
+(bildgen/admin/providers.py). Administrators add and change profiles in the Admin area; the
+catalog every process uses merges both (bildgen/admin/live.py).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import pydantic
 from bildgen.inference import providers
 from bildgen.inference.capabilities import Capabilities, CapabilityOverrides
 from bildgen.inference.client import ServerEndpoint
-from bildgen.params import FamilyTraits, Size
+from bildgen.params import QUALITY_PRESETS, FamilyTraits, Size
 
 Family = Literal["qwen-image", "qwen-image-edit", "flux2", "generic"]
 # How bildgen talks to a profile's service; each has its adapter (inference/providers/).
@@ -28,6 +30,7 @@ PROVIDERS: tuple[Provider, ...] = ("openai-compatible", "gateway", "automatic111
 DEMO_PROFILE_ID = "demo"
 DEFAULT_MAX_CONCURRENT = 4
 _SIZE = re.compile(r"(\d+)x(\d+)")
+Quality = Literal[tuple(preset for preset, _ in QUALITY_PRESETS)]  # type: ignore[valid-type]
 
 
 class ConfigError(ValueError):
@@ -68,6 +71,18 @@ class ModelProfile(pydantic.BaseModel):
     async_tasks: bool = False
     # The TOML's [models.<id>.capabilities] table: what the form offers, where the defaults are wrong.
     capability_overrides: CapabilityOverrides | None = pydantic.Field(default=None, alias="capabilities")
+    # Shown to users in the studio as help on choosing this profile.
+    description: str | None = pydantic.Field(default=None, max_length=300)
+    # A disabled profile is not offered, and the queue refuses new jobs for it.
+    enabled: bool = True
+    # The size and quality preset the studio starts with.
+    default_size: str | None = None
+    default_quality: Quality | None = None
+    # What one image costs (set by the administrator), for the estimated spend on the Usage page.
+    cost_per_image: float | None = pydantic.Field(default=None, ge=0, le=1000)
+    # A key from the Admin area or the provider's settings, set when the catalog is built; never
+    # serialised, never shown (endpoint() uses it when no api_key_env names one).
+    _api_key: str | None = pydantic.PrivateAttr(default=None)
 
     @pydantic.field_validator("sizes")
     @classmethod
@@ -77,12 +92,25 @@ class ModelProfile(pydantic.BaseModel):
         return sizes
 
     @pydantic.model_validator(mode="after")
+    def _default_size_is_offered(self) -> ModelProfile:
+        if self.default_size is not None:
+            _parse_size(self.default_size)
+            if self.sizes and self.default_size not in self.sizes:
+                raise ValueError(f"default_size {self.default_size!r} is not one of sizes")
+        return self
+
+    def with_api_key(self, api_key: str | None) -> ModelProfile:
+        copy = self.model_copy()
+        copy._api_key = api_key
+        return copy
+
+    @pydantic.model_validator(mode="after")
     def _provider_takes_it(self) -> ModelProfile:
         providers.adapter_class(self.provider).check_profile(self)
         return self
 
     def endpoint(self, environ: Mapping[str, str] = os.environ) -> ServerEndpoint:
-        api_key = environ.get(self.api_key_env) if self.api_key_env else None
+        api_key = environ.get(self.api_key_env) if self.api_key_env else self._api_key
         return ServerEndpoint(
             base_url=str(self.base_url).rstrip("/"),
             api_key=api_key,
@@ -98,6 +126,11 @@ class ModelProfile(pydantic.BaseModel):
         overrides: dict[str, object] = {}
         if self.sizes:
             overrides["sizes"] = tuple(_parse_size(size) for size in self.sizes)
+        if self.default_size:
+            # The family's first size is its default: put the chosen one first.
+            chosen = _parse_size(self.default_size)
+            sizes = overrides.get("sizes", family.sizes)
+            overrides["sizes"] = (chosen, *(size for size in sizes if size != chosen))
         if self.guidance is not None:
             overrides["guidance"] = self.guidance
         if self.max_references is not None:
@@ -112,11 +145,23 @@ class ModelProfile(pydantic.BaseModel):
         return capabilities
 
 
+class ProviderConfig(pydantic.BaseModel):
+    """A `[providers.<name>]` table: what the file sets for one provider (the Admin area may change it)."""
+
+    model_config = pydantic.ConfigDict(extra="forbid", frozen=True)
+
+    base_url: pydantic.HttpUrl | None = None
+    # The name of the environment variable holding the key: keys never live in the file.
+    api_key_env: str | None = pydantic.Field(default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    enabled: bool | None = None
+
+
 class Catalog(pydantic.BaseModel):
     model_config = pydantic.ConfigDict(extra="forbid", frozen=True)
 
     default_model: str
     models: dict[str, ModelProfile] = pydantic.Field(min_length=1)
+    providers: dict[Provider, ProviderConfig] = {}
 
     @pydantic.model_validator(mode="after")
     def _references_resolve(self) -> Catalog:
@@ -133,8 +178,24 @@ class Catalog(pydantic.BaseModel):
         return self
 
     @property
+    def offered(self) -> list[ModelProfile]:
+        """The enabled profiles, in the order users see them."""
+        return [profile for profile in self.models.values() if profile.enabled]
+
+    def offers(self, profile_id: str) -> bool:
+        profile = self.models.get(profile_id)
+        return profile is not None and profile.enabled
+
+    @property
+    def default_id(self) -> str:
+        """`default_model`, or the first enabled profile while that one is disabled."""
+        if self.models[self.default_model].enabled:
+            return self.default_model
+        return next((key for key, profile in self.models.items() if profile.enabled), self.default_model)
+
+    @property
     def default(self) -> ModelProfile:
-        return self.models[self.default_model]
+        return self.models[self.default_id]
 
     def get(self, profile_id: str) -> ModelProfile:
         return self.models.get(profile_id, self.default)

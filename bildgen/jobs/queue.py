@@ -18,6 +18,7 @@ from __future__ import annotations
 import collections
 import contextlib
 import dataclasses
+import hashlib
 import json
 import threading
 from collections.abc import Iterator, Mapping
@@ -27,7 +28,7 @@ from typing import Any
 import sqlalchemy
 from sqlmodel import Session, col, func, select, update
 
-from bildgen.jobs import tasks
+from bildgen.jobs import admission, tasks
 from bildgen.params import EffectiveParameters
 from bildgen.store.db import session, storage_errors
 from bildgen.store.gallery import Cursor
@@ -46,6 +47,9 @@ STALLED = (
     "The images it saved are kept."
 )
 _process_claims = threading.Lock()
+_process_submissions = threading.Lock()
+# The first half of the two-part advisory lock key of a user's submissions (the second: the user).
+SUBMIT_LOCK_SPACE = 0x6B696C73
 
 
 @dataclasses.dataclass(frozen=True)
@@ -57,6 +61,10 @@ class Submission:
     seeds: list[int]
     # The user's ReferenceImage ids, in order; none means text to image.
     reference_ids: tuple[str, ...] = ()
+    # The user's EditMask painted on the first reference: only that area may change.
+    mask_id: str | None = None
+    # The serving profile's label: the model's one human name in the gallery and download names.
+    model_label: str | None = None
     # Provider options the profile's Capabilities offer (quality, aspect_ratio, denoising_strength,
     # prompt_upsampling, safety_tolerance…): kept in the job's spec, sent by the adapter.
     options: dict[str, Any] = dataclasses.field(default_factory=dict)
@@ -118,7 +126,9 @@ def _aware(moment: datetime | None) -> datetime | None:
 
 
 def submit(engine: sqlalchemy.Engine, submission: Submission) -> str:
-    """Queue a generation; its id. Raises StorageUnavailable when the row cannot be written."""
+    """Queue a generation; its id. Raises a SubmissionRefused (jobs/refusals.py) when the admission
+    check says no (generation switched off, profile unavailable, quota used up), StorageUnavailable
+    when the row cannot be written."""
     parameters = submission.parameters
     generation = Generation(
         owner_id=submission.owner_id,
@@ -142,17 +152,42 @@ def submit(engine: sqlalchemy.Engine, submission: Submission) -> str:
         batch_id=submission.batch_id,
         batch_position=submission.batch_position,
         recipe_extras=submission.recipe_extras,
+        mask_id=submission.mask_id if submission.reference_ids else None,
+        model_label=submission.model_label,
     )
     links = [
         GenerationReference(generation_id=generation.id, position=position, reference_id=reference_id)
         for position, reference_id in enumerate(submission.reference_ids)
     ]
-    with storage_errors(), session(engine) as db:
+    with storage_errors(), session(engine) as db, _one_submission_at_a_time(db, submission.owner_id):
+        # Checked and written while no other submission of this user can be: simultaneous requests
+        # (an API client's, say) cannot all pass a quota before any of them is counted.
+        admission.check(
+            engine,
+            owner_id=submission.owner_id,
+            profile_id=submission.profile_id,
+            images=len(submission.seeds),
+        )
         db.add(generation)
         db.flush()  # the generation first: the links point at it
         db.add_all(links)
         db.commit()
     return generation.id
+
+
+@contextlib.contextmanager
+def _one_submission_at_a_time(db: Session, owner_id: str) -> Iterator[None]:
+    """Serialise one user's submissions: a transaction-scoped advisory lock per user on PostgreSQL
+    (held until the caller commits), a process lock on SQLite (one process by design)."""
+    if db.get_bind().dialect.name == "postgresql":
+        key = int.from_bytes(hashlib.sha256(owner_id.encode()).digest()[:4], "big", signed=True)
+        db.exec(
+            sqlalchemy.text("SELECT pg_advisory_xact_lock(:space, :key)").bindparams(space=SUBMIT_LOCK_SPACE, key=key)
+        )
+        yield
+    else:
+        with _process_submissions:
+            yield
 
 
 def request_cancel(engine: sqlalchemy.Engine, job_id: str, *, owner_id: str | None) -> bool:

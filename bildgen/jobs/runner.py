@@ -338,9 +338,10 @@ class JobRunner:
                     await asyncio.to_thread(queue.record_variant_error, self.engine, job.id, variant, error)
                     await asyncio.to_thread(tasks.record, self.engine, job.id, variant, status=tasks.FAILED)
         references: tuple[bytes, ...] = ()
+        mask: bytes | None = None
         if to_send:
             try:
-                references = await asyncio.to_thread(self._reference_bytes, job)
+                references, mask = await asyncio.to_thread(self._inputs, job)
             except LookupError:
                 return GenerationStatus.FAILED, REFERENCE_GONE
         async with providers.adapter_for(profile) as adapter:
@@ -365,6 +366,7 @@ class JobRunner:
                         parameters=queue.parameters_of(job, spec),
                         seed=seed,
                         references=references,
+                        mask=mask,
                         options=spec.options,
                     ),
                     model=served_id,
@@ -448,8 +450,15 @@ class JobRunner:
             await events.ended(final)
         _notify(job.id)
 
-    def _reference_bytes(self, job: Generation) -> tuple[bytes, ...]:
+    def _inputs(self, job: Generation) -> tuple[tuple[bytes, ...], bytes | None]:
+        """The reference images' bytes and the mask's (stored beside them); LookupError when one is gone."""
         found = library.references_of(self.engine, job.id, job.owner_id or "")
         if len(found) != job.reference_count:
             raise LookupError("reference not found")
-        return tuple(self.references.path_for(reference.sha256).read_bytes() for reference in found)
+        references = tuple(self.references.path_for(reference.sha256).read_bytes() for reference in found)
+        if job.mask_id is None:
+            return references, None
+        mask = library.find_mask(self.engine, job.mask_id, job.owner_id or "")
+        if mask is None:
+            raise LookupError("mask not found")
+        return references, self.references.path_for(mask.sha256).read_bytes()

@@ -1,66 +1,41 @@
 import reflex as rx
 
+from bildgen import routes
+from bildgen.components.admin_frame import admin_page, messages
 from bildgen.components.api_tokens import tokens_table
 from bildgen.components.audit_log import audit_filters, audit_pager, audit_table
-from bildgen.components.header import page_header
 from bildgen.components.job_queue import queue_table
 from bildgen.state.admin import AuditLogState
 from bildgen.state.admin_queue import QueueState
 from bildgen.state.admin_tokens import AdminTokensState
 
 
-def _admin_page(title: str, allowed: rx.Var, refusal: rx.Var, *content: rx.Component) -> rx.Component:
-    """An administrators' page: its content for them, the refusal (role checked on the server) for others."""
-    return rx.container(
-        rx.vstack(
-            page_header(),
-            rx.heading(title, size="5", as_="h2"),
-            rx.cond(
-                allowed,
-                rx.vstack(*content, spacing="3", width="100%"),
-                rx.cond(
-                    refusal != "",
-                    rx.callout(refusal, icon="lock", color_scheme="red", role="alert", size="1"),
-                ),
-            ),
-            spacing="4",
-            width="100%",
-        ),
-        size="4",
-        padding_y="5",
-    )
-
-
 def audit_page() -> rx.Component:
-    return _admin_page(
+    return admin_page(
         "Audit log",
+        routes.ADMIN_AUDIT,
         AuditLogState.allowed,
-        AuditLogState.message,
-        rx.text("Sign-ins, sign-outs, new accounts, refused access and cancelled jobs, newest first.", size="2"),
-        audit_filters(),
-        rx.cond(
-            AuditLogState.message != "",
-            rx.callout(AuditLogState.message, icon="info", role="status", size="1"),
+        AuditLogState.refusal,
+        rx.text(
+            "Sign-ins, sign-outs, new accounts, refused access, cancelled jobs and every change made in the Admin"
+            " area (with the value before and after), newest first.",
+            size="2",
         ),
+        audit_filters(),
+        messages(AuditLogState.refusal, AuditLogState.notice),
         audit_table(),
         audit_pager(),
     )
 
 
 def queue_page() -> rx.Component:
-    return _admin_page(
+    return admin_page(
         "Queue",
+        routes.ADMIN_QUEUE,
         QueueState.allowed,
-        QueueState.message,
+        QueueState.refusal,
         rx.text("Every waiting and running generation, oldest first, refreshed every few seconds.", size="2"),
-        rx.cond(
-            QueueState.message != "",
-            rx.callout(QueueState.message, icon="triangle-alert", color_scheme="red", role="alert", size="1"),
-        ),
-        rx.cond(
-            QueueState.notice != "",
-            rx.callout(QueueState.notice, icon="info", role="status", size="1"),
-        ),
+        messages(QueueState.refusal, QueueState.notice),
         rx.cond(
             QueueState.rows.length() > 0,
             queue_table(),
@@ -70,19 +45,13 @@ def queue_page() -> rx.Component:
 
 
 def tokens_page() -> rx.Component:
-    return _admin_page(
+    return admin_page(
         "API tokens",
+        routes.ADMIN_TOKENS,
         AdminTokensState.allowed,
-        AdminTokensState.message,
+        AdminTokensState.refusal,
         rx.text("Every user's API tokens that are not revoked, newest first. Revoking one stops it at once.", size="2"),
-        rx.cond(
-            AdminTokensState.message != "",
-            rx.callout(AdminTokensState.message, icon="triangle-alert", color_scheme="red", role="alert", size="1"),
-        ),
-        rx.cond(
-            AdminTokensState.notice != "",
-            rx.callout(AdminTokensState.notice, icon="info", role="status", size="1"),
-        ),
+        messages(AdminTokensState.refusal, AdminTokensState.notice),
         rx.cond(
             AdminTokensState.rows.length() > 0,
             tokens_table(AdminTokensState.rows, AdminTokensState.revoke_any_token, show_owner=True),

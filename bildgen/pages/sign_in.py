@@ -110,3 +110,23 @@ def sign_up_page() -> rx.Component:
         t("Have an account?"), " ", rx.link(t("Sign in"), href=routes.SIGN_IN_PAGE, underline="always"), size="2"
     )
     return _card(t("Create account"), form, footer)
+
+
+def change_password_page() -> rx.Component:
+    """Choosing a new password: after an administrator's reset (the only page such a session opens)."""
+    form = rx.el.form(
+        rx.vstack(
+            _field(t("Current password"), "current_password", "password", "current-password"),
+            _field(t("New password"), "new_password", "password", "new-password"),
+            _field(t("New password again"), "repeat_password", "password", "new-password"),
+            rx.text(t("At least 8 characters. A long passphrase is best."), size="1", color_scheme="gray"),
+            rx.button(t("Change password"), type="submit", size="3", width="100%"),
+            spacing="3",
+            width="100%",
+        ),
+        action=routes.CHANGE_PASSWORD_ROUTE,
+        method="post",
+        on_submit=None,  # a native post, like signing in
+        width="100%",
+    )
+    return _card(t("Change password"), form, rx.fragment())

@@ -14,6 +14,12 @@ def studio_page() -> rx.Component:
         rx.vstack(
             page_header(server_badge()),
             rx.cond(
+                StudioState.paused_message != "",
+                rx.callout(
+                    StudioState.paused_message, icon="circle-pause", color_scheme="red", role="alert", width="100%"
+                ),
+            ),
+            rx.cond(
                 StudioState.server_problem != "",
                 rx.callout(StudioState.server_problem, icon="triangle-alert", color_scheme="amber", width="100%"),
             ),

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+from typing import ClassVar
 
 import reflex as rx
 
 from bildgen.auth import audit
-from bildgen.http.auth import STORAGE_ERRORS
 from bildgen.services import get_services
-from bildgen.state.session import SessionState, user_for_token
+from bildgen.state.admin_area import FAILURES, AdminState
+from bildgen.store.models import User
 
 ALL_ACTIONS = "__all__"
 NOT_ALLOWED = "Only administrators can see the audit log."
@@ -30,6 +31,13 @@ class AuditRow:
     target: str
     detail: str
     address: str
+    change: str  # an administrative change: "old → new"
+
+
+def _change(entry: audit.Entry) -> str:
+    if not (entry.old_value or entry.new_value):
+        return ""
+    return f"{entry.old_value or '(none)'} → {entry.new_value or '(none)'}"
 
 
 def _row(entry: audit.Entry) -> AuditRow:
@@ -41,15 +49,16 @@ def _row(entry: audit.Entry) -> AuditRow:
         target=entry.target,
         detail=", ".join(part for part in (entry.detail, f"{entry.times} times" if entry.times > 1 else "") if part),
         address=entry.address,
+        change=_change(entry),
     )
 
 
-class AuditLogState(SessionState):
+class AuditLogState(AdminState):
+    not_allowed_text: ClassVar[str] = NOT_ALLOWED
+
     rows: list[AuditRow] = []
     action_filter: str = ALL_ACTIONS
     user_filter: str = ""
-    allowed: bool = False
-    message: str = ""
     has_newer: bool = False
     has_older: bool = False
     # The `before` cursor of every page from the newest to the one shown (None: the newest).
@@ -59,19 +68,11 @@ class AuditLogState(SessionState):
     async def _may_read(self) -> bool | rx.event.EventSpec:
         """True for a signed-in administrator, asked of the database now. Otherwise the page shows why
         (False), or the answer is a redirect to sign-in (an EventSpec)."""
-        try:
-            user = await user_for_token(self._session_token())
-        except STORAGE_ERRORS:
-            self.message = UNREADABLE
-            self.allowed, self.rows = False, []
-            return False
-        self.username = user.username if user else ""
-        self.is_admin = self.allowed = bool(user and user.is_admin)
-        if user is None:
-            return self._to_sign_in()
-        if not user.is_admin:
-            self.rows, self.message = [], NOT_ALLOWED
-        return self.allowed
+        verdict = await self._administrator()
+        if isinstance(verdict, User):
+            return True
+        self.rows = []
+        return verdict or False
 
     async def _show(self, cursors: list[int | None]) -> None:
         action = self.action_filter if self.action_filter in audit.ACTIONS else None
@@ -83,13 +84,13 @@ class AuditLogState(SessionState):
                 username=self.user_filter or None,
                 before=cursors[-1],
             )
-        except STORAGE_ERRORS:
-            self.message = UNREADABLE
+        except FAILURES:
+            self.refusal = UNREADABLE
             return
         self._cursors, self._older_than = cursors, page.older_than
         self.rows = [_row(entry) for entry in page.entries]
         self.has_newer, self.has_older = len(cursors) > 1, page.older_than is not None
-        self.message = "" if self.rows else "No events match."
+        self.refusal, self.notice = "", "" if self.rows else "No events match."
 
     @rx.event
     async def open_audit(self):

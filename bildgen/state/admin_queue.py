@@ -12,16 +12,16 @@ import dataclasses
 import logging
 import textwrap
 import time
+from typing import ClassVar
 
 import reflex as rx
 
 from bildgen import routes
 from bildgen.auth import audit
-from bildgen.http.auth import STORAGE_ERRORS
 from bildgen.jobs import queue
 from bildgen.services import get_services
-from bildgen.state.session import SessionState, user_for_token
-from bildgen.store.db import StorageUnavailable
+from bildgen.state.admin_area import FAILURES, AdminState
+from bildgen.state.session import user_for_token
 from bildgen.store.models import GenerationStatus, User
 
 logger = logging.getLogger(__name__)
@@ -34,7 +34,6 @@ REFRESH_EVERY_S = 3.0
 # A tab closed without leaving the page stops being refreshed after this long.
 WATCH_AT_MOST_S = 3600.0
 PROMPT_SHOWN = 80
-_FAILURES = (*STORAGE_ERRORS, StorageUnavailable)
 
 
 @dataclasses.dataclass
@@ -76,37 +75,25 @@ def _load_rows() -> list[QueueRow]:
     return [_row(job, labels) for job in queue.active_jobs(services.engine)]
 
 
-class QueueState(SessionState):
+class QueueState(AdminState):
+    not_allowed_text: ClassVar[str] = NOT_ALLOWED
+
     rows: list[QueueRow] = []
-    allowed: bool = False
-    message: str = ""  # why the list cannot be shown or changed
-    notice: str = ""  # what the last Cancel did
     _watching: bool = False
 
     async def _administrator(self) -> User | rx.event.EventSpec | None:
-        """The signed-in administrator, asked of the database now. Otherwise the page shows why
-        (None), or the answer is a redirect to sign-in (an EventSpec)."""
-        try:
-            user = await self._user()
-        except _FAILURES:
-            self.message, self.allowed, self.rows = UNREADABLE, False, []
-            return None
-        if user is None:
-            self.allowed = False
-            return self._to_sign_in()
-        self.allowed = user.is_admin
-        if not user.is_admin:
-            self.rows, self.message = [], NOT_ALLOWED
-            return None
-        return user
+        verdict = await super()._administrator()
+        if not self.allowed:
+            self.rows = []  # nothing of the queue stays on a page its reader may not see
+        return verdict
 
     async def _show(self) -> None:
         try:
             self.rows = await asyncio.to_thread(_load_rows)
-        except _FAILURES:
-            self.message = UNREADABLE
+        except FAILURES:
+            self.refusal = UNREADABLE
             return
-        self.message = ""
+        self.refusal = ""
 
     @rx.event
     async def open_queue(self):
@@ -125,8 +112,8 @@ class QueueState(SessionState):
         engine = get_services().engine
         try:
             asked = row is not None and await asyncio.to_thread(queue.request_cancel, engine, row.id, owner_id=None)
-        except _FAILURES:
-            self.message = NOT_CANCELLED
+        except FAILURES:
+            self.refusal = NOT_CANCELLED
             return
         if asked:
             self.notice = (
@@ -169,15 +156,15 @@ class QueueState(SessionState):
                 try:
                     user = await user_for_token(token)
                     rows = await asyncio.to_thread(_load_rows) if user and user.is_admin else None
-                except _FAILURES:
+                except FAILURES:
                     async with self:
-                        self.message = UNREADABLE
+                        self.refusal = UNREADABLE
                     continue
                 async with self:
                     if rows is None:  # signed out or no longer an administrator
-                        self.allowed, self.rows, self.message = False, [], NOT_ALLOWED
+                        self.allowed, self.rows, self.refusal = False, [], NOT_ALLOWED
                         return
-                    self.rows, self.message = rows, ""
+                    self.rows, self.refusal = rows, ""
         finally:
             async with self:
                 self._watching = False

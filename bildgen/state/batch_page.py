@@ -141,9 +141,14 @@ class BatchPageState(SessionState):
         services = await asyncio.to_thread(get_services)
         if batch_id != self.shown_id:
             self.shown_id, self.page, self.message = batch_id, 0, ""
-        self.models = [ModelChoice(id=key, label=profile.label) for key, profile in services.catalog.models.items()]
-        if self.rerun_model not in services.catalog.models:
-            self.rerun_model = services.catalog.default_model
+        # The profiles an administrator offers now (bildgen/admin/live.py).
+        self.models = [
+            ModelChoice(id=key, label=profile.label)
+            for key, profile in services.catalog.models.items()
+            if profile.enabled
+        ]
+        if not services.catalog.offers(self.rerun_model):
+            self.rerun_model = services.catalog.default_id
         snapshot = await asyncio.to_thread(_read, batch_id, user.id, self.page * ITEMS_PER_PAGE)
         if snapshot.summary is None:
             self.found, self.items, self.name = False, [], ""

@@ -156,9 +156,14 @@ class BatchEditorState(SessionState):
         if user is None:
             return self._to_sign_in()
         services = await asyncio.to_thread(get_services)
-        self.models = [ModelChoice(id=key, label=profile.label) for key, profile in services.catalog.models.items()]
-        if self.default_model not in services.catalog.models:
-            self.default_model = services.catalog.default_model
+        # The profiles an administrator offers now (bildgen/admin/live.py).
+        self.models = [
+            ModelChoice(id=key, label=profile.label)
+            for key, profile in services.catalog.models.items()
+            if profile.enabled
+        ]
+        if not services.catalog.offers(self.default_model):
+            self.default_model = services.catalog.default_id
         await self._load_recent(user.id)
         self._show_page()
 

@@ -14,6 +14,7 @@ import reflex as rx
 
 from bildgen import i18n, routes
 from bildgen.i18n import _
+from bildgen.params import guidance_label_of
 from bildgen.services import get_services
 from bildgen.state.gallery import GalleryState
 from bildgen.state.session import SessionState
@@ -44,6 +45,8 @@ class DetailView:
     long_prompt: bool = False
     negative_prompt: str = ""
     model: str = ""
+    # The id the service knows the model by: shown here only.
+    served_as: str = ""
     mode: str = ""
     size: str = ""
     steps: int = 0
@@ -55,6 +58,8 @@ class DetailView:
     made_from: list[LineageCard] = dataclasses.field(default_factory=list)
     made_into: list[LineageCard] = dataclasses.field(default_factory=list)
     reference_names: list[str] = dataclasses.field(default_factory=list)
+    # The mask painted on the first reference: only that area was to change.
+    mask_path: str = ""
 
 
 def _lineage(image) -> LineageCard:
@@ -72,11 +77,12 @@ def detail_view(found: gallery.Details, language: str) -> DetailView:
         prompt=generation.prompt,
         long_prompt=len(generation.prompt) > PROMPT_CLAMPED,
         negative_prompt=(generation.negative_prompt or "").strip(),
-        model=generation.served_model,
+        model=generation.model_name,
+        served_as=generation.served_model if generation.served_model != generation.model_name else "",
         mode=_("Image to image") if generation.mode == "image-to-image" else _("Text to image"),
         size=f"{image.width} × {image.height}",
         steps=generation.steps,
-        guidance=f"{generation.guidance_field} {i18n.format_number(generation.guidance, language)}",
+        guidance=f"{guidance_label_of(generation.guidance_field)} {i18n.format_number(generation.guidance, language)}",
         seed=image.seed,
         created=i18n.format_datetime(image.created_at, language, format="short"),
         took=(
@@ -88,6 +94,7 @@ def detail_view(found: gallery.Details, language: str) -> DetailView:
         made_from=[_lineage(source) for source in found.made_from],
         made_into=[_lineage(child) for child in found.made_into],
         reference_names=[reference.name for reference in found.references],
+        mask_path=routes.mask_upload_path(generation.mask_id) if generation.mask_id else "",
     )
 
 

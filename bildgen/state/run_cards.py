@@ -12,11 +12,13 @@ from datetime import datetime
 
 from bildgen import i18n, routes
 from bildgen.i18n import _
-from bildgen.jobs import queue
+from bildgen.jobs import queue, tasks
 from bildgen.store.image_library import SavedImage
 from bildgen.store.models import GenerationStatus, utc_now
 
 PENDING, DONE, FAILED, CANCELLED = "pending", "done", "failed", "cancelled"
+# Declined by the image service's moderation: said as such, not as a failure.
+MODERATED = tasks.MODERATED
 # The feed shows two lines of a prompt (the large view shows it whole): every change of a run resends
 # the feed to the browser, so a 5000-character prompt is not carried along.
 PROMPT_SHOWN = 300
@@ -34,10 +36,12 @@ class VariantCard:
     width: int = 0
     height: int = 0
     error: str = ""
-    # While it is made: the service's word for its state and, where reported, percent done (-1: unknown).
-    stage: str = ""
+    # While it is made: its state at the image service (jobs/tasks.py: "queued", "running"…, "" when
+    # the service says nothing), and progress in percent and seconds left where it reports them (-1: not).
+    phase: str = ""
     progress: int = -1
-    # The service's live preview of it, where one is sent (AUTOMATIC1111): a URL, never bytes.
+    eta_s: int = -1
+    # The service's live preview of the image being made (AUTOMATIC1111), served by URL; "" without one.
     preview_path: str = ""
 
 
@@ -87,29 +91,34 @@ def variant_cards(view: queue.JobView, now: datetime) -> list[VariantCard]:
         if image is not None:
             cards.append(shown(number, image))
         elif variant in view.variant_errors:
-            cards.append(VariantCard(number=number, seed=seed, status=FAILED, error=view.variant_errors[variant]))
-        elif view.active:
             state = view.variants.get(variant)
-            fraction = state.fraction if state is not None else None
-            cards.append(
-                VariantCard(
-                    number=number,
-                    seed=seed,
-                    elapsed_s=elapsed,
-                    stage=state.label if state is not None else "",
-                    progress=round(fraction * 100) if fraction is not None else -1,
-                    preview_path=(
-                        routes.preview_upload_path(view.id, variant, state.preview_version)
-                        if state is not None and state.preview_version
-                        else ""
-                    ),
-                )
-            )
+            status = MODERATED if state is not None and state.status == tasks.MODERATED else FAILED
+            cards.append(VariantCard(number=number, seed=seed, status=status, error=view.variant_errors[variant]))
+        elif view.active:
+            cards.append(_pending(view.id, variant, seed, elapsed, view.variants.get(variant)))
         elif cancelled:
             cards.append(VariantCard(number=number, seed=seed, status=CANCELLED, error=queue.CANCELLED))
         else:
             cards.append(VariantCard(number=number, seed=seed, status=FAILED, error=view.error or _("No image.")))
     return cards
+
+
+def _pending(job_id: str, variant: int, seed: int, elapsed_s: int, state: tasks.VariantState | None) -> VariantCard:
+    """A variant on its way: elapsed time, and what the service reports of it (state, progress, ETA, preview)."""
+    number = variant + 1
+    if state is None:
+        return VariantCard(number=number, seed=seed, elapsed_s=elapsed_s)
+    return VariantCard(
+        number=number,
+        preview_path=routes.preview_upload_path(job_id, variant, state.preview_version)
+        if state.preview_version
+        else "",
+        seed=seed,
+        elapsed_s=elapsed_s,
+        phase=state.status,
+        progress=-1 if state.fraction is None else max(0, min(100, round(state.fraction * 100))),
+        eta_s=-1 if state.eta_s is None else max(0, round(state.eta_s)),
+    )
 
 
 def _notice(view: queue.JobView) -> str:
@@ -177,6 +186,9 @@ def fingerprint(view: queue.JobView | None) -> object:
         tuple(view.images),
         tuple(view.variant_errors),
         view.error,
-        tuple(sorted((key, state.label, state.fraction) for key, state in view.variants.items())),
+        tuple(
+            (variant, state.status, state.fraction, state.eta_s, state.preview_version)
+            for variant, state in sorted(view.variants.items())
+        ),
         tick,
     )

@@ -12,6 +12,7 @@ import contextlib
 import dataclasses
 import secrets
 import time
+from typing import Any
 
 import reflex as rx
 
@@ -19,13 +20,18 @@ from bildgen import i18n, routes
 from bildgen.cpu import in_image_pool
 from bildgen.i18n import _
 from bildgen.inference import providers
+from bildgen.inference.capabilities import Capabilities, OptionChoices, chosen_options, describe_options
 from bildgen.inference.errors import InferenceError
+from bildgen.inference.profiles import ModelProfile
 from bildgen.jobs import queue, runner
+from bildgen.jobs.refusals import GenerationPaused, ProfileUnavailable, SubmissionRefused
 from bildgen.params import (
     DEFAULT_MODE,
     DEFAULT_QUALITY,
     MAX_VARIANTS,
+    MODE_PRESETS,
     FormChoices,
+    Limits,
     Resolved,
     resolve,
     variant_seeds,
@@ -37,7 +43,7 @@ from bildgen.store import library, metadata
 from bildgen.store.db import StorageUnavailable
 from bildgen.store.image_library import stored_recipe
 from bildgen.store.metadata import StoredRecipe
-from bildgen.store.models import ReferenceImage, User
+from bildgen.store.models import EditMask, ReferenceImage, User
 from bildgen.store.references import MAX_BYTES, ReferenceRejected, clean_reference_async
 
 # (tab, job) pairs watched by a task of this process: a reload or second event starts no twin, and a
@@ -45,15 +51,29 @@ from bildgen.store.references import MAX_BYTES, ReferenceRejected, clean_referen
 _watched: set[tuple[str, str]] = set()
 TICK_S = 1.0
 WATCH_AT_MOST_S = 6 * 3600.0
+# How often an open studio looks whether an administrator changed the profiles or the master switch
+# (in memory: the process's configuration is rechecked in the background).
+CONFIG_POLL_S = 3.0
+CONFIG_PRESENCE_EVERY = 20  # polls: about once a minute
+CONFIG_WATCH_AT_MOST_S = 8 * 3600.0
 OVERRIDE_FIELDS = ("width", "height", "steps", "guidance", "seed")
 # The feed keeps at most this many runs in the tab's state; older ones are in the gallery.
 MAX_RUNS = 4 * queue.RUNS_PAGE
+# The provider options the form may hold (inference/capabilities.py OptionChoices); "" = the service's default.
+OPTION_FIELDS = ("quality", "aspect_ratio", "image_size", "denoising_strength", "safety_tolerance")
+# Typed into number fields: read from the submitted form, like the overrides (the state may lag behind).
+TYPED_OPTIONS = ("denoising_strength", "safety_tolerance")
+SERVICE_DEFAULT = "default"
 
 
 @dataclasses.dataclass
 class ModelChoice:
     id: str
     label: str
+    # The company outside the organisation its service sends data to ("" for none), and whether
+    # only its edits go there (a text model whose `edit_with` profile is a cloud service).
+    cloud: str = ""
+    cloud_edits_only: bool = False
 
 
 @dataclasses.dataclass
@@ -61,6 +81,15 @@ class ReferenceCard:
     id: str
     image_path: str
     name: str
+
+
+@dataclasses.dataclass
+class MaskCard:
+    """A mask painted on a reference image (the first one: the image being edited)."""
+
+    id: str
+    reference_id: str
+    image_path: str
 
 
 class StudioState(SessionState):
@@ -83,13 +112,45 @@ class StudioState(SessionState):
     models: list[ModelChoice] = []
     model_id: str = ""
     model_label: str = ""
+    # The administrator's help text for the chosen profile.
+    model_description: str = ""
+    # The configuration version the model list was read at, and whether a task watches for changes.
+    _config_version: int = -1
+    _watching_config: bool = False
     demo_in_use: bool = False
     server_problem: str = ""
-    takes_negative_prompt: bool = True
+    # An administrator's message while image generation is switched off ("" while it is on).
+    paused_message: str = ""
     max_references: int = 0
+    # The model that serves edits (another profile with `edit_with`), and whether it can limit one
+    # to a painted area.
+    edit_label: str = ""
+    takes_masks: bool = False
+    # The model that will serve this run as the form stands (the edit model once references are
+    # attached) and the fields it takes, from its Capabilities: the form shows exactly these.
+    serving_label: str = ""
+    takes_negative_prompt: bool = True
+    takes_seed: bool = True
+    takes_steps: bool = True
+    takes_guidance: bool = True
+    guidance_label: str = "Guidance"
+    # The company outside the organisation this run's prompt and images go to ("" when none).
+    cloud: str = ""
+    # Provider options the serving model offers (empty / off: not shown), and the form's values.
+    qualities: list[str] = []
+    aspect_ratios: list[str] = []
+    image_sizes: list[str] = []
+    takes_denoising: bool = False
+    takes_upsampling: bool = False
+    takes_safety: bool = False
+    options: dict[str, str] = {}
+    prompt_upsampling: bool = False
+    # Width and height go in steps of this many pixels (BFL: 32).
+    size_step: int = 16
 
     references: list[ReferenceCard] = []
     reference_message: str = ""
+    mask: MaskCard | None = None
     # A dropped file whose recipe was restored instead of adding it as a reference.
     restored_file: ReferenceCard | None = None
     restored_message: str = ""
@@ -114,7 +175,6 @@ class StudioState(SessionState):
     preset_height: str = ""
     preset_steps: str = ""
     preset_guidance: str = ""
-    guidance_field: str = ""
     mode_modified: bool = False
     quality_modified: bool = False
     problems: dict[str, str] = {}
@@ -128,7 +188,17 @@ class StudioState(SessionState):
         count = len(self.references)
         if count == 0:
             return "Text to image"
-        return f"Edit with {count} reference" + ("" if count == 1 else "s")
+        label = f"Edit with {count} reference" + ("" if count == 1 else "s")
+        return label + (" · masked area only" if self.mask is not None else "")
+
+    @rx.var
+    def mask_url(self) -> str:
+        """The painted mask's address for the painter to load again ("" without one)."""
+        return routes.MASK_ROUTE.format(mask_id=self.mask.id) if self.mask is not None else ""
+
+    @rx.var
+    def aspect_ratio_chosen(self) -> bool:
+        return bool(self.aspect_ratios) and bool(self.options.get("aspect_ratio"))
 
     @rx.var
     def references_full(self) -> bool:
@@ -157,17 +227,77 @@ class StudioState(SessionState):
         )
 
     def _refresh(self) -> Resolved:
-        resolved = resolve(self._serving_profile().traits(), self._choices())
-        self.effective_summary = resolved.summary()
+        # A mask belongs to the image it was painted on, and only the first reference is edited.
+        first = self.references[0].id if self.references else None
+        if self.mask is not None and (self.mask.reference_id != first or not self.takes_masks):
+            self.mask = None
+        serving = self._serving_profile()
+        capabilities = serving.capabilities()
+        self.serving_label = serving.label
+        self.cloud = capabilities.cloud or ""
+        self.takes_negative_prompt = capabilities.negative_prompt
+        self.takes_seed, self.takes_steps = capabilities.seed, capabilities.steps
+        self.takes_guidance, self.guidance_label = capabilities.guidance, capabilities.guidance_label
+        # A value typed for a field this model does not take would be invisible, yet block Generate.
+        for field, taken in (
+            ("seed", capabilities.seed),
+            ("steps", capabilities.steps),
+            ("guidance", capabilities.guidance),
+        ):
+            if not taken:
+                setattr(self, field, "")
+        self.qualities = list(capabilities.qualities)
+        self.aspect_ratios = list(capabilities.aspect_ratios)
+        self.image_sizes = list(capabilities.image_sizes)
+        self.takes_denoising = capabilities.denoising_strength and bool(self.references)
+        self.takes_upsampling, self.takes_safety = capabilities.prompt_upsampling, capabilities.safety_tolerance
+        self.size_step = capabilities.size_step
+        options, option_problems = self._options(capabilities)
+        limits = Limits(
+            size_step=capabilities.size_step,
+            min_side=capabilities.min_side,
+            max_side=capabilities.max_side,
+            max_steps=capabilities.max_steps,
+            guidance_range=capabilities.guidance_range,
+        )
+        resolved = resolve(serving.traits(), self._choices(), limits)
+        summary = resolved.summary(
+            guidance_label=capabilities.guidance_label,
+            steps=capabilities.steps,
+            guidance=capabilities.guidance,
+            seed=capabilities.seed,
+            size="aspect_ratio" not in options,
+        )
+        self.effective_summary = " · ".join([summary, *describe_options(options)])
         self.count_shown = str(resolved.count)
         self.preset_width, self.preset_height = (str(side) for side in resolved.preset_size)
         self.preset_steps = str(resolved.preset_steps)
         self.preset_guidance = f"{resolved.preset_guidance:g}"
-        self.guidance_field = resolved.parameters.guidance_field
         self.mode_modified = resolved.mode_modified
         self.quality_modified = resolved.quality_modified
-        self.problems = resolved.problems
+        self.problems = {**resolved.problems, **option_problems}
         return resolved
+
+    def _options(self, capabilities: Capabilities) -> tuple[dict[str, Any], dict[str, str]]:
+        """The provider options to send, and a message per option field that is wrong."""
+        choices = OptionChoices(
+            **{field: self.options.get(field, "") for field in OPTION_FIELDS},
+            prompt_upsampling=self.prompt_upsampling,
+        )
+        return chosen_options(capabilities, choices, with_references=bool(self.references))
+
+    @rx.event
+    def set_option(self, field: str, value: str) -> None:
+        """A provider option's select or number field; "default" leaves it to the service."""
+        if field in OPTION_FIELDS:
+            text = str(value).strip()
+            self.options = {**self.options, field: "" if text == SERVICE_DEFAULT else text}
+            self._refresh()
+
+    @rx.event
+    def set_prompt_upsampling(self, value: bool) -> None:
+        self.prompt_upsampling = bool(value)
+        self._refresh()
 
     @rx.event
     def set_prompt(self, value: str) -> None:
@@ -219,15 +349,30 @@ class StudioState(SessionState):
 
     # ---- the model ---------------------------------------------------------------------------
 
-    def _show_profile(self, profile_id: str) -> None:
+    def _show_profile(self, profile_id: str, *, with_defaults: bool = True) -> None:
         catalog = get_services().catalog
         profile = catalog.get(profile_id)
         self.model_id = profile.id
         self.model_label = profile.label
-        self.takes_negative_prompt = profile.traits().takes_negative_prompt
+        self.model_description = profile.description or ""
         self.max_references = catalog.max_references(profile.id)
+        editor = catalog.serving(profile.id, with_references=True)
+        self.edit_label = editor.label
+        self.takes_masks = editor.capabilities().masks
+        if with_defaults:
+            self._apply_profile_defaults(profile)
         self.reference_message = ""
         self._refresh()
+
+    def _apply_profile_defaults(self, profile: ModelProfile) -> None:
+        """The administrator's defaults for a profile just chosen: its quality preset, and the mode
+        whose aspect is its default size's."""
+        if profile.default_quality:
+            self.quality_preset, self.steps, self.guidance = profile.default_quality, "", ""
+        if profile.default_size:
+            width, height = profile.traits().default_size
+            mode = min(MODE_PRESETS, key=lambda preset: (abs(preset.aspect - width / height), preset.count))
+            self.mode_preset, self.width, self.height, self.image_count = mode.id, "", "", ""
 
     def _ensure_ready(self, user: User) -> None:
         """This tab's form belongs to this user, with the models loaded; another user starts afresh."""
@@ -237,9 +382,19 @@ class StudioState(SessionState):
             self.username, self.is_admin = username, is_admin
             self._owner_id = user.id
         if not self.models:
-            catalog = get_services().catalog
-            self.models = [ModelChoice(id=key, label=p.label) for key, p in catalog.models.items()]
-            self._show_profile(catalog.default_model)
+            self._show_offer()
+
+    def _show_offer(self) -> None:
+        """The profiles the administrators offer now; the chosen one stays chosen while it is offered."""
+        live = get_services().config.current()
+        self._config_version = live.version
+        self.paused_message = "" if live.general.generation_enabled else live.general.paused_message
+        catalog = live.catalog
+        self.models = [_model_choice(catalog, profile.id) for profile in catalog.offered]
+        if catalog.offers(self.model_id):
+            self._show_profile(self.model_id, with_defaults=False)
+        else:
+            self._show_profile(catalog.default_id)
 
     @rx.event
     async def open_studio(self):
@@ -250,6 +405,8 @@ class StudioState(SessionState):
             return self._to_sign_in()
         services = await asyncio.to_thread(get_services)
         self._ensure_ready(user)
+        await asyncio.to_thread(services.config.refresh)
+        self._show_offer()
         page = await asyncio.to_thread(queue.runs, services.engine, owner_id=user.id)
         if not self._feed_loaded and not self.prompt and page.runs:
             # A fresh tab (new, or one whose state was lost with its worker) continues where the
@@ -259,7 +416,7 @@ class StudioState(SessionState):
         self.runs = [self._card(run) for run in page.runs]
         self.runs_cursor = page.next_cursor.encode() if page.next_cursor else ""
         self.runs_capped = False
-        return [StudioState.check_server, *self._watchers(self.runs)]
+        return [StudioState.check_server, StudioState.watch_config, *self._watchers(self.runs)]
 
     @rx.event
     async def load_older_runs(self):
@@ -300,7 +457,7 @@ class StudioState(SessionState):
 
     def _restore_words(self, job: queue.JobView) -> None:
         catalog = get_services().catalog
-        if job.model_profile in catalog.models and job.model_profile != self.model_id:
+        if catalog.offers(job.model_profile) and job.model_profile != self.model_id:
             self._show_profile(job.model_profile)
         self.prompt = job.prompt
         self.negative_prompt = (job.negative_prompt or "").strip() if self.takes_negative_prompt else ""
@@ -340,6 +497,38 @@ class StudioState(SessionState):
             _watched.discard((tab, job_id))
 
     @rx.event(background=True)
+    async def watch_config(self):
+        """While the studio is open, show the administrators' changes (profiles, the master switch)
+        without a reload. Compares version numbers in memory; no I/O of its own."""
+        async with self:
+            if self._watching_config:
+                return
+            self._watching_config = True
+            shown = self._config_version
+        config = (await asyncio.to_thread(get_services)).config
+        deadline = time.monotonic() + CONFIG_WATCH_AT_MOST_S
+        polls = 0
+        try:
+            while time.monotonic() < deadline:
+                await asyncio.sleep(CONFIG_POLL_S)
+                polls += 1
+                version = config.current().version
+                # The tab's lock (its state, in Redis) only when something changed, or now and then
+                # to learn whether the tab is still on the studio.
+                if version == shown and polls % CONFIG_PRESENCE_EVERY:
+                    continue
+                async with self:
+                    # The route, not the URL: the production build serves pages with a trailing slash.
+                    if self.router.route_id != routes.route_id(routes.STUDIO) or not self._owner_id:
+                        return
+                    if version != self._config_version:
+                        self._show_offer()
+                    shown = self._config_version
+        finally:
+            async with self:
+                self._watching_config = False
+
+    @rx.event(background=True)
     async def check_server(self):
         """Name the model in use, and say so when it is the demo renderer."""
         services = await asyncio.to_thread(get_services)
@@ -360,26 +549,32 @@ class StudioState(SessionState):
 
     @rx.event
     def choose_model(self, profile_id: str):
-        if not isinstance(profile_id, str) or profile_id not in get_services().catalog.models:
+        if not isinstance(profile_id, str) or not get_services().catalog.offers(profile_id):
             return
         self._show_profile(profile_id)
         return StudioState.check_server
 
-    def _apply_recipe(self, recipe: StoredRecipe, references: list[ReferenceCard]) -> None:
-        """Put a stored recipe back into the form: every parameter, the seed kept, its references.
-        The caller has made the form the signed-in user's (_ensure_ready)."""
+    def _apply_recipe(
+        self, recipe: StoredRecipe, references: list[ReferenceCard], mask: MaskCard | None = None
+    ) -> None:
+        """Put a stored recipe back into the form: every parameter, the seed kept, its references and
+        mask. The caller has made the form the signed-in user's (_ensure_ready)."""
         catalog = get_services().catalog
-        if recipe.model_profile in catalog.models and recipe.model_profile != self.model_id:
+        if catalog.offers(recipe.model_profile) and recipe.model_profile != self.model_id:
             self._show_profile(recipe.model_profile)
         self.prompt = recipe.prompt
         self.negative_prompt = (recipe.negative_prompt or "").strip()
         self.references = references[: max(self.max_references, 0)]
+        self.mask = mask
         self.width = str(recipe.width or "")
         self.height = str(recipe.height or "")
         self.steps = str(recipe.steps or "")
         self.guidance = "" if recipe.guidance is None else f"{recipe.guidance:g}"
         self.seed = "" if recipe.seed is None else str(recipe.seed)
         self.image_count = "1"
+        options = recipe.options or {}
+        self.options = {key: str(value) for key, value in options.items() if key in OPTION_FIELDS}
+        self.prompt_upsampling = options.get("prompt_upsampling") is True
         # Whatever an earlier drop restored is superseded by this recipe, and so is its notice.
         self.restored_file, self.restored_message = None, ""
         self._refresh()
@@ -404,7 +599,16 @@ class StudioState(SessionState):
             return False
         image, generation = found
         references = await asyncio.to_thread(library.references_of, services.engine, generation.id, owner_id)
-        self._apply_recipe(stored_recipe(generation, image.seed), [reference_card(r) for r in references])
+        mask = (
+            await asyncio.to_thread(library.find_mask, services.engine, generation.mask_id, owner_id)
+            if generation.mask_id
+            else None
+        )
+        self._apply_recipe(
+            stored_recipe(generation, image.seed),
+            [reference_card(r) for r in references],
+            mask_card(mask) if mask is not None else None,
+        )
         return True
 
     # ---- references --------------------------------------------------------------------------
@@ -537,14 +741,44 @@ class StudioState(SessionState):
 
     def _reference_limit_text(self) -> str:
         if self.max_references == 0:
-            return f"{self.model_label} does not take reference images."
+            return f"{self.edit_label} does not take reference images."
         plural = "" if self.max_references == 1 else "s"
-        return f"{self.model_label} takes at most {self.max_references} reference image{plural}."
+        return f"{self.edit_label} takes at most {self.max_references} reference image{plural}."
 
     @rx.event
     def remove_reference(self, index: int) -> None:
         self.references = [card for position, card in enumerate(self.references) if position != index]
         self.reference_message = ""
+        self._refresh()
+
+    # ---- the mask -----------------------------------------------------------------------------
+
+    @rx.event
+    async def mask_saved(self, result: dict | None):
+        """The painter (assets/mask_painter.js) posted a mask to its HTTP route; this is its id.
+        None: the painter was closed without one."""
+        mask_id = result.get("id") if isinstance(result, dict) else None
+        if not isinstance(mask_id, str):
+            return
+        user = await self._user()
+        if user is None:
+            return self._to_sign_in()
+        self._ensure_ready(user)
+        found = await asyncio.to_thread(library.find_mask, get_services().engine, mask_id, user.id)
+        if found is None:
+            self.reference_message = "That mask does not exist (any more)."
+            await self._record_refused(user.id, "mask", mask_id)
+            return
+        if not self.references or found.reference_id != self.references[0].id:
+            self.reference_message = "The mask was painted on an image that is no longer the first reference."
+            return
+        self.mask = mask_card(found)
+        self.reference_message = ""
+        self._refresh()
+
+    @rx.event
+    def remove_mask(self) -> None:
+        self.mask = None
         self._refresh()
 
     @rx.event
@@ -596,7 +830,12 @@ class StudioState(SessionState):
                 # null: the field is not on the page (Advanced settings closed); keep its value.
                 if form_data.get(field) is not None:
                     setattr(self, field, str(form_data[field]).strip())
+            typed = {
+                field: str(form_data[field]).strip() for field in TYPED_OPTIONS if form_data.get(field) is not None
+            }
+            self.options = {**self.options, **typed}
             resolved = self._refresh()
+            options = self._options(self._serving_profile().capabilities())[0]
             if self.submitting or not self.prompt.strip() or form_data.get("submission") != self.submission:
                 return
             if resolved.problems:
@@ -612,6 +851,9 @@ class StudioState(SessionState):
                 parameters=resolved.parameters,
                 seeds=variant_seeds(resolved.count, resolved.seed),
                 reference_ids=tuple(card.id for card in self.references),
+                mask_id=self.mask.id if self.mask is not None else None,
+                model_label=self.serving_label,
+                options=options,
             )
             # Until the job row exists, Generate stays pressed: a second delivery is ignored.
             self.submitting, self.run_error = True, ""
@@ -620,6 +862,17 @@ class StudioState(SessionState):
         try:
             job_id = await asyncio.to_thread(_submit_checked, services, submission)
             found = await asyncio.to_thread(queue.run, services.engine, job_id, owner_id=user.id)
+        except SubmissionRefused as refused:
+            await asyncio.to_thread(services.config.refresh)
+            async with self:
+                self.submitting = False
+                if isinstance(refused, ProfileUnavailable):
+                    self._show_offer()
+                # Paused: the message stands above the form; any other refusal where errors show.
+                paused = isinstance(refused, GenerationPaused)
+                self.paused_message = refused.message if paused else ""
+                self.run_error = "" if paused else refused.message
+            return
         except (StorageUnavailable, LookupError) as problem:
             async with self:
                 self.submitting = False
@@ -633,7 +886,7 @@ class StudioState(SessionState):
         labels = {key: profile.label for key, profile in services.catalog.models.items()}
         card = run_card(found, labels=labels, language=language) if found else None
         async with self:
-            self.submitting = False
+            self.submitting, self.paused_message = False, ""
             self.restored_file, self.restored_message = None, ""
             if card is not None:
                 # The new run goes on top; the window keeps its size, and paging goes on after it.
@@ -648,12 +901,30 @@ class StudioState(SessionState):
 
 
 def _submit_checked(services, submission: queue.Submission) -> str:
-    """Queue the job once every reference is still the user's (LookupError otherwise)."""
+    """Queue the job once every reference, and the mask on the first, is still the user's (LookupError otherwise)."""
     for reference_id in submission.reference_ids:
         if library.find_reference(services.engine, reference_id, submission.owner_id) is None:
             raise LookupError(reference_id)
+    if submission.mask_id is not None:
+        mask = library.find_mask(services.engine, submission.mask_id, submission.owner_id)
+        if mask is None or mask.reference_id != submission.reference_ids[0]:
+            raise LookupError(submission.mask_id)
     return queue.submit(services.engine, submission)
+
+
+def _model_choice(catalog, profile_id: str) -> ModelChoice:
+    """A picker entry, marked when its service (or that of its edits) is outside the organisation."""
+    profile = catalog.get(profile_id)
+    own = profile.capabilities().cloud
+    editor = catalog.serving(profile_id, with_references=True).capabilities().cloud
+    return ModelChoice(
+        id=profile_id, label=profile.label, cloud=own or editor or "", cloud_edits_only=not own and bool(editor)
+    )
 
 
 def reference_card(reference: ReferenceImage) -> ReferenceCard:
     return ReferenceCard(id=reference.id, image_path=routes.reference_upload_path(reference.id), name=reference.name)
+
+
+def mask_card(mask: EditMask) -> MaskCard:
+    return MaskCard(id=mask.id, reference_id=mask.reference_id, image_path=routes.mask_upload_path(mask.id))

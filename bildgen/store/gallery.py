@@ -17,6 +17,9 @@ from bildgen.store.models import Generation, GenerationReference, GenerationStat
 
 PAGE_SIZE = 48
 
+# Generation.model_name in SQL: the model's label, or its served id where no label was kept.
+_MODEL_NAME = func.coalesce(Generation.model_label, Generation.served_model)
+
 
 @dataclasses.dataclass(frozen=True)
 class Cursor:
@@ -69,7 +72,7 @@ def page(
             sqlalchemy.tuple_(Image.created_at, Image.id) < sqlalchemy.tuple_(after.created_at, after.image_id)
         )
     if filters.model:
-        query = query.where(Generation.served_model == filters.model)
+        query = query.where(_MODEL_NAME == filters.model)
     if filters.batch_id:
         query = query.where(Generation.batch_id == filters.batch_id)
     if filters.favourites_only:
@@ -87,8 +90,9 @@ def page(
 
 
 def models_used(engine: sqlalchemy.Engine, owner_id: str) -> list[str]:
+    """The names of the models a user's images were made with, for the gallery's filter."""
     with session(engine) as db:
-        return sorted(db.exec(select(Generation.served_model).where(Generation.owner_id == owner_id).distinct()).all())
+        return sorted(db.exec(select(_MODEL_NAME).where(Generation.owner_id == owner_id).distinct()).all())
 
 
 @dataclasses.dataclass(frozen=True)

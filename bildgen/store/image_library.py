@@ -88,6 +88,7 @@ def stored_recipe(generation: Generation, seed: int) -> metadata.StoredRecipe:
         model_profile=generation.model_profile,
         mode=generation.mode,
         reference_count=generation.reference_count,
+        masked=generation.mask_id is not None,
         options=_options(generation) or None,
     )
 
@@ -110,6 +111,6 @@ def saved_image(image: Image, generation: Generation) -> SavedImage:
         width=image.width,
         height=image.height,
         filename=download_filename(
-            created=created, prompt=generation.prompt, seed=image.seed, model_id=generation.served_model
+            created=created, prompt=generation.prompt, seed=image.seed, model_id=generation.model_name
         ),
     )

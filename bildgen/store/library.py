@@ -11,7 +11,7 @@ from sqlmodel import select
 
 from bildgen.store.db import session, storage_errors
 from bildgen.store.files import ImageFiles
-from bildgen.store.models import Generation, GenerationReference, Image, ReferenceImage
+from bildgen.store.models import EditMask, Generation, GenerationReference, Image, ReferenceImage
 
 
 def find_image(engine: sqlalchemy.Engine, image_id: str, owner_id: str) -> tuple[Image, Generation] | None:
@@ -67,3 +67,20 @@ def references_of(engine: sqlalchemy.Engine, generation_id: str, owner_id: str) 
                 .order_by(GenerationReference.position)
             ).all()
         )
+
+
+def add_mask(engine: sqlalchemy.Engine, files: ImageFiles, *, owner_id: str, reference_id: str, png: bytes) -> EditMask:
+    """Store a cleaned mask (file first, then its row) painted on one of the user's references.
+    Raises StorageUnavailable when either cannot be written."""
+    with storage_errors():
+        sha256 = files.save(png)
+        mask = EditMask(owner_id=owner_id, reference_id=reference_id, sha256=sha256)
+        with session(engine) as db:
+            db.add(mask)
+            db.commit()
+    return mask
+
+
+def find_mask(engine: sqlalchemy.Engine, mask_id: str, owner_id: str) -> EditMask | None:
+    with session(engine) as db:
+        return db.exec(select(EditMask).where(EditMask.id == mask_id, EditMask.owner_id == owner_id)).first()

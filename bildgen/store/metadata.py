@@ -42,6 +42,8 @@ class StoredRecipe:
     model_profile: str | None = None
     mode: str | None = None
     reference_count: int = 0
+    # Only the area painted on the first reference was to change (the mask is stored with the generation).
+    masked: bool = False
     # The provider options the image was made with (quality, aspect_ratio, denoising_strength…).
     options: dict[str, Any] | None = None
 

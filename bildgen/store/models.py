@@ -39,6 +39,10 @@ class User(SQLModel, table=True):
     password_hash: str = Field(max_length=200)
     is_admin: bool = False
     created_at: datetime = Field(default_factory=utc_now)
+    # Set by an administrator: no sign-in, no session (bildgen/admin/users.py).
+    disabled: bool = False
+    # After an administrator reset the password: the next sign-in leads to choosing a new one.
+    must_change_password: bool = False
     # The interface language the user chose ("de", "en"); None: whatever the browser prefers.
     language: str | None = Field(default=None, max_length=8)
 
@@ -86,6 +90,9 @@ class AuditEvent(SQLModel, table=True):
     address: str | None = Field(default=None, max_length=100)
     # Repeats anyone can cause at will (refused attempts) count up one row instead of adding rows.
     times: int = 1
+    # An administrative change: the value before and after, as JSON, secrets masked.
+    old_value: str | None = None
+    new_value: str | None = None
 
 
 class ReferenceImage(SQLModel, table=True):
@@ -98,6 +105,17 @@ class ReferenceImage(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utc_now)
     # Set when the reference is one of the user's own results: the image's lineage.
     source_image_id: str | None = Field(default=None, index=True, max_length=32)
+
+
+class EditMask(SQLModel, table=True):
+    """An edit mask a user painted on one of their reference images (store/masks.py): white = change.
+    Its file lives beside the references, under its sha256."""
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    owner_id: str = Field(foreign_key="user.id", index=True, max_length=32)
+    reference_id: str = Field(foreign_key="referenceimage.id", index=True, max_length=32)
+    sha256: str = Field(index=True, max_length=64)
+    created_at: datetime = Field(default_factory=utc_now)
 
 
 class GenerationReference(SQLModel, table=True):
@@ -152,6 +170,15 @@ class Generation(SQLModel, table=True):
     # What the recipe holds beyond the columns (JSON): the prompt as typed before it was improved,
     # the context elements composed into it (bildgen.prompts).
     recipe_extras: str | None = None
+    # The area of the first reference image the model was asked to change, if the user painted one.
+    mask_id: str | None = Field(default=None, foreign_key="editmask.id", max_length=32)
+    # The model's one human name (the picker's label) when this ran; served_model is the API's id.
+    model_label: str | None = Field(default=None, max_length=80)
+
+    @property
+    def model_name(self) -> str:
+        """What people call the model: its label; the served id for generations from before labels were kept."""
+        return self.model_label or self.served_model
 
 
 class Image(SQLModel, table=True):
@@ -283,3 +310,52 @@ class VariantTask(SQLModel, table=True):
     # The service's latest preview of the image being made (a small file under previews/).
     preview_sha256: str | None = Field(default=None, max_length=64)
     updated_at: datetime = Field(default_factory=utc_now)
+
+
+class AdminSetting(SQLModel, table=True):
+    """One setting an administrator changed in the Admin area (bildgen/admin/settings.py), as JSON."""
+
+    key: str = Field(primary_key=True, max_length=60)
+    value: str
+    updated_at: datetime = Field(default_factory=utc_now)
+
+
+class ConfigVersion(SQLModel, table=True):
+    """Counts changes to profiles, providers and settings: every worker process reads this one row
+    to know whether its cached catalog is still current."""
+
+    slot: int = Field(default=1, primary_key=True, sa_column_kwargs={"autoincrement": False})
+    version: int = 0
+
+
+class StoredProfile(SQLModel, table=True):
+    """A model profile made in the Admin area, or an administrator's changes to one from the TOML file.
+
+    `config` is JSON validated against ModelProfile: the whole profile, or for a file's profile only
+    the keys the administrator changed (the file's values stay underneath)."""
+
+    id: str = Field(primary_key=True, max_length=100)
+    config: str
+    position: int = 0
+    updated_at: datetime = Field(default_factory=utc_now)
+
+
+class ProviderSetting(SQLModel, table=True):
+    """What an administrator set for one provider; None leaves the file's or environment's value."""
+
+    provider: str = Field(primary_key=True, max_length=40)
+    base_url: str | None = Field(default=None, max_length=500)
+    # Fernet token of the API key (bildgen/admin/keys.py); never the key itself.
+    api_key_encrypted: str | None = None
+    enabled: bool | None = None
+    updated_at: datetime = Field(default_factory=utc_now)
+
+
+class QuotaRule(SQLModel, table=True):
+    """At most `max_images` images per user and period, on one profile or (profile_id None) on all together."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    profile_id: str | None = Field(default=None, max_length=100)
+    period: str = Field(max_length=10)  # "day" or "month", calendar periods in UTC
+    max_images: int
+    created_at: datetime = Field(default_factory=utc_now)

@@ -1,7 +1,7 @@
 """Start-up clean-up: what a crash or a kill can leave behind, removed before anyone looks.
 
 - temporary files of interrupted writes;
-- image, thumbnail and reference files no row points at (a crash between file and row).
+- image, thumbnail, reference and mask files no row points at (a crash between file and row).
 
 Generations are not touched here: other workers may be running them. A job whose worker died is
 found by its expired lease (bildgen.jobs.queue.interrupt_expired).
@@ -21,7 +21,7 @@ from sqlmodel import select
 
 from bildgen.store.db import session
 from bildgen.store.files import ImageFiles
-from bildgen.store.models import Image, ReferenceImage
+from bildgen.store.models import EditMask, Image, ReferenceImage
 
 GRACE = timedelta(minutes=10)
 
@@ -49,7 +49,10 @@ def sweep(
                 removed_temporaries += 1
     with session(engine) as db:
         image_hashes = set(db.exec(select(Image.sha256)).all())
-        reference_hashes = set(db.exec(select(ReferenceImage.sha256)).all())
+        # Masks are stored beside the references.
+        reference_hashes = set(db.exec(select(ReferenceImage.sha256)).all()) | set(
+            db.exec(select(EditMask.sha256)).all()
+        )
     orphans = 0
     for files, known in ((images, image_hashes), (thumbnails, image_hashes), (references, reference_hashes)):
         for key, path in list(files.stored()):

@@ -5,6 +5,7 @@ file, so tests can take the server down the way a real outage would.
 """
 
 import re
+import sqlite3
 import uuid
 from pathlib import Path
 
@@ -25,6 +26,11 @@ DEMO_LATENCY_S = 1.0
 DEMO_LABEL = "Demo vLLM-Omni"
 LEGACY_LABEL = "Demo vLLM-Omni (legacy)"
 FLUX_LABEL = "Demo FLUX.2 on SGLang"
+QWEN_LABEL = "Demo Qwen-Image (text only)"
+A1111_LABEL = "Demo AUTOMATIC1111"
+BFL_LABEL = "Demo FLUX.1 [dev] at BFL"
+# An AUTOMATIC1111 image takes this long, so that its progress can be seen.
+A1111_LATENCY_S = 4.0
 
 
 @pytest.fixture(scope="session")
@@ -51,12 +57,28 @@ def flux_server():
 
 
 @pytest.fixture(scope="session")
+def a1111_server():
+    """A self-hosted AUTOMATIC1111 WebUI (its API lives at the server's root)."""
+    server = DemoServerProcess(latency=A1111_LATENCY_S, flavor="automatic1111").start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def bfl_server():
+    """Black Forest Labs' task API: a cloud service."""
+    server = DemoServerProcess(latency=DEMO_LATENCY_S, flavor="bfl").start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
 def app_data_dir(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("bildgen-data")
 
 
 @pytest.fixture(scope="session")
-def app_url(demo_server, legacy_server, flux_server, app_data_dir, tmp_path_factory):
+def app_url(demo_server, legacy_server, flux_server, a1111_server, bfl_server, app_data_dir, tmp_path_factory):
     config = tmp_path_factory.mktemp("config") / "bildgen.toml"
     config.write_text(
         f"""default_model = "demo"
@@ -76,6 +98,24 @@ label = "{FLUX_LABEL}"
 base_url = "{flux_server.base_url}"
 family = "flux2"
 max_references = 1
+
+[models.qwen]
+label = "{QWEN_LABEL}"
+base_url = "{demo_server.base_url}"
+family = "qwen-image"
+edit_with = "demo"
+
+[models.a1111]
+label = "{A1111_LABEL}"
+base_url = "{a1111_server.origin}"
+provider = "automatic1111"
+max_concurrent = 1
+
+[models.bfl]
+label = "{BFL_LABEL}"
+base_url = "{bfl_server.base_url}"
+provider = "bfl"
+served_name = "flux-dev"
 """
     )
     app = AppProcess(data_dir=app_data_dir, config=config).start()
@@ -150,3 +190,23 @@ def studio(page, app_url):
     """The studio page of a newly created account."""
     sign_up(page, app_url)
     return page
+
+
+@pytest.fixture
+def administrator(browser, app_url, app_data_dir):
+    """The app's administrator, signed in in a browser of its own. Tests share one app: whichever
+    test signed up first owns the role (every account in these tests has the same password)."""
+    context = browser.new_context()
+    page = context.new_page()
+    with sqlite3.connect(app_data_dir / "bildgen.db") as db:
+        row = db.execute(
+            "SELECT username FROM user WHERE is_admin AND NOT disabled AND NOT must_change_password ORDER BY created_at"
+        ).fetchone()
+    if row is None:
+        name = sign_up(page, app_url)
+    else:
+        name = row[0]
+        sign_in(page, app_url, name)
+        wait_for_studio(page)
+    yield page, name
+    context.close()

@@ -1,32 +1,11 @@
 """An administrator sees every user's waiting and running jobs at /admin/queue and can cancel any of them."""
 
-import sqlite3
-
 import httpx
-import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import sign_in, sign_up, wait_for_studio
+from tests.e2e.conftest import sign_up
 
 REFRESH_MS = 10_000  # the page refreshes every 3 s
-
-
-@pytest.fixture
-def administrator(browser, app_url, app_data_dir):
-    """The app's administrator, signed in in a browser of its own. Tests share one app: whichever
-    test signed up first owns the role (every account in these tests has the same password)."""
-    context = browser.new_context()
-    page = context.new_page()
-    with sqlite3.connect(app_data_dir / "bildgen.db") as db:
-        row = db.execute("SELECT username FROM user WHERE is_admin").fetchone()
-    if row is None:
-        name = sign_up(page, app_url)
-    else:
-        name = row[0]
-        sign_in(page, app_url, name)
-        wait_for_studio(page)
-    yield page, name
-    context.close()
 
 
 def test_an_administrator_cancels_another_users_running_job(administrator, browser, app_url, demo_server):

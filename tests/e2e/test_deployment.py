@@ -13,7 +13,7 @@ import pytest
 import sqlalchemy
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import choose_model, generate_and_wait, sign_up
+from tests.e2e.conftest import choose_model, generate_and_wait, sign_in, sign_up, wait_for_studio
 from tests.servers import AppProcess, DemoServerProcess, ReverseProxy, build_frontend
 
 SINGLE_LABEL = "Demo, one image at a time"
@@ -215,3 +215,41 @@ def test_after_a_restart_tabs_recover_from_the_database_and_queued_jobs_run(depl
     for page in (anna, bob):
         page.get_by_label("Prompt", exact=True).fill("after the restart")
         expect(page.get_by_role("button", name="Generate")).to_be_enabled()
+
+
+def test_an_administrators_change_reaches_open_studios_on_every_instance(deployment, browser, database_url):
+    """Tabs on different worker processes of both instances see a profile disabled within seconds."""
+    proxy, _ = deployment
+    contexts = [browser.new_context() for _ in range(4)]
+    admin, *users = (context.new_page() for context in contexts)
+    engine = sqlalchemy.create_engine(database_url, poolclass=sqlalchemy.NullPool)
+    with engine.connect() as connection:
+        admin_name = connection.execute(
+            sqlalchemy.text('SELECT username FROM "user" WHERE is_admin ORDER BY created_at LIMIT 1')
+        ).scalar()
+    engine.dispose()
+    if admin_name is None:
+        sign_up(admin, proxy.url)
+    else:
+        sign_in(admin, proxy.url, admin_name)
+        wait_for_studio(admin)
+    for page in users:
+        sign_up(page, proxy.url)
+        page.get_by_role("combobox", name="Model").click()
+        expect(page.get_by_role("option", name=SINGLE_LABEL, exact=True)).to_be_visible()
+        page.keyboard.press("Escape")
+
+    admin.goto(f"{proxy.url}/admin/profiles")
+    offer = admin.get_by_role("switch", name=f"Offer {SINGLE_LABEL}")
+    offer.click()
+    expect(admin.get_by_role("status")).to_contain_text("no longer offered")
+    try:
+        for page in users:
+            page.get_by_role("combobox", name="Model").click()
+            expect(page.get_by_role("option", name=SINGLE_LABEL, exact=True)).to_have_count(0, timeout=15_000)
+            page.keyboard.press("Escape")
+    finally:
+        offer.click()
+        expect(admin.get_by_role("status")).to_contain_text("offered again")
+        for context in contexts:
+            context.close()

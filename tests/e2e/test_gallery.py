@@ -148,7 +148,7 @@ def test_dropping_a_png_with_a_recipe_restores_it(studio, tmp_path):
     expect(studio.get_by_label("Prompt", exact=True)).to_have_value("a castle on a hill at sunset")
     expect(studio.get_by_label("Negative prompt")).to_have_value("lowres")
     expect(studio.locator("#effective-parameters")).to_have_text(
-        "832 × 1216 px · 28 steps · guidance_scale 7 · 1 image · seed 123456 · negative prompt"
+        "832 × 1216 px · 28 steps · Guidance 7 · 1 image · seed 123456 · negative prompt"
     )
     expect(studio.get_by_text("Text to image", exact=True)).to_be_visible()
     studio.get_by_role("button", name="Use it as a reference instead").click()

@@ -33,7 +33,7 @@ def test_two_images_appear_and_one_downloads_as_a_descriptive_png(studio, tmp_pa
         studio.get_by_role("link", name="Download image 1").click()
     download = download_info.value
     assert re.fullmatch(
-        rf"\d{{8}}-\d{{6}}_a-red-fox-in-the-snow-at-dawn_{seed}_bildgen-demo\.png", download.suggested_filename
+        rf"\d{{8}}-\d{{6}}_a-red-fox-in-the-snow-at-dawn_{seed}_demo-vllm-omni\.png", download.suggested_filename
     ), download.suggested_filename
     saved = tmp_path / download.suggested_filename
     download.save_as(saved)

@@ -6,7 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from bildgen.inference.demo.renderer import render
-from tests.e2e.conftest import DEMO_LABEL, FLUX_LABEL, LEGACY_LABEL, choose_model, generate_and_wait
+from tests.e2e.conftest import DEMO_LABEL, FLUX_LABEL, LEGACY_LABEL, QWEN_LABEL, choose_model, generate_and_wait
 
 GENERATION_PATHS = ("/v1/images/generations", "/v1/images/edits", "/v1/chat/completions")
 
@@ -94,3 +94,27 @@ def test_a_bad_upload_gets_a_clear_message_and_nothing_is_added(studio, tmp_path
     expect(studio.get_by_role("alert")).to_contain_text(f"{name} {words}")
     expect(studio.get_by_role("img", name=re.compile(r"^Reference image"))).to_have_count(0)
     expect(studio.get_by_text("Text to image", exact=True)).to_be_visible()
+
+
+def test_a_text_model_says_which_model_serves_its_edits_and_with_what(studio, demo_server, reference_png):
+    choose_model(studio, QWEN_LABEL)
+    effective = studio.locator("#effective-parameters")
+    expect(effective).to_contain_text("1328 × 1328 px · 30 steps · CFG scale 4")
+    expect(studio.get_by_text("Edits run on")).to_have_count(0)
+    studio.get_by_role("button", name="Advanced settings").click()
+    expect(studio.get_by_label("CFG scale")).to_be_visible()
+
+    add_references(studio, reference_png)
+    expect(studio.get_by_role("status").filter(has_text=f"Edits run on {DEMO_LABEL}")).to_be_visible()
+    expect(effective).to_contain_text("1024 × 1024 px · 20 steps · Guidance 4")
+    expect(studio.get_by_label("Guidance")).to_be_visible()
+    # The picker keeps the chosen model; nothing shows an API field name, and the edit model names the file.
+    expect(studio.get_by_role("combobox", name="Model")).to_contain_text(QWEN_LABEL)
+    expect(studio.get_by_text(re.compile("guidance_scale|true_cfg_scale"))).to_have_count(0)
+
+    studio.get_by_label("Prompt", exact=True).fill("the harbour in spring")
+    generate_and_wait(studio)
+    assert last_generation_path(demo_server) == "/v1/images/edits"
+    with studio.expect_download() as download:
+        studio.get_by_role("link", name="Download image 1").click()
+    assert download.value.suggested_filename.endswith("_demo-vllm-omni.png")

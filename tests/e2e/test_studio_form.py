@@ -68,7 +68,7 @@ def test_the_sent_request_matches_the_effective_parameters(studio, demo_server):
     studio.get_by_label("Negative prompt").fill("blurry")
     studio.get_by_label("Prompt", exact=True).fill("a kite over dunes")
     expect(studio.locator(EFFECTIVE)).to_have_text(
-        "640 × 384 px · 12 steps · guidance_scale 6.5 · 1 image · seed 4242 · negative prompt"
+        "640 × 384 px · 12 steps · Guidance 6.5 · 1 image · seed 4242 · negative prompt"
     )
     generate_and_wait(studio)
     sent = [entry for entry in demo_server.requests() if entry["path"] == "/v1/images/generations"][-1]["body"]

@@ -1,6 +1,6 @@
 import pytest
 
-from bildgen.params import FAMILIES, FormChoices, effective, resolve, variant_seeds
+from bildgen.params import FAMILIES, FormChoices, Limits, effective, resolve, variant_seeds
 
 
 def test_variant_seeds_count_up_from_the_base_and_wrap():
@@ -45,7 +45,7 @@ def test_every_family_size_is_a_multiple_of_16():
 
 def test_presets_pick_the_family_size_closest_to_their_aspect_ratio():
     qwen = FAMILIES["qwen-image"]
-    assert resolve(qwen, FormChoices(mode="landscape")).parameters.describe().startswith("1664 × 928 px")
+    assert resolve(qwen, FormChoices(mode="landscape")).summary().startswith("1664 × 928 px")
     assert resolve(qwen, FormChoices(mode="portrait")).preset_size == (928, 1664)
     assert resolve(FAMILIES["flux2"], FormChoices(mode="landscape")).preset_size == (1360, 768)
 
@@ -105,9 +105,29 @@ def test_the_summary_states_exactly_what_will_be_sent():
     resolved = resolve(
         FAMILIES["qwen-image"], FormChoices(mode="landscape", quality="best", seed="7", negative_prompt="blurry")
     )
-    assert resolved.summary() == "1664 × 928 px · 50 steps · true_cfg_scale 4 · 2 images · seed 7–8 · negative prompt"
+    assert resolved.summary() == "1664 × 928 px · 50 steps · CFG scale 4 · 2 images · seed 7–8 · negative prompt"
     assert resolved.parameters.diffusion_fields() == {
         "num_inference_steps": 50,
         "true_cfg_scale": 4.0,
         "negative_prompt": "blurry",
     }
+
+
+def test_the_summary_shows_only_what_the_model_takes_in_its_own_words():
+    resolved = resolve(FAMILIES["flux2"], FormChoices(seed="3"))
+    assert resolved.summary() == "1024 × 1024 px · 28 steps · Guidance 4 · 1 image · seed 3"
+    assert (
+        resolved.summary(guidance_label="CFG scale", steps=False, seed=False)
+        == "1024 × 1024 px · CFG scale 4 · 1 image"
+    )
+
+
+def test_a_services_own_limits_decide_what_may_be_typed():
+    bfl = Limits(size_step=32, min_side=256, max_side=1440, max_steps=50, guidance_range=(1.5, 5.0))
+    resolved = resolve(FAMILIES["generic"], FormChoices(width="1008", height="1440", steps="60", guidance="1"), bfl)
+    assert resolved.problems == {
+        "width": "Width must be a multiple of 32 from 256 to 1440.",
+        "steps": "Steps must be a whole number from 1 to 50.",
+        "guidance": "Guidance must be a number from 1.5 to 5.",
+    }
+    assert resolve(FAMILIES["generic"], FormChoices(width="1008"), Limits()).problems == {}

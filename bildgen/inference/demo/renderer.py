@@ -154,3 +154,30 @@ def render_edit(
     # The caption last and unblended: it names this edit's prompt and seed, not the reference's.
     _draw_caption(ImageDraw.Draw(image), prompt, width=width, height=height, seed=seed)
     return _png(image)
+
+
+def mask_problem(mask: bytes, image: bytes) -> str | None:
+    """What OpenAI's images/edits would say about this mask: a PNG with an alpha channel, of the
+    image's size. None when it is usable."""
+    try:
+        with Image.open(io.BytesIO(mask)) as opened, Image.open(io.BytesIO(image)) as edited:
+            if opened.format != "PNG" or "A" not in opened.getbands():
+                return "Invalid mask: it must be a PNG with an alpha channel (transparent = the area to edit)."
+            if opened.size != edited.size:
+                return f"Invalid mask: it is {opened.width}x{opened.height}, the image {edited.width}x{edited.height}."
+    except Exception:
+        return "Invalid mask: it could not be decoded."
+    return None
+
+
+def repaint_masked(original: bytes, edit: bytes, mask: bytes) -> bytes:
+    """Only the masked area changes: the edit where the mask is transparent, the original elsewhere
+    (scaled to the edit's size), so a test or a person can see that the mask was honoured."""
+    with Image.open(io.BytesIO(edit)) as drawn:
+        result = drawn.convert("RGB")
+    with Image.open(io.BytesIO(original)) as source:
+        kept = source.convert("RGB").resize(result.size)
+    with Image.open(io.BytesIO(mask)) as opened:
+        change = opened.getchannel("A").point(lambda alpha: 255 if alpha == 0 else 0).resize(result.size)
+    kept.paste(result, mask=change)
+    return _png(kept)

@@ -41,7 +41,7 @@ from starlette.routing import Route
 
 from bildgen.inference.client import DEMO_OWNER
 from bildgen.inference.demo.common import FlavorServer
-from bildgen.inference.demo.renderer import render, render_edit
+from bildgen.inference.demo.renderer import mask_problem, render, render_edit, repaint_masked
 
 DEMO_MODEL_ID = "bildgen-demo"
 MAX_SIDE = 2048
@@ -253,7 +253,9 @@ class DemoServer(FlavorServer):
 
     # ---- rendering and answers ---------------------------------------------------------------
 
-    async def images(self, recipe: Recipe, references: list[bytes], fault: str | None) -> list[bytes]:
+    async def images(
+        self, recipe: Recipe, references: list[bytes], fault: str | None, mask: bytes | None = None
+    ) -> list[bytes]:
         count = recipe.n - 1 if fault == "fewer-images" else recipe.n
         pictures = []
         for index in range(count):
@@ -263,7 +265,10 @@ class DemoServer(FlavorServer):
                 width=recipe.width, height=recipe.height, seed=seed, steps=recipe.steps, guidance=recipe.guidance
             )
             if references:
-                pictures.append(await asyncio.to_thread(render_edit, recipe.prompt, references, **arguments))
+                edit = await asyncio.to_thread(render_edit, recipe.prompt, references, **arguments)
+                if mask is not None:
+                    edit = await asyncio.to_thread(repaint_masked, references[0], edit, mask)
+                pictures.append(edit)
             else:
                 pictures.append(await asyncio.to_thread(render, recipe.prompt, **arguments))
         return pictures
@@ -352,11 +357,15 @@ class DemoServer(FlavorServer):
         fields: dict[str, Any] = {}
         parts: list[dict[str, Any]] = []
         references: list[bytes] = []
+        mask: bytes | None = None
         for key, value in form.multi_items():
             if isinstance(value, UploadFile):
                 data = await value.read()
                 parts.append({"field": key, **_digest(data)})
-                references.append(data)
+                if key == "mask":
+                    mask = data
+                else:
+                    references.append(data)
             else:
                 fields[key] = value
         self.log.add("POST", request.url.path, {**fields, "image_parts": parts})
@@ -364,10 +373,14 @@ class DemoServer(FlavorServer):
             return self.error(400, "Image URLs are not accepted; send the image bytes.")
         if not references:
             return self.error(400, "At least one image is required (image or image[]).")
-        return await self._answer_images(request, fields, references=references)
+        if mask is not None:
+            problem = mask_problem(mask, references[0])
+            if problem:
+                return self.error(400, problem)
+        return await self._answer_images(request, fields, references=references, mask=mask)
 
     async def _generate(
-        self, request: Request, fields: dict[str, Any], references: list[bytes]
+        self, request: Request, fields: dict[str, Any], references: list[bytes], mask: bytes | None = None
     ) -> Response | tuple[Recipe, list[dict[str, Any]], str | None]:
         """Validate, apply any injected fault, render: an error response, or the recipe, items and fault."""
         try:
@@ -380,11 +393,13 @@ class DemoServer(FlavorServer):
             replaced = await self.before_generating(request, fault)
             if replaced is not None:
                 return replaced
-            pictures = await self.images(recipe, references, fault)
+            pictures = await self.images(recipe, references, fault, mask)
         return recipe, self.image_items(request, recipe, pictures, fault), fault
 
-    async def _answer_images(self, request: Request, fields: dict[str, Any], references: list[bytes]) -> Response:
-        generated = await self._generate(request, fields, references)
+    async def _answer_images(
+        self, request: Request, fields: dict[str, Any], references: list[bytes], mask: bytes | None = None
+    ) -> Response:
+        generated = await self._generate(request, fields, references, mask)
         if isinstance(generated, Response):
             return generated
         _, items, fault = generated

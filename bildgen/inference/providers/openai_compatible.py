@@ -6,7 +6,6 @@ from typing import TYPE_CHECKING, Any
 
 from bildgen.inference.capabilities import Capabilities, of_family
 from bildgen.inference.client import ImageRequest, InferenceClient, ServedModel
-from bildgen.inference.errors import ErrorKind, InferenceError
 from bildgen.inference.providers.base import Adapter, Generated, NoEvents, ProviderRequest, TaskEvents
 from bildgen.params import FamilyTraits
 
@@ -35,9 +34,6 @@ class OpenAICompatibleAdapter(Adapter):
         self, request: ProviderRequest, *, model: str | None, events: TaskEvents = NoEvents()
     ) -> Generated:
         self.check_options(request)
-        if request.mask is not None:
-            # Until the client's edit path sends masks (issue 11, the studio's part), say so plainly.
-            raise InferenceError(ErrorKind.REJECTED, server_said="masks are not sent to this server yet")
         image = await self.client.generate(
             ImageRequest(
                 prompt=request.prompt,
@@ -46,6 +42,7 @@ class OpenAICompatibleAdapter(Adapter):
                 seed=request.seed,
                 diffusion_fields=request.parameters.diffusion_fields(),
                 references=request.references,
+                mask=request.mask,
             ),
             model=model,
         )

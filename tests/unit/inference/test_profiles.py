@@ -1,6 +1,6 @@
 import pytest
 
-from bildgen.inference.profiles import ConfigError, load_catalog
+from bildgen.inference.profiles import ConfigError, ModelProfile, load_catalog
 
 
 def write(tmp_path, text: str):
@@ -91,3 +91,12 @@ def test_profile_overrides_replace_the_family_defaults(tmp_path):
     )
     traits = catalog.default.traits()
     assert (traits.default_size, traits.steps, traits.max_references) == ((768, 1344), 28, 6)
+
+
+@pytest.mark.parametrize(
+    ("family", "max_references", "masks"),
+    [("generic", None, True), ("generic", 0, False), ("qwen-image-edit", None, False), ("flux2", None, False)],
+)
+def test_masks_are_offered_where_the_server_takes_an_edit_with_a_mask(family, max_references, masks):
+    profile = ModelProfile(label="x", base_url="http://127.0.0.1:9/v1", family=family, max_references=max_references)
+    assert profile.capabilities().masks is masks

@@ -19,11 +19,48 @@ def all_states(state=rx.State):
 def test_the_app_registers_the_studio_and_gallery_handlers():
     handlers = {name for state in all_states() for name in state.event_handlers}
     # The list below is what the next test checks: it must not be empty or stale.
-    assert {"generate", "cancel", "use_as_reference", "add_references", "reproduce", "delete", "cancel_job"} <= handlers
+    assert {
+        "generate",
+        "cancel",
+        "use_as_reference",
+        "add_references",
+        "reproduce",
+        "delete",
+        "cancel_job",
+        "mask_saved",
+        "remove_mask",
+        "set_option",
+        "set_prompt_upsampling",
+    } <= handlers
     assert {"create_token", "revoke_token", "dismiss_new_token", "revoke_any_token", "open_tokens"} <= handlers
     assert {"open_image", "step", "toggle_actual_size", "toggle_favourite", "reuse_seed"} <= handlers
     assert {"toggle_pick", "open_comparison", "load_older_runs", "watch_run"} <= handlers
     assert {"run_batch", "set_cell", "upload_items", "cancel_batch", "run_again", "refresh"} <= handlers
+    assert {"open_overview", "set_generation", "save_general"} <= handlers
+
+
+# AdminState's role checks (the audit log's wraps the first).
+ROLE_CHECKS = ("await self._administrator()", "await self._administrator_of(token)", "await self._may_read()")
+
+
+def test_every_admin_handler_checks_the_role_on_the_server_first():
+    """Each event of an Admin area page asks the database who is signed in before doing anything."""
+    from bildgen.state.admin_area import AdminState
+
+    unchecked = []
+    for state in all_states(AdminState):
+        for name, handler in state.event_handlers.items():
+            if name == "setvar":
+                # Reflex's own: sets a var shown in the page only; no admin data or change behind it.
+                continue
+            source = inspect.getsource(handler.fn)
+            body = source.split(":", 1)[1] if source.lstrip().startswith("@") else source
+            checks_role = any(check in body for check in ROLE_CHECKS) or (
+                "user_for_token(" in body and ".is_admin" in body
+            )
+            if not checks_role:
+                unchecked.append(f"{state.__name__}.{name}")
+    assert unchecked == []
 
 
 def test_no_event_handler_takes_a_user_an_owner_or_a_path_from_the_browser():

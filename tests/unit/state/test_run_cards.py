@@ -61,7 +61,7 @@ def test_a_running_run_shows_each_variant_with_elapsed_time_and_the_progress_the
     card = run_card(run, labels={"demo": "Demo renderer"}, language="en", now=NOW)
     first, second, third = card.variants
     assert (first.status, first.image_id, first.seed) == (DONE, "0" * 32, 7)
-    assert (second.status, second.elapsed_s, second.stage, second.progress) == (PENDING, 12, "Being generated", 42)
+    assert (second.status, second.elapsed_s, second.phase, second.progress) == (PENDING, 12, "running", 42)
     assert (third.status, third.progress, third.preview_path) == (PENDING, -1, "")
     # The service's live preview, by URL (served to the owner only), changing with each new one.
     assert second.preview_path == f"private/previews/{'g' * 32}/1?v=abc123"

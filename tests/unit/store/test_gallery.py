@@ -3,6 +3,7 @@ from datetime import timedelta
 from bildgen.store import gallery
 from bildgen.store.db import session
 from bildgen.store.files import ImageFiles
+from bildgen.store.image_library import saved_image
 from bildgen.store.models import GenerationReference, Image, ReferenceImage, utc_now
 from tests.unit.conftest import make_generation, make_user
 
@@ -103,3 +104,21 @@ def test_deleting_removes_the_file_only_when_no_row_uses_it_any_more(engine, tmp
     assert not files.path_for(sha).exists() and not thumbnails.path_for(sha).exists()
     assert every_page(engine, anna) == []
     assert not gallery.delete_image(engine, anna.id, second.id, files=files, thumbnails=thumbnails)
+
+
+def test_a_model_has_one_name_its_label_and_the_served_id_only_where_no_label_was_kept(engine):
+    anna = make_user(engine)
+    labelled = make_generation(engine, anna, served_model="Qwen/Qwen-Image-2512", model_label="Qwen-Image 2512")
+    older = make_generation(engine, anna, served_model="flux-2-dev")
+    for generation in (labelled, older):
+        with session(engine) as db:
+            db.add(
+                Image(
+                    owner_id=anna.id, generation_id=generation.id, variant=0, seed=9, width=1, height=1, sha256="a" * 64
+                )
+            )
+            db.commit()
+    assert gallery.models_used(engine, anna.id) == ["Qwen-Image 2512", "flux-2-dev"]
+    [image] = gallery.page(engine, anna.id, filters=gallery.Filters(model="Qwen-Image 2512")).items
+    assert image[1].id == labelled.id
+    assert saved_image(*image).filename.endswith("_9_qwen-image-2512.png")

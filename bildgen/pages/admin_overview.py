@@ -1,0 +1,94 @@
+import reflex as rx
+
+from bildgen import routes
+from bildgen.components.admin_frame import admin_page, messages
+from bildgen.state.admin_overview import OverviewState
+
+
+def _generation_switch() -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.hstack(
+                rx.switch(
+                    id="generation-enabled",
+                    checked=OverviewState.generation_enabled,
+                    on_change=OverviewState.set_generation,
+                    aria_label="Image generation for everyone",
+                ),
+                rx.el.label(
+                    "Image generation for everyone",
+                    html_for="generation-enabled",
+                    class_name="rt-Text rt-r-size-3 rt-r-weight-bold",
+                ),
+                rx.badge(
+                    rx.cond(OverviewState.generation_enabled, "On", "Off"),
+                    color_scheme=rx.cond(OverviewState.generation_enabled, "green", "red"),
+                ),
+                align="center",
+                spacing="3",
+            ),
+            rx.text(
+                "While it is off, the studio shows the message below and the queue refuses every new generation"
+                " (from the studio, the API and batches). Jobs already waiting or running go on.",
+                size="2",
+                color_scheme="gray",
+            ),
+            spacing="2",
+        ),
+        width="100%",
+    )
+
+
+def _general_form() -> rx.Component:
+    return rx.form(
+        rx.vstack(
+            rx.el.label(
+                "Message while generation is off",
+                html_for="paused_message",
+                class_name="rt-Text rt-r-size-2 rt-r-weight-bold",
+            ),
+            rx.text_area(
+                id="paused_message",
+                name="paused_message",
+                default_value=OverviewState.paused_message,
+                key=OverviewState.paused_message,
+                rows="2",
+                width="100%",
+                max_length=300,
+            ),
+            rx.el.label(
+                "Currency of estimated costs", html_for="currency", class_name="rt-Text rt-r-size-2 rt-r-weight-bold"
+            ),
+            rx.input(
+                id="currency",
+                name="currency",
+                default_value=OverviewState.currency,
+                key=OverviewState.currency,
+                max_length=12,
+                width="12em",
+            ),
+            rx.button("Save", type="submit"),
+            spacing="2",
+            width="100%",
+        ),
+        on_submit=OverviewState.save_general,
+        reset_on_submit=False,
+        width="100%",
+    )
+
+
+def admin_overview_page() -> rx.Component:
+    return admin_page(
+        "Admin",
+        routes.ADMIN,
+        OverviewState.allowed,
+        OverviewState.refusal,
+        rx.text(
+            "Everything needed to run bildgen for a team: providers and their keys, the model profiles users"
+            " choose from, accounts, usage and quotas. Every change is recorded in the audit log.",
+            size="2",
+        ),
+        messages(OverviewState.refusal, OverviewState.notice),
+        _generation_switch(),
+        _general_form(),
+    )

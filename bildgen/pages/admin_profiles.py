@@ -1,0 +1,252 @@
+import reflex as rx
+
+from bildgen import routes
+from bildgen.admin.providers import INFO
+from bildgen.components.admin_fields import choice, field, text_input
+from bildgen.components.admin_frame import admin_page, messages
+from bildgen.inference.profiles import PROVIDERS
+from bildgen.params import FAMILIES, QUALITY_PRESETS
+from bildgen.state.admin_profiles import ProfileRow, ProfilesState, SizePreview
+
+FORM = ProfilesState.form
+
+
+def _size_preview(size: SizePreview) -> rx.Component:
+    return rx.vstack(
+        rx.box(
+            width=size.width_px.to_string() + "px",
+            height=size.height_px.to_string() + "px",
+            border=rx.cond(size.is_default, "2px solid var(--accent-9)", "1px solid var(--gray-8)"),
+            border_radius="2px",
+        ),
+        rx.text(size.label, rx.cond(size.is_default, " (default)", ""), size="1"),
+        align="center",
+        spacing="1",
+        role="img",
+        aria_label=rx.cond(size.is_default, "Default size " + size.label, "Size " + size.label),
+    )
+
+
+def _profile_card(row: ProfileRow) -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.hstack(
+                rx.switch(
+                    checked=row.enabled,
+                    on_change=lambda enabled: ProfilesState.set_profile_enabled(row.id, enabled),
+                    aria_label="Offer " + row.label,
+                ),
+                rx.heading(row.label, size="3", as_="h3"),
+                rx.badge(row.origin, variant="surface"),
+                rx.badge(row.provider, variant="soft"),
+                rx.cond(~row.enabled, rx.badge("not offered", color_scheme="red")),
+                align="center",
+                spacing="2",
+                wrap="wrap",
+            ),
+            rx.cond(row.description != "", rx.text(row.description, size="2")),
+            rx.text(row.model, " at ", rx.code(row.endpoint), " · ", row.details, size="1", color_scheme="gray"),
+            rx.cond(
+                row.problem != "",
+                rx.callout(row.problem, icon="triangle-alert", color_scheme="amber", size="1"),
+            ),
+            rx.hstack(rx.foreach(row.sizes, _size_preview), spacing="3", wrap="wrap", align="end"),
+            rx.hstack(
+                rx.button(
+                    "Edit", on_click=ProfilesState.edit_profile(row.id), size="1", aria_label="Edit " + row.label
+                ),
+                rx.button(
+                    rx.icon("arrow_up", size=14),
+                    on_click=ProfilesState.move_profile(row.id, -1),
+                    size="1",
+                    variant="soft",
+                    aria_label="Move " + row.label + " up",
+                ),
+                rx.button(
+                    rx.icon("arrow_down", size=14),
+                    on_click=ProfilesState.move_profile(row.id, 1),
+                    size="1",
+                    variant="soft",
+                    aria_label="Move " + row.label + " down",
+                ),
+                rx.cond(
+                    row.deletable,
+                    rx.button(
+                        "Delete",
+                        on_click=ProfilesState.remove_profile(row.id),
+                        size="1",
+                        color_scheme="red",
+                        variant="soft",
+                        aria_label="Delete " + row.label,
+                    ),
+                ),
+                rx.cond(
+                    row.resettable,
+                    rx.button(
+                        "Back to the file's version",
+                        on_click=ProfilesState.remove_profile(row.id),
+                        size="1",
+                        variant="soft",
+                        aria_label="Back to the file's version of " + row.label,
+                    ),
+                ),
+                spacing="2",
+                wrap="wrap",
+            ),
+            rx.cond(
+                row.test_result != "",
+                rx.callout(
+                    row.test_result,
+                    icon=rx.cond(row.test_ok, "circle_check", "triangle_alert"),
+                    color_scheme=rx.cond(row.test_ok, "green", "red"),
+                    size="1",
+                    role="status",
+                    aria_label="Connection of " + row.label,
+                ),
+            ),
+            spacing="2",
+            width="100%",
+        ),
+        width="100%",
+    )
+
+
+def _editor() -> rx.Component:
+    key = ProfilesState.form_key
+    return rx.card(
+        rx.form(
+            rx.vstack(
+                rx.heading(
+                    rx.cond(ProfilesState.editing_id != "", "Edit " + ProfilesState.editing_label, "New profile"),
+                    size="3",
+                    as_="h3",
+                ),
+                text_input(
+                    "Name", "label", FORM.label, key=key, hint="What users pick, e.g. Fast draft.", max_length=80
+                ),
+                field(
+                    "Description",
+                    "description",
+                    rx.text_area(
+                        id="description",
+                        name="description",
+                        default_value=FORM.description,
+                        key=key,
+                        rows="2",
+                        width="100%",
+                        max_length=300,
+                    ),
+                    "Shown to users as help under the model picker.",
+                ),
+                rx.grid(
+                    choice("Provider", "provider", FORM.provider, [(p, INFO[p].label) for p in PROVIDERS], key=key),
+                    choice("Model family", "family", FORM.family, [(f, f) for f in FAMILIES], key=key),
+                    text_input(
+                        "Model",
+                        "served_name",
+                        FORM.served_name,
+                        key=key,
+                        hint="The model id to send; empty: the one its server lists.",
+                    ),
+                    text_input(
+                        "Endpoint",
+                        "base_url",
+                        FORM.base_url,
+                        key=key,
+                        hint="The server's address; empty: the provider's endpoint.",
+                        placeholder="http://gpu-1:8000/v1",
+                    ),
+                    text_input(
+                        "Reference images",
+                        "max_references",
+                        FORM.max_references,
+                        key=key,
+                        hint="How many the model takes (0: text to image only); empty: the family's.",
+                        input_mode="numeric",
+                    ),
+                    text_input(
+                        "Cost per image",
+                        "cost_per_image",
+                        FORM.cost_per_image,
+                        key=key,
+                        hint="For the estimated spend on the Usage page.",
+                        input_mode="decimal",
+                    ),
+                    text_input(
+                        "Sizes",
+                        "sizes",
+                        FORM.sizes,
+                        key=key,
+                        hint="WIDTHxHEIGHT, comma-separated, multiples of 16; empty: the family's.",
+                        placeholder="1024x1024, 1360x768",
+                    ),
+                    text_input(
+                        "Default size",
+                        "default_size",
+                        FORM.default_size,
+                        key=key,
+                        hint="One of the sizes; empty: the first.",
+                        placeholder="1024x1024",
+                    ),
+                    choice(
+                        "Default quality",
+                        "default_quality",
+                        FORM.default_quality,
+                        [("", "As the studio starts (Balanced)"), *QUALITY_PRESETS],
+                        key=key,
+                    ),
+                    columns=rx.breakpoints(initial="1", sm="2"),
+                    spacing="3",
+                    width="100%",
+                ),
+                field(
+                    "Advanced configuration (JSON)",
+                    "advanced",
+                    rx.text_area(
+                        id="advanced",
+                        name="advanced",
+                        default_value=FORM.advanced,
+                        key=key,
+                        rows="4",
+                        width="100%",
+                        font_family="monospace",
+                        placeholder='{"steps": 30, "guidance": 4.0, "deadline_s": 300, "max_concurrent": 2}',
+                    ),
+                    "Any other profile setting: steps, guidance, deadline_s, max_concurrent, edit_with, api_key_env,"
+                    " route, async_tasks, capabilities.",
+                ),
+                rx.hstack(
+                    rx.button("Save profile", type="submit"),
+                    rx.button("Cancel", type="button", variant="soft", on_click=ProfilesState.cancel_edit),
+                    spacing="2",
+                ),
+                spacing="3",
+                width="100%",
+            ),
+            on_submit=ProfilesState.save_profile,
+            reset_on_submit=False,
+            width="100%",
+        ),
+        width="100%",
+    )
+
+
+def admin_profiles_page() -> rx.Component:
+    return admin_page(
+        "Profiles",
+        routes.ADMIN_PROFILES,
+        ProfilesState.allowed,
+        ProfilesState.refusal,
+        rx.text(
+            "The models users choose from in the studio, in this order. Profiles from the configuration file can be"
+            " changed here too (the file's values stay underneath). Changes reach open studios within seconds.",
+            size="2",
+        ),
+        messages(ProfilesState.refusal, ProfilesState.notice),
+        rx.cond(
+            ProfilesState.editing,
+            _editor(),
+            rx.button(rx.icon("plus", size=16), "New profile", on_click=ProfilesState.new_profile, width="fit-content"),
+        ),
+        rx.foreach(ProfilesState.rows, _profile_card),
+    )

@@ -1,0 +1,154 @@
+import reflex as rx
+
+from bildgen import routes
+from bildgen.components.admin_fields import field
+from bildgen.components.admin_frame import admin_page, messages
+from bildgen.state.admin_usage import ALL_PROFILES, QuotaRow, UsageRow, UsageState
+
+SELECT_STYLE = {
+    "height": "32px",
+    "padding": "0 8px",
+    "border": "1px solid var(--gray-7)",
+    "borderRadius": "var(--radius-2)",
+    "background": "var(--color-surface)",
+}
+
+
+def _usage_table(title: str, rows: rx.Var, first_column: str) -> rx.Component:
+    def row(line: UsageRow) -> rx.Component:
+        return rx.table.row(
+            rx.table.row_header_cell(line.label),
+            rx.table.cell(line.images),
+            rx.table.cell(line.gpu_seconds),
+            rx.table.cell(line.failures),
+            rx.table.cell(line.cost),
+        )
+
+    return rx.el.section(
+        rx.heading(title, size="3", as_="h3"),
+        rx.cond(
+            rows.length() > 0,
+            rx.table.root(
+                rx.table.header(
+                    rx.table.row(
+                        *[
+                            rx.table.column_header_cell(name)
+                            for name in (first_column, "Images", "GPU-seconds", "Failures", "Estimated cost")
+                        ]
+                    )
+                ),
+                rx.table.body(rx.foreach(rows, row)),
+                size="1",
+                width="100%",
+            ),
+            rx.text("Nothing was generated in this month.", size="2"),
+        ),
+        aria_label=title,
+        style={"width": "100%", "display": "flex", "flexDirection": "column", "gap": "8px"},
+    )
+
+
+def _quota(row: QuotaRow) -> rx.Component:
+    return rx.hstack(
+        rx.text(row.text, size="2"),
+        rx.button(
+            "Remove",
+            on_click=UsageState.remove_quota(row.id),
+            size="1",
+            variant="soft",
+            color_scheme="red",
+            aria_label="Remove quota: " + row.text,
+        ),
+        align="center",
+        spacing="3",
+    )
+
+
+def _quota_form() -> rx.Component:
+    return rx.form(
+        rx.hstack(
+            field(
+                "Images per user",
+                "max_images",
+                rx.input(id="max_images", name="max_images", input_mode="numeric", width="8em", required=True),
+            ),
+            field(
+                "Period",
+                "period",
+                rx.el.select(
+                    rx.el.option("per day", value="day"),
+                    rx.el.option("per month", value="month"),
+                    id="period",
+                    name="period",
+                    style=SELECT_STYLE,
+                ),
+            ),
+            field(
+                "Profile",
+                "profile",
+                rx.el.select(
+                    rx.el.option("all profiles together", value=ALL_PROFILES),
+                    rx.foreach(UsageState.profile_options, lambda option: rx.el.option(option.label, value=option.id)),
+                    id="profile",
+                    name="profile",
+                    style=SELECT_STYLE,
+                ),
+            ),
+            rx.button("Add quota", type="submit"),
+            align="end",
+            spacing="3",
+            wrap="wrap",
+        ),
+        on_submit=UsageState.add_quota,
+        reset_on_submit=True,
+    )
+
+
+def admin_usage_page() -> rx.Component:
+    return admin_page(
+        "Usage",
+        routes.ADMIN_USAGE,
+        UsageState.allowed,
+        UsageState.refusal,
+        rx.text(
+            "What was generated per user and per profile. GPU-seconds are bildgen's timing of each image (request"
+            " to saved file); the estimated cost is images × the profile's cost per image (set on the Profiles page).",
+            size="2",
+        ),
+        messages(UsageState.refusal, UsageState.notice),
+        rx.hstack(
+            rx.el.label("Month", html_for="month", class_name="rt-Text rt-r-size-2 rt-r-weight-bold"),
+            rx.el.select(
+                rx.foreach(UsageState.months, lambda month: rx.el.option(month, value=month)),
+                id="month",
+                value=UsageState.month,
+                on_change=UsageState.choose_month,
+                style=SELECT_STYLE,
+            ),
+            rx.text("Estimated spend: ", rx.text.strong(UsageState.total_cost), size="2"),
+            align="center",
+            spacing="3",
+        ),
+        _usage_table("Per user", UsageState.by_user, "User"),
+        _usage_table("Per profile", UsageState.by_profile, "Profile"),
+        rx.heading("Quotas", size="4", as_="h3"),
+        rx.text(
+            "Optional limits of images per user, counted per calendar day or month (UTC). A generation that would"
+            " exceed one is refused with a message saying when the quota refills.",
+            size="2",
+        ),
+        rx.foreach(UsageState.quotas, _quota),
+        _quota_form(),
+        rx.hstack(
+            rx.switch(
+                id="admins-exempt",
+                checked=UsageState.admins_exempt,
+                on_change=UsageState.set_admins_exempt,
+            ),
+            rx.el.label(
+                "Administrators are exempt from quotas", html_for="admins-exempt", class_name="rt-Text rt-r-size-2"
+            ),
+            align="center",
+            spacing="2",
+        ),
+    )

@@ -1,0 +1,121 @@
+import reflex as rx
+
+from bildgen import routes
+from bildgen.components.admin_frame import admin_page, messages
+from bildgen.state.admin_users import UserRow, UsersState
+
+
+def _actions(row: UserRow) -> rx.Component:
+    return rx.hstack(
+        rx.button(
+            rx.cond(row.disabled, "Enable", "Disable"),
+            on_click=UsersState.set_user_disabled(row.id, ~row.disabled),
+            size="1",
+            variant="soft",
+            color_scheme=rx.cond(row.disabled, "green", "red"),
+            aria_label=rx.cond(row.disabled, "Enable ", "Disable ") + row.username,
+        ),
+        rx.button(
+            rx.cond(row.is_admin, "Revoke administrator", "Make administrator"),
+            on_click=UsersState.set_user_admin(row.id, ~row.is_admin),
+            size="1",
+            variant="soft",
+            aria_label=rx.cond(row.is_admin, "Revoke administrator of ", "Make administrator: ") + row.username,
+        ),
+        rx.button(
+            "Reset password",
+            on_click=UsersState.reset_user_password(row.id),
+            size="1",
+            variant="soft",
+            aria_label="Reset the password of " + row.username,
+        ),
+        rx.button(
+            "End sessions",
+            on_click=UsersState.end_user_sessions(row.id),
+            size="1",
+            variant="soft",
+            aria_label="End all sessions of " + row.username,
+        ),
+        spacing="2",
+        wrap="wrap",
+    )
+
+
+def _row(row: UserRow) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(rx.text(row.username, rx.cond(row.is_me, " (you)", ""), weight="bold")),
+        rx.table.cell(row.role),
+        rx.table.cell(row.status),
+        rx.table.cell(rx.text(row.created, white_space="nowrap")),
+        rx.table.cell(rx.text(row.last_seen, white_space="nowrap")),
+        rx.table.cell(row.sessions),
+        rx.table.cell(_actions(row)),
+    )
+
+
+def _temporary_password() -> rx.Component:
+    return rx.cond(
+        UsersState.temporary_password != "",
+        rx.callout(
+            rx.vstack(
+                rx.text(
+                    "Temporary password for ",
+                    rx.text.strong(UsersState.temporary_for),
+                    ": ",
+                    rx.code(UsersState.temporary_password, id="temporary-password"),
+                ),
+                rx.text(
+                    "Give it to them in person or another safe way; it is shown only now. At the next sign-in they"
+                    " choose their own.",
+                    size="1",
+                ),
+                rx.button("Done", on_click=UsersState.dismiss_password, size="1", variant="soft"),
+                spacing="2",
+            ),
+            icon="key_round",
+            color_scheme="amber",
+        ),
+    )
+
+
+def admin_users_page() -> rx.Component:
+    return admin_page(
+        "Users",
+        routes.ADMIN_USERS,
+        UsersState.allowed,
+        UsersState.refusal,
+        rx.text(
+            "Every account. A disabled account is signed out at once and cannot sign in; bildgen always keeps one"
+            " active administrator.",
+            size="2",
+        ),
+        messages(UsersState.refusal, UsersState.notice),
+        _temporary_password(),
+        rx.form(
+            rx.hstack(
+                rx.input(
+                    name="search",
+                    default_value=UsersState.search,
+                    placeholder="Part of a username",
+                    aria_label="Search users",
+                ),
+                rx.button("Search", type="submit", variant="soft"),
+                spacing="2",
+            ),
+            on_submit=UsersState.search_users,
+            reset_on_submit=False,
+        ),
+        rx.table.root(
+            rx.table.header(
+                rx.table.row(
+                    *[
+                        rx.table.column_header_cell(title)
+                        for title in ("User", "Role", "Status", "Created", "Last seen", "Sessions", "")
+                    ]
+                )
+            ),
+            rx.table.body(rx.foreach(UsersState.rows, _row)),
+            size="1",
+            width="100%",
+        ),
+    )

@@ -1,0 +1,55 @@
+"""What every page of the Admin area shares: the role check, asked of the database on load and in
+every event (any browser can send any page's events), and where the page says why it refuses."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import reflex as rx
+
+from bildgen.http.auth import STORAGE_ERRORS
+from bildgen.state.session import SessionState, user_for_token
+from bildgen.store.db import StorageUnavailable
+from bildgen.store.models import User
+
+NOT_ALLOWED = "Only administrators can use the Admin area."
+UNREADABLE = "The Admin area cannot be shown right now: the database is not answering. Try again in a moment."
+NOT_SAVED = "Nothing was changed: the database is not answering. Try again in a moment."
+# Errors of the database or disk that a page turns into one of the messages above.
+FAILURES = (*STORAGE_ERRORS, StorageUnavailable)
+
+
+class AdminState(SessionState):
+    # What a page tells someone who is not an administrator.
+    not_allowed_text: ClassVar[str] = NOT_ALLOWED
+
+    allowed: bool = False
+    # Why the page cannot be shown or the last change failed (an alert) …
+    refusal: str = ""
+    # … and what the last change did (a status line).
+    notice: str = ""
+
+    async def _administrator(self) -> User | rx.event.EventSpec | None:
+        """The signed-in administrator, asked of the database now. Otherwise None (the page says why)
+        or a redirect to sign-in (an EventSpec): return that from the handler."""
+        try:
+            user = await self._user()
+        except FAILURES:
+            self.allowed, self.refusal = False, UNREADABLE
+            return None
+        if user is None:
+            self.allowed = False
+            return self._to_sign_in()
+        self.allowed = user.is_admin
+        self.refusal = "" if user.is_admin else self.not_allowed_text
+        return user if user.is_admin else None
+
+    @staticmethod
+    async def _administrator_of(token: str | None) -> User | None:
+        """For background events: the administrator a session token belongs to (taken inside
+        `async with self`, looked up here, outside the tab's lock), or None."""
+        try:
+            user = await user_for_token(token)
+        except FAILURES:
+            return None
+        return user if user is not None and user.is_admin else None

@@ -1,0 +1,77 @@
+"""The Admin area's first page: the master switch for image generation, its message, the currency of
+estimated costs. A thin state over bildgen.admin.settings; the role is checked in every event."""
+
+from __future__ import annotations
+
+import asyncio
+
+import reflex as rx
+
+from bildgen.admin import settings
+from bildgen.services import get_services
+from bildgen.state.admin_area import FAILURES, NOT_SAVED, UNREADABLE, AdminState
+from bildgen.store.models import User
+
+
+class OverviewState(AdminState):
+    generation_enabled: bool = True
+    paused_message: str = ""
+    currency: str = ""
+
+    def _show(self, general: settings.GeneralSettings) -> None:
+        self.generation_enabled = general.generation_enabled
+        self.paused_message = general.paused_message
+        self.currency = general.currency
+
+    async def _load(self) -> None:
+        try:
+            general = await asyncio.to_thread(settings.read, get_services().engine)
+        except FAILURES:
+            self.refusal = UNREADABLE
+            return
+        self._show(general)
+
+    async def _change(self, user: User, changes: dict, done: str) -> None:
+        try:
+            general = await asyncio.to_thread(
+                settings.update,
+                get_services().engine,
+                changes,
+                actor_id=user.id,
+                address=self._client_address(),
+            )
+        except settings.SettingsRefused as refused:
+            self.refusal, self.notice = str(refused), ""
+            return
+        except FAILURES:
+            self.refusal, self.notice = NOT_SAVED, ""
+            return
+        self._show(general)
+        self.refusal, self.notice = "", done
+
+    @rx.event
+    async def open_overview(self):
+        self.notice = ""
+        if not isinstance(user := await self._administrator(), User):
+            return user
+        await asyncio.to_thread(get_services)
+        await self._load()
+
+    @rx.event
+    async def set_generation(self, enabled: bool):
+        if not isinstance(user := await self._administrator(), User):
+            return user
+        enabled = enabled is True
+        await self._change(
+            user,
+            {"generation_enabled": enabled},
+            "Image generation is on." if enabled else "Image generation is off: users see the message below.",
+        )
+
+    @rx.event
+    async def save_general(self, form: dict):
+        if not isinstance(user := await self._administrator(), User):
+            return user
+        form = form if isinstance(form, dict) else {}
+        changes = {name: form[name] for name in ("paused_message", "currency") if name in form}
+        await self._change(user, changes, "Saved.")

@@ -1,0 +1,318 @@
+"""The Profiles page: the model profiles users choose from, made, changed, ordered, enabled and
+previewed here. A thin state over bildgen.admin.profiles; the role is checked in every event."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+
+import reflex as rx
+
+from bildgen.admin import profiles
+from bildgen.admin.connection import try_connection
+from bildgen.admin.live import CHANGED_FILE, FROM_ADMIN, LiveConfig, ProfileEntry
+from bildgen.admin.providers import INFO
+from bildgen.params import QUALITY_PRESETS
+from bildgen.services import get_services
+from bildgen.state.admin_area import FAILURES, NOT_SAVED, UNREADABLE, AdminState
+from bildgen.store.models import User
+
+PREVIEW_PX = 40
+QUALITY_LABELS = dict(QUALITY_PRESETS)
+
+
+@dataclasses.dataclass
+class SizePreview:
+    label: str  # "1104 × 1472"
+    width_px: int  # the box drawn for it, at most PREVIEW_PX on its longer side
+    height_px: int
+    is_default: bool
+
+
+@dataclasses.dataclass
+class ProfileRow:
+    id: str
+    label: str
+    description: str
+    origin: str
+    provider: str
+    model: str
+    endpoint: str
+    details: str  # references, quality, cost
+    enabled: bool
+    problem: str
+    sizes: list[SizePreview]
+    deletable: bool  # made in the Admin area
+    resettable: bool  # a file's profile with changes
+    test_result: str = ""
+    test_ok: bool = False
+
+
+@dataclasses.dataclass
+class ProfileForm:
+    """The editor's fields as text, as the form shows them."""
+
+    label: str = ""
+    description: str = ""
+    provider: str = "openai-compatible"
+    served_name: str = ""
+    base_url: str = ""
+    family: str = "generic"
+    max_references: str = ""
+    sizes: str = ""
+    default_size: str = ""
+    default_quality: str = ""
+    cost_per_image: str = ""
+    advanced: str = ""
+
+
+def _previews(entry: ProfileEntry) -> list[SizePreview]:
+    if entry.profile is None:
+        return []
+    traits = entry.profile.traits()
+    previews = []
+    for width, height in traits.sizes:
+        longer = max(width, height)
+        previews.append(
+            SizePreview(
+                label=f"{width} × {height}",
+                width_px=max(4, round(PREVIEW_PX * width / longer)),
+                height_px=max(4, round(PREVIEW_PX * height / longer)),
+                is_default=(width, height) == traits.default_size,
+            )
+        )
+    return previews
+
+
+def _row(entry: ProfileEntry, currency: str) -> ProfileRow:
+    profile, config = entry.profile, entry.config
+    provider = str(config.get("provider", "openai-compatible"))
+    details = []
+    if profile is not None:
+        references = profile.traits().max_references
+        details.append(f"takes up to {references} reference images" if references else "text to image only")
+        quality = profile.default_quality or "balanced"
+        details.append(f"starts at {QUALITY_LABELS.get(quality, quality)} quality")
+        if profile.cost_per_image is not None:
+            details.append(f"{profile.cost_per_image:g} {currency} per image")
+    return ProfileRow(
+        id=entry.id,
+        label=profile.label if profile else str(config.get("label", entry.id)),
+        description=str(config.get("description") or ""),
+        origin=entry.origin,
+        provider=INFO[provider].label if provider in INFO else provider,
+        model=str(config.get("served_name") or "the model its server lists"),
+        endpoint=str(profile.base_url) if profile else str(config.get("base_url") or ""),
+        details=" · ".join(details),
+        enabled=bool(profile and profile.enabled),
+        problem=entry.problem,
+        sizes=_previews(entry),
+        deletable=entry.origin == FROM_ADMIN,
+        resettable=entry.origin == CHANGED_FILE,
+    )
+
+
+def _form(entry: ProfileEntry) -> ProfileForm:
+    config = entry.config
+    advanced = profiles.advanced_config(config)
+
+    def text(key: str) -> str:
+        value = config.get(key)
+        return "" if value is None else f"{value:g}" if isinstance(value, float) else str(value)
+
+    return ProfileForm(
+        label=text("label"),
+        description=text("description"),
+        provider=text("provider") or "openai-compatible",
+        served_name=text("served_name"),
+        base_url=text("base_url"),
+        family=text("family") or "generic",
+        max_references=text("max_references"),
+        sizes=", ".join(config.get("sizes") or []),
+        default_size=text("default_size"),
+        default_quality=text("default_quality"),
+        cost_per_image=text("cost_per_image"),
+        advanced=json.dumps(advanced, indent=2) if advanced else "",
+    )
+
+
+class ProfilesState(AdminState):
+    rows: list[ProfileRow] = []
+    currency: str = ""
+    # The editor: shown while editing; "" for a new profile.
+    editing: bool = False
+    editing_id: str = ""
+    editing_label: str = ""
+    form: ProfileForm = ProfileForm()
+    # Changes with every opening of the editor, so its fields show the new defaults.
+    form_key: int = 0
+
+    async def _live(self, *, fresh: bool = True) -> LiveConfig | None:
+        config = (await asyncio.to_thread(get_services)).config
+        try:
+            return await asyncio.to_thread(config.refresh) if fresh else config.current()
+        except FAILURES:
+            self.refusal = UNREADABLE
+            return None
+
+    async def _show(self) -> LiveConfig | None:
+        live = await self._live()
+        if live is not None:
+            results = {row.id: (row.test_result, row.test_ok) for row in self.rows}
+            self.currency = live.general.currency
+            self.rows = [_row(entry, live.general.currency) for entry in live.entries]
+            for row in self.rows:
+                row.test_result, row.test_ok = results.get(row.id, ("", False))
+        return live
+
+    async def _apply(self, change, done: str) -> bool:
+        """Run a change (a function of the LiveConfig) off the event loop; say what happened."""
+        live = await self._live()
+        if live is None:
+            return False
+        try:
+            await asyncio.to_thread(change, live)
+        except profiles.ProfileRefused as refused:
+            self.refusal, self.notice = str(refused), ""
+            return False
+        except FAILURES:
+            self.refusal, self.notice = NOT_SAVED, ""
+            return False
+        self.refusal, self.notice = "", done
+        await self._show()
+        return True
+
+    def _label_of(self, profile_id: str) -> str:
+        return next((row.label for row in self.rows if row.id == profile_id), profile_id)
+
+    @rx.event
+    async def open_profiles(self):
+        self.notice, self.editing = "", False
+        if not isinstance(user := await self._administrator(), User):
+            return user
+        await self._show()
+
+    @rx.event
+    async def new_profile(self):
+        if not isinstance(user := await self._administrator(), User):
+            return user
+        self.editing, self.editing_id, self.editing_label = True, "", ""
+        self.form, self.form_key = ProfileForm(), self.form_key + 1
+        self.notice = self.refusal = ""
+
+    @rx.event
+    async def edit_profile(self, profile_id: str):
+        if not isinstance(user := await self._administrator(), User):
+            return user
+        live = await self._live()
+        entry = live.entry(str(profile_id)) if live else None
+        if entry is None:
+            self.refusal = "That profile does not exist (any more)."
+            return
+        self.editing, self.editing_id, self.editing_label = True, entry.id, self._label_of(entry.id)
+        self.form, self.form_key = _form(entry), self.form_key + 1
+        self.notice = self.refusal = ""
+
+    @rx.event
+    async def cancel_edit(self):
+        if not isinstance(user := await self._administrator(), User):
+            return user
+        self.editing = False
+
+    @rx.event
+    async def save_profile(self, form: dict):
+        if not isinstance(user := await self._administrator(), User):
+            return user
+        form = form if isinstance(form, dict) else {}
+        engine, address, profile_id = get_services().engine, self._client_address(), self.editing_id
+        # What was typed stays in the editor whether or not it can be saved.
+        self.form = ProfileForm(**{name: str(form.get(name, "")) for name in ProfileForm.__dataclass_fields__})
+
+        def change(live: LiveConfig) -> None:
+            entry = live.entry(profile_id) if profile_id else None
+            enabled = bool(entry.config.get("enabled", True)) if entry else True
+            config = profiles.config_from_form(form, enabled=enabled)
+            if profile_id:
+                profiles.update(engine, live, profile_id, config, actor_id=user.id, address=address)
+            else:
+                profiles.create(engine, live, config, actor_id=user.id, address=address)
+
+        label = str(form.get("label", "")).strip()
+        if await self._apply(change, f"Saved {label}. Open studios show the change within a few seconds."):
+            self.editing = False
+
+    @rx.event
+    async def set_profile_enabled(self, profile_id: str, enabled: bool):
+        if not isinstance(user := await self._administrator(), User):
+            return user
+        engine, address, profile_id, enabled = (
+            get_services().engine,
+            self._client_address(),
+            str(profile_id),
+            enabled is True,
+        )
+        label = self._label_of(profile_id)
+        await self._apply(
+            lambda live: profiles.set_enabled(engine, live, profile_id, enabled, actor_id=user.id, address=address),
+            f"{label} is {'offered again' if enabled else 'no longer offered; the queue refuses new jobs for it'}.",
+        )
+
+    @rx.event
+    async def move_profile(self, profile_id: str, steps: int):
+        if not isinstance(user := await self._administrator(), User):
+            return user
+        engine, address, profile_id = get_services().engine, self._client_address(), str(profile_id)
+        steps = -1 if steps == -1 else 1
+        await self._apply(
+            lambda live: profiles.move(engine, live, profile_id, steps, actor_id=user.id, address=address),
+            f"Moved {self._label_of(profile_id)} {'up' if steps < 0 else 'down'}.",
+        )
+
+    @rx.event
+    async def remove_profile(self, profile_id: str):
+        if not isinstance(user := await self._administrator(), User):
+            return user
+        engine, address, profile_id = get_services().engine, self._client_address(), str(profile_id)
+        row = next((row for row in self.rows if row.id == profile_id), None)
+        done = (
+            f"Deleted {row.label}."
+            if row is not None and row.deletable
+            else f"{self._label_of(profile_id)} is back to the configuration file's version."
+        )
+        await self._apply(
+            lambda live: profiles.remove(engine, live, profile_id, actor_id=user.id, address=address), done
+        )
+
+    @rx.event(background=True)
+    async def test_profile(self, profile_id: str):
+        """Probe the profile's service as a job would reach it, outside the tab's lock."""
+        async with self:
+            token = self._session_token()
+        profile_id = str(profile_id)
+        if await self._administrator_of(token) is None:
+            return
+        async with self:
+            self._set_result(profile_id, "Testing…", False)
+        config = (await asyncio.to_thread(get_services)).config
+        try:
+            live = await asyncio.to_thread(config.refresh)
+        except FAILURES:
+            async with self:
+                self._set_result(profile_id, UNREADABLE, False)
+            return
+        entry = live.entry(profile_id)
+        if entry is None or entry.profile is None:
+            message = entry.problem if entry else "That profile does not exist (any more)."
+            async with self:
+                self._set_result(profile_id, message, False)
+            return
+        outcome = await try_connection(entry.profile)
+        async with self:
+            self._set_result(profile_id, outcome.message, outcome.ok)
+
+    def _set_result(self, profile_id: str, message: str, ok: bool) -> None:
+        for row in self.rows:
+            if row.id == profile_id:
+                row.test_result, row.test_ok = message, ok
+        self.rows = list(self.rows)

@@ -1,0 +1,184 @@
+"""The Usage page: images, GPU-seconds, failures and estimated cost per user and per profile for a
+month, and the quotas. A thin state over bildgen.admin.usage; the role is checked in every event."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from datetime import UTC, datetime
+
+import reflex as rx
+
+from bildgen.admin import settings, usage
+from bildgen.services import get_services
+from bildgen.state.admin_area import FAILURES, NOT_SAVED, UNREADABLE, AdminState
+from bildgen.store.models import User
+
+MONTHS_SHOWN = 12
+ALL_PROFILES = "__all__"
+
+
+@dataclasses.dataclass
+class UsageRow:
+    label: str
+    images: int
+    gpu_seconds: str
+    failures: int
+    cost: str
+
+
+@dataclasses.dataclass
+class QuotaRow:
+    id: int
+    text: str  # "50 images per day, all profiles together"
+
+
+@dataclasses.dataclass
+class ProfileOption:
+    id: str
+    label: str
+
+
+def _months(now: datetime) -> list[str]:
+    months, year, month = [], now.year, now.month
+    for _ in range(MONTHS_SHOWN):
+        months.append(f"{year:04d}-{month:02d}")
+        year, month = (year - 1, 12) if month == 1 else (year, month - 1)
+    return months
+
+
+def _money(value: float | None, currency: str) -> str:
+    return "—" if value is None else f"{value:,.2f} {currency}"
+
+
+def _rows(lines: list[usage.UsageLine], currency: str) -> list[UsageRow]:
+    return [
+        UsageRow(line.label, line.images, f"{line.gpu_seconds:,.1f}", line.failures, _money(line.cost, currency))
+        for line in lines
+    ]
+
+
+class UsageState(AdminState):
+    month: str = ""
+    months: list[str] = []
+    by_user: list[UsageRow] = []
+    by_profile: list[UsageRow] = []
+    total_cost: str = ""
+    quotas: list[QuotaRow] = []
+    profile_options: list[ProfileOption] = []
+    admins_exempt: bool = False
+
+    async def _show(self) -> None:
+        services = await asyncio.to_thread(get_services)
+        now = datetime.now(UTC)
+        self.months = _months(now)
+        if self.month not in self.months:
+            self.month = self.months[0]
+        year, month = (int(part) for part in self.month.split("-"))
+        start, end = usage.period_bounds("month", datetime(year, month, 1, tzinfo=UTC))
+        try:
+            live = await asyncio.to_thread(services.config.refresh)
+            profiles = live.catalog.models
+            report = await asyncio.to_thread(usage.usage, services.engine, start=start, end=end, profiles=profiles)
+            rules = await asyncio.to_thread(usage.rules, services.engine)
+        except FAILURES:
+            self.refusal = UNREADABLE
+            return
+        currency = live.general.currency
+        self.by_user, self.by_profile = _rows(report.by_user, currency), _rows(report.by_profile, currency)
+        self.total_cost = _money(report.total_cost, currency)
+        self.admins_exempt = live.general.admins_exempt
+        self.profile_options = [ProfileOption(key, profile.label) for key, profile in profiles.items()]
+        self.quotas = [
+            QuotaRow(
+                rule.id,
+                f"{rule.max_images} image{'' if rule.max_images == 1 else 's'} "
+                f"{usage.PERIODS.get(rule.period, rule.period)} per user, "
+                + (
+                    f"with {profiles[rule.profile_id].label if rule.profile_id in profiles else rule.profile_id}"
+                    if rule.profile_id
+                    else "all profiles together"
+                ),
+            )
+            for rule in rules
+        ]
+
+    async def _change(self, change, done: str) -> None:
+        services = await asyncio.to_thread(get_services)
+        try:
+            await asyncio.to_thread(change, services)
+        except (usage.QuotaRefused, settings.SettingsRefused) as refused:
+            self.refusal, self.notice = str(refused), ""
+            return
+        except FAILURES:
+            self.refusal, self.notice = NOT_SAVED, ""
+            return
+        self.refusal, self.notice = "", done
+        await self._show()
+
+    @rx.event
+    async def open_usage(self):
+        self.notice = ""
+        if not isinstance(user := await self._administrator(), User):
+            return user
+        await self._show()
+
+    @rx.event
+    async def choose_month(self, month: str):
+        if not isinstance(user := await self._administrator(), User):
+            return user
+        if month in self.months:
+            self.month = month
+        await self._show()
+
+    @rx.event
+    async def add_quota(self, form: dict):
+        if not isinstance(user := await self._administrator(), User):
+            return user
+        form = form if isinstance(form, dict) else {}
+        profile = str(form.get("profile", ALL_PROFILES))
+        period = str(form.get("period", "day"))
+        try:
+            max_images = int(str(form.get("max_images", "")).strip())
+        except ValueError:
+            self.refusal, self.notice = "The number of images is a whole number, e.g. 50.", ""
+            return
+        address = self._client_address()
+        await self._change(
+            lambda services: usage.add_rule(
+                services.engine,
+                profile_id=None if profile == ALL_PROFILES else profile,
+                period=period,
+                max_images=max_images,
+                profiles=services.catalog.models,
+                actor_id=user.id,
+                address=address,
+            ),
+            "Quota added. It applies to the next generation.",
+        )
+
+    @rx.event
+    async def remove_quota(self, rule_id: int):
+        if not isinstance(user := await self._administrator(), User):
+            return user
+        if not any(row.id == rule_id for row in self.quotas):
+            return
+        address = self._client_address()
+        await self._change(
+            lambda services: usage.remove_rule(
+                services.engine, int(rule_id), profiles=services.catalog.models, actor_id=user.id, address=address
+            ),
+            "Quota removed.",
+        )
+
+    @rx.event
+    async def set_admins_exempt(self, exempt: bool):
+        if not isinstance(user := await self._administrator(), User):
+            return user
+        exempt, address = exempt is True, self._client_address()
+        await self._change(
+            lambda services: settings.update(
+                services.engine, {"admins_exempt": exempt}, actor_id=user.id, address=address
+            ),
+            "Administrators are exempt from quotas." if exempt else "Quotas apply to administrators too.",
+        )

@@ -1,0 +1,154 @@
+"""The Users page: every account, searchable; disable or enable, make or revoke administrator, reset a
+password, end all sessions. A thin state over bildgen.admin.users; the role is checked in every event,
+and the accounts acted on are looked up by id in the list this page shows, never taken on trust."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections.abc import Callable
+from datetime import datetime
+
+import reflex as rx
+
+from bildgen.admin import users
+from bildgen.services import get_services
+from bildgen.state.admin_area import FAILURES, NOT_SAVED, UNREADABLE, AdminState
+from bildgen.store.models import User
+
+
+@dataclasses.dataclass
+class UserRow:
+    id: str
+    username: str
+    role: str
+    status: str
+    is_admin: bool
+    disabled: bool
+    created: str
+    last_seen: str
+    sessions: int
+    is_me: bool
+
+
+def _when(moment: datetime | None) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else "never"
+
+
+def _row(info: users.UserInfo, me: str) -> UserRow:
+    status = "Disabled" if info.disabled else "Must choose a new password" if info.must_change_password else "Active"
+    return UserRow(
+        id=info.id,
+        username=info.username,
+        role="Administrator" if info.is_admin else "User",
+        status=status,
+        is_admin=info.is_admin,
+        disabled=info.disabled,
+        created=_when(info.created_at),
+        last_seen=_when(info.last_seen_at),
+        sessions=info.sessions,
+        is_me=info.id == me,
+    )
+
+
+class UsersState(AdminState):
+    rows: list[UserRow] = []
+    search: str = ""
+    # A temporary password just made, shown once to the administrator who reset it.
+    temporary_password: str = ""
+    temporary_for: str = ""
+
+    async def _show(self, me: str) -> None:
+        try:
+            found = await asyncio.to_thread(users.list_users, get_services().engine, self.search)
+        except FAILURES:
+            self.refusal = UNREADABLE
+            return
+        self.rows = [_row(info, me) for info in found]
+
+    def _listed(self, account_id: str) -> UserRow | None:
+        return next((row for row in self.rows if row.id == str(account_id)), None)
+
+    async def _act(self, user: User, account_id: str, action: Callable[..., object], done: str) -> object:
+        """Run `action(engine, id, actor_id=, address=)` on a listed account; say what happened."""
+        row = self._listed(account_id)
+        if row is None:
+            self.refusal, self.notice = "That account is not in the list (any more).", ""
+            return None
+        self.temporary_password = self.temporary_for = ""
+        try:
+            result = await asyncio.to_thread(
+                action, get_services().engine, row.id, actor_id=user.id, address=self._client_address()
+            )
+        except users.UserChangeRefused as refused:
+            self.refusal, self.notice = str(refused), ""
+            return None
+        except FAILURES:
+            self.refusal, self.notice = NOT_SAVED, ""
+            return None
+        self.refusal, self.notice = "", done.format(name=row.username)
+        await self._show(user.id)
+        return result
+
+    @rx.event
+    async def open_users(self):
+        self.notice, self.temporary_password, self.temporary_for = "", "", ""
+        if not isinstance(user := await self._administrator(), User):
+            return user
+        await self._show(user.id)
+
+    @rx.event
+    async def search_users(self, form: dict):
+        if not isinstance(user := await self._administrator(), User):
+            return user
+        self.search = str((form or {}).get("search", "")).strip()[:40]
+        await self._show(user.id)
+
+    @rx.event
+    async def set_user_disabled(self, account_id: str, disabled: bool):
+        if not isinstance(user := await self._administrator(), User):
+            return user
+        disabled = disabled is True
+        await self._act(
+            user,
+            account_id,
+            lambda engine, target, **who: users.set_disabled(engine, target, disabled, **who),
+            "{name} is disabled and signed out everywhere." if disabled else "{name} can sign in again.",
+        )
+
+    @rx.event
+    async def set_user_admin(self, account_id: str, administrator: bool):
+        if not isinstance(user := await self._administrator(), User):
+            return user
+        is_admin = administrator is True
+        await self._act(
+            user,
+            account_id,
+            lambda engine, target, **who: users.set_admin(engine, target, is_admin, **who),
+            "{name} is an administrator now." if is_admin else "{name} is no longer an administrator.",
+        )
+
+    @rx.event
+    async def reset_user_password(self, account_id: str):
+        if not isinstance(user := await self._administrator(), User):
+            return user
+        password = await self._act(
+            user,
+            account_id,
+            users.reset_password,
+            "{name} is signed out everywhere and must choose a new password at the next sign-in.",
+        )
+        if isinstance(password, str):
+            self.temporary_password, self.temporary_for = password, self._listed(account_id).username
+
+    @rx.event
+    async def end_user_sessions(self, account_id: str):
+        if not isinstance(user := await self._administrator(), User):
+            return user
+        await self._act(user, account_id, users.end_sessions, "{name} is signed out everywhere.")
+
+    @rx.event
+    async def dismiss_password(self):
+        if not isinstance(user := await self._administrator(), User):
+            return user
+        self.temporary_password = self.temporary_for = ""
