@@ -257,11 +257,11 @@ def _references_field() -> rx.Component:
                             StudioState.max_references == 1,
                             t(
                                 "{model} takes at most 1 reference image. Remove it to add another.",
-                                model=StudioState.model_label,
+                                model=StudioState.edit_label,
                             ),
                             t(
                                 "{model} takes at most {count} reference images. Remove one to add another.",
-                                model=StudioState.model_label,
+                                model=StudioState.edit_label,
                                 count=StudioState.max_references,
                             ),
                         ),

@@ -741,9 +741,10 @@ class StudioState(SessionState):
 
     def _reference_limit_text(self) -> str:
         if self.max_references == 0:
-            return f"{self.edit_label} does not take reference images."
-        plural = "" if self.max_references == 1 else "s"
-        return f"{self.edit_label} takes at most {self.max_references} reference image{plural}."
+            return _("{model} does not take reference images.", model=self.edit_label)
+        if self.max_references == 1:
+            return _("{model} takes at most 1 reference image.", model=self.edit_label)
+        return _("{model} takes at most {count} reference images.", model=self.edit_label, count=self.max_references)
 
     @rx.event
     def remove_reference(self, index: int) -> None:
