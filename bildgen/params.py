@@ -11,6 +11,8 @@ import dataclasses
 import secrets
 from typing import Any
 
+from bildgen.i18n import N_
+
 MAX_VARIANTS = 4
 SEED_SPACE = 2**32
 MIN_SIDE, MAX_SIDE = 256, 2048
@@ -86,7 +88,7 @@ FAMILIES: dict[str, FamilyTraits] = {
 
 # What people call each guidance field: Qwen-Image runs real classifier-free guidance, FLUX.2 an
 # embedded guidance value. Users never see the API field names.
-GUIDANCE_LABELS = {"true_cfg_scale": "CFG scale", "guidance_scale": "Guidance"}
+GUIDANCE_LABELS = {"true_cfg_scale": N_("CFG scale"), "guidance_scale": N_("Guidance")}
 
 
 def guidance_label_of(guidance_field: str) -> str:

@@ -155,7 +155,7 @@ def _details() -> rx.Component:
                 ),
                 _row(t("Size"), DETAIL.size),
                 _row(t("Steps"), DETAIL.steps),
-                _row(t("Guidance"), DETAIL.guidance),
+                _row(DETAIL.guidance_label, DETAIL.guidance),
                 _row(t("Seed"), DETAIL.seed),
                 _row(t("Created"), DETAIL.created),
                 rx.cond(DETAIL.took != "", _row(t("Took"), DETAIL.took)),

@@ -50,6 +50,8 @@ class DetailView:
     mode: str = ""
     size: str = ""
     steps: int = 0
+    # What this model calls its guidance ("Guidance", "CFG scale"), and the value.
+    guidance_label: str = ""
     guidance: str = ""
     seed: int = 0
     created: str = ""
@@ -82,7 +84,8 @@ def detail_view(found: gallery.Details, language: str) -> DetailView:
         mode=_("Image to image") if generation.mode == "image-to-image" else _("Text to image"),
         size=f"{image.width} × {image.height}",
         steps=generation.steps,
-        guidance=f"{guidance_label_of(generation.guidance_field)} {i18n.format_number(generation.guidance, language)}",
+        guidance_label=_(guidance_label_of(generation.guidance_field)),
+        guidance=i18n.format_number(generation.guidance, language),
         seed=image.seed,
         created=i18n.format_datetime(image.created_at, language, format="short"),
         took=(

@@ -63,6 +63,9 @@ def test_the_large_view_in_the_studio_offers_every_action_but_delete(studio):
         expect(dialog.get_by_role("button", name=action, exact=True)).to_be_visible()
     expect(dialog.get_by_role("link", name="Download")).to_be_visible()
     expect(dialog.get_by_role("button", name="Delete", exact=True)).to_have_count(0)
+    # The recipe in human words: the guidance row names what the model calls it, never the API field.
+    expect(dialog.get_by_role("row", name="Guidance 4")).to_be_visible()
+    expect(dialog.get_by_text("guidance_scale")).to_have_count(0)
 
     dialog.get_by_role("button", name="Reuse seed", exact=True).click()
     expect(dialog).to_have_count(0)
