@@ -13,6 +13,7 @@ from datetime import datetime
 from bildgen import i18n, routes
 from bildgen.i18n import _
 from bildgen.jobs import queue, tasks
+from bildgen.params import guidance_label_of
 from bildgen.store.image_library import SavedImage
 from bildgen.store.models import GenerationStatus, utc_now
 
@@ -138,7 +139,8 @@ def _parameters(run: queue.Run, language: str) -> str:
         (
             f"{generation.width} × {generation.height} px",
             _("{steps} steps", steps=generation.steps),
-            _("guidance {value}", value=i18n.format_number(generation.guidance, language)),
+            # As the model calls it (Guidance, CFG scale), never the API's field name.
+            _(guidance_label_of(generation.guidance_field)) + " " + i18n.format_number(generation.guidance, language),
         )
     )
 

@@ -69,7 +69,7 @@ def test_a_running_run_shows_each_variant_with_elapsed_time_and_the_progress_the
     assert card.active and card.error == ""
     # The configured model's name, never the served id, and no API field names.
     assert card.model == "Demo renderer"
-    assert card.parameters == "1360 × 768 px · 20 steps · guidance 4.5"
+    assert card.parameters == "1360 × 768 px · 20 steps · CFG scale 4.5"
     assert "true_cfg_scale" not in card.parameters
     assert card.seeds == "seeds 7–9"
 
@@ -87,7 +87,7 @@ def test_a_waiting_run_says_its_place_and_a_failed_one_why_in_the_users_language
     finally:
         i18n.current_language.reset(token)
     assert waiting.notice == "Warten auf den Bildserver: 2 vor Ihnen."
-    assert waiting.parameters == "1360 × 768 px · 20 Schritte · Guidance 4,5"
+    assert waiting.parameters == "1360 × 768 px · 20 Schritte · CFG-Skala 4,5"
     assert waiting.model == "served/model-id"
     assert not failed.active and failed.error == "The inference server cannot be reached."
     assert all(card.status == FAILED for card in failed.variants)
