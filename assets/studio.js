@@ -26,14 +26,64 @@ document.addEventListener("paste", (event) => {
   input.dispatchEvent(new Event("change", { bubbles: true }));
 });
 
-// Infinite scroll in the gallery: press "Load more" whenever it comes into view.
+// Infinite scroll in the gallery and the studio's feed of runs: press "Load more" (or "Load
+// earlier runs") whenever it comes into view.
 const watchLoadMore = new IntersectionObserver((entries) => {
   entries.forEach((entry) => entry.isIntersecting && entry.target.click());
 });
 new MutationObserver(() => {
-  const button = document.getElementById("gallery-more");
-  if (button && !button.dataset.watched) {
-    button.dataset.watched = "1";
-    watchLoadMore.observe(button);
-  }
+  ["gallery-more", "runs-more"].forEach((id) => {
+    const button = document.getElementById(id);
+    if (button && !button.dataset.watched) {
+      button.dataset.watched = "1";
+      watchLoadMore.observe(button);
+    }
+  });
 }).observe(document.documentElement, { childList: true, subtree: true });
+
+// The large view (components/lightbox.py): ←/→ press its arrow buttons, Z its 1:1 switch; "?" opens
+// the list of shortcuts. Never while typing in a field.
+document.addEventListener("keydown", (event) => {
+  if (event.ctrlKey || event.metaKey || event.altKey) return;
+  const target = event.target;
+  if (target && (target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName))) return;
+  const lightbox = document.querySelector("[data-lightbox]");
+  const press = (selector) => {
+    const button = lightbox && lightbox.querySelector(selector);
+    if (!button || button.disabled) return false;
+    button.click();
+    return true;
+  };
+  let handled = false;
+  if (event.key === "ArrowLeft") handled = press('[data-lightbox-step="-1"]');
+  else if (event.key === "ArrowRight") handled = press('[data-lightbox-step="1"]');
+  else if (event.key === "z" || event.key === "Z") handled = press("[data-lightbox-zoom]");
+  else if (event.key === "?" && !lightbox && !document.querySelector("[role=dialog]")) {
+    const button = document.getElementById("shortcuts-button");
+    if (button) {
+      button.click();
+      handled = true;
+    }
+  }
+  if (handled) event.preventDefault();
+});
+
+// Compare (components/compare.py): the slider moves the cut between the two images in the browser.
+document.addEventListener("input", (event) => {
+  const slider = event.target.closest && event.target.closest("[data-compare-slider]");
+  const stage = slider && slider.closest("[data-compare]")?.querySelector("[data-compare-stage]");
+  if (stage) stage.style.setProperty("--split", `${slider.value}%`);
+});
+
+// After Generate (state/studio.py): bring the new run into view, its top first, unless it is in view.
+// The run's card may arrive a moment after this call: look for it for up to two seconds.
+window.bildgenShowRun = (id, tries = 40) => {
+  const run = document.getElementById(id);
+  if (!run) {
+    if (tries > 0) setTimeout(() => window.bildgenShowRun(id, tries - 1), 50);
+    return;
+  }
+  const box = run.getBoundingClientRect();
+  const hiddenBelow = window.innerHeight - 120; // a phone's Generate bar covers the bottom
+  if (box.top < 0 || box.top > hiddenBelow) run.scrollIntoView({ block: "start" });
+};

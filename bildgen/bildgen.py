@@ -34,6 +34,7 @@ from bildgen.state.batch_page import BatchPageState
 from bildgen.state.batches import BatchEditorState, resume_pending_batches
 from bildgen.state.comparison import ComparisonState
 from bildgen.state.gallery import GalleryState
+from bildgen.state.lightbox import LightboxState
 from bildgen.state.packs import PacksState
 from bildgen.state.session import SignInPageState
 from bildgen.state.studio import StudioState
@@ -60,7 +61,12 @@ app = rx.App(
 )
 app.register_lifespan_task(_run_services)
 app.add_page(studio_page, route=routes.STUDIO, title="bildgen", on_load=StudioState.open_studio)
-app.add_page(gallery_page, route=routes.GALLERY, title="Gallery · bildgen", on_load=GalleryState.open_gallery)
+app.add_page(
+    gallery_page,
+    route=routes.GALLERY,
+    title="Gallery · bildgen",
+    on_load=[GalleryState.open_gallery, LightboxState.open_from_query],
+)
 app.add_page(sign_in_page, route=routes.SIGN_IN_PAGE, title="Sign in · bildgen", on_load=SignInPageState.load)
 app.add_page(
     change_password_page,

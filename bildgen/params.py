@@ -11,6 +11,8 @@ import dataclasses
 import secrets
 from typing import Any
 
+from bildgen.i18n import N_
+
 MAX_VARIANTS = 4
 SEED_SPACE = 2**32
 MIN_SIDE, MAX_SIDE = 256, 2048
@@ -86,7 +88,7 @@ FAMILIES: dict[str, FamilyTraits] = {
 
 # What people call each guidance field: Qwen-Image runs real classifier-free guidance, FLUX.2 an
 # embedded guidance value. Users never see the API field names.
-GUIDANCE_LABELS = {"true_cfg_scale": "CFG scale", "guidance_scale": "Guidance"}
+GUIDANCE_LABELS = {"true_cfg_scale": N_("CFG scale"), "guidance_scale": N_("Guidance")}
 
 
 def guidance_label_of(guidance_field: str) -> str:
@@ -307,7 +309,8 @@ def resolve(traits: FamilyTraits, choices: FormChoices, limits: Limits = Limits(
         preset_count=mode.count,
         preset_steps=steps,
         preset_guidance=traits.guidance,
-        mode_modified=(width, height, count) != (*size, mode.count),
+        # The preset's count only pre-selects the Images control, which shows its own value.
+        mode_modified=(width, height) != size,
         quality_modified=(chosen_steps, guidance) != (steps, traits.guidance),
         problems=problems,
     )

@@ -33,8 +33,10 @@ def number_field(field: str, label, placeholder, *, step="1", hint=None, value=N
 
 
 def _seed_field() -> rx.Component:
+    # A typed seed is kept for every run until it is cleared or the dice is pressed (as in
+    # AUTOMATIC1111, Fooocus and InvokeAI); the field itself is the state, no separate lock.
     return rx.vstack(
-        rx.el.label("Seed", html_for="seed", class_name="rt-Text rt-r-size-2 rt-r-weight-medium"),
+        rx.el.label(t("Seed"), html_for="seed", class_name="rt-Text rt-r-size-2 rt-r-weight-medium"),
         rx.hstack(
             rx.input(
                 id="seed",
@@ -42,31 +44,26 @@ def _seed_field() -> rx.Component:
                 type="number",
                 value=StudioState.seed,
                 on_change=lambda value: StudioState.set_override("seed", value),
-                placeholder="random",
+                placeholder=t("random"),
                 width="100%",
             ),
             rx.icon_button(
                 rx.icon("dices", size=16),
                 type="button",
                 variant="soft",
-                on_click=StudioState.roll_seed,
-                aria_label="Random seed",
-                title="Fill in a random seed",
-            ),
-            rx.icon_button(
-                rx.cond(StudioState.seed_locked, rx.icon("lock", size=16), rx.icon("lock-open", size=16)),
-                type="button",
-                variant=rx.cond(StudioState.seed_locked, "solid", "soft"),
-                on_click=StudioState.toggle_seed_lock,
-                aria_label="Keep seed",
-                aria_pressed=StudioState.seed_locked,
-                title="Keep this seed for the next runs",
+                on_click=StudioState.use_random_seed,
+                aria_label=t("Random seed"),
+                title=t("A new random seed for each run"),
             ),
             width="100%",
             spacing="2",
         ),
         rx.text(
-            rx.cond(StudioState.seed_locked, "Kept for every run.", "Empty: a new random seed each run."),
+            rx.cond(
+                StudioState.seed == "",
+                t("Empty: a new random seed each run."),
+                t("Used for every run until you clear it or press the dice."),
+            ),
             size="1",
             color_scheme="gray",
         ),

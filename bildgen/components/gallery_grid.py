@@ -1,7 +1,10 @@
 import reflex as rx
 
 from bildgen import routes
+from bildgen.components.compare import compare_toggle
+from bildgen.components.i18n import t
 from bildgen.state.gallery import ALL_MODELS, GalleryCard, GalleryState, JobCard
+from bildgen.state.lightbox import LightboxState
 
 
 def filters() -> rx.Component:
@@ -9,18 +12,18 @@ def filters() -> rx.Component:
         rx.box(
             rx.input(
                 rx.input.slot(rx.icon("search", size=14)),
-                placeholder="Words in the prompt",
+                placeholder=t("Words in the prompt"),
                 value=GalleryState.search,
                 on_change=GalleryState.set_search,
-                aria_label="Search prompts",
+                aria_label=t("Search prompts"),
                 type="search",
             ),
             min_width="220px",
         ),
         rx.select.root(
-            rx.select.trigger(aria_label="Filter by model", placeholder="All models"),
+            rx.select.trigger(aria_label=t("Filter by model"), placeholder=t("All models")),
             rx.select.content(
-                rx.select.item("All models", value=ALL_MODELS),
+                rx.select.item(t("All models"), value=ALL_MODELS),
                 rx.foreach(GalleryState.models_used, lambda model: rx.select.item(model, value=model)),
             ),
             value=GalleryState.model_filter,
@@ -30,9 +33,10 @@ def filters() -> rx.Component:
             GalleryState.batch_filter != "",
             rx.badge(
                 rx.icon("layers", size=14),
-                "Batch: ",
+                t("Batch:"),
+                " ",
                 rx.link(GalleryState.batch_name, href="/batches/" + GalleryState.batch_filter),
-                rx.link("show all images", href=routes.GALLERY, size="1"),
+                rx.link(t("show all images"), href=routes.GALLERY, size="1"),
                 size="2",
                 variant="soft",
             ),
@@ -40,7 +44,7 @@ def filters() -> rx.Component:
         rx.el.label(
             rx.hstack(
                 rx.switch(checked=GalleryState.favourites_only, on_change=GalleryState.set_favourites_only),
-                rx.text("Favourites only", size="2"),
+                rx.text(t("Favourites only"), size="2"),
                 align="center",
                 spacing="2",
             ),
@@ -55,7 +59,7 @@ def filters() -> rx.Component:
 def _job(job: JobCard) -> rx.Component:
     return rx.hstack(
         rx.spinner(size="2"),
-        rx.text(f"{job.done} of {job.total} ready · ", rx.text.em(job.prompt), size="2"),
+        rx.text(t("{done} of {total} ready", done=job.done, total=job.total), " · ", rx.text.em(job.prompt), size="2"),
         align="center",
     )
 
@@ -65,7 +69,7 @@ def running_jobs() -> rx.Component:
         GalleryState.jobs.length() > 0,
         rx.callout(
             rx.vstack(
-                rx.text("Generating now", weight="bold", size="2"), rx.foreach(GalleryState.jobs, _job), spacing="1"
+                rx.text(t("Generating now"), weight="bold", size="2"), rx.foreach(GalleryState.jobs, _job), spacing="1"
             ),
             icon="loader",
             role="status",
@@ -75,38 +79,52 @@ def running_jobs() -> rx.Component:
 
 
 def _tile(card: GalleryCard) -> rx.Component:
-    return rx.el.button(
-        rx.image(
-            src=rx.get_upload_url(routes.thumbnail_upload_path(card.id)),
-            alt="",
-            width="100%",
-            aspect_ratio="1",
-            object_fit="cover",
-            border_radius="var(--radius-3)",
-            loading="lazy",
-        ),
-        rx.cond(
-            card.favourite,
-            rx.box(
-                rx.icon("star", size=16, fill="currentColor"),
-                position="absolute",
-                top="6px",
-                right="6px",
-                color="var(--amber-9)",
+    return rx.box(
+        rx.el.button(
+            rx.image(
+                src=rx.get_upload_url(routes.thumbnail_upload_path(card.id)),
+                alt="",
+                width="100%",
+                aspect_ratio="1",
+                object_fit="cover",
+                border_radius="var(--radius-3)",
+                loading="lazy",
             ),
+            rx.cond(
+                card.favourite,
+                rx.box(
+                    rx.icon("star", size=16, fill="currentColor"),
+                    position="absolute",
+                    top="6px",
+                    right="6px",
+                    color="var(--amber-9)",
+                ),
+            ),
+            type="button",
+            on_click=LightboxState.open_image(card.id, GalleryState.card_ids),
+            aria_label=t("Open image: {prompt}, seed {seed}", prompt=card.prompt, seed=card.seed),
+            title=card.prompt,
+            style={
+                "position": "relative",
+                "padding": "0",
+                "border": "none",
+                "background": "none",
+                "cursor": "pointer",
+                "width": "100%",
+                "display": "block",
+            },
         ),
-        type="button",
-        on_click=GalleryState.show(card.id),
-        aria_label=f"Open image: {card.prompt}, seed {card.seed}",
-        title=card.prompt,
-        style={
-            "position": "relative",
-            "padding": "0",
-            "border": "none",
-            "background": "none",
-            "cursor": "pointer",
-            "width": "100%",
-        },
+        rx.box(
+            compare_toggle(
+                card.id,
+                t("Pick for comparison: {prompt}, seed {seed}", prompt=card.prompt, seed=card.seed),
+                unpicked="surface",
+            ),
+            position="absolute",
+            top="6px",
+            left="6px",
+        ),
+        position="relative",
     )
 
 
@@ -116,7 +134,7 @@ def gallery_grid() -> rx.Component:
             GalleryState.newer_hidden,
             rx.button(
                 rx.icon("arrow-up", size=14),
-                "Back to the newest images",
+                t("Back to the newest images"),
                 variant="soft",
                 on_click=GalleryState.open_gallery,
             ),
@@ -130,7 +148,7 @@ def gallery_grid() -> rx.Component:
                 width="100%",
             ),
             rx.center(
-                rx.text("No images yet. Generate some in the studio.", color_scheme="gray"),
+                rx.text(t("No images yet. Generate some in the studio."), color_scheme="gray"),
                 min_height="160px",
                 width="100%",
             ),
@@ -139,7 +157,7 @@ def gallery_grid() -> rx.Component:
             GalleryState.next_cursor != "",
             rx.center(
                 # assets/studio.js presses this when it scrolls into view: infinite scroll.
-                rx.button("Load more", id="gallery-more", variant="soft", on_click=GalleryState.load_more),
+                rx.button(t("Load more"), id="gallery-more", variant="soft", on_click=GalleryState.load_more),
                 width="100%",
             ),
         ),

@@ -1,5 +1,6 @@
 import reflex as rx
 
+from bildgen.components.i18n import t
 from bildgen.params import MODE_PRESETS, QUALITY_PRESETS
 from bildgen.state.studio import StudioState
 
@@ -7,19 +8,17 @@ from bildgen.state.studio import StudioState
 def _preset_select(
     label_id: str, label: str, options: list[tuple[str, str]], value, on_change, modified
 ) -> rx.Component:
+    # The "modified" badge goes under the selector, never beside the label: a label that wrapped
+    # would push one selector below the other (issue 15, bug 4).
     return rx.vstack(
-        rx.hstack(
-            rx.text(label, id=label_id, weight="bold", size="2"),
-            rx.cond(modified, rx.badge("modified", color_scheme="orange", variant="soft", size="1")),
-            align="center",
-            spacing="2",
-        ),
+        rx.text(label, id=label_id, weight="bold", size="2", white_space="nowrap"),
         rx.select.root(
             rx.select.trigger(aria_labelledby=label_id, width="100%"),
             rx.select.content(*[rx.select.item(text, value=key) for key, text in options]),
             value=value,
             on_change=on_change,
         ),
+        rx.cond(modified, rx.badge(t("modified"), color_scheme="orange", variant="soft", size="1")),
         width="100%",
         spacing="1",
     )

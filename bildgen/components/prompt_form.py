@@ -114,30 +114,47 @@ def cloud_notice() -> rx.Component:
     )
 
 
-def generate_buttons() -> rx.Component:
-    return rx.hstack(
-        rx.button(
-            rx.cond(StudioState.running, rx.spinner(size="2"), rx.icon("sparkles", size=16)),
-            "Generate",
-            id="generate",
-            type="submit",
-            disabled=StudioState.prompt_missing | StudioState.running | StudioState.has_problems,
-            size="3",
-            flex_grow="1",
-        ),
-        rx.cond(
-            StudioState.running,
-            rx.button(
-                rx.icon("square", size=14),
-                "Cancel",
-                type="button",
-                on_click=StudioState.cancel,
-                color_scheme="red",
-                variant="soft",
-                size="3",
-            ),
-        ),
+# Keyboard hints mean nothing on a touch screen.
+HIDDEN_ON_TOUCH = {"@media (hover: none) and (pointer: coarse)": {"display": "none"}}
+
+
+FORM_ID = "studio-form"
+WIDE = "md"
+
+
+def _generate_button(**props) -> rx.Component:
+    # Runs are cancelled on their own cards in the feed; Generate can queue the next one meanwhile.
+    return rx.button(
+        rx.cond(StudioState.submitting, rx.spinner(size="2"), rx.icon("sparkles", size=16)),
+        t("Generate"),
+        type="submit",
+        disabled=StudioState.prompt_missing | StudioState.submitting | StudioState.has_problems,
+        size="3",
         width="100%",
+        **props,
+    )
+
+
+def generate_buttons() -> rx.Component:
+    """Generate at the end of the form, on a wide screen (a phone has generate_bar instead)."""
+    return rx.box(_generate_button(), width="100%", display=rx.breakpoints(initial="none", **{WIDE: "block"}))
+
+
+def generate_bar() -> rx.Component:
+    """On a phone, Generate stays at the bottom of the screen wherever the page is scrolled. It sits
+    outside the form's card (a card's backdrop filter would pin a fixed child to the card) and
+    submits the form by its id."""
+    return rx.box(
+        _generate_button(custom_attrs={"form": FORM_ID}),
+        position="fixed",
+        bottom="0",
+        left="0",
+        right="0",
+        z_index="4",
+        padding="12px 16px calc(12px + env(safe-area-inset-bottom))",
+        background_color="var(--color-panel-solid)",
+        border_top="1px solid var(--gray-a5)",
+        display=rx.breakpoints(initial="block", **{WIDE: "none"}),
     )
 
 
@@ -191,7 +208,11 @@ def prompt_form() -> rx.Component:
                             rx.cond(
                                 StudioState.has_problems,
                                 "Some advanced settings are invalid; see Advanced settings.",
-                                "Ctrl+Enter (⌘+Enter on a Mac) also generates.",
+                                rx.text(
+                                    t("Ctrl+Enter (⌘+Enter on a Mac) also generates."),
+                                    as_="span",
+                                    style=HIDDEN_ON_TOUCH,
+                                ),
                             ),
                         ),
                         size="1",
@@ -202,6 +223,7 @@ def prompt_form() -> rx.Component:
                 ),
                 on_submit=StudioState.generate,
                 reset_on_submit=False,
+                id=FORM_ID,
             ),
             width="100%",
         )

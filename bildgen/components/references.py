@@ -241,13 +241,36 @@ def _references_field() -> rx.Component:
             rx.hstack(
                 rx.button(
                     rx.icon("image-plus", size=16),
-                    "Add reference images",
+                    t("Add reference images"),
                     type="button",
                     variant="soft",
                     size="2",
+                    # At the model's limit the picker would only lead to a refusal: say why instead.
+                    disabled=StudioState.references_full,
+                    aria_describedby="reference-limit",
                     on_click=rx.call_script(f"document.querySelector('#{UPLOAD_ID} input[type=file]').click()"),
                 ),
-                rx.text("or drop or paste images onto the form", size="1", color_scheme="gray"),
+                rx.text(
+                    rx.cond(
+                        StudioState.references_full,
+                        rx.cond(
+                            StudioState.max_references == 1,
+                            t(
+                                "{model} takes at most 1 reference image. Remove it to add another.",
+                                model=StudioState.edit_label,
+                            ),
+                            t(
+                                "{model} takes at most {count} reference images. Remove one to add another.",
+                                model=StudioState.edit_label,
+                                count=StudioState.max_references,
+                            ),
+                        ),
+                        t("or drop or paste images onto the form"),
+                    ),
+                    id="reference-limit",
+                    size="1",
+                    color_scheme="gray",
+                ),
                 align="center",
                 wrap="wrap",
                 spacing="2",

@@ -1,8 +1,12 @@
 import reflex as rx
 
+from bildgen import routes
+from bildgen.components.compare import compare_toggle
 from bildgen.components.download import download_link
 from bildgen.components.i18n import t
-from bildgen.state.studio import CANCELLED, DONE, MODERATED, PENDING, StudioState, VariantCard
+from bildgen.state.lightbox import LightboxState
+from bildgen.state.run_cards import CANCELLED, DONE, MODERATED, PENDING, RunCard, VariantCard
+from bildgen.state.studio import StudioState
 
 
 def _phase(card: VariantCard) -> rx.Component:
@@ -25,6 +29,7 @@ def _progress(card: VariantCard) -> rx.Component:
                 value=card.progress,
                 max=100,
                 width="160px",
+                max_width="80%",
                 aria_label=t("Image {number}: progress", number=card.number),
             ),
             rx.text(
@@ -43,6 +48,7 @@ def _progress(card: VariantCard) -> rx.Component:
 
 
 def _pending(card: VariantCard) -> rx.Component:
+    """A placeholder per variant: elapsed seconds, and the service's state, progress and preview where it says."""
     return rx.center(
         rx.vstack(
             rx.cond(
@@ -53,61 +59,109 @@ def _pending(card: VariantCard) -> rx.Component:
                     # A fixed box: each new preview replaces the last without the card jumping.
                     width="160px",
                     height="160px",
+                    max_width="80%",
                     object_fit="contain",
                     border_radius="var(--radius-2)",
                 ),
                 rx.spinner(size="3"),
             ),
-            rx.text(f"Image {card.number}: {card.elapsed_s} s", size="2", color_scheme="gray"),
+            rx.text(t("Image {number}: {seconds} s", number=card.number, seconds=card.elapsed_s), size="2"),
             _phase(card),
             _progress(card),
             align="center",
+            width="100%",
+            spacing="2",
         ),
         aspect_ratio="1",
         width="100%",
         background_color=rx.color("gray", 3),
         border_radius="var(--radius-3)",
         role="status",
-        aria_label=f"Image {card.number} is being generated",
+        aria_label=t("Image {number} is being generated", number=card.number),
     )
 
 
-def _done(card: VariantCard) -> rx.Component:
+# Small on a desktop's grid of four, finger-sized on a phone.
+ACTION_SIZE = {"initial": "2", "md": "1"}
+
+
+def _action(icon: str, label, tooltip, on_click) -> rx.Component:
+    """A labelled icon button with a tooltip naming the action; reachable with Tab."""
+    return rx.tooltip(
+        rx.icon_button(
+            rx.icon(icon, size=14),
+            size=rx.breakpoints(**ACTION_SIZE),
+            variant="soft",
+            type="button",
+            on_click=on_click,
+            aria_label=label,
+        ),
+        content=tooltip,
+    )
+
+
+def result_actions(card: VariantCard, sequence) -> rx.Component:
+    """Use as reference, Reuse seed, Reproduce, Download and View large for one result."""
+    return rx.hstack(
+        _action(
+            "image-plus",
+            t("Use image {number} as reference", number=card.number),
+            t("Use as reference"),
+            StudioState.use_as_reference(card.image_id),
+        ),
+        _action(
+            "sprout",
+            t("Reuse seed of image {number}", number=card.number),
+            t("Reuse seed"),
+            StudioState.reuse_seed(card.seed),
+        ),
+        _action(
+            "rotate-ccw",
+            t("Reproduce image {number}", number=card.number),
+            t("Reproduce"),
+            StudioState.reproduce(card.image_id),
+        ),
+        rx.tooltip(
+            download_link(
+                card.image_path,
+                card.filename,
+                size=ACTION_SIZE,
+                icon_only=True,
+                aria_label=t("Download image {number}", number=card.number),
+            ),
+            content=t("Download the PNG with its recipe"),
+        ),
+        _action(
+            "maximize-2",
+            t("View image {number} large", number=card.number),
+            t("View large"),
+            LightboxState.open_image(card.image_id, sequence),
+        ),
+        compare_toggle(
+            card.image_id, t("Compare image {number}", number=card.number), size=rx.breakpoints(**ACTION_SIZE)
+        ),
+        spacing=rx.breakpoints(initial="2", md="1"),
+        wrap="wrap",
+    )
+
+
+def _done(card: VariantCard, sequence) -> rx.Component:
     return rx.vstack(
         rx.image(
             src=rx.get_upload_url(card.image_path),
-            alt=f"Generated image {card.number}, seed {card.seed}",
+            alt=t("Generated image {number}, seed {seed}", number=card.number, seed=card.seed),
             width="100%",
             height="auto",
             border_radius="var(--radius-3)",
+            cursor="zoom-in",
+            on_click=LightboxState.open_image(card.image_id, sequence),
         ),
-        rx.hstack(
-            rx.text(f"Seed {card.seed} · {card.width}×{card.height}", size="1", color_scheme="gray"),
-            rx.spacer(),
-            rx.icon_button(
-                rx.icon("image-plus", size=14),
-                size="1",
-                variant="soft",
-                type="button",
-                on_click=StudioState.use_as_reference(card.image_id),
-                aria_label=f"Use image {card.number} as reference",
-                title="Use as reference",
-            ),
-            rx.icon_button(
-                rx.icon("sprout", size=14),
-                size="1",
-                variant="soft",
-                type="button",
-                on_click=StudioState.reuse_seed(card.seed),
-                aria_label=f"Reuse seed of image {card.number}",
-                title="Reuse seed",
-            ),
-            download_link(card.image_path, card.filename, aria_label=f"Download image {card.number}"),
-            width="100%",
-            align="center",
-            spacing="2",
-            wrap="wrap",
+        rx.text(
+            t("Seed {seed}", seed=card.seed),
+            size="1",
+            color_scheme="gray",
         ),
+        result_actions(card, sequence),
         width="100%",
         spacing="2",
     )
@@ -115,7 +169,7 @@ def _done(card: VariantCard) -> rx.Component:
 
 def _failed(card: VariantCard) -> rx.Component:
     return rx.callout(
-        f"Image {card.number}: {card.error}",
+        t("Image {number}: {error}", number=card.number, error=card.error),
         icon="triangle-alert",
         color_scheme="red",
         role="alert",
@@ -135,47 +189,130 @@ def _moderated(card: VariantCard) -> rx.Component:
 
 
 def _cancelled(card: VariantCard) -> rx.Component:
-    return rx.callout(f"Image {card.number}: cancelled.", icon="circle-slash", color_scheme="gray", width="100%")
-
-
-def result_card(card: VariantCard) -> rx.Component:
-    return rx.card(
-        rx.match(
-            card.status,
-            (PENDING, _pending(card)),
-            (DONE, _done(card)),
-            (CANCELLED, _cancelled(card)),
-            (MODERATED, _moderated(card)),
-            _failed(card),
-        ),
-        width="100%",
+    return rx.callout(
+        t("Image {number}: cancelled.", number=card.number), icon="circle-slash", color_scheme="gray", width="100%"
     )
 
 
-def results_grid() -> rx.Component:
-    return rx.vstack(
-        rx.cond(
-            StudioState.run_status != "",
-            rx.callout(StudioState.run_status, icon="hourglass", color_scheme="gray", role="status", width="100%"),
+def variant_card(card: VariantCard, sequence) -> rx.Component:
+    return rx.match(
+        card.status,
+        (PENDING, _pending(card)),
+        (DONE, _done(card, sequence)),
+        (CANCELLED, _cancelled(card)),
+        (MODERATED, _moderated(card)),
+        _failed(card),
+    )
+
+
+def run_card(run: RunCard) -> rx.Component:
+    """One run of the feed: its prompt, model and parameters, Cancel while it runs, and its variants."""
+    return rx.el.article(
+        rx.card(
+            rx.vstack(
+                rx.hstack(
+                    rx.vstack(
+                        rx.text(
+                            run.prompt,
+                            size="2",
+                            weight="medium",
+                            title=run.prompt,
+                            style={
+                                "display": "-webkit-box",
+                                "WebkitLineClamp": "2",
+                                "WebkitBoxOrient": "vertical",
+                                "overflow": "hidden",
+                                "overflowWrap": "anywhere",
+                            },
+                        ),
+                        rx.text(
+                            run.model + " · " + run.parameters + " · " + run.seeds + " · " + run.created,
+                            size="1",
+                            color_scheme="gray",
+                        ),
+                        spacing="1",
+                        flex="1",
+                        min_width="0",
+                    ),
+                    rx.cond(
+                        run.active & ~run.cancel_requested,
+                        rx.button(
+                            rx.icon("square", size=12),
+                            t("Cancel"),
+                            type="button",
+                            on_click=StudioState.cancel(run.id),
+                            color_scheme="red",
+                            variant="soft",
+                            size="1",
+                        ),
+                    ),
+                    width="100%",
+                    align="start",
+                    spacing="3",
+                ),
+                rx.cond(
+                    run.notice != "",
+                    rx.callout(
+                        run.notice, icon="hourglass", color_scheme="gray", role="status", size="1", width="100%"
+                    ),
+                ),
+                rx.cond(
+                    run.error != "",
+                    rx.callout(
+                        run.error, icon="triangle-alert", color_scheme="red", role="alert", size="1", width="100%"
+                    ),
+                    rx.grid(
+                        rx.foreach(run.variants, lambda card: variant_card(card, run.image_ids)),
+                        # One large image per row on a phone, up to four side by side on a desktop.
+                        columns=rx.breakpoints(initial="1", xs="2", sm="3", lg="4"),
+                        spacing="3",
+                        width="100%",
+                    ),
+                ),
+                spacing="3",
+                width="100%",
+            ),
+            width="100%",
         ),
+        id="run-" + run.id,
+        aria_label=t("Run: {prompt}", prompt=run.prompt),
+        style={"width": "100%", "scrollMarginTop": "16px"},
+    )
+
+
+def run_feed() -> rx.Component:
+    """Every Generate adds a run on top; earlier runs load from the database as the feed is scrolled."""
+    return rx.vstack(
         rx.cond(
             StudioState.run_error != "",
             rx.callout(StudioState.run_error, icon="triangle-alert", color_scheme="red", role="alert", width="100%"),
         ),
         rx.cond(
-            StudioState.variants.length() > 0,
-            rx.grid(
-                rx.foreach(StudioState.variants, result_card),
-                columns=rx.breakpoints(initial="1", sm="2"),
-                spacing="4",
-                width="100%",
-            ),
+            StudioState.runs.length() > 0,
+            rx.foreach(StudioState.runs, run_card),
             rx.center(
-                rx.text("Your images appear here.", color_scheme="gray"),
+                rx.text(t("Your images appear here."), color_scheme="gray"),
                 min_height="200px",
                 width="100%",
             ),
         ),
+        rx.cond(
+            StudioState.runs_capped,
+            rx.center(
+                rx.link(t("Earlier runs are in the gallery"), href=routes.GALLERY, size="2"),
+                width="100%",
+            ),
+            rx.cond(
+                StudioState.runs_cursor != "",
+                rx.center(
+                    # assets/studio.js presses this when it scrolls into view: the feed pages on.
+                    rx.button(
+                        t("Load earlier runs"), id="runs-more", variant="soft", on_click=StudioState.load_older_runs
+                    ),
+                    width="100%",
+                ),
+            ),
+        ),
         width="100%",
-        spacing="3",
+        spacing="4",
     )

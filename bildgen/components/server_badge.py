@@ -1,12 +1,13 @@
 import reflex as rx
 
+from bildgen.components.i18n import t
 from bildgen.state.studio import StudioState
 
 
 def demo_badge() -> rx.Component:
     return rx.badge(
         rx.icon("flask-conical", size=14),
-        "Demo renderer — no AI model connected",
+        t("Demo renderer — no AI model connected"),
         color_scheme="amber",
         size="2",
         variant="solid",

@@ -31,6 +31,7 @@ from sqlmodel import Session, col, func, select, update
 from bildgen.jobs import admission, tasks
 from bildgen.params import EffectiveParameters
 from bildgen.store.db import session, storage_errors
+from bildgen.store.gallery import Cursor
 from bildgen.store.image_library import SavedImage, saved_image
 from bildgen.store.models import Generation, GenerationReference, GenerationStatus, Image, User, utc_now
 
@@ -512,6 +513,49 @@ def latest(engine: sqlalchemy.Engine, *, owner_id: str) -> JobView | None:
             .limit(1)
         ).first()
         return _view(db, generation) if generation else None
+
+
+RUNS_PAGE = 8
+
+
+@dataclasses.dataclass(frozen=True)
+class Run:
+    """One of the studio's runs: the job as it stands, and its recipe."""
+
+    view: JobView
+    generation: Generation
+
+
+@dataclasses.dataclass(frozen=True)
+class RunsPage:
+    runs: list[Run]
+    # Where the next (older) page starts; None when this was the oldest.
+    next_cursor: Cursor | None
+
+
+def runs(engine: sqlalchemy.Engine, *, owner_id: str, before: Cursor | None = None, limit: int = RUNS_PAGE) -> RunsPage:
+    """The owner's studio runs, newest first, paged by key (created_at, id), never by OFFSET.
+    Batches' generations are left out: they have their own page."""
+    query = select(Generation).where(Generation.owner_id == owner_id, col(Generation.batch_id).is_(None))
+    if before is not None:
+        query = query.where(
+            sqlalchemy.tuple_(Generation.created_at, Generation.id)
+            < sqlalchemy.tuple_(_db_time(before.created_at), before.image_id)
+        )
+    query = query.order_by(col(Generation.created_at).desc(), col(Generation.id).desc()).limit(limit + 1)
+    with session(engine) as db:
+        rows = list(db.exec(query).all())
+        more, rows = len(rows) > limit, rows[:limit]
+        found = [Run(_view(db, generation), generation) for generation in rows]
+    last = rows[-1] if rows else None
+    return RunsPage(found, Cursor(_aware(last.created_at), last.id) if more and last else None)
+
+
+def run(engine: sqlalchemy.Engine, job_id: str, *, owner_id: str) -> Run | None:
+    """One of the owner's runs; None for a foreign or missing id."""
+    with session(engine) as db:
+        generation = db.exec(select(Generation).where(Generation.id == job_id, Generation.owner_id == owner_id)).first()
+        return Run(_view(db, generation), generation) if generation else None
 
 
 def _view(db: Session, generation: Generation) -> JobView:

@@ -1,8 +1,10 @@
 import reflex as rx
 
+from bildgen.components.compare import compare
 from bildgen.components.gallery_grid import filters, gallery_grid, running_jobs
 from bildgen.components.header import page_header
-from bildgen.components.image_detail import image_detail
+from bildgen.components.i18n import t
+from bildgen.components.lightbox import lightbox, lightbox_notice
 from bildgen.components.server_badge import demo_badge
 from bildgen.state.gallery import GalleryState
 
@@ -11,12 +13,14 @@ def gallery_page() -> rx.Component:
     return rx.container(
         rx.vstack(
             page_header(rx.cond(GalleryState.demo_in_use, demo_badge())),
-            rx.heading("Gallery", size="5", as_="h2"),
+            rx.heading(t("Gallery"), size="5", as_="h2"),
             filters(),
             rx.cond(GalleryState.message != "", rx.callout(GalleryState.message, icon="info", role="status", size="1")),
+            lightbox_notice(),
             running_jobs(),
             gallery_grid(),
-            image_detail(),
+            lightbox(),
+            compare(),
             spacing="4",
             width="100%",
         ),

@@ -1,9 +1,11 @@
 import reflex as rx
 
+from bildgen.components.compare import compare
 from bildgen.components.header import page_header
-from bildgen.components.prompt_form import prompt_form
+from bildgen.components.lightbox import lightbox, lightbox_notice
+from bildgen.components.prompt_form import generate_bar, prompt_form
 from bildgen.components.prompt_help import context_elements_panel
-from bildgen.components.result_card import results_grid
+from bildgen.components.result_card import run_feed
 from bildgen.components.server_badge import server_badge
 from bildgen.state.studio import StudioState
 
@@ -22,20 +24,26 @@ def studio_page() -> rx.Component:
                 StudioState.server_problem != "",
                 rx.callout(StudioState.server_problem, icon="triangle-alert", color_scheme="amber", width="100%"),
             ),
+            lightbox_notice(),
             rx.flex(
                 rx.box(
                     rx.vstack(prompt_form(), context_elements_panel(), spacing="3", width="100%"),
                     width=rx.breakpoints(initial="100%", md="360px"),
                     flex_shrink="0",
                 ),
-                rx.box(rx.el.section(results_grid(), aria_label="Results"), flex_grow="1", width="100%"),
+                rx.box(rx.el.section(run_feed(), aria_label="Results"), flex_grow="1", width="100%"),
                 direction=rx.breakpoints(initial="column", md="row"),
                 spacing="5",
                 width="100%",
             ),
+            lightbox(),
+            compare(),
+            generate_bar(),
             spacing="4",
             width="100%",
         ),
         size="4",
-        padding_y="5",
+        padding_top="var(--space-5)",
+        # Room below the feed for the phone's Generate bar (components/prompt_form.py).
+        padding_bottom=rx.breakpoints(initial="96px", md="var(--space-5)"),
     )

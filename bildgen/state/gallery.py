@@ -12,26 +12,20 @@ import time
 
 import reflex as rx
 
-from bildgen import routes
 from bildgen.batches import runs
 from bildgen.inference import providers
-from bildgen.inference.capabilities import describe_options
 from bildgen.inference.errors import InferenceError
-from bildgen.params import guidance_label_of
-from bildgen.prompts.elements import RecipeExtras
 from bildgen.services import get_services
-from bildgen.state import prompt_help
 from bildgen.state.session import SessionState, user_for_token
-from bildgen.state.studio import StudioState, mask_card, reference_card
-from bildgen.store import gallery, library
-from bildgen.store.db import StorageUnavailable
-from bildgen.store.image_library import saved_image, stored_recipe
+from bildgen.store import gallery
 from bildgen.store.models import Image
 
 ALL_MODELS = "__all__"
 # Every change resends the whole list to the browser: keep a window of pages, not all of them.
 MAX_CARDS = 3 * gallery.PAGE_SIZE
 PROMPT_SHOWN = 80
+# Longer prompts are clamped to a few lines in the details, with "Show more".
+PROMPT_CLAMPED = 240
 WATCH_EVERY_S = 2.0
 WATCH_AT_MOST_S = 3600.0
 
@@ -45,46 +39,10 @@ class GalleryCard:
 
 
 @dataclasses.dataclass
-class LineageCard:
-    id: str
-    thumbnail_path: str
-    label: str
-
-
-@dataclasses.dataclass
 class JobCard:
     prompt: str
     done: int
     total: int
-
-
-@dataclasses.dataclass
-class DetailView:
-    id: str = ""
-    image_path: str = ""
-    filename: str = ""
-    prompt: str = ""
-    negative_prompt: str = ""
-    model: str = ""
-    # The id the service knows the model by: shown here only.
-    served_as: str = ""
-    mode: str = ""
-    size: str = ""
-    steps: int = 0
-    guidance: str = ""
-    seed: int = 0
-    created: str = ""
-    took: str = ""
-    favourite: bool = False
-    made_from: list[LineageCard] = dataclasses.field(default_factory=list)
-    made_into: list[LineageCard] = dataclasses.field(default_factory=list)
-    reference_names: list[str] = dataclasses.field(default_factory=list)
-    # The mask painted on the first reference: only that area was to change.
-    mask_path: str = ""
-    # The service's own options it was made with ("Quality high · Prompt upsampling"), in the form's words.
-    options: str = ""
-    recipe_notes: list[str] = dataclasses.field(default_factory=list)
-    batch_id: str = ""  # the batch it was made in (bildgen.batches), if any
 
 
 def _card(image: Image, prompt: str) -> GalleryCard:
@@ -124,10 +82,6 @@ def _batch_named(owner_id: str, batch_id: str) -> tuple[str, str]:
     return (summary.id, summary.name) if summary else ("", "")
 
 
-def _lineage(image: Image) -> LineageCard:
-    return LineageCard(id=image.id, thumbnail_path=routes.thumbnail_upload_path(image.id), label=f"seed {image.seed}")
-
-
 class GalleryState(SessionState):
     cards: list[GalleryCard] = []
     next_cursor: str = ""
@@ -142,8 +96,6 @@ class GalleryState(SessionState):
     batch_name: str = ""
     jobs: list[JobCard] = []
     watching: bool = False
-    detail_open: bool = False
-    detail: DetailView = DetailView()
     message: str = ""
     # The default model is the demo renderer: the page says so, as the studio does.
     demo_in_use: bool = False
@@ -163,15 +115,13 @@ class GalleryState(SessionState):
         user = await self._user()
         if user is None:
             return self._to_sign_in()
-        self.detail_open, self.message = False, ""
+        self.message = ""
         query = self.router.url.query_parameters
         self.batch_filter, self.batch_name = await asyncio.to_thread(_batch_named, user.id, query.get("batch", ""))
         self._show_first_page(await asyncio.to_thread(_load_first_page, user.id, self._filters()))
         follow_ups = [GalleryState.check_demo]
         if self.jobs and not self.watching:
             follow_ups.append(GalleryState.watch_jobs)
-        if query.get("image"):  # a link to one image (from a batch's page)
-            follow_ups.append(GalleryState.show(query["image"]))
         return follow_ups
 
     @rx.event(background=True)
@@ -234,12 +184,10 @@ class GalleryState(SessionState):
                     return
                 jobs = await asyncio.to_thread(_job_cards, user.id)
                 async with self:
-                    changed, filters, detail_open = jobs != self.jobs, self._filters(), self.detail_open
+                    changed, filters = jobs != self.jobs, self._filters()
                 # New images have landed: show them, at the top. Otherwise the pages the user
                 # scrolled to stay as they are.
-                page = (
-                    await asyncio.to_thread(_load_first_page, user.id, filters) if changed and not detail_open else None
-                )
+                page = await asyncio.to_thread(_load_first_page, user.id, filters) if changed else None
                 async with self:
                     if page is not None:
                         self._show_first_page(page)
@@ -250,127 +198,16 @@ class GalleryState(SessionState):
             async with self:
                 self.watching = False
 
-    # ---- one image ---------------------------------------------------------------------------
+    # ---- what the lightbox (state/lightbox.py) changed ---------------------------------------------
 
-    @rx.event
-    async def show(self, image_id: str):
-        user = await self._user()
-        if user is None:
-            return self._to_sign_in()
-        found = await asyncio.to_thread(gallery.details, get_services().engine, user.id, str(image_id))
-        if found is None:
-            self.message = "That image does not exist (any more)."
-            await self._record_refused(user.id, "image", str(image_id))
-            return
-        image, generation = found.image, found.generation
-        self.detail = DetailView(
-            id=image.id,
-            image_path=routes.image_upload_path(image.id),
-            filename=saved_image(image, generation).filename,
-            prompt=generation.prompt,
-            negative_prompt=(generation.negative_prompt or "").strip(),
-            model=generation.model_name,
-            served_as=generation.served_model if generation.served_model != generation.model_name else "",
-            mode="Image to image" if generation.mode == "image-to-image" else "Text to image",
-            size=f"{image.width} × {image.height}",
-            steps=generation.steps,
-            guidance=f"{guidance_label_of(generation.guidance_field)} {generation.guidance:g}",
-            seed=image.seed,
-            created=f"{image.created_at:%Y-%m-%d %H:%M} UTC",
-            took=f"{image.generation_ms / 1000:.1f} s" if image.generation_ms is not None else "",
-            favourite=image.favourite,
-            made_from=[_lineage(source) for source in found.made_from],
-            made_into=[_lineage(child) for child in found.made_into],
-            reference_names=[reference.name for reference in found.references],
-            mask_path=routes.mask_upload_path(generation.mask_id) if generation.mask_id else "",
-            options=" · ".join(describe_options(stored_recipe(generation, image.seed).options or {})),
-            recipe_notes=RecipeExtras.decode(generation.recipe_extras).describe(),
-            batch_id=generation.batch_id or "",
-        )
-        self.detail_open = True
+    @rx.var
+    def card_ids(self) -> list[str]:
+        """The loaded images in order: the lightbox's ←/→ walks through them."""
+        return [card.id for card in self.cards]
 
-    @rx.event
-    def set_detail_open(self, value: bool) -> None:
-        self.detail_open = bool(value)
-
-    @rx.event
-    async def toggle_favourite(self, image_id: str):
-        user = await self._user()
-        if user is None:
-            return self._to_sign_in()
-        image_id = str(image_id)
-        card = next((card for card in self.cards if card.id == image_id), None)
-        favourite = not (card.favourite if card else self.detail.favourite)
-        try:
-            found = await asyncio.to_thread(gallery.set_favourite, get_services().engine, user.id, image_id, favourite)
-        except StorageUnavailable as unavailable:
-            self.message = unavailable.user_message
-            return
-        if not found:
-            self.message = "That image does not exist (any more)."
-            return
+    def _mark_favourite(self, image_id: str, favourite: bool) -> None:
         self.cards = [dataclasses.replace(c, favourite=favourite) if c.id == image_id else c for c in self.cards]
-        if self.detail.id == image_id:
-            self.detail = dataclasses.replace(self.detail, favourite=favourite)
 
-    @rx.event
-    async def delete(self, image_id: str):
-        user = await self._user()
-        if user is None:
-            return self._to_sign_in()
-        image_id, services = str(image_id), get_services()
-        try:
-            await asyncio.to_thread(
-                gallery.delete_image,
-                services.engine,
-                user.id,
-                image_id,
-                files=services.files,
-                thumbnails=services.thumbnails,
-            )
-        except StorageUnavailable as unavailable:
-            self.message = unavailable.user_message
-            return
+    def _forget(self, image_id: str, message: str) -> None:
         self.cards = [card for card in self.cards if card.id != image_id]
-        self.detail_open = False
-        self.message = "Image deleted."
-
-    @rx.event
-    async def reproduce(self, image_id: str):
-        """Every parameter of this image back into the studio's form, its seed kept."""
-        user = await self._user()
-        if user is None:
-            return self._to_sign_in()
-        services = get_services()
-        found = await asyncio.to_thread(library.find_image, services.engine, str(image_id), user.id)
-        if found is None:
-            self.message = "That image does not exist (any more)."
-            await self._record_refused(user.id, "image", str(image_id))
-            return
-        image, generation = found
-        references = await asyncio.to_thread(library.references_of, services.engine, generation.id, user.id)
-        mask = (
-            await asyncio.to_thread(library.find_mask, services.engine, generation.mask_id, user.id)
-            if generation.mask_id
-            else None
-        )
-        studio = await self.get_state(StudioState)
-        studio._ensure_ready(user)
-        # The typed prompt and the context elements back; the elements bring their own images.
-        typed, element_images = await prompt_help.restore(self, user.id, generation.recipe_extras, generation.prompt)
-        cards = [reference_card(r) for r in references if r.id not in element_images]
-        studio._apply_recipe(
-            stored_recipe(generation, image.seed), cards, mask_card(mask) if mask is not None else None
-        )
-        studio.prompt = typed
-        return rx.redirect(routes.STUDIO)
-
-    @rx.event
-    async def use_as_reference(self, image_id: str):
-        user = await self._user()
-        if user is None:
-            return self._to_sign_in()
-        studio = await self.get_state(StudioState)
-        studio._ensure_ready(user)
-        await studio._use_image_as_reference(user.id, str(image_id))
-        return rx.redirect(routes.STUDIO)
+        self.message = message

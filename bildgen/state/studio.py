@@ -16,13 +16,14 @@ from typing import Any
 
 import reflex as rx
 
-from bildgen import routes
+from bildgen import i18n, routes
 from bildgen.cpu import in_image_pool
+from bildgen.i18n import _
 from bildgen.inference import providers
 from bildgen.inference.capabilities import Capabilities, OptionChoices, chosen_options, describe_options
 from bildgen.inference.errors import InferenceError
 from bildgen.inference.profiles import ModelProfile
-from bildgen.jobs import queue, runner, tasks
+from bildgen.jobs import queue, runner
 from bildgen.jobs.refusals import GenerationPaused, ProfileUnavailable, SubmissionRefused
 from bildgen.params import (
     DEFAULT_MODE,
@@ -32,23 +33,20 @@ from bildgen.params import (
     FormChoices,
     Limits,
     Resolved,
-    random_seed,
     resolve,
     variant_seeds,
 )
 from bildgen.services import get_services
 from bildgen.state import prompt_help
+from bildgen.state.run_cards import RunCard, fingerprint, run_card
 from bildgen.state.session import SessionState, user_for_token
 from bildgen.store import library, metadata
 from bildgen.store.db import StorageUnavailable
-from bildgen.store.image_library import SavedImage
+from bildgen.store.image_library import stored_recipe
 from bildgen.store.metadata import StoredRecipe
-from bildgen.store.models import EditMask, GenerationStatus, ReferenceImage, User, utc_now
+from bildgen.store.models import EditMask, ReferenceImage, User
 from bildgen.store.references import MAX_BYTES, ReferenceRejected, clean_reference_async
 
-PENDING, DONE, FAILED, CANCELLED = "pending", "done", "failed", "cancelled"
-# Declined by the image service's moderation: said as such, not as a failure.
-MODERATED = tasks.MODERATED
 # (tab, job) pairs watched by a task of this process: a reload or second event starts no twin, and a
 # restarted process (whose tabs' state in Redis may still say "running") starts a new watcher.
 _watched: set[tuple[str, str]] = set()
@@ -60,32 +58,13 @@ CONFIG_POLL_S = 3.0
 CONFIG_PRESENCE_EVERY = 20  # polls: about once a minute
 CONFIG_WATCH_AT_MOST_S = 8 * 3600.0
 OVERRIDE_FIELDS = ("width", "height", "steps", "guidance", "seed")
+# The feed keeps at most this many runs in the tab's state; older ones are in the gallery.
+MAX_RUNS = 4 * queue.RUNS_PAGE
 # The provider options the form may hold (inference/capabilities.py OptionChoices); "" = the service's default.
 OPTION_FIELDS = ("quality", "aspect_ratio", "image_size", "denoising_strength", "safety_tolerance")
 # Typed into number fields: read from the submitted form, like the overrides (the state may lag behind).
 TYPED_OPTIONS = ("denoising_strength", "safety_tolerance")
 SERVICE_DEFAULT = "default"
-
-
-@dataclasses.dataclass
-class VariantCard:
-    number: int
-    status: str = PENDING
-    elapsed_s: int = 0
-    seed: int = 0
-    image_id: str = ""
-    image_path: str = ""
-    filename: str = ""
-    width: int = 0
-    height: int = 0
-    error: str = ""
-    # While it is made: its state at the image service (jobs/tasks.py: "queued", "running"…, "" when
-    # the service says nothing), and progress in percent and seconds left where it reports them (-1: not).
-    phase: str = ""
-    progress: int = -1
-    eta_s: int = -1
-    # The service's live preview of the image being made (AUTOMATIC1111), served by URL; "" without one.
-    preview_path: str = ""
 
 
 @dataclasses.dataclass
@@ -120,13 +99,15 @@ class StudioState(SessionState):
 
     prompt: str = ""
     negative_prompt: str = ""
-    # The job this tab shows, and what its row said last. The row is the truth: a tab whose
-    # state outlived a restart finds out from it.
-    run_id: str = ""
-    running: bool = False
-    cancel_requested: bool = False
-    run_status: str = ""
-    variants: list[VariantCard] = []
+    # The feed of runs, newest first, as their rows said last (the row is the truth: a tab whose
+    # state outlived a restart reads it again on load). A window of MAX_RUNS, paged by key.
+    runs: list[RunCard] = []
+    runs_cursor: str = ""
+    runs_capped: bool = False
+    _feed_loaded: bool = False
+    # A Generate is being queued (a second delivery of the same submission is ignored meanwhile).
+    submitting: bool = False
+    # Why Generate queued nothing.
     run_error: str = ""
 
     models: list[ModelChoice] = []
@@ -185,8 +166,8 @@ class StudioState(SessionState):
     height: str = ""
     steps: str = ""
     guidance: str = ""
+    # "" = a new random seed each run; a number is used for every run until cleared.
     seed: str = ""
-    seed_locked: bool = False
 
     # What resolving presets and overrides gave: shown, never trusted at submit time.
     effective_summary: str = ""
@@ -219,6 +200,10 @@ class StudioState(SessionState):
     @rx.var
     def aspect_ratio_chosen(self) -> bool:
         return bool(self.aspect_ratios) and bool(self.options.get("aspect_ratio"))
+
+    @rx.var
+    def references_full(self) -> bool:
+        return len(self.references) >= self.max_references
 
     @rx.var
     def has_problems(self) -> bool:
@@ -349,18 +334,19 @@ class StudioState(SessionState):
         self._refresh()
 
     @rx.event
-    def roll_seed(self) -> None:
-        self.seed = str(random_seed())
+    def use_random_seed(self) -> None:
+        """The dice: a new random seed for every run from now on."""
+        self.seed = ""
         self._refresh()
-
-    @rx.event
-    def toggle_seed_lock(self) -> None:
-        self.seed_locked = not self.seed_locked
 
     @rx.event
     def reuse_seed(self, seed: int) -> None:
-        self.seed, self.seed_locked = str(int(seed)), True
-        self._refresh()
+        self._reuse_seed(seed)
+
+    def _reuse_seed(self, seed: int) -> None:
+        with contextlib.suppress(TypeError, ValueError):
+            self.seed = str(int(seed))
+            self._refresh()
 
     # ---- the model ---------------------------------------------------------------------------
 
@@ -413,34 +399,62 @@ class StudioState(SessionState):
 
     @rx.event
     async def open_studio(self):
-        """on_load: only for a signed-in user, never showing another user's leftovers, and with the
-        run as the database has it (a tab whose state outlived a restart recovers here)."""
+        """on_load: only for a signed-in user, never showing another user's leftovers, and the
+        feed as the database has it (a tab whose state outlived a restart recovers here)."""
         user = await self._user()
         if user is None:
             return self._to_sign_in()
-        await asyncio.to_thread(get_services)
+        services = await asyncio.to_thread(get_services)
         self._ensure_ready(user)
-        engine = get_services().engine
-        await asyncio.to_thread(get_services().config.refresh)
+        await asyncio.to_thread(services.config.refresh)
         self._show_offer()
-        if self.run_id:
-            job = await asyncio.to_thread(queue.view, engine, self.run_id, owner_id=user.id)
-        else:
-            # A new tab or device shows the user's last run, finished or not.
-            job = await asyncio.to_thread(queue.latest, engine, owner_id=user.id)
-        events = [StudioState.check_server, StudioState.watch_config]
-        if job is None:
-            self.run_id, self.running, self.cancel_requested, self.run_status, self.variants = "", False, False, "", []
-            return events
-        if not self.run_id and not self.prompt:
+        page = await asyncio.to_thread(queue.runs, services.engine, owner_id=user.id)
+        if not self._feed_loaded and not self.prompt and page.runs:
             # A fresh tab (new, or one whose state was lost with its worker) continues where the
             # user left off: the last run's words are back in the form.
-            self._restore_words(job)
-        self.run_id = job.id
-        self._show_job(job)
-        if job.active:
-            events.append(StudioState.watch_run)
-        return events
+            self._restore_words(page.runs[0].view)
+        self._feed_loaded = True
+        self.runs = [self._card(run) for run in page.runs]
+        self.runs_cursor = page.next_cursor.encode() if page.next_cursor else ""
+        self.runs_capped = False
+        return [StudioState.check_server, StudioState.watch_config, *self._watchers(self.runs)]
+
+    @rx.event
+    async def load_older_runs(self):
+        """The next page of earlier runs, as the feed is scrolled (assets/studio.js)."""
+        user = await self._user()
+        if user is None:
+            return self._to_sign_in()
+        cursor = queue.Cursor.decode(self.runs_cursor)
+        if cursor is None:
+            return
+        if len(self.runs) >= MAX_RUNS:
+            self.runs_capped = True
+            return
+        page = await asyncio.to_thread(queue.runs, get_services().engine, owner_id=user.id, before=cursor)
+        known = {card.id for card in self.runs}
+        older = [self._card(run) for run in page.runs if run.view.id not in known]
+        self.runs = [*self.runs, *older]
+        self.runs_cursor = page.next_cursor.encode() if page.next_cursor else ""
+        return self._watchers(older)
+
+    def _card(self, run: queue.Run) -> RunCard:
+        labels = {key: profile.label for key, profile in get_services().catalog.models.items()}
+        return run_card(run, labels=labels, language=self.lang)
+
+    @staticmethod
+    def _watchers(cards: list[RunCard]) -> list:
+        return [StudioState.watch_run(card.id) for card in cards if card.active]
+
+    def _replace_run(self, job_id: str, card: RunCard | None) -> bool:
+        """Put a run's new card in its place (None: it is gone). False when the feed no longer has it."""
+        if not any(shown.id == job_id for shown in self.runs):
+            return False
+        if card is None:
+            self.runs = [shown for shown in self.runs if shown.id != job_id]
+        else:
+            self.runs = [card if shown.id == job_id else shown for shown in self.runs]
+        return True
 
     def _restore_words(self, job: queue.JobView) -> None:
         catalog = get_services().catalog
@@ -450,70 +464,33 @@ class StudioState(SessionState):
         self.negative_prompt = (job.negative_prompt or "").strip() if self.takes_negative_prompt else ""
         self._refresh()
 
-    def _show_job(self, job: queue.JobView) -> None:
-        """The cards and status line of a job as its row says."""
-        self.running = job.active
-        self.cancel_requested = job.active and job.cancel_requested
-        started = job.started_at or job.created_at
-        elapsed = int((utc_now() - started).total_seconds()) if job.active else 0
-        if job.status == GenerationStatus.QUEUED:
-            ahead = job.ahead or 0
-            self.run_status = "Waiting for the image server" + (
-                f": {ahead} ahead of you." if ahead else ": you are next."
-            )
-        elif self.cancel_requested:
-            self.run_status = "Cancelling…"
-        else:
-            self.run_status = ""
-        cards = []
-        for variant in range(job.variant_count):
-            seed = job.seeds[variant] if variant < len(job.seeds) else 0
-            image = job.images.get(variant)
-            if image is not None:
-                cards.append(_shown(variant + 1, image))
-            elif variant in job.variant_errors:
-                state = job.variants.get(variant)
-                status = MODERATED if state is not None and state.status == tasks.MODERATED else FAILED
-                cards.append(
-                    VariantCard(number=variant + 1, seed=seed, status=status, error=job.variant_errors[variant])
-                )
-            elif job.active:
-                cards.append(_pending(job.id, variant, seed, max(elapsed, 0), job.variants.get(variant)))
-            elif job.status in (GenerationStatus.CANCELLED, GenerationStatus.PARTIAL) and job.error == queue.CANCELLED:
-                cards.append(VariantCard(number=variant + 1, seed=seed, status=CANCELLED, error=queue.CANCELLED))
-            else:
-                cards.append(VariantCard(number=variant + 1, seed=seed, status=FAILED, error=job.error or "No image."))
-        self.variants = cards
-        failed_all = not job.active and cards and all(card.status == FAILED for card in cards)
-        self.run_error = (job.error or cards[0].error) if failed_all else ""
-
     @rx.event(background=True)
-    async def watch_run(self):
-        """Follow this tab's job until it ends: woken at once by this process's runner, otherwise
-        reading the row every second (another worker may run it). No I/O inside the lock."""
+    async def watch_run(self, job_id: str):
+        """Follow one run of the feed until it ends: woken at once by this process's runner,
+        otherwise reading the row every second (another worker may run it). No I/O inside the lock."""
+        job_id = str(job_id)
         async with self:
-            job_id, owner_id, tab = self.run_id, self._owner_id, self.router.session.client_token
-            if not job_id or (tab, job_id) in _watched:
+            owner_id, tab, language = self._owner_id, self.router.session.client_token, self.lang
+            if not owner_id or (tab, job_id) in _watched or not any(card.id == job_id for card in self.runs):
                 return
             _watched.add((tab, job_id))
-        engine = (await asyncio.to_thread(get_services)).engine
+        i18n.current_language.set(language)
+        services = await asyncio.to_thread(get_services)
+        labels = {key: profile.label for key, profile in services.catalog.models.items()}
         deadline = time.monotonic() + WATCH_AT_MOST_S
         shown = None
         try:
             while time.monotonic() < deadline:
                 with runner.watching(job_id) as changed:
-                    job = await asyncio.to_thread(queue.view, engine, job_id, owner_id=owner_id)
-                    seen = _fingerprint(job)
+                    found = await asyncio.to_thread(queue.run, services.engine, job_id, owner_id=owner_id)
+                    seen = fingerprint(found.view if found else None)
                     if seen != shown:
                         shown = seen
+                        card = run_card(found, labels=labels, language=language) if found else None
                         async with self:
-                            if self.run_id != job_id:
+                            if self._owner_id != owner_id or not self._replace_run(job_id, card):
                                 return
-                            if job is None:
-                                self.running, self.run_status = False, ""
-                                return
-                            self._show_job(job)
-                    if job is None or not job.active:
+                    if found is None or not found.view.active:
                         return
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(changed.wait(), timeout=TICK_S)
@@ -595,12 +572,48 @@ class StudioState(SessionState):
         self.steps = str(recipe.steps or "")
         self.guidance = "" if recipe.guidance is None else f"{recipe.guidance:g}"
         self.seed = "" if recipe.seed is None else str(recipe.seed)
-        self.seed_locked = recipe.seed is not None
         self.image_count = "1"
         options = recipe.options or {}
         self.options = {key: str(value) for key, value in options.items() if key in OPTION_FIELDS}
         self.prompt_upsampling = options.get("prompt_upsampling") is True
+        # Whatever an earlier drop restored is superseded by this recipe, and so is its notice.
+        self.restored_file, self.restored_message = None, ""
         self._refresh()
+
+    @rx.event
+    async def reproduce(self, image_id: str):
+        """A result's recipe back into the form: Reproduce on a result card."""
+        user = await self._user()
+        if user is None:
+            return self._to_sign_in()
+        self._ensure_ready(user)
+        if not await self._reproduce(user.id, str(image_id)):
+            self.run_error = _("That image does not exist (any more).")
+
+    async def _reproduce(self, owner_id: str, image_id: str) -> bool:
+        """Every parameter of one of the user's images back into the form, its seed and references
+        kept. False when there is no such image of theirs."""
+        services = get_services()
+        found = await asyncio.to_thread(library.find_image, services.engine, image_id, owner_id)
+        if found is None:
+            await self._record_refused(owner_id, "image", image_id)
+            return False
+        image, generation = found
+        references = await asyncio.to_thread(library.references_of, services.engine, generation.id, owner_id)
+        mask = (
+            await asyncio.to_thread(library.find_mask, services.engine, generation.mask_id, owner_id)
+            if generation.mask_id
+            else None
+        )
+        # The typed prompt and the context elements back; the elements bring their own images.
+        typed, element_images = await prompt_help.restore(self, owner_id, generation.recipe_extras, generation.prompt)
+        self._apply_recipe(
+            stored_recipe(generation, image.seed),
+            [reference_card(r) for r in references if r.id not in element_images],
+            mask_card(mask) if mask is not None else None,
+        )
+        self.prompt = typed
+        return True
 
     # ---- references --------------------------------------------------------------------------
 
@@ -666,9 +679,18 @@ class StudioState(SessionState):
             if recipe is not None and recipe.prompt:
                 # A picture that carries its recipe (ours or AUTOMATIC1111's): restore it, like
                 # the best tools do; the picture itself stays one click away.
-                self._apply_recipe(recipe, self.references, self.mask)
+                # The recipe's own references: none for text to image. A dropped file carries
+                # no reference pictures, so an edit's recipe asks for them instead.
+                self._apply_recipe(recipe, [])
                 self.restored_file = card
-                self.restored_message = f"Restored the recipe of {name}."
+                self.restored_message = (
+                    _("Restored the recipe of {name}.", name=name)
+                    if recipe.reference_count == 0
+                    else _(
+                        "Restored the recipe of {name}. It was an edit: add its reference images to edit again.",
+                        name=name,
+                    )
+                )
                 continue
             self._attach(card)
         self.reference_message = " ".join(problems)
@@ -723,9 +745,10 @@ class StudioState(SessionState):
 
     def _reference_limit_text(self) -> str:
         if self.max_references == 0:
-            return f"{self.edit_label} does not take reference images."
-        plural = "" if self.max_references == 1 else "s"
-        return f"{self.edit_label} takes at most {self.max_references} reference image{plural}."
+            return _("{model} does not take reference images.", model=self.edit_label)
+        if self.max_references == 1:
+            return _("{model} takes at most 1 reference image.", model=self.edit_label)
+        return _("{model} takes at most {count} reference images.", model=self.edit_label, count=self.max_references)
 
     @rx.event
     def remove_reference(self, index: int) -> None:
@@ -770,30 +793,26 @@ class StudioState(SessionState):
     # ---- generating --------------------------------------------------------------------------
 
     @rx.event
-    async def cancel(self):
+    async def cancel(self, job_id: str):
+        """Cancel one run of the feed: at once while it waits, else its worker is asked to stop."""
         user = await self._user()
         if user is None:
             return self._to_sign_in()
-        if not self.run_id:
-            self.running = False
+        job_id = str(job_id)
+        if not any(card.id == job_id for card in self.runs):
             return
         services = await asyncio.to_thread(get_services)
         try:
-            asked = await asyncio.to_thread(queue.request_cancel, services.engine, self.run_id, owner_id=user.id)
+            await asyncio.to_thread(queue.request_cancel, services.engine, job_id, owner_id=user.id)
         except StorageUnavailable as unavailable:
             self.run_error = unavailable.user_message
             return
         services.runner.wake()
-        if asked:
-            self.cancel_requested, self.run_status = True, "Cancelling…"
         # Whatever the tab thought, the row now says how things stand.
-        job = await asyncio.to_thread(queue.view, services.engine, self.run_id, owner_id=user.id)
-        if job is None:
-            self.run_id, self.running, self.run_status = "", False, ""
-            return
-        self._show_job(job)
-        if job.active:
-            return StudioState.watch_run
+        found = await asyncio.to_thread(queue.run, services.engine, job_id, owner_id=user.id)
+        self._replace_run(job_id, self._card(found) if found else None)
+        if found is not None and found.view.active:
+            return StudioState.watch_run(job_id)
 
     @rx.event(background=True)
     async def generate(self, form_data: dict):
@@ -806,6 +825,8 @@ class StudioState(SessionState):
             if user is None:
                 return self._to_sign_in()
             self._ensure_ready(user)
+            self._use_language(user)
+            language = self.lang
             # The form's own values: the state's copies may lag behind by the input debounce.
             self.prompt = str(form_data.get("prompt", self.prompt))
             if self.takes_negative_prompt and "negative_prompt" in form_data:
@@ -819,16 +840,16 @@ class StudioState(SessionState):
             }
             self.options = {**self.options, **typed}
             resolved = self._refresh()
-            options, _ = self._options(self._serving_profile().capabilities())
-            if self.running or not self.prompt.strip() or form_data.get("submission") != self.submission:
+            options = self._options(self._serving_profile().capabilities())[0]
+            if self.submitting or not self.prompt.strip() or form_data.get("submission") != self.submission:
                 return
             if resolved.problems:
-                self.run_error = "Check the advanced settings: " + " ".join(resolved.problems.values())
+                self.run_error = _("Check the advanced settings:") + " " + " ".join(resolved.problems.values())
                 return
             # The prompt with the picked context elements, their images after the form's own (prompt_help).
             composed = await prompt_help.for_submission(self)
             if len(composed.reference_ids) > self.max_references:
-                self.run_error = self._reference_limit_text() + " Remove some to generate."
+                self.run_error = self._reference_limit_text() + " " + _("Remove some to generate.")
                 return
             submission = queue.Submission(
                 owner_id=user.id,
@@ -843,15 +864,16 @@ class StudioState(SessionState):
                 recipe_extras=composed.extras,
             )
             # Until the job row exists, Generate stays pressed: a second delivery is ignored.
-            self.running, self.run_error = True, ""
+            self.submitting, self.run_error = True, ""
             self.submission = secrets.token_hex(8)
 
         try:
             job_id = await asyncio.to_thread(_submit_checked, services, submission)
+            found = await asyncio.to_thread(queue.run, services.engine, job_id, owner_id=user.id)
         except SubmissionRefused as refused:
             await asyncio.to_thread(services.config.refresh)
             async with self:
-                self.running = False
+                self.submitting = False
                 if isinstance(refused, ProfileUnavailable):
                     self._show_offer()
                 # Paused: the message stands above the form; any other refusal where errors show.
@@ -861,23 +883,29 @@ class StudioState(SessionState):
             return
         except (StorageUnavailable, LookupError) as problem:
             async with self:
-                self.running = False
+                self.submitting = False
                 self.run_error = (
                     problem.user_message
                     if isinstance(problem, StorageUnavailable)
-                    else "A reference image is no longer available. Remove it and try again."
+                    else _("A reference image is no longer available. Remove it and try again.")
                 )
             return
         services.runner.wake()
+        labels = {key: profile.label for key, profile in services.catalog.models.items()}
+        card = run_card(found, labels=labels, language=language) if found else None
         async with self:
-            self.paused_message = ""
-            self.run_id, self.cancel_requested, self.run_status = job_id, False, ""
-            if not self.seed_locked:
-                self.seed = ""
-                self._refresh()
+            self.submitting, self.paused_message = False, ""
             self.restored_file, self.restored_message = None, ""
-            self.variants = [VariantCard(number=index + 1, seed=seed) for index, seed in enumerate(submission.seeds)]
-        return StudioState.watch_run
+            if card is not None:
+                # The new run goes on top; the window keeps its size, and paging goes on after it.
+                runs = [card, *[shown for shown in self.runs if shown.id != job_id]]
+                if len(runs) > MAX_RUNS:
+                    runs = runs[:MAX_RUNS]
+                    self.runs_cursor = runs[-1].cursor
+                self.runs = runs
+        # The new run comes into view, its top first (on a phone it is below the form); nothing
+        # moves when it is in view already.
+        return [StudioState.watch_run(job_id), rx.call_script(f"window.bildgenShowRun('run-{job_id}')")]
 
 
 def _submit_checked(services, submission: queue.Submission) -> str:
@@ -902,62 +930,9 @@ def _model_choice(catalog, profile_id: str) -> ModelChoice:
     )
 
 
-def _pending(job_id: str, variant: int, seed: int, elapsed_s: int, state: tasks.VariantState | None) -> VariantCard:
-    """A variant on its way: elapsed time, and what the service reports of it (state, progress, ETA, preview)."""
-    number = variant + 1
-    if state is None:
-        return VariantCard(number=number, seed=seed, elapsed_s=elapsed_s)
-    return VariantCard(
-        number=number,
-        preview_path=routes.preview_upload_path(job_id, variant, state.preview_version)
-        if state.preview_version
-        else "",
-        seed=seed,
-        elapsed_s=elapsed_s,
-        phase=state.status,
-        progress=-1 if state.fraction is None else max(0, min(100, round(state.fraction * 100))),
-        eta_s=-1 if state.eta_s is None else max(0, round(state.eta_s)),
-    )
-
-
-def _fingerprint(job: queue.JobView | None) -> object:
-    """What a tab shows of a job; elapsed seconds tick while it is active."""
-    if job is None:
-        return None
-    tick = int(time.time()) if job.active else 0
-    reported = tuple(
-        (variant, state.status, state.fraction, state.eta_s, state.preview_version)
-        for variant, state in job.variants.items()
-    )
-    return (
-        job.status,
-        job.ahead,
-        job.cancel_requested,
-        tuple(job.images),
-        tuple(job.variant_errors),
-        job.error,
-        reported,
-        tick,
-    )
-
-
 def reference_card(reference: ReferenceImage) -> ReferenceCard:
     return ReferenceCard(id=reference.id, image_path=routes.reference_upload_path(reference.id), name=reference.name)
 
 
 def mask_card(mask: EditMask) -> MaskCard:
     return MaskCard(id=mask.id, reference_id=mask.reference_id, image_path=routes.mask_upload_path(mask.id))
-
-
-def _shown(number: int, image: SavedImage, elapsed_s: int = 0) -> VariantCard:
-    return VariantCard(
-        number=number,
-        status=DONE,
-        elapsed_s=elapsed_s,
-        seed=image.seed,
-        image_id=image.id,
-        image_path=routes.image_upload_path(image.id),
-        filename=image.filename,
-        width=image.width,
-        height=image.height,
-    )

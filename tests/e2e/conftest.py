@@ -148,19 +148,21 @@ def choose_model(page, label: str) -> None:
 IMAGE_TIMEOUT_MS = 30_000
 
 
+def newest_run(page):
+    """The studio feed's newest run (each Generate adds one on top)."""
+    return page.get_by_role("article").first
+
+
 def generate_and_wait(page, count: int = 1) -> None:
-    """Press Generate and wait for this run's images (not a previous run's still on the page: each
-    image has a URL of its own). A fast server may finish before its placeholders are ever seen."""
-    images = [
-        page.get_by_role("img", name=re.compile(rf"^Generated image {number},")) for number in range(1, count + 1)
-    ]
-    before = {image.first.get_attribute("src") for image in images if image.count()}
+    """Press Generate and wait for this run's images: a new run on top of the feed, with every image
+    shown. A fast server may finish before its placeholders are ever seen."""
+    runs = page.get_by_role("article")
+    before = runs.first.get_attribute("id") if runs.count() else None
     page.get_by_role("button", name="Generate").click()
-    for image in images:
+    expect(runs.first).not_to_have_attribute("id", before or "", timeout=IMAGE_TIMEOUT_MS)
+    for number in range(1, count + 1):
+        image = runs.first.get_by_role("img", name=re.compile(rf"^Generated image {number},"))
         expect(image).to_be_visible(timeout=IMAGE_TIMEOUT_MS)
-        expect(image).not_to_have_attribute(
-            "src", re.compile("|".join(re.escape(src) for src in before if src) or "^$")
-        )
 
 
 PASSWORD = "a long enough passphrase"

@@ -8,7 +8,7 @@ import httpx
 from PIL import Image, PngImagePlugin
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import generate_and_wait, sign_up, wait_for_studio
+from tests.e2e.conftest import generate_and_wait, newest_run, sign_up, wait_for_studio
 
 TILE = re.compile(r"^Open image: ")
 
@@ -24,7 +24,7 @@ def tiles(page, prompt: str | None = None):
 
 def download_hash(page, link_name: str) -> str:
     with page.expect_download() as info:
-        page.get_by_role("link", name=link_name).click()
+        newest_run(page).get_by_role("link", name=link_name).click()
     return hashlib.sha256(open(info.value.path(), "rb").read()).hexdigest()
 
 

@@ -10,7 +10,7 @@ IMAGE_TIMEOUT_MS = 30_000
 
 def requested_size(page) -> tuple[int, int]:
     """The size the form says it will ask for, as the user reads it."""
-    line = page.get_by_text(re.compile(r"\d+ × \d+ px")).inner_text()
+    line = page.get_by_label("Effective parameters").inner_text()
     width, height = re.search(r"(\d+) × (\d+) px", line).groups()
     return int(width), int(height)
 

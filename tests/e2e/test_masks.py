@@ -108,8 +108,8 @@ def test_a_model_that_cannot_use_masks_says_so(studio, flux_server, reference_pn
 
 
 def test_the_painter_speaks_the_users_language(studio, reference_png):
+    add_references(studio, reference_png)  # named in English until the switch
     choose_language(studio, "Language", "Deutsch")
-    add_references(studio, reference_png)
     studio.get_by_role("button", name="Maske malen").click()
     painter = studio.get_by_role("dialog", name="Maske malen")
     painter.get_by_role("button", name="Maske verwenden").click()

@@ -10,7 +10,7 @@ from PIL import Image
 from playwright.sync_api import expect
 
 from bildgen.inference.demo.renderer import render
-from tests.e2e.conftest import generate_and_wait
+from tests.e2e.conftest import generate_and_wait, newest_run
 
 EFFECTIVE = "#effective-parameters"
 
@@ -28,7 +28,7 @@ def open_advanced(page) -> None:
 
 def download_hash(page, number: int) -> str:
     with page.expect_download() as info:
-        page.get_by_role("link", name=f"Download image {number}").click()
+        newest_run(page).get_by_role("link", name=f"Download image {number}").click()
     return hashlib.sha256(open(info.value.path(), "rb").read()).hexdigest()
 
 
@@ -79,8 +79,8 @@ def test_the_sent_request_matches_the_effective_parameters(studio, demo_server):
         "seed": 4242,
         "negative_prompt": "blurry",
     }
-    # Without the lock, a typed seed is used once: the next run is random again.
-    expect(studio.get_by_label("Seed", exact=True)).to_have_value("")
+    # A typed seed stays for the next runs (issue 15, bug 1).
+    expect(studio.get_by_label("Seed", exact=True)).to_have_value("4242")
 
 
 def test_four_variants_appear_each_with_its_own_seed(studio):
@@ -99,13 +99,11 @@ def test_four_variants_appear_each_with_its_own_seed(studio):
     assert seeds == [seeds[0] + offset for offset in range(4)]
 
 
-def test_a_locked_seed_reproduces_byte_identical_images(studio):
+def test_a_kept_seed_reproduces_byte_identical_images(studio):
     studio.get_by_label("Prompt", exact=True).fill("reproducible lighthouse")
     open_advanced(studio)
     studio.get_by_label("Seed", exact=True).fill("777")
     expect(studio.locator(EFFECTIVE)).to_contain_text("seed 777")
-    studio.get_by_role("button", name="Keep seed").click()
-    expect(studio.get_by_role("button", name="Keep seed")).to_have_attribute("aria-pressed", "true", timeout=15_000)
     generate_and_wait(studio)
     first = download_hash(studio, 1)
     generate_and_wait(studio)
@@ -126,7 +124,7 @@ def test_reuse_seed_fills_in_and_keeps_the_seed(studio):
     studio.get_by_role("button", name="Reuse seed of image 1").click()
     open_advanced(studio)
     expect(studio.get_by_label("Seed", exact=True)).to_have_value(seed)
-    expect(studio.get_by_role("button", name="Keep seed")).to_have_attribute("aria-pressed", "true")
+    expect(studio.get_by_text("Used for every run until you clear it or press the dice.")).to_be_visible()
 
 
 def test_use_as_reference_switches_to_image_to_image(studio, demo_server):
@@ -231,7 +229,8 @@ def test_on_a_phone_the_form_and_results_stack_without_horizontal_scrolling(stud
     generate_and_wait(studio)
     studio.screenshot(path=str(tmp_path / "phone.png"), full_page=True)
     assert studio.evaluate("document.documentElement.scrollWidth") <= 390
-    form = studio.get_by_role("button", name="Generate").bounding_box()
+    # The results come after the form (Generate itself stays at the bottom of the screen, test_phone.py).
+    form = studio.get_by_label("Effective parameters").bounding_box()
     result = studio.get_by_role("img", name=re.compile(r"^Generated image 1,")).bounding_box()
     assert result["y"] > form["y"]
 

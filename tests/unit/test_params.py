@@ -74,6 +74,14 @@ def test_typing_the_presets_own_value_is_not_a_modification():
     assert not resolve(FAMILIES["flux2"], FormChoices(mode="square", width="1024", count="1")).mode_modified
 
 
+def test_choosing_how_many_images_leaves_the_mode_preset_unmodified():
+    # The Images control is its own field beside the preset (issue 15, bug 4): the preset only
+    # suggests a count, so picking another one is not a change of the preset.
+    resolved = resolve(FAMILIES["generic"], FormChoices(mode="square", count="2"))
+    assert resolved.count == 2
+    assert not resolved.mode_modified
+
+
 @pytest.mark.parametrize(
     ("field", "text"),
     [

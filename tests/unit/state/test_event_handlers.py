@@ -33,6 +33,8 @@ def test_the_app_registers_the_studio_and_gallery_handlers():
         "set_prompt_upsampling",
     } <= handlers
     assert {"create_token", "revoke_token", "dismiss_new_token", "revoke_any_token", "open_tokens"} <= handlers
+    assert {"open_image", "step", "toggle_actual_size", "toggle_favourite", "reuse_seed"} <= handlers
+    assert {"toggle_pick", "open_comparison", "load_older_runs", "watch_run"} <= handlers
     assert {"run_batch", "set_cell", "upload_items", "cancel_batch", "run_again", "refresh"} <= handlers
     assert {"open_overview", "set_generation", "save_general"} <= handlers
     assert {"write_prompts", "run_pack", "save_as_pack", "import_pack", "delete_pack", "open_comparison"} <= handlers
@@ -84,3 +86,13 @@ def test_helpers_that_act_for_a_user_are_not_event_handlers():
         assert helper not in StudioState.event_handlers
     assert "apply_recipe" not in StudioState.event_handlers
     assert "use_image_as_reference" not in StudioState.event_handlers
+
+
+def test_the_lightbox_acts_only_on_the_image_it_loaded_for_the_user():
+    """Its actions take no id from the browser: they work on the image whose ownership was checked
+    when it was shown, so a forged call cannot aim them at anyone else's."""
+    from bildgen.state.lightbox import LightboxState
+
+    for action in ("delete", "toggle_favourite", "reproduce", "use_as_reference", "reuse_seed"):
+        parameters = list(inspect.signature(LightboxState.event_handlers[action].fn).parameters)
+        assert parameters == ["self"], action

@@ -1,0 +1,98 @@
+"""Compare: results picked in the studio or the gallery, side by side or two of them under a slider.
+
+The picks stay with the tab across both pages. Each pick is checked to be the user's own image when
+it is made; the state holds ids and URLs only. The slider moves in the browser (assets/studio.js).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+
+import reflex as rx
+
+from bildgen import routes
+from bildgen.i18n import _
+from bildgen.services import get_services
+from bildgen.state.session import SessionState
+from bildgen.store import library
+
+MAX_PICKED = 6
+LABEL_SHOWN = 60
+SIDE_BY_SIDE, SLIDER = "side", "slider"
+
+
+@dataclasses.dataclass
+class PickedImage:
+    id: str
+    image_path: str
+    label: str
+    seed: int
+    width: int
+    height: int
+
+
+class CompareState(SessionState):
+    picked: list[PickedImage] = []
+    is_open: bool = False
+    mode: str = SIDE_BY_SIDE
+    message: str = ""
+
+    @rx.var
+    def picked_ids(self) -> list[str]:
+        return [item.id for item in self.picked]
+
+    @rx.event
+    async def toggle_pick(self, image_id: str):
+        """Pick one of the user's results for comparison, or put it back."""
+        image_id = str(image_id)
+        if any(item.id == image_id for item in self.picked):
+            self.picked = [item for item in self.picked if item.id != image_id]
+            self.message = ""
+            return
+        user = await self._user()
+        if user is None:
+            return self._to_sign_in()
+        if len(self.picked) >= MAX_PICKED:
+            self.message = _("At most {count} images can be compared at once.", count=MAX_PICKED)
+            return
+        found = await asyncio.to_thread(library.find_image, get_services().engine, image_id, user.id)
+        if found is None:
+            self.message = _("That image does not exist (any more).")
+            await self._record_refused(user.id, "image", image_id)
+            return
+        image, generation = found
+        prompt = generation.prompt
+        self.picked = [
+            *self.picked,
+            PickedImage(
+                id=image.id,
+                image_path=routes.image_upload_path(image.id),
+                label=prompt if len(prompt) <= LABEL_SHOWN else prompt[: LABEL_SHOWN - 1] + "…",
+                seed=image.seed,
+                width=image.width,
+                height=image.height,
+            ),
+        ]
+        self.message = ""
+
+    @rx.event
+    def clear(self) -> None:
+        self.picked, self.is_open, self.message = [], False, ""
+
+    @rx.event
+    def open_comparison(self) -> None:
+        if len(self.picked) >= 2:
+            self.is_open = True
+            if len(self.picked) != 2:
+                self.mode = SIDE_BY_SIDE
+
+    @rx.event
+    def set_open(self, value: bool) -> None:
+        self.is_open = bool(value)
+
+    @rx.event
+    def set_mode(self, value: str | list[str]) -> None:
+        value = value[0] if isinstance(value, list) and value else value
+        if value == SIDE_BY_SIDE or (value == SLIDER and len(self.picked) == 2):
+            self.mode = value

@@ -1,0 +1,196 @@
+"""What the studio's feed shows of a run and its variants, built from the job's row (jobs/queue.Run).
+
+Plain dataclasses and functions, no Reflex: the state keeps a window of these cards, never bytes.
+Texts are in the language of the user being answered (bildgen.i18n).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from datetime import datetime
+
+from bildgen import i18n, routes
+from bildgen.i18n import _
+from bildgen.jobs import queue, tasks
+from bildgen.params import guidance_label_of
+from bildgen.store.image_library import SavedImage
+from bildgen.store.models import GenerationStatus, utc_now
+
+PENDING, DONE, FAILED, CANCELLED = "pending", "done", "failed", "cancelled"
+# Declined by the image service's moderation: said as such, not as a failure.
+MODERATED = tasks.MODERATED
+# The feed shows two lines of a prompt (the large view shows it whole): every change of a run resends
+# the feed to the browser, so a 5000-character prompt is not carried along.
+PROMPT_SHOWN = 300
+
+
+@dataclasses.dataclass
+class VariantCard:
+    number: int
+    status: str = PENDING
+    elapsed_s: int = 0
+    seed: int = 0
+    image_id: str = ""
+    image_path: str = ""
+    filename: str = ""
+    width: int = 0
+    height: int = 0
+    error: str = ""
+    # While it is made: its state at the image service (jobs/tasks.py: "queued", "running"…, "" when
+    # the service says nothing), and progress in percent and seconds left where it reports them (-1: not).
+    phase: str = ""
+    progress: int = -1
+    eta_s: int = -1
+    # The service's live preview of the image being made (AUTOMATIC1111), served by URL; "" without one.
+    preview_path: str = ""
+
+
+@dataclasses.dataclass
+class RunCard:
+    id: str
+    prompt: str = ""
+    model: str = ""
+    parameters: str = ""
+    seeds: str = ""
+    created: str = ""
+    status: str = ""
+    active: bool = False
+    cancel_requested: bool = False
+    # Waiting for the server, or being cancelled.
+    notice: str = ""
+    # Why the whole run failed ("" when any variant is shown).
+    error: str = ""
+    variants: list[VariantCard] = dataclasses.field(default_factory=list)
+    # The run's images in order: the lightbox's ←/→ walks through them.
+    image_ids: list[str] = dataclasses.field(default_factory=list)
+    # Its place in the feed's keyset paging: older runs start after it.
+    cursor: str = ""
+
+
+def shown(number: int, image: SavedImage) -> VariantCard:
+    return VariantCard(
+        number=number,
+        status=DONE,
+        seed=image.seed,
+        image_id=image.id,
+        image_path=routes.image_upload_path(image.id),
+        filename=image.filename,
+        width=image.width,
+        height=image.height,
+    )
+
+
+def variant_cards(view: queue.JobView, now: datetime) -> list[VariantCard]:
+    started = view.started_at or view.created_at
+    elapsed = max(int((now - started).total_seconds()), 0) if view.active else 0
+    cancelled = view.status in (GenerationStatus.CANCELLED, GenerationStatus.PARTIAL) and view.error == queue.CANCELLED
+    cards = []
+    for variant in range(view.variant_count):
+        number, seed = variant + 1, view.seeds[variant] if variant < len(view.seeds) else 0
+        image = view.images.get(variant)
+        if image is not None:
+            cards.append(shown(number, image))
+        elif variant in view.variant_errors:
+            state = view.variants.get(variant)
+            status = MODERATED if state is not None and state.status == tasks.MODERATED else FAILED
+            cards.append(VariantCard(number=number, seed=seed, status=status, error=view.variant_errors[variant]))
+        elif view.active:
+            cards.append(_pending(view.id, variant, seed, elapsed, view.variants.get(variant)))
+        elif cancelled:
+            cards.append(VariantCard(number=number, seed=seed, status=CANCELLED, error=queue.CANCELLED))
+        else:
+            cards.append(VariantCard(number=number, seed=seed, status=FAILED, error=view.error or _("No image.")))
+    return cards
+
+
+def _pending(job_id: str, variant: int, seed: int, elapsed_s: int, state: tasks.VariantState | None) -> VariantCard:
+    """A variant on its way: elapsed time, and what the service reports of it (state, progress, ETA, preview)."""
+    number = variant + 1
+    if state is None:
+        return VariantCard(number=number, seed=seed, elapsed_s=elapsed_s)
+    return VariantCard(
+        number=number,
+        preview_path=routes.preview_upload_path(job_id, variant, state.preview_version)
+        if state.preview_version
+        else "",
+        seed=seed,
+        elapsed_s=elapsed_s,
+        phase=state.status,
+        progress=-1 if state.fraction is None else max(0, min(100, round(state.fraction * 100))),
+        eta_s=-1 if state.eta_s is None else max(0, round(state.eta_s)),
+    )
+
+
+def _notice(view: queue.JobView) -> str:
+    if view.status == GenerationStatus.QUEUED:
+        ahead = view.ahead or 0
+        if ahead:
+            return _("Waiting for the image server: {ahead} ahead of you.", ahead=ahead)
+        return _("Waiting for the image server: you are next.")
+    if view.active and view.cancel_requested:
+        return _("Cancelling…")
+    return ""
+
+
+def _parameters(run: queue.Run, language: str) -> str:
+    generation = run.generation
+    return " · ".join(
+        (
+            f"{generation.width} × {generation.height} px",
+            _("{steps} steps", steps=generation.steps),
+            # As the model calls it (Guidance, CFG scale), never the API's field name.
+            _(guidance_label_of(generation.guidance_field)) + " " + i18n.format_number(generation.guidance, language),
+        )
+    )
+
+
+def _seeds(seeds: list[int]) -> str:
+    if not seeds:
+        return ""
+    if len(seeds) == 1:
+        return _("seed {seed}", seed=seeds[0])
+    return _("seeds {first}–{last}", first=seeds[0], last=seeds[-1])
+
+
+def run_card(run: queue.Run, *, labels: Mapping[str, str], language: str, now: datetime | None = None) -> RunCard:
+    """The feed's card of a run; `labels` names the configured models by profile id."""
+    view, generation = run.view, run.generation
+    variants = variant_cards(view, now or utc_now())
+    failed_all = not view.active and bool(variants) and all(card.status == FAILED for card in variants)
+    return RunCard(
+        id=view.id,
+        prompt=view.prompt if len(view.prompt) <= PROMPT_SHOWN else view.prompt[: PROMPT_SHOWN - 1] + "…",
+        model=labels.get(generation.model_profile) or generation.served_model,
+        parameters=_parameters(run, language),
+        seeds=_seeds(view.seeds),
+        created=i18n.format_datetime(view.created_at, language, format="short"),
+        status=view.status,
+        active=view.active,
+        cancel_requested=view.active and view.cancel_requested,
+        notice=_notice(view),
+        error=(view.error or variants[0].error) if failed_all else "",
+        variants=variants,
+        image_ids=[card.image_id for card in variants if card.image_id],
+        cursor=queue.Cursor(view.created_at, view.id).encode(),
+    )
+
+
+def fingerprint(view: queue.JobView | None) -> object:
+    """What a card shows of a job; elapsed seconds tick while it is active."""
+    if view is None:
+        return None
+    tick = int(utc_now().timestamp()) if view.active else 0
+    return (
+        view.status,
+        view.ahead,
+        view.cancel_requested,
+        tuple(view.images),
+        tuple(view.variant_errors),
+        view.error,
+        tuple(
+            (variant, state.status, state.fraction, state.eta_s, state.preview_version)
+            for variant, state in sorted(view.variants.items())
+        ),
+        tick,
+    )

@@ -1,0 +1,47 @@
+"""The studio's history of runs: one user's generations, newest first, paged by key."""
+
+from datetime import timedelta
+
+from bildgen.jobs import queue
+from bildgen.store.models import GenerationStatus, utc_now
+from tests.unit.conftest import make_generation, make_user
+
+
+def test_runs_are_the_owners_newest_first_in_pages_that_neither_skip_nor_repeat(engine):
+    anna, bob = make_user(engine, "anna"), make_user(engine, "bob")
+    start = utc_now() - timedelta(hours=1)
+    annas = [
+        make_generation(engine, anna, prompt=f"run {n}", created_at=start + timedelta(minutes=n)) for n in range(7)
+    ]
+    # Two runs made in the same instant: the id decides, and neither is lost between pages.
+    twins = [make_generation(engine, anna, prompt=f"twin {n}", created_at=start + timedelta(minutes=3)) for n in (1, 2)]
+    make_generation(engine, bob, prompt="bob's", created_at=start + timedelta(minutes=9))
+    make_generation(engine, anna, prompt="batch item", batch_id="b" * 32, created_at=start + timedelta(minutes=8))
+
+    seen, cursor = [], None
+    while True:
+        page = queue.runs(engine, owner_id=anna.id, before=cursor, limit=3)
+        assert len(page.runs) <= 3
+        seen.extend(page.runs)
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+
+    ids = [run.view.id for run in seen]
+    assert sorted(ids) == sorted(g.id for g in [*annas, *twins])
+    assert len(ids) == len(set(ids))
+    moments = [run.generation.created_at for run in seen]
+    assert moments == sorted(moments, reverse=True)
+    assert seen[0].view.prompt == "run 6"
+
+
+def test_a_run_carries_its_state_and_recipe_and_stays_its_owners(engine):
+    anna, bob = make_user(engine, "anna"), make_user(engine, "bob")
+    job = make_generation(
+        engine, anna, prompt="a kite", width=640, height=384, steps=12, status=GenerationStatus.QUEUED, variant_count=2
+    )
+    found = queue.run(engine, job.id, owner_id=anna.id)
+    assert found.view.active and found.view.status == GenerationStatus.QUEUED and found.view.ahead == 0
+    assert (found.generation.width, found.generation.height, found.generation.steps) == (640, 384, 12)
+    assert queue.run(engine, job.id, owner_id=bob.id) is None
+    assert queue.runs(engine, owner_id=bob.id).runs == []
