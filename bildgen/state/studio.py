@@ -394,8 +394,15 @@ class StudioState(SessionState):
         self.models = [_model_choice(catalog, profile.id) for profile in catalog.offered]
         if catalog.offers(self.model_id):
             self._show_profile(self.model_id, with_defaults=False)
-        else:
-            self._show_profile(catalog.default_id)
+            return
+        withdrawn = self.model_label if self.model_id else ""
+        self._show_profile(catalog.default_id)
+        if withdrawn:
+            # Said where errors show: a tab open on the withdrawn model does not switch silently.
+            self.run_error = (
+                f"{withdrawn} is not available any more: the administrators no longer offer it. "
+                f"Generate now uses {self.model_label}."
+            )
 
     @rx.event
     async def open_studio(self):
