@@ -399,9 +399,11 @@ class StudioState(SessionState):
         self._show_profile(catalog.default_id)
         if withdrawn:
             # Said where errors show: a tab open on the withdrawn model does not switch silently.
-            self.run_error = (
-                f"{withdrawn} is not available any more: the administrators no longer offer it. "
-                f"Generate now uses {self.model_label}."
+            self.run_error = _(
+                "{withdrawn} is not available any more: the administrators no longer offer it. "
+                "Generate now uses {model}.",
+                withdrawn=withdrawn,
+                model=self.model_label,
             )
 
     @rx.event
@@ -512,7 +514,8 @@ class StudioState(SessionState):
             if self._watching_config:
                 return
             self._watching_config = True
-            shown = self._config_version
+            shown, language = self._config_version, self.lang
+        i18n.current_language.set(language)
         config = (await asyncio.to_thread(get_services)).config
         deadline = time.monotonic() + CONFIG_WATCH_AT_MOST_S
         polls = 0
