@@ -12,7 +12,12 @@ WIDE = "md"
 
 
 def _links() -> list[tuple[object, str]]:
-    return [(t("Studio"), routes.STUDIO), (t("Gallery"), routes.GALLERY), (t("Batches"), routes.BATCHES), (t("Packs"), routes.PACKS)]
+    return [
+        (t("Studio"), routes.STUDIO),
+        (t("Gallery"), routes.GALLERY),
+        (t("Batches"), routes.BATCHES),
+        (t("Packs"), routes.PACKS),
+    ]
 
 
 def _admin_links() -> list[tuple[object, str]]:
