@@ -23,6 +23,7 @@ from sqlmodel import Session, col, func, select, update
 from bildgen.batches.items import BatchItem, ItemFields
 from bildgen.batches.plan import Plan, PlannedItem, plan
 from bildgen.i18n import N_, _
+from bildgen.inference.errors import in_language
 from bildgen.inference.profiles import Catalog
 from bildgen.jobs import queue
 from bildgen.jobs.refusals import SubmissionRefused
@@ -438,7 +439,7 @@ def items_page(
 def _item_view(item: ItemRow, generation: Generation | None, images: Mapping[str, list[str]]) -> ItemView:
     fields = ItemFields.decode(item.fields)
     if generation is not None:
-        status, message = generation.status, generation.error or ""
+        status, message = generation.status, in_language(generation.error) if generation.error else ""
     elif item.state == QUEUED:
         status, message = REMOVED, _("Its images were deleted from the gallery.")
     else:

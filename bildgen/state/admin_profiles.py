@@ -111,7 +111,7 @@ def _row(entry: ProfileEntry, currency: str) -> ProfileRow:
             )
         )
         if profile.cost_per_image is not None:
-            cost = i18n.format_number(profile.cost_per_image, i18n.current_language.get())
+            cost = i18n.format_number(profile.cost_per_image)
             details.append(_("{cost} {currency} per image", cost=cost, currency=currency))
     return ProfileRow(
         id=entry.id,
@@ -312,7 +312,7 @@ class ProfilesState(AdminState):
         """Probe the profile's service as a job would reach it, outside the tab's lock."""
         async with self:
             token = self._session_token()
-            i18n.current_language.set(self.lang)  # a background task answers in the tab's language too
+            self._in_tab_language()
         profile_id = str(profile_id)
         if await self._administrator_of(token) is None:
             return

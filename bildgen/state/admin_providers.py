@@ -12,7 +12,6 @@ import dataclasses
 
 import reflex as rx
 
-from bildgen import i18n
 from bildgen.admin import providers
 from bildgen.admin.connection import try_connection
 from bildgen.i18n import N_, _
@@ -172,7 +171,7 @@ class ProvidersState(AdminState):
         """Probe the provider's endpoint with its key, outside the tab's lock (it may take seconds)."""
         async with self:
             token = self._session_token()
-            i18n.current_language.set(self.lang)  # a background task answers in the tab's language too
+            self._in_tab_language()
         provider = str(provider)
         if provider not in PROVIDERS or await self._administrator_of(token) is None:
             return

@@ -152,7 +152,7 @@ class QueueState(AdminState):
                 return
             self._watching = True
             token = self._session_token()
-            i18n.current_language.set(self.lang)  # the refreshed rows speak the tab's language
+            self._in_tab_language()
         deadline = time.monotonic() + WATCH_AT_MOST_S
         try:
             while time.monotonic() < deadline:

@@ -13,7 +13,7 @@ import dataclasses
 
 import reflex as rx
 
-from bildgen import i18n, routes
+from bildgen import routes
 from bildgen.batches import packs, runs
 from bildgen.i18n import _
 from bildgen.services import get_services
@@ -253,7 +253,7 @@ class BatchPageState(SessionState):
         """The same prompts with the same seeds on the chosen model: a new batch in the same series."""
         async with self:
             batch_id, model, token = self.shown_id, self.rerun_model, self._session_token()
-            i18n.current_language.set(self.lang)  # a refusal below speaks the tab's language
+            self._in_tab_language()
         user = await user_for_token(token)
         if user is None:
             async with self:

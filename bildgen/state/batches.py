@@ -239,7 +239,7 @@ class BatchEditorState(SessionState):
             if self.writing:
                 return
             token = self._session_token()
-            i18n.current_language.set(self.lang)  # the notes below speak the tab's language
+            self._in_tab_language()
             self.writing, self.notes = True, []
         try:
             user = await user_for_token(token)
@@ -447,7 +447,7 @@ class BatchEditorState(SessionState):
                 return
             self._take_form(form_data)
             token = self._session_token()
-            i18n.current_language.set(self.lang)  # the checks below speak the tab's language
+            self._in_tab_language()
             checked = self._recheck()
             if checked is None:
                 self.message = _("Add some prompts first.")

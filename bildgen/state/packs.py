@@ -81,7 +81,7 @@ class PacksState(SessionState):
             if self.running:
                 return
             self.running, self.message, token = str(pack_id), "", self._session_token()
-            i18n.current_language.set(self.lang)  # a refusal below speaks the tab's language
+            self._in_tab_language()
         try:
             user = await user_for_token(token)
             if user is None:
