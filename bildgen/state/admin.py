@@ -39,7 +39,8 @@ class AuditRow:
 def _change(entry: audit.Entry) -> str:
     if not (entry.old_value or entry.new_value):
         return ""
-    return f"{entry.old_value or _('(none)')} → {entry.new_value or _('(none)')}"
+    none = _("(none)")
+    return f"{entry.old_value or none} → {entry.new_value or none}"
 
 
 def _row(entry: audit.Entry) -> AuditRow:

@@ -241,3 +241,21 @@ def test_a_stored_error_is_shown_in_the_readers_language_with_the_services_own_w
     )
     assert not_ours == "CUDA out of memory"
     assert in_language(stored) == stored  # English readers get it as it was stored
+
+
+def test_no_marked_string_hides_inside_an_f_string():
+    """Babel does not read inside f-strings: a t("…") or _("…") there never reaches the catalog."""
+    hidden = []
+    for path in sorted((ROOT / "bildgen").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.JoinedStr):
+                continue
+            for inner in ast.walk(node):
+                if (
+                    isinstance(inner, ast.Call)
+                    and _dotted(inner.func) in {"t", "_", "N_"}
+                    and inner.args
+                    and isinstance(inner.args[0], ast.Constant)
+                ):
+                    hidden.append(f"{path.relative_to(ROOT)}:{inner.lineno}: {inner.args[0].value!r}")
+    assert hidden == []
