@@ -11,7 +11,7 @@ import dataclasses
 import secrets
 from typing import Any
 
-from bildgen.i18n import N_
+from bildgen.i18n import N_, _
 
 MAX_VARIANTS = 4
 SEED_SPACE = 2**32
@@ -104,12 +104,16 @@ class ModePreset:
 
 
 MODE_PRESETS: tuple[ModePreset, ...] = (
-    ModePreset("square", "Square ×1", 1.0, 1),
-    ModePreset("landscape", "Landscape 16:9 ×2", 16 / 9, 2),
-    ModePreset("portrait", "Portrait 9:16 ×2", 9 / 16, 2),
-    ModePreset("variations", "Variations ×4", 1.0, 4),
+    ModePreset("square", N_("Square ×1"), 1.0, 1),
+    ModePreset("landscape", N_("Landscape 16:9 ×2"), 16 / 9, 2),
+    ModePreset("portrait", N_("Portrait 9:16 ×2"), 9 / 16, 2),
+    ModePreset("variations", N_("Variations ×4"), 1.0, 4),
 )
-QUALITY_PRESETS: tuple[tuple[str, str], ...] = (("draft", "Draft"), ("balanced", "Balanced"), ("best", "Best"))
+QUALITY_PRESETS: tuple[tuple[str, str], ...] = (
+    ("draft", N_("Draft")),
+    ("balanced", N_("Balanced")),
+    ("best", N_("Best")),
+)
 DEFAULT_MODE, DEFAULT_QUALITY = "square", "balanced"
 
 
@@ -198,24 +202,27 @@ class Resolved:
         seed: bool = True,
         size: bool = True,
     ) -> str:
-        """What will be sent, in the form's words: only what the model takes, no API field names.
-        size=False: the service is given an aspect ratio instead of pixels."""
+        """What will be sent, in the form's words: only what the model takes, no API field names; in
+        the language of the user being answered. size=False: the service is given an aspect ratio
+        instead of pixels."""
         parameters = self.parameters
         parts = [f"{parameters.width} × {parameters.height} px"] if size else []
         if steps:
-            parts.append(f"{parameters.steps} steps")
+            parts.append(_("{steps} steps", steps=parameters.steps))
         if guidance:
-            parts.append(f"{guidance_label or guidance_label_of(parameters.guidance_field)} {parameters.guidance:g}")
-        parts.append(f"{self.count} image" + ("" if self.count == 1 else "s"))
+            label = _(guidance_label or guidance_label_of(parameters.guidance_field))
+            parts.append(f"{label} {parameters.guidance:g}")
+        parts.append(_("1 image") if self.count == 1 else _("{count} images", count=self.count))
         if seed:
-            parts.append(
-                "random seed"
-                if self.seed is None
-                else f"seed {self.seed}" + ("" if self.count == 1 else f"–{self.seed + self.count - 1}")
-            )
+            if self.seed is None:
+                parts.append(_("random seed"))
+            elif self.count == 1:
+                parts.append(_("seed {seed}", seed=self.seed))
+            else:
+                parts.append(_("seed {first}–{last}", first=self.seed, last=self.seed + self.count - 1))
         negative = parameters.negative_prompt
         if negative is not None and negative.strip():
-            parts.append("negative prompt")
+            parts.append(_("negative prompt"))
         return " · ".join(parts)
 
 
@@ -248,7 +255,7 @@ class Limits:
 
 def resolve(traits: FamilyTraits, choices: FormChoices, limits: Limits = Limits()) -> Resolved:
     mode = next((preset for preset in MODE_PRESETS if preset.id == choices.mode), MODE_PRESETS[0])
-    quality_index = next((index for index, (key, _) in enumerate(QUALITY_PRESETS) if key == choices.quality), 1)
+    quality_index = next((index for index, (key, _label) in enumerate(QUALITY_PRESETS) if key == choices.quality), 1)
     size = preset_size(traits, mode.aspect)
     steps = traits.steps_by_quality[quality_index]
     problems: dict[str, str] = {}
@@ -263,26 +270,34 @@ def resolve(traits: FamilyTraits, choices: FormChoices, limits: Limits = Limits(
         return value
 
     low, high, step = limits.min_side, limits.max_side, limits.size_step
-    side_message = f"must be a multiple of {step} from {low} to {high}."
+    sides = {"step": step, "low": low, "high": high}
     width = override(
-        "width", choices.width, lambda t: _integer(t, low, high, step=step), size[0], "Width " + side_message
+        "width",
+        choices.width,
+        lambda t: _integer(t, low, high, step=step),
+        size[0],
+        _("Width must be a multiple of {step} from {low} to {high}.", **sides),
     )
     height = override(
-        "height", choices.height, lambda t: _integer(t, low, high, step=step), size[1], "Height " + side_message
+        "height",
+        choices.height,
+        lambda t: _integer(t, low, high, step=step),
+        size[1],
+        _("Height must be a multiple of {step} from {low} to {high}.", **sides),
     )
     count = override(
         "count",
         choices.count,
         lambda t: _integer(t, 1, MAX_VARIANTS),
         mode.count,
-        f"Images must be 1 to {MAX_VARIANTS}.",
+        _("Images must be 1 to {max}.", max=MAX_VARIANTS),
     )
     chosen_steps = override(
         "steps",
         choices.steps,
         lambda t: _integer(t, 1, limits.max_steps),
         steps,
-        f"Steps must be a whole number from 1 to {limits.max_steps}.",
+        _("Steps must be a whole number from 1 to {max}.", max=limits.max_steps),
     )
     least, most = limits.guidance_range
     guidance = override(
@@ -290,14 +305,14 @@ def resolve(traits: FamilyTraits, choices: FormChoices, limits: Limits = Limits(
         choices.guidance,
         lambda t: _float(t, least, most),
         traits.guidance,
-        f"Guidance must be a number from {least:g} to {most:g}.",
+        _("Guidance must be a number from {low} to {high}.", low=f"{least:g}", high=f"{most:g}"),
     )
     seed = override(
         "seed",
         choices.seed,
         lambda t: _integer(t, 0, SEED_SPACE - 1),
         None,
-        f"Seed must be a whole number from 0 to {SEED_SPACE - 1}, or empty for a random one.",
+        _("Seed must be a whole number from 0 to {max}, or empty for a random one.", max=SEED_SPACE - 1),
     )
     return Resolved(
         parameters=effective(

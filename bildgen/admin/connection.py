@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 
+from bildgen.i18n import _
 from bildgen.inference import providers
 from bildgen.inference.client import forget_served_model
 from bildgen.inference.profiles import ModelProfile
@@ -26,7 +27,10 @@ async def try_connection(profile: ModelProfile) -> Outcome:
         # Anything that answers 404 to both model lists would pass as "connected" otherwise.
         return Outcome(
             False,
-            f"Something answers at {base_url}, but lists no model. Check the address (usually ending in /v1)"
-            " and the provider, or name the model in the profile.",
+            _(
+                "Something answers at {address}, but lists no model. Check the address (usually ending in /v1)"
+                " and the provider, or name the model in the profile.",
+                address=base_url,
+            ),
         )
     return Outcome(result.ok, result.message)

@@ -27,6 +27,7 @@ from sqlmodel import select
 from bildgen.admin import config_version, providers
 from bildgen.admin import settings as admin_settings
 from bildgen.admin.keys import KeyBox
+from bildgen.i18n import N_
 from bildgen.inference.profiles import Catalog, ModelProfile, Provider
 from bildgen.store.db import session
 from bildgen.store.models import AdminSetting, ProviderSetting, StoredProfile
@@ -34,9 +35,9 @@ from bildgen.store.models import AdminSetting, ProviderSetting, StoredProfile
 logger = logging.getLogger(__name__)
 
 RECHECK_S = 2.0
-FROM_FILE = "configuration file"
-CHANGED_FILE = "configuration file, changed in the Admin area"
-FROM_ADMIN = "Admin area"
+FROM_FILE = N_("configuration file")
+CHANGED_FILE = N_("configuration file, changed in the Admin area")
+FROM_ADMIN = N_("Admin area")
 
 
 @dataclasses.dataclass(frozen=True)

@@ -21,6 +21,7 @@ from sqlmodel import func, select
 from bildgen.admin import config_version
 from bildgen.admin.live import FROM_ADMIN, LiveConfig, file_config, problem_text, resolve_profile
 from bildgen.auth import audit
+from bildgen.i18n import N_, _
 from bildgen.inference.profiles import Catalog, ModelProfile
 from bildgen.store.db import session, storage_errors
 from bildgen.store.models import StoredProfile, utc_now
@@ -65,15 +66,23 @@ def parse_advanced(text: str) -> dict[str, Any]:
     try:
         value = json.loads(text)
     except ValueError as error:
-        raise ProfileRefused(f"Advanced configuration: not valid JSON ({error}).") from None
+        raise ProfileRefused(_("Advanced configuration: not valid JSON ({error}).", error=error)) from None
     if not isinstance(value, dict):
-        raise ProfileRefused('Advanced configuration: write one JSON object, e.g. {"steps": 30}.')
+        raise ProfileRefused(
+            _("Advanced configuration: write one JSON object, e.g. {example}.", example='{"steps": 30}')
+        )
     for key in value:
         if key in FORM_KEYS or key == "id":
-            raise ProfileRefused(f"Advanced configuration: {key}: set it in the form, not here.")
+            raise ProfileRefused(_("Advanced configuration: {key}: set it in the form, not here.", key=key))
         if key not in ADVANCED_KEYS:
             known = ", ".join(ADVANCED_KEYS)
-            raise ProfileRefused(f"Advanced configuration: {key}: bildgen knows no such setting (known: {known}).")
+            raise ProfileRefused(
+                _(
+                    "Advanced configuration: {key}: bildgen knows no such setting (known: {known}).",
+                    key=key,
+                    known=known,
+                )
+            )
     return value
 
 
@@ -89,7 +98,7 @@ def _number(form: Mapping[str, Any], name: str, kind: type, problem: str) -> int
     try:
         return kind(text.replace(",", ".") if kind is float else text)
     except ValueError:
-        raise ProfileRefused(f"{name}: {problem}") from None
+        raise ProfileRefused(f"{name}: {_(problem)}") from None
 
 
 def config_from_form(form: Mapping[str, Any], *, enabled: bool = True) -> dict[str, Any]:
@@ -102,15 +111,15 @@ def config_from_form(form: Mapping[str, Any], *, enabled: bool = True) -> dict[s
         "served_name": _text(form, "served_name"),
         "base_url": _text(form, "base_url"),
         "family": _text(form, "family"),
-        "max_references": _number(form, "max_references", int, "a whole number from 0 to 16"),
+        "max_references": _number(form, "max_references", int, N_("a whole number from 0 to 16")),
         "sizes": sizes or None,
         "default_size": _text(form, "default_size"),
         "default_quality": _text(form, "default_quality"),
-        "cost_per_image": _number(form, "cost_per_image", float, "a number such as 0.04"),
+        "cost_per_image": _number(form, "cost_per_image", float, N_("a number such as 0.04")),
         "enabled": enabled,
     }
     if config["label"] is None:
-        raise ProfileRefused("label: give the profile a name users recognise, e.g. Fast draft.")
+        raise ProfileRefused(_("label: give the profile a name users recognise, e.g. Fast draft."))
     advanced = parse_advanced(str(form.get("advanced") or ""))
     return {key: value for key, value in {**config, **advanced}.items() if value is not None}
 
@@ -180,7 +189,7 @@ def update(
     """Store a profile's new configuration. For a file's profile only what differs from the file is stored."""
     entry = live.entry(profile_id)
     if entry is None:
-        raise ProfileRefused("That profile does not exist (any more).")
+        raise ProfileRefused(_("That profile does not exist (any more)."))
     clean = {key: value for key, value in config.items() if value is not None}
     _checked(live, profile_id, clean)
     file_profile = live.base.models.get(profile_id)
@@ -190,7 +199,10 @@ def update(
         dropped = [key for key in in_file if key not in clean]
         if dropped:
             raise ProfileRefused(
-                f"{', '.join(dropped)}: set in the configuration file; change the value instead of removing it."
+                _(
+                    "{keys}: set in the configuration file; change the value instead of removing it.",
+                    keys=", ".join(dropped),
+                )
             )
     else:
         stored = clean
@@ -231,7 +243,7 @@ def set_enabled(
 ) -> None:
     entry = live.entry(profile_id)
     if entry is None:
-        raise ProfileRefused("That profile does not exist (any more).")
+        raise ProfileRefused(_("That profile does not exist (any more)."))
     update(
         engine,
         live,
@@ -264,7 +276,7 @@ def move(
     """Move a profile up (-1) or down (+1) in the list users choose from."""
     order = [entry.id for entry in live.entries]
     if profile_id not in order:
-        raise ProfileRefused("That profile does not exist (any more).")
+        raise ProfileRefused(_("That profile does not exist (any more)."))
     old = order.index(profile_id)
     new = max(0, min(len(order) - 1, old + steps))
     if new == old:
@@ -297,11 +309,16 @@ def remove(
     """Delete a profile made in the Admin area, or take a file's profile back to the file's version."""
     entry = live.entry(profile_id)
     if entry is None:
-        raise ProfileRefused("That profile does not exist (any more).")
+        raise ProfileRefused(_("That profile does not exist (any more)."))
     if entry.origin == FROM_ADMIN:
         users = [other.id for other in live.entries if other.config.get("edit_with") == profile_id]
         if users:
-            raise ProfileRefused(f"{', '.join(users)} hand their edits to this profile (edit_with): change them first.")
+            raise ProfileRefused(
+                _(
+                    "{profiles} hand their edits to this profile (edit_with): change them first.",
+                    profiles=", ".join(users),
+                )
+            )
     with storage_errors(), session(engine) as db:
         row = db.get(StoredProfile, profile_id)
         if row is None:

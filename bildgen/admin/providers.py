@@ -22,16 +22,22 @@ from sqlmodel import select
 from bildgen.admin import config_version
 from bildgen.admin.keys import KeyBox, KeyUnreadable
 from bildgen.auth import audit
+from bildgen.i18n import N_, _
 from bildgen.inference.profiles import PROVIDERS, ModelProfile, Provider, ProviderConfig
 from bildgen.store.db import session, storage_errors
 from bildgen.store.models import ProviderSetting, utc_now
 
 logger = logging.getLogger(__name__)
 
-ADMIN_AREA = "Admin area"
-CONFIG_FILE = "configuration file"
-DEFAULT = "built-in default"
-NOT_SET = "not set"
+ADMIN_AREA = N_("Admin area")
+CONFIG_FILE = N_("configuration file")
+DEFAULT = N_("built-in default")
+NOT_SET = N_("not set")
+FROM_ENVIRONMENT = N_("environment ({name})")
+KEY_UNREADABLE = N_(
+    "A stored API key cannot be decrypted with the current secret. Enter the key again (see Key rotation in the README)."
+)
+VIA_VARIABLE = N_("configuration file (via {name})")
 MAX_KEY_LENGTH = 1000
 
 
@@ -45,23 +51,26 @@ class ProviderInfo:
 
 INFO: dict[Provider, ProviderInfo] = {
     "openai-compatible": ProviderInfo(
-        "OpenAI-compatible server",
+        N_("OpenAI-compatible server"),
         "BILDGEN_OPENAI_COMPATIBLE",
         None,
-        "Your own vLLM-Omni or SGLang server. Each profile usually names its own server's address.",
+        N_("Your own vLLM-Omni or SGLang server. Each profile usually names its own server's address."),
     ),
     "gateway": ProviderInfo(
-        "Image gateway", "BILDGEN_GATEWAY", None, "The organisation's gateway in front of several image services."
+        N_("Image gateway"),
+        "BILDGEN_GATEWAY",
+        None,
+        N_("The organisation's gateway in front of several image services."),
     ),
     "automatic1111": ProviderInfo(
         "AUTOMATIC1111 WebUI",
         "BILDGEN_AUTOMATIC1111",
         "http://127.0.0.1:7860",
-        "A self-hosted Stable Diffusion WebUI started with --api; the key is its --api-auth user:password.",
+        N_("A self-hosted Stable Diffusion WebUI started with --api; the key is its --api-auth user:password."),
     ),
-    "bfl": ProviderInfo("Black Forest Labs", "BILDGEN_BFL", "https://api.bfl.ai/v1", "FLUX models in BFL's cloud."),
+    "bfl": ProviderInfo("Black Forest Labs", "BILDGEN_BFL", "https://api.bfl.ai/v1", N_("FLUX models in BFL's cloud.")),
     "openai": ProviderInfo(
-        "OpenAI", "BILDGEN_OPENAI", "https://api.openai.com/v1", "GPT Image models in OpenAI's cloud."
+        "OpenAI", "BILDGEN_OPENAI", "https://api.openai.com/v1", N_("GPT Image models in OpenAI's cloud.")
     ),
 }
 
@@ -97,6 +106,15 @@ class ProviderState:
         return bool(self.api_key.value)
 
 
+def source_text(source: str) -> str:
+    """Where a value comes from (a `Sourced.source`), in the language of the user being answered."""
+    for template in (FROM_ENVIRONMENT, VIA_VARIABLE):
+        prefix = template.removesuffix("{name})")
+        if source.startswith(prefix) and source.endswith(")"):
+            return _(template, name=source.removeprefix(prefix).removesuffix(")"))
+    return _(source)
+
+
 def env_names(provider: Provider) -> dict[str, str]:
     prefix = INFO[provider].env_prefix
     return {"base_url": f"{prefix}_BASE_URL", "api_key": f"{prefix}_API_KEY", "enabled": f"{prefix}_ENABLED"}
@@ -122,7 +140,7 @@ def effective(
 
         base_url = Sourced(info.default_base_url, DEFAULT if info.default_base_url else NOT_SET)
         if environ.get(names["base_url"], "").strip():
-            base_url = Sourced(environ[names["base_url"]].strip(), f"environment ({names['base_url']})")
+            base_url = Sourced(environ[names["base_url"]].strip(), FROM_ENVIRONMENT.format(name=names["base_url"]))
         if file is not None and file.base_url is not None:
             base_url = Sourced(str(file.base_url), CONFIG_FILE)
         if row is not None and row.base_url:
@@ -130,20 +148,20 @@ def effective(
 
         api_key = Sourced(None, NOT_SET)
         if environ.get(names["api_key"], "").strip():
-            api_key = Sourced(environ[names["api_key"]].strip(), f"environment ({names['api_key']})")
+            api_key = Sourced(environ[names["api_key"]].strip(), FROM_ENVIRONMENT.format(name=names["api_key"]))
         if file is not None and file.api_key_env and environ.get(file.api_key_env, "").strip():
-            api_key = Sourced(environ[file.api_key_env].strip(), f"{CONFIG_FILE} (via {file.api_key_env})")
+            api_key = Sourced(environ[file.api_key_env].strip(), VIA_VARIABLE.format(name=file.api_key_env))
         key_problem = ""
         if row is not None and row.api_key_encrypted:
             try:
                 api_key = Sourced(box.decrypt(row.api_key_encrypted), ADMIN_AREA)
             except KeyUnreadable as unreadable:
-                key_problem = f"{unreadable} Enter the key again (see Key rotation in the README)."
+                key_problem = KEY_UNREADABLE  # translated where shown: this state is cached for every user
                 logger.warning("provider %s: %s", provider, unreadable)
 
         enabled = Sourced(True, DEFAULT)
         if (from_env := _flag(environ.get(names["enabled"], ""))) is not None:
-            enabled = Sourced(from_env, f"environment ({names['enabled']})")
+            enabled = Sourced(from_env, FROM_ENVIRONMENT.format(name=names["enabled"]))
         if file is not None and file.enabled is not None:
             enabled = Sourced(file.enabled, CONFIG_FILE)
         if row is not None and row.enabled is not None:
@@ -173,7 +191,7 @@ def _clean_url(value: str) -> str | None:
     try:
         url = pydantic.TypeAdapter(pydantic.HttpUrl).validate_python(text)
     except pydantic.ValidationError:
-        raise ProviderRefused(f"Endpoint: {text!r} is not an http:// or https:// address.") from None
+        raise ProviderRefused(_("Endpoint: {text} is not an http:// or https:// address.", text=repr(text))) from None
     return str(url).rstrip("/")
 
 
@@ -192,12 +210,14 @@ def save(
     (None removes it), the enabled flag (None: as the file or environment say). Each changed value is
     audited, a key only as ********."""
     if provider not in PROVIDERS:
-        raise ProviderRefused(f"There is no provider called {provider!r}.")
+        raise ProviderRefused(_("There is no provider called {provider}.", provider=repr(provider)))
     new_url = UNCHANGED if base_url is UNCHANGED else _clean_url(str(base_url))
     if api_key is not UNCHANGED and api_key is not None:
         api_key = str(api_key).strip()
         if not api_key or len(api_key) > MAX_KEY_LENGTH or any(ch.isspace() for ch in api_key):
-            raise ProviderRefused("API key: paste the key exactly, without spaces (at most 1000 characters).")
+            raise ProviderRefused(
+                _("API key: paste the key exactly, without spaces (at most {max} characters).", max=MAX_KEY_LENGTH)
+            )
     with storage_errors(), session(engine) as db:
         row = db.get(ProviderSetting, provider) or ProviderSetting(provider=provider)
         changes: list[tuple[str, Any, Any]] = []

@@ -19,11 +19,12 @@ from sqlmodel import select
 
 from bildgen.admin import config_version
 from bildgen.auth import audit
+from bildgen.i18n import _
 from bildgen.store.db import session, storage_errors
 from bildgen.store.models import AdminSetting, utc_now
 
 ENABLED_ENV = "BILDGEN_IMAGE_ENABLED"
-DEFAULT_PAUSED_MESSAGE = "Image generation is switched off for now. Please try again later."
+DEFAULT_PAUSED_MESSAGE = "Image generation is switched off for now. Please try again later."  # an editable setting
 MAX_MESSAGE = 300
 _TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
 
@@ -78,18 +79,18 @@ def _validated(changes: Mapping[str, Any]) -> dict[str, Any]:
     clean: dict[str, Any] = {}
     for name, value in changes.items():
         if name not in FIELDS:
-            raise SettingsRefused(f"There is no setting called {name!r}.")
+            raise SettingsRefused(_("There is no setting called {name}.", name=repr(name)))
         if name in ("generation_enabled", "admins_exempt"):
             clean[name] = bool(value)
         elif name == "paused_message":
             text = " ".join(str(value).split())
             if len(text) > MAX_MESSAGE:
-                raise SettingsRefused(f"The message may have at most {MAX_MESSAGE} characters.")
+                raise SettingsRefused(_("The message may have at most {max} characters.", max=MAX_MESSAGE))
             clean[name] = text or DEFAULT_PAUSED_MESSAGE
         elif name == "currency":
             text = str(value).strip()
             if not 1 <= len(text) <= 12:
-                raise SettingsRefused("The currency is 1 to 12 characters, e.g. USD, EUR or credits.")
+                raise SettingsRefused(_("The currency is 1 to 12 characters, e.g. USD, EUR or credits."))
             clean[name] = text
     return clean
 

@@ -19,13 +19,15 @@ from datetime import UTC, datetime, timedelta
 import sqlalchemy
 from sqlmodel import col, func, select
 
+from bildgen import i18n
 from bildgen.admin import settings as admin_settings
 from bildgen.auth import audit
+from bildgen.i18n import N_, _
 from bildgen.inference.profiles import ModelProfile
 from bildgen.store.db import session, storage_errors
 from bildgen.store.models import Generation, GenerationStatus, Image, QuotaRule, User
 
-PERIODS = {"day": "per day", "month": "per month"}
+PERIODS = {"day": N_("per day"), "month": N_("per month")}
 MAX_QUOTA = 1_000_000
 # Variants that ended without an image and count as failures (cancelled ones do not).
 _FAILED_STATES = (GenerationStatus.PARTIAL, GenerationStatus.FAILED, GenerationStatus.INTERRUPTED)
@@ -133,7 +135,7 @@ def _lines(cells, axis: int, label, profiles: Mapping[str, ModelProfile]) -> lis
     lines = []
     for key, group in grouped.items():
         images_per_profile: dict[str, int] = {}
-        for (_, profile), values in group.items():
+        for (_owner, profile), values in group.items():
             images_per_profile[profile] = images_per_profile.get(profile, 0) + int(values[0])
         lines.append(
             UsageLine(
@@ -176,11 +178,11 @@ def add_rule(
     address: str | None = None,
 ) -> QuotaRule:
     if period not in PERIODS:
-        raise QuotaRefused("Choose a day or a month.")
+        raise QuotaRefused(_("Choose a day or a month."))
     if profile_id is not None and profile_id not in profiles:
-        raise QuotaRefused("That profile does not exist (any more).")
+        raise QuotaRefused(_("That profile does not exist (any more)."))
     if not isinstance(max_images, int) or not 0 <= max_images <= MAX_QUOTA:
-        raise QuotaRefused(f"The number of images is a whole number from 0 to {MAX_QUOTA}.")
+        raise QuotaRefused(_("The number of images is a whole number from 0 to {max}.", max=MAX_QUOTA))
     rule = QuotaRule(profile_id=profile_id, period=period, max_images=max_images)
     with storage_errors(), session(engine) as db:
         db.add(rule)
@@ -289,18 +291,39 @@ def _tightest_first(applying: Iterable[QuotaRule]) -> list[QuotaRule]:
     return sorted(applying, key=lambda rule: (rule.max_images, rule.period != "day"))
 
 
+def images_text(count: int) -> str:
+    """ "1 image", "50 images", in the current user's language."""
+    return _("1 image") if count == 1 else _("{count} images", count=count)
+
+
 def refusal_message(verdict: QuotaVerdict, *, images: int, profile_label: str, now: datetime | None = None) -> str:
+    """Why the quota refuses, what is left and when it refills, in the language of the user asking."""
     rule = verdict.rule
-    period = "today" if rule.period == "day" else "this month"
-    where = f" with {profile_label}" if rule.profile_id else ""
     now = (now or datetime.now(UTC)).astimezone(UTC)
     wait = verdict.refills_at - now
     hours, minutes = int(wait.total_seconds() // 3600), int(wait.total_seconds() % 3600 // 60)
-    refill = f"{verdict.refills_at:%Y-%m-%d %H:%M} UTC (in {hours} h {minutes} min)"
-    allowed = f"{rule.max_images} image" + ("" if rule.max_images == 1 else "s")
+    refill = _(
+        "{time} (in {hours} h {minutes} min)",
+        time=i18n.format_utc(verdict.refills_at),
+        hours=hours,
+        minutes=minutes,
+    )
+    allowed = images_text(rule.max_images)
+    if rule.profile_id:
+        allowed = _("{images} with {profile}", images=allowed, profile=profile_label)
     if verdict.left == 0:
-        return f"You have used your {allowed}{where} {period}. More from {refill}."
-    return (
-        f"You have {verdict.left} of your {allowed}{where} left {period}, fewer than the {images}"
-        f" asked for: generate fewer, or wait until {refill}."
+        if rule.period == "day":
+            return _("You have used your {allowed} today. More from {refill}.", allowed=allowed, refill=refill)
+        return _("You have used your {allowed} this month. More from {refill}.", allowed=allowed, refill=refill)
+    values = {"left": verdict.left, "allowed": allowed, "asked": images, "refill": refill}
+    if rule.period == "day":
+        return _(
+            "You have {left} of your {allowed} left today, fewer than the {asked} asked for: generate fewer, or wait"
+            " until {refill}.",
+            **values,
+        )
+    return _(
+        "You have {left} of your {allowed} left this month, fewer than the {asked} asked for: generate fewer, or"
+        " wait until {refill}.",
+        **values,
     )

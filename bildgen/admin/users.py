@@ -17,12 +17,13 @@ import sqlalchemy
 from sqlmodel import Session, col, delete, func, select, update
 
 from bildgen.auth import audit, passwords
+from bildgen.i18n import N_, _
 from bildgen.store.db import session, storage_errors
 from bildgen.store.models import User, UserSession
 
 LAST_ADMIN_LOCK_KEY = 0x6B696C6461646D  # any constant shared by every process
 LIST_LIMIT = 200
-LAST_ADMINISTRATOR = "bildgen needs at least one active administrator: make someone else an administrator first."
+LAST_ADMINISTRATOR = N_("bildgen needs at least one active administrator: make someone else an administrator first.")
 
 
 class UserChangeRefused(ValueError):
@@ -89,7 +90,7 @@ def _another_active_admin(user_id: str):  # type: ignore[no-untyped-def]
 def _target(db: Session, user_id: str) -> User:
     user = db.get(User, user_id)
     if user is None:
-        raise UserChangeRefused("That account does not exist (any more).")
+        raise UserChangeRefused(_("That account does not exist (any more)."))
     return user
 
 
@@ -116,7 +117,7 @@ def _change(
             condition.append(_another_active_admin(user_id))
         changed = db.exec(update(User).where(*condition).values(**values))
         if not changed.rowcount:
-            raise UserChangeRefused(LAST_ADMINISTRATOR)
+            raise UserChangeRefused(_(LAST_ADMINISTRATOR))
         if end_sessions:
             db.exec(delete(UserSession).where(UserSession.user_id == user_id))
         db.add(

@@ -17,6 +17,7 @@ import sqlalchemy
 from sqlmodel import col, select, update
 
 from bildgen.auth import audit
+from bildgen.i18n import _
 from bildgen.store.db import session, storage_errors
 from bildgen.store.models import ApiToken, User, utc_now
 
@@ -100,11 +101,11 @@ def create(
     Raises TokenRefused for a bad name or expiry, StorageUnavailable when it cannot be stored."""
     name = " ".join(str(name).split())
     if not name:
-        raise TokenRefused("Give the token a name, e.g. the script or tool that will use it.")
+        raise TokenRefused(_("Give the token a name, e.g. the script or tool that will use it."))
     if len(name) > NAME_MAX:
-        raise TokenRefused(f"A token's name has at most {NAME_MAX} characters.")
+        raise TokenRefused(_("A token's name has at most {max} characters.", max=NAME_MAX))
     if expires_in_days is not None and not 1 <= expires_in_days <= MAX_DAYS:
-        raise TokenRefused(f"A token expires after 1 to {MAX_DAYS} days, or never.")
+        raise TokenRefused(_("A token expires after 1 to {max} days, or never.", max=MAX_DAYS))
     now = now or utc_now()
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     row = ApiToken(
@@ -122,7 +123,9 @@ def create(
             .where(ApiToken.user_id == user.id, col(ApiToken.revoked_at).is_(None))
         ).one()
         if active >= MAX_TOKENS_PER_USER:
-            raise TokenRefused(f"You have {MAX_TOKENS_PER_USER} tokens already: revoke one you no longer use first.")
+            raise TokenRefused(
+                _("You have {count} tokens already: revoke one you no longer use first.", count=MAX_TOKENS_PER_USER)
+            )
         db.add(row)
         db.commit()
     with storage_errors():

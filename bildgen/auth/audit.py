@@ -17,6 +17,7 @@ from typing import Any
 import sqlalchemy
 from sqlmodel import col, or_, select, update
 
+from bildgen.i18n import N_
 from bildgen.store.db import session
 from bildgen.store.models import AuditEvent, EditMask, Generation, Image, ReferenceImage, User, utc_now
 
@@ -41,22 +42,22 @@ API_TOKEN_REVOKED = "api-token-revoked"
 
 # What the administrator's filter offers, in this order.
 ACTIONS = {
-    SIGN_IN: "Signed in",
-    SIGN_IN_FAILED: "Sign-in failed",
-    SIGN_IN_THROTTLED: "Sign-in throttled",
-    SIGN_OUT: "Signed out",
-    ACCOUNT_CREATED: "Account created",
-    ACCESS_REFUSED: "Someone else's image or task asked for",
-    JOB_CANCELLED: "Job cancelled by an administrator",
-    SETTINGS_CHANGED: "Settings changed",
-    PROFILE_CHANGED: "Model profile changed",
-    PROVIDER_CHANGED: "Provider changed",
-    USER_CHANGED: "Account changed by an administrator",
-    QUOTA_CHANGED: "Quota changed",
-    SIGN_IN_DISABLED: "Sign-in to a disabled account",
-    PASSWORD_CHANGED: "Password changed",
-    API_TOKEN_CREATED: "API token created",
-    API_TOKEN_REVOKED: "API token revoked",
+    SIGN_IN: N_("Signed in"),
+    SIGN_IN_FAILED: N_("Sign-in failed"),
+    SIGN_IN_THROTTLED: N_("Sign-in throttled"),
+    SIGN_OUT: N_("Signed out"),
+    ACCOUNT_CREATED: N_("Account created"),
+    ACCESS_REFUSED: N_("Someone else's image or task asked for"),
+    JOB_CANCELLED: N_("Job cancelled by an administrator"),
+    SETTINGS_CHANGED: N_("Settings changed"),
+    PROFILE_CHANGED: N_("Model profile changed"),
+    PROVIDER_CHANGED: N_("Provider changed"),
+    USER_CHANGED: N_("Account changed by an administrator"),
+    QUOTA_CHANGED: N_("Quota changed"),
+    SIGN_IN_DISABLED: N_("Sign-in to a disabled account"),
+    PASSWORD_CHANGED: N_("Password changed"),
+    API_TOKEN_CREATED: N_("API token created"),
+    API_TOKEN_REVOKED: N_("API token revoked"),
 }
 PAGE_SIZE = 50
 REPEATS_WITHIN = timedelta(minutes=10)

@@ -17,6 +17,9 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from bildgen import i18n
+from bildgen.i18n import N_, _
+
 MAX_ITEMS = 1000
 MAX_PROMPT_CHARS = 2000
 MAX_FIELD_CHARS = 2000
@@ -100,6 +103,9 @@ class Parsed:
     name: str = ""
 
 
+NEEDS_IMAGES = N_('The JSON needs an "images" list (or is itself a list of images).')
+
+
 class InputRefused(ValueError):
     """The input as a whole cannot be read (too large, not text, not the expected shape)."""
 
@@ -134,17 +140,24 @@ def _fields(raw: Mapping[str, Any], where: str, problems: list[str], unknown: se
             continue
         text = _text(value)
         if text is None:
-            problems.append(f"{where}: {name} must be a number or text.")
+            problems.append(_("{where}: {name} must be a number or text.", where=where, name=name))
             continue
         if len(text) > (MAX_PROMPT_CHARS if field == "prompt" else MAX_FIELD_CHARS):
-            problems.append(f"{where}: {name} is longer than {MAX_FIELD_CHARS:,} characters; cut to that length.")
+            problems.append(
+                _(
+                    "{where}: {name} is longer than {max} characters; cut to that length.",
+                    where=where,
+                    name=name,
+                    max=i18n.format_number(MAX_FIELD_CHARS),
+                )
+            )
             text = text[:MAX_FIELD_CHARS]
         if field == "prompt":
             prompt = text
         elif field == "size":
             match = re.fullmatch(r"(\d+)\s*[x×]\s*(\d+)", text)
             if text and not match:
-                problems.append(f"{where}: size {text!r} is not WIDTHxHEIGHT.")
+                problems.append(_("{where}: size {size} is not WIDTHxHEIGHT.", where=where, size=repr(text)))
             elif match:
                 values.setdefault("width", match.group(1))
                 values.setdefault("height", match.group(2))
@@ -156,7 +169,11 @@ def _fields(raw: Mapping[str, Any], where: str, problems: list[str], unknown: se
 def _capped(items: list[BatchItem], problems: list[str]) -> list[BatchItem]:
     if len(items) > MAX_ITEMS:
         problems.append(
-            f"Only the first {MAX_ITEMS:,} of {len(items):,} prompts were taken: a batch holds at most that."
+            _(
+                "Only the first {max} of {count} prompts were taken: a batch holds at most that.",
+                max=i18n.format_number(MAX_ITEMS),
+                count=i18n.format_number(len(items)),
+            )
         )
         return items[:MAX_ITEMS]
     return items
@@ -165,14 +182,14 @@ def _capped(items: list[BatchItem], problems: list[str]) -> list[BatchItem]:
 def _decoded(data: bytes | str) -> str:
     if isinstance(data, str):
         if len(data.encode("utf-8", "replace")) > MAX_INPUT_BYTES:
-            raise InputRefused(f"The text is larger than {MAX_INPUT_BYTES // (1024 * 1024)} MB.")
+            raise InputRefused(_("The text is larger than {size} MB.", size=MAX_INPUT_BYTES // (1024 * 1024)))
         return data
     if len(data) > MAX_INPUT_BYTES:
-        raise InputRefused(f"The file is larger than {MAX_INPUT_BYTES // (1024 * 1024)} MB.")
+        raise InputRefused(_("The file is larger than {size} MB.", size=MAX_INPUT_BYTES // (1024 * 1024)))
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise InputRefused("The file is not UTF-8 text.") from None
+        raise InputRefused(_("The file is not UTF-8 text.")) from None
 
 
 def without_list_marker(line: str) -> str:
@@ -190,7 +207,11 @@ def parse_lines(text: str) -> Parsed:
             continue
         if len(prompt) > MAX_PROMPT_CHARS:
             problems.append(
-                f"Line {number}: the prompt is longer than {MAX_PROMPT_CHARS:,} characters; cut to that length."
+                _(
+                    "Line {number}: the prompt is longer than {max} characters; cut to that length.",
+                    number=number,
+                    max=i18n.format_number(MAX_PROMPT_CHARS),
+                )
             )
             prompt = prompt[:MAX_PROMPT_CHARS]
         items.append(BatchItem(prompt))
@@ -201,7 +222,7 @@ def _unknown_note(unknown: set[str]) -> list[str]:
     if not unknown:
         return []
     names = ", ".join(sorted(unknown)[:8])
-    return [f"Not used (bildgen does not know these fields): {names}."]
+    return [_("Not used (bildgen does not know these fields): {names}.", names=names)]
 
 
 def parse_csv(data: bytes | str) -> Parsed:
@@ -220,24 +241,34 @@ def parse_csv(data: bytes | str) -> Parsed:
         header = next(reader, None)
         if header is None or "prompt" not in {_ALIASES.get(_key(name)) for name in header}:
             raise InputRefused(
-                "The CSV needs a header row with a 'prompt' column (and optionally negative_prompt, width, "
-                "height, steps, guidance, seed, count, model)."
+                _(
+                    "The CSV needs a header row with a 'prompt' column (and optionally negative_prompt, width, "
+                    "height, steps, guidance, seed, count, model)."
+                )
             )
         for row in reader:
             if len(items) > MAX_ITEMS:
                 break  # one more than allowed, so that _capped says so
             if not any(cell.strip() for cell in row):
                 continue
-            where = f"Row {reader.line_num}"
+            where = _("Row {number}", number=reader.line_num)
             if len(row) > len(header):
-                problems.append(f"{where}: more cells than the header has columns; the extra ones were left out.")
+                problems.append(
+                    _("{where}: more cells than the header has columns; the extra ones were left out.", where=where)
+                )
             prompt, fields = _fields(dict(zip(header, row, strict=False)), where, problems, unknown)
             if not prompt:
-                problems.append(f"{where}: no prompt; row left out.")
+                problems.append(_("{where}: no prompt; row left out.", where=where))
                 continue
             items.append(BatchItem(prompt, fields))
     except csv.Error as error:
-        problems.append(f"Row {reader.line_num}: cannot be read as CSV ({error}); the rest of the file was left out.")
+        problems.append(
+            _(
+                "Row {number}: cannot be read as CSV ({error}); the rest of the file was left out.",
+                number=reader.line_num,
+                error=error,
+            )
+        )
     return Parsed(_capped(items, problems), problems=problems + _unknown_note(unknown))
 
 
@@ -247,48 +278,59 @@ def parse_json(data: bytes | str) -> Parsed:
     try:
         document = json.loads(_decoded(data))
     except RecursionError:
-        raise InputRefused("The JSON is nested too deeply.") from None
+        raise InputRefused(_("The JSON is nested too deeply.")) from None
     except ValueError as error:
-        raise InputRefused(f"The file is not valid JSON ({error}).") from None
+        raise InputRefused(_("The file is not valid JSON ({error}).", error=error)) from None
     problems: list[str] = []
     unknown: set[str] = set()
     defaults, name = ItemFields(), ""
     if isinstance(document, dict):
         images = document.get("images")
         if not isinstance(images, list):
-            raise InputRefused('The JSON needs an "images" list (or is itself a list of images).')
+            raise InputRefused(_(NEEDS_IMAGES))
         globals_ = {key: value for key, value in document.items() if key != "images"}
         if isinstance(globals_.get("name"), str):
             name = globals_["name"].strip()[:200]
-        _, defaults = _fields(globals_, "Batch settings", problems, unknown)
+        _prompt, defaults = _fields(globals_, _("Batch settings"), problems, unknown)
     elif isinstance(document, list):
         images = document
     else:
-        raise InputRefused('The JSON needs an "images" list (or is itself a list of images).')
+        raise InputRefused(_(NEEDS_IMAGES))
     items: list[BatchItem] = []
     for number, entry in enumerate(images[:MAX_ITEMS], 1):
-        where = f"Image {number}"
+        where = _("Image {number}", number=number)
         if isinstance(entry, str):
             prompt, fields = entry.strip(), ItemFields()
             if len(prompt) > MAX_PROMPT_CHARS:
                 problems.append(
-                    f"{where}: the prompt is longer than {MAX_PROMPT_CHARS:,} characters; cut to that length."
+                    _(
+                        "{where}: the prompt is longer than {max} characters; cut to that length.",
+                        where=where,
+                        max=i18n.format_number(MAX_PROMPT_CHARS),
+                    )
                 )
                 prompt = prompt[:MAX_PROMPT_CHARS]
         elif isinstance(entry, dict):
             prompt, fields = _fields(entry, where, problems, unknown)
         else:
             problems.append(
-                f"{where}: not an object with a prompt (flow mappings such as @Map are not run here); left out."
+                _(
+                    "{where}: not an object with a prompt (flow mappings such as @Map are not run here); left out.",
+                    where=where,
+                )
             )
             continue
         if not prompt:
-            problems.append(f"{where}: no prompt; left out.")
+            problems.append(_("{where}: no prompt; left out.", where=where))
             continue
         items.append(BatchItem(prompt, fields))
     if len(images) > MAX_ITEMS:
         problems.append(
-            f"Only the first {MAX_ITEMS:,} of {len(images):,} images were taken: a batch holds at most that."
+            _(
+                "Only the first {max} of {count} images were taken: a batch holds at most that.",
+                max=i18n.format_number(MAX_ITEMS),
+                count=i18n.format_number(len(images)),
+            )
         )
     return Parsed(items, defaults, problems + _unknown_note(unknown), name)
 

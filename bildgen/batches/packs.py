@@ -19,8 +19,10 @@ from typing import Any
 import sqlalchemy
 from sqlmodel import col, select
 
+from bildgen import i18n
 from bildgen.batches import runs
 from bildgen.batches.items import MAX_ITEMS, MAX_PROMPT_CHARS, BatchItem, ItemFields, Parsed, parse_json, to_document
+from bildgen.i18n import _
 from bildgen.inference.profiles import Catalog
 from bildgen.params import SEED_SPACE, random_seed
 from bildgen.store.db import session, storage_errors
@@ -57,13 +59,13 @@ def _contents(pack: Pack) -> Parsed:
 def _checked(name: str, items: Sequence[BatchItem]) -> str:
     name = " ".join(str(name).split())[:MAX_NAME]
     if not name:
-        raise PackRefused("Give the pack a name.")
+        raise PackRefused(_("Give the pack a name."))
     if not items:
-        raise PackRefused("A pack needs at least one prompt.")
+        raise PackRefused(_("A pack needs at least one prompt."))
     if len(items) > MAX_ITEMS:
-        raise PackRefused(f"A pack holds at most {MAX_ITEMS:,} prompts.")
+        raise PackRefused(_("A pack holds at most {max} prompts.", max=i18n.format_number(MAX_ITEMS)))
     if any(not item.prompt.strip() or len(item.prompt) > MAX_PROMPT_CHARS for item in items):
-        raise PackRefused(f"Every prompt needs 1 to {MAX_PROMPT_CHARS:,} characters.")
+        raise PackRefused(_("Every prompt needs 1 to {max} characters.", max=i18n.format_number(MAX_PROMPT_CHARS)))
     return name
 
 

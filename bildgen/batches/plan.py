@@ -8,7 +8,9 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 
+from bildgen import i18n
 from bildgen.batches.items import MAX_ITEMS, MAX_PROMPT_CHARS, BatchItem, ItemFields
+from bildgen.i18n import _
 from bildgen.inference.profiles import Catalog, ModelProfile
 from bildgen.params import EffectiveParameters, FormChoices, Resolved, resolve
 
@@ -43,9 +45,9 @@ class Plan:
         """All problems in a few sentences, rows first (at most five named)."""
         parts = list(self.problems)
         for position in sorted(self.row_problems)[:5]:
-            parts.append(f"Row {position + 1}: " + " ".join(self.row_problems[position]))
+            parts.append(_("Row {number}:", number=position + 1) + " " + " ".join(self.row_problems[position]))
         if len(self.row_problems) > 5:
-            parts.append(f"…and {len(self.row_problems) - 5} more rows.")
+            parts.append(_("…and {count} more rows.", count=len(self.row_problems) - 5))
         return " ".join(parts)
 
 
@@ -85,19 +87,31 @@ def model_names(catalog: Catalog) -> str:
 def plan(items: Sequence[BatchItem], defaults: ItemFields, catalog: Catalog) -> Plan:
     problems: list[str] = []
     if not items:
-        problems.append("The batch has no prompts.")
+        problems.append(_("The batch has no prompts."))
     if len(items) > MAX_ITEMS:
-        problems.append(f"A batch holds at most {MAX_ITEMS:,} prompts, not {len(items):,}.")
+        problems.append(
+            _(
+                "A batch holds at most {max} prompts, not {count}.",
+                max=i18n.format_number(MAX_ITEMS),
+                count=i18n.format_number(len(items)),
+            )
+        )
     default_profile = catalog.default
     if defaults.model:
         found = find_profile(catalog, defaults.model)
         if found is None:
-            problems.append(f"Batch model {defaults.model!r} is not offered here (one of: {model_names(catalog)}).")
+            problems.append(
+                _(
+                    "Batch model {model} is not offered here (one of: {models}).",
+                    model=repr(defaults.model),
+                    models=model_names(catalog),
+                )
+            )
         else:
             default_profile = found
     # A bad default is named once, not once per row.
     default_problems = _resolved(default_profile, defaults).problems
-    problems.extend(f"Batch defaults: {message}" for message in default_problems.values())
+    problems.extend(_("Batch defaults: {problem}", problem=message) for message in default_problems.values())
 
     planned: list[PlannedItem] = []
     row_problems: dict[int, list[str]] = {}
@@ -105,14 +119,20 @@ def plan(items: Sequence[BatchItem], defaults: ItemFields, catalog: Catalog) -> 
         messages: list[str] = []
         prompt = item.prompt.strip()
         if not prompt:
-            messages.append("The prompt is empty.")
+            messages.append(_("The prompt is empty."))
         elif len(prompt) > MAX_PROMPT_CHARS:
-            messages.append(f"The prompt is longer than {MAX_PROMPT_CHARS:,} characters.")
+            messages.append(_("The prompt is longer than {max} characters.", max=i18n.format_number(MAX_PROMPT_CHARS)))
         profile = default_profile
         if item.fields.model:
             found = find_profile(catalog, item.fields.model)
             if found is None:
-                messages.append(f"Model {item.fields.model!r} is not offered here (one of: {model_names(catalog)}).")
+                messages.append(
+                    _(
+                        "Model {model} is not offered here (one of: {models}).",
+                        model=repr(item.fields.model),
+                        models=model_names(catalog),
+                    )
+                )
             else:
                 profile = found
         merged = item.fields.merged_over(defaults)
@@ -122,7 +142,9 @@ def plan(items: Sequence[BatchItem], defaults: ItemFields, catalog: Catalog) -> 
                 messages.append(message)
             elif field not in default_problems:
                 # The default suits the batch's model but not this item's.
-                messages.append(f"{message} (from the batch defaults, for {profile.label})")
+                messages.append(
+                    _("{problem} (from the batch defaults, for {model})", problem=message, model=profile.label)
+                )
         if messages:
             row_problems[position] = messages
             continue

@@ -22,6 +22,8 @@ from sqlmodel import Session, col, func, select, update
 
 from bildgen.batches.items import BatchItem, ItemFields
 from bildgen.batches.plan import Plan, PlannedItem, plan
+from bildgen.i18n import N_, _
+from bildgen.inference.errors import in_language
 from bildgen.inference.profiles import Catalog
 from bildgen.jobs import queue
 from bildgen.jobs.refusals import SubmissionRefused
@@ -35,19 +37,35 @@ logger = logging.getLogger(__name__)
 PENDING, QUEUED, REFUSED, CANCELLED = "pending", "queued", "refused", "cancelled"
 # What an item shows when its generation is gone (all its images were deleted from the gallery).
 REMOVED = "removed"
-CANCELLED_BEFORE_QUEUED = "Cancelled before it was queued."
-# What each state of an item is called on its page.
+# Stored with the item in English; translated where shown.
+CANCELLED_BEFORE_QUEUED = N_("Cancelled before it was queued.")
+# What each state of an item is called on its page (translated where shown).
 STATUS_LABELS = {
-    PENDING: "Not queued yet",
-    GenerationStatus.QUEUED: "Waiting",
-    GenerationStatus.RUNNING: "Running",
-    GenerationStatus.DONE: "Done",
-    GenerationStatus.PARTIAL: "Partly done",
-    GenerationStatus.FAILED: "Failed",
-    GenerationStatus.CANCELLED: "Cancelled",
-    GenerationStatus.INTERRUPTED: "Interrupted",
-    REFUSED: "Refused",
-    REMOVED: "Images deleted",
+    PENDING: N_("Not queued yet"),
+    GenerationStatus.QUEUED: N_("Waiting"),
+    GenerationStatus.RUNNING: N_("Running"),
+    GenerationStatus.DONE: N_("Done"),
+    GenerationStatus.PARTIAL: N_("Partly done"),
+    GenerationStatus.FAILED: N_("Failed"),
+    GenerationStatus.CANCELLED: N_("Cancelled"),
+    GenerationStatus.INTERRUPTED: N_("Interrupted"),
+    REFUSED: N_("Refused"),
+    REMOVED: N_("Images deleted"),
+}
+
+
+def status_label(state: str) -> str:
+    """What an item's state is called, in the language of the user being answered."""
+    return _(STATUS_LABELS[state]) if state in STATUS_LABELS else state
+
+
+# How many items are in a state, in a batch's progress line.
+_COUNTED = {
+    GenerationStatus.RUNNING: N_("{count} running"),
+    GenerationStatus.QUEUED: N_("{count} waiting"),
+    PENDING: N_("{count} not queued yet"),
+    REFUSED: N_("{count} refused"),
+    GenerationStatus.FAILED: N_("{count} failed"),
 }
 # Items marked queued per transaction while queueing (each job row is written on its own).
 MARK_EVERY = 25
@@ -276,13 +294,17 @@ class Progress:
         return self.finished < self.items
 
     def describe(self) -> str:
-        """For example: 12 of 40 prompts finished · 18 images · 3 running · 25 waiting."""
-        parts = [f"{self.finished} of {self.items} prompts finished", f"{self.images_done} images"]
-        for state in (GenerationStatus.RUNNING, GenerationStatus.QUEUED, PENDING, REFUSED, GenerationStatus.FAILED):
+        """For example: 12 of 40 prompts finished · 18 images · 3 running · 25 waiting (in the language of
+        the user being answered)."""
+        parts = [
+            _("{finished} of {items} prompts finished", finished=self.finished, items=self.items),
+            _("{count} images", count=self.images_done),
+        ]
+        for state, template in _COUNTED.items():
             if self.states.get(state):
-                parts.append(f"{self.states[state]} {STATUS_LABELS[state].lower()}")
+                parts.append(_(template, count=self.states[state]))
         if self.cancelled:
-            parts.append("cancelled")
+            parts.append(_("cancelled"))
         return " · ".join(parts)
 
 
@@ -402,7 +424,7 @@ def items_page(
             .order_by(col(ItemRow.position))
             .limit(limit)
         ).all()
-        generation_ids = [generation.id for _, generation in rows if generation is not None]
+        generation_ids = [generation.id for _item, generation in rows if generation is not None]
         images: dict[str, list[str]] = collections.defaultdict(list)
         if generation_ids:
             for generation_id, image_id in db.exec(
@@ -417,11 +439,12 @@ def items_page(
 def _item_view(item: ItemRow, generation: Generation | None, images: Mapping[str, list[str]]) -> ItemView:
     fields = ItemFields.decode(item.fields)
     if generation is not None:
-        status, message = generation.status, generation.error or ""
+        status, message = generation.status, in_language(generation.error) if generation.error else ""
     elif item.state == QUEUED:
-        status, message = REMOVED, "Its images were deleted from the gallery."
+        status, message = REMOVED, _("Its images were deleted from the gallery.")
     else:
-        status, message = item.state, item.message or ""
+        # Stored messages are English; those from the catalog (Cancelled before…) are shown translated.
+        status, message = item.state, _(item.message) if item.message else ""
     return ItemView(
         position=item.position,
         prompt=item.prompt,

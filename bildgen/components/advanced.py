@@ -76,22 +76,22 @@ def _seed_field() -> rx.Component:
 def advanced_settings() -> rx.Component:
     return rx.accordion.root(
         rx.accordion.item(
-            header="Advanced settings",
+            header=t("Advanced settings"),
             value="advanced",
             content=rx.grid(
                 # With an aspect ratio chosen, the service picks the pixels.
                 rx.cond(
                     ~StudioState.aspect_ratio_chosen,
-                    number_field("width", "Width", StudioState.preset_width, step=StudioState.size_step),
+                    number_field("width", t("Width"), StudioState.preset_width, step=StudioState.size_step),
                 ),
                 rx.cond(
                     ~StudioState.aspect_ratio_chosen,
-                    number_field("height", "Height", StudioState.preset_height, step=StudioState.size_step),
+                    number_field("height", t("Height"), StudioState.preset_height, step=StudioState.size_step),
                 ),
                 rx.cond(
                     StudioState.takes_steps,
                     number_field(
-                        "steps", "Steps", StudioState.preset_steps, hint=t("More steps: finer detail, slower.")
+                        "steps", t("Steps"), StudioState.preset_steps, hint=t("More steps: finer detail, slower.")
                     ),
                 ),
                 rx.cond(

@@ -1,19 +1,24 @@
 import reflex as rx
 
+from bildgen.components.i18n import t
 from bildgen.state.account import DEFAULT_EXPIRY, EXPIRY_CHOICES, NEW_TOKEN_FIELD, AccountState, TokenRow
 
 
 def new_token_form() -> rx.Component:
     return rx.form(
         rx.hstack(
-            rx.input(name="name", placeholder="e.g. Open WebUI", aria_label="Token name", max_length=80, required=True),
+            rx.input(
+                name="name", placeholder=t("e.g. Open WebUI"), aria_label=t("Token name"), max_length=80, required=True
+            ),
             rx.select.root(
-                rx.select.trigger(aria_label="Expires"),
-                rx.select.content(*[rx.select.item(label, value=value) for value, label in EXPIRY_CHOICES]),
+                rx.select.trigger(aria_label=t("Expires")),
+                rx.select.content(
+                    *[rx.select.item(t(label, days=value), value=value) for value, label in EXPIRY_CHOICES]
+                ),
                 name="expires",
                 default_value=DEFAULT_EXPIRY,
             ),
-            rx.button("Create token", type="submit"),
+            rx.button(t("Create token"), type="submit"),
             spacing="2",
             wrap="wrap",
             align="center",
@@ -29,22 +34,24 @@ def new_token_callout() -> rx.Component:
     return rx.box(
         rx.callout.root(
             rx.callout.text(
-                "Token ",
+                t("Token"),
+                " ",
                 rx.text.strong(AccountState.created_name),
-                " created. Copy it now: it is shown only this once.",
+                " ",
+                t("created. Copy it now: it is shown only this once."),
             ),
             rx.hstack(
                 rx.input(
-                    id=NEW_TOKEN_FIELD, read_only=True, aria_label="New API token", width="36em", max_width="100%"
+                    id=NEW_TOKEN_FIELD, read_only=True, aria_label=t("New API token"), width="36em", max_width="100%"
                 ),
                 rx.button(
-                    "Copy",
+                    t("Copy"),
                     variant="soft",
                     on_click=rx.call_script(
                         f"navigator.clipboard.writeText(document.getElementById('{NEW_TOKEN_FIELD}').value)"
                     ),
                 ),
-                rx.button("Done", variant="outline", on_click=AccountState.dismiss_new_token),
+                rx.button(t("Done"), variant="outline", on_click=AccountState.dismiss_new_token),
                 spacing="2",
                 wrap="wrap",
             ),
@@ -57,7 +64,14 @@ def new_token_callout() -> rx.Component:
 
 
 def tokens_table(rows, on_revoke, *, show_owner: bool) -> rx.Component:
-    titles = (("User",) if show_owner else ()) + ("Name", "Token", "Created", "Last used", "Expires", "")
+    titles = ((t("User"),) if show_owner else ()) + (
+        t("Name"),
+        t("Token"),
+        t("Created"),
+        t("Last used"),
+        t("Expires"),
+        "",
+    )
 
     def row(token: TokenRow) -> rx.Component:
         return rx.table.row(
@@ -69,7 +83,7 @@ def tokens_table(rows, on_revoke, *, show_owner: bool) -> rx.Component:
             rx.table.cell(rx.text(token.expires, white_space="nowrap")),
             rx.table.cell(
                 rx.button(
-                    "Revoke",
+                    t("Revoke"),
                     on_click=on_revoke(token.id),
                     aria_label=token.revoke_label,
                     color_scheme="red",

@@ -1,16 +1,17 @@
 import reflex as rx
 
 from bildgen.auth import audit
+from bildgen.components.i18n import t
 from bildgen.state.admin import ALL_ACTIONS, AuditLogState, AuditRow
 
 
 def audit_filters() -> rx.Component:
     return rx.hstack(
         rx.select.root(
-            rx.select.trigger(aria_label="Filter by event", placeholder="All events"),
+            rx.select.trigger(aria_label=t("Filter by event"), placeholder=t("All events")),
             rx.select.content(
-                rx.select.item("All events", value=ALL_ACTIONS),
-                *[rx.select.item(label, value=action) for action, label in audit.ACTIONS.items()],
+                rx.select.item(t("All events"), value=ALL_ACTIONS),
+                *[rx.select.item(t(label), value=action) for action, label in audit.ACTIONS.items()],
             ),
             value=AuditLogState.action_filter,
             on_change=AuditLogState.set_action_filter,
@@ -19,11 +20,11 @@ def audit_filters() -> rx.Component:
             rx.hstack(
                 rx.input(
                     name="user",
-                    placeholder="Username",
+                    placeholder=t("Username"),
                     default_value=AuditLogState.user_filter,
-                    aria_label="Filter by user",
+                    aria_label=t("Filter by user"),
                 ),
-                rx.button("Filter", type="submit", variant="soft"),
+                rx.button(t("Filter"), type="submit", variant="soft"),
                 spacing="2",
             ),
             on_submit=AuditLogState.filter_by_user,
@@ -50,10 +51,13 @@ def audit_table() -> rx.Component:
     return rx.table.root(
         rx.table.header(
             rx.table.row(
-                *[
-                    rx.table.column_header_cell(title)
-                    for title in ("Time", "Event", "User", "Concerning", "Detail", "Change", "Address")
-                ]
+                rx.table.column_header_cell(t("Time")),
+                rx.table.column_header_cell(t("Event")),
+                rx.table.column_header_cell(t("User")),
+                rx.table.column_header_cell(t("Concerning")),
+                rx.table.column_header_cell(t("Detail")),
+                rx.table.column_header_cell(t("Change")),
+                rx.table.column_header_cell(t("Address")),
             )
         ),
         rx.table.body(rx.foreach(AuditLogState.rows, _row)),
@@ -64,7 +68,7 @@ def audit_table() -> rx.Component:
 
 def audit_pager() -> rx.Component:
     return rx.hstack(
-        rx.button("Newer", on_click=AuditLogState.newer, disabled=~AuditLogState.has_newer, variant="soft"),
-        rx.button("Older", on_click=AuditLogState.older, disabled=~AuditLogState.has_older, variant="soft"),
+        rx.button(t("Newer"), on_click=AuditLogState.newer, disabled=~AuditLogState.has_newer, variant="soft"),
+        rx.button(t("Older"), on_click=AuditLogState.older, disabled=~AuditLogState.has_older, variant="soft"),
         spacing="2",
     )

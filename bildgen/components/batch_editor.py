@@ -4,28 +4,29 @@ and Run. Rendering only (state: BatchEditorState)."""
 import reflex as rx
 
 from bildgen.batches.items import MAX_INPUT_BYTES
+from bildgen.components.i18n import t
 from bildgen.state.batches import BATCH_MODEL, BatchEditorState, EditorRow
 
 UPLOAD_ID = "batch-file"
 ACCEPTED = {"text/csv": [".csv"], "application/json": [".json"], "text/plain": [".txt"]}
 NUMBER_COLUMNS = (
-    ("width", "Width"),
-    ("height", "Height"),
-    ("steps", "Steps"),
-    ("guidance", "Guidance"),
-    ("seed", "Seed"),
-    ("count", "Images"),
+    ("width", t("Width")),
+    ("height", t("Height")),
+    ("steps", t("Steps")),
+    ("guidance", t("Guidance")),
+    ("seed", t("Seed")),
+    ("count", t("Images")),
 )
 
 
-def named_upload(zone: rx.Component, label: str) -> rx.Component:
+def named_upload(zone: rx.Component, label) -> rx.Component:
     """rx.upload offers no props for its hidden file input; screen readers still meet it, so name it
     (as components/references.py does for the studio's)."""
     zone.children[0].children[0].custom_attrs["aria-label"] = label
     return zone
 
 
-def _label(text: str, target: str) -> rx.Component:
+def _label(text, target: str) -> rx.Component:
     return rx.el.label(text, html_for=target, class_name="rt-Text rt-r-size-2 rt-r-weight-medium")
 
 
@@ -34,15 +35,15 @@ def add_prompts() -> rx.Component:
     return rx.vstack(
         rx.form(
             rx.vstack(
-                _label("Prompts, one per line", "batch-lines"),
+                _label(t("Prompts, one per line"), "batch-lines"),
                 rx.text_area(
                     id="batch-lines",
                     name="lines",
-                    placeholder="a red fox in fresh snow at dawn\na lighthouse in a storm, oil painting\n…",
+                    placeholder=t("a red fox in fresh snow at dawn\na lighthouse in a storm, oil painting\n…"),
                     rows="6",
                     width="100%",
                 ),
-                rx.button(rx.icon("list-plus", size=16), "Add to table", type="submit"),
+                rx.button(rx.icon("list-plus", size=16), t("Add to table"), type="submit"),
                 spacing="2",
                 width="100%",
             ),
@@ -53,7 +54,7 @@ def add_prompts() -> rx.Component:
         rx.hstack(
             named_upload(
                 rx.upload.root(
-                    rx.button(rx.icon("upload", size=16), "Upload CSV or JSON", type="button", variant="soft"),
+                    rx.button(rx.icon("upload", size=16), t("Upload CSV or JSON"), type="button", variant="soft"),
                     id=UPLOAD_ID,
                     accept=ACCEPTED,
                     max_files=1,
@@ -61,11 +62,11 @@ def add_prompts() -> rx.Component:
                     on_drop=BatchEditorState.upload_items(rx.upload_files(upload_id=UPLOAD_ID)),
                     on_drop_rejected=BatchEditorState.uploads_rejected,
                 ),
-                "CSV or JSON file of prompts",
+                t("CSV or JSON file of prompts"),
             ),
             rx.button(
                 rx.icon("plus", size=16),
-                "Add an empty row",
+                t("Add an empty row"),
                 type="button",
                 variant="ghost",
                 on_click=BatchEditorState.add_row,
@@ -74,9 +75,11 @@ def add_prompts() -> rx.Component:
             spacing="2",
         ),
         rx.text(
-            "CSV: a header row with a prompt column and any of negative_prompt, width, height, steps, guidance, "
-            "seed, count, model. JSON: an images list of objects with prompt, negativePrompt, width, height, "
-            "steps, guidanceScale, seed, batchSize, baseModel; fields beside it apply to every image.",
+            t(
+                "CSV: a header row with a prompt column and any of negative_prompt, width, height, steps, guidance, "
+                "seed, count, model. JSON: an images list of objects with prompt, negativePrompt, width, height, "
+                "steps, guidanceScale, seed, batchSize, baseModel; fields beside it apply to every image."
+            ),
             size="1",
             color_scheme="gray",
         ),
@@ -102,11 +105,11 @@ def theme_prompts() -> rx.Component:
         rx.form(
             rx.flex(
                 rx.vstack(
-                    _label("Write prompts about", "batch-theme"),
+                    _label(t("Write prompts about"), "batch-theme"),
                     rx.input(
                         id="batch-theme",
                         name="theme",
-                        placeholder="Cyberpunk world",
+                        placeholder=t("Cyberpunk world"),
                         min_length=4,
                         max_length=1000,
                         width="100%",
@@ -116,7 +119,7 @@ def theme_prompts() -> rx.Component:
                     min_width="220px",
                 ),
                 rx.vstack(
-                    _label("How many", "batch-theme-count"),
+                    _label(t("How many"), "batch-theme-count"),
                     rx.input(
                         id="batch-theme-count",
                         name="theme_count",
@@ -130,7 +133,7 @@ def theme_prompts() -> rx.Component:
                 ),
                 rx.button(
                     rx.cond(BatchEditorState.writing, rx.spinner(size="2"), rx.icon("wand-sparkles", size=16)),
-                    "Write prompts",
+                    t("Write prompts"),
                     type="submit",
                     variant="soft",
                     disabled=BatchEditorState.writing,
@@ -141,7 +144,10 @@ def theme_prompts() -> rx.Component:
                 width="100%",
             ),
             rx.text(
-                f"{BatchEditorState.writer_label} writes them; they are added to the table below for you to edit.",
+                t(
+                    "{model} writes them; they are added to the table below for you to edit.",
+                    model=BatchEditorState.writer_label,
+                ),
                 size="1",
                 color_scheme="gray",
             ),
@@ -152,7 +158,7 @@ def theme_prompts() -> rx.Component:
     )
 
 
-def _default_field(field: str, label: str, placeholder: str) -> rx.Component:
+def _default_field(field: str, label, placeholder) -> rx.Component:
     target = f"batch-default-{field}"
     return rx.vstack(
         _label(label, target),
@@ -175,13 +181,13 @@ def _default_field(field: str, label: str, placeholder: str) -> rx.Component:
 
 def defaults_form() -> rx.Component:
     return rx.vstack(
-        rx.heading("For every prompt", size="3", as_="h3"),
+        rx.heading(t("For every prompt"), size="3", as_="h3"),
         rx.text(
-            "A row's own value beats these; empty fields take the model's defaults.", size="1", color_scheme="gray"
+            t("A row's own value beats these; empty fields take the model's defaults."), size="1", color_scheme="gray"
         ),
         rx.flex(
             rx.vstack(
-                rx.text("Batch model", id="batch-model-label", weight="medium", size="2"),
+                rx.text(t("Batch model"), id="batch-model-label", weight="medium", size="2"),
                 rx.select.root(
                     rx.select.trigger(aria_labelledby="batch-model-label", min_width="180px"),
                     rx.select.content(
@@ -195,26 +201,26 @@ def defaults_form() -> rx.Component:
                 spacing="1",
             ),
             rx.vstack(
-                _label("Batch name", "batch-name"),
+                _label(t("Batch name"), "batch-name"),
                 rx.input(
                     id="batch-name",
                     name="name",
                     default_value=BatchEditorState.name,
                     key=BatchEditorState.defaults_key,
-                    placeholder="named after its first prompt",
+                    placeholder=t("named after its first prompt"),
                     width="100%",
                 ),
                 spacing="1",
                 flex="2",
                 min_width="200px",
             ),
-            _default_field("negative_prompt", "Negative prompt", "none"),
+            _default_field("negative_prompt", t("Negative prompt"), t("none")),
             wrap="wrap",
             spacing="3",
             width="100%",
         ),
         rx.flex(
-            *[_default_field(field, label, "model's") for field, label in NUMBER_COLUMNS],
+            *[_default_field(field, label, t("model's")) for field, label in NUMBER_COLUMNS],
             wrap="wrap",
             spacing="3",
             width="100%",
@@ -224,11 +230,11 @@ def defaults_form() -> rx.Component:
     )
 
 
-def _cell_input(row: EditorRow, field: str, label: str, width: str) -> rx.Component:
+def _cell_input(row: EditorRow, field: str, label, width: str) -> rx.Component:
     return rx.input(
         default_value=getattr(row, field),
         on_blur=lambda value: BatchEditorState.set_cell(row.position, field, value),
-        aria_label=f"{label}, row {row.number}",
+        aria_label=t("{column}, row {number}", column=label, number=row.number),
         size="1",
         width=width,
     )
@@ -242,7 +248,7 @@ def _row(row: EditorRow) -> rx.Component:
                 rx.text_area(
                     default_value=row.prompt,
                     on_blur=lambda value: BatchEditorState.set_cell(row.position, "prompt", value),
-                    aria_label=f"Prompt, row {row.number}",
+                    aria_label=t("Prompt, row {number}", number=row.number),
                     size="1",
                     rows="2",
                     width="100%",
@@ -253,13 +259,13 @@ def _row(row: EditorRow) -> rx.Component:
                 width="100%",
             )
         ),
-        rx.table.cell(_cell_input(row, "negative_prompt", "Negative prompt", "140px")),
+        rx.table.cell(_cell_input(row, "negative_prompt", t("Negative prompt"), "140px")),
         *[rx.table.cell(_cell_input(row, field, label, "72px")) for field, label in NUMBER_COLUMNS],
         rx.table.cell(
             rx.select.root(
-                rx.select.trigger(aria_label=f"Model, row {row.number}", size="1"),
+                rx.select.trigger(aria_label=t("Model, row {number}", number=row.number), size="1"),
                 rx.select.content(
-                    rx.select.item("Batch model", value=BATCH_MODEL),
+                    rx.select.item(t("Batch model"), value=BATCH_MODEL),
                     rx.foreach(BatchEditorState.models, lambda choice: rx.select.item(choice.label, value=choice.id)),
                 ),
                 value=row.model,
@@ -275,7 +281,7 @@ def _row(row: EditorRow) -> rx.Component:
                 size="1",
                 type="button",
                 on_click=BatchEditorState.remove_row(row.position),
-                aria_label=f"Remove row {row.number}",
+                aria_label=t("Remove row {number}", number=row.number),
             )
         ),
         key=row.key,
@@ -287,13 +293,26 @@ def _row(row: EditorRow) -> rx.Component:
 def items_table() -> rx.Component:
     return rx.vstack(
         rx.hstack(
-            rx.heading("Prompts", size="3", as_="h3"),
-            rx.text(BatchEditorState.rows_shown, size="2", color_scheme="gray"),
+            rx.heading(t("Prompts"), size="3", as_="h3"),
+            rx.text(
+                rx.cond(
+                    BatchEditorState.item_count > 0,
+                    t(
+                        "Rows {first}–{last} of {count}",
+                        first=BatchEditorState.first_row_shown,
+                        last=BatchEditorState.last_row_shown,
+                        count=BatchEditorState.item_count,
+                    ),
+                    t("No prompts yet"),
+                ),
+                size="2",
+                color_scheme="gray",
+            ),
             rx.spacer(),
             rx.cond(
                 BatchEditorState.item_count > 0,
                 rx.button(
-                    "Clear the table",
+                    t("Clear the table"),
                     variant="ghost",
                     color_scheme="gray",
                     size="1",
@@ -310,27 +329,27 @@ def items_table() -> rx.Component:
                     rx.table.header(
                         rx.table.row(
                             rx.table.column_header_cell("#"),
-                            rx.table.column_header_cell("Prompt"),
-                            rx.table.column_header_cell("Negative prompt"),
+                            rx.table.column_header_cell(t("Prompt")),
+                            rx.table.column_header_cell(t("Negative prompt")),
                             *[rx.table.column_header_cell(label) for _, label in NUMBER_COLUMNS],
-                            rx.table.column_header_cell("Model"),
-                            rx.table.column_header_cell(rx.el.span("Remove", class_name="rt-visually-hidden")),
+                            rx.table.column_header_cell(t("Model")),
+                            rx.table.column_header_cell(rx.el.span(t("Remove"), class_name="rt-visually-hidden")),
                         )
                     ),
                     rx.table.body(rx.foreach(BatchEditorState.rows, _row)),
                     size="1",
-                    aria_label="Prompts of the new batch",
+                    aria_label=t("Prompts of the new batch"),
                 ),
                 overflow_x="auto",
                 width="100%",
             ),
-            rx.text("Paste prompts above, upload a file or add a row.", size="2", color_scheme="gray"),
+            rx.text(t("Paste prompts above, upload a file or add a row."), size="2", color_scheme="gray"),
         ),
         rx.cond(
             BatchEditorState.page_count > 1,
             rx.hstack(
                 rx.button(
-                    "Previous rows",
+                    t("Previous rows"),
                     type="button",
                     size="1",
                     variant="soft",
@@ -338,7 +357,7 @@ def items_table() -> rx.Component:
                     on_click=BatchEditorState.show_rows(BatchEditorState.page - 1),
                 ),
                 rx.button(
-                    "Next rows",
+                    t("Next rows"),
                     type="button",
                     size="1",
                     variant="soft",
@@ -368,7 +387,7 @@ def run_controls() -> rx.Component:
         ),
         rx.button(
             rx.cond(BatchEditorState.submitting, rx.spinner(size="2"), rx.icon("layers", size=16)),
-            "Run batch",
+            t("Run batch"),
             type="submit",
             size="3",
             disabled=BatchEditorState.submitting | (BatchEditorState.item_count == 0),
@@ -381,7 +400,7 @@ def run_controls() -> rx.Component:
 def batch_editor(*extra: rx.Component) -> rx.Component:
     return rx.card(
         rx.vstack(
-            rx.heading("New batch", size="4", as_="h2"),
+            rx.heading(t("New batch"), size="4", as_="h2"),
             add_prompts(),
             *extra,
             # Run submits the defaults and the name as typed; every other button here is type="button".
@@ -400,7 +419,7 @@ def batch_editor(*extra: rx.Component) -> rx.Component:
 
 def recent_batches() -> rx.Component:
     return rx.vstack(
-        rx.heading("Your batches", size="4", as_="h2"),
+        rx.heading(t("Your batches"), size="4", as_="h2"),
         rx.cond(
             BatchEditorState.batches.length() > 0,
             rx.vstack(
@@ -419,7 +438,7 @@ def recent_batches() -> rx.Component:
                 spacing="2",
                 width="100%",
             ),
-            rx.text("No batches yet.", size="2", color_scheme="gray"),
+            rx.text(t("No batches yet."), size="2", color_scheme="gray"),
         ),
         spacing="2",
         width="100%",

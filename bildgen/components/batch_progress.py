@@ -4,6 +4,7 @@ Rendering only (state: BatchPageState)."""
 import reflex as rx
 
 from bildgen import routes
+from bildgen.components.i18n import t
 from bildgen.state.batch_page import BatchPageState, ItemCard, ItemThumb
 
 
@@ -41,13 +42,13 @@ def _item(item: ItemCard) -> rx.Component:
 
 def progress_panel() -> rx.Component:
     return rx.vstack(
-        rx.progress(value=BatchPageState.percent, max=100, aria_label="Batch progress", width="100%"),
+        rx.progress(value=BatchPageState.percent, max=100, aria_label=t("Batch progress"), width="100%"),
         rx.text(BatchPageState.progress_text, size="2", role="status", aria_live="polite", id="batch-progress"),
         rx.cond(
             BatchPageState.active,
             # assets/batches.js presses this every 2 s while the page is open and visible.
             rx.el.button(
-                "Refresh",
+                t("Refresh"),
                 on_click=BatchPageState.refresh,
                 custom_attrs={"data-refresh-tick": "true"},
                 aria_hidden="true",
@@ -66,20 +67,23 @@ def batch_actions() -> rx.Component:
             BatchPageState.active & ~BatchPageState.cancelled,
             rx.button(
                 rx.icon("square", size=14),
-                "Cancel batch",
+                t("Cancel batch"),
                 color_scheme="red",
                 variant="soft",
                 on_click=BatchPageState.cancel_batch,
             ),
         ),
         rx.link(
-            rx.button(rx.icon("images", size=14), "Show in gallery", variant="soft"), href=BatchPageState.gallery_link
+            rx.button(rx.icon("images", size=14), t("Show in gallery"), variant="soft"),
+            href=BatchPageState.gallery_link,
         ),
         rx.link(
             rx.button(
                 rx.icon("columns-3", size=14),
                 rx.cond(
-                    BatchPageState.series_runs > 1, f"Compare {BatchPageState.series_runs} runs", "Comparison grid"
+                    BatchPageState.series_runs > 1,
+                    t("Compare {count} runs", count=BatchPageState.series_runs),
+                    t("Comparison grid"),
                 ),
                 variant="soft",
             ),
@@ -87,14 +91,14 @@ def batch_actions() -> rx.Component:
         ),
         rx.hstack(
             rx.select.root(
-                rx.select.trigger(aria_label="Model for another run", min_width="180px"),
+                rx.select.trigger(aria_label=t("Model for another run"), min_width="180px"),
                 rx.select.content(
                     rx.foreach(BatchPageState.models, lambda choice: rx.select.item(choice.label, value=choice.id))
                 ),
                 value=BatchPageState.rerun_model,
                 on_change=BatchPageState.set_rerun_model,
             ),
-            rx.button(rx.icon("repeat", size=14), "Run again on this model", on_click=BatchPageState.run_again),
+            rx.button(rx.icon("repeat", size=14), t("Run again on this model"), on_click=BatchPageState.run_again),
             spacing="2",
             align="center",
         ),
@@ -112,16 +116,16 @@ def items_list() -> rx.Component:
                 rx.table.header(
                     rx.table.row(
                         rx.table.column_header_cell("#"),
-                        rx.table.column_header_cell("Prompt"),
-                        rx.table.column_header_cell("Model"),
-                        rx.table.column_header_cell("Seed"),
-                        rx.table.column_header_cell("State"),
-                        rx.table.column_header_cell("Images"),
+                        rx.table.column_header_cell(t("Prompt")),
+                        rx.table.column_header_cell(t("Model")),
+                        rx.table.column_header_cell(t("Seed")),
+                        rx.table.column_header_cell(t("State")),
+                        rx.table.column_header_cell(t("Images")),
                     )
                 ),
                 rx.table.body(rx.foreach(BatchPageState.items, _item)),
                 size="1",
-                aria_label="Prompts of this batch",
+                aria_label=t("Prompts of this batch"),
             ),
             overflow_x="auto",
             width="100%",
@@ -130,15 +134,17 @@ def items_list() -> rx.Component:
             BatchPageState.page_count > 1,
             rx.hstack(
                 rx.button(
-                    "Previous prompts",
+                    t("Previous prompts"),
                     size="1",
                     variant="soft",
                     disabled=BatchPageState.page == 0,
                     on_click=BatchPageState.show_items(BatchPageState.page - 1),
                 ),
-                rx.text(f"page {BatchPageState.page + 1} of {BatchPageState.page_count}", size="1"),
+                rx.text(
+                    t("page {page} of {pages}", page=BatchPageState.page + 1, pages=BatchPageState.page_count), size="1"
+                ),
                 rx.button(
-                    "Next prompts",
+                    t("Next prompts"),
                     size="1",
                     variant="soft",
                     disabled=BatchPageState.page >= BatchPageState.page_count - 1,
@@ -157,7 +163,7 @@ def save_as_pack() -> rx.Component:
     return rx.form(
         rx.flex(
             rx.vstack(
-                rx.el.label("Pack name", html_for="pack-name", class_name="rt-Text rt-r-size-2 rt-r-weight-medium"),
+                rx.el.label(t("Pack name"), html_for="pack-name", class_name="rt-Text rt-r-size-2 rt-r-weight-medium"),
                 rx.input(
                     id="pack-name", name="pack_name", default_value=BatchPageState.name, key=BatchPageState.shown_id
                 ),
@@ -166,11 +172,12 @@ def save_as_pack() -> rx.Component:
             ),
             rx.el.label(
                 rx.el.input(type="checkbox", name="pack_shared", value="yes"),
-                " Share with everyone",
+                " ",
+                t("Share with everyone"),
                 class_name="rt-Text rt-r-size-2",
                 style={"display": "flex", "gap": "6px", "alignItems": "center"},
             ),
-            rx.button(rx.icon("package-plus", size=14), "Save as pack", type="submit", variant="soft"),
+            rx.button(rx.icon("package-plus", size=14), t("Save as pack"), type="submit", variant="soft"),
             align="end",
             wrap="wrap",
             spacing="3",

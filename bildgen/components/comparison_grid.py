@@ -3,6 +3,7 @@
 import reflex as rx
 
 from bildgen import routes
+from bildgen.components.i18n import t
 from bildgen.state.batch_page import ItemThumb
 from bildgen.state.comparison import CellCard, ColumnCard, ComparisonState, RowCard
 
@@ -31,7 +32,7 @@ def _cell(cell: CellCard) -> rx.Component:
                 rx.hstack(rx.foreach(cell.thumbs, _thumb), spacing="1", wrap="wrap"),
                 rx.badge(cell.status_label, color_scheme=cell.color, variant="soft", high_contrast=True),
             ),
-            rx.text("—", color_scheme="gray", aria_label="not in this run"),
+            rx.text("—", color_scheme="gray", aria_label=t("not in this run")),
         ),
         vertical_align="top",
     )
@@ -42,7 +43,7 @@ def _row(row: RowCard) -> rx.Component:
         rx.table.row_header_cell(
             rx.vstack(
                 rx.text(row.prompt, size="2"),
-                rx.text(f"#{row.number} · seed {row.seed}", size="1", color_scheme="gray"),
+                rx.text(t("#{number} · seed {seed}", number=row.number, seed=row.seed), size="1", color_scheme="gray"),
                 spacing="1",
                 max_width="280px",
             ),
@@ -62,7 +63,7 @@ def comparison_grid() -> rx.Component:
             ComparisonState.active,
             # assets/batches.js presses this every 2 s while the page is open and visible.
             rx.el.button(
-                "Refresh",
+                t("Refresh"),
                 on_click=ComparisonState.refresh,
                 custom_attrs={"data-refresh-tick": "true"},
                 aria_hidden="true",
@@ -71,14 +72,18 @@ def comparison_grid() -> rx.Component:
             ),
         ),
         rx.text(
-            f"{ComparisonState.total_rows} prompts · {ComparisonState.columns.length()} runs, every prompt with the same seed in each",
+            t(
+                "{prompts} prompts · {runs} runs, every prompt with the same seed in each",
+                prompts=ComparisonState.total_rows,
+                runs=ComparisonState.columns.length(),
+            ),
             size="2",
             role="status",
         ),
         rx.box(
             rx.table.root(
                 rx.table.header(
-                    rx.table.row(rx.table.column_header_cell("Prompt"), rx.foreach(ComparisonState.columns, _column))
+                    rx.table.row(rx.table.column_header_cell(t("Prompt")), rx.foreach(ComparisonState.columns, _column))
                 ),
                 rx.table.body(rx.foreach(ComparisonState.rows, _row)),
                 size="1",
@@ -90,15 +95,18 @@ def comparison_grid() -> rx.Component:
             ComparisonState.page_count > 1,
             rx.hstack(
                 rx.button(
-                    "Previous prompts",
+                    t("Previous prompts"),
                     size="1",
                     variant="soft",
                     disabled=ComparisonState.page == 0,
                     on_click=ComparisonState.show_rows(ComparisonState.page - 1),
                 ),
-                rx.text(f"page {ComparisonState.page + 1} of {ComparisonState.page_count}", size="1"),
+                rx.text(
+                    t("page {page} of {pages}", page=ComparisonState.page + 1, pages=ComparisonState.page_count),
+                    size="1",
+                ),
                 rx.button(
-                    "Next prompts",
+                    t("Next prompts"),
                     size="1",
                     variant="soft",
                     disabled=ComparisonState.page >= ComparisonState.page_count - 1,

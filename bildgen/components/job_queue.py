@@ -1,5 +1,6 @@
 import reflex as rx
 
+from bildgen.components.i18n import t
 from bildgen.state.admin_queue import QueueRow, QueueState
 
 
@@ -14,7 +15,7 @@ def _row(row: QueueRow) -> rx.Component:
         rx.table.cell(row.place),
         rx.table.cell(
             rx.button(
-                "Cancel",
+                t("Cancel"),
                 on_click=QueueState.cancel_job(row.id),
                 disabled=row.cancelling,
                 aria_label=row.cancel_label,
@@ -32,7 +33,16 @@ def queue_table() -> rx.Component:
             rx.table.row(
                 *[
                     rx.table.column_header_cell(title)
-                    for title in ("User", "Prompt", "Model", "Variants", "Status", "Since", "Place", "")
+                    for title in (
+                        t("User"),
+                        t("Prompt"),
+                        t("Model"),
+                        t("Variants"),
+                        t("Status"),
+                        t("Since"),
+                        t("Place"),
+                        "",
+                    )
                 ]
             )
         ),

@@ -5,6 +5,7 @@ import reflex as rx
 
 from bildgen.batches.items import MAX_INPUT_BYTES
 from bildgen.components.batch_editor import named_upload
+from bildgen.components.i18n import t
 from bildgen.state.packs import PackCard, PacksState
 
 UPLOAD_ID = "pack-file"
@@ -14,7 +15,7 @@ def import_pack() -> rx.Component:
     return rx.hstack(
         named_upload(
             rx.upload.root(
-                rx.button(rx.icon("upload", size=16), "Import a pack (JSON)", type="button", variant="soft"),
+                rx.button(rx.icon("upload", size=16), t("Import a pack (JSON)"), type="button", variant="soft"),
                 id=UPLOAD_ID,
                 accept={"application/json": [".json"]},
                 max_files=1,
@@ -22,9 +23,9 @@ def import_pack() -> rx.Component:
                 on_drop=PacksState.import_pack(rx.upload_files(upload_id=UPLOAD_ID)),
                 on_drop_rejected=PacksState.import_rejected,
             ),
-            "Pack JSON file",
+            t("Pack JSON file"),
         ),
-        rx.text("An exported pack, or any JSON in the flow document's images shape.", size="1", color_scheme="gray"),
+        rx.text(t("An exported pack, or any JSON in the flow document's images shape."), size="1", color_scheme="gray"),
         align="center",
         wrap="wrap",
         spacing="2",
@@ -38,22 +39,26 @@ def _run_form(card: PackCard) -> rx.Component:
         rx.el.input(type="hidden", name="pack_id", value=card.id),
         rx.flex(
             rx.vstack(
-                rx.el.label("Model", html_for=model_id, class_name="rt-Text rt-r-size-1"),
+                rx.el.label(t("Model"), html_for=model_id, class_name="rt-Text rt-r-size-1"),
                 rx.el.select(
                     rx.foreach(PacksState.models, lambda choice: rx.el.option(choice.label, value=choice.id)),
                     id=model_id,
                     name="model",
                     default_value=PacksState.default_model,
-                    aria_label=f"Model to run {card.name} on",
+                    aria_label=t("Model to run {pack} on", pack=card.name),
                     class_name="rt-reset rt-TextFieldInput",
                     style={"padding": "4px 8px", "border": "1px solid var(--gray-7)", "borderRadius": "4px"},
                 ),
                 spacing="1",
             ),
             rx.vstack(
-                rx.el.label("Extra prompts, one per line", html_for=extra_id, class_name="rt-Text rt-r-size-1"),
+                rx.el.label(t("Extra prompts, one per line"), html_for=extra_id, class_name="rt-Text rt-r-size-1"),
                 rx.text_area(
-                    id=extra_id, name="extra", rows="2", width="100%", aria_label=f"Extra prompts for {card.name}"
+                    id=extra_id,
+                    name="extra",
+                    rows="2",
+                    width="100%",
+                    aria_label=t("Extra prompts for {pack}", pack=card.name),
                 ),
                 spacing="1",
                 flex="1",
@@ -61,9 +66,9 @@ def _run_form(card: PackCard) -> rx.Component:
             ),
             rx.button(
                 rx.cond(PacksState.running == card.id, rx.spinner(size="2"), rx.icon("play", size=14)),
-                "Run",
+                t("Run"),
                 type="submit",
-                aria_label=f"Run {card.name}",
+                aria_label=t("Run {pack}", pack=card.name),
                 disabled=PacksState.running != "",
             ),
             align="end",
@@ -85,11 +90,18 @@ def _pack(card: PackCard) -> rx.Component:
                 rx.heading(card.name, size="3", as_="h3"),
                 rx.cond(
                     card.shared,
-                    rx.badge("shared", variant="soft"),
-                    rx.badge("private", variant="soft", color_scheme="gray"),
+                    rx.badge(t("shared"), variant="soft"),
+                    rx.badge(t("private"), variant="soft", color_scheme="gray"),
                 ),
                 rx.text(
-                    f"{card.prompt_count} prompts · by {card.owner} · {card.updated}", size="1", color_scheme="gray"
+                    t(
+                        "{count} prompts · by {owner} · {updated}",
+                        count=card.prompt_count,
+                        owner=card.owner,
+                        updated=card.updated,
+                    ),
+                    size="1",
+                    color_scheme="gray",
                 ),
                 align="center",
                 wrap="wrap",
@@ -99,18 +111,18 @@ def _pack(card: PackCard) -> rx.Component:
             rx.hstack(
                 rx.el.a(
                     rx.icon("download", size=14),
-                    "Export JSON",
+                    t("Export JSON"),
                     href=rx.get_upload_url(card.export_path),
                     download=True,
                     # Reflex renders <a> as a React Router link, which would swallow the click as navigation.
                     custom_attrs={"reloadDocument": True},
-                    aria_label=f"Export {card.name} as JSON",
+                    aria_label=t("Export {pack} as JSON", pack=card.name),
                     class_name="rt-reset rt-BaseButton rt-r-size-1 rt-variant-soft rt-Button",
                 ),
                 rx.cond(
                     card.compare_link != "",
                     rx.link(
-                        rx.button(rx.icon("columns-3", size=14), "Compare runs", size="1", variant="soft"),
+                        rx.button(rx.icon("columns-3", size=14), t("Compare runs"), size="1", variant="soft"),
                         href=card.compare_link,
                     ),
                 ),
@@ -118,18 +130,18 @@ def _pack(card: PackCard) -> rx.Component:
                     card.mine,
                     rx.hstack(
                         rx.button(
-                            rx.cond(card.shared, "Make private", "Share with everyone"),
+                            rx.cond(card.shared, t("Make private"), t("Share with everyone")),
                             size="1",
                             variant="soft",
                             on_click=PacksState.set_shared(card.id, ~card.shared),
                         ),
                         rx.button(
-                            "Delete",
+                            t("Delete"),
                             size="1",
                             variant="soft",
                             color_scheme="red",
                             on_click=PacksState.delete_pack(card.id),
-                            aria_label=f"Delete {card.name}",
+                            aria_label=t("Delete {pack}", pack=card.name),
                         ),
                         spacing="2",
                     ),
@@ -148,5 +160,5 @@ def pack_list() -> rx.Component:
     return rx.cond(
         PacksState.packs.length() > 0,
         rx.vstack(rx.foreach(PacksState.packs, _pack), spacing="3", width="100%"),
-        rx.text("No packs yet. Save a batch as a pack from its page, or import one.", size="2", color_scheme="gray"),
+        rx.text(t("No packs yet. Save a batch as a pack from its page, or import one."), size="2", color_scheme="gray"),
     )

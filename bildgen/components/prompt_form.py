@@ -10,13 +10,13 @@ from bildgen.params import MAX_VARIANTS
 from bildgen.state.studio import StudioState
 
 
-def _label(text: str, target: str) -> rx.Component:
+def _label(text, target: str) -> rx.Component:
     return rx.el.label(text, html_for=target, class_name="rt-Text rt-r-size-2 rt-r-weight-bold")
 
 
 def model_picker() -> rx.Component:
     return rx.vstack(
-        rx.text("Model", id="model-label", weight="bold", size="2"),
+        rx.text(t("Model"), id="model-label", weight="bold", size="2"),
         rx.select.root(
             rx.select.trigger(aria_labelledby="model-label", width="100%"),
             rx.select.content(
@@ -60,30 +60,48 @@ def model_picker() -> rx.Component:
     )
 
 
+def _mode_label() -> rx.Var:
+    """Text to image, or an edit with its number of references (and whether only a painted area changes)."""
+    count, masked = StudioState.references.length(), StudioState.mask
+    return rx.cond(
+        count == 0,
+        t("Text to image"),
+        rx.cond(
+            count == 1,
+            rx.cond(masked, t("Edit with 1 reference · masked area only"), t("Edit with 1 reference")),
+            rx.cond(
+                masked,
+                t("Edit with {count} references · masked area only", count=count),
+                t("Edit with {count} references", count=count),
+            ),
+        ),
+    )
+
+
 def negative_prompt_field() -> rx.Component:
     return rx.cond(
         StudioState.takes_negative_prompt,
         rx.vstack(
-            _label("Negative prompt", "negative_prompt"),
+            _label(t("Negative prompt"), "negative_prompt"),
             rx.text_area(
                 id="negative_prompt",
                 name="negative_prompt",
                 value=StudioState.negative_prompt,
                 on_change=StudioState.set_negative_prompt,
-                placeholder="What the image should not show: blurry, text, watermark…",
+                placeholder=t("What the image should not show: blurry, text, watermark…"),
                 rows="2",
                 width="100%",
             ),
             width="100%",
             spacing="1",
         ),
-        rx.text(f"{StudioState.serving_label} takes no negative prompt.", size="1", color_scheme="gray"),
+        rx.text(t("{model} takes no negative prompt.", model=StudioState.serving_label), size="1", color_scheme="gray"),
     )
 
 
 def image_count() -> rx.Component:
     return rx.vstack(
-        rx.text("Images", id="image-count-label", weight="bold", size="2"),
+        rx.text(t("Images"), id="image-count-label", weight="bold", size="2"),
         rx.segmented_control.root(
             *[rx.segmented_control.item(str(n), value=str(n)) for n in range(1, MAX_VARIANTS + 1)],
             value=StudioState.count_shown,
@@ -165,14 +183,14 @@ def prompt_form() -> rx.Component:
             rx.form(
                 rx.vstack(
                     model_picker(),
-                    rx.badge(StudioState.mode_label, variant="surface", size="2", aria_live="polite"),
-                    _label("Prompt", "prompt"),
+                    rx.badge(_mode_label(), variant="surface", size="2", aria_live="polite"),
+                    _label(t("Prompt"), "prompt"),
                     rx.text_area(
                         id="prompt",
                         name="prompt",
                         value=StudioState.prompt,
                         on_change=StudioState.set_prompt,
-                        placeholder="Describe the image: a red fox in fresh snow at dawn, soft light…",
+                        placeholder=t("Describe the image: a red fox in fresh snow at dawn, soft light…"),
                         rows="5",
                         resize="vertical",
                         width="100%",
@@ -187,7 +205,7 @@ def prompt_form() -> rx.Component:
                     image_count(),
                     advanced_settings(),
                     rx.box(
-                        rx.text("Effective parameters", size="1", weight="bold", id="effective-label"),
+                        rx.text(t("Effective parameters"), size="1", weight="bold", id="effective-label"),
                         rx.text(
                             StudioState.effective_summary,
                             size="1",
@@ -204,10 +222,10 @@ def prompt_form() -> rx.Component:
                     rx.text(
                         rx.cond(
                             StudioState.prompt_missing,
-                            "Type a prompt to enable Generate.",
+                            t("Type a prompt to enable Generate."),
                             rx.cond(
                                 StudioState.has_problems,
-                                "Some advanced settings are invalid; see Advanced settings.",
+                                t("Some advanced settings are invalid; see Advanced settings."),
                                 rx.text(
                                     t("Ctrl+Enter (⌘+Enter on a Mac) also generates."),
                                     as_="span",

@@ -4,7 +4,8 @@ elements panel. Rendering only (states: PromptHelpState, ContextElementsState; S
 import reflex as rx
 
 from bildgen.components.batch_editor import named_upload
-from bildgen.prompts.elements import KINDS, MAX_TEXT, ROLES
+from bildgen.components.i18n import t
+from bildgen.prompts.elements import KIND_LABELS, MAX_TEXT, ROLE_LABELS
 from bildgen.state.context_elements import NOT_USED, ContextElementsState, ElementCard
 from bildgen.state.prompt_help import PromptHelpState
 from bildgen.state.studio import StudioState
@@ -20,7 +21,7 @@ def improve_prompt() -> rx.Component:
         rx.cond(
             PromptHelpState.upsampling_models.contains(StudioState.model_id),
             rx.text(
-                "This service improves prompts itself: switch on its Prompt upsampling option.",
+                t("This service improves prompts itself: switch on its Prompt upsampling option."),
                 size="1",
                 color_scheme="gray",
             ),
@@ -28,7 +29,7 @@ def improve_prompt() -> rx.Component:
                 PromptHelpState.writer_label != "",
                 rx.button(
                     rx.cond(PromptHelpState.improving, rx.spinner(size="1"), rx.icon("wand-sparkles", size=14)),
-                    "Improve prompt",
+                    t("Improve prompt"),
                     type="button",
                     size="1",
                     variant="soft",
@@ -47,12 +48,12 @@ def improve_prompt() -> rx.Component:
             PromptHelpState.proposal != "",
             rx.callout(
                 rx.vstack(
-                    rx.text("Original", size="1", weight="bold"),
+                    rx.text(t("Original"), size="1", weight="bold"),
                     rx.text(PromptHelpState.original, size="2"),
-                    rx.text(f"Improved by {PromptHelpState.writer_label}", size="1", weight="bold"),
+                    rx.text(t("Improved by {model}", model=PromptHelpState.writer_label), size="1", weight="bold"),
                     # No id or name: inside the studio's form, but never part of what it submits.
                     rx.text_area(
-                        aria_label=f"Improved by {PromptHelpState.writer_label}",
+                        aria_label=t("Improved by {model}", model=PromptHelpState.writer_label),
                         default_value=PromptHelpState.proposal,
                         key=PromptHelpState.proposal_key,
                         on_blur=PromptHelpState.edit_proposal,
@@ -61,10 +62,10 @@ def improve_prompt() -> rx.Component:
                     ),
                     rx.hstack(
                         rx.button(
-                            "Use improved prompt", type="button", size="1", on_click=PromptHelpState.use_proposal
+                            t("Use improved prompt"), type="button", size="1", on_click=PromptHelpState.use_proposal
                         ),
                         rx.button(
-                            "Discard",
+                            t("Discard"),
                             type="button",
                             size="1",
                             variant="soft",
@@ -92,7 +93,7 @@ def effective_prompt() -> rx.Component:
     return rx.cond(
         ContextElementsState.prompt_suffix != "",
         rx.box(
-            rx.text("Effective prompt", size="1", weight="bold", id="effective-prompt-label"),
+            rx.text(t("Effective prompt"), size="1", weight="bold", id="effective-prompt-label"),
             rx.text(
                 StudioState.prompt + ContextElementsState.prompt_suffix,
                 size="1",
@@ -102,8 +103,14 @@ def effective_prompt() -> rx.Component:
             rx.cond(
                 ContextElementsState.picked_images > 0,
                 rx.text(
-                    f"+ {ContextElementsState.picked_images} reference image(s) from context elements, "
-                    "where the model takes reference images",
+                    rx.cond(
+                        ContextElementsState.picked_images == 1,
+                        t("+ 1 reference image from context elements, where the model takes reference images"),
+                        t(
+                            "+ {count} reference images from context elements, where the model takes reference images",
+                            count=ContextElementsState.picked_images,
+                        ),
+                    ),
                     size="1",
                     color_scheme="gray",
                 ),
@@ -116,11 +123,11 @@ def effective_prompt() -> rx.Component:
 def _element(card: ElementCard) -> rx.Component:
     return rx.hstack(
         rx.el.select(
-            rx.el.option("Not used", value=NOT_USED),
-            *[rx.el.option(role.capitalize(), value=role) for role in ROLES],
+            rx.el.option(t("Not used"), value=NOT_USED),
+            *[rx.el.option(t(label), value=role) for role, label in ROLE_LABELS.items()],
             value=card.role,
             on_change=lambda role: ContextElementsState.pick(card.id, role),
-            aria_label=f"Role of {card.name}",
+            aria_label=t("Role of {name}", name=card.name),
             class_name="rt-reset",
             style={"padding": "2px 6px", "border": "1px solid var(--gray-7)", "borderRadius": "4px"},
         ),
@@ -128,7 +135,7 @@ def _element(card: ElementCard) -> rx.Component:
             card.thumbnail_path != "",
             rx.image(
                 src=rx.get_upload_url(card.thumbnail_path),
-                alt=f"Image of {card.name}",
+                alt=t("Image of {name}", name=card.name),
                 width="32px",
                 height="32px",
                 object_fit="cover",
@@ -136,7 +143,9 @@ def _element(card: ElementCard) -> rx.Component:
             ),
         ),
         rx.vstack(
-            rx.hstack(rx.text(card.name, size="2", weight="medium"), rx.badge(card.kind, size="1", variant="soft")),
+            rx.hstack(
+                rx.text(card.name, size="2", weight="medium"), rx.badge(card.kind_label, size="1", variant="soft")
+            ),
             rx.cond(card.summary != "", rx.text(card.summary, size="1", color_scheme="gray")),
             spacing="0",
             flex="1",
@@ -147,7 +156,7 @@ def _element(card: ElementCard) -> rx.Component:
             variant="ghost",
             color_scheme="gray",
             on_click=ContextElementsState.delete_element(card.id),
-            aria_label=f"Delete element {card.name}",
+            aria_label=t("Delete element {name}", name=card.name),
         ),
         align="center",
         spacing="2",
@@ -157,28 +166,28 @@ def _element(card: ElementCard) -> rx.Component:
 
 def _new_element_dialog() -> rx.Component:
     return rx.dialog.root(
-        rx.dialog.trigger(rx.button(rx.icon("plus", size=14), "New element", size="1", variant="soft")),
+        rx.dialog.trigger(rx.button(rx.icon("plus", size=14), t("New element"), size="1", variant="soft")),
         rx.dialog.content(
-            rx.dialog.title("New context element"),
+            rx.dialog.title(t("New context element")),
             rx.form(
                 rx.vstack(
-                    rx.el.label("Name", html_for="element-name", class_name="rt-Text rt-r-size-2"),
-                    rx.input(id="element-name", name="element_name", max_length=80, placeholder="Mira"),
-                    rx.el.label("Kind", html_for="element-kind", class_name="rt-Text rt-r-size-2"),
+                    rx.el.label(t("Name"), html_for="element-name", class_name="rt-Text rt-r-size-2"),
+                    rx.input(id="element-name", name="element_name", max_length=80, placeholder=t("Mira")),
+                    rx.el.label(t("Kind"), html_for="element-kind", class_name="rt-Text rt-r-size-2"),
                     rx.el.select(
-                        *[rx.el.option(kind.capitalize(), value=kind) for kind in KINDS],
+                        *[rx.el.option(t(label), value=kind) for kind, label in KIND_LABELS.items()],
                         id="element-kind",
                         name="element_kind",
                         class_name="rt-reset",
                         style={"padding": "4px 8px", "border": "1px solid var(--gray-7)", "borderRadius": "4px"},
                     ),
-                    rx.el.label("Description", html_for="element-text", class_name="rt-Text rt-r-size-2"),
+                    rx.el.label(t("Description"), html_for="element-text", class_name="rt-Text rt-r-size-2"),
                     rx.text_area(
                         id="element-text",
                         name="element_text",
                         max_length=MAX_TEXT,
                         rows="3",
-                        placeholder="a red-haired courier with a brass prosthetic arm",
+                        placeholder=t("a red-haired courier with a brass prosthetic arm"),
                         width="100%",
                     ),
                     rx.hstack(
@@ -186,7 +195,7 @@ def _new_element_dialog() -> rx.Component:
                             rx.upload.root(
                                 rx.button(
                                     rx.icon("image-plus", size=14),
-                                    "Add an image",
+                                    t("Add an image"),
                                     type="button",
                                     size="1",
                                     variant="soft",
@@ -203,13 +212,13 @@ def _new_element_dialog() -> rx.Component:
                                     rx.upload_files(upload_id=ELEMENT_UPLOAD_ID)
                                 ),
                             ),
-                            "Image of the element",
+                            t("Image of the element"),
                         ),
                         rx.cond(
                             ContextElementsState.new_image_path != "",
                             rx.image(
                                 src=rx.get_upload_url(ContextElementsState.new_image_path),
-                                alt="Image of the new element",
+                                alt=t("Image of the new element"),
                                 width="48px",
                                 height="48px",
                                 object_fit="cover",
@@ -223,8 +232,8 @@ def _new_element_dialog() -> rx.Component:
                         rx.text(ContextElementsState.message, size="1", color_scheme="red", role="alert"),
                     ),
                     rx.hstack(
-                        rx.dialog.close(rx.button("Cancel", type="button", variant="soft", color_scheme="gray")),
-                        rx.button("Save element", type="submit"),
+                        rx.dialog.close(rx.button(t("Cancel"), type="button", variant="soft", color_scheme="gray")),
+                        rx.button(t("Save element"), type="submit"),
                         spacing="2",
                         justify="end",
                         width="100%",
@@ -246,22 +255,24 @@ def context_elements_panel() -> rx.Component:
     return rx.card(
         rx.vstack(
             rx.hstack(
-                rx.heading("Context elements", size="3", as_="h2"),
+                rx.heading(t("Context elements"), size="3", as_="h2"),
                 rx.spacer(),
                 _new_element_dialog(),
                 align="center",
                 width="100%",
             ),
             rx.text(
-                "Characters, places and styles you reuse. Pick one with a role: its words follow your prompt "
-                "(see Effective prompt) and its image goes along as a reference.",
+                t(
+                    "Characters, places and styles you reuse. Pick one with a role: its words follow your prompt "
+                    "(see Effective prompt) and its image goes along as a reference."
+                ),
                 size="1",
                 color_scheme="gray",
             ),
             rx.cond(
                 ContextElementsState.elements.length() > 0,
                 rx.vstack(rx.foreach(ContextElementsState.elements, _element), spacing="2", width="100%"),
-                rx.text("No elements yet.", size="1", color_scheme="gray"),
+                rx.text(t("No elements yet."), size="1", color_scheme="gray"),
             ),
             rx.cond(
                 (ContextElementsState.message != "") & ~ContextElementsState.dialog_open,

@@ -117,7 +117,7 @@ def _thumbnail(card: ReferenceCard, index: rx.Var[int]) -> rx.Component:
         rx.box(
             rx.image(
                 src=rx.get_upload_url(card.image_path),
-                alt=f"Reference image {number}: {card.name}",
+                alt=t("Reference image {number}: {name}", number=number, name=card.name),
                 width="72px",
                 height="72px",
                 object_fit="cover",
@@ -129,7 +129,7 @@ def _thumbnail(card: ReferenceCard, index: rx.Var[int]) -> rx.Component:
             height="72px",
         ),
         rx.hstack(
-            rx.text(f"Image {number}", size="1"),
+            rx.text(t("Image {number}", number=number), size="1"),
             rx.icon_button(
                 rx.icon("x", size=12),
                 size="1",
@@ -137,7 +137,7 @@ def _thumbnail(card: ReferenceCard, index: rx.Var[int]) -> rx.Component:
                 color_scheme="gray",
                 type="button",
                 on_click=StudioState.remove_reference(index),
-                aria_label=f"Remove reference image {number}",
+                aria_label=t("Remove reference image {number}", number=number),
             ),
             spacing="1",
             align="center",
@@ -198,7 +198,7 @@ def restored_notice() -> rx.Component:
                     rx.cond(
                         StudioState.max_references > 0,
                         rx.button(
-                            "Use it as a reference instead",
+                            t("Use it as a reference instead"),
                             size="1",
                             variant="soft",
                             type="button",
@@ -206,7 +206,7 @@ def restored_notice() -> rx.Component:
                         ),
                     ),
                     rx.button(
-                        "Dismiss", size="1", variant="ghost", type="button", on_click=StudioState.dismiss_restored
+                        t("Dismiss"), size="1", variant="ghost", type="button", on_click=StudioState.dismiss_restored
                     ),
                     spacing="2",
                 ),
@@ -229,9 +229,9 @@ def _references_field() -> rx.Component:
         StudioState.max_references > 0,
         rx.vstack(
             rx.hstack(
-                rx.text("Reference images", weight="bold", size="2"),
+                rx.text(t("Reference images"), weight="bold", size="2"),
                 rx.spacer(),
-                rx.text(f"up to {StudioState.max_references}", size="1", color_scheme="gray"),
+                rx.text(t("up to {count}", count=StudioState.max_references), size="1", color_scheme="gray"),
                 width="100%",
             ),
             rx.cond(
@@ -284,5 +284,5 @@ def _references_field() -> rx.Component:
             width="100%",
             spacing="2",
         ),
-        rx.text("This model takes no reference images.", size="1", color_scheme="gray"),
+        rx.text(t("This model takes no reference images."), size="1", color_scheme="gray"),
     )

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import contextvars
 import functools
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 from babel import Locale, dates, numbers
@@ -82,5 +82,19 @@ def format_datetime(moment: datetime, language: str, *, format: str = "medium") 
     return dates.format_datetime(moment, format=format, locale=Locale.parse(language))
 
 
-def format_number(number: float, language: str) -> str:
-    return numbers.format_decimal(number, locale=Locale.parse(language))
+def format_utc(moment: datetime, language: str | None = None, *, seconds: bool = False) -> str:
+    """A time bildgen stored (UTC) for reading, said to be UTC: "Nov 21, 2026, 2:05 PM UTC",
+    "21.11.2026, 14:05 UTC". In the current user's language unless one is given."""
+    locale = Locale.parse(language or current_language.get())
+    moment = moment if moment.tzinfo is None else moment.astimezone(UTC)  # naive ones are UTC already
+    if seconds:
+        return f"{dates.format_datetime(moment, 'medium', locale=locale)} UTC"
+    day, time = dates.format_date(moment, "medium", locale=locale), dates.format_time(moment, "short", locale=locale)
+    return dates.get_datetime_format("medium", locale=locale).replace("{1}", day).replace("{0}", time) + " UTC"
+
+
+def format_number(number: float, language: str | None = None, *, decimals: int | None = None) -> str:
+    """Grouped and with the language's decimal sign (the current user's language unless given);
+    `decimals` fixes the places shown (money: 2)."""
+    pattern = None if decimals is None else "#,##0." + "0" * decimals if decimals else "#,##0"
+    return numbers.format_decimal(number, format=pattern, locale=Locale.parse(language or current_language.get()))

@@ -10,6 +10,7 @@ from typing import Any
 
 import pydantic
 
+from bildgen.i18n import N_, _
 from bildgen.params import FamilyTraits, Size, guidance_label_of
 
 
@@ -45,7 +46,7 @@ class Capabilities:
         """A message per provider option (Submission.options) this model does not take as given."""
         problems: dict[str, str] = {}
         for key, value in options.items():
-            name = OPTION_NAMES.get(key, key)
+            name = option_name(key)
             offered = {
                 "quality": bool(self.qualities),
                 "aspect_ratio": bool(self.aspect_ratios),
@@ -55,7 +56,7 @@ class Capabilities:
                 "safety_tolerance": self.safety_tolerance,
             }.get(key, False)
             if not offered:
-                problems[key] = f"This model does not take {name}."
+                problems[key] = _("This model does not take {option}.", option=name)
             elif key in ("quality", "aspect_ratio", "image_size"):
                 choices = {
                     "quality": self.qualities,
@@ -63,25 +64,34 @@ class Capabilities:
                     "image_size": self.image_sizes,
                 }
                 if value not in choices[key]:
-                    problems[key] = f"{name} must be one of {', '.join(choices[key])}."
+                    problems[key] = _(
+                        "{option} must be one of {choices}.", option=name, choices=", ".join(choices[key])
+                    )
             elif key == "denoising_strength" and not (_is_number(value) and 0 <= value <= 1):
-                problems[key] = f"{name} must be a number from 0 to 1."
+                problems[key] = _(NOT_A_STRENGTH, option=name)
             elif key == "prompt_upsampling" and not isinstance(value, bool):
-                problems[key] = f"{name} is on or off."
+                problems[key] = _("{option} is on or off.", option=name)
             elif key == "safety_tolerance" and not (_is_whole(value) and 0 <= value <= 6):
-                problems[key] = f"{name} must be a whole number from 0 (strictest) to 6."
+                problems[key] = _(NOT_A_TOLERANCE, option=name)
         return problems
 
 
 # What the form and messages call each provider option: never the raw API name alone.
 OPTION_NAMES = {
-    "quality": "Quality",
-    "aspect_ratio": "Aspect ratio",
-    "image_size": "Image size",
-    "denoising_strength": "Denoising strength",
-    "prompt_upsampling": "Prompt upsampling",
-    "safety_tolerance": "Safety tolerance",
+    "quality": N_("Quality"),
+    "aspect_ratio": N_("Aspect ratio"),
+    "image_size": N_("Image size"),
+    "denoising_strength": N_("Denoising strength"),
+    "prompt_upsampling": N_("Prompt upsampling"),
+    "safety_tolerance": N_("Safety tolerance"),
 }
+NOT_A_STRENGTH = N_("{option} must be a number from 0 to 1.")
+NOT_A_TOLERANCE = N_("{option} must be a whole number from 0 (strictest) to 6.")
+
+
+def option_name(key: str) -> str:
+    """An option's human name in the language of the user being answered."""
+    return _(OPTION_NAMES[key]) if key in OPTION_NAMES else key
 
 
 def _is_number(value: Any) -> bool:
@@ -166,7 +176,7 @@ def chosen_options(
         try:
             options["denoising_strength"] = float(typed)
         except ValueError:
-            problems["denoising_strength"] = f"{OPTION_NAMES['denoising_strength']} must be a number from 0 to 1."
+            problems["denoising_strength"] = _(NOT_A_STRENGTH, option=option_name("denoising_strength"))
     if capabilities.prompt_upsampling and choices.prompt_upsampling:
         options["prompt_upsampling"] = True
     typed = choices.safety_tolerance.strip()
@@ -174,9 +184,7 @@ def chosen_options(
         try:
             options["safety_tolerance"] = int(typed)
         except ValueError:
-            problems["safety_tolerance"] = (
-                f"{OPTION_NAMES['safety_tolerance']} must be a whole number from 0 (strictest) to 6."
-            )
+            problems["safety_tolerance"] = _(NOT_A_TOLERANCE, option=option_name("safety_tolerance"))
     problems.update({key: message for key, message in capabilities.option_problems(options).items()})
     return {key: value for key, value in options.items() if key not in problems}, problems
 
@@ -185,7 +193,7 @@ def describe_options(options: Mapping[str, Any]) -> list[str]:
     """The options in the form's words, for the effective parameters: "Quality high", "Prompt upsampling"."""
     described = []
     for key, value in options.items():
-        name = OPTION_NAMES.get(key, key)
+        name = option_name(key)
         if value is True:
             described.append(name)
         elif isinstance(value, float):

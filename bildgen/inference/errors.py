@@ -10,6 +10,8 @@ import enum
 import json
 from typing import Any
 
+from bildgen.i18n import N_, _
+
 SERVER_WORDS_LIMIT = 300
 
 
@@ -42,25 +44,43 @@ REFUSALS = frozenset({ErrorKind.REFUSED, ErrorKind.MODERATED_REQUEST, ErrorKind.
 
 
 _SENTENCES = {
-    ErrorKind.UNREACHABLE: "The inference server cannot be reached. Check that it is running and that its address is right.",
-    ErrorKind.UNAVAILABLE: "The inference server is unavailable: it cannot be reached (several attempts in a row failed). bildgen tries it again in a few seconds.",
-    ErrorKind.CONNECTION_LOST: "The connection to the inference server broke off before an image arrived.",
-    ErrorKind.NOT_READY: "The inference server is starting up and not ready yet. Try again in a minute.",
-    ErrorKind.BUSY: "The inference server is busy with other requests. Try again shortly.",
-    ErrorKind.REJECTED: "The inference server rejected the request.",
-    ErrorKind.UNAUTHORIZED: "The inference server refused bildgen's credentials. Ask the administrator to check the API key.",
-    ErrorKind.REFUSED: "The inference server refused to generate this image.",
-    ErrorKind.SERVER_FAILURE: "The inference server failed while generating.",
-    ErrorKind.TIMED_OUT: "The inference server did not answer in time.",
-    ErrorKind.MALFORMED: "The inference server answered with something that is not a usable image.",
-    ErrorKind.TOO_FEW: "The inference server returned fewer images than asked for.",
-    ErrorKind.TOO_LARGE: "The inference server sent an answer larger than bildgen accepts for one image; it was stopped and nothing was saved.",
-    ErrorKind.TLS: "bildgen could not open a trusted (TLS) connection to the image service: its certificate was not accepted. Ask the administrator to check the address and the certificate.",
-    ErrorKind.NO_CREDITS: "The image service says this account has no credits or quota left. Ask the administrator to top it up.",
-    ErrorKind.MODERATED_REQUEST: "The image service's moderation declined this prompt or reference image; nothing was generated. Rephrase it and try again.",
-    ErrorKind.MODERATED_CONTENT: "The image service made this image but its moderation withheld it. Try another prompt or seed.",
-    ErrorKind.TASK_LOST: "The image service no longer knows this task (it may have expired); nothing could be fetched.",
-    ErrorKind.RESULT_EXPIRED: "The finished image's download link had expired before bildgen could fetch it.",
+    ErrorKind.UNREACHABLE: N_(
+        "The inference server cannot be reached. Check that it is running and that its address is right."
+    ),
+    ErrorKind.UNAVAILABLE: N_(
+        "The inference server is unavailable: it cannot be reached (several attempts in a row failed). bildgen tries it again in a few seconds."
+    ),
+    ErrorKind.CONNECTION_LOST: N_("The connection to the inference server broke off before an image arrived."),
+    ErrorKind.NOT_READY: N_("The inference server is starting up and not ready yet. Try again in a minute."),
+    ErrorKind.BUSY: N_("The inference server is busy with other requests. Try again shortly."),
+    ErrorKind.REJECTED: N_("The inference server rejected the request."),
+    ErrorKind.UNAUTHORIZED: N_(
+        "The inference server refused bildgen's credentials. Ask the administrator to check the API key."
+    ),
+    ErrorKind.REFUSED: N_("The inference server refused to generate this image."),
+    ErrorKind.SERVER_FAILURE: N_("The inference server failed while generating."),
+    ErrorKind.TIMED_OUT: N_("The inference server did not answer in time."),
+    ErrorKind.MALFORMED: N_("The inference server answered with something that is not a usable image."),
+    ErrorKind.TOO_FEW: N_("The inference server returned fewer images than asked for."),
+    ErrorKind.TOO_LARGE: N_(
+        "The inference server sent an answer larger than bildgen accepts for one image; it was stopped and nothing was saved."
+    ),
+    ErrorKind.TLS: N_(
+        "bildgen could not open a trusted (TLS) connection to the image service: its certificate was not accepted. Ask the administrator to check the address and the certificate."
+    ),
+    ErrorKind.NO_CREDITS: N_(
+        "The image service says this account has no credits or quota left. Ask the administrator to top it up."
+    ),
+    ErrorKind.MODERATED_REQUEST: N_(
+        "The image service's moderation declined this prompt or reference image; nothing was generated. Rephrase it and try again."
+    ),
+    ErrorKind.MODERATED_CONTENT: N_(
+        "The image service made this image but its moderation withheld it. Try another prompt or seed."
+    ),
+    ErrorKind.TASK_LOST: N_(
+        "The image service no longer knows this task (it may have expired); nothing could be fetched."
+    ),
+    ErrorKind.RESULT_EXPIRED: N_("The finished image's download link had expired before bildgen could fetch it."),
 }
 
 
@@ -80,7 +100,7 @@ class InferenceError(Exception):
         self.status = status
         # True only where the server cannot have started work: a refused connection, 503, 429.
         self.retryable = retryable
-        super().__init__(self.user_message)
+        super().__init__(self.english_message)  # logs stay English
 
     @property
     def is_refusal(self) -> bool:
@@ -89,10 +109,30 @@ class InferenceError(Exception):
 
     @property
     def user_message(self) -> str:
+        """In the language of the user being answered; English where nobody is (a job's stored
+        error, shown translated later through `in_language`)."""
+        return in_language(self.english_message)
+
+    @property
+    def english_message(self) -> str:
         sentence = _SENTENCES[self.kind]
         if self.server_said:
-            return f"{sentence} The server said: {self.server_said}"
+            return f"{sentence}{_SERVER_SAID}{self.server_said}"
         return sentence
+
+
+_SERVER_SAID = " The server said: "
+
+
+def in_language(message: str) -> str:
+    """A message stored in English (a job's or an image's error) in the current user's language: a
+    known sentence is translated, the words an image service said are kept as they were."""
+    for sentence in _SENTENCES.values():
+        if message == sentence:
+            return _(sentence)
+        if message.startswith(sentence + _SERVER_SAID):
+            return _(sentence) + " " + _("The server said: {words}", words=message[len(sentence + _SERVER_SAID) :])
+    return _(message) if message else message
 
 
 def _shorten(text: str) -> str:

@@ -11,6 +11,7 @@ import sqlalchemy
 
 from bildgen.admin import settings, usage
 from bildgen.admin.live import LiveConfig, source_for
+from bildgen.i18n import N_, _
 from bildgen.jobs.refusals import GenerationPaused, ProfileUnavailable, QuotaReached
 
 
@@ -34,12 +35,24 @@ def check(engine: sqlalchemy.Engine, *, owner_id: str, profile_id: str, images: 
 def _check_profile(live: LiveConfig, profile_id: str) -> None:
     entry = live.entry(profile_id)
     if entry is None:
-        raise ProfileUnavailable("This model is no longer offered here. Choose another one; nothing was sent.")
+        raise ProfileUnavailable(_("This model is no longer offered here. Choose another one; nothing was sent."))
     name = entry.profile.label if entry.profile else entry.config.get("label", profile_id)
     if entry.profile is None:
         raise ProfileUnavailable(
-            f"{name} cannot be used right now (its configuration is incomplete). Tell your administrator."
+            _(
+                "{model} cannot be used right now (its configuration is incomplete). Tell your administrator.",
+                model=name,
+            )
         )
     if not entry.profile.enabled:
-        reason = "its provider is switched off" if entry.problem else "an administrator switched it off"
-        raise ProfileUnavailable(f"{name} is not available any more: {reason}. Choose another model; nothing was sent.")
+        message = (
+            N_(
+                "{model} is not available any more: its provider is switched off. Choose another model; nothing was sent."
+            )
+            if entry.problem
+            else N_(
+                "{model} is not available any more: an administrator switched it off. Choose another model; nothing"
+                " was sent."
+            )
+        )
+        raise ProfileUnavailable(_(message, model=name))

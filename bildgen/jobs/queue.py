@@ -28,6 +28,7 @@ from typing import Any
 import sqlalchemy
 from sqlmodel import Session, col, func, select, update
 
+from bildgen.i18n import N_
 from bildgen.jobs import admission, tasks
 from bildgen.params import EffectiveParameters
 from bildgen.store.db import session, storage_errors
@@ -39,10 +40,11 @@ LEASE = timedelta(seconds=30)
 CLAIM_LOCK_KEY = 0x6B696C64  # any constant shared by every worker
 # Waiting jobs read per claim: far more than the slots any set of servers has.
 CLAIM_SCAN = 2000
-CANCELLED = "Cancelled."
-INTERRUPTED = "Interrupted: the bildgen worker running this stopped. The images it saved are kept."
+# Stored with a job in English; shown in the reader's language (inference.errors.in_language).
+CANCELLED = N_("Cancelled.")
+INTERRUPTED = N_("Interrupted: the bildgen worker running this stopped. The images it saved are kept.")
 # What a tab shows while a job's lease has run out but no worker could record that yet.
-STALLED = (
+STALLED = N_(
     "Interrupted: the worker running this stopped reporting (bildgen stopped, or its storage is full). "
     "The images it saved are kept."
 )

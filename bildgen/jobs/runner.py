@@ -285,9 +285,9 @@ class JobRunner:
                 status = GenerationStatus.PARTIAL if saved else GenerationStatus.CANCELLED
                 error = queue.CANCELLED
         except InferenceError as failure:
-            status, error = GenerationStatus.FAILED, failure.user_message
+            status, error = GenerationStatus.FAILED, failure.english_message
         except StorageUnavailable as failure:
-            status, error = GenerationStatus.FAILED, failure.user_message
+            status, error = GenerationStatus.FAILED, str(failure)  # stored English, translated where shown
         except Exception:
             logger.exception("job %s failed unexpectedly", job.id)
         finally:
@@ -428,7 +428,7 @@ class JobRunner:
                 )
             )
         except InferenceError as error:
-            outcome = VariantOutcome(variant, seed, error=error.user_message, moderated=error.is_refusal)
+            outcome = VariantOutcome(variant, seed, error=error.english_message, moderated=error.is_refusal)
         except asyncio.CancelledError:
             if job.id in self._cancelled_by_user and events.handle is not None:
                 # The user cancelled: ask the service to drop the task, where it can. (A lost lease

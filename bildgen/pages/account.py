@@ -2,6 +2,7 @@ import reflex as rx
 
 from bildgen.components.api_tokens import new_token_callout, new_token_form, tokens_table
 from bildgen.components.header import page_header
+from bildgen.components.i18n import t
 from bildgen.state.account import AccountState
 
 
@@ -9,13 +10,17 @@ def account_page() -> rx.Component:
     return rx.container(
         rx.vstack(
             page_header(),
-            rx.heading("Account", size="5", as_="h2"),
-            rx.heading("API tokens", size="4", as_="h3"),
+            rx.heading(t("Account"), size="5", as_="h2"),
+            rx.heading(t("API tokens"), size="4", as_="h3"),
             rx.text(
-                "Scripts and chat front ends (Open WebUI, LibreChat: image engine \u201cOpen AI\u201d) generate as you "
-                "with a token, and their images land in your gallery. Base URL: ",
+                t(
+                    "Scripts and chat front ends (Open WebUI, LibreChat: image engine \u201cOpen AI\u201d) generate as"
+                    " you with a token, and their images land in your gallery. Base URL:"
+                ),
+                " ",
                 rx.code(AccountState.api_base),
-                ". A token carries your rights: keep it secret, and revoke it when it is no longer needed.",
+                ". ",
+                t("A token carries your rights: keep it secret, and revoke it when it is no longer needed."),
                 size="2",
             ),
             new_token_form(),
@@ -28,7 +33,7 @@ def account_page() -> rx.Component:
             rx.cond(
                 AccountState.tokens.length() > 0,
                 tokens_table(AccountState.tokens, AccountState.revoke_token, show_owner=False),
-                rx.text("You have no API tokens.", size="2"),
+                rx.text(t("You have no API tokens."), size="2"),
             ),
             spacing="4",
             width="100%",

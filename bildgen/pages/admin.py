@@ -4,6 +4,7 @@ from bildgen import routes
 from bildgen.components.admin_frame import admin_page, messages
 from bildgen.components.api_tokens import tokens_table
 from bildgen.components.audit_log import audit_filters, audit_pager, audit_table
+from bildgen.components.i18n import t
 from bildgen.components.job_queue import queue_table
 from bildgen.state.admin import AuditLogState
 from bildgen.state.admin_queue import QueueState
@@ -12,13 +13,15 @@ from bildgen.state.admin_tokens import AdminTokensState
 
 def audit_page() -> rx.Component:
     return admin_page(
-        "Audit log",
+        t("Audit log"),
         routes.ADMIN_AUDIT,
         AuditLogState.allowed,
         AuditLogState.refusal,
         rx.text(
-            "Sign-ins, sign-outs, new accounts, refused access, cancelled jobs and every change made in the Admin"
-            " area (with the value before and after), newest first.",
+            t(
+                "Sign-ins, sign-outs, new accounts, refused access, cancelled jobs and every change made in the"
+                " Admin area (with the value before and after), newest first."
+            ),
             size="2",
         ),
         audit_filters(),
@@ -30,31 +33,33 @@ def audit_page() -> rx.Component:
 
 def queue_page() -> rx.Component:
     return admin_page(
-        "Queue",
+        t("Queue"),
         routes.ADMIN_QUEUE,
         QueueState.allowed,
         QueueState.refusal,
-        rx.text("Every waiting and running generation, oldest first, refreshed every few seconds.", size="2"),
+        rx.text(t("Every waiting and running generation, oldest first, refreshed every few seconds."), size="2"),
         messages(QueueState.refusal, QueueState.notice),
         rx.cond(
             QueueState.rows.length() > 0,
             queue_table(),
-            rx.text("No job is waiting or running.", size="2"),
+            rx.text(t("No job is waiting or running."), size="2"),
         ),
     )
 
 
 def tokens_page() -> rx.Component:
     return admin_page(
-        "API tokens",
+        t("API tokens"),
         routes.ADMIN_TOKENS,
         AdminTokensState.allowed,
         AdminTokensState.refusal,
-        rx.text("Every user's API tokens that are not revoked, newest first. Revoking one stops it at once.", size="2"),
+        rx.text(
+            t("Every user's API tokens that are not revoked, newest first. Revoking one stops it at once."), size="2"
+        ),
         messages(AdminTokensState.refusal, AdminTokensState.notice),
         rx.cond(
             AdminTokensState.rows.length() > 0,
             tokens_table(AdminTokensState.rows, AdminTokensState.revoke_any_token, show_owner=True),
-            rx.text("Nobody has an API token.", size="2"),
+            rx.text(t("Nobody has an API token."), size="2"),
         ),
     )

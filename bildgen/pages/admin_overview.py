@@ -2,6 +2,7 @@ import reflex as rx
 
 from bildgen import routes
 from bildgen.components.admin_frame import admin_page, messages
+from bildgen.components.i18n import t
 from bildgen.state.admin_overview import OverviewState
 
 
@@ -13,23 +14,25 @@ def _generation_switch() -> rx.Component:
                     id="generation-enabled",
                     checked=OverviewState.generation_enabled,
                     on_change=OverviewState.set_generation,
-                    aria_label="Image generation for everyone",
+                    aria_label=t("Image generation for everyone"),
                 ),
                 rx.el.label(
-                    "Image generation for everyone",
+                    t("Image generation for everyone"),
                     html_for="generation-enabled",
                     class_name="rt-Text rt-r-size-3 rt-r-weight-bold",
                 ),
                 rx.badge(
-                    rx.cond(OverviewState.generation_enabled, "On", "Off"),
+                    rx.cond(OverviewState.generation_enabled, t("On"), t("Off")),
                     color_scheme=rx.cond(OverviewState.generation_enabled, "green", "red"),
                 ),
                 align="center",
                 spacing="3",
             ),
             rx.text(
-                "While it is off, the studio shows the message below and the queue refuses every new generation"
-                " (from the studio, the API and batches). Jobs already waiting or running go on.",
+                t(
+                    "While it is off, the studio shows the message below and the queue refuses every new generation"
+                    " (from the studio, the API and batches). Jobs already waiting or running go on."
+                ),
                 size="2",
                 color_scheme="gray",
             ),
@@ -43,7 +46,7 @@ def _general_form() -> rx.Component:
     return rx.form(
         rx.vstack(
             rx.el.label(
-                "Message while generation is off",
+                t("Message while generation is off"),
                 html_for="paused_message",
                 class_name="rt-Text rt-r-size-2 rt-r-weight-bold",
             ),
@@ -57,7 +60,9 @@ def _general_form() -> rx.Component:
                 max_length=300,
             ),
             rx.el.label(
-                "Currency of estimated costs", html_for="currency", class_name="rt-Text rt-r-size-2 rt-r-weight-bold"
+                t("Currency of estimated costs"),
+                html_for="currency",
+                class_name="rt-Text rt-r-size-2 rt-r-weight-bold",
             ),
             rx.input(
                 id="currency",
@@ -67,7 +72,7 @@ def _general_form() -> rx.Component:
                 max_length=12,
                 width="12em",
             ),
-            rx.button("Save", type="submit"),
+            rx.button(t("Save"), type="submit"),
             spacing="2",
             width="100%",
         ),
@@ -79,13 +84,15 @@ def _general_form() -> rx.Component:
 
 def admin_overview_page() -> rx.Component:
     return admin_page(
-        "Admin",
+        t("Admin"),
         routes.ADMIN,
         OverviewState.allowed,
         OverviewState.refusal,
         rx.text(
-            "Everything needed to run bildgen for a team: providers and their keys, the model profiles users"
-            " choose from, accounts, usage and quotas. Every change is recorded in the audit log.",
+            t(
+                "Everything needed to run bildgen for a team: providers and their keys, the model profiles users"
+                " choose from, accounts, usage and quotas. Every change is recorded in the audit log."
+            ),
             size="2",
         ),
         messages(OverviewState.refusal, OverviewState.notice),

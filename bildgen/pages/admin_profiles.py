@@ -4,6 +4,7 @@ from bildgen import routes
 from bildgen.admin.providers import INFO
 from bildgen.components.admin_fields import choice, field, text_input
 from bildgen.components.admin_frame import admin_page, messages
+from bildgen.components.i18n import t
 from bildgen.inference.profiles import PROVIDERS
 from bildgen.params import FAMILIES, QUALITY_PRESETS
 from bildgen.state.admin_profiles import ProfileRow, ProfilesState, SizePreview
@@ -19,11 +20,13 @@ def _size_preview(size: SizePreview) -> rx.Component:
             border=rx.cond(size.is_default, "2px solid var(--accent-9)", "1px solid var(--gray-8)"),
             border_radius="2px",
         ),
-        rx.text(size.label, rx.cond(size.is_default, " (default)", ""), size="1"),
+        rx.text(rx.cond(size.is_default, t("{size} (default)", size=size.label), size.label), size="1"),
         align="center",
         spacing="1",
         role="img",
-        aria_label=rx.cond(size.is_default, "Default size " + size.label, "Size " + size.label),
+        aria_label=rx.cond(
+            size.is_default, t("Default size {size}", size=size.label), t("Size {size}", size=size.label)
+        ),
     )
 
 
@@ -34,18 +37,20 @@ def _profile_card(row: ProfileRow) -> rx.Component:
                 rx.switch(
                     checked=row.enabled,
                     on_change=lambda enabled: ProfilesState.set_profile_enabled(row.id, enabled),
-                    aria_label="Offer " + row.label,
+                    aria_label=t("Offer {profile}", profile=row.label),
                 ),
                 rx.heading(row.label, size="3", as_="h3"),
                 rx.badge(row.origin, variant="surface"),
                 rx.badge(row.provider, variant="soft"),
-                rx.cond(~row.enabled, rx.badge("not offered", color_scheme="red")),
+                rx.cond(~row.enabled, rx.badge(t("not offered"), color_scheme="red")),
                 align="center",
                 spacing="2",
                 wrap="wrap",
             ),
             rx.cond(row.description != "", rx.text(row.description, size="2")),
-            rx.text(row.model, " at ", rx.code(row.endpoint), " · ", row.details, size="1", color_scheme="gray"),
+            rx.text(
+                row.model, " ", t("at"), " ", rx.code(row.endpoint), " · ", row.details, size="1", color_scheme="gray"
+            ),
             rx.cond(
                 row.problem != "",
                 rx.callout(row.problem, icon="triangle-alert", color_scheme="amber", size="1"),
@@ -53,41 +58,44 @@ def _profile_card(row: ProfileRow) -> rx.Component:
             rx.hstack(rx.foreach(row.sizes, _size_preview), spacing="3", wrap="wrap", align="end"),
             rx.hstack(
                 rx.button(
-                    "Edit", on_click=ProfilesState.edit_profile(row.id), size="1", aria_label="Edit " + row.label
+                    t("Edit"),
+                    on_click=ProfilesState.edit_profile(row.id),
+                    size="1",
+                    aria_label=t("Edit {profile}", profile=row.label),
                 ),
                 rx.button(
                     rx.icon("arrow_up", size=14),
                     on_click=ProfilesState.move_profile(row.id, -1),
                     size="1",
                     variant="soft",
-                    aria_label="Move " + row.label + " up",
+                    aria_label=t("Move {profile} up", profile=row.label),
                 ),
                 rx.button(
                     rx.icon("arrow_down", size=14),
                     on_click=ProfilesState.move_profile(row.id, 1),
                     size="1",
                     variant="soft",
-                    aria_label="Move " + row.label + " down",
+                    aria_label=t("Move {profile} down", profile=row.label),
                 ),
                 rx.cond(
                     row.deletable,
                     rx.button(
-                        "Delete",
+                        t("Delete"),
                         on_click=ProfilesState.remove_profile(row.id),
                         size="1",
                         color_scheme="red",
                         variant="soft",
-                        aria_label="Delete " + row.label,
+                        aria_label=t("Delete {profile}", profile=row.label),
                     ),
                 ),
                 rx.cond(
                     row.resettable,
                     rx.button(
-                        "Back to the file's version",
+                        t("Back to the file's version"),
                         on_click=ProfilesState.remove_profile(row.id),
                         size="1",
                         variant="soft",
-                        aria_label="Back to the file's version of " + row.label,
+                        aria_label=t("Back to the file's version of {profile}", profile=row.label),
                     ),
                 ),
                 spacing="2",
@@ -101,7 +109,7 @@ def _profile_card(row: ProfileRow) -> rx.Component:
                     color_scheme=rx.cond(row.test_ok, "green", "red"),
                     size="1",
                     role="status",
-                    aria_label="Connection of " + row.label,
+                    aria_label=t("Connection of {profile}", profile=row.label),
                 ),
             ),
             spacing="2",
@@ -117,15 +125,19 @@ def _editor() -> rx.Component:
         rx.form(
             rx.vstack(
                 rx.heading(
-                    rx.cond(ProfilesState.editing_id != "", "Edit " + ProfilesState.editing_label, "New profile"),
+                    rx.cond(
+                        ProfilesState.editing_id != "",
+                        t("Edit {profile}", profile=ProfilesState.editing_label),
+                        t("New profile"),
+                    ),
                     size="3",
                     as_="h3",
                 ),
                 text_input(
-                    "Name", "label", FORM.label, key=key, hint="What users pick, e.g. Fast draft.", max_length=80
+                    t("Name"), "label", FORM.label, key=key, hint=t("What users pick, e.g. Fast draft."), max_length=80
                 ),
                 field(
-                    "Description",
+                    t("Description"),
                     "description",
                     rx.text_area(
                         id="description",
@@ -136,63 +148,68 @@ def _editor() -> rx.Component:
                         width="100%",
                         max_length=300,
                     ),
-                    "Shown to users as help under the model picker.",
+                    t("Shown to users as help under the model picker."),
                 ),
                 rx.grid(
-                    choice("Provider", "provider", FORM.provider, [(p, INFO[p].label) for p in PROVIDERS], key=key),
-                    choice("Model family", "family", FORM.family, [(f, f) for f in FAMILIES], key=key),
+                    choice(
+                        t("Provider"), "provider", FORM.provider, [(p, t(INFO[p].label)) for p in PROVIDERS], key=key
+                    ),
+                    choice(t("Model family"), "family", FORM.family, [(f, f) for f in FAMILIES], key=key),
                     text_input(
-                        "Model",
+                        t("Model"),
                         "served_name",
                         FORM.served_name,
                         key=key,
-                        hint="The model id to send; empty: the one its server lists.",
+                        hint=t("The model id to send; empty: the one its server lists."),
                     ),
                     text_input(
-                        "Endpoint",
+                        t("Endpoint"),
                         "base_url",
                         FORM.base_url,
                         key=key,
-                        hint="The server's address; empty: the provider's endpoint.",
+                        hint=t("The server's address; empty: the provider's endpoint."),
                         placeholder="http://gpu-1:8000/v1",
                     ),
                     text_input(
-                        "Reference images",
+                        t("Reference images"),
                         "max_references",
                         FORM.max_references,
                         key=key,
-                        hint="How many the model takes (0: text to image only); empty: the family's.",
+                        hint=t("How many the model takes (0: text to image only); empty: the family's."),
                         input_mode="numeric",
                     ),
                     text_input(
-                        "Cost per image",
+                        t("Cost per image"),
                         "cost_per_image",
                         FORM.cost_per_image,
                         key=key,
-                        hint="For the estimated spend on the Usage page.",
+                        hint=t("For the estimated spend on the Usage page."),
                         input_mode="decimal",
                     ),
                     text_input(
-                        "Sizes",
+                        t("Sizes"),
                         "sizes",
                         FORM.sizes,
                         key=key,
-                        hint="WIDTHxHEIGHT, comma-separated, multiples of 16; empty: the family's.",
+                        hint=t("WIDTHxHEIGHT, comma-separated, multiples of 16; empty: the family's."),
                         placeholder="1024x1024, 1360x768",
                     ),
                     text_input(
-                        "Default size",
+                        t("Default size"),
                         "default_size",
                         FORM.default_size,
                         key=key,
-                        hint="One of the sizes; empty: the first.",
+                        hint=t("One of the sizes; empty: the first."),
                         placeholder="1024x1024",
                     ),
                     choice(
-                        "Default quality",
+                        t("Default quality"),
                         "default_quality",
                         FORM.default_quality,
-                        [("", "As the studio starts (Balanced)"), *QUALITY_PRESETS],
+                        [
+                            ("", t("As the studio starts (Balanced)")),
+                            *[(key, t(label)) for key, label in QUALITY_PRESETS],
+                        ],
                         key=key,
                     ),
                     columns=rx.breakpoints(initial="1", sm="2"),
@@ -200,7 +217,7 @@ def _editor() -> rx.Component:
                     width="100%",
                 ),
                 field(
-                    "Advanced configuration (JSON)",
+                    t("Advanced configuration (JSON)"),
                     "advanced",
                     rx.text_area(
                         id="advanced",
@@ -212,12 +229,14 @@ def _editor() -> rx.Component:
                         font_family="monospace",
                         placeholder='{"steps": 30, "guidance": 4.0, "deadline_s": 300, "max_concurrent": 2}',
                     ),
-                    "Any other profile setting: steps, guidance, deadline_s, max_concurrent, edit_with, api_key_env,"
-                    " route, async_tasks, capabilities.",
+                    t(
+                        "Any other profile setting: steps, guidance, deadline_s, max_concurrent, edit_with,"
+                        " api_key_env, route, async_tasks, capabilities."
+                    ),
                 ),
                 rx.hstack(
-                    rx.button("Save profile", type="submit"),
-                    rx.button("Cancel", type="button", variant="soft", on_click=ProfilesState.cancel_edit),
+                    rx.button(t("Save profile"), type="submit"),
+                    rx.button(t("Cancel"), type="button", variant="soft", on_click=ProfilesState.cancel_edit),
                     spacing="2",
                 ),
                 spacing="3",
@@ -233,20 +252,24 @@ def _editor() -> rx.Component:
 
 def admin_profiles_page() -> rx.Component:
     return admin_page(
-        "Profiles",
+        t("Profiles"),
         routes.ADMIN_PROFILES,
         ProfilesState.allowed,
         ProfilesState.refusal,
         rx.text(
-            "The models users choose from in the studio, in this order. Profiles from the configuration file can be"
-            " changed here too (the file's values stay underneath). Changes reach open studios within seconds.",
+            t(
+                "The models users choose from in the studio, in this order. Profiles from the configuration file can"
+                " be changed here too (the file's values stay underneath). Changes reach open studios within seconds."
+            ),
             size="2",
         ),
         messages(ProfilesState.refusal, ProfilesState.notice),
         rx.cond(
             ProfilesState.editing,
             _editor(),
-            rx.button(rx.icon("plus", size=16), "New profile", on_click=ProfilesState.new_profile, width="fit-content"),
+            rx.button(
+                rx.icon("plus", size=16), t("New profile"), on_click=ProfilesState.new_profile, width="fit-content"
+            ),
         ),
         rx.foreach(ProfilesState.rows, _profile_card),
     )

@@ -3,11 +3,12 @@ import reflex as rx
 from bildgen import routes
 from bildgen.components.admin_fields import field
 from bildgen.components.admin_frame import admin_page, messages
+from bildgen.components.i18n import t
 from bildgen.state.admin_providers import ProviderRow, ProvidersState
 
 
 def _source(text: rx.Var) -> rx.Component:
-    return rx.text("from: ", text, size="1", color_scheme="gray")
+    return rx.text(t("from: {source}", source=text), size="1", color_scheme="gray")
 
 
 def _provider_card(row: ProviderRow) -> rx.Component:
@@ -19,10 +20,10 @@ def _provider_card(row: ProviderRow) -> rx.Component:
                 rx.switch(
                     checked=row.enabled,
                     on_change=lambda enabled: ProvidersState.set_provider_enabled(row.provider, enabled),
-                    aria_label=row.label + " enabled",
+                    aria_label=t("{provider} enabled", provider=row.label),
                 ),
                 rx.heading(row.label, size="3", as_="h3"),
-                rx.badge(rx.cond(row.enabled, "on", "off"), color_scheme=rx.cond(row.enabled, "green", "red")),
+                rx.badge(rx.cond(row.enabled, t("on"), t("off")), color_scheme=rx.cond(row.enabled, "green", "red")),
                 _source(row.enabled_source),
                 align="center",
                 spacing="2",
@@ -33,7 +34,7 @@ def _provider_card(row: ProviderRow) -> rx.Component:
                 rx.vstack(
                     rx.el.input(type="hidden", name="provider", value=row.provider),
                     field(
-                        "Endpoint",
+                        t("Endpoint"),
                         endpoint_id,
                         rx.input(
                             id=endpoint_id,
@@ -44,56 +45,60 @@ def _provider_card(row: ProviderRow) -> rx.Component:
                             width="100%",
                         ),
                     ),
-                    rx.text("In use: ", rx.code(rx.cond(row.endpoint != "", row.endpoint, "none")), size="1"),
+                    rx.text(t("In use:"), " ", rx.code(rx.cond(row.endpoint != "", row.endpoint, t("none"))), size="1"),
                     _source(row.endpoint_source),
                     field(
-                        "API key",
+                        t("API key"),
                         key_id,
                         rx.input(
                             id=key_id,
                             name="api_key",
                             type="password",
                             auto_complete="off",
-                            placeholder=rx.cond(row.key_here, "******** (type a new key to replace it)", "not set"),
+                            placeholder=rx.cond(
+                                row.key_here, t("******** (type a new key to replace it)"), t("not set")
+                            ),
                             key=ProvidersState.form_key,
                             width="100%",
                         ),
                     ),
-                    rx.text("In use: ", row.key_status, size="1"),
+                    rx.text(t("In use:"), " ", row.key_status, size="1"),
                     _source(row.key_source),
                     rx.cond(
                         row.key_problem != "",
                         rx.callout(row.key_problem, icon="triangle-alert", color_scheme="amber", size="1"),
                     ),
-                    rx.text("Environment variables: ", rx.code(row.env_names), size="1", color_scheme="gray"),
+                    rx.text(t("Environment variables:"), " ", rx.code(row.env_names), size="1", color_scheme="gray"),
                     rx.hstack(
-                        rx.button("Save", type="submit", aria_label="Save " + row.label),
+                        rx.button(t("Save"), type="submit", aria_label=t("Save {provider}", provider=row.label)),
                         rx.button(
-                            "Test connection",
+                            t("Test connection"),
                             type="button",
                             variant="soft",
                             on_click=ProvidersState.test_provider(row.provider),
-                            aria_label="Test connection to " + row.label,
+                            aria_label=t("Test connection to {provider}", provider=row.label),
                         ),
                         rx.cond(
                             row.key_here,
                             rx.button(
-                                "Remove key",
+                                t("Remove key"),
                                 type="button",
                                 variant="soft",
                                 color_scheme="red",
                                 on_click=ProvidersState.remove_key(row.provider),
-                                aria_label="Remove the API key of " + row.label,
+                                aria_label=t("Remove the API key of {provider}", provider=row.label),
                             ),
                         ),
                         rx.cond(
                             row.overridden,
                             rx.button(
-                                "Use the file's and environment's values",
+                                t("Use the file's and environment's values"),
                                 type="button",
                                 variant="soft",
                                 on_click=ProvidersState.reset_provider(row.provider),
-                                aria_label="Use the file's and environment's values for " + row.label,
+                                aria_label=t(
+                                    "Use the file's and environment's values for {provider}", provider=row.label
+                                ),
                             ),
                         ),
                         spacing="2",
@@ -114,7 +119,7 @@ def _provider_card(row: ProviderRow) -> rx.Component:
                     color_scheme=rx.cond(row.test_ok, "green", "red"),
                     size="1",
                     role="status",
-                    aria_label="Connection to " + row.label,
+                    aria_label=t("Connection to {provider}", provider=row.label),
                 ),
             ),
             spacing="2",
@@ -126,14 +131,16 @@ def _provider_card(row: ProviderRow) -> rx.Component:
 
 def admin_providers_page() -> rx.Component:
     return admin_page(
-        "Providers",
+        t("Providers"),
         routes.ADMIN_PROVIDERS,
         ProvidersState.allowed,
         ProvidersState.refusal,
         rx.text(
-            "The services bildgen talks to. A value set here wins over the configuration file, which wins over the"
-            " environment. Keys are stored encrypted and never shown again; profiles without their own endpoint or"
-            " key use their provider's.",
+            t(
+                "The services bildgen talks to. A value set here wins over the configuration file, which wins over"
+                " the environment. Keys are stored encrypted and never shown again; profiles without their own"
+                " endpoint or key use their provider's."
+            ),
             size="2",
         ),
         messages(ProvidersState.refusal, ProvidersState.notice),

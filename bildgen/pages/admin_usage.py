@@ -3,6 +3,7 @@ import reflex as rx
 from bildgen import routes
 from bildgen.components.admin_fields import field
 from bildgen.components.admin_frame import admin_page, messages
+from bildgen.components.i18n import t
 from bildgen.state.admin_usage import ALL_PROFILES, QuotaRow, UsageRow, UsageState
 
 SELECT_STYLE = {
@@ -14,7 +15,7 @@ SELECT_STYLE = {
 }
 
 
-def _usage_table(title: str, rows: rx.Var, first_column: str) -> rx.Component:
+def _usage_table(title, rows: rx.Var, first_column) -> rx.Component:
     def row(line: UsageRow) -> rx.Component:
         return rx.table.row(
             rx.table.row_header_cell(line.label),
@@ -33,7 +34,13 @@ def _usage_table(title: str, rows: rx.Var, first_column: str) -> rx.Component:
                     rx.table.row(
                         *[
                             rx.table.column_header_cell(name)
-                            for name in (first_column, "Images", "GPU-seconds", "Failures", "Estimated cost")
+                            for name in (
+                                first_column,
+                                t("Images"),
+                                t("GPU-seconds"),
+                                t("Failures"),
+                                t("Estimated cost"),
+                            )
                         ]
                     )
                 ),
@@ -41,7 +48,7 @@ def _usage_table(title: str, rows: rx.Var, first_column: str) -> rx.Component:
                 size="1",
                 width="100%",
             ),
-            rx.text("Nothing was generated in this month.", size="2"),
+            rx.text(t("Nothing was generated in this month."), size="2"),
         ),
         aria_label=title,
         style={"width": "100%", "display": "flex", "flexDirection": "column", "gap": "8px"},
@@ -52,12 +59,12 @@ def _quota(row: QuotaRow) -> rx.Component:
     return rx.hstack(
         rx.text(row.text, size="2"),
         rx.button(
-            "Remove",
+            t("Remove"),
             on_click=UsageState.remove_quota(row.id),
             size="1",
             variant="soft",
             color_scheme="red",
-            aria_label="Remove quota: " + row.text,
+            aria_label=t("Remove quota: {quota}", quota=row.text),
         ),
         align="center",
         spacing="3",
@@ -68,33 +75,33 @@ def _quota_form() -> rx.Component:
     return rx.form(
         rx.hstack(
             field(
-                "Images per user",
+                t("Images per user"),
                 "max_images",
                 rx.input(id="max_images", name="max_images", input_mode="numeric", width="8em", required=True),
             ),
             field(
-                "Period",
+                t("Period"),
                 "period",
                 rx.el.select(
-                    rx.el.option("per day", value="day"),
-                    rx.el.option("per month", value="month"),
+                    rx.el.option(t("per day"), value="day"),
+                    rx.el.option(t("per month"), value="month"),
                     id="period",
                     name="period",
                     style=SELECT_STYLE,
                 ),
             ),
             field(
-                "Profile",
+                t("Profile"),
                 "profile",
                 rx.el.select(
-                    rx.el.option("all profiles together", value=ALL_PROFILES),
+                    rx.el.option(t("all profiles together"), value=ALL_PROFILES),
                     rx.foreach(UsageState.profile_options, lambda option: rx.el.option(option.label, value=option.id)),
                     id="profile",
                     name="profile",
                     style=SELECT_STYLE,
                 ),
             ),
-            rx.button("Add quota", type="submit"),
+            rx.button(t("Add quota"), type="submit"),
             align="end",
             spacing="3",
             wrap="wrap",
@@ -106,18 +113,21 @@ def _quota_form() -> rx.Component:
 
 def admin_usage_page() -> rx.Component:
     return admin_page(
-        "Usage",
+        t("Usage"),
         routes.ADMIN_USAGE,
         UsageState.allowed,
         UsageState.refusal,
         rx.text(
-            "What was generated per user and per profile. GPU-seconds are bildgen's timing of each image (request"
-            " to saved file); the estimated cost is images × the profile's cost per image (set on the Profiles page).",
+            t(
+                "What was generated per user and per profile. GPU-seconds are bildgen's timing of each image"
+                " (request to saved file); the estimated cost is images × the profile's cost per image (set on the"
+                " Profiles page)."
+            ),
             size="2",
         ),
         messages(UsageState.refusal, UsageState.notice),
         rx.hstack(
-            rx.el.label("Month", html_for="month", class_name="rt-Text rt-r-size-2 rt-r-weight-bold"),
+            rx.el.label(t("Month"), html_for="month", class_name="rt-Text rt-r-size-2 rt-r-weight-bold"),
             rx.el.select(
                 rx.foreach(UsageState.months, lambda month: rx.el.option(month, value=month)),
                 id="month",
@@ -125,16 +135,18 @@ def admin_usage_page() -> rx.Component:
                 on_change=UsageState.choose_month,
                 style=SELECT_STYLE,
             ),
-            rx.text("Estimated spend: ", rx.text.strong(UsageState.total_cost), size="2"),
+            rx.text(t("Estimated spend:"), " ", rx.text.strong(UsageState.total_cost), size="2"),
             align="center",
             spacing="3",
         ),
-        _usage_table("Per user", UsageState.by_user, "User"),
-        _usage_table("Per profile", UsageState.by_profile, "Profile"),
-        rx.heading("Quotas", size="4", as_="h3"),
+        _usage_table(t("Per user"), UsageState.by_user, t("User")),
+        _usage_table(t("Per profile"), UsageState.by_profile, t("Profile")),
+        rx.heading(t("Quotas"), size="4", as_="h3"),
         rx.text(
-            "Optional limits of images per user, counted per calendar day or month (UTC). A generation that would"
-            " exceed one is refused with a message saying when the quota refills.",
+            t(
+                "Optional limits of images per user, counted per calendar day or month (UTC). A generation that"
+                " would exceed one is refused with a message saying when the quota refills."
+            ),
             size="2",
         ),
         rx.foreach(UsageState.quotas, _quota),
@@ -146,7 +158,9 @@ def admin_usage_page() -> rx.Component:
                 on_change=UsageState.set_admins_exempt,
             ),
             rx.el.label(
-                "Administrators are exempt from quotas", html_for="admins-exempt", class_name="rt-Text rt-r-size-2"
+                t("Administrators are exempt from quotas"),
+                html_for="admins-exempt",
+                class_name="rt-Text rt-r-size-2",
             ),
             align="center",
             spacing="2",

@@ -2,39 +2,46 @@ import reflex as rx
 
 from bildgen import routes
 from bildgen.components.admin_frame import admin_page, messages
+from bildgen.components.i18n import t
 from bildgen.state.admin_users import UserRow, UsersState
 
 
 def _actions(row: UserRow) -> rx.Component:
     return rx.hstack(
         rx.button(
-            rx.cond(row.disabled, "Enable", "Disable"),
+            rx.cond(row.disabled, t("Enable"), t("Disable")),
             on_click=UsersState.set_user_disabled(row.id, ~row.disabled),
             size="1",
             variant="soft",
             color_scheme=rx.cond(row.disabled, "green", "red"),
-            aria_label=rx.cond(row.disabled, "Enable ", "Disable ") + row.username,
+            aria_label=rx.cond(
+                row.disabled, t("Enable {user}", user=row.username), t("Disable {user}", user=row.username)
+            ),
         ),
         rx.button(
-            rx.cond(row.is_admin, "Revoke administrator", "Make administrator"),
+            rx.cond(row.is_admin, t("Revoke administrator"), t("Make administrator")),
             on_click=UsersState.set_user_admin(row.id, ~row.is_admin),
             size="1",
             variant="soft",
-            aria_label=rx.cond(row.is_admin, "Revoke administrator of ", "Make administrator: ") + row.username,
+            aria_label=rx.cond(
+                row.is_admin,
+                t("Revoke administrator of {user}", user=row.username),
+                t("Make administrator: {user}", user=row.username),
+            ),
         ),
         rx.button(
-            "Reset password",
+            t("Reset password"),
             on_click=UsersState.reset_user_password(row.id),
             size="1",
             variant="soft",
-            aria_label="Reset the password of " + row.username,
+            aria_label=t("Reset the password of {user}", user=row.username),
         ),
         rx.button(
-            "End sessions",
+            t("End sessions"),
             on_click=UsersState.end_user_sessions(row.id),
             size="1",
             variant="soft",
-            aria_label="End all sessions of " + row.username,
+            aria_label=t("End all sessions of {user}", user=row.username),
         ),
         spacing="2",
         wrap="wrap",
@@ -43,7 +50,7 @@ def _actions(row: UserRow) -> rx.Component:
 
 def _row(row: UserRow) -> rx.Component:
     return rx.table.row(
-        rx.table.cell(rx.text(row.username, rx.cond(row.is_me, " (you)", ""), weight="bold")),
+        rx.table.cell(rx.text(rx.cond(row.is_me, t("{user} (you)", user=row.username), row.username), weight="bold")),
         rx.table.cell(row.role),
         rx.table.cell(row.status),
         rx.table.cell(rx.text(row.created, white_space="nowrap")),
@@ -59,17 +66,20 @@ def _temporary_password() -> rx.Component:
         rx.callout(
             rx.vstack(
                 rx.text(
-                    "Temporary password for ",
+                    t("Temporary password for"),
+                    " ",
                     rx.text.strong(UsersState.temporary_for),
                     ": ",
                     rx.code(UsersState.temporary_password, id="temporary-password"),
                 ),
                 rx.text(
-                    "Give it to them in person or another safe way; it is shown only now. At the next sign-in they"
-                    " choose their own.",
+                    t(
+                        "Give it to them in person or another safe way; it is shown only now. At the next sign-in"
+                        " they choose their own."
+                    ),
                     size="1",
                 ),
-                rx.button("Done", on_click=UsersState.dismiss_password, size="1", variant="soft"),
+                rx.button(t("Done"), on_click=UsersState.dismiss_password, size="1", variant="soft"),
                 spacing="2",
             ),
             icon="key_round",
@@ -80,13 +90,15 @@ def _temporary_password() -> rx.Component:
 
 def admin_users_page() -> rx.Component:
     return admin_page(
-        "Users",
+        t("Users"),
         routes.ADMIN_USERS,
         UsersState.allowed,
         UsersState.refusal,
         rx.text(
-            "Every account. A disabled account is signed out at once and cannot sign in; bildgen always keeps one"
-            " active administrator.",
+            t(
+                "Every account. A disabled account is signed out at once and cannot sign in; bildgen always keeps"
+                " one active administrator."
+            ),
             size="2",
         ),
         messages(UsersState.refusal, UsersState.notice),
@@ -96,10 +108,10 @@ def admin_users_page() -> rx.Component:
                 rx.input(
                     name="search",
                     default_value=UsersState.search,
-                    placeholder="Part of a username",
-                    aria_label="Search users",
+                    placeholder=t("Part of a username"),
+                    aria_label=t("Search users"),
                 ),
-                rx.button("Search", type="submit", variant="soft"),
+                rx.button(t("Search"), type="submit", variant="soft"),
                 spacing="2",
             ),
             on_submit=UsersState.search_users,
@@ -110,7 +122,15 @@ def admin_users_page() -> rx.Component:
                 rx.table.row(
                     *[
                         rx.table.column_header_cell(title)
-                        for title in ("User", "Role", "Status", "Created", "Last seen", "Sessions", "")
+                        for title in (
+                            t("User"),
+                            t("Role"),
+                            t("Status"),
+                            t("Created"),
+                            t("Last seen"),
+                            t("Sessions"),
+                            "",
+                        )
                     ]
                 )
             ),

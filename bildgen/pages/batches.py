@@ -5,6 +5,7 @@ from bildgen.components.batch_editor import batch_editor, recent_batches, theme_
 from bildgen.components.batch_progress import batch_actions, items_list, progress_panel, save_as_pack
 from bildgen.components.comparison_grid import comparison_grid
 from bildgen.components.header import page_header
+from bildgen.components.i18n import t
 from bildgen.state.batch_page import BatchPageState
 from bildgen.state.comparison import ComparisonState
 
@@ -19,9 +20,12 @@ def _page(*content: rx.Component) -> rx.Component:
 
 def batches_page() -> rx.Component:
     return _page(
-        rx.heading("Batches", size="5", as_="h1"),
+        rx.heading(t("Batches"), size="5", as_="h1"),
         rx.text(
-            "Many prompts at once: each becomes a generation in your gallery. Batches go on when you close the browser.",
+            t(
+                "Many prompts at once: each becomes a generation in your gallery. Batches go on when you close the"
+                " browser."
+            ),
             size="2",
         ),
         batch_editor(theme_prompts()),
@@ -31,7 +35,7 @@ def batches_page() -> rx.Component:
 
 def batch_page() -> rx.Component:
     return _page(
-        rx.link("← All batches", href=routes.BATCHES, size="2"),
+        rx.link("← ", t("All batches"), href=routes.BATCHES, size="2"),
         rx.cond(
             BatchPageState.found,
             rx.vstack(
@@ -48,7 +52,7 @@ def batch_page() -> rx.Component:
                 width="100%",
             ),
             rx.callout(
-                "This batch does not exist (any more).", icon="triangle-alert", color_scheme="red", role="alert"
+                t("This batch does not exist (any more)."), icon="triangle-alert", color_scheme="red", role="alert"
             ),
         ),
     )
@@ -56,13 +60,13 @@ def batch_page() -> rx.Component:
 
 def comparison_page() -> rx.Component:
     return _page(
-        rx.link("← This batch", href=ComparisonState.batch_link, size="2"),
-        rx.heading("Comparison", size="5", as_="h1"),
+        rx.link("← ", t("This batch"), href=ComparisonState.batch_link, size="2"),
+        rx.heading(t("Comparison"), size="5", as_="h1"),
         rx.cond(
             ComparisonState.found,
             comparison_grid(),
             rx.callout(
-                "This batch does not exist (any more).", icon="triangle-alert", color_scheme="red", role="alert"
+                t("This batch does not exist (any more)."), icon="triangle-alert", color_scheme="red", role="alert"
             ),
         ),
     )

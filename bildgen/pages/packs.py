@@ -1,6 +1,7 @@
 import reflex as rx
 
 from bildgen.components.header import page_header
+from bildgen.components.i18n import t
 from bildgen.components.packs import import_pack, pack_list
 from bildgen.state.packs import PacksState
 
@@ -9,10 +10,12 @@ def packs_page() -> rx.Component:
     return rx.container(
         rx.vstack(
             page_header(),
-            rx.heading("Inference packs", size="5", as_="h1"),
+            rx.heading(t("Inference packs"), size="5", as_="h1"),
             rx.text(
-                "Saved sets of prompts and settings. Run one on any model, with extra prompts if you like: every "
-                "run uses the same seeds, so its comparison grid shows the models side by side.",
+                t(
+                    "Saved sets of prompts and settings. Run one on any model, with extra prompts if you like: every "
+                    "run uses the same seeds, so its comparison grid shows the models side by side."
+                ),
                 size="2",
             ),
             import_pack(),

@@ -2,6 +2,7 @@ import reflex as rx
 
 from bildgen.components.compare import compare
 from bildgen.components.header import page_header
+from bildgen.components.i18n import t
 from bildgen.components.lightbox import lightbox, lightbox_notice
 from bildgen.components.prompt_form import generate_bar, prompt_form
 from bildgen.components.prompt_help import context_elements_panel
@@ -31,7 +32,7 @@ def studio_page() -> rx.Component:
                     width=rx.breakpoints(initial="100%", md="360px"),
                     flex_shrink="0",
                 ),
-                rx.box(rx.el.section(run_feed(), aria_label="Results"), flex_grow="1", width="100%"),
+                rx.box(rx.el.section(run_feed(), aria_label=t("Results")), flex_grow="1", width="100%"),
                 direction=rx.breakpoints(initial="column", md="row"),
                 spacing="5",
                 width="100%",

@@ -22,11 +22,30 @@ from typing import Any
 import sqlalchemy
 from sqlmodel import col, select
 
+from bildgen import i18n
+from bildgen.i18n import N_, _
 from bildgen.store.db import session, storage_errors
 from bildgen.store.models import ContextElement, ReferenceImage
 
 KINDS = ("character", "place", "style", "object", "other")
 ROLES = ("subject", "setting", "style", "reference")
+# What the studio calls them (translated where shown). The sentences below stay English: they are
+# part of the prompt sent to the model.
+KIND_LABELS = {
+    "character": N_("Character"),
+    "place": N_("Place"),
+    "style": N_("Style"),
+    "object": N_("Object"),
+    "other": N_("Other"),
+}
+ROLE_LABELS = {"subject": N_("Subject"), "setting": N_("Setting"), "style": N_("Style"), "reference": N_("Reference")}
+# An image's details name each element it was made with and its role.
+_ELEMENT_LINES = {
+    "subject": N_("Context element (subject): {name}"),
+    "setting": N_("Context element (setting): {name}"),
+    "style": N_("Context element (style): {name}"),
+    "reference": N_("Context element (reference): {name}"),
+}
 MAX_NAME, MAX_TEXT = 80, 1000
 MAX_PICKED = 6
 MAX_ELEMENTS = 200
@@ -140,14 +159,20 @@ class RecipeExtras:
         return cls(**strings, elements=tuple(elements))
 
     def describe(self) -> list[str]:
-        """Lines for an image's details."""
+        """Lines for an image's details, in the language of the user being answered."""
         lines = []
         if self.improved_from:
-            lines.append(f"Improved by {self.improved_by or 'a text model'} from: {self.improved_from}")
+            lines.append(
+                _(
+                    "Improved by {model} from: {prompt}",
+                    model=self.improved_by or _("a text model"),
+                    prompt=self.improved_from,
+                )
+            )
         if self.prompt_as_typed:
-            lines.append(f"Typed prompt: {self.prompt_as_typed}")
+            lines.append(_("Typed prompt: {prompt}", prompt=self.prompt_as_typed))
         for element in self.elements:
-            lines.append(f"Context element ({element.role}): {element.name}")
+            lines.append(_(_ELEMENT_LINES[element.role], name=element.name))
         return lines
 
 
@@ -158,11 +183,11 @@ def _checked(name: str, kind: str, text: str) -> tuple[str, str, str]:
     name = " ".join(str(name).split())
     text = str(text).strip()
     if not 1 <= len(name) <= MAX_NAME:
-        raise ElementRefused(f"Give the element a name of 1 to {MAX_NAME} characters.")
+        raise ElementRefused(_("Give the element a name of 1 to {max} characters.", max=MAX_NAME))
     if kind not in KINDS:
-        raise ElementRefused(f"The kind is one of: {', '.join(KINDS)}.")
+        raise ElementRefused(_("The kind is one of: {kinds}.", kinds=", ".join(_(KIND_LABELS[kind]) for kind in KINDS)))
     if len(text) > MAX_TEXT:
-        raise ElementRefused(f"Describe it in at most {MAX_TEXT:,} characters.")
+        raise ElementRefused(_("Describe it in at most {max} characters.", max=i18n.format_number(MAX_TEXT)))
     return name, kind, text
 
 
@@ -175,7 +200,7 @@ def create(
             select(sqlalchemy.func.count()).select_from(ContextElement).where(ContextElement.owner_id == owner_id)
         ).one()
         if count >= MAX_ELEMENTS:
-            raise ElementRefused(f"You have {MAX_ELEMENTS} elements already; delete some first.")
+            raise ElementRefused(_("You have {count} elements already; delete some first.", count=MAX_ELEMENTS))
         if (
             reference_id is not None
             and db.exec(
@@ -183,7 +208,7 @@ def create(
             ).first()
             is None
         ):
-            raise ElementRefused("That reference image is not available.")
+            raise ElementRefused(_("That reference image is not available."))
         element = ContextElement(owner_id=owner_id, name=name, kind=kind, text=text, reference_id=reference_id)
         db.add(element)
         db.commit()

@@ -3,6 +3,8 @@ following what each family's makers recommend; the user sees both and decides.""
 
 from __future__ import annotations
 
+from bildgen import i18n
+from bildgen.i18n import _
 from bildgen.inference.errors import ErrorKind, InferenceError
 from bildgen.inference.profiles import TextModelProfile
 from bildgen.inference.text import TextModelClient
@@ -49,9 +51,11 @@ async def improved(profile: TextModelProfile, prompt: str, *, family: str) -> st
     InferenceError when the text model fails or answers with nothing usable."""
     prompt = prompt.strip()
     if not prompt:
-        raise ValueError("Type a prompt first.")
+        raise ValueError(_("Type a prompt first."))
     if len(prompt) > MAX_IMPROVE_INPUT:
-        raise ValueError(f"Prompts of up to {MAX_IMPROVE_INPUT:,} characters can be improved.")
+        raise ValueError(
+            _("Prompts of up to {max} characters can be improved.", max=i18n.format_number(MAX_IMPROVE_INPUT))
+        )
     messages = [{"role": "system", "content": instruction(family)}, {"role": "user", "content": prompt}]
     async with TextModelClient(profile.endpoint(), structured_output=profile.structured_output) as client:
         answer = await client.complete(messages, temperature=0.4, max_tokens=1024)

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from bildgen import i18n
+from bildgen.i18n import _
 from bildgen.inference.profiles import TextModelProfile
 from bildgen.inference.text import TextModelClient
 from bildgen.prompts.parsing import prompt_list
@@ -34,9 +36,11 @@ def list_schema(count: int) -> dict:
 def checked_request(theme: str, count: int) -> tuple[str, int]:
     theme = " ".join(str(theme).split())
     if not MIN_THEME <= len(theme) <= MAX_THEME:
-        raise PromptHelpRefused(f"Describe the theme in {MIN_THEME} to {MAX_THEME:,} characters.")
+        raise PromptHelpRefused(
+            _("Describe the theme in {min} to {max} characters.", min=MIN_THEME, max=i18n.format_number(MAX_THEME))
+        )
     if not isinstance(count, int) or not 1 <= count <= MAX_WRITTEN:
-        raise PromptHelpRefused(f"Ask for 1 to {MAX_WRITTEN} prompts.")
+        raise PromptHelpRefused(_("Ask for 1 to {max} prompts.", max=MAX_WRITTEN))
     return theme, count
 
 

@@ -13,7 +13,9 @@ from datetime import datetime
 
 import reflex as rx
 
+from bildgen import i18n
 from bildgen.auth import api_tokens
+from bildgen.i18n import N_, _
 from bildgen.services import get_services
 from bildgen.state.session import SessionState
 from bildgen.store.db import StorageUnavailable
@@ -21,9 +23,12 @@ from bildgen.store.models import User
 
 NEW_TOKEN_FIELD = "new-api-token"
 NEVER = "never"
-EXPIRY_CHOICES = [(str(days), f"after {days} days") for days in api_tokens.EXPIRY_CHOICES_DAYS] + [(NEVER, "never")]
+# Labels for the components' t(label, days=…).
+EXPIRY_CHOICES = [(str(days), N_("after {days} days")) for days in api_tokens.EXPIRY_CHOICES_DAYS] + [
+    (NEVER, N_("never"))
+]
 DEFAULT_EXPIRY = "90"
-UNAVAILABLE = (
+UNAVAILABLE = N_(
     "Your API tokens cannot be read or changed right now: the database is not answering. Try again in a moment."
 )
 
@@ -41,20 +46,20 @@ class TokenRow:
 
 
 def when(moment: datetime | None, empty: str) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else empty
+    return i18n.format_utc(moment) if moment else empty
 
 
 def token_row(token: api_tokens.TokenInfo) -> TokenRow:
-    expires = "never" if token.expires_at is None else when(token.expires_at, "")
+    expires = _("never") if token.expires_at is None else when(token.expires_at, "")
     return TokenRow(
         id=token.id,
         name=token.name,
         prefix=token.prefix + "…",
         owner=token.owner,
         created=when(token.created_at, ""),
-        last_used=when(token.last_used_at, "never"),
-        expires=("expired " if token.expired() else "") + expires,
-        revoke_label=f"Revoke token {token.name} of {token.owner}",
+        last_used=when(token.last_used_at, _("never")),
+        expires=_("expired {time}", time=expires) if token.expired() else expires,
+        revoke_label=_("Revoke token {token} of {owner}", token=token.name, owner=token.owner),
     )
 
 
@@ -74,7 +79,7 @@ class AccountState(SessionState):
         try:
             tokens = await asyncio.to_thread(api_tokens.tokens_of, get_services().engine, user.id)
         except StorageUnavailable:
-            self.message = UNAVAILABLE
+            self.message = _(UNAVAILABLE)
             return
         self.tokens = [token_row(token) for token in tokens]
 
@@ -106,7 +111,7 @@ class AccountState(SessionState):
                 address=self._client_address(),
             )
         except (api_tokens.TokenRefused, StorageUnavailable) as refused:
-            self.message, self.notice = str(refused), ""
+            self.message, self.notice = getattr(refused, "user_message", str(refused)), ""
             return
         self.message, self.notice, self.created_name = "", "", info.name
         await self._load(user)
@@ -129,8 +134,14 @@ class AccountState(SessionState):
         except StorageUnavailable as unavailable:
             self.message = unavailable.user_message
             return
-        name = next((row.name for row in self.tokens if row.id == str(token_id)), "The token")
-        self.message, self.notice = "", (f"{name} is revoked: it no longer works." if revoked else "")
+        name = next((row.name for row in self.tokens if row.id == str(token_id)), None)
+        if not revoked:
+            notice = ""
+        elif name is None:
+            notice = _("The token is revoked: it no longer works.")
+        else:
+            notice = _("{token} is revoked: it no longer works.", token=name)
+        self.message, self.notice = "", notice
         await self._load(user)
 
     @rx.event

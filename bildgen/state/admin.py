@@ -12,14 +12,16 @@ from typing import ClassVar
 
 import reflex as rx
 
+from bildgen import i18n
 from bildgen.auth import audit
+from bildgen.i18n import N_, _
 from bildgen.services import get_services
 from bildgen.state.admin_area import FAILURES, AdminState
 from bildgen.store.models import User
 
 ALL_ACTIONS = "__all__"
-NOT_ALLOWED = "Only administrators can see the audit log."
-UNREADABLE = "The audit log cannot be read right now: the database is not answering. Try again in a moment."
+NOT_ALLOWED = N_("Only administrators can see the audit log.")
+UNREADABLE = N_("The audit log cannot be read right now: the database is not answering. Try again in a moment.")
 
 
 @dataclasses.dataclass
@@ -37,17 +39,20 @@ class AuditRow:
 def _change(entry: audit.Entry) -> str:
     if not (entry.old_value or entry.new_value):
         return ""
-    return f"{entry.old_value or '(none)'} → {entry.new_value or '(none)'}"
+    none = _("(none)")
+    return f"{entry.old_value or none} → {entry.new_value or none}"
 
 
 def _row(entry: audit.Entry) -> AuditRow:
     return AuditRow(
         id=entry.id,
-        at=entry.at.strftime("%Y-%m-%d %H:%M:%S UTC"),
-        action=audit.ACTIONS.get(entry.action, entry.action),
+        at=i18n.format_utc(entry.at, seconds=True),
+        action=_(audit.ACTIONS[entry.action]) if entry.action in audit.ACTIONS else entry.action,
         actor=entry.actor or "—",
         target=entry.target,
-        detail=", ".join(part for part in (entry.detail, f"{entry.times} times" if entry.times > 1 else "") if part),
+        detail=", ".join(
+            part for part in (entry.detail, _("{count} times", count=entry.times) if entry.times > 1 else "") if part
+        ),
         address=entry.address,
         change=_change(entry),
     )
@@ -85,12 +90,12 @@ class AuditLogState(AdminState):
                 before=cursors[-1],
             )
         except FAILURES:
-            self.refusal = UNREADABLE
+            self.refusal = _(UNREADABLE)
             return
         self._cursors, self._older_than = cursors, page.older_than
         self.rows = [_row(entry) for entry in page.entries]
         self.has_newer, self.has_older = len(cursors) > 1, page.older_than is not None
-        self.refusal, self.notice = "", "" if self.rows else "No events match."
+        self.refusal, self.notice = "", "" if self.rows else _("No events match.")
 
     @rx.event
     async def open_audit(self):

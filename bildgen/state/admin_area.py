@@ -8,13 +8,15 @@ from typing import ClassVar
 import reflex as rx
 
 from bildgen.http.auth import STORAGE_ERRORS
+from bildgen.i18n import N_, _
 from bildgen.state.session import SessionState, user_for_token
 from bildgen.store.db import StorageUnavailable
 from bildgen.store.models import User
 
-NOT_ALLOWED = "Only administrators can use the Admin area."
-UNREADABLE = "The Admin area cannot be shown right now: the database is not answering. Try again in a moment."
-NOT_SAVED = "Nothing was changed: the database is not answering. Try again in a moment."
+# Marked here, translated where shown (`_(UNREADABLE)`), into the language of the user being answered.
+NOT_ALLOWED = N_("Only administrators can use the Admin area.")
+UNREADABLE = N_("The Admin area cannot be shown right now: the database is not answering. Try again in a moment.")
+NOT_SAVED = N_("Nothing was changed: the database is not answering. Try again in a moment.")
 # Errors of the database or disk that a page turns into one of the messages above.
 FAILURES = (*STORAGE_ERRORS, StorageUnavailable)
 
@@ -35,13 +37,13 @@ class AdminState(SessionState):
         try:
             user = await self._user()
         except FAILURES:
-            self.allowed, self.refusal = False, UNREADABLE
+            self.allowed, self.refusal = False, _(UNREADABLE)
             return None
         if user is None:
             self.allowed = False
             return self._to_sign_in()
         self.allowed = user.is_admin
-        self.refusal = "" if user.is_admin else self.not_allowed_text
+        self.refusal = "" if user.is_admin else _(self.not_allowed_text)
         return user if user.is_admin else None
 
     @staticmethod

@@ -8,6 +8,7 @@ import asyncio
 import reflex as rx
 
 from bildgen.admin import settings
+from bildgen.i18n import _
 from bildgen.services import get_services
 from bildgen.state.admin_area import FAILURES, NOT_SAVED, UNREADABLE, AdminState
 from bildgen.store.models import User
@@ -27,7 +28,7 @@ class OverviewState(AdminState):
         try:
             general = await asyncio.to_thread(settings.read, get_services().engine)
         except FAILURES:
-            self.refusal = UNREADABLE
+            self.refusal = _(UNREADABLE)
             return
         self._show(general)
 
@@ -44,7 +45,7 @@ class OverviewState(AdminState):
             self.refusal, self.notice = str(refused), ""
             return
         except FAILURES:
-            self.refusal, self.notice = NOT_SAVED, ""
+            self.refusal, self.notice = _(NOT_SAVED), ""
             return
         self._show(general)
         self.refusal, self.notice = "", done
@@ -65,7 +66,7 @@ class OverviewState(AdminState):
         await self._change(
             user,
             {"generation_enabled": enabled},
-            "Image generation is on." if enabled else "Image generation is off: users see the message below.",
+            _("Image generation is on.") if enabled else _("Image generation is off: users see the message below."),
         )
 
     @rx.event
@@ -74,4 +75,4 @@ class OverviewState(AdminState):
             return user
         form = form if isinstance(form, dict) else {}
         changes = {name: form[name] for name in ("paused_message", "currency") if name in form}
-        await self._change(user, changes, "Saved.")
+        await self._change(user, changes, _("Saved."))

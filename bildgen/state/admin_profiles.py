@@ -9,10 +9,12 @@ import json
 
 import reflex as rx
 
+from bildgen import i18n
 from bildgen.admin import profiles
 from bildgen.admin.connection import try_connection
 from bildgen.admin.live import CHANGED_FILE, FROM_ADMIN, LiveConfig, ProfileEntry
 from bildgen.admin.providers import INFO
+from bildgen.i18n import _
 from bildgen.params import QUALITY_PRESETS
 from bildgen.services import get_services
 from bildgen.state.admin_area import FAILURES, NOT_SAVED, UNREADABLE, AdminState
@@ -98,18 +100,26 @@ def _row(entry: ProfileEntry, currency: str) -> ProfileRow:
     details = []
     if profile is not None:
         references = profile.traits().max_references
-        details.append(f"takes up to {references} reference images" if references else "text to image only")
+        details.append(
+            _("takes up to {count} reference images", count=references) if references else _("text to image only")
+        )
         quality = profile.default_quality or "balanced"
-        details.append(f"starts at {QUALITY_LABELS.get(quality, quality)} quality")
+        details.append(
+            _(
+                "starts at {quality} quality",
+                quality=_(QUALITY_LABELS[quality]) if quality in QUALITY_LABELS else quality,
+            )
+        )
         if profile.cost_per_image is not None:
-            details.append(f"{profile.cost_per_image:g} {currency} per image")
+            cost = i18n.format_number(profile.cost_per_image)
+            details.append(_("{cost} {currency} per image", cost=cost, currency=currency))
     return ProfileRow(
         id=entry.id,
         label=profile.label if profile else str(config.get("label", entry.id)),
         description=str(config.get("description") or ""),
-        origin=entry.origin,
-        provider=INFO[provider].label if provider in INFO else provider,
-        model=str(config.get("served_name") or "the model its server lists"),
+        origin=_(entry.origin),
+        provider=_(INFO[provider].label) if provider in INFO else provider,
+        model=str(config.get("served_name") or _("the model its server lists")),
         endpoint=str(profile.base_url) if profile else str(config.get("base_url") or ""),
         details=" · ".join(details),
         enabled=bool(profile and profile.enabled),
@@ -160,7 +170,7 @@ class ProfilesState(AdminState):
         try:
             return await asyncio.to_thread(config.refresh) if fresh else config.current()
         except FAILURES:
-            self.refusal = UNREADABLE
+            self.refusal = _(UNREADABLE)
             return None
 
     async def _show(self) -> LiveConfig | None:
@@ -184,7 +194,7 @@ class ProfilesState(AdminState):
             self.refusal, self.notice = str(refused), ""
             return False
         except FAILURES:
-            self.refusal, self.notice = NOT_SAVED, ""
+            self.refusal, self.notice = _(NOT_SAVED), ""
             return False
         self.refusal, self.notice = "", done
         await self._show()
@@ -215,7 +225,7 @@ class ProfilesState(AdminState):
         live = await self._live()
         entry = live.entry(str(profile_id)) if live else None
         if entry is None:
-            self.refusal = "That profile does not exist (any more)."
+            self.refusal = _("That profile does not exist (any more).")
             return
         self.editing, self.editing_id, self.editing_label = True, entry.id, self._label_of(entry.id)
         self.form, self.form_key = _form(entry), self.form_key + 1
@@ -246,7 +256,9 @@ class ProfilesState(AdminState):
                 profiles.create(engine, live, config, actor_id=user.id, address=address)
 
         label = str(form.get("label", "")).strip()
-        if await self._apply(change, f"Saved {label}. Open studios show the change within a few seconds."):
+        if await self._apply(
+            change, _("Saved {profile}. Open studios show the change within a few seconds.", profile=label)
+        ):
             self.editing = False
 
     @rx.event
@@ -262,7 +274,9 @@ class ProfilesState(AdminState):
         label = self._label_of(profile_id)
         await self._apply(
             lambda live: profiles.set_enabled(engine, live, profile_id, enabled, actor_id=user.id, address=address),
-            f"{label} is {'offered again' if enabled else 'no longer offered; the queue refuses new jobs for it'}.",
+            _("{profile} is offered again.", profile=label)
+            if enabled
+            else _("{profile} is no longer offered; the queue refuses new jobs for it.", profile=label),
         )
 
     @rx.event
@@ -273,7 +287,9 @@ class ProfilesState(AdminState):
         steps = -1 if steps == -1 else 1
         await self._apply(
             lambda live: profiles.move(engine, live, profile_id, steps, actor_id=user.id, address=address),
-            f"Moved {self._label_of(profile_id)} {'up' if steps < 0 else 'down'}.",
+            _("Moved {profile} up.", profile=self._label_of(profile_id))
+            if steps < 0
+            else _("Moved {profile} down.", profile=self._label_of(profile_id)),
         )
 
     @rx.event
@@ -283,9 +299,9 @@ class ProfilesState(AdminState):
         engine, address, profile_id = get_services().engine, self._client_address(), str(profile_id)
         row = next((row for row in self.rows if row.id == profile_id), None)
         done = (
-            f"Deleted {row.label}."
+            _("Deleted {profile}.", profile=row.label)
             if row is not None and row.deletable
-            else f"{self._label_of(profile_id)} is back to the configuration file's version."
+            else _("{profile} is back to the configuration file's version.", profile=self._label_of(profile_id))
         )
         await self._apply(
             lambda live: profiles.remove(engine, live, profile_id, actor_id=user.id, address=address), done
@@ -296,21 +312,22 @@ class ProfilesState(AdminState):
         """Probe the profile's service as a job would reach it, outside the tab's lock."""
         async with self:
             token = self._session_token()
+            self._in_tab_language()
         profile_id = str(profile_id)
         if await self._administrator_of(token) is None:
             return
         async with self:
-            self._set_result(profile_id, "Testing…", False)
+            self._set_result(profile_id, _("Testing…"), False)
         config = (await asyncio.to_thread(get_services)).config
         try:
             live = await asyncio.to_thread(config.refresh)
         except FAILURES:
             async with self:
-                self._set_result(profile_id, UNREADABLE, False)
+                self._set_result(profile_id, _(UNREADABLE), False)
             return
         entry = live.entry(profile_id)
         if entry is None or entry.profile is None:
-            message = entry.problem if entry else "That profile does not exist (any more)."
+            message = entry.problem if entry else _("That profile does not exist (any more).")
             async with self:
                 self._set_result(profile_id, message, False)
             return

@@ -14,12 +14,13 @@ import reflex as rx
 
 from bildgen.admin import providers
 from bildgen.admin.connection import try_connection
+from bildgen.i18n import N_, _
 from bildgen.inference.profiles import PROVIDERS
 from bildgen.services import get_services
 from bildgen.state.admin_area import FAILURES, NOT_SAVED, UNREADABLE, AdminState
 from bildgen.store.models import User
 
-NO_ENDPOINT = "Set an endpoint first."
+NO_ENDPOINT = N_("Set an endpoint first.")
 
 
 @dataclasses.dataclass
@@ -49,16 +50,16 @@ def _row(state: providers.ProviderState, stored) -> ProviderRow:
     return ProviderRow(
         provider=state.provider,
         label=state.label,
-        help=providers.INFO[state.provider].help,
+        help=_(providers.INFO[state.provider].help),
         endpoint=state.base_url.value or "",
-        endpoint_source=state.base_url.source,
+        endpoint_source=providers.source_text(state.base_url.source),
         endpoint_here=(row.base_url or "") if row else "",
-        key_status="********" if state.key_set else "not set",
-        key_source=state.api_key.source,
+        key_status="********" if state.key_set else _("not set"),
+        key_source=providers.source_text(state.api_key.source),
         key_here=bool(row and row.api_key_encrypted),
-        key_problem=state.key_problem,
+        key_problem=_(state.key_problem) if state.key_problem else "",
         enabled=bool(state.enabled.value),
-        enabled_source=state.enabled.source,
+        enabled_source=providers.source_text(state.enabled.source),
         env_names=", ".join(names.values()),
         overridden=bool(row and (row.base_url or row.api_key_encrypted or row.enabled is not None)),
     )
@@ -75,7 +76,7 @@ class ProvidersState(AdminState):
             live = await asyncio.to_thread(services.config.refresh)
             stored = await asyncio.to_thread(providers.stored_settings, services.engine)
         except FAILURES:
-            self.refusal = UNREADABLE
+            self.refusal = _(UNREADABLE)
             return
         results = {row.provider: (row.test_result, row.test_ok) for row in self.rows}
         self.rows = [_row(state, stored) for state in live.providers.values()]
@@ -99,13 +100,13 @@ class ProvidersState(AdminState):
             self.refusal, self.notice = str(refused), ""
             return
         except FAILURES:
-            self.refusal, self.notice = NOT_SAVED, ""
+            self.refusal, self.notice = _(NOT_SAVED), ""
             return
         self.refusal, self.notice = "", done
         await self._show()
 
     def _label(self, provider: str) -> str:
-        return providers.INFO[provider].label if provider in providers.INFO else provider
+        return _(providers.INFO[provider].label) if provider in providers.INFO else provider
 
     @rx.event
     async def open_providers(self):
@@ -125,14 +126,18 @@ class ProvidersState(AdminState):
         changes: dict = {"base_url": str(form.get("base_url", ""))}
         if str(form.get("api_key", "")).strip():
             changes["api_key"] = str(form["api_key"])
-        await self._save(user, provider, f"Saved {self._label(provider)}.", **changes)
+        await self._save(user, provider, _("Saved {provider}.", provider=self._label(provider)), **changes)
 
     @rx.event
     async def set_provider_enabled(self, provider: str, enabled: bool):
         if not isinstance(user := await self._administrator(), User):
             return user
         provider, enabled = str(provider), enabled is True
-        done = f"{self._label(provider)} is {'on' if enabled else 'off: its profiles are not offered'}."
+        done = (
+            _("{provider} is on.", provider=self._label(provider))
+            if enabled
+            else _("{provider} is off: its profiles are not offered.", provider=self._label(provider))
+        )
         await self._save(user, provider, done, enabled=enabled)
 
     @rx.event
@@ -140,7 +145,9 @@ class ProvidersState(AdminState):
         if not isinstance(user := await self._administrator(), User):
             return user
         provider = str(provider)
-        await self._save(user, provider, f"Removed the API key of {self._label(provider)}.", api_key=None)
+        await self._save(
+            user, provider, _("Removed the API key of {provider}.", provider=self._label(provider)), api_key=None
+        )
 
     @rx.event
     async def reset_provider(self, provider: str):
@@ -150,7 +157,10 @@ class ProvidersState(AdminState):
         await self._save(
             user,
             provider,
-            f"{self._label(provider)} uses the configuration file's and environment's values again.",
+            _(
+                "{provider} uses the configuration file's and environment's values again.",
+                provider=self._label(provider),
+            ),
             base_url="",
             api_key=None,
             enabled=None,
@@ -161,23 +171,24 @@ class ProvidersState(AdminState):
         """Probe the provider's endpoint with its key, outside the tab's lock (it may take seconds)."""
         async with self:
             token = self._session_token()
+            self._in_tab_language()
         provider = str(provider)
         if provider not in PROVIDERS or await self._administrator_of(token) is None:
             return
         async with self:
-            self._set_result(provider, "Testing…", False)
+            self._set_result(provider, _("Testing…"), False)
         services = await asyncio.to_thread(get_services)
         try:
             live = await asyncio.to_thread(services.config.refresh)
         except FAILURES:
             async with self:
-                self._set_result(provider, UNREADABLE, False)
+                self._set_result(provider, _(UNREADABLE), False)
             return
         profile = providers.probe_profile(live.providers[provider], live.catalog.models.values())
         outcome = await try_connection(profile) if profile is not None else None
         async with self:
             if outcome is None:
-                self._set_result(provider, NO_ENDPOINT, False)
+                self._set_result(provider, _(NO_ENDPOINT), False)
             else:
                 self._set_result(provider, outcome.message, outcome.ok)
 

@@ -16,8 +16,9 @@ from typing import ClassVar
 
 import reflex as rx
 
-from bildgen import routes
+from bildgen import i18n, routes
 from bildgen.auth import audit
+from bildgen.i18n import N_, _
 from bildgen.jobs import queue
 from bildgen.services import get_services
 from bildgen.state.admin_area import FAILURES, AdminState
@@ -26,10 +27,10 @@ from bildgen.store.models import GenerationStatus, User
 
 logger = logging.getLogger(__name__)
 
-NOT_ALLOWED = "Only administrators can see the queue."
-UNREADABLE = "The queue cannot be read right now: the database is not answering. Try again in a moment."
-NOT_CANCELLED = "The job could not be cancelled: the database is not answering. Try again in a moment."
-ENDED = "That job has already ended."
+NOT_ALLOWED = N_("Only administrators can see the queue.")
+UNREADABLE = N_("The queue cannot be read right now: the database is not answering. Try again in a moment.")
+NOT_CANCELLED = N_("The job could not be cancelled: the database is not answering. Try again in a moment.")
+ENDED = N_("That job has already ended.")
 REFRESH_EVERY_S = 3.0
 # A tab closed without leaving the page stops being refreshed after this long.
 WATCH_AT_MOST_S = 3600.0
@@ -44,6 +45,7 @@ class QueueRow:
     model: str
     variants: int
     status: str
+    waiting: bool
     since: str
     place: str  # waiting jobs: how many start before this one
     cancel_label: str
@@ -51,7 +53,7 @@ class QueueRow:
 
 
 def _row(job: queue.ActiveJob, model_labels: dict[str, str]) -> QueueRow:
-    user = job.username or "a deleted account"
+    user = job.username or _("a deleted account")
     prompt = textwrap.shorten(job.prompt, width=PROMPT_SHOWN, placeholder="…")
     waiting = job.status == GenerationStatus.QUEUED
     since = job.created_at if waiting or job.started_at is None else job.started_at
@@ -61,10 +63,15 @@ def _row(job: queue.ActiveJob, model_labels: dict[str, str]) -> QueueRow:
         prompt=prompt,
         model=model_labels.get(job.model_profile, job.model_profile),
         variants=job.variant_count,
-        status="Cancelling…" if job.cancel_requested else ("Waiting" if waiting else "Running"),
-        since=("waiting since " if waiting else "running since ") + since.strftime("%Y-%m-%d %H:%M:%S UTC"),
-        place=("next" if job.ahead == 0 else f"{job.ahead} ahead") if job.ahead is not None else "",
-        cancel_label=f"Cancel job of {user}: {prompt}",
+        status=_("Cancelling…") if job.cancel_requested else (_("Waiting") if waiting else _("Running")),
+        waiting=waiting,
+        since=(
+            _("waiting since {time}", time=i18n.format_utc(since, seconds=True))
+            if waiting
+            else _("running since {time}", time=i18n.format_utc(since, seconds=True))
+        ),
+        place=(_("next") if job.ahead == 0 else _("{count} ahead", count=job.ahead)) if job.ahead is not None else "",
+        cancel_label=_("Cancel job of {user}: {prompt}", user=user, prompt=prompt),
         cancelling=job.cancel_requested,
     )
 
@@ -91,7 +98,7 @@ class QueueState(AdminState):
         try:
             self.rows = await asyncio.to_thread(_load_rows)
         except FAILURES:
-            self.refusal = UNREADABLE
+            self.refusal = _(UNREADABLE)
             return
         self.refusal = ""
 
@@ -113,13 +120,13 @@ class QueueState(AdminState):
         try:
             asked = row is not None and await asyncio.to_thread(queue.request_cancel, engine, row.id, owner_id=None)
         except FAILURES:
-            self.refusal = NOT_CANCELLED
+            self.refusal = _(NOT_CANCELLED)
             return
         if asked:
             self.notice = (
-                f"Cancelled the job of {row.user}."
-                if row.status == "Waiting"
-                else (f"Asked the worker to stop the job of {row.user}.")
+                _("Cancelled the job of {user}.", user=row.user)
+                if row.waiting and not row.cancelling
+                else _("Asked the worker to stop the job of {user}.", user=row.user)
             )
             try:
                 await asyncio.to_thread(
@@ -134,7 +141,7 @@ class QueueState(AdminState):
             except Exception:  # the cancel stands whether or not the log could take it
                 logger.exception("recording a cancelled job failed")
         else:
-            self.notice = ENDED
+            self.notice = _(ENDED)
         await self._show()
 
     @rx.event(background=True)
@@ -145,6 +152,7 @@ class QueueState(AdminState):
                 return
             self._watching = True
             token = self._session_token()
+            self._in_tab_language()
         deadline = time.monotonic() + WATCH_AT_MOST_S
         try:
             while time.monotonic() < deadline:
@@ -158,11 +166,11 @@ class QueueState(AdminState):
                     rows = await asyncio.to_thread(_load_rows) if user and user.is_admin else None
                 except FAILURES:
                     async with self:
-                        self.refusal = UNREADABLE
+                        self.refusal = _(UNREADABLE)
                     continue
                 async with self:
                     if rows is None:  # signed out or no longer an administrator
-                        self.allowed, self.rows, self.refusal = False, [], NOT_ALLOWED
+                        self.allowed, self.rows, self.refusal = False, [], _(NOT_ALLOWED)
                         return
                     self.rows, self.refusal = rows, ""
         finally:

@@ -9,13 +9,14 @@ from typing import ClassVar
 import reflex as rx
 
 from bildgen.auth import api_tokens
+from bildgen.i18n import N_, _
 from bildgen.services import get_services
 from bildgen.state.account import TokenRow, token_row
 from bildgen.state.admin_area import FAILURES, AdminState
 from bildgen.store.models import User
 
-NOT_ALLOWED = "Only administrators can see everyone's API tokens."
-UNREADABLE = "The tokens cannot be read or changed right now: the database is not answering. Try again in a moment."
+NOT_ALLOWED = N_("Only administrators can see everyone's API tokens.")
+UNREADABLE = N_("The tokens cannot be read or changed right now: the database is not answering. Try again in a moment.")
 
 
 class AdminTokensState(AdminState):
@@ -33,7 +34,7 @@ class AdminTokensState(AdminState):
         try:
             tokens = await asyncio.to_thread(api_tokens.all_tokens, get_services().engine)
         except FAILURES:
-            self.refusal = UNREADABLE
+            self.refusal = _(UNREADABLE)
             return
         self.rows, self.refusal = [token_row(token) for token in tokens], ""
 
@@ -58,12 +59,12 @@ class AdminTokensState(AdminState):
                 address=self._client_address(),
             )
         except FAILURES:
-            self.refusal = UNREADABLE
+            self.refusal = _(UNREADABLE)
             return
         row = next((row for row in self.rows if row.id == str(token_id)), None)
         self.notice = (
-            f"Revoked {row.name} of {row.owner}: it no longer works."
+            _("Revoked {token} of {owner}: it no longer works.", token=row.name, owner=row.owner)
             if revoked and row
-            else "That token was revoked already."
+            else _("That token was revoked already.")
         )
         await self._show()

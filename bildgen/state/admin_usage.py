@@ -9,7 +9,9 @@ from datetime import UTC, datetime
 
 import reflex as rx
 
+from bildgen import i18n
 from bildgen.admin import settings, usage
+from bildgen.i18n import _
 from bildgen.services import get_services
 from bildgen.state.admin_area import FAILURES, NOT_SAVED, UNREADABLE, AdminState
 from bildgen.store.models import User
@@ -41,21 +43,40 @@ class ProfileOption:
 
 def _months(now: datetime) -> list[str]:
     months, year, month = [], now.year, now.month
-    for _ in range(MONTHS_SHOWN):
+    for _month in range(MONTHS_SHOWN):
         months.append(f"{year:04d}-{month:02d}")
         year, month = (year - 1, 12) if month == 1 else (year, month - 1)
     return months
 
 
-def _money(value: float | None, currency: str) -> str:
-    return "—" if value is None else f"{value:,.2f} {currency}"
+def _money(value: float | None, currency: str, language: str) -> str:
+    return "—" if value is None else f"{i18n.format_number(value, language, decimals=2)} {currency}"
 
 
-def _rows(lines: list[usage.UsageLine], currency: str) -> list[UsageRow]:
+def _rows(lines: list[usage.UsageLine], currency: str, language: str) -> list[UsageRow]:
     return [
-        UsageRow(line.label, line.images, f"{line.gpu_seconds:,.1f}", line.failures, _money(line.cost, currency))
+        UsageRow(
+            line.label,
+            line.images,
+            i18n.format_number(line.gpu_seconds, language, decimals=1),
+            line.failures,
+            _money(line.cost, currency, language),
+        )
         for line in lines
     ]
+
+
+def _quota_text(rule, profiles) -> str:
+    """ "50 images per day per user, all profiles together", in the current user's language."""
+    scope = (
+        _("with {profile}", profile=profiles[rule.profile_id].label if rule.profile_id in profiles else rule.profile_id)
+        if rule.profile_id
+        else _("all profiles together")
+    )
+    period = _(usage.PERIODS[rule.period]) if rule.period in usage.PERIODS else rule.period
+    return _(
+        "{images} {period} per user, {scope}", images=usage.images_text(rule.max_images), period=period, scope=scope
+    )
 
 
 class UsageState(AdminState):
@@ -82,26 +103,15 @@ class UsageState(AdminState):
             report = await asyncio.to_thread(usage.usage, services.engine, start=start, end=end, profiles=profiles)
             rules = await asyncio.to_thread(usage.rules, services.engine)
         except FAILURES:
-            self.refusal = UNREADABLE
+            self.refusal = _(UNREADABLE)
             return
-        currency = live.general.currency
-        self.by_user, self.by_profile = _rows(report.by_user, currency), _rows(report.by_profile, currency)
-        self.total_cost = _money(report.total_cost, currency)
+        currency, language = live.general.currency, self.lang
+        self.by_user = _rows(report.by_user, currency, language)
+        self.by_profile = _rows(report.by_profile, currency, language)
+        self.total_cost = _money(report.total_cost, currency, language)
         self.admins_exempt = live.general.admins_exempt
         self.profile_options = [ProfileOption(key, profile.label) for key, profile in profiles.items()]
-        self.quotas = [
-            QuotaRow(
-                rule.id,
-                f"{rule.max_images} image{'' if rule.max_images == 1 else 's'} "
-                f"{usage.PERIODS.get(rule.period, rule.period)} per user, "
-                + (
-                    f"with {profiles[rule.profile_id].label if rule.profile_id in profiles else rule.profile_id}"
-                    if rule.profile_id
-                    else "all profiles together"
-                ),
-            )
-            for rule in rules
-        ]
+        self.quotas = [QuotaRow(rule.id, _quota_text(rule, profiles)) for rule in rules]
 
     async def _change(self, change, done: str) -> None:
         services = await asyncio.to_thread(get_services)
@@ -111,7 +121,7 @@ class UsageState(AdminState):
             self.refusal, self.notice = str(refused), ""
             return
         except FAILURES:
-            self.refusal, self.notice = NOT_SAVED, ""
+            self.refusal, self.notice = _(NOT_SAVED), ""
             return
         self.refusal, self.notice = "", done
         await self._show()
@@ -141,7 +151,7 @@ class UsageState(AdminState):
         try:
             max_images = int(str(form.get("max_images", "")).strip())
         except ValueError:
-            self.refusal, self.notice = "The number of images is a whole number, e.g. 50.", ""
+            self.refusal, self.notice = _("The number of images is a whole number, e.g. 50."), ""
             return
         address = self._client_address()
         await self._change(
@@ -154,7 +164,7 @@ class UsageState(AdminState):
                 actor_id=user.id,
                 address=address,
             ),
-            "Quota added. It applies to the next generation.",
+            _("Quota added. It applies to the next generation."),
         )
 
     @rx.event
@@ -168,7 +178,7 @@ class UsageState(AdminState):
             lambda services: usage.remove_rule(
                 services.engine, int(rule_id), profiles=services.catalog.models, actor_id=user.id, address=address
             ),
-            "Quota removed.",
+            _("Quota removed."),
         )
 
     @rx.event
@@ -180,5 +190,5 @@ class UsageState(AdminState):
             lambda services: settings.update(
                 services.engine, {"admins_exempt": exempt}, actor_id=user.id, address=address
             ),
-            "Administrators are exempt from quotas." if exempt else "Quotas apply to administrators too.",
+            _("Administrators are exempt from quotas.") if exempt else _("Quotas apply to administrators too."),
         )

@@ -7,12 +7,13 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 from collections.abc import Callable
-from datetime import datetime
 
 import reflex as rx
 
 from bildgen.admin import users
+from bildgen.i18n import N_, _
 from bildgen.services import get_services
+from bildgen.state.account import when
 from bildgen.state.admin_area import FAILURES, NOT_SAVED, UNREADABLE, AdminState
 from bildgen.store.models import User
 
@@ -31,21 +32,23 @@ class UserRow:
     is_me: bool
 
 
-def _when(moment: datetime | None) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else "never"
-
-
 def _row(info: users.UserInfo, me: str) -> UserRow:
-    status = "Disabled" if info.disabled else "Must choose a new password" if info.must_change_password else "Active"
+    status = (
+        _("Disabled")
+        if info.disabled
+        else _("Must choose a new password")
+        if info.must_change_password
+        else _("Active")
+    )
     return UserRow(
         id=info.id,
         username=info.username,
-        role="Administrator" if info.is_admin else "User",
+        role=_("Administrator") if info.is_admin else _("User"),
         status=status,
         is_admin=info.is_admin,
         disabled=info.disabled,
-        created=_when(info.created_at),
-        last_seen=_when(info.last_seen_at),
+        created=when(info.created_at, _("never")),
+        last_seen=when(info.last_seen_at, _("never")),
         sessions=info.sessions,
         is_me=info.id == me,
     )
@@ -62,7 +65,7 @@ class UsersState(AdminState):
         try:
             found = await asyncio.to_thread(users.list_users, get_services().engine, self.search)
         except FAILURES:
-            self.refusal = UNREADABLE
+            self.refusal = _(UNREADABLE)
             return
         self.rows = [_row(info, me) for info in found]
 
@@ -73,7 +76,7 @@ class UsersState(AdminState):
         """Run `action(engine, id, actor_id=, address=)` on a listed account; say what happened."""
         row = self._listed(account_id)
         if row is None:
-            self.refusal, self.notice = "That account is not in the list (any more).", ""
+            self.refusal, self.notice = _("That account is not in the list (any more)."), ""
             return None
         self.temporary_password = self.temporary_for = ""
         try:
@@ -84,9 +87,9 @@ class UsersState(AdminState):
             self.refusal, self.notice = str(refused), ""
             return None
         except FAILURES:
-            self.refusal, self.notice = NOT_SAVED, ""
+            self.refusal, self.notice = _(NOT_SAVED), ""
             return None
-        self.refusal, self.notice = "", done.format(name=row.username)
+        self.refusal, self.notice = "", _(done, name=row.username)
         await self._show(user.id)
         return result
 
@@ -113,7 +116,7 @@ class UsersState(AdminState):
             user,
             account_id,
             lambda engine, target, **who: users.set_disabled(engine, target, disabled, **who),
-            "{name} is disabled and signed out everywhere." if disabled else "{name} can sign in again.",
+            N_("{name} is disabled and signed out everywhere.") if disabled else N_("{name} can sign in again."),
         )
 
     @rx.event
@@ -125,7 +128,7 @@ class UsersState(AdminState):
             user,
             account_id,
             lambda engine, target, **who: users.set_admin(engine, target, is_admin, **who),
-            "{name} is an administrator now." if is_admin else "{name} is no longer an administrator.",
+            N_("{name} is an administrator now.") if is_admin else N_("{name} is no longer an administrator."),
         )
 
     @rx.event
@@ -136,7 +139,7 @@ class UsersState(AdminState):
             user,
             account_id,
             users.reset_password,
-            "{name} is signed out everywhere and must choose a new password at the next sign-in.",
+            N_("{name} is signed out everywhere and must choose a new password at the next sign-in."),
         )
         if isinstance(password, str):
             self.temporary_password, self.temporary_for = password, self._listed(account_id).username
@@ -145,7 +148,7 @@ class UsersState(AdminState):
     async def end_user_sessions(self, account_id: str):
         if not isinstance(user := await self._administrator(), User):
             return user
-        await self._act(user, account_id, users.end_sessions, "{name} is signed out everywhere.")
+        await self._act(user, account_id, users.end_sessions, N_("{name} is signed out everywhere."))
 
     @rx.event
     async def dismiss_password(self):

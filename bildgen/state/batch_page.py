@@ -15,6 +15,7 @@ import reflex as rx
 
 from bildgen import routes
 from bildgen.batches import packs, runs
+from bildgen.i18n import _
 from bildgen.services import get_services
 from bildgen.state.batches import queue_batch
 from bildgen.state.session import SessionState, user_for_token
@@ -58,11 +59,11 @@ class ItemCard:
 
 
 def _item_card(item: runs.ItemView, labels: dict[str, str]) -> ItemCard:
-    label = runs.STATUS_LABELS.get(item.status, item.status)
+    label = runs.status_label(item.status)
     return ItemCard(
         number=item.position + 1,
         prompt=item.prompt,
-        model=labels.get(item.model_profile, item.model_profile) or "batch model",
+        model=labels.get(item.model_profile, item.model_profile) or _("batch model"),
         seed=item.seed,
         status=item.status,
         status_label=label,
@@ -72,7 +73,12 @@ def _item_card(item: runs.ItemView, labels: dict[str, str]) -> ItemCard:
             ItemThumb(
                 image_id=image_id,
                 thumbnail_path=routes.thumbnail_upload_path(image_id),
-                alt=f"Prompt {item.position + 1}, image {index + 1}: {item.prompt[:80]}",
+                alt=_(
+                    "Prompt {number}, image {image}: {prompt}",
+                    number=item.position + 1,
+                    image=index + 1,
+                    prompt=item.prompt[:80],
+                ),
             )
             for index, image_id in enumerate(item.image_ids)
         ],
@@ -210,7 +216,7 @@ class BatchPageState(SessionState):
             self.message = unavailable.user_message
             return
         services.runner.wake()
-        self.message = "Cancelled: nothing more of this batch starts; images already saved stay." if found else ""
+        self.message = _("Cancelled: nothing more of this batch starts; images already saved stay.") if found else ""
         return BatchPageState.refresh
 
     @rx.event
@@ -230,7 +236,12 @@ class BatchPageState(SessionState):
             self.message = problem.user_message if isinstance(problem, StorageUnavailable) else str(problem)
             return
         if pack_id is not None:
-            self.message = f"Saved as the {'shared' if shared else 'private'} pack “{' '.join(name.split())[:200]}”."
+            name = " ".join(name.split())[:200]
+            self.message = (
+                _("Saved as the shared pack “{name}”.", name=name)
+                if shared
+                else _("Saved as the private pack “{name}”.", name=name)
+            )
 
     @rx.event
     def set_rerun_model(self, value: str) -> None:
@@ -242,6 +253,7 @@ class BatchPageState(SessionState):
         """The same prompts with the same seeds on the chosen model: a new batch in the same series."""
         async with self:
             batch_id, model, token = self.shown_id, self.rerun_model, self._session_token()
+            self._in_tab_language()
         user = await user_for_token(token)
         if user is None:
             async with self:

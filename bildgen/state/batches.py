@@ -15,7 +15,7 @@ import textwrap
 
 import reflex as rx
 
-from bildgen import routes
+from bildgen import i18n, routes
 from bildgen.batches import runs
 from bildgen.batches.items import (
     FIELDS,
@@ -30,6 +30,7 @@ from bildgen.batches.items import (
     parse_upload,
 )
 from bildgen.batches.plan import Plan, find_profile, plan
+from bildgen.i18n import _
 from bildgen.inference.errors import InferenceError
 from bildgen.prompts import writing
 from bildgen.prompts.writing import PromptHelpRefused
@@ -41,6 +42,7 @@ from bildgen.store.db import StorageUnavailable
 logger = logging.getLogger(__name__)
 
 ROWS_PER_PAGE = 25
+MAX_INPUT_MB = MAX_INPUT_BYTES // (1024 * 1024)
 EDITABLE = ("prompt", *FIELDS)
 # The model cell's value for "whatever the batch uses" (a select cannot hold "").
 BATCH_MODEL = "__batch__"
@@ -106,7 +108,7 @@ def _card(summary: runs.BatchSummary) -> BatchCard:
     return BatchCard(
         id=summary.id,
         name=summary.name,
-        created=f"{summary.created_at:%Y-%m-%d %H:%M} UTC",
+        created=i18n.format_utc(summary.created_at),
         progress=summary.progress.describe(),
         active=summary.progress.active and not summary.progress.cancelled,
     )
@@ -155,11 +157,12 @@ class BatchEditorState(SessionState):
         return max(1, -(-self.item_count // ROWS_PER_PAGE))
 
     @rx.var
-    def rows_shown(self) -> str:
-        if not self.item_count:
-            return "No prompts yet"
-        first = self.page * ROWS_PER_PAGE + 1
-        return f"Rows {first}–{min(first + ROWS_PER_PAGE - 1, self.item_count)} of {self.item_count}"
+    def first_row_shown(self) -> int:
+        return self.page * ROWS_PER_PAGE + 1
+
+    @rx.var
+    def last_row_shown(self) -> int:
+        return min(self.page * ROWS_PER_PAGE + ROWS_PER_PAGE, self.item_count)
 
     # ---- the page ----------------------------------------------------------------------------
 
@@ -205,7 +208,7 @@ class BatchEditorState(SessionState):
         if user is None:
             return self._to_sign_in()
         if not files:
-            self.notes = [f"Choose one CSV, JSON or text file of at most {MAX_INPUT_BYTES // (1024 * 1024)} MB."]
+            self.notes = [_("Choose one CSV, JSON or text file of at most {size} MB.", size=MAX_INPUT_MB)]
             return
         upload = files[0]
         # One byte past the limit tells that it is too large without reading all of it.
@@ -213,7 +216,7 @@ class BatchEditorState(SessionState):
         try:
             parsed = await asyncio.to_thread(parse_upload, upload.name or "", data)
         except InputRefused as refused:
-            self.notes = [f"{upload.name}: {refused}"]
+            self.notes = [f"{upload.name}: {refused}"]  # InputRefused speaks the user's language
             return
         self._take(parsed)
         for field in FIELDS:
@@ -236,6 +239,7 @@ class BatchEditorState(SessionState):
             if self.writing:
                 return
             token = self._session_token()
+            self._in_tab_language()
             self.writing, self.notes = True, []
         try:
             user = await user_for_token(token)
@@ -247,11 +251,11 @@ class BatchEditorState(SessionState):
             problem, prompts = "", []
             try:
                 if writer is None:
-                    raise PromptHelpRefused("No text model is configured here; ask your administrator.")
+                    raise PromptHelpRefused(_("No text model is configured here; ask your administrator."))
                 count = int(count_text) if count_text.isdigit() else 0
                 prompts = await writing.prompts_about(writer, theme, count)
                 if not prompts:
-                    problem = f"{writer.label} wrote nothing usable; try again or reword the theme."
+                    problem = _("{model} wrote nothing usable; try again or reword the theme.", model=writer.label)
             except PromptHelpRefused as refused:
                 problem = str(refused)
             except InferenceError as error:
@@ -261,12 +265,18 @@ class BatchEditorState(SessionState):
                     self.notes = [problem]
                     return
                 self._take(Parsed([BatchItem(prompt) for prompt in prompts]))
-                short = "" if len(prompts) >= count else f" (asked for {count})"
-                self.notes = [
-                    f"Added {len(prompts)} prompts{short} written by {writer.label} about “{' '.join(theme.split())}”. "
-                    "Edit them before running.",
-                    *self.notes[1:],
-                ]
+                values = {"count": len(prompts), "model": writer.label, "theme": " ".join(theme.split())}
+                added = (
+                    _("Added {count} prompts written by {model} about “{theme}”. Edit them before running.", **values)
+                    if len(prompts) >= count
+                    else _(
+                        "Added {count} prompts (asked for {asked}) written by {model} about “{theme}”. Edit them"
+                        " before running.",
+                        asked=count,
+                        **values,
+                    )
+                )
+                self.notes = [added, *self.notes[1:]]
         finally:
             async with self:
                 self.writing = False
@@ -274,8 +284,10 @@ class BatchEditorState(SessionState):
     @rx.event
     def uploads_rejected(self, rejected: list[dict]) -> None:
         self.notes = [
-            f"Choose one CSV, JSON or text file of at most {MAX_INPUT_BYTES // (1024 * 1024)} MB "
-            f"(with a prompt column or an images list)."
+            _(
+                "Choose one CSV, JSON or text file of at most {size} MB (with a prompt column or an images list).",
+                size=MAX_INPUT_MB,
+            )
         ]
 
     def _take(self, parsed: Parsed) -> None:
@@ -284,11 +296,17 @@ class BatchEditorState(SessionState):
         items = [_values(item) for item in parsed.items]
         notes = list(parsed.problems)
         if len(items) > room:
-            notes.append(f"The table holds at most {MAX_ITEMS:,} prompts: {len(items) - room:,} were not added.")
+            notes.append(
+                _(
+                    "The table holds at most {max} prompts: {count} were not added.",
+                    max=i18n.format_number(MAX_ITEMS),
+                    count=i18n.format_number(len(items) - room),
+                )
+            )
             items = items[:room]
         first_new = len(self._items)
         self._items = [*self._items, *items]
-        self.notes = [f"Added {len(items):,} prompts.", *notes]
+        self.notes = [_("Added {count} prompts.", count=i18n.format_number(len(items))), *notes]
         self.message = ""
         self.page = first_new // ROWS_PER_PAGE if items else self.page
         self._revision += 1
@@ -297,7 +315,7 @@ class BatchEditorState(SessionState):
     @rx.event
     def add_row(self) -> None:
         if len(self._items) >= MAX_ITEMS:
-            self.notes = [f"The table holds at most {MAX_ITEMS:,} prompts."]
+            self.notes = [_("The table holds at most {max} prompts.", max=i18n.format_number(MAX_ITEMS))]
             return
         self._items = [*self._items, {"prompt": ""}]
         self.page = (len(self._items) - 1) // ROWS_PER_PAGE
@@ -429,9 +447,10 @@ class BatchEditorState(SessionState):
                 return
             self._take_form(form_data)
             token = self._session_token()
+            self._in_tab_language()
             checked = self._recheck()
             if checked is None:
-                self.message = "Add some prompts first."
+                self.message = _("Add some prompts first.")
                 return
             if not checked.ok:
                 first_bad = min(checked.row_problems, default=0)
@@ -441,7 +460,9 @@ class BatchEditorState(SessionState):
                 self.message = (
                     " ".join(checked.problems)
                     + (
-                        f" {rows} row{'s' if rows != 1 else ''} need{'s' if rows == 1 else ''} attention (highlighted)."
+                        " " + _("1 row needs attention (highlighted).")
+                        if rows == 1
+                        else " " + _("{count} rows need attention (highlighted).", count=rows)
                         if rows
                         else ""
                     )
@@ -489,4 +510,4 @@ class BatchEditorState(SessionState):
 
 def _default_name(items: list[BatchItem]) -> str:
     first = textwrap.shorten(items[0].prompt, width=60, placeholder="…") if items else ""
-    return f"{len(items)} prompts: {first}" if len(items) != 1 else first
+    return _("{count} prompts: {first}", count=len(items), first=first) if len(items) != 1 else first

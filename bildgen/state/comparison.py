@@ -8,8 +8,9 @@ import dataclasses
 
 import reflex as rx
 
-from bildgen import routes
+from bildgen import i18n, routes
 from bildgen.batches import comparison, runs
+from bildgen.i18n import _
 from bildgen.services import get_services
 from bildgen.state.batch_page import STATUS_COLORS, ItemThumb
 from bildgen.state.session import SessionState
@@ -44,13 +45,13 @@ def _cell(cell: comparison.Cell | None, prompt: str, column: str) -> CellCard:
         return CellCard(present=False, status_label="", color="gray", thumbs=[])
     return CellCard(
         present=True,
-        status_label=runs.STATUS_LABELS.get(cell.status, cell.status),
+        status_label=runs.status_label(cell.status),
         color=STATUS_COLORS.get(cell.status, "gray"),
         thumbs=[
             ItemThumb(
                 image_id=image_id,
                 thumbnail_path=routes.thumbnail_upload_path(image_id),
-                alt=f"{column}: {prompt[:80]}, image {index + 1}",
+                alt=_("{column}: {prompt}, image {image}", column=column, prompt=prompt[:80], image=index + 1),
             )
             for index, image_id in enumerate(cell.image_ids)
         ],
@@ -100,7 +101,12 @@ class ComparisonState(SessionState):
             return
         labels = {key: profile.label for key, profile in services.catalog.models.items()}
         names = [
-            f"{labels.get(column.model_profile, column.model_profile or 'batch model')} · {column.created_at:%m-%d %H:%M}"
+            " · ".join(
+                (
+                    labels.get(column.model_profile, column.model_profile or _("batch model")),
+                    i18n.format_datetime(column.created_at, self.lang, format="short"),
+                )
+            )
             for column in shown.columns
         ]
         self.found, self.total_rows, self.active = True, shown.total_rows, shown.active

@@ -15,6 +15,7 @@ import textwrap
 import reflex as rx
 
 from bildgen import routes
+from bildgen.i18n import _
 from bildgen.prompts import elements
 from bildgen.prompts.elements import ElementRefused, Picked, RecipeExtras
 from bildgen.services import get_services
@@ -31,6 +32,7 @@ class ElementCard:
     id: str
     name: str
     kind: str
+    kind_label: str
     summary: str
     thumbnail_path: str  # "" without an image
     role: str  # NOT_USED or one of elements.ROLES
@@ -41,6 +43,7 @@ def _card(element, role: str) -> ElementCard:  # type: ignore[no-untyped-def]
         id=element.id,
         name=element.name,
         kind=element.kind,
+        kind_label=_(elements.KIND_LABELS[element.kind]) if element.kind in elements.KIND_LABELS else element.kind,
         summary=textwrap.shorten(element.text, width=90, placeholder="…") if element.text else "",
         thumbnail_path=routes.reference_upload_path(element.reference_id) if element.reference_id else "",
         role=role,
@@ -101,7 +104,7 @@ class ContextElementsState(SessionState):
             # The words are the stored ones, never the browser's.
             picked[element_id] = dataclasses.replace(stored, role=role)
         else:
-            self.message = f"At most {elements.MAX_PICKED} elements at once."
+            self.message = _("At most {count} elements at once.", count=elements.MAX_PICKED)
             return
         self._picked, self.message = picked, ""
         self._update_composition()

@@ -8,9 +8,10 @@ import dataclasses
 
 import reflex as rx
 
-from bildgen import routes
+from bildgen import i18n, routes
 from bildgen.batches import packs, runs
 from bildgen.batches.items import MAX_INPUT_BYTES, InputRefused, parse_lines
+from bildgen.i18n import _
 from bildgen.services import get_services
 from bildgen.state.batches import queue_batch
 from bildgen.state.session import SessionState, user_for_token
@@ -31,15 +32,19 @@ class PackCard:
     compare_link: str  # "" until the user has run it
 
 
+def _choose_json_file() -> str:
+    return _("Choose one JSON file of at most {size} MB.", size=MAX_INPUT_BYTES // (1024 * 1024))
+
+
 def _card(view: packs.PackView) -> PackCard:
     return PackCard(
         id=view.id,
         name=view.name,
-        owner=view.owner or "a deleted account",
+        owner=view.owner or _("a deleted account"),
         mine=view.mine,
         shared=view.shared,
         prompt_count=view.prompt_count,
-        updated=f"{view.updated_at:%Y-%m-%d %H:%M} UTC",
+        updated=i18n.format_utc(view.updated_at),
         export_path=routes.pack_export_path(view.id),
         compare_link=routes.batch_compare_page(view.latest_run) if view.latest_run else "",
     )
@@ -76,6 +81,7 @@ class PacksState(SessionState):
             if self.running:
                 return
             self.running, self.message, token = str(pack_id), "", self._session_token()
+            self._in_tab_language()
         try:
             user = await user_for_token(token)
             if user is None:
@@ -106,7 +112,7 @@ class PacksState(SessionState):
                 return
             if batch_id is None:
                 async with self:
-                    self.message = "That pack does not exist (any more)."
+                    self.message = _("That pack does not exist (any more).")
                 return
             async with self:
                 yield rx.redirect(routes.batch_page(batch_id))
@@ -139,7 +145,7 @@ class PacksState(SessionState):
         except StorageUnavailable as unavailable:
             self.message = unavailable.user_message
             return
-        self.message = "Pack deleted; the batches that ran it stay." if deleted else ""
+        self.message = _("Pack deleted; the batches that ran it stay.") if deleted else ""
         await self._load(user.id)
 
     @rx.event
@@ -148,21 +154,23 @@ class PacksState(SessionState):
         if user is None:
             return self._to_sign_in()
         if not files:
-            self.message = f"Choose one JSON file of at most {MAX_INPUT_BYTES // (1024 * 1024)} MB."
+            self.message = _choose_json_file()
             return
         upload = files[0]
         data = await upload.read(MAX_INPUT_BYTES + 1)
         try:
-            _, notes = await asyncio.to_thread(packs.import_document, get_services().engine, data, owner_id=user.id)
+            _pack_id, notes = await asyncio.to_thread(
+                packs.import_document, get_services().engine, data, owner_id=user.id
+            )
         except (InputRefused, packs.PackRefused) as refused:
             self.message = f"{upload.name}: {refused}"
             return
         except StorageUnavailable as unavailable:
             self.message = unavailable.user_message
             return
-        self.message = " ".join([f"Imported {upload.name}.", *notes])
+        self.message = " ".join([_("Imported {name}.", name=upload.name), *notes])
         await self._load(user.id)
 
     @rx.event
     def import_rejected(self, rejected: list[dict]) -> None:
-        self.message = f"Choose one JSON file of at most {MAX_INPUT_BYTES // (1024 * 1024)} MB."
+        self.message = _choose_json_file()

@@ -16,6 +16,7 @@ import dataclasses
 
 import reflex as rx
 
+from bildgen.i18n import _
 from bildgen.inference.errors import InferenceError
 from bildgen.prompts import elements
 from bildgen.prompts.elements import RecipeExtras
@@ -58,6 +59,7 @@ class PromptHelpState(SessionState):
             if self.improving:
                 return
             self.improving, self.message, token = True, "", self._session_token()
+            self._in_tab_language()
         proposal, problem = "", ""
         try:
             user = await user_for_token(token)
@@ -66,7 +68,7 @@ class PromptHelpState(SessionState):
             catalog = (await asyncio.to_thread(get_services)).catalog
             writer = catalog.text_model
             if writer is None:
-                problem = "No text model is configured here."
+                problem = _("No text model is configured here.")
             else:
                 family = catalog.serving(str(model_id), with_references=bool(with_references)).family
                 try:
@@ -147,7 +149,9 @@ async def restore(state: rx.State, owner_id: str, extras_text: str | None, sent_
     typed = extras.prompt_as_typed or sent_prompt
     if missing:
         typed = elements.compose(typed, missing).prompt
-        context.message = "No longer there, so their words are in the prompt: " + ", ".join(e.name for e in missing)
+        context.message = _(
+            "No longer there, so their words are in the prompt: {names}", names=", ".join(e.name for e in missing)
+        )
     helper._used, helper._used_from = (typed, extras.improved_from) if extras.improved_from else ("", "")
     restored = [element for element in extras.elements if element not in missing]
     return typed, {element.reference_id for element in restored if element.reference_id}

@@ -12,6 +12,7 @@ from datetime import datetime
 
 from bildgen import i18n, routes
 from bildgen.i18n import _
+from bildgen.inference.errors import in_language
 from bildgen.jobs import queue, tasks
 from bildgen.params import guidance_label_of
 from bildgen.store.image_library import SavedImage
@@ -94,13 +95,15 @@ def variant_cards(view: queue.JobView, now: datetime) -> list[VariantCard]:
         elif variant in view.variant_errors:
             state = view.variants.get(variant)
             status = MODERATED if state is not None and state.status == tasks.MODERATED else FAILED
-            cards.append(VariantCard(number=number, seed=seed, status=status, error=view.variant_errors[variant]))
+            error = in_language(view.variant_errors[variant])
+            cards.append(VariantCard(number=number, seed=seed, status=status, error=error))
         elif view.active:
             cards.append(_pending(view.id, variant, seed, elapsed, view.variants.get(variant)))
         elif cancelled:
-            cards.append(VariantCard(number=number, seed=seed, status=CANCELLED, error=queue.CANCELLED))
+            cards.append(VariantCard(number=number, seed=seed, status=CANCELLED, error=_(queue.CANCELLED)))
         else:
-            cards.append(VariantCard(number=number, seed=seed, status=FAILED, error=view.error or _("No image.")))
+            error = in_language(view.error) if view.error else _("No image.")
+            cards.append(VariantCard(number=number, seed=seed, status=FAILED, error=error))
     return cards
 
 
@@ -169,7 +172,7 @@ def run_card(run: queue.Run, *, labels: Mapping[str, str], language: str, now: d
         active=view.active,
         cancel_requested=view.active and view.cancel_requested,
         notice=_notice(view),
-        error=(view.error or variants[0].error) if failed_all else "",
+        error=(in_language(view.error) if view.error else variants[0].error) if failed_all else "",
         variants=variants,
         image_ids=[card.image_id for card in variants if card.image_id],
         cursor=queue.Cursor(view.created_at, view.id).encode(),

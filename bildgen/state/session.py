@@ -53,6 +53,11 @@ class SessionState(rx.State):
         self.lang = chosen or self._chosen_language or i18n.negotiate(self.router.headers.accept_language)
         i18n.current_language.set(self.lang)
 
+    def _in_tab_language(self) -> None:
+        """For events that do not ask who is signed in, and background tasks (call it inside
+        `async with self`): messages built from here on speak this tab's language."""
+        i18n.current_language.set(self.lang)
+
     @rx.event
     async def choose_language(self, language: str):
         """The switch in the header: at once in this tab, and remembered for the signed-in user."""

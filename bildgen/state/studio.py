@@ -185,14 +185,6 @@ class StudioState(SessionState):
         return not self.prompt.strip()
 
     @rx.var
-    def mode_label(self) -> str:
-        count = len(self.references)
-        if count == 0:
-            return "Text to image"
-        label = f"Edit with {count} reference" + ("" if count == 1 else "s")
-        return label + (" · masked area only" if self.mask is not None else "")
-
-    @rx.var
     def mask_url(self) -> str:
         """The painted mask's address for the painter to load again ("" without one)."""
         return routes.MASK_ROUTE.format(mask_id=self.mask.id) if self.mask is not None else ""
@@ -228,6 +220,7 @@ class StudioState(SessionState):
         )
 
     def _refresh(self) -> Resolved:
+        self._in_tab_language()  # the summary and the problems below; many form events do not sign in
         # A mask belongs to the image it was painted on, and only the first reference is edited.
         first = self.references[0].id if self.references else None
         if self.mask is not None and (self.mask.reference_id != first or not self.takes_masks):
@@ -238,7 +231,7 @@ class StudioState(SessionState):
         self.cloud = capabilities.cloud or ""
         self.takes_negative_prompt = capabilities.negative_prompt
         self.takes_seed, self.takes_steps = capabilities.seed, capabilities.steps
-        self.takes_guidance, self.guidance_label = capabilities.guidance, capabilities.guidance_label
+        self.takes_guidance, self.guidance_label = capabilities.guidance, _(capabilities.guidance_label)
         # A value typed for a field this model does not take would be invisible, yet block Generate.
         for field, taken in (
             ("seed", capabilities.seed),
@@ -708,17 +701,18 @@ class StudioState(SessionState):
     @rx.event
     def references_rejected(self, rejected: list[dict]) -> None:
         """Files the browser's picker filter turned away, explained like the server's own checks."""
+        self._in_tab_language()
         problems = []
         for item in rejected if isinstance(rejected, list) else []:
             item = item if isinstance(item, dict) else {}
-            name = str(item.get("name") or "A file").lstrip("./")
+            name = str(item.get("name") or _("A file")).lstrip("./")
             codes = set(item.get("codes") or [])
             if "file-too-large" in codes:
-                problems.append(f"{name} is larger than {MAX_BYTES // (1024 * 1024)} MB.")
+                problems.append(_("{name} is larger than {size} MB.", name=name, size=MAX_BYTES // (1024 * 1024)))
             elif "too-many-files" in codes:
                 problems.append(self._reference_limit_text())
             else:
-                problems.append(f"{name} is not a PNG, JPEG or WebP image.")
+                problems.append(_("{name} is not a PNG, JPEG or WebP image.", name=name))
         self.reference_message = " ".join(dict.fromkeys(problems))
 
     @rx.event
@@ -737,10 +731,10 @@ class StudioState(SessionState):
         services = get_services()
         found = await asyncio.to_thread(library.find_image, services.engine, image_id, owner_id)
         if found is None:
-            self.reference_message = "That image does not exist (any more)."
+            self.reference_message = _("That image does not exist (any more).")
             await self._record_refused(owner_id, "image", image_id)
             return
-        image, _ = found
+        image, _generation = found
         path = services.files.path_for(image.sha256)
         try:
             png = await clean_reference_async(await asyncio.to_thread(path.read_bytes), name=path.name)
@@ -781,11 +775,11 @@ class StudioState(SessionState):
         self._ensure_ready(user)
         found = await asyncio.to_thread(library.find_mask, get_services().engine, mask_id, user.id)
         if found is None:
-            self.reference_message = "That mask does not exist (any more)."
+            self.reference_message = _("That mask does not exist (any more).")
             await self._record_refused(user.id, "mask", mask_id)
             return
         if not self.references or found.reference_id != self.references[0].id:
-            self.reference_message = "The mask was painted on an image that is no longer the first reference."
+            self.reference_message = _("The mask was painted on an image that is no longer the first reference.")
             return
         self.mask = mask_card(found)
         self.reference_message = ""

@@ -14,6 +14,8 @@ from alembic.runtime.environment import EnvironmentContext
 from alembic.script import ScriptDirectory
 from sqlmodel import Session
 
+from bildgen.i18n import N_, _
+
 MIGRATIONS = Path(__file__).parent / "migrations"
 # Any fixed number: the key of the PostgreSQL advisory lock that serialises migrations.
 MIGRATION_LOCK_KEY = 0x6B696C6467656E  # "bildgen"
@@ -95,7 +97,7 @@ def session(engine: sqlalchemy.Engine) -> Session:
     return Session(engine, expire_on_commit=False)
 
 
-STORAGE_UNAVAILABLE = (
+STORAGE_UNAVAILABLE = N_(
     "bildgen cannot store anything right now (the disk may be full or the database unavailable). "
     "Nothing was lost; try again in a moment or tell your administrator."
 )
@@ -106,7 +108,7 @@ class StorageUnavailable(Exception):
 
     def __init__(self, message: str = STORAGE_UNAVAILABLE) -> None:
         super().__init__(message)
-        self.user_message = message
+        self.user_message = _(message)  # raised while a user's event is answered: in their language
 
 
 def is_storage_failure(error: BaseException) -> bool:

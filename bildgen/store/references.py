@@ -14,6 +14,7 @@ import io
 from PIL import Image, ImageCms, ImageOps
 
 from bildgen.cpu import in_image_pool
+from bildgen.i18n import _
 from bildgen.inference.decoding import MAX_PIXELS, TooManyPixels, Undecodable, decode_checked, sniff_format
 
 MAX_BYTES = 20 * 1024 * 1024
@@ -34,26 +35,36 @@ class ReferenceRejected(ValueError):
 
 def clean_reference(data: bytes, *, name: str = "the file") -> bytes:
     if len(data) > MAX_BYTES:
-        raise ReferenceRejected(f"{name} is larger than {MAX_BYTES // (1024 * 1024)} MB.")
+        raise ReferenceRejected(_("{name} is larger than {size} MB.", name=name, size=MAX_BYTES // (1024 * 1024)))
     if not data:
-        raise ReferenceRejected(f"{name} is empty.")
+        raise ReferenceRejected(_("{name} is empty.", name=name))
     image_format = sniff_format(data)
     if image_format not in ALLOWED_FORMATS:
-        raise ReferenceRejected(f"{name} is not a PNG, JPEG or WebP image.")
+        raise ReferenceRejected(_("{name} is not a PNG, JPEG or WebP image.", name=name))
     try:
         image = decode_checked(data, image_format, MAX_PIXELS)
     except TooManyPixels as error:
         if error.size is None:
             # Pillow's own guard fired while reading the header: far beyond our limit.
             raise ReferenceRejected(
-                f"{name} has too many pixels; at most {MAX_PIXELS // 1_000_000} megapixels are accepted."
+                _(
+                    "{name} has too many pixels; at most {count} megapixels are accepted.",
+                    name=name,
+                    count=MAX_PIXELS // 1_000_000,
+                )
             ) from None
         width, height = error.size
         raise ReferenceRejected(
-            f"{name} is {width}×{height} pixels; at most {MAX_PIXELS // 1_000_000} megapixels are accepted."
+            _(
+                "{name} is {width}×{height} pixels; at most {count} megapixels are accepted.",
+                name=name,
+                width=width,
+                height=height,
+                count=MAX_PIXELS // 1_000_000,
+            )
         ) from None
     except Undecodable:
-        raise ReferenceRejected(f"{name} is damaged or incomplete and cannot be read.") from None
+        raise ReferenceRejected(_("{name} is damaged or incomplete and cannot be read.", name=name)) from None
     profile = image.info.get("icc_profile")
     ImageOps.exif_transpose(image, in_place=True)  # in place: a 40-megapixel picture is 120 MB per copy
     mode = "RGBA" if "A" in image.getbands() or "transparency" in image.info else "RGB"

@@ -285,6 +285,9 @@ def test_someone_who_is_not_an_administrator_is_refused_every_admin_page_and_eve
         changes_before = db.execute("SELECT count(*) FROM auditevent WHERE old_value IS NOT NULL").fetchone()[0]
     forged = forged_admin_events(admin_id)
     received: list[str] = []
+    # Armed once the studio has loaded: the page's loading events would otherwise carry the forged ones,
+    # and their answers could arrive before `received` is cleared below.
+    armed: list[bool] = []
 
     def forge(route):
         server = route.connect_to_server()
@@ -293,7 +296,7 @@ def test_someone_who_is_not_an_administrator_is_refused_every_admin_page_and_eve
         def to_server(message):
             server.send(message)
             # An event of the page (Socket.IO: "42/_event,[name, data]"): follow it with the forged ones.
-            if isinstance(message, str) and message.startswith(EVENT_PACKET) and not sent:
+            if armed and isinstance(message, str) and message.startswith(EVENT_PACKET) and not sent:
                 sent.append(True)
                 kind, event = json.loads(message.removeprefix(EVENT_PACKET))
                 for handler, payload in forged:
@@ -303,11 +306,11 @@ def test_someone_who_is_not_an_administrator_is_refused_every_admin_page_and_eve
 
     user.on("websocket", lambda ws: ws.on("framereceived", lambda payload: received.append(str(payload))))
     user.route_web_socket(re.compile(r".*/_event.*"), forge)
-    # The page's first event (its on_load) carries the forged ones after it; nothing is cleared from
-    # `received` afterwards, so an answer that comes before the studio is ready still counts.
     user.goto(app_url)
     wait_for_studio(user)
-    user.get_by_label("Prompt", exact=True).fill("typing sends an event too")
+    received.clear()
+    armed.append(True)
+    user.get_by_label("Prompt", exact=True).fill("typing sends an event; the forged ones follow it")
     # The events arrived and were answered with the refusal (the Users page's), not carried out.
     deadline = time.monotonic() + 10
     while not any("Only administrators can use the Admin area." in frame for frame in received):

@@ -22,6 +22,7 @@ import contextlib
 import json
 from typing import TYPE_CHECKING, Any
 
+from bildgen.i18n import _
 from bildgen.inference.capabilities import Capabilities
 from bildgen.inference.client import DEMO_OWNER, ServedModel
 from bildgen.inference.errors import ErrorKind, InferenceError
@@ -113,9 +114,11 @@ class A1111Adapter(HttpAdapter):
         wanted = self.profile.served_name
         if wanted and wanted not in names and f"{wanted}.safetensors" not in names:
             return model_not_found(wanted)
-        using = wanted or "the WebUI's loaded checkpoint"
+        using = wanted or _("the WebUI's loaded checkpoint")
         return ProbeResult(
-            ok=True, message=f"Connected. {len(models)} checkpoints; this profile uses {using}.", model=wanted
+            ok=True,
+            message=_("Connected. {count} checkpoints; this profile uses {model}.", count=len(models), model=using),
+            model=wanted,
         )
 
     def payload(self, request: ProviderRequest) -> dict[str, Any]:

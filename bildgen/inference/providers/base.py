@@ -23,6 +23,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from bildgen.cpu import in_image_pool
+from bildgen.i18n import N_, _
 from bildgen.inference.capabilities import Capabilities
 from bildgen.inference.client import ServedModel, ServerEndpoint
 from bildgen.inference.decoding import DecodedImage, decode_base64, to_png
@@ -129,12 +130,22 @@ class ProbeResult:
 
 
 PROBE_MESSAGES = {
-    ProbeProblem.WRONG_KEY: "The service refused the API key. Check that the key is right, belongs to this service and is still valid.",
-    ProbeProblem.NO_CREDITS: "The service accepted the key, but the account has no credits or quota left. Top it up at the provider.",
-    ProbeProblem.SERVICE_DOWN: "The service did not answer (it is down, starting, overloaded or the address is wrong). Check the address and try again later.",
-    ProbeProblem.MODEL_NOT_FOUND: "The service answered, but does not offer this model. Check the model name.",
-    ProbeProblem.TLS: "The service's certificate was not accepted (expired, self-signed or for another name). Check the address, or install the organisation's CA certificate on the bildgen host.",
-    ProbeProblem.NOT_THIS_SERVICE: "Something answered at this address, but not like this kind of service. Check the address and the provider.",
+    ProbeProblem.WRONG_KEY: N_(
+        "The service refused the API key. Check that the key is right, belongs to this service and is still valid."
+    ),
+    ProbeProblem.NO_CREDITS: N_(
+        "The service accepted the key, but the account has no credits or quota left. Top it up at the provider."
+    ),
+    ProbeProblem.SERVICE_DOWN: N_(
+        "The service did not answer (it is down, starting, overloaded or the address is wrong). Check the address and try again later."
+    ),
+    ProbeProblem.MODEL_NOT_FOUND: N_("The service answered, but does not offer this model. Check the model name."),
+    ProbeProblem.TLS: N_(
+        "The service's certificate was not accepted (expired, self-signed or for another name). Check the address, or install the organisation's CA certificate on the bildgen host."
+    ),
+    ProbeProblem.NOT_THIS_SERVICE: N_(
+        "Something answered at this address, but not like this kind of service. Check the address and the provider."
+    ),
 }
 
 _PROBLEM_OF_KIND = {
@@ -158,16 +169,17 @@ def probe_failure(error: InferenceError) -> ProbeResult:
         problem = ProbeProblem.MODEL_NOT_FOUND
     else:
         problem = _PROBLEM_OF_KIND.get(error.kind, ProbeProblem.NOT_THIS_SERVICE)
-    message = PROBE_MESSAGES[problem]
+    # In the language of the administrator testing (the probe runs in their event).
+    message = _(PROBE_MESSAGES[problem])
     if error.server_said:
-        message = f"{message} The service said: {error.server_said}"
+        message += " " + _("The service said: {words}", words=error.server_said)
     return ProbeResult(ok=False, message=message, problem=problem)
 
 
 def model_not_found(model: str | None) -> ProbeResult:
     return ProbeResult(
         ok=False,
-        message=f"{PROBE_MESSAGES[ProbeProblem.MODEL_NOT_FOUND]} (asked for {model!r})",
+        message=_(PROBE_MESSAGES[ProbeProblem.MODEL_NOT_FOUND]) + " " + _("(asked for {model})", model=repr(model)),
         problem=ProbeProblem.MODEL_NOT_FOUND,
     )
 
@@ -254,7 +266,8 @@ class Adapter(abc.ABC):
 
     async def _probe(self) -> ProbeResult:
         model = await self.served_model()
-        return ProbeResult(ok=True, message=f"Connected. The service serves {model.id or 'its model'}.", model=model.id)
+        served = model.id or _("its model")
+        return ProbeResult(ok=True, message=_("Connected. The service serves {model}.", model=served), model=model.id)
 
     # ---- shared by the adapters ----------------------------------------------------------------
 

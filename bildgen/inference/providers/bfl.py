@@ -17,6 +17,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any
 
+from bildgen.i18n import _
 from bildgen.inference.capabilities import Capabilities
 from bildgen.inference.client import ServedModel
 from bildgen.inference.errors import ErrorKind, InferenceError
@@ -127,13 +128,14 @@ class BflAdapter(HttpAdapter):
         else:
             return ProbeResult(
                 ok=False,
-                message="The service accepted an empty request: this does not look like BFL's API.",
+                message=_("The service accepted an empty request: this does not look like BFL's API."),
                 problem=ProbeProblem.NOT_THIS_SERVICE,
             )
-        left = f" {credits:g} credits left." if isinstance(credits, int | float) else ""
+        offered = _("Connected. The model {model} is offered.", model=self.profile.served_name)
+        left = _("{count} credits left.", count=f"{credits:g}") if isinstance(credits, int | float) else ""
         return ProbeResult(
             ok=True,
-            message=f"Connected. The model {self.profile.served_name} is offered.{left}",
+            message=f"{offered} {left}".strip(),
             model=self.profile.served_name,
         )
 

@@ -20,6 +20,7 @@ import time
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
+from bildgen.i18n import _
 from bildgen.inference.capabilities import Capabilities
 from bildgen.inference.client import ServedModel
 from bildgen.inference.decoding import DecodedImage
@@ -145,7 +146,9 @@ class GatewayAdapter(HttpAdapter):
             if error.status not in (400, 422):
                 raise
         route = self.path("generate")
-        return ProbeResult(ok=True, message=f"Connected. The gateway offers {route}.", model=self.profile.served_name)
+        return ProbeResult(
+            ok=True, message=_("Connected. The gateway offers {route}.", route=route), model=self.profile.served_name
+        )
 
     def payload(self, request: ProviderRequest) -> tuple[str, dict[str, Any]]:
         route, parameters, options = _route(self.profile), request.parameters, request.options

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from PIL import Image
 
 from bildgen.cpu import in_image_pool
+from bildgen.i18n import _
 from bildgen.inference import masks
 from bildgen.inference.capabilities import Capabilities
 from bildgen.inference.client import ServedModel
@@ -75,7 +76,9 @@ class OpenAIImagesAdapter(HttpAdapter):
         ids = {entry.get("id") for entry in entries or [] if isinstance(entry, dict)}
         if self.model not in ids:
             return model_not_found(self.model)
-        return ProbeResult(ok=True, message=f"Connected. The key may use {self.model}.", model=self.model)
+        return ProbeResult(
+            ok=True, message=_("Connected. The key may use {model}.", model=self.model), model=self.model
+        )
 
     async def generate(
         self, request: ProviderRequest, *, model: str | None, events: TaskEvents = NoEvents()

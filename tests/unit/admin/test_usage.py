@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from bildgen import i18n
 from bildgen.admin import settings, usage
 from bildgen.admin.keys import KeyBox
 from bildgen.admin.live import ConfigSource
@@ -86,11 +87,27 @@ def test_a_daily_quota_refuses_what_would_exceed_it_and_says_when_it_refills(eng
     _, tomorrow = usage.period_bounds("day")
     assert refused.value.refills_at == tomorrow
     assert refused.value.message.startswith("You have 2 of your 4 images left today, fewer than the 3 asked for")
-    assert f"{tomorrow:%Y-%m-%d} 00:00 UTC" in refused.value.message
+    assert f"{tomorrow:%b} {tomorrow.day}, {tomorrow.year}, 12:00\u202fAM UTC (in " in refused.value.message
 
     queue.submit(engine, submission(anna, profile, seeds=(1, 2)))  # waiting: its variants count already
     with pytest.raises(QuotaReached, match="You have used your 4 images today"):
         queue.submit(engine, submission(anna, profile, seeds=(1,)))
+
+
+def test_a_german_user_is_refused_in_german_with_a_german_date(engine):
+    root, anna = make_user(engine, "root"), make_user(engine, "anna")
+    usage.add_rule(engine, profile_id="hd", period="day", max_images=1, profiles=PROFILES, actor_id=root.id)
+    generated(engine, anna, profile="hd", images=1)
+    _, tomorrow = usage.period_bounds("day")
+
+    token = i18n.current_language.set("de")
+    try:
+        with pytest.raises(QuotaReached) as refused:
+            queue.submit(engine, submission(anna, PROFILES["hd"]))
+    finally:
+        i18n.current_language.reset(token)
+    assert refused.value.message.startswith("Ihr Kontingent für heute ist aufgebraucht (1 Bild mit Portrait HD).")
+    assert f"Weitere ab {tomorrow:%d.%m.%Y}, 00:00 UTC (in " in refused.value.message
 
 
 def test_a_profile_quota_applies_to_that_profile_only(engine):
