@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import io
 import json
 import logging
 import os
@@ -46,6 +47,9 @@ PROGRESS_WRITE_S = 1.0
 # A live preview larger than this is not kept (the WebUI's are a few dozen KB).
 MAX_PREVIEW_BYTES = 2 * 1024 * 1024
 CANCEL_WAIT_S = 3.0
+# On the way out, how long this worker's jobs get to record how they ended before it goes on
+# without them (their lease then runs out and another worker looks at them).
+STOP_WAIT_S = 30.0
 POLL_S = 1.0
 DEFAULT_CAPACITY = 32
 
@@ -158,6 +162,20 @@ def new_worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
 
 
+async def _cancel_and_wait(tasks: list[asyncio.Task]) -> None:
+    """Cancel the tasks and wait for them, at most STOP_WAIT_S: a stop never hangs on one of them."""
+    for task in tasks:
+        task.cancel()
+    if not tasks:
+        return
+    _, stuck = await asyncio.wait(tasks, timeout=STOP_WAIT_S)
+    for task in stuck:
+        # Never expected; said with the place it waits, so that such a hang can be found.
+        trace = io.StringIO()
+        task.print_stack(file=trace)
+        logger.error("%s did not stop within %.0f s:\n%s", task.get_name(), STOP_WAIT_S, trace.getvalue())
+
+
 class JobRunner:
     def __init__(
         self,
@@ -196,13 +214,8 @@ class JobRunner:
             yield self
         finally:
             self._stopping = True
-            loop.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await loop
-            tasks = list(self._running.values())
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+            await _cancel_and_wait([loop])
+            await _cancel_and_wait(list(self._running.values()))
 
     async def _loop(self) -> None:
         housekeeping_due = 0.0
