@@ -85,6 +85,23 @@ def deployment(database_url, inference, tmp_path_factory):
             instance.stop()
 
 
+def worker_running(database_url: str, prompt: str) -> int:
+    """The process id of the worker running the job of that prompt: the job's row names the worker
+    that claimed it (host, process id, a random part)."""
+    engine = sqlalchemy.create_engine(database_url, poolclass=sqlalchemy.NullPool)
+    deadline, worker = time.monotonic() + 20, None
+    while time.monotonic() < deadline and worker is None:
+        with engine.connect() as connection:
+            worker = connection.execute(
+                sqlalchemy.text("SELECT worker FROM generation WHERE prompt = :prompt AND status = 'running'"),
+                {"prompt": prompt},
+            ).scalar()
+        time.sleep(0.2)
+    engine.dispose()
+    assert worker, "no worker claimed the job"
+    return int(worker.split(":")[1])
+
+
 def test_through_the_proxy_people_sign_up_and_each_instance_carries_studio_websockets(deployment, browser):
     proxy, instances = deployment
     answered: set[str] = set()
@@ -156,18 +173,7 @@ def test_killing_the_worker_that_runs_a_job_interrupts_that_job_only(deployment,
     anna.get_by_role("button", name="Generate").click()
     expect(anna.get_by_role("status", name="Image 1 is being generated")).to_be_visible()
 
-    # The job's row names the worker that claimed it: host, process id, a random part.
-    engine = sqlalchemy.create_engine(database_url, poolclass=sqlalchemy.NullPool)
-    deadline, worker = time.monotonic() + 20, None
-    while time.monotonic() < deadline and worker is None:
-        with engine.connect() as connection:
-            worker = connection.exec_driver_sql(
-                "SELECT worker FROM generation WHERE prompt = 'the worker of this one dies' AND status = 'running'"
-            ).scalar()
-        time.sleep(0.2)
-    engine.dispose()
-    assert worker, "no worker claimed the job"
-    pid = int(worker.split(":")[1])
+    pid = worker_running(database_url, "the worker of this one dies")
     assert pid in [pid for instance in instances for pid in instance.worker_pids()]
     os.kill(pid, signal.SIGKILL)
 
@@ -183,7 +189,9 @@ def test_killing_the_worker_that_runs_a_job_interrupts_that_job_only(deployment,
     expect(anna.get_by_role("button", name="Generate")).to_be_enabled()
 
 
-def test_after_a_restart_tabs_recover_from_the_database_and_queued_jobs_run(deployment, inference, browser):
+def test_after_a_restart_tabs_recover_from_the_database_and_queued_jobs_run(
+    deployment, inference, browser, database_url
+):
     proxy, instances = deployment
     server, _ = inference
     httpx.post(f"http://127.0.0.1:{server.port}/_demo/fault", json={"fault": "hang", "times": 1}, timeout=10)
@@ -201,7 +209,10 @@ def test_after_a_restart_tabs_recover_from_the_database_and_queued_jobs_run(depl
     expect(anna.get_by_role("status").filter(has_text="you are next")).to_be_visible()
 
     # Every instance restarts while Bob's job runs and Anna's waits; the tabs' state lives on in Redis.
-    for instance in instances:
+    # Bob's instance stops last: stopped first, it would free the slot, and the other instance would
+    # take Anna's job just before it stops too (that job would be interrupted, rightly, mid-request).
+    pid = worker_running(database_url, "holds the only slot")
+    for instance in sorted(instances, key=lambda instance: pid in instance.worker_pids()):
         instance.stop()
     for instance in instances:
         instance.launch()

@@ -21,7 +21,13 @@ def open_advanced(page) -> None:
 
 
 def sent_seeds(server) -> list[int]:
-    return [entry["body"]["seed"] for entry in server.requests() if entry["path"] == "/v1/images/generations"]
+    """The seeds of the generations sent (the server is shared: requests without a JSON body, from
+    other tests' faults, are left out)."""
+    return [
+        entry["body"]["seed"]
+        for entry in server.requests()
+        if entry["path"] == "/v1/images/generations" and isinstance(entry.get("body"), dict)
+    ]
 
 
 def add_files(page, *paths) -> None:
