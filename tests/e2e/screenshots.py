@@ -60,7 +60,7 @@ def test_screenshots(browser, app_url):
         _shoot(page, review, f"lightbox-desktop-{language}")
         page.keyboard.press("Escape")
         page.goto(f"{app_url}/gallery")
-        page.get_by_role("img").first.wait_for()
+        page.wait_for_timeout(2000)  # its tiles and thumbnails
         _shoot(page, review, f"gallery-desktop-{language}")
         page.goto(f"{app_url}/batches")
         _shoot(page, review, f"batches-desktop-{language}")
