@@ -8,13 +8,14 @@ from bildgen.components.i18n import t
 from bildgen.state.batch_page import BatchPageState, ItemCard, ItemThumb
 
 
-def _thumb(thumb: ItemThumb) -> rx.Component:
+def gallery_thumb(thumb: ItemThumb, side: str = "56px") -> rx.Component:
+    """An item's image as a thumbnail that opens it large in the gallery (also in the comparison grid)."""
     return rx.link(
         rx.image(
             src=rx.get_upload_url(thumb.thumbnail_path),
             alt=thumb.alt,
-            width="56px",
-            height="56px",
+            width=side,
+            height=side,
             object_fit="cover",
             border_radius="var(--radius-2)",
             loading="lazy",
@@ -36,7 +37,7 @@ def _item(item: ItemCard) -> rx.Component:
                 spacing="1",
             )
         ),
-        rx.table.cell(rx.hstack(rx.foreach(item.thumbs, _thumb), spacing="1", wrap="wrap")),
+        rx.table.cell(rx.hstack(rx.foreach(item.thumbs, gallery_thumb), spacing="1", wrap="wrap")),
     )
 
 

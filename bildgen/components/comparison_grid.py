@@ -2,25 +2,9 @@
 
 import reflex as rx
 
-from bildgen import routes
+from bildgen.components.batch_progress import gallery_thumb
 from bildgen.components.i18n import t
-from bildgen.state.batch_page import ItemThumb
 from bildgen.state.comparison import CellCard, ColumnCard, ComparisonState, RowCard
-
-
-def _thumb(thumb: ItemThumb) -> rx.Component:
-    return rx.link(
-        rx.image(
-            src=rx.get_upload_url(thumb.thumbnail_path),
-            alt=thumb.alt,
-            width="160px",
-            height="160px",
-            object_fit="cover",
-            border_radius="var(--radius-2)",
-            loading="lazy",
-        ),
-        href=f"{routes.GALLERY}?image={thumb.image_id}",
-    )
 
 
 def _cell(cell: CellCard) -> rx.Component:
@@ -29,7 +13,9 @@ def _cell(cell: CellCard) -> rx.Component:
             cell.present,
             rx.cond(
                 cell.thumbs.length() > 0,
-                rx.hstack(rx.foreach(cell.thumbs, _thumb), spacing="1", wrap="wrap"),
+                rx.hstack(
+                    rx.foreach(cell.thumbs, lambda thumb: gallery_thumb(thumb, "160px")), spacing="1", wrap="wrap"
+                ),
                 rx.badge(cell.status_label, color_scheme=cell.color, variant="soft", high_contrast=True),
             ),
             rx.text("—", color_scheme="gray", aria_label=t("not in this run")),

@@ -76,7 +76,8 @@ def test_screenshots(browser, app_url):
         page.goto(app_url)
         page.get_by_role("article").first.wait_for()
         _shoot(page, review, f"studio-phone-top-{language}")
-        page.get_by_role("article").first.scroll_into_view_if_needed()
+        # The newest run from its top (its prompt and parameters), as after Generate on a phone.
+        page.get_by_role("article").first.evaluate("run => run.scrollIntoView({block: 'start'})")
         name = f"studio-phone-{language}"
         _shoot(page, folder if name in README_SHOTS else review, name)
         page.get_by_role("button", name="Menu" if language == "en" else "Menü").click()

@@ -11,7 +11,6 @@ import functools
 import hashlib
 import io
 import random
-import textwrap
 import unicodedata
 from pathlib import Path
 
@@ -110,12 +109,31 @@ def _picture(prompt: str, *, width: int, height: int, seed: int, steps: int, gui
     return image
 
 
+def _wrapped(text: str, font: ImageFont.FreeTypeFont, room: float) -> list[str]:
+    """Lines of whole words that fit `room` pixels as drawn (capitals are wider than a count of
+    characters allows for); a single word too long for a line is cut."""
+    lines: list[str] = []
+    for word in text.split():
+        candidate = f"{lines[-1]} {word}" if lines else word
+        if lines and font.getlength(candidate) <= room:
+            lines[-1] = candidate
+        else:
+            lines.append(word)
+    return [_cut_to(line, font, room) for line in lines] or [""]
+
+
+def _cut_to(line: str, font: ImageFont.FreeTypeFont, room: float) -> str:
+    while len(line) > 1 and font.getlength(line) > room:
+        line = line[:-1]
+    return line
+
+
 def _draw_caption(draw: ImageDraw.ImageDraw, prompt: str, *, width: int, height: int, seed: int) -> None:
     text_size = max(12, min(width, height) // 24)
     font = _font(text_size)
-    chars_per_line = max(8, int(width / (text_size * 0.55)))
-    lines = textwrap.wrap(drawable(prompt.strip()) or "(empty prompt)", chars_per_line)[:4]
-    lines.append(f"seed {seed} – {DEMO_LABEL}")
+    room = width - text_size  # half a text size of margin on each side
+    lines = _wrapped(drawable(prompt.strip()) or "(empty prompt)", font, room)[:4]
+    lines += _wrapped(f"seed {seed} – {DEMO_LABEL}", font, room)
     line_height = int(text_size * 1.3)
     banner_top = height - line_height * len(lines) - text_size
     draw.rectangle((0, banner_top, width, height), fill=(0, 0, 0))

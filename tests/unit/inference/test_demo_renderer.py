@@ -3,6 +3,7 @@ import io
 import pytest
 from PIL import Image, ImageChops
 
+from bildgen.inference.demo import renderer
 from bildgen.inference.demo.renderer import render
 
 
@@ -77,3 +78,13 @@ def test_an_edits_caption_is_its_own_not_blended_with_the_references():
 def test_any_text_renders_whatever_control_characters_it_holds(prompt):
     image = Image.open(io.BytesIO(render(prompt, width=256, height=256, seed=1)))
     assert image.size == (256, 256)
+
+
+@pytest.mark.parametrize("side", [256, 512, 1024])
+def test_the_caption_fits_the_image_whole_words_and_all(side):
+    # Capitals are wider than a count of characters allows for: "DEMO RENDERER – no AI m" was cut off.
+    font = renderer._font(max(12, side // 24))
+    text = f"seed 4080146009 – {renderer.DEMO_LABEL}"
+    lines = renderer._wrapped(text, font, side - font.size)
+    assert " ".join(lines) == text
+    assert all(font.getlength(line) <= side - font.size for line in lines)
