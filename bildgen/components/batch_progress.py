@@ -8,7 +8,7 @@ from bildgen.components.i18n import t
 from bildgen.state.batch_page import BatchPageState, ItemCard, ItemThumb
 
 
-def gallery_thumb(thumb: ItemThumb, side: str = "56px") -> rx.Component:
+def gallery_thumb(thumb: ItemThumb, *, side: str) -> rx.Component:
     """An item's image as a thumbnail that opens it large in the gallery (also in the comparison grid)."""
     return rx.link(
         rx.image(
@@ -37,7 +37,11 @@ def _item(item: ItemCard) -> rx.Component:
                 spacing="1",
             )
         ),
-        rx.table.cell(rx.hstack(rx.foreach(item.thumbs, gallery_thumb), spacing="1", wrap="wrap")),
+        rx.table.cell(
+            rx.hstack(
+                rx.foreach(item.thumbs, lambda thumb: gallery_thumb(thumb, side="56px")), spacing="1", wrap="wrap"
+            )
+        ),
     )
 
 

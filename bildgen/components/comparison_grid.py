@@ -14,7 +14,7 @@ def _cell(cell: CellCard) -> rx.Component:
             rx.cond(
                 cell.thumbs.length() > 0,
                 rx.hstack(
-                    rx.foreach(cell.thumbs, lambda thumb: gallery_thumb(thumb, "160px")), spacing="1", wrap="wrap"
+                    rx.foreach(cell.thumbs, lambda thumb: gallery_thumb(thumb, side="160px")), spacing="1", wrap="wrap"
                 ),
                 rx.badge(cell.status_label, color_scheme=cell.color, variant="soft", high_contrast=True),
             ),
