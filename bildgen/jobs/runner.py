@@ -34,6 +34,7 @@ from bildgen.store.db import StorageUnavailable, is_storage_failure
 from bildgen.store.files import ImageFiles
 from bildgen.store.image_library import ImageLibrary, SavedImage
 from bildgen.store.models import Generation, GenerationStatus
+from bildgen.waits import event_within
 
 logger = logging.getLogger(__name__)
 
@@ -237,8 +238,7 @@ class JobRunner:
                     logger.warning("job runner: storage unavailable (%s); retrying", type(error).__name__)
                 else:
                     logger.exception("job runner: unexpected error; retrying")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=POLL_S)
+            await event_within(self._wake, POLL_S)
 
     async def _housekeeping(self) -> None:
         lost = await asyncio.to_thread(queue.renew_leases, self.engine, worker=self.worker, job_ids=list(self._running))

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 
 import sqlalchemy
 
 from bildgen.jobs import queue, runner
+from bildgen.waits import event_within
 
 POLL_S = 1.0
 
@@ -28,5 +28,4 @@ async def until_final(
             left = deadline - time.monotonic()
             if job is None or not job.active or left <= 0:
                 return job
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(changed.wait(), timeout=min(poll_s, left))
+            await event_within(changed, min(poll_s, left))

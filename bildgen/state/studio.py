@@ -46,6 +46,7 @@ from bildgen.store.image_library import stored_recipe
 from bildgen.store.metadata import StoredRecipe
 from bildgen.store.models import EditMask, ReferenceImage, User
 from bildgen.store.references import MAX_BYTES, ReferenceRejected, clean_reference_async
+from bildgen.waits import event_within
 
 # (tab, job) pairs watched by a task of this process: a reload or second event starts no twin, and a
 # restarted process (whose tabs' state in Redis may still say "running") starts a new watcher.
@@ -494,8 +495,7 @@ class StudioState(SessionState):
                                 return
                     if found is None or not found.view.active:
                         return
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(changed.wait(), timeout=TICK_S)
+                    await event_within(changed, TICK_S)
         finally:
             _watched.discard((tab, job_id))
 
