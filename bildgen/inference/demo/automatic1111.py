@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
-import contextlib
 import io
 import json
 import random
@@ -30,6 +29,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from bildgen.inference.demo.common import FlavorServer, inpaint, picture
+from bildgen.waits import event_within
 
 if TYPE_CHECKING:
     from bildgen.inference.demo.server import DemoOptions
@@ -264,8 +264,7 @@ class A1111Demo(FlavorServer):
         self._interrupted.clear()
         self._current = (started, started + latency, recipe["steps"], _small(pictures[0]))
         try:
-            with contextlib.suppress(TimeoutError):  # the job's time, unless interrupted earlier
-                await asyncio.wait_for(self._interrupted.wait(), timeout=latency)
+            await event_within(self._interrupted, latency)  # the job's time, unless interrupted earlier
         finally:
             self._current = None
         if self._interrupted.is_set():
