@@ -24,6 +24,27 @@ def gallery_thumb(thumb: ItemThumb, *, side: str) -> rx.Component:
     )
 
 
+def prompt_pager(page, page_count, show) -> rx.Component:
+    """Previous / page N of M / Next through a batch's prompts, when they fill more than one page
+    (`show(page)` loads a page); also under the comparison grid."""
+    return rx.cond(
+        page_count > 1,
+        rx.hstack(
+            rx.button(t("Previous prompts"), size="1", variant="soft", disabled=page == 0, on_click=show(page - 1)),
+            rx.text(t("page {page} of {pages}", page=page + 1, pages=page_count), size="1"),
+            rx.button(
+                t("Next prompts"),
+                size="1",
+                variant="soft",
+                disabled=page >= page_count - 1,
+                on_click=show(page + 1),
+            ),
+            spacing="2",
+            align="center",
+        ),
+    )
+
+
 def _item(item: ItemCard) -> rx.Component:
     return rx.table.row(
         rx.table.row_header_cell(rx.text(item.number, size="1")),
@@ -135,30 +156,7 @@ def items_list() -> rx.Component:
             overflow_x="auto",
             width="100%",
         ),
-        rx.cond(
-            BatchPageState.page_count > 1,
-            rx.hstack(
-                rx.button(
-                    t("Previous prompts"),
-                    size="1",
-                    variant="soft",
-                    disabled=BatchPageState.page == 0,
-                    on_click=BatchPageState.show_items(BatchPageState.page - 1),
-                ),
-                rx.text(
-                    t("page {page} of {pages}", page=BatchPageState.page + 1, pages=BatchPageState.page_count), size="1"
-                ),
-                rx.button(
-                    t("Next prompts"),
-                    size="1",
-                    variant="soft",
-                    disabled=BatchPageState.page >= BatchPageState.page_count - 1,
-                    on_click=BatchPageState.show_items(BatchPageState.page + 1),
-                ),
-                spacing="2",
-                align="center",
-            ),
-        ),
+        prompt_pager(BatchPageState.page, BatchPageState.page_count, BatchPageState.show_items),
         spacing="2",
         width="100%",
     )

@@ -2,7 +2,7 @@
 
 import reflex as rx
 
-from bildgen.components.batch_progress import gallery_thumb
+from bildgen.components.batch_progress import gallery_thumb, prompt_pager
 from bildgen.components.i18n import t
 from bildgen.state.comparison import CellCard, ColumnCard, ComparisonState, RowCard
 
@@ -77,31 +77,7 @@ def comparison_grid() -> rx.Component:
             overflow_x="auto",
             width="100%",
         ),
-        rx.cond(
-            ComparisonState.page_count > 1,
-            rx.hstack(
-                rx.button(
-                    t("Previous prompts"),
-                    size="1",
-                    variant="soft",
-                    disabled=ComparisonState.page == 0,
-                    on_click=ComparisonState.show_rows(ComparisonState.page - 1),
-                ),
-                rx.text(
-                    t("page {page} of {pages}", page=ComparisonState.page + 1, pages=ComparisonState.page_count),
-                    size="1",
-                ),
-                rx.button(
-                    t("Next prompts"),
-                    size="1",
-                    variant="soft",
-                    disabled=ComparisonState.page >= ComparisonState.page_count - 1,
-                    on_click=ComparisonState.show_rows(ComparisonState.page + 1),
-                ),
-                spacing="2",
-                align="center",
-            ),
-        ),
+        prompt_pager(ComparisonState.page, ComparisonState.page_count, ComparisonState.show_rows),
         spacing="3",
         width="100%",
     )
