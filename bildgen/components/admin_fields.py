@@ -41,3 +41,18 @@ def choice(label: str, name: str, value, options: list[tuple[str, str]], *, key=
         ),
         hint,
     )
+
+
+def connection_result(text, ok, name) -> rx.Component:
+    """What Test connection found, named for screen readers (`name`: "Connection to …")."""
+    return rx.cond(
+        text != "",
+        rx.callout(
+            text,
+            icon=rx.cond(ok, "circle_check", "triangle_alert"),
+            color_scheme=rx.cond(ok, "green", "red"),
+            size="1",
+            role="status",
+            aria_label=name,
+        ),
+    )

@@ -2,7 +2,7 @@ import reflex as rx
 
 from bildgen import routes
 from bildgen.admin.providers import INFO
-from bildgen.components.admin_fields import choice, field, text_input
+from bildgen.components.admin_fields import choice, connection_result, field, text_input
 from bildgen.components.admin_frame import admin_page, messages
 from bildgen.components.i18n import t
 from bildgen.inference.profiles import PROVIDERS
@@ -101,17 +101,7 @@ def _profile_card(row: ProfileRow) -> rx.Component:
                 spacing="2",
                 wrap="wrap",
             ),
-            rx.cond(
-                row.test_result != "",
-                rx.callout(
-                    row.test_result,
-                    icon=rx.cond(row.test_ok, "circle_check", "triangle_alert"),
-                    color_scheme=rx.cond(row.test_ok, "green", "red"),
-                    size="1",
-                    role="status",
-                    aria_label=t("Connection of {profile}", profile=row.label),
-                ),
-            ),
+            connection_result(row.test_result, row.test_ok, t("Connection of {profile}", profile=row.label)),
             spacing="2",
             width="100%",
         ),

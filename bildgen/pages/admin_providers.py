@@ -1,7 +1,7 @@
 import reflex as rx
 
 from bildgen import routes
-from bildgen.components.admin_fields import field
+from bildgen.components.admin_fields import connection_result, field
 from bildgen.components.admin_frame import admin_page, messages
 from bildgen.components.i18n import t
 from bildgen.state.admin_providers import ProviderRow, ProvidersState
@@ -111,17 +111,7 @@ def _provider_card(row: ProviderRow) -> rx.Component:
                 reset_on_submit=True,
                 width="100%",
             ),
-            rx.cond(
-                row.test_result != "",
-                rx.callout(
-                    row.test_result,
-                    icon=rx.cond(row.test_ok, "circle_check", "triangle_alert"),
-                    color_scheme=rx.cond(row.test_ok, "green", "red"),
-                    size="1",
-                    role="status",
-                    aria_label=t("Connection to {provider}", provider=row.label),
-                ),
-            ),
+            connection_result(row.test_result, row.test_ok, t("Connection to {provider}", provider=row.label)),
             spacing="2",
             width="100%",
         ),
