@@ -50,8 +50,13 @@ class SessionState(rx.State):
 
     def _use_language(self, user: User | None) -> None:
         chosen = i18n.supported(user.language) if user else None
-        self.lang = chosen or self._chosen_language or i18n.negotiate(self.router.headers.accept_language)
+        self.lang = chosen or self._chosen_language or self._browser_language()
         i18n.current_language.set(self.lang)
+
+    def _browser_language(self) -> str:
+        headers = self.router.headers
+        page_language = sessions.cookie_value(headers.cookie, i18n.BROWSER_LANGUAGE_COOKIE)
+        return i18n.browser_preference(page_language, headers.accept_language)
 
     def _in_tab_language(self) -> None:
         """For events that do not ask who is signed in, and background tasks (call it inside

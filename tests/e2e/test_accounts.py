@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from bildgen.auth import throttle
-from tests.e2e.conftest import generate_and_wait, sign_in, sign_up, wait_for_studio
+from tests.e2e.conftest import events_handled, generate_and_wait, sign_in, sign_up, wait_for_studio
 
 
 def first_image_url(page) -> str:
@@ -98,7 +98,7 @@ def test_a_forged_user_sent_to_a_helper_over_the_websocket_reaches_nothing(anna,
     page.get_by_label("Prompt", exact=True).fill("bobs own picture")
     generate_and_wait(page)
     page.get_by_role("button", name="Use image 1 as reference").click()
-    page.wait_for_timeout(1500)
+    events_handled(page)
     expect(page.get_by_role("img", name=re.compile(r"^Reference image"))).to_have_count(0)
     with sqlite3.connect(app_data_dir / "bildgen.db") as db:
         bobs_references = db.execute(
