@@ -127,10 +127,11 @@ class GalleryState(SessionState):
     @rx.event(background=True)
     async def check_demo(self):
         services = await asyncio.to_thread(get_services)
-        is_demo = services.demo_server is not None
+        default = services.catalog.default
+        is_demo = services.runs_embedded_demo(default)
         if not is_demo:
             with contextlib.suppress(InferenceError):
-                async with providers.adapter_for(services.catalog.default) as adapter:
+                async with providers.adapter_for(default) as adapter:
                     is_demo = (await adapter.served_model()).is_demo
         async with self:
             self.demo_in_use = is_demo

@@ -540,7 +540,7 @@ class StudioState(SessionState):
             if not self.model_id:
                 return
             profile = services.catalog.get(self.model_id)
-        problem, is_demo = "", services.demo_server is not None
+        problem, is_demo = "", services.runs_embedded_demo(profile)
         try:
             async with providers.adapter_for(profile) as adapter:
                 is_demo = (await adapter.served_model()).is_demo or is_demo
