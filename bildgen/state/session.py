@@ -109,6 +109,8 @@ class SignInPageState(rx.State):
     notice: str = ""
     next_path: str = routes.STUDIO
     signup_open: bool = True
+    # Nobody has an account yet: the one made now administers bildgen (unless BILDGEN_ADMIN names another).
+    first_account: bool = False
 
     @rx.event
     async def load(self):
@@ -118,4 +120,8 @@ class SignInPageState(rx.State):
         self.message = accounts.message(query.get("error", ""))
         self.notice = accounts.message(query.get("notice", ""))
         self.next_path = query.get("next", routes.STUDIO)
-        self.signup_open = (await asyncio.to_thread(get_services)).settings.signup_open
+        services = await asyncio.to_thread(get_services)
+        self.signup_open = services.settings.signup_open
+        self.first_account = not services.settings.admin_username and await asyncio.to_thread(
+            accounts.no_account_yet, services.engine
+        )
