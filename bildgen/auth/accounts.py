@@ -117,7 +117,7 @@ def create_account(
             action=audit.ACCOUNT_CREATED,
             actor_id=user.id,
             target=name,
-            detail="administrator" if admin else None,
+            detail=N_("administrator") if admin else None,
             address=address,
         )
         return user

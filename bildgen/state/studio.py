@@ -540,6 +540,7 @@ class StudioState(SessionState):
         async with self:
             if not self.model_id:
                 return
+            self._in_tab_language()  # the problem is said in this tab's language
             profile = services.catalog.get(self.model_id)
         problem, is_demo = "", services.runs_embedded_demo(profile)
         try:
