@@ -63,6 +63,10 @@ def load_settings(environ: Mapping[str, str] = os.environ) -> Settings:
         for origin in environ.get("BILDGEN_ORIGINS", f"http://localhost:{port},http://127.0.0.1:{port}").split(",")
         if origin.strip()
     )
+    if not origins:
+        raise SettingsError(
+            "BILDGEN_ORIGINS names no origin: give the address users open, e.g. https://bildgen.example.org."
+        )
     return Settings(
         data_dir=data_dir,
         # REFLEX_DB_URL is what `reflex db` reads too, so both always agree on the database.
