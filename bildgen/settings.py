@@ -26,6 +26,8 @@ class Settings:
     cookie_secure: bool
     # How many reverse proxies in front of bildgen append to X-Forwarded-For; 0: ignore the header.
     trusted_proxy_hops: int = 0
+    # Where Reflex keeps the browser tabs' state (REFLEX_REDIS_URL); None: in each worker's memory.
+    redis_url: str | None = None
 
     @property
     def images_dir(self) -> Path:
@@ -79,4 +81,5 @@ def load_settings(environ: Mapping[str, str] = os.environ) -> Settings:
         allowed_origins=origins,
         cookie_secure=environ.get("BILDGEN_COOKIE_SECURE", "") == "1",
         trusted_proxy_hops=int(_number(environ, "BILDGEN_TRUSTED_PROXY_HOPS", "0", int)),
+        redis_url=environ.get("REFLEX_REDIS_URL", "").strip() or None,
     )
