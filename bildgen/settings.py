@@ -28,6 +28,8 @@ class Settings:
     trusted_proxy_hops: int = 0
     # Where Reflex keeps the browser tabs' state (REFLEX_REDIS_URL); None: in each worker's memory.
     redis_url: str | None = None
+    # The bearer token Prometheus sends for /metrics; None: /metrics is off (404).
+    metrics_token: str | None = dataclasses.field(default=None, repr=False)
 
     @property
     def images_dir(self) -> Path:
@@ -82,4 +84,5 @@ def load_settings(environ: Mapping[str, str] = os.environ) -> Settings:
         cookie_secure=environ.get("BILDGEN_COOKIE_SECURE", "") == "1",
         trusted_proxy_hops=int(_number(environ, "BILDGEN_TRUSTED_PROXY_HOPS", "0", int)),
         redis_url=environ.get("REFLEX_REDIS_URL", "").strip() or None,
+        metrics_token=environ.get("BILDGEN_METRICS_TOKEN", "").strip() or None,
     )

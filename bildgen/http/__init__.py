@@ -11,6 +11,7 @@ from bildgen.http.health import healthz, readyz
 from bildgen.http.images import serve_image, serve_preview, serve_reference, serve_thumbnail
 from bildgen.http.limits import UploadSizeLimit
 from bildgen.http.masks import serve_mask, upload_mask
+from bildgen.http.metrics import metrics
 from bildgen.http.packs import export_pack
 
 
@@ -31,6 +32,7 @@ def create_api() -> Starlette:
             Route(routes.PACK_EXPORT_ROUTE, export_pack, methods=["GET"]),
             Route(routes.HEALTH_ROUTE, healthz, methods=["GET", "HEAD"]),
             Route(routes.READY_ROUTE, readyz, methods=["GET", "HEAD"]),
+            Route(routes.METRICS_ROUTE, metrics, methods=["GET"]),
             Mount(routes.API_PREFIX, app=create_api_app()),
         ],
     )
