@@ -1,5 +1,6 @@
 """Real processes for end-to-end tests and benchmarks: the demo inference server and the app."""
 
+import dataclasses
 import os
 import re
 import shutil
@@ -360,3 +361,43 @@ class RedisServer:
 
     def stop(self) -> None:
         _terminate(self.process)
+
+
+DEPLOY = REPO_ROOT / "docs" / "deploy"
+
+
+@dataclasses.dataclass(frozen=True)
+class DocumentedDeployment:
+    """What docs/deploy/compose.yaml and bildgen.env.example tell an operator to run."""
+
+    environment: dict[str, str]  # the env example's settings
+    commented: set[str]  # the settings it offers commented out
+    # Each service running scripts/serve (as AppProcess does) and its own environment; one more runs
+    # scripts/build first (as build_frontend does).
+    instances: dict[str, dict[str, str]]
+    nginx_site: Path
+
+
+def documented_deployment() -> DocumentedDeployment:
+    import yaml
+
+    environment, commented = {}, set()
+    for line in (DEPLOY / "bildgen.env.example").read_text().splitlines():
+        if match := re.fullmatch(r"([A-Z][A-Z0-9_]*)=(.*)", line):
+            environment[match[1]] = match[2]
+        elif match := re.fullmatch(r"# ([A-Z][A-Z0-9_]*)=.*", line):
+            commented.add(match[1])
+    services = yaml.safe_load((DEPLOY / "compose.yaml").read_text())["services"]
+    assert [service.get("command") for service in services.values()].count(["scripts/build"]) == 1
+    instances = {
+        name: {key: str(value) for key, value in service.get("environment", {}).items()}
+        for name, service in services.items()
+        if service.get("command") == ["scripts/serve"]
+    }
+    (site,) = [
+        DEPLOY / volume.split(":")[0]
+        for service in services.values()
+        for volume in service.get("volumes", [])
+        if "/etc/nginx/" in volume
+    ]
+    return DocumentedDeployment(environment, commented, instances, site)

@@ -1,26 +1,19 @@
 """The deployment files an operator copies (docs/deploy/) agree with each other and with bildgen."""
 
 import re
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import yaml
 
 from bildgen.settings import load_settings
+from tests.servers import DEPLOY, documented_deployment
 
-DEPLOY = Path(__file__).resolve().parents[2] / "docs" / "deploy"
 GUIDE = DEPLOY.parent / "deployment.md"
 
 
 def env_example() -> tuple[dict[str, str], set[str]]:
-    """The example's settings, and the names of those it offers commented out."""
-    active, commented = {}, set()
-    for line in (DEPLOY / "bildgen.env.example").read_text().splitlines():
-        if match := re.fullmatch(r"([A-Z][A-Z0-9_]*)=(.*)", line):
-            active[match[1]] = match[2]
-        elif match := re.fullmatch(r"# ([A-Z][A-Z0-9_]*)=.*", line):
-            commented.add(match[1])
-    return active, commented
+    documented = documented_deployment()
+    return documented.environment, documented.commented
 
 
 def test_the_env_example_starts_bildgen_behind_the_documented_nginx_on_plain_http():
