@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Iterator, Sequence
+from datetime import UTC
 
 import sqlalchemy
 from prometheus_client import CollectorRegistry, generate_latest
@@ -131,7 +132,8 @@ class DatabaseCollector(Collector):
         for state, profile, count in counted:
             jobs.add_metric([state, profile], count)
         for profile, since in waiting_since:
-            oldest.add_metric([profile], max(0.0, (now - since.replace(tzinfo=now.tzinfo)).total_seconds()))
+            since = since if since.tzinfo else since.replace(tzinfo=UTC)  # stored in UTC
+            oldest.add_metric([profile], max(0.0, (now - since).total_seconds()))
         busy.add_metric([], workers)
         yield from (jobs, oldest, busy)
 

@@ -6,6 +6,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from bildgen import routes
+from tests.unit.api.conftest import poll
 
 TOKEN = "metrics-token-for-the-test"
 GENERATE = {"model": "demo", "prompt": "a lighthouse", "size": "256x256"}
@@ -54,6 +55,18 @@ def test_metrics_count_jobs_images_failures_and_timings_per_profile(bildgen):
     assert metrics[("bildgen_provider_latency_seconds_count", demo)] == 2
     assert metrics[("bildgen_provider_latency_seconds_sum", demo)] > 0
     assert metrics[("bildgen_workers_busy", frozenset())] == 0
+
+
+def test_a_running_job_shows_as_running_on_a_busy_worker(bildgen):
+    _, token = bildgen.user_and_token("anna")
+    bildgen.fault("hang")  # the image server never answers this one: the job stays running
+    with bildgen.http(token) as client:
+        running = client.post("images/generations", json={**GENERATE, "async": True}).json()
+        poll(client, running["status_url"], lambda task: task["status"] == "running")
+        metrics = samples(scrape(bildgen).text)
+        client.delete(f"tasks/{running['id']}")
+    assert metrics[("bildgen_jobs", frozenset({"state": "running", "profile": "demo"}.items()))] == 1
+    assert metrics[("bildgen_workers_busy", frozenset())] == 1
 
 
 def test_metrics_need_the_token(bildgen):
