@@ -122,6 +122,16 @@ def worker_running(database_url: str, prompt: str) -> int:
     return int(worker.split(":")[1])
 
 
+def test_each_instance_is_ready_and_the_proxy_keeps_metrics_private(deployment):
+    proxy, instances = deployment
+    for instance in instances:
+        ready = httpx.get(f"{instance.url}/readyz", timeout=30)
+        assert ready.status_code == 200
+        assert ready.json()["checks"] == {"database": "ok", "data_folder": "ok", "redis": "ok"}
+    assert httpx.get(f"{proxy.url}/readyz", timeout=30).status_code == 200
+    assert httpx.get(f"{proxy.url}/metrics", timeout=30).status_code == 404
+
+
 def test_through_the_proxy_people_sign_up_and_each_instance_carries_studio_websockets(deployment, browser):
     proxy, instances = deployment
     answered: set[str] = set()
