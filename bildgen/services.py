@@ -21,7 +21,7 @@ from bildgen.admin.live import ConfigSource
 from bildgen.auth import throttle
 from bildgen.auth.server_secret import server_secret
 from bildgen.inference.demo.server import BackgroundServer, DemoOptions, start_demo_server
-from bildgen.inference.profiles import Catalog, demo_catalog, load_catalog
+from bildgen.inference.profiles import Catalog, ModelProfile, demo_catalog, load_catalog
 from bildgen.jobs import queue
 from bildgen.jobs.runner import JobRunner
 from bildgen.settings import Settings, load_settings
@@ -55,6 +55,11 @@ class Services:
     def catalog(self) -> Catalog:
         """The profiles as they are now (disabled ones included: `catalog.offered` lists the others)."""
         return self.config.catalog
+
+    def runs_embedded_demo(self, profile: ModelProfile) -> bool:
+        """Whether the profile's images come from the demo renderer bildgen started itself (a profile
+        an administrator added beside it is a real model, even while the demo runs)."""
+        return self.demo_server is not None and str(profile.base_url).startswith(self.demo_server.origin + "/")
 
 
 _lock = threading.Lock()

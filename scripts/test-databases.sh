@@ -19,6 +19,14 @@ install_missing_packages() {
   DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "${missing[@]}" >/dev/null
 }
 
+print_versions() {
+  # What this run is made of, so that a red run on another machine says what differed.
+  echo "Versions: $(python --version 2>&1); $(/usr/bin/chromium --version 2>/dev/null | head -1);" \
+    "PostgreSQL $("$_pg_bin/postgres" --version | awk '{print $3}'); $(redis-server --version | awk '{print $1, $2, $3}');" \
+    "$(nginx -v 2>&1); Playwright $(python -c 'import importlib.metadata as m; print(m.version("playwright"))');" \
+    "Reflex $(python -c 'import importlib.metadata as m; print(m.version("reflex"))'); $(uname -srm)"
+}
+
 free_port() {
   python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }

@@ -96,12 +96,17 @@ def end_all(engine: sqlalchemy.Engine, user_id: str, *, except_token: str | None
 
 
 def token_from_cookie_header(header: str | None) -> str | None:
+    return cookie_value(header, COOKIE_NAME)
+
+
+def cookie_value(header: str | None, name: str) -> str | None:
+    """One cookie's value from a Cookie header; None when absent or the header is malformed."""
     if not header:
         return None
     cookies = SimpleCookie()
     try:
         cookies.load(header)
-    except Exception:  # a malformed header from a client is simply "no session"
+    except Exception:  # a malformed header from a client is simply "no such cookie"
         return None
-    morsel = cookies.get(COOKIE_NAME)
+    morsel = cookies.get(name)
     return morsel.value if morsel else None

@@ -9,6 +9,7 @@ from bildgen.api.app import create_api_app
 from bildgen.http.auth import change_password, sign_in, sign_out, sign_up
 from bildgen.http.health import healthz, readyz
 from bildgen.http.images import serve_image, serve_preview, serve_reference, serve_thumbnail
+from bildgen.http.language import BrowserLanguageCookie
 from bildgen.http.limits import UploadSizeLimit
 from bildgen.http.masks import serve_mask, upload_mask
 from bildgen.http.metrics import metrics
@@ -17,7 +18,7 @@ from bildgen.http.packs import export_pack
 
 def create_api() -> Starlette:
     return Starlette(
-        middleware=[Middleware(UploadSizeLimit)],
+        middleware=[Middleware(UploadSizeLimit), Middleware(BrowserLanguageCookie)],
         routes=[
             Route(routes.IMAGE_ROUTE, serve_image, methods=["GET", "HEAD"]),
             Route(routes.REFERENCE_ROUTE, serve_reference, methods=["GET", "HEAD"]),

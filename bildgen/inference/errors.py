@@ -44,11 +44,13 @@ REFUSALS = frozenset({ErrorKind.REFUSED, ErrorKind.MODERATED_REQUEST, ErrorKind.
 
 
 _SENTENCES = {
+    # Said to the person who pressed Generate: what happened and what they can do. The operator's
+    # detail (address, connection error) is in the log and the Admin area's Test connection.
     ErrorKind.UNREACHABLE: N_(
-        "The inference server cannot be reached. Check that it is running and that its address is right."
+        "The image service isn't answering. Retry in a minute or choose another model; if it keeps happening, tell your administrator."
     ),
     ErrorKind.UNAVAILABLE: N_(
-        "The inference server is unavailable: it cannot be reached (several attempts in a row failed). bildgen tries it again in a few seconds."
+        "The image service isn't answering (several attempts in a row failed). Retry in a minute or choose another model; if it keeps happening, tell your administrator."
     ),
     ErrorKind.CONNECTION_LOST: N_("The connection to the inference server broke off before an image arrived."),
     ErrorKind.NOT_READY: N_("The inference server is starting up and not ready yet. Try again in a minute."),

@@ -12,6 +12,7 @@ import time
 
 import reflex as rx
 
+from bildgen import routes
 from bildgen.batches import runs
 from bildgen.inference import providers
 from bildgen.inference.errors import InferenceError
@@ -127,10 +128,11 @@ class GalleryState(SessionState):
     @rx.event(background=True)
     async def check_demo(self):
         services = await asyncio.to_thread(get_services)
-        is_demo = services.demo_server is not None
+        default = services.catalog.default
+        is_demo = services.runs_embedded_demo(default)
         if not is_demo:
             with contextlib.suppress(InferenceError):
-                async with providers.adapter_for(services.catalog.default) as adapter:
+                async with providers.adapter_for(default) as adapter:
                     is_demo = (await adapter.served_model()).is_demo
         async with self:
             self.demo_in_use = is_demo
@@ -151,6 +153,18 @@ class GalleryState(SessionState):
             cards, self.newer_hidden = cards[-MAX_CARDS:], True
         self.cards = cards
         self.next_cursor = result.next_cursor.encode() if result.next_cursor else ""
+
+    @rx.var
+    def filtering(self) -> bool:
+        """Some filter hides images: an empty grid then means "nothing matched", not "no images"."""
+        return bool(self.search or self.favourites_only or self.model_filter != ALL_MODELS or self.batch_filter)
+
+    @rx.event
+    def clear_filters(self):
+        self.search, self.model_filter, self.favourites_only = "", ALL_MODELS, False
+        if self.batch_filter:  # the batch comes from the address: leave it
+            return rx.redirect(routes.GALLERY)
+        return GalleryState.open_gallery
 
     @rx.event
     def set_search(self, value: str):

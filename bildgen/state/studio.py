@@ -18,6 +18,7 @@ import reflex as rx
 
 from bildgen import i18n, routes
 from bildgen.cpu import in_image_pool
+from bildgen.generation import retry
 from bildgen.i18n import _
 from bildgen.inference import providers
 from bildgen.inference.capabilities import Capabilities, OptionChoices, chosen_options, describe_options
@@ -539,8 +540,9 @@ class StudioState(SessionState):
         async with self:
             if not self.model_id:
                 return
+            self._in_tab_language()  # the problem is said in this tab's language
             profile = services.catalog.get(self.model_id)
-        problem, is_demo = "", services.demo_server is not None
+        problem, is_demo = "", services.runs_embedded_demo(profile)
         try:
             async with providers.adapter_for(profile) as adapter:
                 is_demo = (await adapter.served_model()).is_demo or is_demo
@@ -900,16 +902,47 @@ class StudioState(SessionState):
         async with self:
             self.submitting, self.paused_message = False, ""
             self.restored_file, self.restored_message = None, ""
-            if card is not None:
-                # The new run goes on top; the window keeps its size, and paging goes on after it.
-                runs = [card, *[shown for shown in self.runs if shown.id != job_id]]
-                if len(runs) > MAX_RUNS:
-                    runs = runs[:MAX_RUNS]
-                    self.runs_cursor = runs[-1].cursor
-                self.runs = runs
-        # The new run comes into view, its top first (on a phone it is below the form); nothing
-        # moves when it is in view already.
+            return self._put_on_top(job_id, card)
+
+    def _put_on_top(self, job_id: str, card: RunCard | None) -> list:
+        """A new run goes on top of the feed, watched until it ends; the window keeps its size, and
+        paging goes on after it. It comes into view, its top first (on a phone it is below the form);
+        nothing moves when it is in view already."""
+        if card is not None:
+            runs = [card, *[shown for shown in self.runs if shown.id != job_id]]
+            if len(runs) > MAX_RUNS:
+                runs = runs[:MAX_RUNS]
+                self.runs_cursor = runs[-1].cursor
+            self.runs = runs
         return [StudioState.watch_run(job_id), rx.call_script(f"window.bildgenShowRun('run-{job_id}')")]
+
+    @rx.event
+    async def retry(self, job_id: str):
+        """Retry on a finished run's card: its missing images again, as they were asked for."""
+        user = await self._user()
+        if user is None:
+            return self._to_sign_in()
+        job_id = str(job_id)
+        if not any(card.id == job_id and card.can_retry for card in self.runs):
+            return
+        services = await asyncio.to_thread(get_services)
+        try:
+            new_id = await asyncio.to_thread(retry.retry_missing, services.engine, job_id, owner_id=user.id)
+            found = await asyncio.to_thread(queue.run, services.engine, new_id, owner_id=user.id)
+        except retry.NothingToRetry:
+            return
+        except SubmissionRefused as refused:
+            self.run_error = refused.message
+            return
+        except StorageUnavailable as unavailable:
+            self.run_error = unavailable.user_message
+            return
+        except LookupError:
+            self.run_error = _("A reference image of this run is no longer available.")
+            return
+        services.runner.wake()
+        self.run_error = ""
+        return self._put_on_top(new_id, self._card(found) if found else None)
 
 
 def _submit_checked(services, submission: queue.Submission) -> str:

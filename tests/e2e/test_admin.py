@@ -3,13 +3,20 @@
 import json
 import re
 import sqlite3
-import time
 import uuid
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import choose_model, generate_and_wait, sign_in, sign_up, wait_for_studio
+from tests.e2e.conftest import (
+    choose_model,
+    events_handled,
+    eventually,
+    generate_and_wait,
+    sign_in,
+    sign_up,
+    wait_for_studio,
+)
 
 
 @pytest.fixture
@@ -312,11 +319,11 @@ def test_someone_who_is_not_an_administrator_is_refused_every_admin_page_and_eve
     armed.append(True)
     user.get_by_label("Prompt", exact=True).fill("typing sends an event; the forged ones follow it")
     # The events arrived and were answered with the refusal (the Users page's), not carried out.
-    deadline = time.monotonic() + 10
-    while not any("Only administrators can use the Admin area." in frame for frame in received):
-        assert time.monotonic() < deadline, "the forged events were never answered"
-        user.wait_for_timeout(200)
-    user.wait_for_timeout(1000)
+    eventually(
+        lambda: any("Only administrators can use the Admin area." in frame for frame in list(received)),
+        "the forged events were never answered",
+    )
+    events_handled(user)
     with sqlite3.connect(app_data_dir / "bildgen.db") as db:
         assert db.execute("SELECT disabled, must_change_password FROM user WHERE id = ?", (admin_id,)).fetchone() == (
             0,
