@@ -8,6 +8,7 @@ import reflex as rx
 from bildgen import routes
 from bildgen.http import create_api
 from bildgen.inference.profiles import ConfigError
+from bildgen.ops.process import stop_with_server
 from bildgen.pages.account import account_page
 from bildgen.pages.admin import audit_page, queue_page, tokens_page
 from bildgen.pages.admin_overview import admin_overview_page
@@ -48,6 +49,7 @@ except ConfigError as error:
 
 @contextlib.asynccontextmanager
 async def _run_services():
+    stop_with_server()
     async with running_services():
         # Batches whose prompts were still being queued when bildgen stopped go on being queued.
         resuming = asyncio.create_task(resume_pending_batches())

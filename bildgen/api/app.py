@@ -118,13 +118,12 @@ def _storage_unavailable(error: BaseException) -> ApiError:
 
 
 def public_origin(request: Request, services: Services) -> str:
-    """Where the client reached bildgen: a configured origin with this host (it knows the scheme a
-    proxy terminates), else the request's own scheme and host."""
+    """Where clients reach bildgen, for the links in answers: the configured origin (BILDGEN_ORIGINS) the
+    request came through, else the first configured one. Never the request's own Host: any client can
+    forge it, and the links would send the next reader to their server."""
     host = request.headers.get("host", "")
-    for origin in services.settings.allowed_origins:
-        if urlsplit(origin).netloc == host:
-            return origin
-    return f"{request.url.scheme}://{host or request.url.netloc}"
+    origins = services.settings.allowed_origins
+    return next((origin for origin in origins if urlsplit(origin).netloc == host), origins[0])
 
 
 def _catalog(services: Services) -> Catalog:

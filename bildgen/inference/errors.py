@@ -137,6 +137,11 @@ def in_language(message: str) -> str:
     return _(message) if message else message
 
 
+def kind_of(message: str) -> ErrorKind | None:
+    """The kind of a stored (English) error message, for counting failures; None for another message."""
+    return next((kind for kind, sentence in _SENTENCES.items() if message.startswith(sentence)), None)
+
+
 def _shorten(text: str) -> str:
     text = " ".join(text.split())
     return text if len(text) <= SERVER_WORDS_LIMIT else text[: SERVER_WORDS_LIMIT - 1] + "…"

@@ -111,3 +111,18 @@ def test_another_users_task_is_the_same_404_as_a_missing_one(bildgen):
     with bildgen.http(anna) as client:  # Bob's DELETE did not touch it
         assert client.get(f"tasks/{task['id']}").json()["status"] in ("queued", "running")
         client.delete(f"tasks/{task['id']}")
+
+
+def test_links_point_to_the_configured_address_whatever_host_the_request_names(bildgen):
+    """A client that forges `Host` must not get links (status_url, signed image URLs) to its own server."""
+    _, token = bildgen.user_and_token("anna")
+    with bildgen.http(token) as client:
+        client.headers["Host"] = "evil.example"
+        accepted = client.post("images/generations", json={**ASYNC, "response_format": "url"})
+        assert accepted.status_code == 202
+        task = accepted.json()
+        assert task["status_url"] == f"{bildgen.base_url}/tasks/{task['id']}" == accepted.headers["location"]
+        done = poll(client, task["status_url"], is_final)
+        (image,) = done["result"]["data"]
+    assert image["url"].startswith(f"{bildgen.origin}/")
+    assert httpx.get(image["url"]).headers["content-type"] == "image/png"
