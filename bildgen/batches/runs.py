@@ -80,11 +80,6 @@ class BatchInvalid(ValueError):
         self.plan = checked
 
 
-def aware_utc(moment: datetime | None) -> datetime | None:
-    """A database time as an aware UTC datetime (SQLite returns naive ones)."""
-    return queue._aware(moment)
-
-
 # ---- making and queueing -------------------------------------------------------------------------
 
 
@@ -357,7 +352,7 @@ def _summary(db: Session, batch: Batch) -> BatchSummary:
     return BatchSummary(
         id=batch.id,
         name=batch.name,
-        created_at=aware_utc(batch.created_at),
+        created_at=batch.created_at,
         series_id=batch.series_id,
         pack_id=batch.pack_id,
         defaults=ItemFields.decode(batch.defaults),
