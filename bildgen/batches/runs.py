@@ -66,6 +66,7 @@ _COUNTED = {
     PENDING: N_("{count} not queued yet"),
     REFUSED: N_("{count} refused"),
     GenerationStatus.FAILED: N_("{count} failed"),
+    GenerationStatus.INTERRUPTED: N_("{count} interrupted"),
 }
 # Items marked queued per transaction while queueing (each job row is written on its own).
 MARK_EVERY = 25

@@ -48,6 +48,14 @@ STALLED = N_(
     "Interrupted: the worker running this stopped reporting (bildgen stopped, or its storage is full). "
     "The images it saved are kept."
 )
+# The same for a job that had saved no image yet: nothing to keep, nothing promised.
+NOTHING_SAVED = {
+    INTERRUPTED: N_("Interrupted: the bildgen worker running this stopped before any image was saved."),
+    STALLED: N_(
+        "Interrupted: the worker running this stopped reporting (bildgen stopped, or its storage is full) "
+        "before any image was saved."
+    ),
+}
 _process_claims = threading.Lock()
 _process_submissions = threading.Lock()
 # The first half of the two-part advisory lock key of a user's submissions (the second: the user).
@@ -563,6 +571,8 @@ def _view(db: Session, generation: Generation) -> JobView:
         else:
             # Nobody renews it: say so now, whether or not a worker could write that down yet.
             status, error = GenerationStatus.INTERRUPTED, STALLED
+    if not images:
+        error = NOTHING_SAVED.get(error, error)
     return JobView(
         prompt=generation.prompt,
         negative_prompt=generation.negative_prompt,
