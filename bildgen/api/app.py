@@ -208,7 +208,9 @@ async def _generate(
         try:
             reference_ids, mask_id = await store_inputs() if store_inputs else ((), None)
             job_id = await _queue(services, bearer, fields, planned, reference_ids, mask_id)
-        except BaseException:
+        except Exception:
+            # Refused or failed before a job was queued: the key may be used again. (Not when the request
+            # is cancelled: its job may be queued all the same, and the key then waits ABANDONED_AFTER.)
             if idempotency_key:
                 await _release(services, bearer, idempotency_key)
             raise

@@ -3,16 +3,19 @@ again after 408, 409, 429, 5xx or a timeout unless the answer says `x-should-ret
 after every error that comes once a generation may have started, and an `Idempotency-Key` gets the job
 its first request queued."""
 
+import functools
 import threading
+from datetime import timedelta
 
 import httpx
 import openai
 import pytest
 from sqlmodel import select
 
+from bildgen.api import idempotency
 from bildgen.jobs import queue
 from bildgen.store.db import session
-from bildgen.store.models import Generation, ReferenceImage
+from bildgen.store.models import Generation, ReferenceImage, utc_now
 from tests.unit.api.conftest import SMALL, png, poll
 from tests.unit.api.test_tasks import is_final
 
@@ -140,3 +143,17 @@ def test_an_edit_sent_again_with_its_key_stores_its_upload_once_and_another_imag
     with session(bildgen.services.engine) as db:
         assert len(db.exec(select(ReferenceImage).where(ReferenceImage.owner_id == anna.id)).all()) == 1
     assert len([entry for entry in bildgen.demo_requests() if entry["path"].endswith("/images/edits")]) == 1
+
+
+def test_a_key_whose_first_request_never_queued_is_free_after_a_while_and_every_key_after_a_day(engine):
+    claim = functools.partial(idempotency.claim, engine, token_id="t1", key="k")
+    start = utc_now()
+    assert claim(fingerprint="a", now=start) is None  # the first request; its process dies before queueing
+    with pytest.raises(idempotency.KeyInUse):
+        claim(fingerprint="a", now=start + timedelta(minutes=1))
+    assert claim(fingerprint="a", now=start + idempotency.ABANDONED_AFTER + timedelta(seconds=1)) is None
+    idempotency.attach(engine, token_id="t1", key="k", job_id="j1")
+    assert claim(fingerprint="a", now=start + timedelta(hours=23)) == "j1"
+    with pytest.raises(idempotency.KeyReused):
+        claim(fingerprint="b", now=start + timedelta(hours=23))
+    assert claim(fingerprint="b", now=start + idempotency.WINDOW + timedelta(minutes=10)) is None
