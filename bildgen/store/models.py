@@ -15,6 +15,9 @@ def new_id() -> str:
 
 
 def utc_now() -> datetime:
+    # Every `datetime` field is SQLModel's UTCDateTime: timestamptz on PostgreSQL (whatever the server's
+    # TimeZone), UTC on SQLite, aware UTC in Python; it refuses naive values. A migration adding a column
+    # must use it too (sa.DateTime() is a timestamp without zone; tests/unit/store/test_time_zones.py).
     return datetime.now(UTC)
 
 
