@@ -24,10 +24,6 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def _as_utc(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=utc_now().tzinfo)
-
-
 def start(engine: sqlalchemy.Engine, user_id: str) -> str:
     """A new session for the user; returns the token for the cookie (never stored as such)."""
     token = secrets.token_urlsafe(32)
@@ -58,11 +54,11 @@ def user_for(
         row = db.get(UserSession, _hash(token))
         if row is None:
             return None
-        if _as_utc(row.expires_at) <= now or _as_utc(row.last_seen_at) + IDLE_LIFETIME <= now:
+        if row.expires_at <= now or row.last_seen_at + IDLE_LIFETIME <= now:
             db.delete(row)
             db.commit()
             return None
-        if now - _as_utc(row.last_seen_at) >= TOUCH_EVERY:
+        if now - row.last_seen_at >= TOUCH_EVERY:
             row.last_seen_at = now
             db.add(row)
             db.commit()
