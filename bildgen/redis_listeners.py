@@ -28,7 +28,7 @@ CHECK_EVERY_S = 3.0
 
 def _ended(owner: Any, attribute: str) -> bool:
     """Whether the listener in `owner.attribute` was started once and has stopped since."""
-    task: asyncio.Task | None = getattr(owner, attribute, None)
+    task: asyncio.Task | None = getattr(owner, attribute)  # AttributeError: not this Reflex's layout
     if task is None or not task.done():
         return False
     if not task.cancelled() and (error := task.exception()) is not None:
@@ -42,12 +42,12 @@ def restart_ended_listeners(app: Any) -> list[str]:
     from reflex.utils.token_manager import RedisTokenManager
 
     restarted = []
-    state_manager = getattr(app, "_state_manager", None)  # None until Reflex has set it up
+    state_manager = app._state_manager  # None until Reflex has set it up
     if isinstance(state_manager, StateManagerRedis) and _ended(state_manager, "_lock_task"):
         state_manager._ensure_lock_task()
         restarted.append("lock")
     namespace = app.event_namespace
-    tokens = getattr(namespace, "_token_manager", None)
+    tokens = namespace._token_manager if namespace is not None else None
     if isinstance(tokens, RedisTokenManager):
         if _ended(tokens, "_socket_record_task"):
             tokens._ensure_socket_record_task()

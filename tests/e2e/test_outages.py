@@ -40,17 +40,17 @@ def app(servers, tmp_path_factory):
     config.write_text(
         f'default_model = "demo"\n\n[models.demo]\nlabel = "Demo"\nbase_url = "{inference.base_url}"\nfamily = "generic"\n'
     )
-    web_dir = build_frontend(root / "web", data_dir=root / "build-data")
-    instance = AppProcess(
-        data_dir=root / "data",
-        config=config,
-        web_dir=web_dir,
-        extra_env={
-            "REFLEX_DB_URL": postgres.create_database("bildgen"),
-            "REFLEX_REDIS_URL": redis.url,
-            "BILDGEN_WORKERS": "1",
-        },
-    ).start()
+    instance = AppProcess(data_dir=root / "data", config=config)
+    # The build names the address its pages' websocket connects to: this instance's.
+    public = {"REFLEX_API_URL": instance.url, "BILDGEN_ORIGINS": instance.url}
+    instance.web_dir = build_frontend(root / "web", data_dir=root / "build-data", extra_env=public)
+    instance.extra_env = {
+        **public,
+        "REFLEX_DB_URL": postgres.create_database("bildgen"),
+        "REFLEX_REDIS_URL": redis.url,
+        "BILDGEN_WORKERS": "1",
+    }
+    instance.start()
     yield instance
     instance.stop()
 
@@ -61,13 +61,8 @@ def start_run(page, prompt: str) -> None:
     expect(page.get_by_role("status", name="Image 1 is being generated")).to_be_visible()
 
 
-def wait_for_log(instance: AppProcess, text: str, *, after: int, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if text in instance.log_path.read_text()[after:]:
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"the app never logged {text!r}")
+def wait_for_log(instance: AppProcess, text: str, *, after: int) -> None:
+    wait_until(lambda: text in instance.log_path.read_text()[after:], what=f"the app logs {text!r}")
 
 
 def test_a_studio_tab_shows_its_run_finishing_after_redis_restarts(app, servers, page):
@@ -99,9 +94,26 @@ def test_a_studio_tab_says_it_is_reconnecting_while_postgresql_is_down_and_then_
         expect(page.get_by_role("status").filter(has_text="Reconnecting to the database…")).to_be_visible(
             timeout=30_000
         )
+        # Down until the image has arrived: it waits in the spool.
+        wait_until(lambda: spooled(app), what="the image kept in the spool")
     finally:
         postgres.start()
-    # The image rendered meanwhile is kept (spooled), recorded, and shown; the notice goes.
+    # The image rendered meanwhile is recorded and shown, the run ends well, and the notice goes.
     expect(page.get_by_role("img", name=re.compile(r"^Generated image 1,"))).to_be_visible(timeout=60_000)
     expect(page.get_by_role("status").filter(has_text="Reconnecting to the database…")).to_have_count(0)
     expect(page.get_by_role("article").first).not_to_contain_text("could not be saved")
+    expect(page.get_by_role("button", name="Generate")).to_be_enabled()
+    wait_until(lambda: not spooled(app), what="the spool emptied")
+
+
+def spooled(instance: AppProcess) -> list:
+    return list((instance.data_dir / "spool").glob("*.json"))
+
+
+def wait_until(condition, *, what: str, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"not within {timeout} s: {what}")
