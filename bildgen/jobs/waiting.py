@@ -8,8 +8,7 @@ import time
 import sqlalchemy
 
 from bildgen.jobs import queue, runner
-from bildgen.store.db import is_storage_failure
-from bildgen.waits import Backoff, event_within
+from bildgen.waits import event_within
 
 POLL_S = 1.0
 
@@ -20,22 +19,12 @@ async def until_final(
     """The job once it has ended; its last view if `timeout` seconds pass first; None if it is gone.
 
     Woken at once when this process's runner changes the job, otherwise reading its row every `poll_s`
-    (another worker process may run it); while the database is away, again with backoff. Cancelling
-    the wait never touches the job.
+    (another worker process may run it). Cancelling the wait never touches the job.
     """
-    deadline, backoff = time.monotonic() + timeout, Backoff()
-    job = None
+    deadline = time.monotonic() + timeout
     while True:
         with runner.watching(job_id) as changed:
-            try:
-                job = await asyncio.to_thread(queue.view, engine, job_id, owner_id=owner_id)
-            except Exception as error:
-                # The database is away: wait for it within the time given (then raise its failure).
-                if not is_storage_failure(error) or time.monotonic() + backoff.next > deadline:
-                    raise
-                await backoff.pause()
-                continue
-            backoff.succeeded()
+            job = await asyncio.to_thread(queue.view, engine, job_id, owner_id=owner_id)
             left = deadline - time.monotonic()
             if job is None or not job.active or left <= 0:
                 return job
