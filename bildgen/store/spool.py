@@ -12,11 +12,14 @@ entry, or a commit that did reach the database before its answer was lost, inser
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import hashlib
 import json
 import logging
 import os
 import tempfile
+import time
 from datetime import datetime
 from pathlib import Path
 
@@ -29,6 +32,8 @@ from bildgen.store.models import Image
 
 logger = logging.getLogger(__name__)
 
+# A spool file without its metadata this old is what an interrupted write left.
+INTERRUPTED_AFTER_S = 600.0
 # The Image columns an entry keeps; the rest are the row's defaults.
 _FIELDS = ("id", "owner_id", "generation_id", "variant", "seed", "width", "height", "sha256", "generation_ms")
 
@@ -85,6 +90,9 @@ class Spool:
                 png = entry.png.read_bytes()
             except FileNotFoundError:
                 continue  # another process recorded it just now
+            if hashlib.sha256(png).hexdigest() != fields["sha256"]:
+                logger.error("spooled image %s does not match its hash; left for an administrator", entry.image_id)
+                continue
             # The file before the row, as for every image.
             files.save_as(fields["sha256"], png)
             created = fields.pop("created_at")
@@ -109,6 +117,7 @@ class Spool:
 
     def record_at_start(self, engine: sqlalchemy.Engine, files: ImageFiles) -> int:
         """What a stopped worker left: recorded now, or (database away) left for its job's end or the next start."""
+        self._remove_interrupted_writes()
         try:
             return self.record(engine, files)
         except Exception as error:
@@ -116,6 +125,19 @@ class Spool:
                 raise
             logger.warning("spooled images could not be recorded yet (%s)", type(error).__name__)
             return 0
+
+    def _remove_interrupted_writes(self) -> None:
+        """Temporaries, and images whose metadata was never written (or was recorded just before a
+        crash); younger ones may be another process's writes in progress."""
+        if not self.root.exists():
+            return
+        cutoff = time.time() - INTERRUPTED_AFTER_S
+        for path in [*self.root.glob(f"*{TEMPORARY_SUFFIX}"), *self.root.glob("*.png")]:
+            if path.suffix == ".png" and path.with_suffix(".json").exists():
+                continue
+            with contextlib.suppress(FileNotFoundError):
+                if path.stat().st_mtime < cutoff:
+                    path.unlink()
 
     def _paths(self, image_id: str) -> tuple[Path, Path]:
         if not image_id.replace("-", "").isalnum():
