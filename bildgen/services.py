@@ -81,6 +81,10 @@ def _build() -> Services:
     files = ImageFiles(settings.images_dir)
     thumbnails = ImageFiles(settings.thumbnails_dir, suffix=".webp")
     references = ImageFiles(settings.references_dir)
+    images = ImageLibrary(engine, files, thumbnails)
+    # Images a stopped worker spooled during a database outage: recorded before the sweep looks.
+    if recorded := images.spool.record_at_start(engine, files):
+        logger.info("Recorded %d spooled images", recorded)
     report = sweep(engine, images=files, thumbnails=thumbnails, references=references)
     logger.info("Start-up sweep: %s", report)
     throttle.forget_full_buckets(engine)
@@ -97,7 +101,6 @@ def _build() -> Services:
     keys = key_box(secret)
     config = ConfigSource(engine, catalog, keys)
     config.refresh()
-    images = ImageLibrary(engine, files, thumbnails)
     runner = JobRunner(engine=engine, images=images, references=references, catalog=lambda: config.catalog)
     return Services(settings, engine, files, thumbnails, references, images, config, demo_server, runner, secret, keys)
 

@@ -17,9 +17,11 @@ from bildgen.batches import runs
 from bildgen.inference import providers
 from bildgen.inference.errors import InferenceError
 from bildgen.services import get_services
+from bildgen.state.outages import note_failure
 from bildgen.state.session import SessionState, user_for_token
 from bildgen.store import gallery
 from bildgen.store.models import Image
+from bildgen.waits import Backoff
 
 ALL_MODELS = "__all__"
 # Every change resends the whole list to the browser: keep a window of pages, not all of them.
@@ -189,28 +191,35 @@ class GalleryState(SessionState):
                 return
             self.watching = True
             token = self._session_token()
-        started = time.monotonic()
+        started, backoff = time.monotonic(), Backoff()
         try:
             while time.monotonic() - started < WATCH_AT_MOST_S:
                 await asyncio.sleep(WATCH_EVERY_S)
-                user = await user_for_token(token)
-                if user is None:
-                    return
-                jobs = await asyncio.to_thread(_job_cards, user.id)
-                async with self:
-                    changed, filters = jobs != self.jobs, self._filters()
-                # New images have landed: show them, at the top. Otherwise the pages the user
-                # scrolled to stay as they are.
-                page = await asyncio.to_thread(_load_first_page, user.id, filters) if changed else None
-                async with self:
-                    if page is not None:
-                        self._show_first_page(page)
-                    self.jobs = jobs
+                try:
+                    user = await user_for_token(token)
+                    if user is None:
+                        return
+                    jobs = await asyncio.to_thread(_job_cards, user.id)
+                    async with self:
+                        changed, filters = jobs != self.jobs, self._filters()
+                    # New images have landed: show them, at the top. Otherwise the pages the user
+                    # scrolled to stay as they are.
+                    page = await asyncio.to_thread(_load_first_page, user.id, filters) if changed else None
+                    async with self:
+                        if page is not None:
+                            self._show_first_page(page)
+                        self.jobs = jobs
+                except Exception as error:  # the database or Redis is away: try again, catch up later
+                    note_failure("watching the gallery's jobs", error, first=not backoff.failures)
+                    await backoff.pause()
+                    continue
+                backoff.succeeded()
                 if not jobs:
                     return
         finally:
-            async with self:
-                self.watching = False
+            with contextlib.suppress(Exception):
+                async with self:
+                    self.watching = False
 
     # ---- what the lightbox (state/lightbox.py) changed ---------------------------------------------
 

@@ -39,6 +39,7 @@ from bildgen.params import (
 )
 from bildgen.services import get_services
 from bildgen.state import prompt_help
+from bildgen.state.outages import note_failure
 from bildgen.state.run_cards import RunCard, fingerprint, run_card
 from bildgen.state.session import SessionState, user_for_token
 from bildgen.store import library, metadata
@@ -47,7 +48,7 @@ from bildgen.store.image_library import stored_recipe
 from bildgen.store.metadata import StoredRecipe
 from bildgen.store.models import EditMask, ReferenceImage, User
 from bildgen.store.references import MAX_BYTES, ReferenceRejected, clean_reference_async
-from bildgen.waits import event_within
+from bildgen.waits import Backoff, event_within
 
 # (tab, job) pairs watched by a task of this process: a reload or second event starts no twin, and a
 # restarted process (whose tabs' state in Redis may still say "running") starts a new watcher.
@@ -121,6 +122,8 @@ class StudioState(SessionState):
     _config_version: int = -1
     _watching_config: bool = False
     demo_in_use: bool = False
+    # A run watcher cannot read the database (or the tab's state) just now: it tries again.
+    reconnecting: bool = False
     server_problem: str = ""
     # An administrator's message while image generation is switched off ("" while it is on).
     paused_message: str = ""
@@ -482,18 +485,29 @@ class StudioState(SessionState):
         services = await asyncio.to_thread(get_services)
         labels = {key: profile.label for key, profile in services.catalog.models.items()}
         deadline = time.monotonic() + WATCH_AT_MOST_S
-        shown = None
+        shown, backoff = None, Backoff()
         try:
             while time.monotonic() < deadline:
                 with runner.watching(job_id) as changed:
-                    found = await asyncio.to_thread(queue.run, services.engine, job_id, owner_id=owner_id)
-                    seen = fingerprint(found.view if found else None)
-                    if seen != shown:
-                        shown = seen
-                        card = run_card(found, labels=labels, language=language) if found else None
-                        async with self:
-                            if self._owner_id != owner_id or not self._replace_run(job_id, card):
-                                return
+                    try:
+                        found = await asyncio.to_thread(queue.run, services.engine, job_id, owner_id=owner_id)
+                        seen = fingerprint(found.view if found else None)
+                        if seen != shown or backoff.failures:
+                            card = run_card(found, labels=labels, language=language) if found else None
+                            async with self:
+                                self.reconnecting = False
+                                if self._owner_id != owner_id or not self._replace_run(job_id, card):
+                                    return
+                            shown = seen
+                    except Exception as error:
+                        # The database or Redis is away: say so, try again, catch up once it is back.
+                        note_failure(f"watching run {job_id}", error, first=not backoff.failures)
+                        with contextlib.suppress(Exception):
+                            async with self:
+                                self.reconnecting = True
+                        await backoff.pause()
+                        continue
+                    backoff.succeeded()
                     if found is None or not found.view.active:
                         return
                     await event_within(changed, TICK_S)
@@ -512,7 +526,7 @@ class StudioState(SessionState):
         i18n.current_language.set(language)
         config = (await asyncio.to_thread(get_services)).config
         deadline = time.monotonic() + CONFIG_WATCH_AT_MOST_S
-        polls = 0
+        polls, backoff = 0, Backoff()
         try:
             while time.monotonic() < deadline:
                 await asyncio.sleep(CONFIG_POLL_S)
@@ -520,18 +534,25 @@ class StudioState(SessionState):
                 version = config.current().version
                 # The tab's lock (its state, in Redis) only when something changed, or now and then
                 # to learn whether the tab is still on the studio.
-                if version == shown and polls % CONFIG_PRESENCE_EVERY:
+                if version == shown and polls % CONFIG_PRESENCE_EVERY and not backoff.failures:
                     continue
-                async with self:
-                    # The route, not the URL: the production build serves pages with a trailing slash.
-                    if self.router.route_id != routes.route_id(routes.STUDIO) or not self._owner_id:
-                        return
-                    if version != self._config_version:
-                        self._show_offer()
-                    shown = self._config_version
+                try:
+                    async with self:
+                        # The route, not the URL: the production build serves pages with a trailing slash.
+                        if self.router.route_id != routes.route_id(routes.STUDIO) or not self._owner_id:
+                            return
+                        if version != self._config_version:
+                            self._show_offer()
+                        shown = self._config_version
+                except Exception as error:  # Redis away: keep watching
+                    note_failure("watching the configuration", error, first=not backoff.failures)
+                    await backoff.pause()
+                    continue
+                backoff.succeeded()
         finally:
-            async with self:
-                self._watching_config = False
+            with contextlib.suppress(Exception):
+                async with self:
+                    self._watching_config = False
 
     @rx.event(background=True)
     async def check_server(self):
