@@ -13,6 +13,7 @@ import json
 import math
 import os
 import platform
+import re
 import statistics
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -100,6 +101,8 @@ class Run:
     headline: dict[str, float] = dataclasses.field(default_factory=dict)
     started: datetime = dataclasses.field(default_factory=lambda: datetime.now(UTC))
     load_before: tuple[float, float, float] = dataclasses.field(default_factory=os.getloadavg)
+    # Names the run in the tables (default: its date); "2026-12-07 before" and "… after" for a fix.
+    label: str = ""
 
     def add(self, key: str, name: str, unit: str, samples: list[float]) -> Figure:
         figure = Figure(key, name, unit, [float(sample) for sample in samples])
@@ -109,7 +112,7 @@ class Run:
 
     def record(self) -> dict:
         return {
-            "label": f"{self.started:%Y-%m-%d}",
+            "label": self.label or f"{self.started:%Y-%m-%d}",
             "measured": f"{self.started:%Y-%m-%d %H:%M} UTC",
             "machine": machine(),
             "latency_s": self.latency_s,
@@ -121,7 +124,7 @@ class Run:
 
     def save(self) -> Path:
         RESULTS.mkdir(exist_ok=True)
-        path = RESULTS / f"{self.started:%Y-%m-%d}.json"
+        path = RESULTS / (re.sub(r"[^\w.-]+", "-", self.label or f"{self.started:%Y-%m-%d}") + ".json")
         path.write_text(json.dumps(self.record(), indent=1, ensure_ascii=False) + "\n")
         render_into_document()
         return path
@@ -172,11 +175,14 @@ def render(runs: list[dict] | None = None) -> str:
         verdict = "not measured" if not isinstance(value, int | float) else "met" if goal.met(value) else "**missed**"
         name = f"{goal.name} ({goal.unit})" if goal.unit else goal.name
         goal_rows.append(f"| {name} | {' | '.join(cells)} | {goal.goal} | {verdict} |")
+    loads = [f"{run['load_before'][0]:.1f}" if run.get("load_before") else run.get("load", "—") for run in runs]
+    goal_rows.append(f"| the machine's load average (1 min) at the start | {' | '.join(loads)} | — | — |")
     keys = list(dict.fromkeys(key for run in runs for key in run.get("figures", {})))
     median_rows = []
     for key in keys:
         named = next(run["figures"][key] for run in reversed(runs) if key in run.get("figures", {}))
-        cells = [_number(run.get("figures", {}).get(key, {}).get("median"), 1) for run in runs]
+        digits = 0 if named["unit"] == "bytes" else 1
+        cells = [_number(run.get("figures", {}).get(key, {}).get("median"), digits) for run in runs]
         median_rows.append(f"| {named['name']} | {named['unit']} | {' | '.join(cells)} |")
     detailed = next((run for run in reversed(runs) if run.get("figures")), newest)
     figure_rows = [

@@ -391,7 +391,9 @@ def measure(browser: Browser, app: AppProcess, demo: DemoServerProcess, sizes: S
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="every figure once, at small sizes; writes nothing")
-    quick = parser.parse_args().quick
+    parser.add_argument("--label", default="", help="names the run in docs/benchmarks.md (default: today's date)")
+    arguments = parser.parse_args()
+    quick = arguments.quick
     sizes = QUICK if quick else FULL
     work = Path(tempfile.mkdtemp(prefix="bildgen-bench-"))
     demo = DemoServerProcess(latency=LATENCY_S).start()
@@ -404,6 +406,7 @@ def main() -> None:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(**CHROMIUM)
             run = measure(browser, app, demo, sizes, work)
+            run.label = arguments.label
             browser.close()
     finally:
         app.stop()
