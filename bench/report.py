@@ -239,12 +239,12 @@ def render(runs: list[dict] | None = None) -> str:
     )
 
 
-def render_into_document() -> None:
+def render_into_document(document: Path = DOCUMENT, runs: list[dict] | None = None) -> None:
     """Replace the top of docs/benchmarks.md, keeping the sections other benchmarks wrote."""
-    existing = DOCUMENT.read_text() if DOCUMENT.exists() else ""
+    existing = document.read_text() if document.exists() else ""
     starts = [existing.find(heading) for heading in OTHER_SECTIONS if heading in existing]
     rest = existing[min(starts) :] if starts else ""
-    DOCUMENT.write_text(render() + ("\n" + rest if rest else ""))
+    document.write_text(render(runs) + ("\n" + rest if rest else ""))
 
 
 if __name__ == "__main__":
