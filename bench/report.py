@@ -163,6 +163,16 @@ def _history_cell(run: dict, key: str, digits: int) -> str:
     return _number(value, digits)
 
 
+def _load_range(run: dict) -> str:
+    """The lowest and highest load average the run's figures were taken at (2 cores: above 2, they waited)."""
+    loads = [
+        figure["load"] for figure in run.get("figures", {}).values() if isinstance(figure.get("load"), int | float)
+    ]
+    if not loads:
+        return str(run.get("load", "—"))
+    return f"{min(loads):.0f}–{max(loads):.0f}"
+
+
 def render(runs: list[dict] | None = None) -> str:
     """The top of docs/benchmarks.md: goals over time, the newest run's figures, the notes."""
     runs = stored_runs() if runs is None else runs
@@ -175,8 +185,8 @@ def render(runs: list[dict] | None = None) -> str:
         verdict = "not measured" if not isinstance(value, int | float) else "met" if goal.met(value) else "**missed**"
         name = f"{goal.name} ({goal.unit})" if goal.unit else goal.name
         goal_rows.append(f"| {name} | {' | '.join(cells)} | {goal.goal} | {verdict} |")
-    loads = [f"{run['load_before'][0]:.1f}" if run.get("load_before") else run.get("load", "—") for run in runs]
-    goal_rows.append(f"| the machine's load average (1 min) at the start | {' | '.join(loads)} | — | — |")
+    loads = [_load_range(run) for run in runs]
+    goal_rows.append(f"| the machine's load average (1 min) while measuring | {' | '.join(loads)} | — | — |")
     keys = list(dict.fromkeys(key for run in runs for key in run.get("figures", {})))
     median_rows = []
     for key in keys:
