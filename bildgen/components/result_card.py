@@ -287,6 +287,9 @@ def run_card(run: RunCard) -> rx.Component:
             width="100%",
         ),
         id="run-" + run.id,
+        # Keyed by the run, not its place: a new run on top then adds one card instead of rewriting
+        # every card below it (each image's src, label and buttons) in the browser.
+        key=run.id,
         aria_label=t("Run: {prompt}", prompt=run.prompt),
         style={"width": "100%", "scrollMarginTop": "16px"},
     )
