@@ -42,6 +42,49 @@ def _generation_switch() -> rx.Component:
     )
 
 
+def _health_row(row) -> rx.Component:
+    return rx.table.row(
+        rx.table.row_header_cell(row.name),
+        rx.table.cell(
+            rx.badge(
+                rx.cond(row.ok, rx.icon("circle_check", size=14), rx.icon("triangle_alert", size=14)),
+                row.detail,
+                color_scheme=rx.cond(row.ok, "green", "red"),
+            )
+        ),
+    )
+
+
+def _health() -> rx.Component:
+    """What /readyz checks, for this instance, and the shared queue."""
+    return rx.el.section(
+        rx.card(
+            rx.vstack(
+                rx.hstack(
+                    rx.heading(t("Health"), size="3", as_="h3"),
+                    rx.button(t("Check again"), size="1", variant="soft", on_click=OverviewState.check_health),
+                    align="center",
+                    spacing="3",
+                ),
+                rx.table.root(rx.table.body(rx.foreach(OverviewState.health, _health_row)), size="1"),
+                rx.text(
+                    t("Queue:"),
+                    " ",
+                    OverviewState.queue_summary,
+                    " · ",
+                    rx.link(t("Open the queue"), href=routes.ADMIN_QUEUE),
+                    size="2",
+                ),
+                spacing="2",
+                width="100%",
+            ),
+            width="100%",
+        ),
+        aria_label=t("Health of this instance"),
+        style={"width": "100%"},
+    )
+
+
 def _general_form() -> rx.Component:
     return rx.form(
         rx.vstack(
@@ -96,6 +139,7 @@ def admin_overview_page() -> rx.Component:
             size="2",
         ),
         messages(OverviewState.refusal, OverviewState.notice),
+        _health(),
         _generation_switch(),
         _general_form(),
     )

@@ -4,20 +4,36 @@ estimated costs. A thin state over bildgen.admin.settings; the role is checked i
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 
 import reflex as rx
 
 from bildgen.admin import settings
-from bildgen.i18n import _
+from bildgen.i18n import N_, _
+from bildgen.jobs import queue
+from bildgen.ops import health
 from bildgen.services import get_services
 from bildgen.state.admin_area import FAILURES, NOT_SAVED, UNREADABLE, AdminState
-from bildgen.store.models import User
+from bildgen.store.models import GenerationStatus, User
+
+# What /readyz checks, as the overview names it.
+CHECK_NAMES = {"database": N_("Database"), "data_folder": N_("Data folder"), "redis": N_("Redis")}
+
+
+@dataclasses.dataclass
+class HealthRow:
+    name: str
+    ok: bool
+    detail: str
 
 
 class OverviewState(AdminState):
     generation_enabled: bool = True
     paused_message: str = ""
     currency: str = ""
+    # This instance's readiness (the checks of /readyz) and the shared queue, when the page opened.
+    health: list[HealthRow] = []
+    queue_summary: str = ""
 
     def _show(self, general: settings.GeneralSettings) -> None:
         self.generation_enabled = general.generation_enabled
@@ -50,13 +66,38 @@ class OverviewState(AdminState):
         self._show(general)
         self.refusal, self.notice = "", done
 
+    async def _check_health(self) -> None:
+        services = await asyncio.to_thread(get_services)
+        found = await health.readiness(services.engine, services.settings.data_dir, services.settings.redis_url)
+        self.health = [
+            HealthRow(
+                name=_(CHECK_NAMES.get(name, name)),
+                ok=state == health.OK,
+                detail=_("OK") if state == health.OK else state,
+            )
+            for name, state in found.items()
+        ]
+        try:
+            jobs = await asyncio.to_thread(queue.active_jobs, services.engine)
+        except FAILURES:
+            self.queue_summary = _(UNREADABLE)
+            return
+        running = sum(1 for job in jobs if job.status == GenerationStatus.RUNNING)
+        self.queue_summary = _("{waiting} waiting, {running} running", waiting=len(jobs) - running, running=running)
+
     @rx.event
     async def open_overview(self):
         self.notice = ""
         if not isinstance(user := await self._administrator(), User):
             return user
-        await asyncio.to_thread(get_services)
+        await self._check_health()
         await self._load()
+
+    @rx.event
+    async def check_health(self):
+        if not isinstance(user := await self._administrator(), User):
+            return user
+        await self._check_health()
 
     @rx.event
     async def set_generation(self, enabled: bool):

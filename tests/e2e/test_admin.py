@@ -375,3 +375,14 @@ def test_a_quota_reached_refuses_generate_with_when_it_refills_and_usage_shows_t
     expect(per_profile).to_contain_text("0.25 USD")
     admin.get_by_role("button", name=f"Remove quota: {quota}").click()
     expect(admin.get_by_text(quota)).to_have_count(0)
+
+
+def test_the_overview_shows_this_instances_health_and_the_queue(administrator, app_url):
+    admin, _ = administrator
+    admin.goto(f"{app_url}/admin")
+    checks = admin.get_by_role("region", name="Health of this instance")
+    expect(checks.get_by_role("row").filter(has_text="Database")).to_contain_text("OK")
+    expect(checks.get_by_role("row").filter(has_text="Data folder")).to_contain_text("OK")
+    expect(admin.get_by_text(re.compile(r"Queue: \d+ waiting, \d+ running"))).to_be_visible()
+    admin.get_by_role("link", name="Open the queue").click()
+    expect(admin).to_have_url(re.compile(r"/admin/queue/?$"))
