@@ -131,6 +131,8 @@ def batch_actions() -> rx.Component:
             rx.button(rx.icon("repeat", size=14), t("Run again on this model"), on_click=BatchPageState.run_again),
             spacing="2",
             align="center",
+            wrap="wrap",  # a phone puts the button under the picker instead of past the screen's edge
+            max_width="100%",
         ),
         wrap="wrap",
         spacing="3",

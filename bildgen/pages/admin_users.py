@@ -5,6 +5,10 @@ from bildgen.components.admin_frame import admin_page, messages
 from bildgen.components.i18n import t
 from bildgen.state.admin_users import UserRow, UsersState
 
+# On a phone the dates and session count give way, so that each user's actions stay on the screen.
+WIDE_ONLY = rx.breakpoints(initial="none", md="table-cell")
+PHONE_ONLY = rx.breakpoints(initial="block", md="none")
+
 
 def _actions(row: UserRow) -> rx.Component:
     return rx.hstack(
@@ -50,13 +54,17 @@ def _actions(row: UserRow) -> rx.Component:
 
 def _row(row: UserRow) -> rx.Component:
     return rx.table.row(
-        rx.table.cell(rx.text(rx.cond(row.is_me, t("{user} (you)", user=row.username), row.username), weight="bold")),
+        rx.table.cell(
+            rx.text(rx.cond(row.is_me, t("{user} (you)", user=row.username), row.username), weight="bold"),
+            # On a phone the actions stand under the name instead of in a column past the screen's edge.
+            rx.box(_actions(row), display=PHONE_ONLY, padding_top="6px"),
+        ),
         rx.table.cell(row.role),
         rx.table.cell(row.status),
-        rx.table.cell(rx.text(row.created, white_space="nowrap")),
-        rx.table.cell(rx.text(row.last_seen, white_space="nowrap")),
-        rx.table.cell(row.sessions),
-        rx.table.cell(_actions(row)),
+        rx.table.cell(rx.text(row.created, white_space="nowrap"), display=WIDE_ONLY),
+        rx.table.cell(rx.text(row.last_seen, white_space="nowrap"), display=WIDE_ONLY),
+        rx.table.cell(row.sessions, display=WIDE_ONLY),
+        rx.table.cell(_actions(row), display=WIDE_ONLY),
     )
 
 
@@ -120,18 +128,12 @@ def admin_users_page() -> rx.Component:
         rx.table.root(
             rx.table.header(
                 rx.table.row(
+                    *[rx.table.column_header_cell(title) for title in (t("User"), t("Role"), t("Status"))],
                     *[
-                        rx.table.column_header_cell(title)
-                        for title in (
-                            t("User"),
-                            t("Role"),
-                            t("Status"),
-                            t("Created"),
-                            t("Last seen"),
-                            t("Sessions"),
-                            "",
-                        )
-                    ]
+                        rx.table.column_header_cell(title, display=WIDE_ONLY)
+                        for title in (t("Created"), t("Last seen"), t("Sessions"))
+                    ],
+                    rx.table.column_header_cell("", display=WIDE_ONLY),
                 )
             ),
             rx.table.body(rx.foreach(UsersState.rows, _row)),

@@ -5,7 +5,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import IMAGE_TIMEOUT_MS, newest_run, sign_up
+from tests.e2e.conftest import IMAGE_TIMEOUT_MS, newest_run, sign_in, sign_up, wait_for_studio
 
 PHONE = {"width": 390, "height": 844}
 HINT = "Ctrl+Enter (⌘+Enter on a Mac) also generates."
@@ -72,3 +72,18 @@ def test_a_desktop_keeps_the_keyboard_hint_and_the_inline_header(studio):
     expect(studio.get_by_role("button", name="Menu")).to_be_hidden()
     expect(studio.get_by_role("navigation", name="Main").get_by_role("link", name="Gallery")).to_be_visible()
     expect(studio.get_by_role("button", name="Sign out")).to_be_visible()
+
+
+def test_an_administrator_on_a_phone_reaches_every_users_actions(browser, app_url, administrator):
+    _, name = administrator
+    context = browser.new_context(viewport=PHONE, has_touch=True, is_mobile=True)
+    page = context.new_page()
+    sign_in(page, app_url, name)
+    wait_for_studio(page)
+    page.goto(f"{app_url}/admin/users")
+    for action in (f"Reset the password of {name}", f"End all sessions of {name}"):
+        button = page.get_by_role("button", name=action)
+        expect(button).to_be_visible()
+        box = button.bounding_box()
+        assert 0 <= box["x"] and box["x"] + box["width"] <= PHONE["width"], f"{action} is off the screen"
+    context.close()
