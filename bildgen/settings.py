@@ -26,6 +26,9 @@ class Settings:
     cookie_secure: bool
     # How many reverse proxies in front of bildgen append to X-Forwarded-For; 0: ignore the header.
     trusted_proxy_hops: int = 0
+    # On SIGTERM, how long a worker lets its running images finish before it hands the rest back to
+    # the queue (docs/queue.md); the systemd unit's TimeoutStopSec leaves room for it.
+    drain_s: float = 60.0
 
     @property
     def images_dir(self) -> Path:
@@ -75,4 +78,5 @@ def load_settings(environ: Mapping[str, str] = os.environ) -> Settings:
         allowed_origins=origins,
         cookie_secure=environ.get("BILDGEN_COOKIE_SECURE", "") == "1",
         trusted_proxy_hops=int(_number(environ, "BILDGEN_TRUSTED_PROXY_HOPS", "0", int)),
+        drain_s=float(_number(environ, "BILDGEN_DRAIN_SECONDS", "60", float)),
     )
