@@ -390,7 +390,7 @@ class JobRunner:
         for variant, seed in enumerate(spec.seeds):
             task = saved_tasks.get(variant)
             if variant in saved_variants:
-                outcomes[variant] = VariantOutcome(variant, seed, saved=True)
+                outcomes[variant] = VariantOutcome(variant, seed, saved_before=True)
             elif task is None:
                 to_send.append((variant, seed))
             elif task.resumable:

@@ -116,7 +116,7 @@ def deployment(tmp_path, database_url):
     server = start_demo_server(DemoOptions(latency_per_image=2.0))
     config = tmp_path / "bildgen.toml"
     config.write_text(
-        f'default_model = "demo"\n[models.demo]\nlabel = "Demo"\nbase_url = "{server.base_url}"\nmax_concurrent = 4\n'
+        f'default_model = "demo"\n[models.demo]\nlabel = "Demo"\nbase_url = "{server.base_url}"\nmax_concurrent = 2\n'
     )
     engine = make_engine(database_url)
     migrate(engine)
@@ -156,11 +156,14 @@ def test_a_killed_workers_job_is_finished_by_another_worker_within_seconds(deplo
         timeout=60,
         what="a worker claims the job",
     )
+    # Two slots (max_concurrent = 2): killed once two images are saved and the other two are being made.
     wait_for(
-        lambda: sum(posts_per_seed(deployment.server, "/v1/images/generations").values()) == 4,
-        timeout=30,
-        what="the four requests reach the service",
+        lambda: sum(posts_per_seed(deployment.server, "/v1/images/generations").values()) == 4
+        and len(deployment.view(job_id).images) == 2,
+        timeout=60,
+        what="two images saved, the last two requests at the service",
     )
+    saved_before = {image.seed for image in deployment.view(job_id).images.values()}
     os.kill(worker_pid(running.worker), signal.SIGKILL)
     killed_at = time.monotonic()
     again = wait_for(
@@ -178,8 +181,10 @@ def test_a_killed_workers_job_is_finished_by_another_worker_within_seconds(deplo
     job = deployment.final(job_id, timeout=25)
     assert job.status == GenerationStatus.DONE, (job.status, job.error)
     assert sorted(image.seed for image in job.images.values()) == [1, 2, 3, 4]
-    # Each image was asked for at most once more than it was saved: the request in flight at the kill.
-    assert all(count <= 2 for count in posts_per_seed(deployment.server, "/v1/images/generations").values())
+    # The images saved before the kill were not made again; the two in flight were asked for once more.
+    asked = posts_per_seed(deployment.server, "/v1/images/generations")
+    assert len(saved_before) == 2 and all(asked[seed] == 1 for seed in saved_before)
+    assert all(count <= 2 for count in asked.values())
     with session(deployment.engine) as db:
         assert len(db.exec(select(Image).where(Image.generation_id == job_id)).all()) == 4
 
