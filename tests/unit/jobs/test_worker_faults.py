@@ -1,7 +1,7 @@
 """Workers that die or stop mid-job, as real processes: no job is lost, nothing is rendered twice
 beyond the one request in flight, and a service's `max_concurrent` holds inside a job too.
 
-The instances are granian serving bildgen's services (tests/unit/jobs/worker_app.py), as scripts/serve
+The instances are granian serving bildgen's services (tests.servers.WorkerInstance), as scripts/serve
 does; a worker is killed with SIGKILL, an instance stopped with SIGTERM as systemd stops it.
 """
 
@@ -9,8 +9,6 @@ import asyncio
 import collections
 import os
 import signal
-import subprocess
-import sys
 import time
 
 import psutil
@@ -27,7 +25,7 @@ from bildgen.store.files import ImageFiles
 from bildgen.store.image_library import ImageLibrary
 from bildgen.store.models import Generation, GenerationStatus, Image
 from tests.jobs import submission, wait_until_final
-from tests.servers import REPO_ROOT, free_port, wait_for_port
+from tests.servers import WorkerInstance
 from tests.unit.conftest import TEST_DB, make_user
 
 postgres_only = pytest.mark.skipif(
@@ -64,51 +62,6 @@ def worker_pid(worker: str) -> int:
     return int(worker.split(":")[1])  # runner.new_worker_id: host:pid:random
 
 
-class Instance:
-    """One bildgen instance: granian with `workers` worker processes, each running a JobRunner."""
-
-    def __init__(self, root, config, database_url, *, workers: int = 1, drain_s: float = 60.0) -> None:
-        self.port = free_port()
-        self.log = root / f"instance-{self.port}.log"
-        environment = {
-            **{key: value for key, value in os.environ.items() if key not in ("REFLEX_REDIS_URL",)},
-            "BILDGEN_CONFIG": str(config),
-            "BILDGEN_DATA_DIR": str(root / "data"),  # one data folder for every instance, as deployed
-            "REFLEX_DB_URL": database_url,
-            "BILDGEN_DRAIN_SECONDS": str(drain_s),
-        }
-        with self.log.open("w") as log:
-            self.process = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "granian",
-                    "--interface",
-                    "asgi",
-                    "--host",
-                    "127.0.0.1",
-                    "--port",
-                    str(self.port),
-                    "--workers",
-                    str(workers),
-                    "--respawn-failed-workers",
-                    "tests.unit.jobs.worker_app:app",
-                ],
-                cwd=REPO_ROOT,
-                env=environment,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        wait_for_port(self.port, timeout=60, process=self.process)
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.kill()
-            self.process.wait(timeout=10)
-        for line in self.log.read_text().splitlines()[-40:]:
-            print(line)  # shown when a test fails
-
-
 @pytest.fixture
 def deployment(tmp_path, database_url):
     """A demo image service (OpenAI-compatible, self-hosted), a configuration naming it, a database
@@ -120,15 +73,15 @@ def deployment(tmp_path, database_url):
     )
     engine = make_engine(database_url)
     migrate(engine)
-    instances: list[Instance] = []
+    instances: list[WorkerInstance] = []
 
     class Deployment:
         def __init__(self) -> None:
             self.server, self.engine, self.owner = server, engine, make_user(engine)
             self.profile = ModelProfile(id="demo", label="Demo", base_url=server.base_url)
 
-        def start(self, **options) -> Instance:
-            instances.append(Instance(tmp_path, config, database_url, **options))
+        def start(self, **options) -> WorkerInstance:
+            instances.append(WorkerInstance(tmp_path, config, database_url, **options))
             return instances[-1]
 
         def submit(self, seeds) -> str:
