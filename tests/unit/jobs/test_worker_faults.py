@@ -8,6 +8,7 @@ does; a worker is killed with SIGKILL, an instance stopped with SIGTERM as syste
 import asyncio
 import collections
 import os
+import random
 import signal
 import time
 
@@ -60,6 +61,14 @@ def posts_per_seed(server, path: str) -> collections.Counter:
 
 def worker_pid(worker: str) -> int:
     return int(worker.split(":")[1])  # runner.new_worker_id: host:pid:random
+
+
+def worker_age(worker: str) -> float:
+    """Seconds the worker process has lived; 0 when it is gone."""
+    try:
+        return time.time() - psutil.Process(worker_pid(worker)).create_time()
+    except psutil.NoSuchProcess:
+        return 0.0
 
 
 @pytest.fixture
@@ -184,6 +193,62 @@ def test_a_drain_that_runs_out_hands_the_job_to_another_instance(deployment):
     assert job.status == GenerationStatus.DONE and len(job.images) == 2
     assert job_row(deployment.engine, job_id).worker != running.worker
     assert other.process.poll() is None
+
+
+@postgres_only
+def test_a_fault_campaign_loses_no_job_and_makes_no_image_twice_beyond_the_counted_retries(deployment):
+    """Three instances work through 24 jobs while workers are killed (kill -9) and instances stopped
+    (SIGTERM, then started again) at random moments: every job ends done with all its images, every
+    image row has its file, and no image was asked for more often than once plus its job's counted
+    hand-backs (each worker that stopped may have had it in flight)."""
+    rng = random.Random(int(os.environ.get("BILDGEN_CAMPAIGN_SEED", "23")))
+    instances = [deployment.start(drain_s=1.0) for _ in range(3)]
+    jobs = [deployment.submit([100 * n + 1, 100 * n + 2][: 1 + n % 2]) for n in range(24)]
+    faults = []
+    while len(faults) < 8:
+        # A running job whose worker has lived long enough that granian does not take a second
+        # crash within 5.5 s for a crash loop.
+        def victim():
+            with session(deployment.engine) as db:
+                rows = db.exec(select(Generation).where(Generation.status == GenerationStatus.RUNNING)).all()
+            grown = [row for row in rows if worker_age(row.worker) > 7]
+            return rng.choice(grown) if grown else None
+
+        try:
+            row = wait_for(lambda: victim(), timeout=60, what="a running job")  # noqa: B023
+        except TimeoutError:
+            break  # the load is done
+        pid = worker_pid(row.worker)
+        try:
+            supervisor = psutil.Process(pid).ppid()
+        except psutil.NoSuchProcess:
+            continue
+        if rng.random() < 0.5:
+            os.kill(pid, signal.SIGKILL)
+            faults.append("kill -9")
+        else:
+            [instance] = [one for one in instances if one.process.pid == supervisor]
+            instance.process.send_signal(signal.SIGTERM)
+            instance.process.wait(timeout=60)
+            instances.remove(instance)
+            instances.append(deployment.start(drain_s=1.0))
+            faults.append("SIGTERM")
+    print(f"faults: {faults}")
+    assert len(faults) >= 4, "the load ended before enough faults could be injected"
+
+    asked = posts_per_seed(deployment.server, "/v1/images/generations")
+    for job_id in jobs:
+        job = deployment.final(job_id, timeout=180)
+        assert job.status == GenerationStatus.DONE, (job.status, job.error)
+        assert len(job.images) == len(job.seeds)
+        row = job_row(deployment.engine, job_id)
+        for seed in job.seeds:
+            assert posts_per_seed(deployment.server, "/v1/images/generations")[seed] <= 1 + row.requeues, (seed, asked)
+    with session(deployment.engine) as db:
+        images = db.exec(select(Image)).all()
+    files = ImageFiles(instances[0].log.parent / "data" / "images")
+    assert all(files.path_for(image.sha256).is_file() for image in images)
+    assert len({(image.generation_id, image.variant) for image in images}) == len(images) == 36
 
 
 # ---- slots per request: one process is enough ---------------------------------------------------
