@@ -657,8 +657,8 @@ def _view(db: Session, generation: Generation) -> JobView:
     status, error = generation.status, generation.error
     lease = _aware(generation.lease_expires_at)
     if status == GenerationStatus.RUNNING and lease is not None and lease < utc_now():
-        if tasks.resumable_jobs(db, [generation.id]):
-            # Its tasks are still at the service: the next worker to look resumes them.
+        if _what_is_left(db, generation, retry=False)[0]:
+            # Images never sent, or tasks still at the service: the next worker to look goes on with them.
             status = GenerationStatus.QUEUED
         else:
             # Nobody renews it: say so now, whether or not a worker could write that down yet.
