@@ -233,6 +233,22 @@ def test_only_jobs_whose_lease_ran_out_are_taken_back(tmp_path, database_url):
     assert queue.renew_leases(world.engine, worker="dead", job_ids=[dead]) == {dead}
 
 
+def test_a_job_whose_worker_dies_three_times_ends_with_a_message_instead_of_taking_down_the_next(
+    tmp_path, database_url
+):
+    world = World(tmp_path, database_url)
+    job_id = world.submit([1])
+    for death in range(1, queue.MAX_WORKER_DEATHS + 1):
+        [job] = queue.claim(world.engine, worker=f"worker-{death}", limits={"demo": 4}, capacity=1)
+        assert job.id == job_id
+        # The worker dies mid-request; its lease runs out (a dead worker's liveness lock goes sooner).
+        taken = queue.take_back(world.engine, retries={"demo": True}, now=utc_now() + queue.LEASE * 2)
+        assert taken.requeued == ([job_id] if death < queue.MAX_WORKER_DEATHS else [])
+    job = queue.view(world.engine, job_id, owner_id=world.owner.id)
+    assert (job.status, job.error) == (GenerationStatus.FAILED, queue.WORKER_DIED_TOO_OFTEN)
+    assert queue.claim(world.engine, worker="next", limits={"demo": 4}, capacity=1) == []
+
+
 def test_queued_jobs_survive_a_restart_and_run_afterwards(world):
     job_id = world.submit([3])  # no runner: the process "stops" with the job waiting
 
