@@ -87,3 +87,25 @@ window.bildgenShowRun = (id, tries = 40) => {
   const hiddenBelow = window.innerHeight - 120; // a phone's Generate bar covers the bottom
   if (box.top < 0 || box.top > hiddenBelow) run.scrollIntoView({ block: "start" });
 };
+
+// A refused sign-in or sign-up comes back as a new page: the username typed is put back, so only the
+// password needs typing again. It is kept in this tab's sessionStorage, never in the address (people
+// sometimes type a password into the username field).
+document.addEventListener(
+  "submit",
+  (event) => {
+    const field = event.target.elements && event.target.elements.namedItem("username");
+    if (field) sessionStorage.setItem("bildgen-username", field.value);
+  },
+  true,
+);
+const restoreUsername = () => {
+  const field = document.getElementById("username");
+  if (!field || field.dataset.restored) return;
+  field.dataset.restored = "1";
+  const typed = sessionStorage.getItem("bildgen-username");
+  sessionStorage.removeItem("bildgen-username");
+  if (typed && !field.value && new URLSearchParams(location.search).has("error")) field.value = typed;
+};
+new MutationObserver(restoreUsername).observe(document.documentElement, { childList: true, subtree: true });
+document.addEventListener("DOMContentLoaded", restoreUsername);

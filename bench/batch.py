@@ -92,7 +92,7 @@ def _breakdown(engine, demo: DemoServerProcess, batch_id: str) -> tuple[float, f
     }
 
     def at(moment) -> float:
-        return runs.aware_utc(moment).timestamp()
+        return moment.timestamp()
 
     to_request = [arrivals[job.prompt] - at(job.started_at) for job, _ in rows if job.prompt in arrivals]
     beyond = [image.generation_ms / 1000 - LATENCY_S for _, image in rows]
@@ -138,7 +138,7 @@ def run_batch(page: Page, observer: Page, app: AppProcess, engine, demo: DemoSer
     with session(engine) as db:
         made = db.exec(select(Batch.created_at).where(Batch.id == batch_id)).one()
         last = db.exec(select(func.max(Generation.finished_at)).where(Generation.batch_id == batch_id)).one()
-    wall = (runs.aware_utc(last) - runs.aware_utc(made)).total_seconds()
+    wall = (last - made).total_seconds()
     return Run(batch_id, wall, shown, trips, *_breakdown(engine, demo, batch_id))
 
 

@@ -8,6 +8,7 @@ import reflex as rx
 from bildgen import routes
 from bildgen.http import create_api
 from bildgen.inference.profiles import ConfigError
+from bildgen.ops.process import stop_with_server
 from bildgen.pages.account import account_page
 from bildgen.pages.admin import audit_page, queue_page, tokens_page
 from bildgen.pages.admin_overview import admin_overview_page
@@ -20,6 +21,7 @@ from bildgen.pages.gallery import gallery_page
 from bildgen.pages.packs import packs_page
 from bildgen.pages.sign_in import change_password_page, sign_in_page, sign_up_page
 from bildgen.pages.studio import studio_page
+from bildgen.redis_listeners import redis_listeners_kept_running
 from bildgen.services import configured_catalog, running_services
 from bildgen.state.account import AccountState
 from bildgen.state.admin import AuditLogState
@@ -48,7 +50,8 @@ except ConfigError as error:
 
 @contextlib.asynccontextmanager
 async def _run_services():
-    async with running_services():
+    stop_with_server()
+    async with running_services(), redis_listeners_kept_running(app):
         # Batches whose prompts were still being queued when bildgen stopped go on being queued.
         resuming = asyncio.create_task(resume_pending_batches())
         yield

@@ -35,6 +35,11 @@ PUBLIC_PAGES = (SIGN_IN_PAGE, SIGN_UP_PAGE)
 API_PREFIX = "/v1"
 API_EDITS_ROUTE = API_PREFIX + "/images/edits"
 
+# For proxies, orchestrators and Prometheus (bildgen/http/health.py, bildgen/http/metrics.py).
+HEALTH_ROUTE = "/healthz"
+READY_ROUTE = "/readyz"
+METRICS_ROUTE = "/metrics"
+
 PRIVATE = "/_upload/private"
 IMAGE_ROUTE = PRIVATE + "/images/{image_id}.png"
 REFERENCE_ROUTE = PRIVATE + "/references/{reference_id}.png"

@@ -21,7 +21,7 @@ from bildgen.admin.live import ConfigSource
 from bildgen.auth import throttle
 from bildgen.auth.server_secret import server_secret
 from bildgen.inference.demo.server import BackgroundServer, DemoOptions, start_demo_server
-from bildgen.inference.profiles import Catalog, demo_catalog, load_catalog
+from bildgen.inference.profiles import Catalog, ModelProfile, demo_catalog, load_catalog
 from bildgen.jobs import queue
 from bildgen.jobs.runner import JobRunner
 from bildgen.settings import Settings, load_settings
@@ -56,6 +56,11 @@ class Services:
         """The profiles as they are now (disabled ones included: `catalog.offered` lists the others)."""
         return self.config.catalog
 
+    def runs_embedded_demo(self, profile: ModelProfile) -> bool:
+        """Whether the profile's images come from the demo renderer bildgen started itself (a profile
+        an administrator added beside it is a real model, even while the demo runs)."""
+        return self.demo_server is not None and str(profile.base_url).startswith(self.demo_server.origin + "/")
+
 
 _lock = threading.Lock()
 
@@ -76,6 +81,10 @@ def _build() -> Services:
     files = ImageFiles(settings.images_dir)
     thumbnails = ImageFiles(settings.thumbnails_dir, suffix=".webp")
     references = ImageFiles(settings.references_dir)
+    images = ImageLibrary(engine, files, thumbnails)
+    # Images a stopped worker spooled during a database outage: recorded before the sweep looks.
+    if recorded := images.spool.record_at_start(engine, files):
+        logger.info("Recorded %d spooled images", recorded)
     report = sweep(engine, images=files, thumbnails=thumbnails, references=references)
     logger.info("Start-up sweep: %s", report)
     throttle.forget_full_buckets(engine)
@@ -100,7 +109,6 @@ def _build() -> Services:
         logger.info(
             "Took back %d jobs of stopped workers (%d ended)", len(taken.requeued) + len(taken.ended), len(taken.ended)
         )
-    images = ImageLibrary(engine, files, thumbnails)
     runner = JobRunner(
         engine=engine,
         images=images,

@@ -26,6 +26,10 @@ class Settings:
     cookie_secure: bool
     # How many reverse proxies in front of bildgen append to X-Forwarded-For; 0: ignore the header.
     trusted_proxy_hops: int = 0
+    # Where Reflex keeps the browser tabs' state (REFLEX_REDIS_URL); None: in each worker's memory.
+    redis_url: str | None = None
+    # The bearer token Prometheus sends for /metrics; None: /metrics is off (404).
+    metrics_token: str | None = dataclasses.field(default=None, repr=False)
     # On SIGTERM, how long a worker lets its running images finish before it hands the rest back to
     # the queue (docs/queue.md); the systemd unit's TimeoutStopSec leaves room for it.
     drain_s: float = 60.0
@@ -66,6 +70,10 @@ def load_settings(environ: Mapping[str, str] = os.environ) -> Settings:
         for origin in environ.get("BILDGEN_ORIGINS", f"http://localhost:{port},http://127.0.0.1:{port}").split(",")
         if origin.strip()
     )
+    if not origins:
+        raise SettingsError(
+            "BILDGEN_ORIGINS names no origin: give the address users open, e.g. https://bildgen.example.org."
+        )
     return Settings(
         data_dir=data_dir,
         # REFLEX_DB_URL is what `reflex db` reads too, so both always agree on the database.
@@ -78,5 +86,7 @@ def load_settings(environ: Mapping[str, str] = os.environ) -> Settings:
         allowed_origins=origins,
         cookie_secure=environ.get("BILDGEN_COOKIE_SECURE", "") == "1",
         trusted_proxy_hops=int(_number(environ, "BILDGEN_TRUSTED_PROXY_HOPS", "0", int)),
+        redis_url=environ.get("REFLEX_REDIS_URL", "").strip() or None,
+        metrics_token=environ.get("BILDGEN_METRICS_TOKEN", "").strip() or None,
         drain_s=float(_number(environ, "BILDGEN_DRAIN_SECONDS", "60", float)),
     )

@@ -10,7 +10,9 @@ It migrates the database once, before any worker starts (the workers then find n
 
 from __future__ import annotations
 
+import errno
 import os
+import socket
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -31,6 +33,23 @@ def worker_count(environ: Mapping[str, str]) -> int:
     return workers
 
 
+def refuse_a_served_port(host: str, port: int) -> None:
+    """Stop with a plain reason when something already listens on the address: granian binds with
+    SO_REUSEPORT, so a second bildgen would otherwise share the port with the first without a word."""
+    for family, kind, protocol, _name, address in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM):
+        with socket.socket(family, kind, protocol) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # a closed connection's TIME_WAIT is no user
+            try:
+                probe.bind(address)
+            except OSError as error:
+                if error.errno != errno.EADDRINUSE:
+                    raise
+                sys.exit(
+                    f"Port {port} on {host} is already served (another bildgen, or another program): stop it, "
+                    "or give this instance another BILDGEN_PORT."
+                )
+
+
 def respawn_failed_workers() -> None:
     """Make the granian server Reflex creates restart a worker that exits (Reflex has no option for it)."""
     import granian.server
@@ -49,20 +68,27 @@ def main() -> None:
     os.environ["GRANIAN_WORKERS"] = str(worker_count(os.environ))
     os.environ["REFLEX_USE_GRANIAN"] = "true"
 
+    from bildgen.ops.process import SERVER_PID
+    from bildgen.settings import load_settings
+
+    settings = load_settings()
+    # The workers end with this process, even if it is killed outright (bildgen/ops/process.py).
+    os.environ[SERVER_PID] = str(os.getpid())
+
     from reflex.utils import exec as reflex_exec
     from reflex.utils import prerequisites
     from reflex_base import constants
     from reflex_base.config import get_config
     from reflex_base.environment import environment
 
-    from bildgen.settings import load_settings
     from bildgen.store.db import make_engine, migrate
 
     build = prerequisites.get_web_dir() / constants.Dirs.STATIC / "index.html"
     if not build.is_file():
         sys.exit(f"No production build at {build.parent}: run scripts/build first (once for all instances).")
+    refuse_a_served_port(os.environ.get("BILDGEN_HOST", "127.0.0.1"), settings.port)
 
-    engine = make_engine(load_settings().db_url)
+    engine = make_engine(settings.db_url)
     migrate(engine)
     engine.dispose()
 

@@ -19,6 +19,14 @@ install_missing_packages() {
   DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "${missing[@]}" >/dev/null
 }
 
+print_versions() {
+  # What this run is made of, so that a red run on another machine says what differed.
+  echo "Versions: $(python --version 2>&1); $(/usr/bin/chromium --version 2>/dev/null | head -1);" \
+    "PostgreSQL $("$_pg_bin/postgres" --version | awk '{print $3}'); $(redis-server --version | awk '{print $1, $2, $3}');" \
+    "$(nginx -v 2>&1); Playwright $(python -c 'import importlib.metadata as m; print(m.version("playwright"))');" \
+    "Reflex $(python -c 'import importlib.metadata as m; print(m.version("reflex"))'); $(uname -srm)"
+}
+
 free_port() {
   python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
@@ -57,8 +65,9 @@ start_test_databases() {
   pg_port="$(free_port)"
   as_postgres "$_pg_bin/initdb" -D "$_pg_dir/data" -U postgres -A trust -E UTF8 --no-sync >/dev/null
   # Durability buys nothing for a throwaway test server; skipping fsync makes CREATE DATABASE fast.
+  # A time zone far from UTC (+14 h): a time stamp that depends on the server's zone fails the tests.
   as_postgres "$_pg_bin/pg_ctl" -D "$_pg_dir/data" -l "$_pg_dir/server.log" -w -s \
-    -o "-p $pg_port -k $_pg_dir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
+    -o "-p $pg_port -k $_pg_dir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200 -c timezone=Pacific/Kiritimati" \
     start
   export BILDGEN_TEST_PG_URL="postgresql+psycopg://postgres@127.0.0.1:$pg_port/postgres"
 

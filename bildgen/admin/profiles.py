@@ -166,7 +166,7 @@ def create(
                 action=audit.PROFILE_CHANGED,
                 actor_id=actor_id,
                 target=profile_id,
-                detail="created",
+                detail=N_("created"),
                 new=clean,
                 address=address,
             )
@@ -251,7 +251,7 @@ def set_enabled(
         {**entry.config, "enabled": bool(enabled)},
         actor_id=actor_id,
         address=address,
-        detail="enabled" if enabled else "disabled",
+        detail=N_("enabled") if enabled else N_("disabled"),
     )
 
 
@@ -293,7 +293,7 @@ def move(
                 action=audit.PROFILE_CHANGED,
                 actor_id=actor_id,
                 target=profile_id,
-                detail="moved",
+                detail=N_("moved"),
                 old=old + 1,
                 new=new + 1,
                 address=address,

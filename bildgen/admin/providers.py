@@ -35,7 +35,7 @@ DEFAULT = N_("built-in default")
 NOT_SET = N_("not set")
 FROM_ENVIRONMENT = N_("environment ({name})")
 KEY_UNREADABLE = N_(
-    "A stored API key cannot be decrypted with the current secret. Enter the key again (see Key rotation in the README)."
+    "A stored API key cannot be decrypted with the current secret. Enter the key again (see “API keys at rest” in docs/administration.md)."
 )
 VIA_VARIABLE = N_("configuration file (via {name})")
 MAX_KEY_LENGTH = 1000

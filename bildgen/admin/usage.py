@@ -192,7 +192,7 @@ def add_rule(
                 action=audit.QUOTA_CHANGED,
                 actor_id=actor_id,
                 target=f"quota {rule.id}",
-                detail="added",
+                detail=N_("added"),
                 new=_describe(rule, profiles),
                 address=address,
             )
@@ -219,7 +219,7 @@ def remove_rule(
                 action=audit.QUOTA_CHANGED,
                 actor_id=actor_id,
                 target=f"quota {rule.id}",
-                detail="removed",
+                detail=N_("removed"),
                 old=_describe(rule, profiles),
                 address=address,
             )

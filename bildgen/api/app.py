@@ -9,21 +9,23 @@ call waits for it (at most the model's deadline); `"async": true` answers 202 wi
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import math
 import re
-from typing import Annotated
+from collections.abc import Awaitable, Callable
+from typing import Annotated, BinaryIO
 from urllib.parse import urlsplit
 
-from fastapi import Depends, FastAPI, File, Form, Request, UploadFile
+from fastapi import Depends, FastAPI, File, Form, Header, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from bildgen.api import masks, tasks
-from bildgen.api.errors import ApiError, error_response
+from bildgen.api import idempotency, masks, tasks
+from bildgen.api.errors import DO_NOT_RETRY, MODERATION_TYPE, ApiError, error_response
 from bildgen.api.plan import Plan, plan
 from bildgen.api.schemas import (
     EditForm,
@@ -63,17 +65,27 @@ BAD_KEY = "Incorrect API key: it is unknown, revoked or expired. Make a new one 
 _ERRORS = {
     status: {"model": ErrorEnvelope, "description": description}
     for status, description in {
-        400: "A field is wrong; `param` names it.",
+        400: "A field is wrong; `param` names it. Code moderation_blocked: the service's moderation declined it.",
         401: "No token, or one that is unknown, revoked or expired.",
         403: "The account may not generate.",
         404: "No such model or task (another user's is not found either).",
         413: "An upload or body is too large.",
-        422: "An uploaded image cannot be used.",
+        422: "An uploaded image cannot be used, or the Idempotency-Key was used with another request.",
         429: "Too many requests with this token, or the quota is used up (see Retry-After).",
         502: "The image server failed for every image (its words in the message).",
         503: "Generation is switched off, or bildgen cannot store anything right now.",
         504: "The images were not ready within the model's deadline; the task goes on.",
     }.items()
+}
+
+# What POST /v1/images/* answer besides: the task (async) and the conflicts of an Idempotency-Key.
+_GENERATE_RESPONSES = {
+    **_ERRORS,
+    202: {"model": Task, "description": 'With "async": true: the task, to poll.'},
+    409: {
+        "model": ErrorEnvelope,
+        "description": "The generation was cancelled, or a request with this Idempotency-Key is still being queued.",
+    },
 }
 
 bearer_scheme = HTTPBearer(auto_error=False, description="An API token from the bildgen account page.")
@@ -109,6 +121,25 @@ async def caller(
 
 
 Caller = Annotated[api_tokens.Bearer, Depends(caller)]
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=255,
+        description="Any unique string (a UUID): sent again within 24 hours with the same request, it gets "
+        "the task the first one queued instead of a second generation.",
+    ),
+]
+
+
+def _digest(file: BinaryIO) -> str:
+    """An upload's SHA-256, read in pieces; the file is left at its start for whoever reads it next."""
+    digest = hashlib.sha256()
+    while chunk := file.read(1024 * 1024):
+        digest.update(chunk)
+    file.seek(0)
+    return digest.hexdigest()
 
 
 def _storage_unavailable(error: BaseException) -> ApiError:
@@ -118,13 +149,12 @@ def _storage_unavailable(error: BaseException) -> ApiError:
 
 
 def public_origin(request: Request, services: Services) -> str:
-    """Where the client reached bildgen: a configured origin with this host (it knows the scheme a
-    proxy terminates), else the request's own scheme and host."""
+    """Where clients reach bildgen, for the links in answers: the configured origin (BILDGEN_ORIGINS) the
+    request came through, else the first configured one. Never the request's own Host: any client can
+    forge it, and the links would send the next reader to their server."""
     host = request.headers.get("host", "")
-    for origin in services.settings.allowed_origins:
-        if urlsplit(origin).netloc == host:
-            return origin
-    return f"{request.url.scheme}://{host or request.url.netloc}"
+    origins = services.settings.allowed_origins
+    return next((origin for origin in origins if urlsplit(origin).netloc == host), origins[0])
 
 
 def _catalog(services: Services) -> Catalog:
@@ -156,15 +186,89 @@ def _submit(services: Services, submission: queue.Submission, response_format: R
     return job_id
 
 
+# What an edit stores before it queues its job: its references' ids and its mask's id.
+Inputs = tuple[tuple[str, ...], str | None]
+
+
 async def _generate(
     request: Request,
     services: Services,
     bearer: api_tokens.Bearer,
     fields: GenerationFields,
     planned: Plan,
-    reference_ids: tuple[str, ...] = (),
-    mask_id: str | None = None,
+    *,
+    idempotency_key: str | None,
+    fingerprint: str,
+    store_inputs: Callable[[], Awaitable[Inputs]] | None = None,
 ):
+    """Queue the job (or, for a key seen before, find the one queued then) and answer for it."""
+    job_id = await _claim(services, bearer, idempotency_key, fingerprint) if idempotency_key else None
+    if job_id is None:
+        try:
+            reference_ids, mask_id = await store_inputs() if store_inputs else ((), None)
+            job_id = await _queue(services, bearer, fields, planned, reference_ids, mask_id)
+        except Exception:
+            # Refused or failed before a job was queued: the key may be used again. (Not when the request
+            # is cancelled: its job may be queued all the same, and the key then waits ABANDONED_AFTER.)
+            if idempotency_key:
+                await _release(services, bearer, idempotency_key)
+            raise
+        if idempotency_key:
+            try:
+                await asyncio.to_thread(
+                    idempotency.attach, services.engine, token_id=bearer.token_id, key=idempotency_key, job_id=job_id
+                )
+            except StorageUnavailable:
+                # The job runs; a retry with this key after ABANDONED_AFTER could queue a second one.
+                logger.warning("API task %s: could not record its Idempotency-Key", job_id)
+        services.runner.wake()
+    try:
+        return await _answer(request, services, bearer, job_id, fields, planned)
+    except Exception as error:
+        # The job is queued: asking again would queue (and pay for) another one; the task goes on.
+        raise _do_not_retry(error) from None
+
+
+async def _claim(services: Services, bearer: api_tokens.Bearer, key: str, fingerprint: str) -> str | None:
+    try:
+        return await asyncio.to_thread(
+            idempotency.claim, services.engine, token_id=bearer.token_id, key=key, fingerprint=fingerprint
+        )
+    except idempotency.KeyReused:
+        raise ApiError(
+            422,
+            "This Idempotency-Key was used with other fields or files in the last 24 hours: use a new key for a new request.",
+            param="Idempotency-Key",
+            code="idempotency_key_reused",
+        ) from None
+    except idempotency.KeyInUse:
+        raise ApiError(
+            409,
+            "A request with this Idempotency-Key is still being queued: send it again in a moment.",
+            param="Idempotency-Key",
+            code="idempotency_key_in_use",
+            headers={"Retry-After": "1", "x-should-retry": "true"},
+        ) from None
+    except _FAILURES as error:
+        raise _storage_unavailable(error) from None
+
+
+async def _release(services: Services, bearer: api_tokens.Bearer, key: str) -> None:
+    try:
+        await asyncio.to_thread(idempotency.release, services.engine, token_id=bearer.token_id, key=key)
+    except StorageUnavailable:
+        # The key stays claimed without a job; it is taken over after ABANDONED_AFTER.
+        logger.warning("API: could not release an Idempotency-Key after a refused request")
+
+
+async def _queue(
+    services: Services,
+    bearer: api_tokens.Bearer,
+    fields: GenerationFields,
+    planned: Plan,
+    reference_ids: tuple[str, ...],
+    mask_id: str | None,
+) -> str:
     submission = queue.Submission(
         owner_id=bearer.user.id,
         prompt=fields.prompt.strip(),
@@ -175,16 +279,40 @@ async def _generate(
         mask_id=mask_id,
     )
     try:
-        job_id = await asyncio.to_thread(_submit, services, submission, fields.response_format, bearer.token_id)
+        return await asyncio.to_thread(_submit, services, submission, fields.response_format, bearer.token_id)
     except SubmissionRefused as refused:
         raise _refusal(refused) from None
     except _FAILURES as error:
         raise _storage_unavailable(error) from None
-    services.runner.wake()
+
+
+def _do_not_retry(error: Exception) -> ApiError:
+    if isinstance(error, ApiError):
+        answer = error
+    elif isinstance(error, StorageUnavailable) or is_storage_failure(error):
+        answer = _storage_unavailable(error)
+    else:
+        logger.exception("API: unexpected error", exc_info=error)
+        answer = ApiError(500, UNEXPECTED)
+    answer.headers.update(DO_NOT_RETRY)
+    return answer
+
+
+async def _answer(
+    request: Request,
+    services: Services,
+    bearer: api_tokens.Bearer,
+    job_id: str,
+    fields: GenerationFields,
+    planned: Plan,
+):
+    """The task at once (async), or the images once the job has ended (at most the model's deadline)."""
     origin = public_origin(request, services)
     owner_id = bearer.user.id
     if fields.run_async:
         job = await asyncio.to_thread(queue.view, services.engine, job_id, owner_id=owner_id)
+        if job is None:
+            raise ApiError(404, "The generation was deleted.", code="not_found")
         task = await tasks.task(services.engine, services.files, services.secret, job, owner_id=owner_id, origin=origin)
         return JSONResponse(
             task.model_dump(mode="json"),
@@ -205,6 +333,9 @@ async def _generate(
     if not job.images:
         status, error = tasks.status_of(job)
         message = error.message if error else "No image could be made."
+        if error and error.code == "moderation_blocked":
+            # As OpenAI answers a prompt its moderation declined: the client's to change, not a fault.
+            raise ApiError(400, message, code=error.code, kind=MODERATION_TYPE)
         raise ApiError(
             409 if status == "cancelled" else 502, message, code=error.code if error else "generation_failed"
         )
@@ -408,18 +539,23 @@ def create_api_app() -> FastAPI:
     @app.post(
         "/images/generations",
         response_model=ImagesResponse,
-        responses={**_ERRORS, 202: {"model": Task, "description": 'With "async": true: the task, to poll.'}},
+        responses=_GENERATE_RESPONSES,
         summary="Generate images from a prompt",
     )
-    async def create_images(request: Request, body: GenerationRequest, bearer: Caller):
+    async def create_images(
+        request: Request, body: GenerationRequest, bearer: Caller, idempotency_key: IdempotencyKey = None
+    ):
         services = await asyncio.to_thread(get_services)
         planned = plan(_catalog(services), body, reference_count=0)
-        return await _generate(request, services, bearer, body, planned)
+        fingerprint = idempotency.fingerprint("generations", body.model_dump(mode="json", by_alias=True))
+        return await _generate(
+            request, services, bearer, body, planned, idempotency_key=idempotency_key, fingerprint=fingerprint
+        )
 
     @app.post(
         "/images/edits",
         response_model=ImagesResponse,
-        responses={**_ERRORS, 202: {"model": Task, "description": 'With "async": true: the task, to poll.'}},
+        responses=_GENERATE_RESPONSES,
         summary="Generate images from reference images and a prompt",
     )
     async def edit_images(
@@ -429,6 +565,7 @@ def create_api_app() -> FastAPI:
         image: Annotated[list[UploadFile] | None, File(description="One reference image (or repeat it).")] = None,
         image_list: Annotated[list[UploadFile] | None, File(alias="image[]", description="Reference images.")] = None,
         mask: Annotated[UploadFile | None, File(description="Edit mask: white (or transparent) = change.")] = None,
+        idempotency_key: IdempotencyKey = None,
     ):
         uploads = [*(image or []), *(image_list or [])]
         if not uploads:
@@ -444,10 +581,30 @@ def create_api_app() -> FastAPI:
                 code="unsupported_parameter",
             )
         painted = await _mask_as_painted(mask) if mask is not None else None
-        references = await _store_uploads(services, bearer.user.id, uploads)
-        mask_id = await _store_mask(services, bearer.user.id, references[0], painted) if painted else None
-        reference_ids = tuple(reference.id for reference in references)
-        return await _generate(request, services, bearer, fields, planned, reference_ids, mask_id)
+        fingerprint = ""
+        if idempotency_key:
+            digests = [await asyncio.to_thread(_digest, upload.file) for upload in uploads]
+            painted_digest = hashlib.sha256(painted).hexdigest() if painted else None
+            fingerprint = idempotency.fingerprint(
+                "edits", {**fields.model_dump(mode="json", by_alias=True), "mask": painted_digest}, digests
+            )
+
+        async def store_inputs() -> Inputs:
+            # After the key is claimed: a repeated request stores no second copy of its uploads.
+            references = await _store_uploads(services, bearer.user.id, uploads)
+            mask_id = await _store_mask(services, bearer.user.id, references[0], painted) if painted else None
+            return tuple(reference.id for reference in references), mask_id
+
+        return await _generate(
+            request,
+            services,
+            bearer,
+            fields,
+            planned,
+            idempotency_key=idempotency_key,
+            fingerprint=fingerprint,
+            store_inputs=store_inputs,
+        )
 
     async def _own_job(request: Request, bearer: api_tokens.Bearer, task_id: str) -> tuple[Services, queue.JobView]:
         services = await asyncio.to_thread(get_services)

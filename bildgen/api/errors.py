@@ -19,10 +19,18 @@ TYPES = {
 }
 
 
-def envelope(message: str, *, status: int, param: str | None = None, code: str | None = None) -> dict:
-    return {
-        "error": {"message": message, "type": TYPES.get(status, "invalid_request_error"), "param": param, "code": code}
-    }
+# OpenAI's type for a prompt or image its moderation declined (400, code moderation_blocked).
+MODERATION_TYPE = "image_generation_user_error"
+# The openai SDKs retry 408, 409, 429 and 5xx twice unless an answer carries this: set on every error
+# after which a generation may have started, where asking again would pay for another one.
+DO_NOT_RETRY = {"x-should-retry": "false"}
+
+
+def envelope(
+    message: str, *, status: int, param: str | None = None, code: str | None = None, kind: str | None = None
+) -> dict:
+    kind = kind or TYPES.get(status, "invalid_request_error")
+    return {"error": {"message": message, "type": kind, "param": param, "code": code}}
 
 
 class ApiError(Exception):
@@ -35,14 +43,17 @@ class ApiError(Exception):
         *,
         param: str | None = None,
         code: str | None = None,
+        kind: str | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__(message)
-        self.status, self.message, self.param, self.code = status, message, param, code
+        self.status, self.message, self.param, self.code, self.kind = status, message, param, code, kind
         self.headers = dict(headers or {})
 
     def response(self) -> JSONResponse:
-        return error_response(self.status, self.message, param=self.param, code=self.code, headers=self.headers)
+        return error_response(
+            self.status, self.message, param=self.param, code=self.code, kind=self.kind, headers=self.headers
+        )
 
 
 def error_response(
@@ -51,10 +62,11 @@ def error_response(
     *,
     param: str | None = None,
     code: str | None = None,
+    kind: str | None = None,
     headers: Mapping[str, str] | None = None,
 ) -> JSONResponse:
     return JSONResponse(
-        envelope(message, status=status, param=param, code=code),
+        envelope(message, status=status, param=param, code=code, kind=kind),
         status_code=status,
         headers={"Cache-Control": "no-store", **(headers or {})},
     )

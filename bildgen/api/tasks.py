@@ -14,6 +14,7 @@ from bildgen import routes
 from bildgen.api.schemas import ImageData, ImagesResponse, ResponseFormat, Task, TaskError, TaskStatus
 from bildgen.auth import image_links
 from bildgen.jobs import queue
+from bildgen.jobs import tasks as variant_tasks
 from bildgen.store import library
 from bildgen.store.db import session, storage_errors
 from bildgen.store.files import ImageFiles
@@ -50,8 +51,17 @@ def status_of(job: queue.JobView) -> tuple[TaskStatus, TaskError | None]:
         return "done", TaskError(message=_first_error(job), code="some_images_failed")
     if job.status == GenerationStatus.CANCELLED or cancelled:
         return "cancelled", TaskError(message=queue.CANCELLED, code="cancelled")
-    code = "interrupted" if job.status == GenerationStatus.INTERRUPTED else "generation_failed"
+    if job.status == GenerationStatus.INTERRUPTED:
+        code = "interrupted"
+    else:
+        code = "moderation_blocked" if declined_by_moderation(job) else "generation_failed"
     return "failed", TaskError(message=_first_error(job), code=code)
+
+
+def declined_by_moderation(job: queue.JobView) -> bool:
+    """No image, and the service's moderation declined every variant (OpenAI's moderation_blocked)."""
+    outcomes = [state.status for state in job.variants.values()]
+    return not job.images and bool(outcomes) and all(status == variant_tasks.MODERATED for status in outcomes)
 
 
 def _first_error(job: queue.JobView) -> str:
@@ -117,14 +127,17 @@ async def task(
         result = await images(
             engine, files, secret, job, owner_id=owner_id, response_format=response_format, origin=origin
         )
-    finished = len(job.images) + len(job.variant_errors)
+    # Variants with an image or an error of their own; one interrupted is not finished, only stopped.
+    ended = [error for error in job.variant_errors.values() if error != variant_tasks.INTERRUPTED_VARIANT]
+    finished, n = len(job.images) + len(ended), max(job.variant_count, 1)
     return Task(
         id=job.id,
         status=status,
         created=int(job.created_at.timestamp()),
         model=job.model_profile,
         n=job.variant_count,
-        progress=1.0 if not job.active else round(min(finished, job.variant_count) / max(job.variant_count, 1), 3),
+        # What ended counts as finished: a job interrupted before any image is at 0, not 1.
+        progress=1.0 if job.status == GenerationStatus.DONE else round(min(finished, job.variant_count) / n, 3),
         queue_position=job.ahead if status == "queued" else None,
         status_url=task_url(origin, job.id),
         result=result,

@@ -83,7 +83,7 @@ def create_account(
         raise AccountError("password-short")
     if len(password) > passwords.MAX_LENGTH:
         raise AccountError("password-long")
-    first = _no_first_account_yet(engine)
+    first = no_account_yet(engine)
     # Refused before argon2 runs, so refused sign-ups cost no hashing; the transaction below checks again.
     if not first and not signup_open:
         raise AccountError("closed")
@@ -117,13 +117,13 @@ def create_account(
             action=audit.ACCOUNT_CREATED,
             actor_id=user.id,
             target=name,
-            detail="administrator" if admin else None,
+            detail=N_("administrator") if admin else None,
             address=address,
         )
         return user
 
 
-def _no_first_account_yet(engine: sqlalchemy.Engine) -> bool:
+def no_account_yet(engine: sqlalchemy.Engine) -> bool:
     with session(engine) as db:
         return db.get(FirstAccount, 1) is None
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import secrets
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import sqlalchemy
 from sqlmodel import col, select, update
@@ -71,10 +71,6 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def _aware(moment: datetime | None) -> datetime | None:
-    return moment.replace(tzinfo=UTC) if moment is not None and moment.tzinfo is None else moment
-
-
 def _info(token: ApiToken, owner: str) -> TokenInfo:
     return TokenInfo(
         id=token.id,
@@ -82,9 +78,9 @@ def _info(token: ApiToken, owner: str) -> TokenInfo:
         prefix=token.prefix,
         owner=owner,
         user_id=token.user_id,
-        created_at=_aware(token.created_at),
-        expires_at=_aware(token.expires_at),
-        last_used_at=_aware(token.last_used_at),
+        created_at=token.created_at,
+        expires_at=token.expires_at,
+        last_used_at=token.last_used_at,
     )
 
 
@@ -220,11 +216,11 @@ def authenticate(engine: sqlalchemy.Engine, secret: str | None, now: datetime | 
         if found is None:
             return None
         token, user = found
-        if token.revoked_at is not None or (token.expires_at is not None and _aware(token.expires_at) <= now):
+        if token.revoked_at is not None or (token.expires_at is not None and token.expires_at <= now):
             return None
         if user.disabled:
             raise AccountDisabled
-        last_used = _aware(token.last_used_at)
+        last_used = token.last_used_at
         if last_used is None or now - last_used >= TOUCH_EVERY:
             db.exec(update(ApiToken).where(ApiToken.id == token.id).values(last_used_at=now))
             db.commit()

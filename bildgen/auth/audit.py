@@ -17,7 +17,7 @@ from typing import Any
 import sqlalchemy
 from sqlmodel import col, or_, select, update
 
-from bildgen.i18n import N_
+from bildgen.i18n import N_, _
 from bildgen.store.db import session
 from bildgen.store.models import AuditEvent, EditMask, Generation, Image, ReferenceImage, User, utc_now
 
@@ -93,6 +93,27 @@ def record(
 
 def _encoded(value: Any) -> str | None:
     return None if value is None else json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+
+
+def readable(encoded: str) -> str:
+    """A recorded value as an administrator reads it: `key: value` pairs and plain words, not JSON."""
+    try:
+        value = json.loads(encoded)
+    except ValueError:
+        return encoded
+    return _readable(value)
+
+
+def _readable(value: Any) -> str:
+    if value is None or value == "":
+        return _("(none)")
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    if isinstance(value, dict):
+        return "; ".join(f"{key}: {_readable(item)}" for key, item in value.items())
+    if isinstance(value, list):
+        return ", ".join(_readable(item) for item in value) or _("(none)")
+    return str(value)
 
 
 def change(

@@ -24,10 +24,6 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def _as_utc(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=utc_now().tzinfo)
-
-
 def start(engine: sqlalchemy.Engine, user_id: str) -> str:
     """A new session for the user; returns the token for the cookie (never stored as such)."""
     token = secrets.token_urlsafe(32)
@@ -58,11 +54,11 @@ def user_for(
         row = db.get(UserSession, _hash(token))
         if row is None:
             return None
-        if _as_utc(row.expires_at) <= now or _as_utc(row.last_seen_at) + IDLE_LIFETIME <= now:
+        if row.expires_at <= now or row.last_seen_at + IDLE_LIFETIME <= now:
             db.delete(row)
             db.commit()
             return None
-        if now - _as_utc(row.last_seen_at) >= TOUCH_EVERY:
+        if now - row.last_seen_at >= TOUCH_EVERY:
             row.last_seen_at = now
             db.add(row)
             db.commit()
@@ -96,12 +92,17 @@ def end_all(engine: sqlalchemy.Engine, user_id: str, *, except_token: str | None
 
 
 def token_from_cookie_header(header: str | None) -> str | None:
+    return cookie_value(header, COOKIE_NAME)
+
+
+def cookie_value(header: str | None, name: str) -> str | None:
+    """One cookie's value from a Cookie header; None when absent or the header is malformed."""
     if not header:
         return None
     cookies = SimpleCookie()
     try:
         cookies.load(header)
-    except Exception:  # a malformed header from a client is simply "no session"
+    except Exception:  # a malformed header from a client is simply "no such cookie"
         return None
-    morsel = cookies.get(COOKIE_NAME)
+    morsel = cookies.get(name)
     return morsel.value if morsel else None

@@ -94,7 +94,7 @@ def grid(
         Column(
             batch_id=each.id,
             model_profile=ItemFields.decode(each.defaults).model,
-            created_at=runs.aware_utc(each.created_at),
+            created_at=each.created_at,
             name=each.name,
         )
         for each in batches

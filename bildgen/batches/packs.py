@@ -143,7 +143,7 @@ def visible(engine: sqlalchemy.Engine, *, owner_id: str) -> list[PackView]:
             mine=pack.owner_id == owner_id,
             shared=pack.shared,
             prompt_count=len(_document(pack).get("images", [])),
-            updated_at=runs.aware_utc(pack.updated_at),
+            updated_at=pack.updated_at,
             latest_run=latest.get(pack.id),
         )
         for pack, username in rows

@@ -66,6 +66,7 @@ _COUNTED = {
     PENDING: N_("{count} not queued yet"),
     REFUSED: N_("{count} refused"),
     GenerationStatus.FAILED: N_("{count} failed"),
+    GenerationStatus.INTERRUPTED: N_("{count} interrupted"),
 }
 # Items marked queued per transaction while queueing (each job row is written on its own).
 MARK_EVERY = 25
@@ -78,11 +79,6 @@ class BatchInvalid(ValueError):
     def __init__(self, checked: Plan) -> None:
         super().__init__(checked.summary())
         self.plan = checked
-
-
-def aware_utc(moment: datetime | None) -> datetime | None:
-    """A database time as an aware UTC datetime (SQLite returns naive ones)."""
-    return queue._aware(moment)
 
 
 # ---- making and queueing -------------------------------------------------------------------------
@@ -357,7 +353,7 @@ def _summary(db: Session, batch: Batch) -> BatchSummary:
     return BatchSummary(
         id=batch.id,
         name=batch.name,
-        created_at=aware_utc(batch.created_at),
+        created_at=batch.created_at,
         series_id=batch.series_id,
         pack_id=batch.pack_id,
         defaults=ItemFields.decode(batch.defaults),

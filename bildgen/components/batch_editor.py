@@ -43,6 +43,18 @@ def add_prompts() -> rx.Component:
                     rows="6",
                     width="100%",
                 ),
+                # assets/batches.js fills this in, and keeps the text from being sent, when the
+                # pasted text is too large for one websocket message.
+                rx.text(
+                    id="batch-lines-too-large",
+                    role="alert",
+                    size="2",
+                    color_scheme="red",
+                    data_message=t(
+                        "This text is {size} MB; the box takes at most 0.9 MB at a time. Add it in parts,"
+                        " or upload it as a file (CSV or plain text, up to 2 MB)."
+                    ),
+                ),
                 rx.button(rx.icon("list-plus", size=16), t("Add to table"), type="submit"),
                 spacing="2",
                 width="100%",

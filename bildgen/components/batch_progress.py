@@ -45,10 +45,14 @@ def prompt_pager(page, page_count, show) -> rx.Component:
     )
 
 
+WRAP_ANYWHERE = {"overflowWrap": "anywhere", "wordBreak": "break-word"}
+
+
 def _item(item: ItemCard) -> rx.Component:
     return rx.table.row(
         rx.table.row_header_cell(rx.text(item.number, size="1")),
-        rx.table.cell(rx.text(item.prompt, size="2")),
+        # A long unbroken prompt wraps anywhere rather than pushing the other columns off the page.
+        rx.table.cell(rx.text(item.prompt, size="2", style=WRAP_ANYWHERE), max_width="420px"),
         rx.table.cell(rx.text(item.model, size="1")),
         rx.table.cell(rx.text(item.seed, size="1")),
         rx.table.cell(

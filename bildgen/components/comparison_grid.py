@@ -2,7 +2,7 @@
 
 import reflex as rx
 
-from bildgen.components.batch_progress import gallery_thumb, prompt_pager
+from bildgen.components.batch_progress import WRAP_ANYWHERE, gallery_thumb, prompt_pager
 from bildgen.components.i18n import t
 from bildgen.state.comparison import CellCard, ColumnCard, ComparisonState, RowCard
 
@@ -28,7 +28,7 @@ def _row(row: RowCard) -> rx.Component:
     return rx.table.row(
         rx.table.row_header_cell(
             rx.vstack(
-                rx.text(row.prompt, size="2"),
+                rx.text(row.prompt, size="2", style=WRAP_ANYWHERE),
                 rx.text(t("#{number} · seed {seed}", number=row.number, seed=row.seed), size="1", color_scheme="gray"),
                 spacing="1",
                 max_width="280px",

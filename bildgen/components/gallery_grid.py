@@ -148,7 +148,15 @@ def gallery_grid() -> rx.Component:
                 width="100%",
             ),
             rx.center(
-                rx.text(t("No images yet. Generate some in the studio."), color_scheme="gray"),
+                rx.cond(
+                    GalleryState.filtering,
+                    rx.vstack(
+                        rx.text(t("No images match these filters."), color_scheme="gray"),
+                        rx.button(t("Clear filters"), variant="soft", on_click=GalleryState.clear_filters),
+                        align="center",
+                    ),
+                    rx.text(t("No images yet. Generate some in the studio."), color_scheme="gray"),
+                ),
                 min_height="160px",
                 width="100%",
             ),

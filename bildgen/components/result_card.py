@@ -246,6 +246,18 @@ def run_card(run: RunCard) -> rx.Component:
                             size="1",
                         ),
                     ),
+                    rx.cond(
+                        run.can_retry,
+                        rx.button(
+                            rx.icon("rotate-ccw", size=12),
+                            t("Retry"),
+                            type="button",
+                            on_click=StudioState.retry(run.id),
+                            title=t("Make the images that failed again, with the same settings and seeds"),
+                            variant="soft",
+                            size="1",
+                        ),
+                    ),
                     width="100%",
                     align="start",
                     spacing="3",

@@ -7,15 +7,18 @@ from starlette.routing import Mount, Route
 from bildgen import routes
 from bildgen.api.app import create_api_app
 from bildgen.http.auth import change_password, sign_in, sign_out, sign_up
+from bildgen.http.health import healthz, readyz
 from bildgen.http.images import serve_image, serve_preview, serve_reference, serve_thumbnail
+from bildgen.http.language import BrowserLanguageCookie
 from bildgen.http.limits import UploadSizeLimit
 from bildgen.http.masks import serve_mask, upload_mask
+from bildgen.http.metrics import metrics
 from bildgen.http.packs import export_pack
 
 
 def create_api() -> Starlette:
     return Starlette(
-        middleware=[Middleware(UploadSizeLimit)],
+        middleware=[Middleware(UploadSizeLimit), Middleware(BrowserLanguageCookie)],
         routes=[
             Route(routes.IMAGE_ROUTE, serve_image, methods=["GET", "HEAD"]),
             Route(routes.REFERENCE_ROUTE, serve_reference, methods=["GET", "HEAD"]),
@@ -28,6 +31,9 @@ def create_api() -> Starlette:
             Route(routes.SIGN_OUT_ROUTE, sign_out, methods=["POST"]),
             Route(routes.CHANGE_PASSWORD_ROUTE, change_password, methods=["POST"]),
             Route(routes.PACK_EXPORT_ROUTE, export_pack, methods=["GET"]),
+            Route(routes.HEALTH_ROUTE, healthz, methods=["GET", "HEAD"]),
+            Route(routes.READY_ROUTE, readyz, methods=["GET", "HEAD"]),
+            Route(routes.METRICS_ROUTE, metrics, methods=["GET"]),
             Mount(routes.API_PREFIX, app=create_api_app()),
         ],
     )

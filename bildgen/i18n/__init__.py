@@ -20,6 +20,9 @@ from babel.messages.pofile import read_po
 
 LANGUAGES: dict[str, str] = {"en": "English", "de": "Deutsch"}
 DEFAULT_LANGUAGE = "en"
+# The language negotiated from the browser's page requests (bildgen.http.language sets it): what the
+# browser prefers, whatever Accept-Language its websocket handshake sends.
+BROWSER_LANGUAGE_COOKIE = "bildgen_browser_language"
 LOCALES_DIR = Path(__file__).with_name("locales")
 
 current_language: contextvars.ContextVar[str] = contextvars.ContextVar("current_language", default=DEFAULT_LANGUAGE)
@@ -47,6 +50,12 @@ def negotiate(accept_language: str | None) -> str:
         if language in LANGUAGES:
             return language
     return DEFAULT_LANGUAGE
+
+
+def browser_preference(page_language: str | None, accept_language: str | None) -> str:
+    """The language for someone who has chosen none: what the browser's page requests preferred
+    (the cookie), else this request's Accept-Language header, else English."""
+    return supported(page_language) or negotiate(accept_language)
 
 
 @functools.cache

@@ -44,11 +44,13 @@ REFUSALS = frozenset({ErrorKind.REFUSED, ErrorKind.MODERATED_REQUEST, ErrorKind.
 
 
 _SENTENCES = {
+    # Said to the person who pressed Generate: what happened and what they can do. The operator's
+    # detail (address, connection error) is in the log and the Admin area's Test connection.
     ErrorKind.UNREACHABLE: N_(
-        "The inference server cannot be reached. Check that it is running and that its address is right."
+        "The image service isn't answering. Retry in a minute or choose another model; if it keeps happening, tell your administrator."
     ),
     ErrorKind.UNAVAILABLE: N_(
-        "The inference server is unavailable: it cannot be reached (several attempts in a row failed). bildgen tries it again in a few seconds."
+        "The image service isn't answering (several attempts in a row failed). Retry in a minute or choose another model; if it keeps happening, tell your administrator."
     ),
     ErrorKind.CONNECTION_LOST: N_("The connection to the inference server broke off before an image arrived."),
     ErrorKind.NOT_READY: N_("The inference server is starting up and not ready yet. Try again in a minute."),
@@ -133,6 +135,11 @@ def in_language(message: str) -> str:
         if message.startswith(sentence + _SERVER_SAID):
             return _(sentence) + " " + _("The server said: {words}", words=message[len(sentence + _SERVER_SAID) :])
     return _(message) if message else message
+
+
+def kind_of(message: str) -> ErrorKind | None:
+    """The kind of a stored (English) error message, for counting failures; None for another message."""
+    return next((kind for kind, sentence in _SENTENCES.items() if message.startswith(sentence)), None)
 
 
 def _shorten(text: str) -> str:

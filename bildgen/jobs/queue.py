@@ -67,6 +67,14 @@ STALLED = N_(
     "Interrupted: the worker running this stopped reporting (bildgen stopped, or its storage is full). "
     "The images it saved are kept."
 )
+# The same for a job that had saved no image yet: nothing to keep, nothing promised.
+NOTHING_SAVED = {
+    INTERRUPTED: N_("Interrupted: the bildgen worker running this stopped before any image was saved."),
+    STALLED: N_(
+        "Interrupted: the worker running this stopped reporting (bildgen stopped, or its storage is full) "
+        "before any image was saved."
+    ),
+}
 _process_claims = threading.Lock()
 _process_submissions = threading.Lock()
 # The first half of the two-part advisory lock key of a user's submissions (the second: the user).
@@ -132,15 +140,6 @@ def parameters_of(generation: Generation, spec: JobSpec) -> EffectiveParameters:
         negative_prompt=generation.negative_prompt,
         fixed_fields=tuple(spec.fixed_fields),
     )
-
-
-def _db_time(moment: datetime) -> datetime:
-    # SQLModel's datetime columns take aware values only (and store UTC).
-    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def _aware(moment: datetime | None) -> datetime | None:
-    return moment.replace(tzinfo=UTC) if moment is not None and moment.tzinfo is None else moment
 
 
 # ---- submitting and cancelling -------------------------------------------------------------------
@@ -228,7 +227,7 @@ def _request_cancel(engine: sqlalchemy.Engine, which: Any, *, owner_id: str | No
         waiting = db.exec(
             update(Generation)
             .where(*owned, Generation.status == GenerationStatus.QUEUED)
-            .values(status=GenerationStatus.CANCELLED, error=CANCELLED, finished_at=_db_time(utc_now()))
+            .values(status=GenerationStatus.CANCELLED, error=CANCELLED, finished_at=utc_now())
         )
         running = db.exec(
             update(Generation)
@@ -271,7 +270,7 @@ def claim(
     `worker_lock`: the key of this worker's liveness lock (jobs/liveness.py), written into each job."""
     if capacity <= 0:
         return []
-    now = _db_time(now or utc_now())
+    now = now or utc_now()
     claimed: list[Generation] = []
     with session(engine) as db, _serialised(db):
         running = db.exec(
@@ -355,8 +354,8 @@ def _next_fair(
             candidates,
             key=lambda job: (
                 running_jobs.get(job.owner_id, 0),
-                _aware(served_last.get(job.owner_id)) or never,
-                _aware(job.created_at),
+                served_last.get(job.owner_id) or never,
+                job.created_at,
             ),
         )
         # When it is this user's turn but their job does not fit yet, the profile waits for room
@@ -376,7 +375,7 @@ def renew_leases(
     declared them interrupted) so that it can stop them."""
     if not job_ids:
         return set()
-    now = _db_time(now or utc_now())
+    now = now or utc_now()
     with session(engine) as db:
         db.exec(
             update(Generation)
@@ -434,7 +433,7 @@ def take_back(
     running job (SQLite at start: no other process exists). Each goes back to the queue, or ends where
     nothing is left that may be done without paying twice (`retries`: per profile, whether a request
     that may have reached the service is sent again)."""
-    now = _db_time(now or utc_now())
+    now = now or utc_now()
     dead: list[Any] = [col(Generation.lease_expires_at).is_(None), col(Generation.lease_expires_at) < now]
     taken = TakenBack()
     with session(engine) as db:
@@ -466,7 +465,7 @@ def hand_back(engine: sqlalchemy.Engine, job_id: str, *, worker: str, retry: boo
         ).first()
         if job is None:
             return None
-        requeued = _put_back(db, job, retry=retry, died=False, now=_db_time(utc_now()))
+        requeued = _put_back(db, job, retry=retry, died=False, now=utc_now())
         db.commit()
         return requeued
 
@@ -549,7 +548,7 @@ def finish(engine: sqlalchemy.Engine, job_id: str, *, worker: str, status: str, 
         result = db.exec(
             update(Generation)
             .where(Generation.id == job_id, Generation.worker == worker, Generation.status == GenerationStatus.RUNNING)
-            .values(status=status, error=error, finished_at=_db_time(utc_now()), lease_expires_at=None)
+            .values(status=status, error=error, finished_at=utc_now(), lease_expires_at=None)
         )
         db.commit()
         return bool(result.rowcount)
@@ -633,7 +632,7 @@ def runs(engine: sqlalchemy.Engine, *, owner_id: str, before: Cursor | None = No
     if before is not None:
         query = query.where(
             sqlalchemy.tuple_(Generation.created_at, Generation.id)
-            < sqlalchemy.tuple_(_db_time(before.created_at), before.image_id)
+            < sqlalchemy.tuple_(before.created_at, before.image_id)
         )
     query = query.order_by(col(Generation.created_at).desc(), col(Generation.id).desc()).limit(limit + 1)
     with session(engine) as db:
@@ -641,7 +640,7 @@ def runs(engine: sqlalchemy.Engine, *, owner_id: str, before: Cursor | None = No
         more, rows = len(rows) > limit, rows[:limit]
         found = [Run(_view(db, generation), generation) for generation in rows]
     last = rows[-1] if rows else None
-    return RunsPage(found, Cursor(_aware(last.created_at), last.id) if more and last else None)
+    return RunsPage(found, Cursor(last.created_at, last.id) if more and last else None)
 
 
 def run(engine: sqlalchemy.Engine, job_id: str, *, owner_id: str) -> Run | None:
@@ -655,7 +654,7 @@ def _view(db: Session, generation: Generation) -> JobView:
     images = db.exec(select(Image).where(Image.generation_id == generation.id)).all()
     errors = json.loads(generation.variant_errors or "{}")
     status, error = generation.status, generation.error
-    lease = _aware(generation.lease_expires_at)
+    lease = generation.lease_expires_at
     if status == GenerationStatus.RUNNING and lease is not None and lease < utc_now():
         if _what_is_left(db, generation, retry=False)[0]:
             # Images never sent, or tasks still at the service: the next worker to look goes on with them.
@@ -663,6 +662,8 @@ def _view(db: Session, generation: Generation) -> JobView:
         else:
             # Nobody renews it: say so now, whether or not a worker could write that down yet.
             status, error = GenerationStatus.INTERRUPTED, STALLED
+    if not images:
+        error = NOTHING_SAVED.get(error, error)
     return JobView(
         prompt=generation.prompt,
         negative_prompt=generation.negative_prompt,
@@ -672,9 +673,9 @@ def _view(db: Session, generation: Generation) -> JobView:
         error=error,
         variant_count=generation.variant_count,
         seeds=JobSpec.of(generation).seeds,
-        created_at=_aware(generation.created_at),
-        started_at=_aware(generation.started_at),
-        finished_at=_aware(generation.finished_at),
+        created_at=generation.created_at,
+        started_at=generation.started_at,
+        finished_at=generation.finished_at,
         images={image.variant: saved_image(image, generation) for image in images},
         variant_errors={int(key): str(value) for key, value in errors.items()},
         ahead=_ahead(db, generation) if generation.status == GenerationStatus.QUEUED else None,
@@ -757,8 +758,8 @@ def active_jobs(engine: sqlalchemy.Engine, *, owner_id: str | None = None) -> li
             model_profile=row.model_profile,
             status=row.status,
             variant_count=row.variant_count,
-            created_at=_aware(row.created_at),
-            started_at=_aware(row.started_at),
+            created_at=row.created_at,
+            started_at=row.started_at,
             worker=row.worker,
             cancel_requested=row.cancel_requested,
             ahead=(

@@ -25,6 +25,7 @@ from collections.abc import AsyncIterator, Callable
 import sqlalchemy
 
 from bildgen.cpu import in_image_pool
+from bildgen.i18n import N_
 from bildgen.inference import providers
 from bildgen.inference.decoding import sniff_format
 from bildgen.inference.errors import InferenceError
@@ -36,12 +37,16 @@ from bildgen.store.db import StorageUnavailable, is_storage_failure
 from bildgen.store.files import ImageFiles
 from bildgen.store.image_library import ImageLibrary, SavedImage
 from bildgen.store.models import Generation, GenerationStatus
-from bildgen.waits import event_within
+from bildgen.waits import Backoff, event_within
 
 logger = logging.getLogger(__name__)
 
 UNEXPECTED = "Something went wrong while generating this image. Nothing was kept; try again."
-SAVE_FAILED = "The image arrived but could not be saved (the disk may be full). Nothing was kept; try again."
+SAVE_FAILED = N_("The image arrived but could not be saved (the disk may be full). Nothing was kept; try again.")
+DATABASE_AWAY = N_("The database was unavailable, so this image was not requested. Nothing was sent; try again.")
+# How long a job waits for its database to come back, to note a variant as sent or record how it
+# ended (with any images spooled meanwhile), before it gives up on that.
+OUTAGE_WAIT_S = 300.0
 PROFILE_GONE = "This model is no longer offered here. Nothing was sent."
 REFERENCE_GONE = "A reference image is no longer available. Nothing was sent."
 HOUSEKEEPING_S = 5.0
@@ -114,16 +119,23 @@ class _VariantEvents:
 
     async def started(self, handle: TaskHandle) -> None:
         self.handle = handle
-        await asyncio.to_thread(
-            tasks.record,
-            self.engine,
-            self.job_id,
-            self.variant,
-            task_id=handle.task_id[:300],
-            polling_url=handle.polling_url,
-            submitted_at=handle.submitted_at,
-            status=tasks.SUBMITTED,
-        )
+        try:
+            await asyncio.to_thread(
+                tasks.record,
+                self.engine,
+                self.job_id,
+                self.variant,
+                task_id=handle.task_id[:300],
+                polling_url=handle.polling_url,
+                submitted_at=handle.submitted_at,
+                status=tasks.SUBMITTED,
+            )
+        except Exception as error:
+            # The image is on its way and will be kept (spooled if need be); only resuming the task
+            # after a crash needs this row.
+            if not is_storage_failure(error):
+                raise
+            logger.warning("job %s: noting variant %s's task failed (%s)", self.job_id, self.variant, error)
         _notify(self.job_id)
 
     async def progress(self, report: TaskProgress) -> None:
@@ -161,6 +173,22 @@ class _VariantEvents:
         if self.preview:
             await asyncio.to_thread(self.previews.delete, self.preview)
             self.preview = None
+
+
+async def _while_storage_away(action: Callable[[], object], *, what: str) -> None:
+    """Run a blocking database write in a thread; while the database (or disk) is away, try again
+    with backoff for up to OUTAGE_WAIT_S, then give up with the last storage failure."""
+    backoff, deadline = Backoff(), time.monotonic() + OUTAGE_WAIT_S
+    while True:
+        try:
+            await asyncio.to_thread(action)
+            return
+        except Exception as error:
+            if not is_storage_failure(error) or time.monotonic() + backoff.next > deadline:
+                raise
+            if not backoff.failures:
+                logger.warning("%s: storage unavailable (%s); trying again", what, type(error).__name__)
+            await backoff.pause()
 
 
 def new_worker_id() -> str:
@@ -351,23 +379,35 @@ class JobRunner:
         finally:
             if not released:
                 try:
-                    await asyncio.shield(
-                        asyncio.to_thread(
-                            queue.finish, self.engine, job.id, worker=self.worker, status=status, error=error
-                        )
-                    )
+                    await asyncio.shield(self._record_ending(job, status, error))
                 except Exception:
                     # The lease runs out and another look marks it interrupted: the tab is not left spinning.
                     logger.exception("job %s: recording how it ended failed", job.id)
+
+    async def _record_ending(self, job: Generation, status: str, error: str | None) -> None:
+        """Images spooled during a database outage first (a job is never "done" without its rows),
+        then how the job ended; both again and again while the database is away."""
+
+        def record() -> None:
+            if self.images.spooled(job.id):
+                self.images.record_spooled(job.id)
+            queue.finish(self.engine, job.id, worker=self.worker, status=status, error=error)
+
+        await _while_storage_away(record, what=f"job {job.id}: recording how it ended")
 
     async def _hand_back(self, job: Generation) -> bool:
         """True when the job's end is recorded: back in the queue, or ended by the rules of take_back."""
         catalog = self._catalog()
         retry = job.model_profile in catalog.models and catalog.get(job.model_profile).retries_interrupted
+
+        def hand_back() -> bool | None:
+            # Spooled images first: the next worker must not make them again.
+            if self.images.spooled(job.id):
+                self.images.record_spooled(job.id)
+            return queue.hand_back(self.engine, job.id, worker=self.worker, retry=retry)
+
         try:
-            requeued = await asyncio.shield(
-                asyncio.to_thread(queue.hand_back, self.engine, job.id, worker=self.worker, retry=retry)
-            )
+            requeued = await asyncio.shield(asyncio.to_thread(hand_back))
         except Exception:
             logger.exception("job %s: handing it back to the queue failed", job.id)
             return False
@@ -484,8 +524,18 @@ class JobRunner:
                 else:
                     assert request is not None
                     # Written before sending: a restarted bildgen knows this request may have reached the
-                    # service (sent again only where the profile's retry_interrupted allows).
-                    await asyncio.to_thread(tasks.record, self.engine, job.id, variant, status=tasks.SUBMITTED)
+                    # service (sent again only where the profile's retry_interrupted allows). Nothing is
+                    # sent until it is written (a database that is away is waited for).
+                    try:
+                        await _while_storage_away(
+                            lambda: tasks.record(self.engine, job.id, variant, status=tasks.SUBMITTED),
+                            what=f"job {job.id}: noting variant {variant} as sent",
+                        )
+                    except Exception as error:
+                        if not is_storage_failure(error):
+                            raise
+                        outcomes[variant] = VariantOutcome(variant, seed, error=DATABASE_AWAY)
+                        return
                     generated = await adapter.generate(request, model=model, events=events)
             # The seed the service says it used, where it says (it is what reproduces the image).
             used_seed = seed if generated.seed is None else generated.seed

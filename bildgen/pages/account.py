@@ -1,5 +1,6 @@
 import reflex as rx
 
+from bildgen import routes
 from bildgen.components.api_tokens import new_token_callout, new_token_form, tokens_table
 from bildgen.components.header import page_header
 from bildgen.components.i18n import t
@@ -11,6 +12,16 @@ def account_page() -> rx.Component:
         rx.vstack(
             page_header(),
             rx.heading(t("Account"), size="5", as_="h2"),
+            rx.heading(t("Password"), size="4", as_="h3"),
+            rx.hstack(
+                rx.text(t("A new password signs you out in every other browser."), size="2"),
+                rx.button(
+                    rx.link(t("Change password"), href=routes.CHANGE_PASSWORD_PAGE), as_child=True, variant="soft"
+                ),
+                align="center",
+                spacing="3",
+                wrap="wrap",
+            ),
             rx.heading(t("API tokens"), size="4", as_="h3"),
             rx.text(
                 t(

@@ -64,6 +64,13 @@ def _profile_card(row: ProfileRow) -> rx.Component:
                     aria_label=t("Edit {profile}", profile=row.label),
                 ),
                 rx.button(
+                    t("Test connection"),
+                    on_click=ProfilesState.test_profile(row.id),
+                    size="1",
+                    variant="soft",
+                    aria_label=t("Test connection of {profile}", profile=row.label),
+                ),
+                rx.button(
                     rx.icon("arrow_up", size=14),
                     on_click=ProfilesState.move_profile(row.id, -1),
                     size="1",

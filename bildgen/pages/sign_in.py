@@ -105,6 +105,15 @@ def sign_up_page() -> rx.Component:
         "new-password",
         t("Create account"),
         rx.text(t("At least 8 characters. A long passphrase is best."), size="1", color_scheme="gray"),
+        rx.cond(
+            SignInPageState.first_account,
+            rx.callout(
+                t("This is the first account: it will administer bildgen (users, models, quotas)."),
+                icon="shield",
+                role="note",
+                size="1",
+            ),
+        ),
     )
     footer = rx.text(
         t("Have an account?"), " ", rx.link(t("Sign in"), href=routes.SIGN_IN_PAGE, underline="always"), size="2"

@@ -8,6 +8,7 @@ from bildgen.components.prompt_form import generate_bar, prompt_form
 from bildgen.components.prompt_help import context_elements_panel
 from bildgen.components.result_card import run_feed
 from bildgen.components.server_badge import server_badge
+from bildgen.state.outages import RECONNECTING
 from bildgen.state.studio import StudioState
 
 
@@ -24,6 +25,10 @@ def studio_page() -> rx.Component:
             rx.cond(
                 StudioState.server_problem != "",
                 rx.callout(StudioState.server_problem, icon="triangle-alert", color_scheme="amber", width="100%"),
+            ),
+            rx.cond(
+                StudioState.reconnecting,
+                rx.callout(t(RECONNECTING), icon="refresh-cw", color_scheme="amber", role="status", width="100%"),
             ),
             lightbox_notice(),
             rx.flex(

@@ -40,7 +40,9 @@ def _change(entry: audit.Entry) -> str:
     if not (entry.old_value or entry.new_value):
         return ""
     none = _("(none)")
-    return f"{entry.old_value or none} → {entry.new_value or none}"
+    before = audit.readable(entry.old_value) if entry.old_value else none
+    after = audit.readable(entry.new_value) if entry.new_value else none
+    return f"{before} → {after}"
 
 
 def _row(entry: audit.Entry) -> AuditRow:
@@ -51,7 +53,12 @@ def _row(entry: audit.Entry) -> AuditRow:
         actor=entry.actor or "—",
         target=entry.target,
         detail=", ".join(
-            part for part in (entry.detail, _("{count} times", count=entry.times) if entry.times > 1 else "") if part
+            part
+            for part in (
+                _(entry.detail) if entry.detail else "",
+                _("{count} times", count=entry.times) if entry.times > 1 else "",
+            )
+            if part
         ),
         address=entry.address,
         change=_change(entry),

@@ -8,6 +8,7 @@ and never inside `async with self`.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import logging
 import textwrap
@@ -22,8 +23,10 @@ from bildgen.i18n import N_, _
 from bildgen.jobs import queue
 from bildgen.services import get_services
 from bildgen.state.admin_area import FAILURES, AdminState
+from bildgen.state.outages import note_failure
 from bildgen.state.session import user_for_token
 from bildgen.store.models import GenerationStatus, User
+from bildgen.waits import Backoff
 
 logger = logging.getLogger(__name__)
 
@@ -153,26 +156,33 @@ class QueueState(AdminState):
             self._watching = True
             token = self._session_token()
             self._in_tab_language()
-        deadline = time.monotonic() + WATCH_AT_MOST_S
+        deadline, backoff = time.monotonic() + WATCH_AT_MOST_S, Backoff()
         try:
             while time.monotonic() < deadline:
                 await asyncio.sleep(REFRESH_EVERY_S)
-                async with self:
-                    # The route, not the URL: the production build serves pages with a trailing slash.
-                    if self.router.route_id != routes.ADMIN_QUEUE:
-                        return  # the tab went to another page
                 try:
-                    user = await user_for_token(token)
-                    rows = await asyncio.to_thread(_load_rows) if user and user.is_admin else None
-                except FAILURES:
                     async with self:
-                        self.refusal = _(UNREADABLE)
+                        # The route, not the URL: the production build serves pages with a trailing slash.
+                        if self.router.route_id != routes.ADMIN_QUEUE:
+                            return  # the tab went to another page
+                    try:
+                        user = await user_for_token(token)
+                        rows = await asyncio.to_thread(_load_rows) if user and user.is_admin else None
+                    except FAILURES:
+                        async with self:
+                            self.refusal = _(UNREADABLE)
+                        continue
+                    async with self:
+                        if rows is None:  # signed out or no longer an administrator
+                            self.allowed, self.rows, self.refusal = False, [], _(NOT_ALLOWED)
+                            return
+                        self.rows, self.refusal = rows, ""
+                except Exception as error:  # Redis (the tab's state) is away: try again
+                    note_failure("refreshing the queue page", error, first=not backoff.failures)
+                    await backoff.pause()
                     continue
-                async with self:
-                    if rows is None:  # signed out or no longer an administrator
-                        self.allowed, self.rows, self.refusal = False, [], _(NOT_ALLOWED)
-                        return
-                    self.rows, self.refusal = rows, ""
+                backoff.succeeded()
         finally:
-            async with self:
-                self._watching = False
+            with contextlib.suppress(Exception):
+                async with self:
+                    self._watching = False

@@ -18,6 +18,7 @@ from bildgen.batches import packs, runs
 from bildgen.i18n import _
 from bildgen.services import get_services
 from bildgen.state.batches import queue_batch
+from bildgen.state.outages import RECONNECTING, is_outage
 from bildgen.state.session import SessionState, user_for_token
 from bildgen.state.studio import ModelChoice
 from bildgen.store.db import StorageUnavailable
@@ -189,11 +190,20 @@ class BatchPageState(SessionState):
 
     @rx.event
     async def refresh(self):
-        """Pressed every 2 s by the page while the batch runs (and only while the page is open)."""
-        user = await self._user()
-        if user is None or not self.shown_id:
+        """Pressed every 2 s by the page while the batch runs (and only while the page is open); while
+        the database is away it says so, and the next press catches up."""
+        try:
+            user = await self._user()
+            if user is None or not self.shown_id:
+                return
+            snapshot = await asyncio.to_thread(_read, self.shown_id, user.id, self.page * ITEMS_PER_PAGE)
+        except Exception as error:
+            if not is_outage(error):
+                raise
+            self.message = _(RECONNECTING)
             return
-        snapshot = await asyncio.to_thread(_read, self.shown_id, user.id, self.page * ITEMS_PER_PAGE)
+        if self.message == _(RECONNECTING):
+            self.message = ""
         if snapshot.summary is not None:
             self._show(snapshot)
 

@@ -12,6 +12,7 @@ import asyncio
 import dataclasses
 import logging
 import textwrap
+import time
 
 import reflex as rx
 
@@ -35,9 +36,11 @@ from bildgen.inference.errors import InferenceError
 from bildgen.prompts import writing
 from bildgen.prompts.writing import PromptHelpRefused
 from bildgen.services import get_services
+from bildgen.state.outages import is_outage, note_failure
 from bildgen.state.session import SessionState, user_for_token
 from bildgen.state.studio import ModelChoice
 from bildgen.store.db import StorageUnavailable
+from bildgen.waits import Backoff
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +52,8 @@ BATCH_MODEL = "__batch__"
 RECENT = 30
 # Batches this process is queueing now: a page opened meanwhile does not queue them a second time.
 _queueing: set[str] = set()
+# How long queueing a batch waits for a database that is away before leaving the rest to its page.
+QUEUEING_OUTAGE_S = 300.0
 
 
 async def queue_batch(batch_id: str, owner_id: str) -> None:
@@ -58,13 +63,25 @@ async def queue_batch(batch_id: str, owner_id: str) -> None:
         return
     _queueing.add(batch_id)
     services = await asyncio.to_thread(get_services)
+    backoff, deadline = Backoff(), time.monotonic() + QUEUEING_OUTAGE_S
     try:
-        services.runner.wake()
-        await asyncio.to_thread(
-            runs.queue_items, services.engine, batch_id, owner_id=owner_id, catalog=services.catalog
-        )
-    except StorageUnavailable:
-        logger.warning("batch %s: storage unavailable while queueing; its page queues the rest later", batch_id)
+        while True:
+            services.runner.wake()
+            try:
+                await asyncio.to_thread(
+                    runs.queue_items, services.engine, batch_id, owner_id=owner_id, catalog=services.catalog
+                )
+                break
+            except Exception as error:
+                if not is_outage(error):
+                    raise
+                if time.monotonic() + backoff.next > deadline:
+                    logger.warning(
+                        "batch %s: storage unavailable while queueing; its page queues the rest later", batch_id
+                    )
+                    break
+                note_failure(f"queueing batch {batch_id}", error, first=not backoff.failures)
+                await backoff.pause()
     finally:
         _queueing.discard(batch_id)
         services.runner.wake()

@@ -12,13 +12,16 @@ import time
 
 import reflex as rx
 
+from bildgen import routes
 from bildgen.batches import runs
 from bildgen.inference import providers
 from bildgen.inference.errors import InferenceError
 from bildgen.services import get_services
+from bildgen.state.outages import note_failure
 from bildgen.state.session import SessionState, user_for_token
 from bildgen.store import gallery
 from bildgen.store.models import Image
+from bildgen.waits import Backoff
 
 ALL_MODELS = "__all__"
 # Every change resends the whole list to the browser: keep a window of pages, not all of them.
@@ -127,10 +130,11 @@ class GalleryState(SessionState):
     @rx.event(background=True)
     async def check_demo(self):
         services = await asyncio.to_thread(get_services)
-        is_demo = services.demo_server is not None
+        default = services.catalog.default
+        is_demo = services.runs_embedded_demo(default)
         if not is_demo:
             with contextlib.suppress(InferenceError):
-                async with providers.adapter_for(services.catalog.default) as adapter:
+                async with providers.adapter_for(default) as adapter:
                     is_demo = (await adapter.served_model()).is_demo
         async with self:
             self.demo_in_use = is_demo
@@ -151,6 +155,18 @@ class GalleryState(SessionState):
             cards, self.newer_hidden = cards[-MAX_CARDS:], True
         self.cards = cards
         self.next_cursor = result.next_cursor.encode() if result.next_cursor else ""
+
+    @rx.var
+    def filtering(self) -> bool:
+        """Some filter hides images: an empty grid then means "nothing matched", not "no images"."""
+        return bool(self.search or self.favourites_only or self.model_filter != ALL_MODELS or self.batch_filter)
+
+    @rx.event
+    def clear_filters(self):
+        self.search, self.model_filter, self.favourites_only = "", ALL_MODELS, False
+        if self.batch_filter:  # the batch comes from the address: leave it
+            return rx.redirect(routes.GALLERY)
+        return GalleryState.open_gallery
 
     @rx.event
     def set_search(self, value: str):
@@ -175,28 +191,35 @@ class GalleryState(SessionState):
                 return
             self.watching = True
             token = self._session_token()
-        started = time.monotonic()
+        started, backoff = time.monotonic(), Backoff()
         try:
             while time.monotonic() - started < WATCH_AT_MOST_S:
                 await asyncio.sleep(WATCH_EVERY_S)
-                user = await user_for_token(token)
-                if user is None:
-                    return
-                jobs = await asyncio.to_thread(_job_cards, user.id)
-                async with self:
-                    changed, filters = jobs != self.jobs, self._filters()
-                # New images have landed: show them, at the top. Otherwise the pages the user
-                # scrolled to stay as they are.
-                page = await asyncio.to_thread(_load_first_page, user.id, filters) if changed else None
-                async with self:
-                    if page is not None:
-                        self._show_first_page(page)
-                    self.jobs = jobs
+                try:
+                    user = await user_for_token(token)
+                    if user is None:
+                        return
+                    jobs = await asyncio.to_thread(_job_cards, user.id)
+                    async with self:
+                        changed, filters = jobs != self.jobs, self._filters()
+                    # New images have landed: show them, at the top. Otherwise the pages the user
+                    # scrolled to stay as they are.
+                    page = await asyncio.to_thread(_load_first_page, user.id, filters) if changed else None
+                    async with self:
+                        if page is not None:
+                            self._show_first_page(page)
+                        self.jobs = jobs
+                except Exception as error:  # the database or Redis is away: try again, catch up later
+                    note_failure("watching the gallery's jobs", error, first=not backoff.failures)
+                    await backoff.pause()
+                    continue
+                backoff.succeeded()
                 if not jobs:
                     return
         finally:
-            async with self:
-                self.watching = False
+            with contextlib.suppress(Exception):
+                async with self:
+                    self.watching = False
 
     # ---- what the lightbox (state/lightbox.py) changed ---------------------------------------------
 

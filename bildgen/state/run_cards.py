@@ -62,6 +62,8 @@ class RunCard:
     notice: str = ""
     # Why the whole run failed ("" when any variant is shown).
     error: str = ""
+    # Ended with images that failed: Retry makes them again (bildgen.generation.retry).
+    can_retry: bool = False
     variants: list[VariantCard] = dataclasses.field(default_factory=list)
     # The run's images in order: the lightbox's ←/→ walks through them.
     image_ids: list[str] = dataclasses.field(default_factory=list)
@@ -177,6 +179,7 @@ def run_card(run: queue.Run, *, labels: Mapping[str, str], language: str, now: d
         cancel_requested=view.active and view.cancel_requested,
         notice=_notice(view),
         error=(in_language(view.error) if view.error else variants[0].error) if failed_all else "",
+        can_retry=not view.active and any(card.status == FAILED for card in variants),
         variants=variants,
         image_ids=[card.image_id for card in variants if card.image_id],
         cursor=queue.Cursor(view.created_at, view.id).encode(),

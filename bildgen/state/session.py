@@ -50,8 +50,13 @@ class SessionState(rx.State):
 
     def _use_language(self, user: User | None) -> None:
         chosen = i18n.supported(user.language) if user else None
-        self.lang = chosen or self._chosen_language or i18n.negotiate(self.router.headers.accept_language)
+        self.lang = chosen or self._chosen_language or self._browser_language()
         i18n.current_language.set(self.lang)
+
+    def _browser_language(self) -> str:
+        headers = self.router.headers
+        page_language = sessions.cookie_value(headers.cookie, i18n.BROWSER_LANGUAGE_COOKIE)
+        return i18n.browser_preference(page_language, headers.accept_language)
 
     def _in_tab_language(self) -> None:
         """For events that do not ask who is signed in, and background tasks (call it inside
@@ -104,6 +109,8 @@ class SignInPageState(rx.State):
     notice: str = ""
     next_path: str = routes.STUDIO
     signup_open: bool = True
+    # Nobody has an account yet: the one made now administers bildgen (unless BILDGEN_ADMIN names another).
+    first_account: bool = False
 
     @rx.event
     async def load(self):
@@ -113,4 +120,8 @@ class SignInPageState(rx.State):
         self.message = accounts.message(query.get("error", ""))
         self.notice = accounts.message(query.get("notice", ""))
         self.next_path = query.get("next", routes.STUDIO)
-        self.signup_open = (await asyncio.to_thread(get_services)).settings.signup_open
+        services = await asyncio.to_thread(get_services)
+        self.signup_open = services.settings.signup_open
+        self.first_account = not services.settings.admin_username and await asyncio.to_thread(
+            accounts.no_account_yet, services.engine
+        )

@@ -18,6 +18,7 @@ import reflex as rx
 
 from bildgen import i18n, routes
 from bildgen.cpu import in_image_pool
+from bildgen.generation import retry
 from bildgen.i18n import _
 from bildgen.inference import providers
 from bildgen.inference.capabilities import Capabilities, OptionChoices, chosen_options, describe_options
@@ -38,6 +39,7 @@ from bildgen.params import (
 )
 from bildgen.services import get_services
 from bildgen.state import prompt_help
+from bildgen.state.outages import note_failure
 from bildgen.state.run_cards import RunCard, fingerprint, run_card
 from bildgen.state.session import SessionState, user_for_token
 from bildgen.store import library, metadata
@@ -46,7 +48,7 @@ from bildgen.store.image_library import stored_recipe
 from bildgen.store.metadata import StoredRecipe
 from bildgen.store.models import EditMask, ReferenceImage, User
 from bildgen.store.references import MAX_BYTES, ReferenceRejected, clean_reference_async
-from bildgen.waits import event_within
+from bildgen.waits import Backoff, event_within
 
 # (tab, job) pairs watched by a task of this process: a reload or second event starts no twin, and a
 # restarted process (whose tabs' state in Redis may still say "running") starts a new watcher.
@@ -120,6 +122,8 @@ class StudioState(SessionState):
     _config_version: int = -1
     _watching_config: bool = False
     demo_in_use: bool = False
+    # A run watcher cannot read the database (or the tab's state) just now: it tries again.
+    reconnecting: bool = False
     server_problem: str = ""
     # An administrator's message while image generation is switched off ("" while it is on).
     paused_message: str = ""
@@ -481,18 +485,29 @@ class StudioState(SessionState):
         services = await asyncio.to_thread(get_services)
         labels = {key: profile.label for key, profile in services.catalog.models.items()}
         deadline = time.monotonic() + WATCH_AT_MOST_S
-        shown = None
+        shown, backoff = None, Backoff()
         try:
             while time.monotonic() < deadline:
                 with runner.watching(job_id) as changed:
-                    found = await asyncio.to_thread(queue.run, services.engine, job_id, owner_id=owner_id)
-                    seen = fingerprint(found.view if found else None)
-                    if seen != shown:
-                        shown = seen
-                        card = run_card(found, labels=labels, language=language) if found else None
-                        async with self:
-                            if self._owner_id != owner_id or not self._replace_run(job_id, card):
-                                return
+                    try:
+                        found = await asyncio.to_thread(queue.run, services.engine, job_id, owner_id=owner_id)
+                        seen = fingerprint(found.view if found else None)
+                        if seen != shown or backoff.failures:
+                            card = run_card(found, labels=labels, language=language) if found else None
+                            async with self:
+                                self.reconnecting = False
+                                if self._owner_id != owner_id or not self._replace_run(job_id, card):
+                                    return
+                            shown = seen
+                    except Exception as error:
+                        # The database or Redis is away: say so, try again, catch up once it is back.
+                        note_failure(f"watching run {job_id}", error, first=not backoff.failures)
+                        with contextlib.suppress(Exception):
+                            async with self:
+                                self.reconnecting = True
+                        await backoff.pause()
+                        continue
+                    backoff.succeeded()
                     if found is None or not found.view.active:
                         return
                     await event_within(changed, TICK_S)
@@ -511,7 +526,7 @@ class StudioState(SessionState):
         i18n.current_language.set(language)
         config = (await asyncio.to_thread(get_services)).config
         deadline = time.monotonic() + CONFIG_WATCH_AT_MOST_S
-        polls = 0
+        polls, backoff = 0, Backoff()
         try:
             while time.monotonic() < deadline:
                 await asyncio.sleep(CONFIG_POLL_S)
@@ -519,18 +534,25 @@ class StudioState(SessionState):
                 version = config.current().version
                 # The tab's lock (its state, in Redis) only when something changed, or now and then
                 # to learn whether the tab is still on the studio.
-                if version == shown and polls % CONFIG_PRESENCE_EVERY:
+                if version == shown and polls % CONFIG_PRESENCE_EVERY and not backoff.failures:
                     continue
-                async with self:
-                    # The route, not the URL: the production build serves pages with a trailing slash.
-                    if self.router.route_id != routes.route_id(routes.STUDIO) or not self._owner_id:
-                        return
-                    if version != self._config_version:
-                        self._show_offer()
-                    shown = self._config_version
+                try:
+                    async with self:
+                        # The route, not the URL: the production build serves pages with a trailing slash.
+                        if self.router.route_id != routes.route_id(routes.STUDIO) or not self._owner_id:
+                            return
+                        if version != self._config_version:
+                            self._show_offer()
+                        shown = self._config_version
+                except Exception as error:  # Redis away: keep watching
+                    note_failure("watching the configuration", error, first=not backoff.failures)
+                    await backoff.pause()
+                    continue
+                backoff.succeeded()
         finally:
-            async with self:
-                self._watching_config = False
+            with contextlib.suppress(Exception):
+                async with self:
+                    self._watching_config = False
 
     @rx.event(background=True)
     async def check_server(self):
@@ -539,8 +561,9 @@ class StudioState(SessionState):
         async with self:
             if not self.model_id:
                 return
+            self._in_tab_language()  # the problem is said in this tab's language
             profile = services.catalog.get(self.model_id)
-        problem, is_demo = "", services.demo_server is not None
+        problem, is_demo = "", services.runs_embedded_demo(profile)
         try:
             async with providers.adapter_for(profile) as adapter:
                 is_demo = (await adapter.served_model()).is_demo or is_demo
@@ -900,16 +923,47 @@ class StudioState(SessionState):
         async with self:
             self.submitting, self.paused_message = False, ""
             self.restored_file, self.restored_message = None, ""
-            if card is not None:
-                # The new run goes on top; the window keeps its size, and paging goes on after it.
-                runs = [card, *[shown for shown in self.runs if shown.id != job_id]]
-                if len(runs) > MAX_RUNS:
-                    runs = runs[:MAX_RUNS]
-                    self.runs_cursor = runs[-1].cursor
-                self.runs = runs
-        # The new run comes into view, its top first (on a phone it is below the form); nothing
-        # moves when it is in view already.
+            return self._put_on_top(job_id, card)
+
+    def _put_on_top(self, job_id: str, card: RunCard | None) -> list:
+        """A new run goes on top of the feed, watched until it ends; the window keeps its size, and
+        paging goes on after it. It comes into view, its top first (on a phone it is below the form);
+        nothing moves when it is in view already."""
+        if card is not None:
+            runs = [card, *[shown for shown in self.runs if shown.id != job_id]]
+            if len(runs) > MAX_RUNS:
+                runs = runs[:MAX_RUNS]
+                self.runs_cursor = runs[-1].cursor
+            self.runs = runs
         return [StudioState.watch_run(job_id), rx.call_script(f"window.bildgenShowRun('run-{job_id}')")]
+
+    @rx.event
+    async def retry(self, job_id: str):
+        """Retry on a finished run's card: its missing images again, as they were asked for."""
+        user = await self._user()
+        if user is None:
+            return self._to_sign_in()
+        job_id = str(job_id)
+        if not any(card.id == job_id and card.can_retry for card in self.runs):
+            return
+        services = await asyncio.to_thread(get_services)
+        try:
+            new_id = await asyncio.to_thread(retry.retry_missing, services.engine, job_id, owner_id=user.id)
+            found = await asyncio.to_thread(queue.run, services.engine, new_id, owner_id=user.id)
+        except retry.NothingToRetry:
+            return
+        except SubmissionRefused as refused:
+            self.run_error = refused.message
+            return
+        except StorageUnavailable as unavailable:
+            self.run_error = unavailable.user_message
+            return
+        except LookupError:
+            self.run_error = _("A reference image of this run is no longer available.")
+            return
+        services.runner.wake()
+        self.run_error = ""
+        return self._put_on_top(new_id, self._card(found) if found else None)
 
 
 def _submit_checked(services, submission: queue.Submission) -> str:

@@ -30,9 +30,15 @@ class ImageFiles:
 
     def save(self, data: bytes) -> str:
         """Store the bytes as they are and return their sha256."""
+        return self.add(data)[0]
+
+    def add(self, data: bytes) -> tuple[str, bool]:
+        """Store the bytes; their sha256, and whether this call made the file (False: it was there,
+        maybe another row's, so it is not this caller's to remove)."""
         sha256 = hashlib.sha256(data).hexdigest()
+        existed = self.path_for(sha256).exists()
         self.save_as(sha256, data)
-        return sha256
+        return sha256, not existed
 
     def save_as(self, key: str, data: bytes) -> Path:
         """Store bytes under another file's hash (a thumbnail under its image's), atomically."""

@@ -35,9 +35,11 @@ class Cursor:
     def decode(cls, text: str) -> Cursor | None:
         moment, _, image_id = text.partition("|")
         try:
-            return cls(datetime.fromisoformat(moment), image_id) if image_id else None
+            created_at = datetime.fromisoformat(moment)
         except ValueError:
             return None
+        # bildgen's cursors carry UTC's offset; one without is not bildgen's.
+        return cls(created_at, image_id) if image_id and created_at.tzinfo else None
 
 
 @dataclasses.dataclass(frozen=True)

@@ -1,7 +1,8 @@
 """One facade over a generated image's file, thumbnail and row: they are saved, named and found together.
 
 The file is complete on disk (temporary file, fsync, rename) before the row that points at it
-exists, so a crash never leaves a row pointing at half a file.
+exists, so a crash never leaves a row pointing at half a file. A commit that fails takes its file
+away again (or hands the image to the spool, when the database is what failed).
 """
 
 from __future__ import annotations
@@ -13,13 +14,15 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy
+from sqlmodel import select
 
 from bildgen.filenames import download_filename
 from bildgen.inference.decoding import DecodedImage
 from bildgen.store import metadata
-from bildgen.store.db import session
+from bildgen.store.db import is_storage_failure, session
 from bildgen.store.files import ImageFiles
 from bildgen.store.models import Generation, Image
+from bildgen.store.spool import Spool
 from bildgen.store.thumbnails import make_thumbnail
 
 logger = logging.getLogger(__name__)
@@ -43,14 +46,20 @@ class ImageLibrary:
         # Live previews of images still being made (AUTOMATIC1111's), beside the images: small files
         # served by URL, removed when their image ends.
         self.previews = ImageFiles(files.root.parent / "previews", suffix=".preview")
+        # Images whose rows the database did not take (bildgen/store/spool.py).
+        self.spool = Spool(files.root.parent / "spool")
 
     def save_generated(
         self, generation: Generation, *, variant: int, seed: int, decoded: DecodedImage, generation_ms: int
     ) -> tuple[SavedImage, str, bytes]:
-        """Blocking (Pillow, disk, database): call it in the image pool. The image, its hash and PNG."""
+        """Blocking (Pillow, disk, database): call it in the image pool. The image, its hash and PNG.
+
+        When the database does not take the row (down, read-only, full), the image goes to the spool
+        and is recorded when the database is back; only when the spool cannot take it either does
+        this raise, leaving no file behind."""
         # The server's PNG keeps its pixel data; the recipe goes in as text chunks.
         png = metadata.embed(decoded.png, stored_recipe(generation, seed))
-        sha256 = self.files.save(png)
+        sha256, created = self.files.add(png)
         row = Image(
             owner_id=generation.owner_id,
             generation_id=generation.id,
@@ -61,10 +70,43 @@ class ImageLibrary:
             sha256=sha256,
             generation_ms=generation_ms,
         )
-        with session(self.engine) as db:
-            db.add(row)
-            db.commit()
+        try:
+            with session(self.engine) as db:
+                db.add(row)
+                db.commit()
+        except Exception as error:
+            spooled = is_storage_failure(error) and self._spool(row, png)
+            # No file without a row: the spool keeps its own copy, and recording puts the file back.
+            # A file that was there before is another row's (or another writer's): never removed.
+            if created and (spooled or not self._referenced(sha256)):
+                self.files.delete(sha256)
+            if not spooled:
+                raise
         return saved_image(row, generation), sha256, png
+
+    def _spool(self, row: Image, png: bytes) -> bool:
+        try:
+            self.spool.put(row, png)
+        except OSError:
+            logger.exception("image %s could not be spooled either", row.id)
+            return False
+        return True
+
+    def _referenced(self, sha256: str) -> bool:
+        """Whether a row points at the file after all (a commit whose answer was lost may have
+        reached the database). False when the database cannot say: then the commit never got there."""
+        try:
+            with session(self.engine) as db:
+                return db.exec(select(Image.id).where(Image.sha256 == sha256).limit(1)).first() is not None
+        except Exception:
+            return False
+
+    def record_spooled(self, generation_id: str | None = None) -> int:
+        """Record the spooled images (of one job, or all); raises the storage failure while the database is away."""
+        return self.spool.record(self.engine, self.files, generation_id=generation_id)
+
+    def spooled(self, generation_id: str) -> int:
+        return self.spool.count(generation_id)
 
     def make_thumbnail(self, sha256: str, png: bytes | None = None) -> None:
         """Make the image's thumbnail (again, if a crash lost it); errors only cost the thumbnail."""

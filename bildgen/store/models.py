@@ -15,6 +15,9 @@ def new_id() -> str:
 
 
 def utc_now() -> datetime:
+    # Every `datetime` field is SQLModel's UTCDateTime: timestamptz on PostgreSQL (whatever the server's
+    # TimeZone), UTC on SQLite, aware UTC in Python; it refuses naive values. A migration adding a column
+    # must use it too (sa.DateTime() is a timestamp without zone; tests/unit/store/test_time_zones.py).
     return datetime.now(UTC)
 
 
@@ -367,3 +370,16 @@ class QuotaRule(SQLModel, table=True):
     period: str = Field(max_length=10)  # "day" or "month", calendar periods in UTC
     max_images: int
     created_at: datetime = Field(default_factory=utc_now)
+
+
+class ApiIdempotencyKey(SQLModel, table=True):
+    """An `Idempotency-Key` a client sent with POST /v1/images/*: for 24 hours the same token and key get
+    the job the first request queued, never a second one (bildgen/api/idempotency.py)."""
+
+    token_id: str = Field(primary_key=True, max_length=32)
+    key: str = Field(primary_key=True, max_length=255)
+    # SHA-256 of the route and the request's fields and files: the same key with others is refused.
+    fingerprint: str = Field(max_length=64)
+    created_at: datetime = Field(default_factory=utc_now, index=True)
+    # None while the first request still stores its uploads and queues its job.
+    generation_id: str | None = Field(default=None, max_length=32)

@@ -6,7 +6,9 @@ file, so tests can take the server down the way a real outage would.
 
 import re
 import sqlite3
+import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -23,6 +25,11 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
+# How long an expectation waits for the state it expects before it fails. Playwright's 5 s default
+# is a bet on how busy the machine is (a loaded 2-core CI machine loses it); waiting longer for a
+# state never weakens what is asserted, it only fails later.
+EXPECT_TIMEOUT_MS = 20_000
+expect.set_options(timeout=EXPECT_TIMEOUT_MS)
 DEMO_LATENCY_S = 1.0
 DEMO_LABEL = "Demo vLLM-Omni"
 LEGACY_LABEL = "Demo vLLM-Omni (legacy)"
@@ -163,6 +170,28 @@ def generate_and_wait(page, count: int = 1) -> None:
     for number in range(1, count + 1):
         image = runs.first.get_by_role("img", name=re.compile(rf"^Generated image {number},"))
         expect(image).to_be_visible(timeout=IMAGE_TIMEOUT_MS)
+
+
+def eventually(condition: Callable[[], bool], message: str, timeout_s: float = EXPECT_TIMEOUT_MS / 1000) -> None:
+    """Waits until the condition holds (checked every 0.1 s), like `expect` for things outside the page."""
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, message
+        time.sleep(0.1)
+
+
+def choose_language(page, current_label: str, language: str) -> None:
+    page.get_by_role("combobox", name=current_label).click()
+    page.get_by_role("option", name=language).click()
+
+
+def events_handled(page) -> None:
+    """Returns once the server has handled every event this tab sent before: a tab's events are
+    handled in order, so an answered language switch (and the switch back) comes after them all."""
+    choose_language(page, "Language", "Deutsch")
+    expect(page.get_by_role("link", name="Galerie")).to_be_visible()
+    choose_language(page, "Sprache", "English")
+    expect(page.get_by_role("link", name="Gallery")).to_be_visible()
 
 
 PASSWORD = "a long enough passphrase"

@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from bildgen.auth import throttle
-from tests.e2e.conftest import generate_and_wait, sign_in, sign_up, wait_for_studio
+from tests.e2e.conftest import PASSWORD, events_handled, generate_and_wait, sign_in, sign_up, wait_for_studio
 
 
 def first_image_url(page) -> str:
@@ -98,7 +98,7 @@ def test_a_forged_user_sent_to_a_helper_over_the_websocket_reaches_nothing(anna,
     page.get_by_label("Prompt", exact=True).fill("bobs own picture")
     generate_and_wait(page)
     page.get_by_role("button", name="Use image 1 as reference").click()
-    page.wait_for_timeout(1500)
+    events_handled(page)
     expect(page.get_by_role("img", name=re.compile(r"^Reference image"))).to_have_count(0)
     with sqlite3.connect(app_data_dir / "bildgen.db") as db:
         bobs_references = db.execute(
@@ -162,3 +162,33 @@ def websocket_handshake_status(app_url: str, origin: str) -> int:
 def test_a_websocket_from_a_foreign_origin_is_refused(app_url):
     assert websocket_handshake_status(app_url, app_url) == 101
     assert websocket_handshake_status(app_url, "https://evil.example") != 101
+
+
+def test_a_refused_sign_up_keeps_the_typed_username_and_only_the_first_account_is_told_it_administers(
+    page, app_url, administrator
+):
+    page.goto(f"{app_url}/sign-up")
+    # An administrator exists already: this account will be an ordinary one.
+    expect(page.get_by_label("Username")).to_be_visible()
+    expect(page.get_by_role("note")).to_have_count(0)
+    page.get_by_label("Username").fill("carla-typed-this")
+    page.get_by_label("Password").fill("short")
+    page.get_by_role("button", name="Create account").click()
+    expect(page.get_by_role("alert")).to_contain_text("at least 8 characters")
+    expect(page.get_by_label("Username")).to_have_value("carla-typed-this")
+    expect(page.get_by_label("Password")).to_have_value("")
+    assert "carla" not in page.url  # never in the address
+
+
+def test_a_user_changes_their_own_password_from_the_account_page(page, app_url):
+    username = sign_up(page, app_url)
+    page.goto(f"{app_url}/account")
+    page.get_by_role("link", name="Change password").click()
+    page.get_by_label("Current password").fill(PASSWORD)
+    page.get_by_label("New password", exact=True).fill("an even longer passphrase")
+    page.get_by_label("New password again").fill("an even longer passphrase")
+    page.get_by_role("button", name="Change password").click()
+    wait_for_studio(page)
+    page.get_by_role("button", name="Sign out").click()
+    sign_in(page, app_url, username, "an even longer passphrase")
+    wait_for_studio(page)

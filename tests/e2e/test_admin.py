@@ -3,13 +3,20 @@
 import json
 import re
 import sqlite3
-import time
 import uuid
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import choose_model, generate_and_wait, sign_in, sign_up, wait_for_studio
+from tests.e2e.conftest import (
+    choose_model,
+    events_handled,
+    eventually,
+    generate_and_wait,
+    sign_in,
+    sign_up,
+    wait_for_studio,
+)
 
 
 @pytest.fixture
@@ -99,6 +106,9 @@ def test_a_user_generates_with_a_profile_an_administrator_made_until_it_is_disab
     user, _ = user_page
     label = f"Team portrait {uuid.uuid4().hex[:6]}"
     create_profile(admin, app_url, label, demo_server.base_url, "Faces and people, wide.")
+    # The administrator can test the profile's own model, not only its provider.
+    admin.get_by_role("button", name=f"Test connection of {label}").click()
+    expect(admin.get_by_role("status", name=f"Connection of {label}")).to_contain_text("Connected.")
 
     # The open studio offers it without a reload, with the administrator's help text.
     user.get_by_role("combobox", name="Model").click()
@@ -114,7 +124,7 @@ def test_a_user_generates_with_a_profile_an_administrator_made_until_it_is_disab
     # Disabled while the user's studio is open: the studio says so and moves to another model (a
     # Generate pressed before it learns is refused with the same words: tests/unit/admin/test_profiles.py).
     admin.get_by_role("switch", name=f"Offer {label}").click()
-    expect(admin.get_by_role("status")).to_contain_text("no longer offered")
+    expect(admin.get_by_role("status").filter(has_text="no longer offered")).to_be_visible()
     expect(user.get_by_role("alert").filter(has_text=f"{label} is not available any more")).to_be_visible(
         timeout=OFFER_TIMEOUT_MS
     )
@@ -125,7 +135,7 @@ def test_a_user_generates_with_a_profile_an_administrator_made_until_it_is_disab
 
     admin.get_by_role("link", name="Audit log").click()
     entry = admin.get_by_role("row").filter(has_text="Model profile changed").filter(has_text="disabled")
-    expect(entry.first).to_contain_text('{"enabled": true} → {"enabled": false}')
+    expect(entry.first).to_contain_text("enabled: yes → enabled: no")
 
 
 def test_a_saved_api_key_never_reaches_a_browser_and_test_connection_explains(administrator, app_url, demo_server):
@@ -312,11 +322,11 @@ def test_someone_who_is_not_an_administrator_is_refused_every_admin_page_and_eve
     armed.append(True)
     user.get_by_label("Prompt", exact=True).fill("typing sends an event; the forged ones follow it")
     # The events arrived and were answered with the refusal (the Users page's), not carried out.
-    deadline = time.monotonic() + 10
-    while not any("Only administrators can use the Admin area." in frame for frame in received):
-        assert time.monotonic() < deadline, "the forged events were never answered"
-        user.wait_for_timeout(200)
-    user.wait_for_timeout(1000)
+    eventually(
+        lambda: any("Only administrators can use the Admin area." in frame for frame in list(received)),
+        "the forged events were never answered",
+    )
+    events_handled(user)
     with sqlite3.connect(app_data_dir / "bildgen.db") as db:
         assert db.execute("SELECT disabled, must_change_password FROM user WHERE id = ?", (admin_id,)).fetchone() == (
             0,

@@ -129,3 +129,32 @@ def test_cancelling_a_batch_stops_what_has_not_started_and_keeps_what_is_saved(s
     expect(progress).to_contain_text("cancelled")
     expect(studio.get_by_role("button", name="Cancel batch")).to_have_count(0)
     expect(studio.get_by_role("row").filter(has_text="Cancelled").first).to_be_visible()
+
+
+def test_a_long_unbroken_prompt_wraps_and_keeps_every_column_on_the_page(studio, app_url):
+    open_batches(studio, app_url)
+    studio.get_by_label("Prompts, one per line").fill("x" * 900 + "\na short one\n")
+    studio.get_by_role("button", name="Add to table").click()
+    small_images(studio)
+    studio.get_by_role("button", name="Run batch").click()
+    expect(studio.locator("#batch-progress")).to_contain_text("2 of 2 prompts finished", timeout=30_000)
+    thumbnail = studio.get_by_role("img", name=re.compile(r"^Prompt 1, image 1: x+"))
+    expect(thumbnail).to_be_visible()
+    box, width = thumbnail.bounding_box(), studio.viewport_size["width"]
+    assert box["x"] + box["width"] <= width, "the finished image is pushed off the page"
+    assert studio.evaluate("document.documentElement.scrollWidth") <= width
+
+
+def test_a_paste_too_large_for_the_box_is_kept_and_explained_instead_of_lost(studio, app_url):
+    open_batches(studio, app_url)
+    box = studio.get_by_label("Prompts, one per line")
+    huge = "\n".join(f"prompt number {number} " + "y" * 1_980 for number in range(600))  # ~1.2 MB
+    box.fill(huge)
+    studio.get_by_role("button", name="Add to table").click()
+    expect(studio.get_by_role("alert")).to_contain_text("the box takes at most 0.9 MB at a time")
+    assert box.input_value() == huge  # nothing lost
+    # The page still talks to the server: a part of it goes in.
+    box.fill("\n".join(huge.splitlines()[:3]))
+    studio.get_by_role("button", name="Add to table").click()
+    expect(studio.get_by_text("Rows 1–3 of 3")).to_be_visible()
+    expect(studio.get_by_text("the box takes at most 0.9 MB")).to_have_count(0)

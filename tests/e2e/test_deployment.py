@@ -14,7 +14,14 @@ import sqlalchemy
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import choose_model, generate_and_wait, sign_in, sign_up, wait_for_studio
-from tests.servers import AppProcess, DemoServerProcess, ReverseProxy, build_frontend
+from tests.servers import (
+    NGINX_SITE,
+    AppProcess,
+    DemoServerProcess,
+    ReverseProxy,
+    build_frontend,
+    documented_deployment,
+)
 
 SINGLE_LABEL = "Demo, one image at a time"
 PG_URL = os.environ.get("BILDGEN_TEST_PG_URL")
@@ -53,26 +60,39 @@ def inference(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def deployment(database_url, inference, tmp_path_factory):
-    """(proxy, instances): the proxy's address is the public one, set at build and in BILDGEN_ORIGINS."""
+    """(proxy, instances), started as docs/deploy/compose.yaml and bildgen.env.example say: one build,
+    each instance compose lists with its own environment and the example's settings, behind the nginx
+    site compose mounts. Only what is this machine's differs: ports, the test's PostgreSQL, Redis and
+    folders, the test's image server; and sign-up is open for the tests' many users."""
+    documented = documented_deployment()
+    assert documented.nginx_site == NGINX_SITE and len(documented.instances) == 2
     root = tmp_path_factory.mktemp("deployment")
     proxy = ReverseProxy(workdir=root / "proxy")
-    public = {"REFLEX_API_URL": proxy.url, "BILDGEN_ORIGINS": proxy.url}
-    web_dir = build_frontend(root / "web", data_dir=root / "build-data", extra_env=public)
-    shared = {
-        **public,
+    here = {
+        "REFLEX_API_URL": proxy.url,
+        "BILDGEN_ORIGINS": proxy.url,
         "REFLEX_DB_URL": database_url,
         "REFLEX_REDIS_URL": REDIS_URL,
-        "BILDGEN_WORKERS": "2",
+        "BILDGEN_SIGNUP": "open",
         # A stop waits this long for running images (then hands them back), not the default minute:
         # the tests' hung requests would hold every stop that long.
         "BILDGEN_DRAIN_SECONDS": "2",
     }
-    # One data folder for both, as on one host (several hosts share it over the network).
+    settings = {**documented.environment, **here}
+    del settings["BILDGEN_DATA_DIR"]  # AppProcess gives each its folder (one for all: as on one host)
+    web_dir = build_frontend(root / "web", data_dir=root / "build-data", extra_env=settings)
     instances = [
         AppProcess(
-            data_dir=root / "data", config=inference[1], extra_env=shared, web_dir=web_dir, name=f"instance-{number}"
+            data_dir=root / "data",
+            config=inference[1],
+            extra_env={
+                **settings,
+                **{key: value for key, value in own.items() if key not in ("BILDGEN_PORT", "BILDGEN_DATA_DIR")},
+            },
+            web_dir=web_dir,
+            name=name,
         )
-        for number in (1, 2)
+        for name, own in documented.instances.items()
     ]
     try:
         # Both start at once on the empty database, as after a deployment: each migrates it.
@@ -103,6 +123,16 @@ def worker_running(database_url: str, prompt: str) -> int:
     engine.dispose()
     assert worker, "no worker claimed the job"
     return int(worker.split(":")[1])
+
+
+def test_each_instance_is_ready_and_the_proxy_keeps_metrics_private(deployment):
+    proxy, instances = deployment
+    for instance in instances:
+        ready = httpx.get(f"{instance.url}/readyz", timeout=30)
+        assert ready.status_code == 200
+        assert ready.json()["checks"] == {"database": "ok", "data_folder": "ok", "redis": "ok"}
+    assert httpx.get(f"{proxy.url}/readyz", timeout=30).status_code == 200
+    assert httpx.get(f"{proxy.url}/metrics", timeout=30).status_code == 404
 
 
 def test_through_the_proxy_people_sign_up_and_each_instance_carries_studio_websockets(deployment, browser):

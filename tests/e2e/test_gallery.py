@@ -110,6 +110,15 @@ def test_filters_by_words_and_favourites(studio, app_url):
     expect(tiles(studio)).to_have_count(1)
     expect(tiles(studio, "a green meadow")).to_have_count(1)
 
+    # A search that matches nothing says so (not "No images yet"), and one click shows everything again.
+    studio.get_by_label("Search prompts").fill("volcano")
+    expect(studio.get_by_text("No images match these filters.")).to_be_visible()
+    expect(studio.get_by_text("No images yet")).to_have_count(0)
+    studio.get_by_role("button", name="Clear filters").click()
+    expect(tiles(studio)).to_have_count(2)
+    expect(studio.get_by_label("Search prompts")).to_have_value("")
+    expect(studio.get_by_role("switch")).not_to_be_checked()
+
 
 def test_lineage_shows_what_an_image_was_made_from(studio, app_url):
     studio.get_by_label("Prompt", exact=True).fill("the parent picture")

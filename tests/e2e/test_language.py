@@ -4,17 +4,12 @@ import re
 
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import PASSWORD, sign_up
+from tests.e2e.conftest import PASSWORD, choose_language, sign_up
 
 
 def german_page(browser):
     context = browser.new_context(locale="de-DE")
     return context, context.new_page()
-
-
-def choose_language(page, current_label: str, language: str) -> None:
-    page.get_by_role("combobox", name=current_label).click()
-    page.get_by_role("option", name=language).click()
 
 
 def test_a_browser_that_prefers_german_gets_german_and_may_switch_to_english(browser, app_url):

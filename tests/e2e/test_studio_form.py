@@ -10,7 +10,7 @@ from PIL import Image
 from playwright.sync_api import expect
 
 from bildgen.inference.demo.renderer import render
-from tests.e2e.conftest import generate_and_wait, newest_run
+from tests.e2e.conftest import eventually, generate_and_wait, newest_run
 
 EFFECTIVE = "#effective-parameters"
 
@@ -156,10 +156,7 @@ def test_cancel_stops_outstanding_variants_and_frees_the_form(studio, demo_serve
     expect(studio.get_by_role("button", name="Cancel")).to_have_count(0)
     expect(studio.get_by_role("button", name="Generate")).to_be_enabled()
     # Cancelling closed both requests: the server saw each client go away.
-    for _ in range(50):
-        if disconnects(demo_server) - before >= 2:
-            break
-        studio.wait_for_timeout(100)
+    eventually(lambda: disconnects(demo_server) - before >= 2, "the server did not see both requests closed")
     assert disconnects(demo_server) - before == 2
 
 

@@ -56,6 +56,22 @@ def test_the_browsers_preferred_supported_language_is_chosen(header, language):
     assert i18n.negotiate(header) == language
 
 
+@pytest.mark.parametrize(
+    ("page_language", "accept_language", "language"),
+    [
+        # What the page requests preferred wins over a handshake header that differs.
+        ("de", "en-US,en;q=0.9", "de"),
+        ("en", "de-DE", "en"),
+        # No cookie (an API client, a page served elsewhere): the header decides.
+        (None, "de-DE,de;q=0.9", "de"),
+        ("", "de-AT", "de"),
+        ("klingon", "en", "en"),
+    ],
+)
+def test_the_language_the_pages_preferred_beats_the_handshake_header(page_language, accept_language, language):
+    assert i18n.browser_preference(page_language, accept_language) == language
+
+
 def test_server_messages_speak_the_language_of_the_user_being_answered():
     token = i18n.current_language.set("de")
     try:

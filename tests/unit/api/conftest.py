@@ -13,6 +13,7 @@ from bildgen.admin import profiles
 from bildgen.auth import api_tokens
 from bildgen.http import create_api
 from bildgen.inference.demo.server import BackgroundServer
+from tests.servers import free_port
 from tests.unit.conftest import make_user
 
 SMALL = "256x256"
@@ -22,8 +23,9 @@ class Bildgen:
     """bildgen's HTTP routes served on 127.0.0.1 with this process's job runner in the same event loop,
     as one worker serves them (services from `fresh_services`)."""
 
-    def __init__(self, services_module) -> None:
+    def __init__(self, services_module, port: int) -> None:
         self.module = services_module
+        self.port = port  # kept across restarts: it is the configured public address
         self.server: BackgroundServer | None = None
         self.admin = None  # the administrator who changes profiles, made on first use
 
@@ -36,7 +38,7 @@ class Bildgen:
                 yield
 
         app = Starlette(lifespan=lifespan, routes=[Mount("", app=create_api())])
-        self.server = BackgroundServer(app, lifespan="on").start()
+        self.server = BackgroundServer(app, port=self.port, lifespan="on").start()
         return self
 
     def stop(self) -> None:
@@ -106,8 +108,10 @@ class Bildgen:
 
 
 @pytest.fixture
-def bildgen(fresh_services):
-    server = Bildgen(fresh_services).start()
+def bildgen(fresh_services, monkeypatch):
+    port = free_port()
+    monkeypatch.setenv("BILDGEN_ORIGINS", f"http://127.0.0.1:{port}")
+    server = Bildgen(fresh_services, port).start()
     yield server
     server.stop()
 

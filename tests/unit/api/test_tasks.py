@@ -8,7 +8,9 @@ import uuid
 import httpx
 
 from bildgen.auth import audit
+from bildgen.jobs import queue
 from tests.unit.api.conftest import SMALL, picture, poll
+from tests.unit.conftest import make_generation
 
 ASYNC = {"model": "demo", "prompt": "a slow sunrise", "size": SMALL, "async": True}
 
@@ -114,3 +116,27 @@ def test_another_users_task_is_the_same_404_as_a_missing_one(bildgen):
     with bildgen.http(anna) as client:  # Bob's DELETE did not touch it
         assert client.get(f"tasks/{task['id']}").json()["status"] in ("queued", "running")
         client.delete(f"tasks/{task['id']}")
+
+
+def test_links_point_to_the_configured_address_whatever_host_the_request_names(bildgen):
+    """A client that forges `Host` must not get links (status_url, signed image URLs) to its own server."""
+    _, token = bildgen.user_and_token("anna")
+    with bildgen.http(token) as client:
+        client.headers["Host"] = "evil.example"
+        accepted = client.post("images/generations", json={**ASYNC, "response_format": "url"})
+        assert accepted.status_code == 202
+        task = accepted.json()
+        assert task["status_url"] == f"{bildgen.base_url}/tasks/{task['id']}" == accepted.headers["location"]
+        done = poll(client, task["status_url"], is_final)
+        (image,) = done["result"]["data"]
+    assert image["url"].startswith(f"{bildgen.origin}/")
+    assert httpx.get(image["url"]).headers["content-type"] == "image/png"
+
+
+def test_a_task_interrupted_before_any_image_is_at_progress_0_and_promises_nothing(bildgen):
+    anna, token = bildgen.user_and_token("anna")
+    job = make_generation(bildgen.services.engine, anna, status="interrupted", error=queue.INTERRUPTED, variant_count=4)
+    with bildgen.http(token) as client:
+        task = client.get(f"tasks/{job.id}").json()
+    assert task["status"] == "failed" and task["error"]["code"] == "interrupted"
+    assert task["progress"] == 0.0 and "kept" not in task["error"]["message"]

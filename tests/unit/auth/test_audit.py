@@ -1,5 +1,6 @@
 """The audit log: what is recorded on sign-in, sign-up and refused access, and how administrators page through it."""
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -7,7 +8,7 @@ import sqlalchemy
 from sqlmodel import select
 from starlette.testclient import TestClient
 
-from bildgen import routes
+from bildgen import i18n, routes
 from bildgen.auth import accounts, audit, sessions, throttle
 from bildgen.http import create_api
 from bildgen.store.db import session
@@ -140,3 +141,16 @@ def test_a_flood_of_throttled_attempts_counts_up_one_entry_instead_of_filling_th
         engine, action=audit.SIGN_IN_THROTTLED, target="anna", address="192.0.2.9", within=timedelta(0)
     )
     assert len(audit.page(engine, action=audit.SIGN_IN_THROTTLED).entries) == 3
+
+
+def test_recorded_values_read_as_words_in_the_readers_language_not_json():
+    quota = json.dumps({"max_images": 50, "period": "day", "exempt_admins": False, "profiles": []})
+    assert audit.readable(quota) == "max_images: 50; period: day; exempt_admins: no; profiles: (none)"
+    token = i18n.current_language.set("de")
+    try:
+        assert audit.readable(quota) == "max_images: 50; period: day; exempt_admins: nein; profiles: (keiner)"
+        assert audit.readable(json.dumps(True)) == "ja"
+    finally:
+        i18n.current_language.reset(token)
+    assert audit.readable('"Fast draft"') == "Fast draft"
+    assert audit.readable("not json {") == "not json {"

@@ -213,3 +213,20 @@ def test_batches_left_half_queued_are_found_for_queueing_at_start(engine, two_mo
     assert runs.with_pending_items(engine) == [(half, anna.id)]
     runs.queue_items(engine, half, owner_id=anna.id, catalog=two_models)
     assert runs.with_pending_items(engine) == []
+
+
+def test_a_batchs_summary_counts_its_interrupted_items(engine, two_models):
+    anna = make_user(engine)
+    batch_id = make(engine, anna, two_models, prompts(3))
+    runs.queue_items(engine, batch_id, owner_id=anna.id, catalog=two_models)
+    with session(engine) as db:
+        for job, status in zip(
+            sorted(jobs_of(engine, batch_id), key=lambda job: job.batch_position),
+            ("done", "interrupted", "queued"),
+            strict=False,
+        ):
+            job.status = status
+            db.add(job)
+        db.commit()
+    progress = runs.summary(engine, batch_id, owner_id=anna.id).progress
+    assert progress.describe() == "2 of 3 prompts finished · 0 images · 1 waiting · 1 interrupted"

@@ -3,7 +3,8 @@
 from datetime import timedelta
 
 from bildgen.jobs import queue
-from bildgen.store.models import GenerationStatus, utc_now
+from bildgen.store.db import session
+from bildgen.store.models import GenerationStatus, Image, utc_now
 from tests.unit.conftest import make_generation, make_user
 
 
@@ -45,3 +46,20 @@ def test_a_run_carries_its_state_and_recipe_and_stays_its_owners(engine):
     assert (found.generation.width, found.generation.height, found.generation.steps) == (640, 384, 12)
     assert queue.run(engine, job.id, owner_id=bob.id) is None
     assert queue.runs(engine, owner_id=bob.id).runs == []
+
+
+def test_an_interrupted_run_promises_kept_images_only_when_it_saved_some(engine):
+    anna = make_user(engine)
+    interrupted = dict(status=GenerationStatus.INTERRUPTED, error=queue.INTERRUPTED, variant_count=2)
+    empty, half = make_generation(engine, anna, **interrupted), make_generation(engine, anna, **interrupted)
+    with session(engine) as db:
+        db.add(Image(owner_id=anna.id, generation_id=half.id, variant=0, seed=1, width=64, height=64, sha256="a" * 64))
+        db.commit()
+    assert "kept" not in queue.view(engine, empty.id, owner_id=anna.id).error
+    assert "before any image was saved" in queue.view(engine, empty.id, owner_id=anna.id).error
+    assert "The images it saved are kept" in queue.view(engine, half.id, owner_id=anna.id).error
+    # A job whose worker stopped renewing its lease, seen before anyone has recorded that.
+    stalled = make_generation(engine, anna, status=GenerationStatus.QUEUED)
+    queue.claim(engine, worker="gone", limits={"demo": 1}, capacity=1, now=utc_now() - 2 * queue.LEASE)
+    view = queue.view(engine, stalled.id, owner_id=anna.id)
+    assert view.status == GenerationStatus.INTERRUPTED and "kept" not in view.error

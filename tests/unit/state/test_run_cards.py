@@ -4,6 +4,7 @@ import dataclasses
 from datetime import UTC, datetime, timedelta
 
 from bildgen import i18n
+from bildgen.inference.errors import ErrorKind, InferenceError
 from bildgen.jobs import queue, tasks
 from bildgen.state.run_cards import DONE, FAILED, PENDING, PROMPT_SHOWN, run_card
 from bildgen.store.image_library import SavedImage
@@ -79,7 +80,7 @@ def test_a_waiting_run_says_its_place_and_a_failed_one_why_in_the_users_language
     try:
         waiting = run_card(a_run(GenerationStatus.QUEUED, ahead=2), labels={}, language="de", now=NOW)
         failed = run_card(
-            a_run(GenerationStatus.FAILED, error="The inference server cannot be reached."),
+            a_run(GenerationStatus.FAILED, error=InferenceError(ErrorKind.UNREACHABLE).english_message),
             labels={},
             language="de",
             now=NOW,
@@ -89,8 +90,9 @@ def test_a_waiting_run_says_its_place_and_a_failed_one_why_in_the_users_language
     assert waiting.notice == "Warten auf den Bildserver: 2 vor Ihnen."
     assert waiting.parameters == "1360 × 768 px · 20 Schritte · CFG-Skala 4,5"
     assert waiting.model == "served/model-id"
-    assert not failed.active and failed.error == "The inference server cannot be reached."
+    assert not failed.active and failed.error.startswith("Der Bilddienst antwortet nicht.")
     assert all(card.status == FAILED for card in failed.variants)
+    assert failed.can_retry and not waiting.can_retry
 
 
 def test_a_very_long_prompt_is_shortened_in_the_feed():

@@ -1,7 +1,7 @@
 """generation: the running worker's liveness lock, and how often the job was requeued or its worker died
 
-Revision ID: 0014
-Revises: 0012
+Revision ID: 0015
+Revises: 0014
 
 """
 from typing import Sequence, Union
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision: str = '0014'
-down_revision: Union[str, Sequence[str], None] = '0012'
+revision: str = '0015'
+down_revision: Union[str, Sequence[str], None] = '0014'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

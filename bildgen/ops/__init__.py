@@ -1,0 +1,1 @@
+"""What operators watch: readiness checks (health.py) and Prometheus metrics (metrics.py)."""
