@@ -1,19 +1,21 @@
-"""What bildgen costs on top of the inference server; writes docs/benchmarks.md.
+"""What bildgen costs on top of the inference server; writes bench/results/DATE.json and docs/benchmarks.md.
 
 Run with `scripts/bench`. It starts the demo inference server with a fixed latency per image and
-bildgen as in production (`reflex run --env prod`), drives Debian's Chromium with Playwright, and
-measures the five figures of the benchmark issue. Every figure is repeated and reported as
-min / median / max.
+bildgen as in production (`reflex run --env prod`), drives Debian's Chromium with Playwright by
+accessible names (as tests/e2e do), and measures the five figures of the benchmark issue. Every figure
+is repeated and reported as min / median / max, with the machine's load average when it was taken.
+
+`python -m bench.run --quick` computes every figure once, at small sizes, and writes nothing: the test
+command runs it (tests/e2e/test_bench_quick.py) so that a broken benchmark turns the suite red.
 """
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import io
-import os
-import platform
+import re
 import shutil
-import statistics
 import tempfile
 import time
 import uuid
@@ -23,9 +25,10 @@ from pathlib import Path
 import openai
 import psutil
 from PIL import Image as Picture
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 from sqlmodel import select
 
+from bench import report
 from bildgen.inference.decoding import to_png
 from bildgen.inference.demo.renderer import render
 from bildgen.store import gallery, metadata
@@ -34,14 +37,48 @@ from bildgen.store.files import ImageFiles
 from bildgen.store.image_library import stored_recipe
 from bildgen.store.models import Generation, GenerationStatus, Image, User
 from bildgen.store.thumbnails import make_thumbnail
-from tests.servers import REPO_ROOT, AppProcess, DemoServerProcess
+from tests.servers import AppProcess, DemoServerProcess
 
 LATENCY_S = 2.0
-REPEATS = 5
-GALLERY_IMAGES = 10_000
-GALLERY_REPEATS = 50
-USERS = 20
-TABS = 40
+
+
+@dataclasses.dataclass(frozen=True)
+class Sizes:
+    """How much of each figure is measured: the full benchmark, or the quick check the tests run."""
+
+    repeats: int  # one image and four variants through the UI, and the direct SDK call
+    gallery_images: int
+    gallery_repeats: int
+    load_more_clicks: int
+    users: int  # generating 4 images each while another tab's events are timed
+    idle_round_trips: int
+    tabs: int  # opened at once to weigh the backend's memory per tab
+    tab_samples: int
+    save_repeats: int
+
+
+FULL = Sizes(
+    repeats=5,
+    gallery_images=10_000,
+    gallery_repeats=50,
+    load_more_clicks=20,
+    users=20,
+    idle_round_trips=20,
+    tabs=40,
+    tab_samples=2,
+    save_repeats=20,
+)
+QUICK = Sizes(
+    repeats=1,
+    gallery_images=300,
+    gallery_repeats=2,
+    load_more_clicks=2,
+    users=2,
+    idle_round_trips=2,
+    tabs=3,
+    tab_samples=1,
+    save_repeats=2,
+)
 CHROMIUM = dict(
     executable_path="/usr/bin/chromium",
     args=[
@@ -54,49 +91,27 @@ CHROMIUM = dict(
     ],
 )
 PASSWORD = "benchmark passphrase"
-REPORT = REPO_ROOT / "docs" / "benchmarks.md"
-# The profile behind the figures that miss (or nearly miss) their goal, measured while tuning.
-NOTES = (Path(__file__).parent / "notes.md").read_text()
 
-# Click Generate, then wait in the page for this run's images to be loaded: all timing in the browser.
-GENERATE_AND_TIME = """async (count) => {
-  const old = new Set([...document.querySelectorAll('img[alt^="Generated image"]')].map((img) => img.src));
+# Click Generate (found by its accessible name), then wait in the page for this run's images to be
+# loaded: all timing in the browser.
+GENERATE_AND_TIME = """async (button, count) => {
+  const shown = () => [...document.querySelectorAll('[role="article"] img[alt^="Generated image"], article img[alt^="Generated image"]')];
+  const old = new Set(shown().map((img) => img.src));
   const started = performance.now();
-  document.getElementById("generate").click();
-  const ready = () => {
-    const fresh = [...document.querySelectorAll('img[alt^="Generated image"]')].filter(
-      (img) => !old.has(img.src) && img.complete && img.naturalWidth > 0);
-    return fresh.length >= count;
-  };
+  button.click();
+  const ready = () => shown().filter((img) => !old.has(img.src) && img.complete && img.naturalWidth > 0).length >= count;
   while (!ready()) await new Promise((resolve) => setTimeout(resolve, 5));
   return performance.now() - started;
 }"""
 
 # An unrelated event that needs the backend: choose an image count, wait for the summary to change.
-ROUND_TRIP = """async (count) => {
-  const summary = document.getElementById("effective-parameters");
+ROUND_TRIP = """async ([radio, summary]) => {
   const before = summary.textContent;
   const started = performance.now();
-  [...document.querySelectorAll('[role="radio"]')].find((radio) => radio.textContent.trim().startsWith(String(count))).click();
+  radio.click();
   while (summary.textContent === before) await new Promise((resolve) => setTimeout(resolve, 2));
   return performance.now() - started;
 }"""
-
-
-@dataclasses.dataclass
-class Figure:
-    name: str
-    unit: str
-    samples: list[float]
-
-    def row(self) -> str:
-        low, middle, high = min(self.samples), statistics.median(self.samples), max(self.samples)
-        return f"| {self.name} | {low:.1f} | {middle:.1f} | {high:.1f} | {self.unit} | {len(self.samples)} |"
-
-
-def percentile(samples: list[float], share: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
 def sign_up(page: Page, app: AppProcess) -> str:
@@ -112,7 +127,7 @@ def sign_up(page: Page, app: AppProcess) -> str:
 def prepare_studio(page: Page, prompt: str, count: int) -> None:
     page.get_by_label("Prompt", exact=True).fill(prompt)
     page.get_by_role("radio", name=str(count)).click()
-    page.locator("#effective-parameters").filter(has_text=f"{count} image").wait_for()
+    expect(page.get_by_label("Effective parameters")).to_contain_text(f"{count} image")
 
 
 # ---- 1 and 2: end to end through the UI -------------------------------------------------------
@@ -139,14 +154,15 @@ def sdk_seconds(base_url: str, runs: int) -> list[float]:
 
 def ui_seconds(page: Page, count: int, runs: int) -> list[float]:
     prepare_studio(page, "a lighthouse in a storm", count)
-    return [page.evaluate(GENERATE_AND_TIME, count) / 1000 for _ in range(runs)]
+    generate = page.get_by_role("button", name="Generate")
+    return [generate.evaluate(GENERATE_AND_TIME, count) / 1000 for _ in range(runs)]
 
 
 # ---- 3: a gallery of 10,000 images ------------------------------------------------------------
 
 
-def seed_gallery(data_dir: Path, username: str) -> str:
-    """10,000 images for one user, straight into the app's database, sharing one stored file."""
+def seed_gallery(data_dir: Path, username: str, images: int) -> str:
+    """Images for one user, straight into the app's database, sharing one stored file."""
     engine = make_engine(f"sqlite:///{data_dir / 'bildgen.db'}")
     files = ImageFiles(data_dir / "images")
     thumbnails = ImageFiles(data_dir / "thumbnails", suffix=".webp")
@@ -157,7 +173,7 @@ def seed_gallery(data_dir: Path, username: str) -> str:
     thumbnails.save_as(sha256, make_thumbnail(png))
     now = datetime.now(UTC)
     rows: list[object] = []
-    for number in range(GALLERY_IMAGES):
+    for number in range(images):
         generation = Generation(
             owner_id=owner_id,
             prompt=f"gallery picture number {number} of a quiet harbour",
@@ -170,7 +186,7 @@ def seed_gallery(data_dir: Path, username: str) -> str:
             guidance_field="guidance_scale",
             variant_count=1,
             status=GenerationStatus.DONE,
-            created_at=now - timedelta(seconds=GALLERY_IMAGES - number),
+            created_at=now - timedelta(seconds=images - number),
         )
         rows.append(generation)
         rows.append(
@@ -191,13 +207,14 @@ def seed_gallery(data_dir: Path, username: str) -> str:
     return owner_id
 
 
-def gallery_query_ms(data_dir: Path, owner_id: str) -> tuple[list[float], list[float]]:
+def gallery_query_ms(data_dir: Path, owner_id: str, sizes: Sizes) -> tuple[list[float], list[float]]:
     engine = make_engine(f"sqlite:///{data_dir / 'bildgen.db'}")
     cursor = None
-    for _ in range(180):  # walk to about image 8,600 once, to find a deep page's cursor
+    # Walk once to about 86 % of the gallery (image 8,600 of 10,000), to find a deep page's cursor.
+    for _ in range(max(1, int(sizes.gallery_images * 0.86) // gallery.PAGE_SIZE)):
         cursor = gallery.page(engine, owner_id, after=cursor).next_cursor
     first, deep = [], []
-    for _ in range(GALLERY_REPEATS):
+    for _ in range(sizes.gallery_repeats):
         started = time.perf_counter()
         gallery.page(engine, owner_id)
         first.append((time.perf_counter() - started) * 1000)
@@ -207,15 +224,16 @@ def gallery_query_ms(data_dir: Path, owner_id: str) -> tuple[list[float], list[f
     return first, deep
 
 
-def gallery_in_browser(page: Page, app: AppProcess) -> tuple[list[float], int]:
-    """Load the gallery and scroll through 20 pages; every frame the server sends is measured."""
+def gallery_in_browser(page: Page, app: AppProcess, clicks: int) -> tuple[list[float], int]:
+    """Load the gallery and page on with 'Load more'; every frame the server sends is measured."""
     frames: list[int] = []
     page.on("websocket", lambda socket: socket.on("framereceived", lambda payload: frames.append(len(payload))))
     page.goto(f"{app.url}/gallery")
     page.get_by_role("button", name="Load more").wait_for(timeout=60_000)
     load_more_ms = []
+    # The last tile's accessible name ("Open image: …, seed N"): it changes when the next page is shown.
     last_tile = "[...document.querySelectorAll('[aria-label^=\"Open image\"]')].pop().getAttribute('aria-label')"
-    for _ in range(20):
+    for _ in range(clicks):
         before = page.evaluate(last_tile)
         started = time.perf_counter()
         page.get_by_role("button", name="Load more").click()
@@ -227,26 +245,35 @@ def gallery_in_browser(page: Page, app: AppProcess) -> tuple[list[float], int]:
 # ---- 4: many users at once --------------------------------------------------------------------
 
 
-def round_trips_under_load(browser: Browser, app: AppProcess) -> tuple[list[float], list[float]]:
+def round_trip_ms(page: Page, count: int) -> float:
+    radio = page.get_by_role("radio", name=str(count)).element_handle()
+    summary = page.get_by_label("Effective parameters").element_handle()
+    return page.evaluate(ROUND_TRIP, [radio, summary])
+
+
+def round_trips_under_load(
+    browser: Browser, app: AppProcess, sizes: Sizes, latency_s: float
+) -> tuple[list[float], list[float]]:
     pages = []
-    for _ in range(USERS):
+    for _ in range(sizes.users):
         page = browser.new_context().new_page()
         sign_up(page, app)
         prepare_studio(page, "twenty people at once", 4)
         pages.append(page)
     observer = browser.new_context().new_page()
     sign_up(observer, app)
-    idle = [observer.evaluate(ROUND_TRIP, 2 + index % 2) for index in range(20)]
-    for page in pages:
-        page.evaluate("document.getElementById('generate').click()")
+    idle = [round_trip_ms(observer, 2 + index % 2) for index in range(sizes.idle_round_trips)]
+    for page in pages:  # a click each, as fast as the pages can be told
+        page.get_by_role("button", name="Generate").evaluate("(button) => button.click()")
     busy = []
-    deadline = time.monotonic() + LATENCY_S * 4
+    deadline = time.monotonic() + latency_s * 4
     index = 0
     while time.monotonic() < deadline:
-        busy.append(observer.evaluate(ROUND_TRIP, 2 + index % 2))
+        busy.append(round_trip_ms(observer, 2 + index % 2))
         index += 1
-    for page in pages:
-        page.get_by_role("button", name="Generate").wait_for(state="visible")
+    for page in pages:  # each user's one run, with all four images shown
+        last_image = page.get_by_role("article").first.get_by_role("img", name=re.compile(r"^Generated image 4,"))
+        last_image.wait_for(timeout=120_000)
         page.context.close()
     observer.context.close()
     return idle, busy
@@ -262,25 +289,25 @@ def backend_rss(app: AppProcess) -> int:
     )
 
 
-def memory_per_tab(browser: Browser, app: AppProcess) -> list[float]:
+def memory_per_tab(browser: Browser, app: AppProcess, sizes: Sizes) -> list[float]:
     samples = []
-    for _ in range(2):
+    for _ in range(sizes.tab_samples):
         before = backend_rss(app)
         context = browser.new_context()
         first = context.new_page()
         sign_up(first, app)
-        for _ in range(TABS - 1):
+        for _ in range(sizes.tabs - 1):
             tab = context.new_page()
             tab.goto(app.url)
             tab.get_by_role("status").filter(has_text="Demo renderer").wait_for(timeout=60_000)
         time.sleep(2)
-        samples.append((backend_rss(app) - before) / TABS / 1024)
+        samples.append((backend_rss(app) - before) / sizes.tabs / 1024)
         context.close()
         time.sleep(2)
     return samples
 
 
-def save_cost_ms(work: Path) -> tuple[list[float], list[float]]:
+def save_cost_ms(work: Path, repeats: int) -> tuple[list[float], list[float]]:
     """bildgen's whole save of one 1024² image next to the bare Pillow work on the same bytes."""
     png = render("a lighthouse in a storm", width=1024, height=1024, seed=7)
     generation = Generation(
@@ -295,7 +322,7 @@ def save_cost_ms(work: Path) -> tuple[list[float], list[float]]:
         variant_count=1,
     )
     ours, floor = [], []
-    for repeat in range(20):
+    for repeat in range(repeats):
         files = ImageFiles(work / f"save-{repeat}" / "images")
         thumbnails = ImageFiles(work / f"save-{repeat}" / "thumbnails", suffix=".webp")
         started = time.perf_counter()
@@ -315,34 +342,59 @@ def save_cost_ms(work: Path) -> tuple[list[float], list[float]]:
     return ours, floor
 
 
-# ---- the report -------------------------------------------------------------------------------
+# ---- all of them ------------------------------------------------------------------------------
 
 
-def machine() -> str:
-    model = next(
-        (
-            line.split(":", 1)[1].strip()
-            for line in Path("/proc/cpuinfo").read_text().splitlines()
-            if "model name" in line
-        ),
-        platform.processor(),
+def measure(browser: Browser, app: AppProcess, demo: DemoServerProcess, sizes: Sizes, work: Path) -> report.Run:
+    """Every figure, against a running app whose default model is served by `demo`."""
+    run = report.Run(latency_s=demo.latency)
+    page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    username = sign_up(page, app)
+    sdk = run.add(
+        "sdk", "1. the same request through the openai SDK directly", "s", sdk_seconds(demo.base_url, sizes.repeats)
     )
-    memory = psutil.virtual_memory().total / 2**30
-    return (
-        f"{os.cpu_count()} cores ({model}), {memory:.0f} GiB, Python {platform.python_version()}, {platform.system()}"
+    one = run.add("ui_one", "1. one 1024² image, click → shown in the browser", "s", ui_seconds(page, 1, sizes.repeats))
+    four = run.add("ui_four", "2. four variants, click → all four shown", "s", ui_seconds(page, 4, sizes.repeats))
+    owner_id = seed_gallery(app.data_dir, username, sizes.gallery_images)
+    first_page, deep_page = gallery_query_ms(app.data_dir, owner_id, sizes)
+    first = run.add(
+        "gallery_first", f"3. gallery first page, server query ({sizes.gallery_images:,} images)", "ms", first_page
     )
-
-
-def progress(what: str, result):
-    print(f"{what}: {result}", flush=True)
-    return result
-
-
-def verdict(met: bool) -> str:
-    return "met" if met else "**missed**"
+    deep = run.add("gallery_deep", "3. gallery deep page (86 % of the way), server query", "ms", deep_page)
+    load_more, largest_frame = gallery_in_browser(page, app, sizes.load_more_clicks)
+    more = run.add("load_more", "3. gallery 'Load more' in the browser, click → tiles", "ms", load_more)
+    frame = run.add("largest_frame", "3. largest websocket frame, gallery", "bytes", [largest_frame])
+    page.context.close()
+    idle, busy = round_trips_under_load(browser, app, sizes, demo.latency)
+    run.add("round_trip_idle", "4. round trip of an unrelated event, idle", "ms", idle)
+    loaded = run.add("round_trip_busy", f"4. the same while {sizes.users} users generate 4 images each", "ms", busy)
+    memory = run.add(
+        "memory_per_tab", "5. backend memory per connected tab", "KiB", memory_per_tab(browser, app, sizes)
+    )
+    ours, floor = save_cost_ms(work, sizes.save_repeats)
+    saving = run.add("save", "5. saving one 1024² image: bildgen (decode, chunks, hash, fsync, thumbnail)", "ms", ours)
+    pillow = run.add("save_floor", "5. the bare Pillow floor (decode, thumbnail, plain write)", "ms", floor)
+    run.headline = {
+        "ui_over_sdk": one.median / sdk.median,
+        "four_over_one": four.median / one.median,
+        "gallery_first_p50": first.median,
+        "gallery_deep_p50": deep.median,
+        "largest_frame": frame.median,
+        "load_more_p50": more.median,
+        "round_trip_p95": report.percentile(loaded.samples, 0.95),
+        "memory_per_tab": memory.median,
+        "saving_over_floor": saving.median / pillow.median,
+    }
+    return run
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="every figure once, at small sizes; writes nothing")
+    parser.add_argument("--label", default="", help="names the run in docs/benchmarks.md (default: today's date)")
+    arguments = parser.parse_args()
+    quick = arguments.quick
+    sizes = QUICK if quick else FULL
     work = Path(tempfile.mkdtemp(prefix="bildgen-bench-"))
     demo = DemoServerProcess(latency=LATENCY_S).start()
     config = work / "bildgen.toml"
@@ -353,76 +405,15 @@ def main() -> None:
     try:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(**CHROMIUM)
-            page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
-            username = sign_up(page, app)
-            sdk = progress("direct SDK", sdk_seconds(demo.base_url, REPEATS))
-            one = progress("one image through the UI", ui_seconds(page, 1, REPEATS))
-            four = progress("four images through the UI", ui_seconds(page, 4, REPEATS))
-            owner_id = seed_gallery(app.data_dir, username)
-            first_page, deep_page = progress("gallery queries", gallery_query_ms(app.data_dir, owner_id))
-            load_more, largest_frame = progress("gallery in the browser", gallery_in_browser(page, app))
-            idle, busy = progress("round trips", round_trips_under_load(browser, app))
-            memory = progress("memory per tab", memory_per_tab(browser, app))
+            run = measure(browser, app, demo, sizes, work)
+            run.label = arguments.label
             browser.close()
-        ours, floor = save_cost_ms(work)
     finally:
         app.stop()
         demo.stop()
         shutil.rmtree(work, ignore_errors=True)
-
-    ratio_ui = statistics.median(one) / statistics.median(sdk)
-    ratio_variants = statistics.median(four) / statistics.median(one)
-    figures = [
-        Figure("1. one 1024² image, click → shown in the browser", "s", one),
-        Figure("1. the same request through the openai SDK directly", "s", sdk),
-        Figure("2. four variants, click → all four shown", "s", four),
-        Figure("3. gallery first page, server query (10,000 images)", "ms", first_page),
-        Figure("3. gallery deep page (~image 8,600), server query", "ms", deep_page),
-        Figure("3. gallery 'Load more' in the browser, click → tiles", "ms", load_more),
-        Figure("4. round trip of an unrelated event, idle", "ms", idle),
-        Figure(f"4. the same while {USERS} users generate 4 images each", "ms", busy),
-        Figure("5. backend memory per connected tab", "KiB", memory),
-        Figure("5. saving one 1024² image: bildgen (decode, chunks, hash, fsync, thumbnail)", "ms", ours),
-        Figure("5. the bare Pillow floor (decode, thumbnail, plain write)", "ms", floor),
-    ]
-    goals = [
-        f"| 1 | UI ÷ direct SDK (medians) | {ratio_ui:.3f} | ≤ 1.03 | {verdict(ratio_ui <= 1.03)} |",
-        f"| 2 | four ÷ one variant (medians) | {ratio_variants:.3f} | ≤ 1.15 | {verdict(ratio_variants <= 1.15)} |",
-        f"| 3 | gallery first page p50 / p95 | {statistics.median(first_page):.1f} / {percentile(first_page, 0.95):.1f} ms"
-        f" | p50 ≤ 50 ms | {verdict(statistics.median(first_page) <= 50)} |",
-        f"| 3 | gallery deep page p50 / p95 | {statistics.median(deep_page):.1f} / {percentile(deep_page, 0.95):.1f} ms"
-        f" | p50 ≤ 50 ms | {verdict(statistics.median(deep_page) <= 50)} |",
-        f"| 3 | largest websocket frame | {largest_frame:,} bytes | ≤ 65,536 | {verdict(largest_frame <= 65536)} |",
-        f"| 4 | round trip p95 under load | {percentile(busy, 0.95):.0f} ms | ≤ 300 ms | {verdict(percentile(busy, 0.95) <= 300)} |",
-        f"| 5 | saving: bildgen ÷ Pillow floor (medians) | {statistics.median(ours) / statistics.median(floor):.2f} | — | — |",
-    ]
-    REPORT.parent.mkdir(exist_ok=True)
-    REPORT.write_text(
-        "\n".join(
-            [
-                "# Benchmarks",
-                "",
-                f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC by `scripts/bench` on {machine()}.",
-                f"The demo inference server answers each image after a fixed {LATENCY_S:g} s, so what is left is",
-                "bildgen's own cost. The browser is Debian's headless Chromium, on the same machine.",
-                "",
-                "## Goals",
-                "",
-                "| # | figure | measured | goal | |",
-                "|---|---|---|---|---|",
-                *goals,
-                "",
-                "## Every figure",
-                "",
-                "| figure | min | median | max | unit | runs |",
-                "|---|---|---|---|---|---|",
-                *[figure.row() for figure in figures],
-                "",
-                NOTES,
-            ]
-        )
-    )
-    print(REPORT.read_text())
+    if not quick:
+        print(f"wrote {run.save()} and {report.DOCUMENT}")
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ import reflex as rx
 from bildgen import routes
 from bildgen.http import create_api
 from bildgen.inference.profiles import ConfigError
+from bildgen.ops.logs import configure_logging
 from bildgen.ops.process import stop_with_server
 from bildgen.pages.account import account_page
 from bildgen.pages.admin import audit_page, queue_page, tokens_page
@@ -40,6 +41,8 @@ from bildgen.state.lightbox import LightboxState
 from bildgen.state.packs import PacksState
 from bildgen.state.session import SignInPageState
 from bildgen.state.studio import StudioState
+
+configure_logging()
 
 # A broken BILDGEN_CONFIG stops start-up here, with the file, key and problem in the message.
 try:

@@ -124,6 +124,9 @@ def _tile(card: GalleryCard) -> rx.Component:
             top="6px",
             left="6px",
         ),
+        # Keyed by the image, not its place: when 'Load more' slides the window of pages, the tiles
+        # that stay keep their elements instead of every tile getting another image's src and labels.
+        key=card.id,
         position="relative",
     )
 

@@ -154,8 +154,19 @@ def _generate_button(**props) -> rx.Component:
 
 
 def generate_buttons() -> rx.Component:
-    """Generate at the end of the form, on a wide screen (a phone has generate_bar instead)."""
-    return rx.box(_generate_button(), width="100%", display=rx.breakpoints(initial="none", **{WIDE: "block"}))
+    """Generate at the end of the form, on a wide screen (a phone has generate_bar instead). It sticks
+    to the bottom of the form's column while the form is taller than the screen, so it is always at
+    hand without scrolling."""
+    return rx.box(
+        _generate_button(),
+        width="100%",
+        position="sticky",
+        bottom="0",
+        z_index="2",
+        padding_y="8px",
+        background_color="var(--color-panel-solid)",
+        display=rx.breakpoints(initial="none", **{WIDE: "block"}),
+    )
 
 
 def generate_bar() -> rx.Component:
@@ -244,5 +255,8 @@ def prompt_form() -> rx.Component:
                 id=FORM_ID,
             ),
             width="100%",
+            # Clipped without being a scroll container (Radix's `hidden` is one), so that Generate
+            # can stick to the bottom of the column that scrolls.
+            style={"overflow": "clip"},
         )
     )

@@ -5,7 +5,7 @@ from bildgen.components.compare import compare_toggle
 from bildgen.components.download import download_link
 from bildgen.components.i18n import t
 from bildgen.state.lightbox import LightboxState
-from bildgen.state.run_cards import CANCELLED, DONE, MODERATED, PENDING, RunCard, VariantCard
+from bildgen.state.run_cards import CANCELLED, DONE, MODERATED, PENDING, WAITING, RunCard, VariantCard
 from bildgen.state.studio import StudioState
 
 
@@ -44,6 +44,25 @@ def _progress(card: VariantCard) -> rx.Component:
             align="center",
             spacing="1",
         ),
+    )
+
+
+def _waiting(card: VariantCard) -> rx.Component:
+    """A placeholder per variant while its run waits its turn: no clock, nothing is being made yet."""
+    return rx.center(
+        rx.vstack(
+            rx.icon("hourglass", size=24, color=rx.color("gray", 9)),
+            rx.text(t("Image {number}: waiting for its turn", number=card.number), size="2"),
+            align="center",
+            spacing="2",
+        ),
+        aspect_ratio="1",
+        width="100%",
+        background_color=rx.color("gray", 2),
+        border="1px dashed var(--gray-a6)",
+        border_radius="var(--radius-3)",
+        role="status",
+        aria_label=t("Image {number} is waiting", number=card.number),
     )
 
 
@@ -197,7 +216,7 @@ def _cancelled(card: VariantCard) -> rx.Component:
 def variant_card(card: VariantCard, sequence) -> rx.Component:
     return rx.match(
         card.status,
-        (PENDING, _pending(card)),
+        (PENDING, rx.cond(card.phase == WAITING, _waiting(card), _pending(card))),
         (DONE, _done(card, sequence)),
         (CANCELLED, _cancelled(card)),
         (MODERATED, _moderated(card)),
@@ -287,6 +306,9 @@ def run_card(run: RunCard) -> rx.Component:
             width="100%",
         ),
         id="run-" + run.id,
+        # Keyed by the run, not its place: a new run on top then adds one card instead of rewriting
+        # every card below it (each image's src, label and buttons) in the browser.
+        key=run.id,
         aria_label=t("Run: {prompt}", prompt=run.prompt),
         style={"width": "100%", "scrollMarginTop": "16px"},
     )

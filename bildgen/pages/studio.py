@@ -36,6 +36,14 @@ def studio_page() -> rx.Component:
                     rx.vstack(prompt_form(), context_elements_panel(), spacing="3", width="100%"),
                     width=rx.breakpoints(initial="100%", md="360px"),
                     flex_shrink="0",
+                    # On a wide screen the form stays in view while the feed scrolls; a form taller
+                    # than the screen scrolls on its own, with Generate stuck to its bottom.
+                    position=rx.breakpoints(initial="static", md="sticky"),
+                    top="16px",
+                    align_self="start",
+                    # Short enough to end above the screen's bottom edge below the header, too.
+                    max_height=rx.breakpoints(initial="none", md="calc(100vh - 140px)"),
+                    overflow_y=rx.breakpoints(initial="visible", md="auto"),
                 ),
                 rx.box(rx.el.section(run_feed(), aria_label=t("Results")), flex_grow="1", width="100%"),
                 direction=rx.breakpoints(initial="column", md="row"),

@@ -19,6 +19,8 @@ from bildgen.store.image_library import SavedImage
 from bildgen.store.models import GenerationStatus, utc_now
 
 PENDING, DONE, FAILED, CANCELLED = "pending", "done", "failed", "cancelled"
+# The phase of a pending variant whose run waits in bildgen's queue (the service's phases: jobs/tasks.py).
+WAITING = "waiting"
 # Declined by the image service's moderation: said as such, not as a failure.
 MODERATED = tasks.MODERATED
 # The feed shows two lines of a prompt (the large view shows it whole): every change of a run resends
@@ -99,6 +101,9 @@ def variant_cards(view: queue.JobView, now: datetime) -> list[VariantCard]:
             status = MODERATED if state is not None and state.status == tasks.MODERATED else FAILED
             error = in_language(view.variant_errors[variant])
             cards.append(VariantCard(number=number, seed=seed, status=status, error=error))
+        elif view.status == GenerationStatus.QUEUED:
+            # Nothing is being made yet: no clock counting as if it were (the run says its place).
+            cards.append(VariantCard(number=number, seed=seed, phase=WAITING))
         elif view.active:
             cards.append(_pending(view.id, variant, seed, elapsed, view.variants.get(variant)))
         elif cancelled:

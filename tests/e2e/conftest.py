@@ -87,7 +87,8 @@ def app_data_dir(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def app_url(demo_server, legacy_server, flux_server, a1111_server, bfl_server, app_data_dir, tmp_path_factory):
+def app(demo_server, legacy_server, flux_server, a1111_server, bfl_server, app_data_dir, tmp_path_factory):
+    """The app's process (its backend's memory is weighed by the benchmark's quick run)."""
     config = tmp_path_factory.mktemp("config") / "bildgen.toml"
     config.write_text(
         f"""default_model = "demo"
@@ -132,8 +133,13 @@ base_url = "{demo_text_url(demo_server.base_url)}"
 """
     )
     app = AppProcess(data_dir=app_data_dir, config=config).start()
-    yield app.url
+    yield app
     app.stop()
+
+
+@pytest.fixture(scope="session")
+def app_url(app):
+    return app.url
 
 
 @pytest.fixture(scope="session")

@@ -124,7 +124,7 @@ def test_a_stopped_server_is_answered_at_once_until_it_is_back_and_a_probe_passe
     # The next click is answered at once, without the retries' real waits (1 s + 3 s).
     error, waited = failure(base_url, sleep=asyncio.sleep)
     assert error.kind is ErrorKind.UNAVAILABLE
-    assert "unavailable" in error.user_message
+    assert "several attempts in a row failed" in error.user_message
     assert waited < 0.5
 
     back = BackgroundServer(create_app(DemoOptions(latency_per_image=0.0)), port=port).start()

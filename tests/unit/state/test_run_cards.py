@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from bildgen import i18n
 from bildgen.inference.errors import ErrorKind, InferenceError
 from bildgen.jobs import queue, tasks
-from bildgen.state.run_cards import DONE, FAILED, PENDING, PROMPT_SHOWN, run_card
+from bildgen.state.run_cards import DONE, FAILED, PENDING, PROMPT_SHOWN, WAITING, run_card
 from bildgen.store.image_library import SavedImage
 from bildgen.store.models import Generation, GenerationStatus
 
@@ -90,6 +90,8 @@ def test_a_waiting_run_says_its_place_and_a_failed_one_why_in_the_users_language
     assert waiting.notice == "Warten auf den Bildserver: 2 vor Ihnen."
     assert waiting.parameters == "1360 × 768 px · 20 Schritte · CFG-Skala 4,5"
     assert waiting.model == "served/model-id"
+    # Waiting is not working: no clock counts for images nobody is making yet.
+    assert [(card.status, card.phase, card.elapsed_s) for card in waiting.variants] == [(PENDING, WAITING, 0)] * 3
     assert not failed.active and failed.error.startswith("Der Bilddienst antwortet nicht.")
     assert all(card.status == FAILED for card in failed.variants)
     assert failed.can_retry and not waiting.can_retry
