@@ -88,10 +88,6 @@ def _build() -> Services:
     report = sweep(engine, images=files, thumbnails=thumbnails, references=references)
     logger.info("Start-up sweep: %s", report)
     throttle.forget_full_buckets(engine)
-    # Jobs of a worker that died before this start: their leases have run out.
-    interrupted = queue.interrupt_expired(engine)
-    if interrupted:
-        logger.info("Interrupted %d jobs whose worker had stopped", len(interrupted))
     catalog = configured_catalog()
     demo_server = None
     if catalog is None:
@@ -101,7 +97,25 @@ def _build() -> Services:
     keys = key_box(secret)
     config = ConfigSource(engine, catalog, keys)
     config.refresh()
-    runner = JobRunner(engine=engine, images=images, references=references, catalog=lambda: config.catalog)
+    # Jobs of workers that died before this start go back to the queue (or end where nothing may be
+    # done again): on SQLite every running job (one process), elsewhere those whose worker is gone.
+    taken = queue.take_back(
+        engine,
+        retries=config.catalog.retries_interrupted(),
+        judge_liveness=False,
+        all_running=engine.dialect.name == "sqlite",
+    )
+    if taken.requeued or taken.ended:
+        logger.info(
+            "Took back %d jobs of stopped workers (%d ended)", len(taken.requeued) + len(taken.ended), len(taken.ended)
+        )
+    runner = JobRunner(
+        engine=engine,
+        images=images,
+        references=references,
+        catalog=lambda: config.catalog,
+        drain_s=settings.drain_s,
+    )
     return Services(settings, engine, files, thumbnails, references, images, config, demo_server, runner, secret, keys)
 
 

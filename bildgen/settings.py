@@ -30,6 +30,9 @@ class Settings:
     redis_url: str | None = None
     # The bearer token Prometheus sends for /metrics; None: /metrics is off (404).
     metrics_token: str | None = dataclasses.field(default=None, repr=False)
+    # On SIGTERM, how long a worker lets its running images finish before it hands the rest back to
+    # the queue (docs/queue.md); the systemd unit's TimeoutStopSec leaves room for it.
+    drain_s: float = 60.0
 
     @property
     def images_dir(self) -> Path:
@@ -85,4 +88,5 @@ def load_settings(environ: Mapping[str, str] = os.environ) -> Settings:
         trusted_proxy_hops=int(_number(environ, "BILDGEN_TRUSTED_PROXY_HOPS", "0", int)),
         redis_url=environ.get("REFLEX_REDIS_URL", "").strip() or None,
         metrics_token=environ.get("BILDGEN_METRICS_TOKEN", "").strip() or None,
+        drain_s=float(_number(environ, "BILDGEN_DRAIN_SECONDS", "60", float)),
     )

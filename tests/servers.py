@@ -1,5 +1,6 @@
 """Real processes for end-to-end tests and benchmarks: the demo inference server and the app."""
 
+import contextlib
 import dataclasses
 import os
 import re
@@ -101,6 +102,45 @@ class DemoServerProcess:
 
     def stop(self) -> None:
         _terminate(self.process)
+
+
+class WorkerInstance:
+    """A bildgen instance without its pages (tests/unit/jobs/worker_app.py): granian with `workers`
+    worker processes, each running bildgen's services and job runner as the app's workers do."""
+
+    def __init__(self, root: Path, config: Path, database_url: str, *, workers: int = 1, drain_s: float = 60.0):
+        self.port = free_port()
+        self.log = root / f"instance-{self.port}.log"
+        environment = {
+            **{key: value for key, value in os.environ.items() if key != "REFLEX_REDIS_URL"},
+            "BILDGEN_CONFIG": str(config),
+            "BILDGEN_DATA_DIR": str(root / "data"),  # one data folder for every instance, as deployed
+            "REFLEX_DB_URL": database_url,
+            "BILDGEN_DRAIN_SECONDS": str(drain_s),
+        }
+        command = [sys.executable, "-m", "granian", "--interface", "asgi", "--host", "127.0.0.1"]
+        command += ["--port", str(self.port), "--workers", str(workers), "--respawn-failed-workers"]
+        with self.log.open("w") as log:
+            self.process = subprocess.Popen(
+                [*command, "tests.unit.jobs.worker_app:app"],
+                cwd=REPO_ROOT,
+                env=environment,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        wait_for_port(self.port, timeout=60, process=self.process)
+
+    def stop(self) -> None:
+        """Kill the supervisor and its workers (a killed supervisor would leave its workers running)."""
+        if self.process.poll() is None:
+            workers = psutil.Process(self.process.pid).children(recursive=True)
+            self.process.kill()
+            self.process.wait(timeout=10)
+            for worker in workers:
+                with contextlib.suppress(psutil.NoSuchProcess):
+                    worker.kill()
+        for line in self.log.read_text().splitlines()[-40:]:
+            print(line)  # shown when a test fails
 
 
 class AppProcess:

@@ -80,6 +80,10 @@ class ModelProfile(pydantic.BaseModel):
     default_quality: Quality | None = None
     # What one image costs (set by the administrator), for the estimated spend on the Usage page.
     cost_per_image: float | None = pydantic.Field(default=None, ge=0, le=1000)
+    # When the worker making an image stopped after its request may have reached the service (and no
+    # task was saved to resume), whether another worker asks again. None: the provider's default, yes
+    # for a service of the organisation's own, no where a cloud (capabilities' `cloud`) may bill twice.
+    retry_interrupted: bool | None = None
     # A key from the Admin area or the provider's settings, set when the catalog is built; never
     # serialised, never shown (endpoint() uses it when no api_key_env names one).
     _api_key: str | None = pydantic.PrivateAttr(default=None)
@@ -136,6 +140,13 @@ class ModelProfile(pydantic.BaseModel):
         if self.max_references is not None:
             overrides["max_references"] = self.max_references
         return dataclasses.replace(family, **overrides)
+
+    @property
+    def retries_interrupted(self) -> bool:
+        """`retry_interrupted`, or its default: asking a self-hosted service again costs nothing."""
+        if self.retry_interrupted is not None:
+            return self.retry_interrupted
+        return self.capabilities().cloud is None
 
     def capabilities(self) -> Capabilities:
         """What the form offers for this profile: its provider's and model's, then the TOML's overrides."""
@@ -244,6 +255,10 @@ class Catalog(pydantic.BaseModel):
 
     def concurrency_limits(self) -> dict[str, int]:
         return {key: profile.max_concurrent for key, profile in self.models.items()}
+
+    def retries_interrupted(self) -> dict[str, bool]:
+        """Per profile: whether an interrupted request is sent again (ModelProfile.retries_interrupted)."""
+        return {key: profile.retries_interrupted for key, profile in self.models.items()}
 
     def max_references(self, profile_id: str) -> int:
         return self.serving(profile_id, with_references=True).traits().max_references

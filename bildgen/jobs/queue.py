@@ -7,8 +7,13 @@
 - Users are served round-robin per profile: the next job goes to the user with the fewest running
   jobs, among equals to the one served longest ago, so one user's 40 queued images never starve
   another's single one (InvokeAI's multi-user queue does the same).
-- A worker holds each job under a lease that it renews; a job whose lease ran out (its worker died)
-  is interrupted by whichever worker notices first. Its saved variants stay.
+- A worker that stops hands its jobs back: one that drains on SIGTERM itself; one that died is
+  noticed within seconds by any other (its liveness lock is free: jobs/liveness.py), or when the
+  lease it renews runs out. The job goes back to the queue and the next worker goes on with it:
+  saved variants stay, saved tasks are resumed, and a request that may have reached the service is
+  sent again only where the profile says that costs nothing (`retry_interrupted`). Otherwise the job
+  ends interrupted; and a job whose worker died `MAX_WORKER_DEATHS` times ends for good.
+  docs/queue.md tells the whole story.
 - Claims are serialised: a transaction-scoped advisory lock on PostgreSQL; on SQLite (one process
   by design) a process lock. The claiming UPDATE also checks the status, so a job is never run twice.
 """
@@ -29,12 +34,20 @@ import sqlalchemy
 from sqlmodel import Session, col, func, select, update
 
 from bildgen.i18n import N_
-from bildgen.jobs import admission, tasks
+from bildgen.jobs import admission, liveness, tasks
 from bildgen.params import EffectiveParameters
 from bildgen.store.db import session, storage_errors
 from bildgen.store.gallery import Cursor
 from bildgen.store.image_library import SavedImage, saved_image
-from bildgen.store.models import Generation, GenerationReference, GenerationStatus, Image, User, utc_now
+from bildgen.store.models import (
+    Generation,
+    GenerationReference,
+    GenerationStatus,
+    Image,
+    User,
+    VariantTask,
+    utc_now,
+)
 
 LEASE = timedelta(seconds=30)
 CLAIM_LOCK_KEY = 0x6B696C64  # any constant shared by every worker
@@ -44,6 +57,12 @@ CLAIM_SCAN = 2000
 CANCELLED = N_("Cancelled.")
 INTERRUPTED = N_("Interrupted: the bildgen worker running this stopped. The images it saved are kept.")
 # What a tab shows while a job's lease has run out but no worker could record that yet.
+WORKER_DIED_TOO_OFTEN = N_(
+    "Stopped: the bildgen worker running this stopped three times while making it, so it is not tried"
+    " again (it may be what makes the worker fail). The images it saved are kept."
+)
+# A job whose worker died this often ends (WORKER_DIED_TOO_OFTEN says "three").
+MAX_WORKER_DEATHS = 3
 STALLED = N_(
     "Interrupted: the worker running this stopped reporting (bildgen stopped, or its storage is full). "
     "The images it saved are kept."
@@ -243,10 +262,12 @@ def claim(
     worker: str,
     limits: Mapping[str, int],
     capacity: int,
+    worker_lock: int | None = None,
     now: datetime | None = None,
 ) -> list[Generation]:
     """Claim up to `capacity` waiting jobs for this worker, fairly, within every server's limit.
-    A profile missing from `limits` (no longer configured) gets one slot: its job runs and fails plainly."""
+    A profile missing from `limits` (no longer configured) gets one slot: its job runs and fails plainly.
+    `worker_lock`: the key of this worker's liveness lock (jobs/liveness.py), written into each job."""
     if capacity <= 0:
         return []
     now = now or utc_now()
@@ -289,6 +310,7 @@ def claim(
                 .values(
                     status=GenerationStatus.RUNNING,
                     worker=worker,
+                    worker_lock=worker_lock,
                     started_at=now,
                     lease_expires_at=now + LEASE,
                 )
@@ -296,9 +318,10 @@ def claim(
             waiting.remove(job)
             if not taken.rowcount:
                 continue
-            job.status, job.worker, job.started_at, job.lease_expires_at = (
+            job.status, job.worker, job.worker_lock, job.started_at, job.lease_expires_at = (
                 GenerationStatus.RUNNING,
                 worker,
+                worker_lock,
                 now,
                 now + LEASE,
             )
@@ -389,47 +412,113 @@ def cancel_requests(engine: sqlalchemy.Engine, *, worker: str) -> set[str]:
         )
 
 
-def interrupt_expired(engine: sqlalchemy.Engine, now: datetime | None = None) -> list[str]:
-    """Jobs whose worker stopped renewing its lease: interrupted, their saved images kept. A job with
-    a task still at the image service is queued again instead, for the next worker to resume."""
+@dataclasses.dataclass(frozen=True)
+class TakenBack:
+    """What became of the jobs taken back from workers that stopped."""
+
+    requeued: list[str] = dataclasses.field(default_factory=list)
+    ended: list[str] = dataclasses.field(default_factory=list)
+
+
+def take_back(
+    engine: sqlalchemy.Engine,
+    *,
+    retries: Mapping[str, bool],
+    judge_liveness: bool = False,
+    all_running: bool = False,
+    now: datetime | None = None,
+) -> TakenBack:
+    """Take back the running jobs of workers that died: those whose lease ran out; with
+    `judge_liveness` (PostgreSQL) those whose worker's liveness lock is free; with `all_running` every
+    running job (SQLite at start: no other process exists). Each goes back to the queue, or ends where
+    nothing is left that may be done without paying twice (`retries`: per profile, whether a request
+    that may have reached the service is sent again)."""
     now = now or utc_now()
-    expired = (
-        Generation.status == GenerationStatus.RUNNING,
-        sqlalchemy.or_(col(Generation.lease_expires_at).is_(None), col(Generation.lease_expires_at) < now),
+    dead: list[Any] = [col(Generation.lease_expires_at).is_(None), col(Generation.lease_expires_at) < now]
+    taken = TakenBack()
+    with session(engine) as db:
+        if all_running:
+            dead = [sqlalchemy.true()]
+        elif judge_liveness:
+            held = liveness.held_keys(db.connection())
+            lock = col(Generation.worker_lock)
+            dead.append(lock.is_not(None) & lock.not_in(held) if held else lock.is_not(None))
+        jobs = db.exec(
+            select(Generation).where(Generation.status == GenerationStatus.RUNNING, sqlalchemy.or_(*dead))
+        ).all()
+        for job in jobs:
+            requeued = _put_back(db, job, retry=retries.get(job.model_profile, False), died=True, now=now)
+            if requeued is not None:
+                (taken.requeued if requeued else taken.ended).append(job.id)
+        db.commit()
+    return taken
+
+
+def hand_back(engine: sqlalchemy.Engine, job_id: str, *, worker: str, retry: bool) -> bool | None:
+    """A draining worker gives a job it holds back to the queue (True), or ends it where nothing is
+    left to do without paying twice (False). None when this worker no longer holds it."""
+    with session(engine) as db:
+        job = db.exec(
+            select(Generation).where(
+                Generation.id == job_id, Generation.worker == worker, Generation.status == GenerationStatus.RUNNING
+            )
+        ).first()
+        if job is None:
+            return None
+        requeued = _put_back(db, job, retry=retry, died=False, now=utc_now())
+        db.commit()
+        return requeued
+
+
+def _put_back(db: Session, job: Generation, *, retry: bool, died: bool, now: datetime) -> bool | None:
+    """Requeue (True) or end (False) a job its worker left; None when that worker (or another look)
+    changed it meanwhile. The caller commits."""
+    deaths = job.worker_deaths + (1 if died else 0)
+    going_on, paid_in_flight = _what_is_left(db, job, retry=retry)
+    held = (Generation.id == job.id, Generation.status == GenerationStatus.RUNNING, Generation.worker == job.worker)
+    if going_on and deaths < MAX_WORKER_DEATHS:
+        values: dict[str, Any] = dict(status=GenerationStatus.QUEUED, requeues=job.requeues + 1)
+    else:
+        saved = bool(db.exec(select(Image.id).where(Image.generation_id == job.id).limit(1)).first())
+        errors = json.loads(job.variant_errors or "{}")
+        if going_on:
+            status, error = (GenerationStatus.PARTIAL if saved else GenerationStatus.FAILED), WORKER_DIED_TOO_OFTEN
+        elif paid_in_flight:
+            status, error = GenerationStatus.INTERRUPTED, INTERRUPTED
+        elif not errors:
+            status, error = GenerationStatus.DONE, None  # it stopped after its last image was saved
+        else:
+            status, error = (
+                (GenerationStatus.PARTIAL if saved else GenerationStatus.FAILED),
+                next(iter(errors.values())),
+            )
+        values = dict(status=status, error=error, finished_at=now)
+    result = db.exec(
+        update(Generation)
+        .where(*held)
+        .values(worker=None, worker_lock=None, lease_expires_at=None, worker_deaths=deaths, **values)
     )
-    with session(engine) as db:
-        ids = list(db.exec(select(Generation.id).where(*expired)).all())
-        resumable = tasks.resumable_jobs(db, ids)
-        if resumable:
-            db.exec(
-                update(Generation)
-                .where(col(Generation.id).in_(resumable), *expired)
-                .values(status=GenerationStatus.QUEUED, worker=None, lease_expires_at=None)
-            )
-        interrupted = [job_id for job_id in ids if job_id not in resumable]
-        if interrupted:
-            db.exec(
-                update(Generation)
-                .where(col(Generation.id).in_(interrupted), *expired)
-                .values(status=GenerationStatus.INTERRUPTED, error=INTERRUPTED, finished_at=now, worker=None)
-            )
-        db.commit()
-    return interrupted
+    if not result.rowcount:
+        return None
+    return values["status"] == GenerationStatus.QUEUED
 
 
-def release_if_resumable(engine: sqlalchemy.Engine, job_id: str, *, worker: str) -> bool:
-    """A stopping worker hands a job whose tasks are still at the image service back to the queue:
-    the next worker resumes polling them. False when it has none (or this worker no longer holds it)."""
-    with session(engine) as db:
-        if not tasks.resumable_jobs(db, [job_id]):
-            return False
-        result = db.exec(
-            update(Generation)
-            .where(Generation.id == job_id, Generation.worker == worker, Generation.status == GenerationStatus.RUNNING)
-            .values(status=GenerationStatus.QUEUED, worker=None, lease_expires_at=None)
-        )
-        db.commit()
-        return bool(result.rowcount)
+def _what_is_left(db: Session, job: Generation, *, retry: bool) -> tuple[bool, bool]:
+    """Whether another worker may go on with the job without paying twice (a variant never sent, a
+    saved task to resume, or one to ask again where that is free), and whether a variant was sent
+    and may not be asked again."""
+    rows = {row.variant: row for row in db.exec(select(VariantTask).where(VariantTask.generation_id == job.id))}
+    saved = set(db.exec(select(Image.variant).where(Image.generation_id == job.id)).all())
+    going_on = paid_in_flight = False
+    for variant in range(job.variant_count):
+        row = rows.get(variant)
+        if variant in saved or (row is not None and row.status not in tasks.IN_PROGRESS):
+            continue  # saved, or ended with its own message
+        if row is None or row.task_id or retry:
+            going_on = True
+        else:
+            paid_in_flight = True
+    return going_on, paid_in_flight
 
 
 # ---- a worker's progress -------------------------------------------------------------------------
@@ -489,6 +578,8 @@ class JobView:
     # Each variant's status at the image service ("Queued at the image service", "Declined by the
     # service's moderation"…) and, where the service reports it, its progress and ETA.
     variants: dict[int, tasks.VariantState] = dataclasses.field(default_factory=dict)
+    # A worker that stopped put it back in the queue, and another goes on with it.
+    resumed: bool = False
 
     @property
     def active(self) -> bool:
@@ -565,8 +656,8 @@ def _view(db: Session, generation: Generation) -> JobView:
     status, error = generation.status, generation.error
     lease = generation.lease_expires_at
     if status == GenerationStatus.RUNNING and lease is not None and lease < utc_now():
-        if tasks.resumable_jobs(db, [generation.id]):
-            # Its tasks are still at the service: the next worker to look resumes them.
+        if _what_is_left(db, generation, retry=False)[0]:
+            # Images never sent, or tasks still at the service: the next worker to look goes on with them.
             status = GenerationStatus.QUEUED
         else:
             # Nobody renews it: say so now, whether or not a worker could write that down yet.
@@ -590,6 +681,7 @@ def _view(db: Session, generation: Generation) -> JobView:
         ahead=_ahead(db, generation) if generation.status == GenerationStatus.QUEUED else None,
         cancel_requested=generation.cancel_requested,
         variants=tasks.states(db, generation.id, active=status in GenerationStatus.ACTIVE),
+        resumed=generation.requeues > 0,
     )
 
 

@@ -1,9 +1,11 @@
 """The job runner: each bildgen worker process runs one, whether or not any tab is open.
 
-It claims waiting jobs from the queue, runs each (one request per variant, concurrently; each image
-saved whole the moment it arrives), renews its leases, stops jobs whose cancel was asked for, and
-interrupts jobs whose worker died. Tabs in the same process are woken the moment a job changes;
-tabs in other processes read the database.
+It claims waiting jobs from the queue, runs each (one request per variant, concurrently up to the
+profile's `max_concurrent`; each image saved whole the moment it arrives), renews its leases, stops
+jobs whose cancel was asked for, and takes back the jobs of workers that died (jobs/liveness.py).
+On the way out it drains: no new jobs, running ones get `drain_s` to finish, the rest go back to
+the queue. Tabs in the same process are woken the moment a job changes; tabs in other processes
+read the database.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from bildgen.inference.decoding import sniff_format
 from bildgen.inference.errors import InferenceError
 from bildgen.inference.profiles import Catalog
 from bildgen.inference.providers import Adapter, ProviderRequest, TaskHandle, TaskProgress
-from bildgen.jobs import queue, tasks
+from bildgen.jobs import liveness, queue, tasks
 from bildgen.store import library
 from bildgen.store.db import StorageUnavailable, is_storage_failure
 from bildgen.store.files import ImageFiles
@@ -48,13 +50,15 @@ OUTAGE_WAIT_S = 300.0
 PROFILE_GONE = "This model is no longer offered here. Nothing was sent."
 REFERENCE_GONE = "A reference image is no longer available. Nothing was sent."
 HOUSEKEEPING_S = 5.0
+# How often a worker makes sure it holds its liveness lock and looks for workers that died.
+LIVENESS_S = 1.0
 # Progress is written at most this often per variant (a new status is written at once).
 PROGRESS_WRITE_S = 1.0
 # A live preview larger than this is not kept (the WebUI's are a few dozen KB).
 MAX_PREVIEW_BYTES = 2 * 1024 * 1024
 CANCEL_WAIT_S = 3.0
-# On the way out, how long this worker's jobs get to record how they ended before it goes on
-# without them (their lease then runs out and another worker looks at them).
+# On the way out (after the drain), how long this worker's jobs get to record how they ended before
+# it goes on without them (their lease then runs out and another worker looks at them).
 STOP_WAIT_S = 30.0
 POLL_S = 1.0
 DEFAULT_CAPACITY = 32
@@ -215,6 +219,7 @@ class JobRunner:
         catalog: Callable[[], Catalog],
         capacity: int = DEFAULT_CAPACITY,
         worker: str | None = None,
+        drain_s: float = 0.0,
     ) -> None:
         self.engine = engine
         self.images = images
@@ -227,7 +232,12 @@ class JobRunner:
         # worker stops): only their tasks are dropped at the service.
         self._cancelled_by_user: set[str] = set()
         self._wake = asyncio.Event()
+        # Draining: no new jobs. Stopping: the drain is over, what still runs goes back to the queue.
+        self._draining = False
         self._stopping = False
+        # How long running jobs get to finish when the runner stops (BILDGEN_DRAIN_SECONDS).
+        self.drain_s = drain_s
+        self._lock = liveness.WorkerLock(engine)
 
     def wake(self) -> None:
         """A job was queued in this process: look now rather than at the next poll."""
@@ -235,29 +245,41 @@ class JobRunner:
 
     @contextlib.asynccontextmanager
     async def running(self) -> AsyncIterator[JobRunner]:
-        """Run the loop for as long as the block lasts; on the way out, stop this worker's jobs
-        and mark them interrupted (not cancelled: nobody asked for that)."""
-        self._stopping = False
+        """Run the loop for as long as the block lasts; on the way out, drain: claim nothing more,
+        give running jobs up to `drain_s` to finish, then hand the rest back to the queue (never
+        cancelled: nobody asked for that)."""
+        self._draining = self._stopping = False
         loop = asyncio.create_task(self._loop(), name=f"bildgen-job-runner-{self.worker}")
         try:
             yield self
         finally:
+            self._draining = True
+            if self._running and self.drain_s > 0:
+                logger.info("job runner: draining %d jobs for up to %.0f s", len(self._running), self.drain_s)
+                await asyncio.wait(list(self._running.values()), timeout=self.drain_s)
             self._stopping = True
             await _cancel_and_wait([loop])
             await _cancel_and_wait(list(self._running.values()))
+            # Only now: a job still held here is not taken back by another worker while it is handed back.
+            with contextlib.suppress(Exception):
+                await asyncio.to_thread(self._lock.release)
 
     async def _loop(self) -> None:
-        housekeeping_due = 0.0
+        housekeeping_due = liveness_due = 0.0
         while True:
             # Cleared before looking, not after: a job that ends (or is queued) while this claims
             # wakes the next round at once instead of being missed until the next poll.
             self._wake.clear()
             try:
+                if time.monotonic() >= liveness_due:
+                    liveness_due = time.monotonic() + LIVENESS_S
+                    await self._watch_workers()
                 if time.monotonic() >= housekeeping_due:
                     housekeeping_due = time.monotonic() + HOUSEKEEPING_S
                     await self._housekeeping()
                 await self._stop_cancelled()
-                await self._claim()
+                if not self._draining:
+                    await self._claim()
             except asyncio.CancelledError:
                 raise
             except Exception as error:
@@ -276,9 +298,28 @@ class JobRunner:
                 continue  # it ended while the leases were being renewed
             logger.warning("job %s: this worker lost its lease; stopping it", job_id)
             task.cancel()
-        for job_id in await asyncio.to_thread(queue.interrupt_expired, self.engine):
-            logger.warning("job %s: its worker stopped renewing the lease; interrupted", job_id)
+        await self._take_back(judge_liveness=False)
+
+    async def _watch_workers(self) -> None:
+        """Hold this worker's liveness lock (again, after a database restart), and take back the jobs
+        of workers whose lock is free: they died."""
+        if not liveness.supported(self.engine):
+            return
+        await asyncio.to_thread(self._lock.ensure)
+        if self._lock.may_judge_others:
+            await self._take_back(judge_liveness=True)
+
+    async def _take_back(self, *, judge_liveness: bool) -> None:
+        retries = self._catalog().retries_interrupted()
+        taken = await asyncio.to_thread(queue.take_back, self.engine, retries=retries, judge_liveness=judge_liveness)
+        for job_id in taken.requeued:
+            logger.warning("job %s: its worker stopped; back in the queue for another to go on with", job_id)
             _notify(job_id)
+        for job_id in taken.ended:
+            logger.warning("job %s: its worker stopped, and nothing is left that may be done again", job_id)
+            _notify(job_id)
+        if taken.requeued:
+            self._wake.set()  # this worker may go on with them at once
 
     async def _stop_cancelled(self) -> None:
         if not self._running:
@@ -293,8 +334,12 @@ class JobRunner:
         free = self.capacity - len(self._running)
         if free <= 0:
             return
+        if liveness.supported(self.engine) and self._lock.key is None:
+            return  # not before this worker's death can be noticed
         limits = self._catalog().concurrency_limits()
-        jobs = await asyncio.to_thread(queue.claim, self.engine, worker=self.worker, limits=limits, capacity=free)
+        jobs = await asyncio.to_thread(
+            queue.claim, self.engine, worker=self.worker, limits=limits, capacity=free, worker_lock=self._lock.key
+        )
         for job in jobs:
             task = asyncio.create_task(self._run(job), name=f"bildgen-job-{job.id}")
             self._running[job.id] = task
@@ -320,8 +365,8 @@ class JobRunner:
             saved = sum(1 for outcome in outcomes.values() if outcome.saved)
             if self._stopping:
                 status, error = GenerationStatus.INTERRUPTED, queue.INTERRUPTED
-                # Tasks still at the service go back to the queue, for the next worker to resume.
-                released = await self._release_if_resumable(job)
+                # Back to the queue, for the next worker to go on with (or ended, if nothing may be).
+                released = await self._hand_back(job)
             else:
                 status = GenerationStatus.PARTIAL if saved else GenerationStatus.CANCELLED
                 error = queue.CANCELLED
@@ -350,17 +395,25 @@ class JobRunner:
 
         await _while_storage_away(record, what=f"job {job.id}: recording how it ended")
 
-    async def _release_if_resumable(self, job: Generation) -> bool:
+    async def _hand_back(self, job: Generation) -> bool:
+        """True when the job's end is recorded: back in the queue, or ended by the rules of take_back."""
+        catalog = self._catalog()
+        retry = job.model_profile in catalog.models and catalog.get(job.model_profile).retries_interrupted
+
+        def hand_back() -> bool | None:
+            # Spooled images first: the next worker must not make them again.
+            if self.images.spooled(job.id):
+                self.images.record_spooled(job.id)
+            return queue.hand_back(self.engine, job.id, worker=self.worker, retry=retry)
+
         try:
-            released = await asyncio.shield(
-                asyncio.to_thread(queue.release_if_resumable, self.engine, job.id, worker=self.worker)
-            )
+            requeued = await asyncio.shield(asyncio.to_thread(hand_back))
         except Exception:
-            logger.exception("job %s: handing its tasks back to the queue failed", job.id)
+            logger.exception("job %s: handing it back to the queue failed", job.id)
             return False
-        if released:
-            logger.info("job %s: its tasks are still at the image service; queued to resume", job.id)
-        return released
+        if requeued:
+            logger.info("job %s: handed back to the queue for another worker to go on with", job.id)
+        return True
 
     async def _generate(self, job: Generation, outcomes: dict[int, VariantOutcome]) -> tuple[str, str | None]:
         catalog = self._catalog()
@@ -370,17 +423,20 @@ class JobRunner:
         spec = queue.JobSpec.of(job)
         saved_tasks, saved_variants = await asyncio.to_thread(tasks.saved, self.engine, job.id)
         earlier_errors = {int(key): str(value) for key, value in json.loads(job.variant_errors or "{}").items()}
-        # A variant already saved, or started by an earlier worker without a task to resume, is not sent
-        # again: that request may have been paid for. Only variants never sent are.
+        # A variant already saved is kept. One started by an earlier worker without a task to resume
+        # is sent again only where the profile says that costs nothing (a service of the organisation's
+        # own): elsewhere that request may have been paid for. Variants never sent are sent.
         to_send, to_resume = [], []
         for variant, seed in enumerate(spec.seeds):
             task = saved_tasks.get(variant)
             if variant in saved_variants:
-                outcomes[variant] = VariantOutcome(variant, seed, saved=True)
+                outcomes[variant] = VariantOutcome(variant, seed, saved_before=True)
             elif task is None:
                 to_send.append((variant, seed))
             elif task.resumable:
                 to_resume.append((variant, seed, task))
+            elif task.status in tasks.IN_PROGRESS and profile.retries_interrupted:
+                to_send.append((variant, seed))
             else:
                 error = earlier_errors.get(variant, tasks.INTERRUPTED_VARIANT)
                 outcomes[variant] = VariantOutcome(variant, seed, error=error)
@@ -403,6 +459,9 @@ class JobRunner:
                     job.served_model = served.id
                     await asyncio.to_thread(queue.record_served_model, self.engine, job.id, served.id)
             thumbnails: list[asyncio.Task[None]] = []
+            # max_concurrent counts requests at the service: a job holds as many slots as the queue
+            # gave it (queue.slots), and its other variants wait here, unsent (a cancel stops them).
+            slots = asyncio.Semaphore(queue.slots(job.variant_count, profile.max_concurrent))
             variants = [
                 self._variant(
                     adapter,
@@ -411,6 +470,7 @@ class JobRunner:
                     seed,
                     outcomes,
                     thumbnails,
+                    slots,
                     request=ProviderRequest(
                         prompt=job.prompt,
                         parameters=queue.parameters_of(job, spec),
@@ -423,7 +483,7 @@ class JobRunner:
                 )
                 for variant, seed in to_send
             ] + [
-                self._variant(adapter, job, variant, seed, outcomes, thumbnails, resume=task)
+                self._variant(adapter, job, variant, seed, outcomes, thumbnails, slots, resume=task)
                 for variant, seed, task in to_resume
             ]
             await asyncio.gather(*variants)
@@ -442,6 +502,7 @@ class JobRunner:
         seed: int,
         outcomes: dict[int, VariantOutcome],
         thumbnails: list[asyncio.Task[None]],
+        slots: asyncio.Semaphore,
         *,
         request: ProviderRequest | None = None,
         model: str | None = None,
@@ -449,31 +510,33 @@ class JobRunner:
     ) -> None:
         """Send one variant (or go on polling its saved task), save its image whole, record how it went."""
         events = _VariantEvents(self.engine, self.images.previews, job.id, variant)
-        started = time.monotonic()
         try:
-            if resume is not None:
-                handle = TaskHandle(
-                    task_id=resume.task_id or "",
-                    polling_url=resume.polling_url,
-                    submitted_at=resume.submitted_at or time.time(),
-                )
-                events.handle = handle
-                generated = await adapter.resume(handle, events=events)
-            else:
-                assert request is not None
-                # Written before sending: a restarted bildgen never sends this variant again. Nothing is
-                # sent until it is written (a database that is away is waited for).
-                try:
-                    await _while_storage_away(
-                        lambda: tasks.record(self.engine, job.id, variant, status=tasks.SUBMITTED),
-                        what=f"job {job.id}: noting variant {variant} as sent",
+            async with slots:
+                started = time.monotonic()
+                if resume is not None:
+                    handle = TaskHandle(
+                        task_id=resume.task_id or "",
+                        polling_url=resume.polling_url,
+                        submitted_at=resume.submitted_at or time.time(),
                     )
-                except Exception as error:
-                    if not is_storage_failure(error):
-                        raise
-                    outcomes[variant] = VariantOutcome(variant, seed, error=DATABASE_AWAY)
-                    return
-                generated = await adapter.generate(request, model=model, events=events)
+                    events.handle = handle
+                    generated = await adapter.resume(handle, events=events)
+                else:
+                    assert request is not None
+                    # Written before sending: a restarted bildgen knows this request may have reached the
+                    # service (sent again only where the profile's retry_interrupted allows). Nothing is
+                    # sent until it is written (a database that is away is waited for).
+                    try:
+                        await _while_storage_away(
+                            lambda: tasks.record(self.engine, job.id, variant, status=tasks.SUBMITTED),
+                            what=f"job {job.id}: noting variant {variant} as sent",
+                        )
+                    except Exception as error:
+                        if not is_storage_failure(error):
+                            raise
+                        outcomes[variant] = VariantOutcome(variant, seed, error=DATABASE_AWAY)
+                        return
+                    generated = await adapter.generate(request, model=model, events=events)
             # The seed the service says it used, where it says (it is what reproduces the image).
             used_seed = seed if generated.seed is None else generated.seed
             image, sha256, png = await in_image_pool(

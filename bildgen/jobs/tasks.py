@@ -12,7 +12,6 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
 from datetime import datetime
 
 import sqlalchemy
@@ -90,28 +89,6 @@ def saved(engine: sqlalchemy.Engine, job_id: str) -> tuple[dict[int, SavedTask],
     return {
         row.variant: SavedTask(row.variant, row.task_id, row.polling_url, row.submitted_at, row.status) for row in rows
     }, images
-
-
-def resumable_jobs(db: Session, job_ids: Iterable[str]) -> set[str]:
-    """Of these jobs, those with a task still at the service whose image is not saved yet."""
-    ids = list(job_ids)
-    if not ids:
-        return set()
-    rows = db.exec(
-        select(VariantTask.generation_id, VariantTask.variant).where(
-            col(VariantTask.generation_id).in_(ids),
-            col(VariantTask.task_id).is_not(None),
-            col(VariantTask.status).in_(IN_PROGRESS),
-        )
-    ).all()
-    if not rows:
-        return set()
-    done = set(
-        db.exec(
-            select(Image.generation_id, Image.variant).where(col(Image.generation_id).in_({job for job, _ in rows}))
-        ).all()
-    )
-    return {job for job, variant in rows if (job, variant) not in done}
 
 
 def states(db: Session, job_id: str, *, active: bool) -> dict[int, VariantState]:

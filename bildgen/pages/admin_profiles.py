@@ -227,8 +227,8 @@ def _editor() -> rx.Component:
                         placeholder='{"steps": 30, "guidance": 4.0, "deadline_s": 300, "max_concurrent": 2}',
                     ),
                     t(
-                        "Any other profile setting: steps, guidance, deadline_s, max_concurrent, edit_with,"
-                        " api_key_env, route, async_tasks, capabilities."
+                        "Any other profile setting: steps, guidance, deadline_s, max_concurrent, retry_interrupted,"
+                        " edit_with, api_key_env, route, async_tasks, capabilities."
                     ),
                 ),
                 rx.hstack(

@@ -133,14 +133,18 @@ def _pending(job_id: str, variant: int, seed: int, elapsed_s: int, state: tasks.
 
 
 def _notice(view: queue.JobView) -> str:
+    if view.active and view.cancel_requested:
+        return _("Cancelling…")
+    # The worker that ran it stopped (a deploy, a crash): another goes on with it, nothing is lost.
+    resumed = _("Resumed on another worker.") if view.resumed else ""
     if view.status == GenerationStatus.QUEUED:
         ahead = view.ahead or 0
         if ahead:
-            return _("Waiting for the image server: {ahead} ahead of you.", ahead=ahead)
-        return _("Waiting for the image server: you are next.")
-    if view.active and view.cancel_requested:
-        return _("Cancelling…")
-    return ""
+            waiting = _("Waiting for the image server: {ahead} ahead of you.", ahead=ahead)
+        else:
+            waiting = _("Waiting for the image server: you are next.")
+        return f"{resumed} {waiting}".strip()
+    return resumed if view.active else ""
 
 
 def _parameters(run: queue.Run, language: str) -> str:
@@ -196,6 +200,7 @@ def fingerprint(view: queue.JobView | None) -> object:
         view.status,
         view.ahead,
         view.cancel_requested,
+        view.resumed,
         tuple(view.images),
         tuple(view.variant_errors),
         view.error,

@@ -177,6 +177,14 @@ class Generation(SQLModel, table=True):
     mask_id: str | None = Field(default=None, foreign_key="editmask.id", max_length=32)
     # The model's one human name (the picker's label) when this ran; served_model is the API's id.
     model_label: str | None = Field(default=None, max_length=80)
+    # The advisory lock the running worker holds while it lives (PostgreSQL; jobs/liveness.py): free
+    # means that worker is gone and its job goes back to the queue at once. None: not known.
+    worker_lock: int | None = Field(default=None, sa_type=sqlalchemy.BigInteger)
+    # How often a worker that stopped (drained or died) put it back in the queue: the tab says so.
+    requeues: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    # How often its worker died while running it: capped (jobs/queue.MAX_WORKER_DEATHS), so a job that
+    # kills its worker each time ends instead of taking the next one down.
+    worker_deaths: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
     @property
     def model_name(self) -> str:

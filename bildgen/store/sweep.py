@@ -4,7 +4,7 @@
 - image, thumbnail, reference and mask files no row points at (a crash between file and row).
 
 Generations are not touched here: other workers may be running them. A job whose worker died is
-found by its expired lease (bildgen.jobs.queue.interrupt_expired).
+taken back from its dead worker (bildgen.jobs.queue.take_back).
 
 Files younger than a grace period are left alone, in case another worker is between writing a
 file and inserting its row.

@@ -74,6 +74,9 @@ def deployment(database_url, inference, tmp_path_factory):
         "REFLEX_DB_URL": database_url,
         "REFLEX_REDIS_URL": REDIS_URL,
         "BILDGEN_SIGNUP": "open",
+        # A stop waits this long for running images (then hands them back), not the default minute:
+        # the tests' hung requests would hold every stop that long.
+        "BILDGEN_DRAIN_SECONDS": "2",
     }
     settings = {**documented.environment, **here}
     del settings["BILDGEN_DATA_DIR"]  # AppProcess gives each its folder (one for all: as on one host)
@@ -193,7 +196,9 @@ def test_a_killed_worker_is_replaced_and_the_app_keeps_answering(deployment, pag
     sign_up(page, proxy.url)  # a page loads and its websocket connects
 
 
-def test_killing_the_worker_that_runs_a_job_interrupts_that_job_only(deployment, inference, database_url, browser):
+def test_killing_the_worker_that_runs_a_job_hands_that_job_to_another_worker(
+    deployment, inference, database_url, browser
+):
     proxy, instances = deployment
     server, _ = inference
     httpx.post(f"http://127.0.0.1:{server.port}/_demo/fault", json={"fault": "hang", "times": 1}, timeout=10)
@@ -212,9 +217,9 @@ def test_killing_the_worker_that_runs_a_job_interrupts_that_job_only(deployment,
     sign_up(bob, proxy.url)
     bob.get_by_label("Prompt", exact=True).fill("made while a worker was down")
     generate_and_wait(bob)
-    # Anna's tab (wherever its websocket went) learns from the row that her run was interrupted,
-    # once the dead worker's lease has run out, and her form is usable again.
-    expect(anna.get_by_role("alert").filter(has_text="Interrupted").first).to_be_visible(timeout=60_000)
+    # Another worker took Anna's job back within seconds and asked the (self-hosted) service again:
+    # her tab, wherever its websocket went, shows the image, and her form is usable again.
+    expect(anna.get_by_role("img", name=re.compile(r"^Generated image 1,"))).to_be_visible(timeout=60_000)
     expect(anna.get_by_label("Prompt", exact=True)).to_have_value("the worker of this one dies")
     expect(anna.get_by_role("button", name="Generate")).to_be_enabled()
 
@@ -240,7 +245,7 @@ def test_after_a_restart_tabs_recover_from_the_database_and_queued_jobs_run(
 
     # Every instance restarts while Bob's job runs and Anna's waits; the tabs' state lives on in Redis.
     # Bob's instance stops last: stopped first, it would free the slot, and the other instance would
-    # take Anna's job just before it stops too (that job would be interrupted, rightly, mid-request).
+    # take Anna's job just before it stops too.
     pid = worker_running(database_url, "holds the only slot")
     for instance in sorted(instances, key=lambda instance: pid in instance.worker_pids()):
         instance.stop()
@@ -249,10 +254,11 @@ def test_after_a_restart_tabs_recover_from_the_database_and_queued_jobs_run(
     for instance in instances:
         instance.wait_until_listening()
 
-    # Anna's waiting job survived and runs; Bob's tab, which thought it was running, learns from the
-    # database that the run was interrupted, and both forms can be used again.
+    # Anna's waiting job survived and runs; Bob's, handed back to the queue as his instance drained,
+    # runs again after the restart (the service is the organisation's own: asked again), and both
+    # forms can be used again.
     expect(anna.get_by_role("img", name=re.compile(r"^Generated image 1,"))).to_be_visible(timeout=60_000)
-    expect(bob.get_by_role("alert").filter(has_text="Interrupted").first).to_be_visible(timeout=60_000)
+    expect(bob.get_by_role("img", name=re.compile(r"^Generated image 1,"))).to_be_visible(timeout=60_000)
     for page in (anna, bob):
         page.get_by_label("Prompt", exact=True).fill("after the restart")
         expect(page.get_by_role("button", name="Generate")).to_be_enabled()

@@ -115,6 +115,8 @@ def fresh_services(tmp_path, monkeypatch, request):
 
     monkeypatch.setenv("BILDGEN_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("BILDGEN_DEMO_LATENCY", "0")
+    # A stop hands running jobs back at once instead of waiting for them (tests/unit/jobs/test_worker_faults.py drains).
+    monkeypatch.setenv("BILDGEN_DRAIN_SECONDS", "0")
     monkeypatch.delenv("BILDGEN_CONFIG", raising=False)
     if TEST_DB == "sqlite":
         monkeypatch.delenv("REFLEX_DB_URL", raising=False)  # the default: SQLite in the data folder

@@ -216,20 +216,37 @@ def test_a_job_waits_until_the_server_has_room_for_all_its_variants(tmp_path, da
     assert [job.id for job in claim_one(world)] == [big]
 
 
-def test_only_jobs_whose_lease_ran_out_are_interrupted(tmp_path, database_url):
+def test_only_jobs_whose_lease_ran_out_are_taken_back(tmp_path, database_url):
     world = World(tmp_path, database_url)
     alive, dead = world.submit([1]), world.submit([2])
     queue.claim(world.engine, worker="alive", limits={"demo": 4}, capacity=1)
     queue.claim(world.engine, worker="dead", limits={"demo": 4}, capacity=1)
     later = utc_now() + queue.LEASE - timedelta(seconds=5)
-    # The living worker renews; the dead one does not. Another process starting now interrupts only the dead one's.
+    # The living worker renews; the dead one does not. Another worker looking now takes back only the dead one's.
     assert queue.renew_leases(world.engine, worker="alive", job_ids=[alive], now=later) == set()
-    assert queue.interrupt_expired(world.engine, now=later + timedelta(seconds=10)) == [dead]
+    taken = queue.take_back(world.engine, retries={"demo": True}, now=later + timedelta(seconds=10))
+    assert (taken.requeued, taken.ended) == ([dead], [])
     assert queue.view(world.engine, alive, owner_id=world.owner.id).status == GenerationStatus.RUNNING
     job = queue.view(world.engine, dead, owner_id=world.owner.id)
-    assert (job.status, job.error) == (GenerationStatus.INTERRUPTED, queue.INTERRUPTED)
+    assert (job.status, job.resumed) == (GenerationStatus.QUEUED, True)
     # The dead worker, should it come back, learns that the job is no longer its own.
     assert queue.renew_leases(world.engine, worker="dead", job_ids=[dead]) == {dead}
+
+
+def test_a_job_whose_worker_dies_three_times_ends_with_a_message_instead_of_taking_down_the_next(
+    tmp_path, database_url
+):
+    world = World(tmp_path, database_url)
+    job_id = world.submit([1])
+    for death in range(1, queue.MAX_WORKER_DEATHS + 1):
+        [job] = queue.claim(world.engine, worker=f"worker-{death}", limits={"demo": 4}, capacity=1)
+        assert job.id == job_id
+        # The worker dies mid-request; its lease runs out (a dead worker's liveness lock goes sooner).
+        taken = queue.take_back(world.engine, retries={"demo": True}, now=utc_now() + queue.LEASE * 2)
+        assert taken.requeued == ([job_id] if death < queue.MAX_WORKER_DEATHS else [])
+    job = queue.view(world.engine, job_id, owner_id=world.owner.id)
+    assert (job.status, job.error) == (GenerationStatus.FAILED, queue.WORKER_DIED_TOO_OFTEN)
+    assert queue.claim(world.engine, worker="next", limits={"demo": 4}, capacity=1) == []
 
 
 def test_queued_jobs_survive_a_restart_and_run_afterwards(world):
@@ -258,25 +275,37 @@ def test_another_users_job_cannot_be_seen_or_cancelled(world):
     assert queue.view(world.engine, job_id, owner_id=world.owner.id).status == GenerationStatus.QUEUED
 
 
-def test_stopping_a_worker_interrupts_its_running_jobs(tmp_path, database_url):
+@pytest.mark.parametrize("retry", [True, False])
+def test_a_stopping_worker_hands_its_jobs_back_unless_asking_again_may_cost(tmp_path, database_url, retry):
+    """A request in flight to a self-hosted service is asked again by the next worker; where the
+    profile says asking again may be billed twice (retry_interrupted = false), the job ends interrupted."""
     app = create_app(DemoOptions(latency_per_image=0.0))
     app.state.demo.fault = FaultPlan("hang", remaining=1)
     server = BackgroundServer(app).start()
     world = World(tmp_path, database_url, server.base_url)
+    world.catalog.models["demo"] = world.catalog.default.model_copy(update={"retry_interrupted": retry})
 
     async def go():
-        async with world.runner().running() as runner:
+        async with world.runner("first").running() as runner:
             job_id = world.submit([1])
             runner.wake()
             while not [e for e in app.state.log.entries if e["path"] == "/v1/images/generations"]:
                 await asyncio.sleep(0.02)
-        return queue.view(world.engine, job_id, owner_id=world.owner.id)
+        stopped = queue.view(world.engine, job_id, owner_id=world.owner.id)
+        async with world.runner("second").running() as runner:
+            runner.wake()
+            return stopped, await wait_until_final(world.engine, job_id, world.owner.id, timeout=30)
 
     try:
-        job = asyncio.run(go())
+        stopped, job = asyncio.run(go())
     finally:
         server.stop()
-    assert job.status == GenerationStatus.INTERRUPTED
+    if retry:
+        assert (stopped.status, stopped.resumed) == (GenerationStatus.QUEUED, True)
+        assert job.status == GenerationStatus.DONE and [image.seed for image in job.images.values()] == [1]
+    else:
+        assert stopped.status == job.status == GenerationStatus.INTERRUPTED
+        assert len([e for e in app.state.log.entries if e["method"] == "POST"]) == 1
 
 
 # ---- a full disk -----------------------------------------------------------------------------------

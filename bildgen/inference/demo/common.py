@@ -32,6 +32,42 @@ class RequestLog:
 
 
 @dataclasses.dataclass
+class Load:
+    """Generation requests in flight now, and the most there ever were at once."""
+
+    in_flight: int = 0
+    peak: int = 0
+
+
+class LoadMeter:
+    """ASGI middleware: counts the generation requests (POSTs but the demo's own routes, the text
+    model's and AUTOMATIC1111's interrupt) from their arrival to their last byte."""
+
+    def __init__(self, app: Any, server: FlavorServer) -> None:
+        self.app = app
+        self.server = server
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        path = scope.get("path", "")
+        counted = (
+            scope["type"] == "http"
+            and scope.get("method") == "POST"
+            and not path.startswith(("/_demo/", "/text/"))
+            and not path.endswith("/interrupt")
+        )
+        if not counted:
+            await self.app(scope, receive, send)
+            return
+        load = self.server.load
+        load.in_flight += 1
+        load.peak = max(load.peak, load.in_flight)
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            load.in_flight -= 1
+
+
+@dataclasses.dataclass
 class FaultPlan:
     name: str | None = None
     remaining: int = 0
@@ -153,12 +189,16 @@ class FlavorServer:
     def __init__(self) -> None:
         self.log = RequestLog()
         self.fault = FaultPlan()
+        self.load = Load()
 
     async def health(self, request: Request) -> Response:
         return JSONResponse({"status": "ok"})
 
     async def read_log(self, request: Request) -> Response:
         return JSONResponse(self.log.entries)
+
+    async def read_load(self, request: Request) -> Response:
+        return JSONResponse(dataclasses.asdict(self.load))
 
     async def clear_log(self, request: Request) -> Response:
         self.log.entries.clear()
@@ -180,5 +220,6 @@ class FlavorServer:
             Route("/health", self.health, methods=["GET"]),
             Route("/_demo/requests", self.read_log, methods=["GET"]),
             Route("/_demo/requests", self.clear_log, methods=["DELETE"]),
+            Route("/_demo/load", self.read_load, methods=["GET"]),
             Route("/_demo/fault", self.set_fault, methods=["POST"]),
         ]

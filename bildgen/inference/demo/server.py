@@ -15,8 +15,9 @@ Every flavor with an edits route takes a `mask` part as OpenAI does (a PNG with 
 first image's size; 400 otherwise) and honours it visibly: only its transparent area changes, the rest
 of the answer is the first image.
 
-Faults can be injected for the next N generation requests (POST /_demo/fault), and every request
-is logged for tests to read (GET /_demo/requests). bildgen reaches the server only over HTTP.
+Faults can be injected for the next N generation requests (POST /_demo/fault), every request
+is logged for tests to read (GET /_demo/requests), and the generation requests in flight at once
+are counted (GET /_demo/load: now and the peak). bildgen reaches the server only over HTTP.
 """
 
 from __future__ import annotations
@@ -39,13 +40,14 @@ import uvicorn
 from PIL import Image
 from starlette.applications import Starlette
 from starlette.datastructures import UploadFile
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from bildgen.inference.client import DEMO_OWNER
 from bildgen.inference.demo.chat import DemoWriter
-from bildgen.inference.demo.common import FlavorServer
+from bildgen.inference.demo.common import FlavorServer, LoadMeter
 from bildgen.inference.demo.renderer import mask_problem, render, render_edit, repaint_masked
 
 DEMO_MODEL_ID = "bildgen-demo"
@@ -525,7 +527,7 @@ def create_app(options: DemoOptions | None = None) -> Starlette:
         server = GatewayDemo(options)
     else:
         server = DemoServer(options)
-    app = Starlette(routes=server.routes())
+    app = Starlette(routes=server.routes(), middleware=[Middleware(LoadMeter, server=server)])
     app.state.demo = server
     app.state.log = server.log
     return app

@@ -89,6 +89,7 @@ def test_a_disabled_profile_is_no_longer_offered_and_the_queue_refuses_it_with_i
         ('{"label": "x"}', "label: set it in the form"),
         ('{"steps": 30', "not valid JSON"),
         ('{"edit_with": "nowhere"}', "edit_with: 'nowhere' is not one of the [models.*] tables"),
+        ('{"retry_interrupted": "sometimes"}', "retry_interrupted: Input should be a valid boolean"),
     ],
 )
 def test_the_advanced_json_is_validated_and_the_message_names_the_bad_key(engine, source, admin, advanced, message):

@@ -51,6 +51,10 @@ def test_the_api_key_is_read_from_the_named_variable_only(tmp_path):
             'default_model = "a"\n[models.a]\nlabel = "A"\nbase_url = "http://h"\nsizes = ["1000x1000"]\n',
             "multiples of 16",
         ),
+        (
+            'default_model = "a"\n[models.a]\nlabel = "A"\nbase_url = "http://h"\nretry_interrupted = "sometimes"\n',
+            "models.a.retry_interrupted: Input should be a valid boolean",
+        ),
     ],
     ids=[
         "unknown-default",
@@ -61,6 +65,7 @@ def test_the_api_key_is_read_from_the_named_variable_only(tmp_path):
         "unknown-editor",
         "editor-without-references",
         "bad-size",
+        "retry-not-a-yes-or-no",
     ],
 )
 def test_a_bad_file_names_the_file_the_key_and_the_problem(tmp_path, text, words):
@@ -100,3 +105,26 @@ def test_profile_overrides_replace_the_family_defaults(tmp_path):
 def test_masks_are_offered_where_the_server_takes_an_edit_with_a_mask(family, max_references, masks):
     profile = ModelProfile(label="x", base_url="http://127.0.0.1:9/v1", family=family, max_references=max_references)
     assert profile.capabilities().masks is masks
+
+
+@pytest.mark.parametrize(
+    ("fields", "retries"),
+    [
+        ({"provider": "openai-compatible"}, True),
+        ({"provider": "automatic1111"}, True),
+        ({"provider": "gateway", "route": "qwen"}, True),
+        ({"provider": "gateway", "route": "automatic1111"}, True),
+        ({"provider": "gateway", "route": "flux"}, False),
+        ({"provider": "gateway", "route": "gpt-image"}, False),
+        ({"provider": "gateway", "route": "gemini-3"}, False),
+        ({"provider": "bfl", "served_name": "flux-2-pro"}, False),
+        ({"provider": "openai"}, False),
+        ({"provider": "bfl", "served_name": "flux-2-pro", "retry_interrupted": True}, True),
+        ({"provider": "automatic1111", "retry_interrupted": False}, False),
+    ],
+)
+def test_an_interrupted_image_is_asked_for_again_by_default_only_where_that_costs_nothing(fields, retries):
+    """Self-hosted services are asked again after a worker died; a cloud (which may bill twice) is not,
+    unless the profile says so."""
+    profile = ModelProfile(label="P", base_url="http://h/v1", **fields)
+    assert profile.retries_interrupted is retries

@@ -199,10 +199,11 @@ def test_a_crashed_worker_s_polled_tasks_are_resumed_once_its_lease_runs_out(ser
     assert setup.posts("/v1/flux-dev") == 1
 
 
-def test_an_interrupted_request_without_a_task_is_not_sent_again(services_for):
-    """A service that answers in one long request (AUTOMATIC1111) has no task to resume: the image
-    in flight is reported interrupted, never requested (and paid for) a second time."""
-    setup = services_for("automatic1111", "automatic1111", "", latency=3.0)
+def test_an_interrupted_request_without_a_task_is_not_sent_again_where_that_may_cost(services_for):
+    """A service that answers in one long request (AUTOMATIC1111) has no task to resume: where the
+    profile says asking again may be billed (retry_interrupted = false), the image in flight is
+    reported interrupted, never requested (and paid for) a second time."""
+    setup = services_for("automatic1111", "automatic1111", "", latency=3.0, retry_interrupted=False)
 
     async def start_and_stop():
         async with setup.runner("first").running() as runner:

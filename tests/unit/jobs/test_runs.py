@@ -2,7 +2,7 @@
 
 from datetime import timedelta
 
-from bildgen.jobs import queue
+from bildgen.jobs import queue, tasks
 from bildgen.store.db import session
 from bildgen.store.models import GenerationStatus, Image, utc_now
 from tests.unit.conftest import make_generation, make_user
@@ -61,5 +61,7 @@ def test_an_interrupted_run_promises_kept_images_only_when_it_saved_some(engine)
     # A job whose worker stopped renewing its lease, seen before anyone has recorded that.
     stalled = make_generation(engine, anna, status=GenerationStatus.QUEUED)
     queue.claim(engine, worker="gone", limits={"demo": 1}, capacity=1, now=utc_now() - 2 * queue.LEASE)
+    # Its image was sent (nothing else to go on with: a job with unsent images shows as waiting).
+    tasks.record(engine, stalled.id, 0, status=tasks.SUBMITTED)
     view = queue.view(engine, stalled.id, owner_id=anna.id)
     assert view.status == GenerationStatus.INTERRUPTED and "kept" not in view.error
