@@ -4,12 +4,10 @@ import contextlib
 import dataclasses
 import os
 import re
-import shutil
 import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -326,78 +324,6 @@ http {{
             if path.startswith(path_prefix) and upstreams != "-":
                 answered.add(upstreams.split(", ")[-1])  # after a retry, the last one answered
         return answered
-
-    def stop(self) -> None:
-        _terminate(self.process)
-
-
-def _as_postgres(command: list[str]) -> list[str]:
-    # initdb and postgres refuse to run as root.
-    return ["runuser", "-u", "postgres", "--", *command] if os.geteuid() == 0 else command
-
-
-class PostgresServer:
-    """A PostgreSQL server of the test's own (as scripts/test-databases.sh runs one), to stop and start again."""
-
-    def __init__(self) -> None:
-        self.port = free_port()
-        self.bin = Path(sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))[-1]).parent
-        # Under /tmp with a world-traversable folder: pytest's tmp_path is root's alone.
-        self.root = Path(tempfile.mkdtemp(prefix="bildgen-test-postgres-"))
-        self.root.chmod(0o755)
-        self.data = self.root / "data"
-        if os.geteuid() == 0:
-            shutil.chown(self.root, "postgres")
-        subprocess.run(
-            _as_postgres(
-                [str(self.bin / "initdb"), "-D", str(self.data), "-U", "postgres", "-A", "trust", "--no-sync"]
-            ),
-            check=True,
-            capture_output=True,
-        )
-
-    @property
-    def url(self) -> str:
-        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres"
-
-    def _pg_ctl(self, *arguments: str) -> None:
-        subprocess.run(_as_postgres([str(self.bin / "pg_ctl"), "-D", str(self.data), *arguments]), check=True)
-
-    def start(self) -> "PostgresServer":
-        options = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off"
-        self._pg_ctl("-l", str(self.root / "server.log"), "-w", "-s", "-o", options, "start")
-        return self
-
-    def stop(self) -> None:
-        self._pg_ctl("-m", "fast", "-w", "-s", "stop")
-
-    def remove(self) -> None:
-        if (self.data / "postmaster.pid").exists():
-            self.stop()
-        shutil.rmtree(self.root, ignore_errors=True)
-
-
-class RedisServer:
-    """A Redis server of the test's own, to stop and start again on the same port."""
-
-    def __init__(self, workdir: Path) -> None:
-        self.port = free_port()
-        self.workdir = workdir
-        self.process: subprocess.Popen | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}"
-
-    def start(self) -> "RedisServer":
-        self.workdir.mkdir(parents=True, exist_ok=True)
-        self.process = subprocess.Popen(
-            ["redis-server", "--bind", "127.0.0.1", "--port", str(self.port), "--save", "", "--appendonly", "no"],
-            cwd=self.workdir,
-            stdout=subprocess.DEVNULL,
-        )
-        wait_for_port(self.port, timeout=30, process=self.process)
-        return self
 
     def stop(self) -> None:
         _terminate(self.process)

@@ -17,6 +17,24 @@ _SHA256 = re.compile(r"[0-9a-f]{64}")
 TEMPORARY_SUFFIX = ".part"
 
 
+def write_atomically(final: Path, data: bytes, *, temporary_dir: Path) -> None:
+    """Whole or not at all, and durable: written to a temporary file, fsync'd, renamed over `final`
+    (on the same file system), and the folder fsync'd so the rename survives a crash."""
+    final.parent.mkdir(parents=True, exist_ok=True)
+    temporary_dir.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=temporary_dir, suffix=TEMPORARY_SUFFIX)
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temporary, final)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    _fsync_directory(final.parent)
+
+
 class ImageFiles:
     def __init__(self, root: Path, *, suffix: str = ".png") -> None:
         self.root = root
@@ -45,19 +63,7 @@ class ImageFiles:
         final = self.path_for(key)
         if final.exists():
             return final
-        final.parent.mkdir(parents=True, exist_ok=True)
-        self.temporary.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=self.temporary, suffix=TEMPORARY_SUFFIX)
-        try:
-            with os.fdopen(handle, "wb") as stream:
-                stream.write(data)
-                stream.flush()
-                os.fsync(stream.fileno())
-            os.replace(temporary, final)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
-        _fsync_directory(final.parent)
+        write_atomically(final, data, temporary_dir=self.temporary)
         return final
 
     def delete(self, sha256: str) -> None:

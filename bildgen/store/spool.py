@@ -17,8 +17,6 @@ import dataclasses
 import hashlib
 import json
 import logging
-import os
-import tempfile
 import time
 from datetime import datetime
 from pathlib import Path
@@ -27,7 +25,7 @@ import sqlalchemy
 from sqlmodel import select
 
 from bildgen.store.db import is_storage_failure, session
-from bildgen.store.files import TEMPORARY_SUFFIX, ImageFiles, _fsync_directory
+from bildgen.store.files import TEMPORARY_SUFFIX, ImageFiles, write_atomically
 from bildgen.store.models import Image
 
 logger = logging.getLogger(__name__)
@@ -145,15 +143,4 @@ class Spool:
         return self.root / f"{image_id}.png", self.root / f"{image_id}.json"
 
     def _write(self, final: Path, data: bytes) -> None:
-        self.root.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=self.root, suffix=TEMPORARY_SUFFIX)
-        try:
-            with os.fdopen(handle, "wb") as stream:
-                stream.write(data)
-                stream.flush()
-                os.fsync(stream.fileno())
-            os.replace(temporary, final)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
-        _fsync_directory(self.root)
+        write_atomically(final, data, temporary_dir=self.root)

@@ -14,7 +14,8 @@ import httpx
 import psutil
 import pytest
 
-from tests.servers import REPO_ROOT, RedisServer, free_port
+from tests.databases import PrivateRedis
+from tests.servers import REPO_ROOT, free_port
 
 
 def serve(**environment: str) -> subprocess.CompletedProcess:
@@ -135,7 +136,7 @@ def test_a_second_instance_on_a_served_port_is_refused_with_a_plain_reason(serve
 
 
 def test_one_sigterm_to_the_server_stops_it_and_every_worker(served, tmp_path):
-    redis = RedisServer(tmp_path / "redis").start()
+    redis = PrivateRedis(tmp_path / "redis").start()
     try:
         server = served(port=free_port(), BILDGEN_WORKERS="2", REFLEX_REDIS_URL=redis.url).wait_until_ready()
         started = server.started()

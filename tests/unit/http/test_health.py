@@ -8,19 +8,19 @@ from starlette.testclient import TestClient
 from bildgen import routes
 from bildgen.http import create_api
 from bildgen.store.db import downgrade
-from tests.servers import PostgresServer, RedisServer
+from tests.databases import PrivatePostgres, PrivateRedis
 
 
 @pytest.fixture
 def postgres():
-    server = PostgresServer().start()
+    server = PrivatePostgres().init().start()
     yield server
     server.remove()
 
 
 @pytest.fixture
 def redis_server(tmp_path):
-    server = RedisServer(tmp_path / "redis").start()
+    server = PrivateRedis(tmp_path / "redis").start()
     yield server
     server.stop()
 
