@@ -5,6 +5,7 @@ from bildgen.components.account import SIGN_OUT_FORM, account_menu
 from bildgen.components.i18n import t
 from bildgen.components.language import language_switch
 from bildgen.components.shortcuts import shortcuts_button
+from bildgen.components.theme import theme_menu
 from bildgen.state.session import SessionState
 
 # Below this width (a phone, a narrow window) the links and the account go into one menu.
@@ -87,6 +88,7 @@ def page_header(*extra: rx.Component) -> rx.Component:
             _wide(_navigation()),
             rx.spacer(),
             _wide(shortcuts_button()),
+            theme_menu(),
             language_switch(),
             _wide(account_menu()),
             _narrow(_menu()),
