@@ -106,11 +106,13 @@ def test_images_that_arrive_while_postgresql_is_down_are_kept_and_the_job_ends_d
             runner.wake()
             await eventually(lambda: both_sent(engine, job_id), what="both variants sent")
             await asyncio.to_thread(postgres.stop)
+            # The spool holds them, and nothing sits in images/ without a row meanwhile (a file written
+            # there before the commit failed goes the moment its spooled copy is safe).
             await eventually(
-                lambda: len(spooled_entries(data)) == 2, what="the images kept while the database is away", timeout=30
+                lambda: len(spooled_entries(data)) == 2 and image_files(data) == set(),
+                what="the images kept in the spool, none left in images/, while the database is away",
+                timeout=30,
             )
-            # Nothing sits in images/ without a row meanwhile: the spool holds them.
-            assert image_files(data) == set()
             await asyncio.to_thread(postgres.start)
             return await eventually(
                 lambda: (job := queue.view(engine, job_id, owner_id=user.id)) and not job.active and job,

@@ -5,6 +5,7 @@ import subprocess
 import sys
 
 SCRIPT = """
+import logging
 from bildgen.ops.logs import configure_logging
 configure_logging({env!r})
 configure_logging({env!r})  # twice: still one line per record
