@@ -178,12 +178,13 @@ def generate_and_wait(page, count: int = 1) -> None:
         expect(image).to_be_visible(timeout=IMAGE_TIMEOUT_MS)
 
 
-def eventually(condition: Callable[[], bool], message: str, timeout_s: float = EXPECT_TIMEOUT_MS / 1000) -> None:
-    """Waits until the condition holds (checked every 0.1 s), like `expect` for things outside the page."""
+def eventually(page, condition: Callable[[], bool], message: str, timeout_s: float = EXPECT_TIMEOUT_MS / 1000) -> None:
+    """Waits until the condition holds (checked every 0.1 s), like `expect` for things outside the page.
+    It waits through the page, so that the page's events (websocket frames…) are delivered meanwhile."""
     deadline = time.monotonic() + timeout_s
     while not condition():
         assert time.monotonic() < deadline, message
-        time.sleep(0.1)
+        page.wait_for_timeout(100)
 
 
 def choose_language(page, current_label: str, language: str) -> None:

@@ -66,7 +66,7 @@ def test_while_generation_is_switched_off_users_see_the_message_and_generate_is_
     admin.get_by_role("link", name="Audit log").click()
     entries = admin.get_by_role("row").filter(has_text="Settings changed").filter(has_text="generation_enabled")
     expect(entries.first).to_contain_text(admin_name)
-    expect(entries.first).to_contain_text("false → true")
+    expect(entries.first).to_contain_text("no → yes")
 
 
 OFFER_TIMEOUT_MS = 15_000  # open studios look for changes every few seconds
@@ -176,7 +176,7 @@ def test_a_saved_api_key_never_reaches_a_browser_and_test_connection_explains(ad
     expect(admin.get_by_role("heading", name="Black Forest Labs")).to_be_visible()
     admin.get_by_role("link", name="Audit log").click()
     entry = admin.get_by_role("row").filter(has_text="Provider changed").filter(has_text="bfl")
-    expect(entry.first).to_contain_text('"********"')
+    expect(entry.first).to_contain_text("********")
     expect(entry.first).to_contain_text(admin_name)
 
     assert frames, "no websocket frames were captured"
@@ -323,6 +323,7 @@ def test_someone_who_is_not_an_administrator_is_refused_every_admin_page_and_eve
     user.get_by_label("Prompt", exact=True).fill("typing sends an event; the forged ones follow it")
     # The events arrived and were answered with the refusal (the Users page's), not carried out.
     eventually(
+        user,
         lambda: any("Only administrators can use the Admin area." in frame for frame in list(received)),
         "the forged events were never answered",
     )

@@ -156,7 +156,7 @@ def test_cancel_stops_outstanding_variants_and_frees_the_form(studio, demo_serve
     expect(studio.get_by_role("button", name="Cancel")).to_have_count(0)
     expect(studio.get_by_role("button", name="Generate")).to_be_enabled()
     # Cancelling closed both requests: the server saw each client go away.
-    eventually(lambda: disconnects(demo_server) - before >= 2, "the server did not see both requests closed")
+    eventually(studio, lambda: disconnects(demo_server) - before >= 2, "the server did not see both requests closed")
     assert disconnects(demo_server) - before == 2
 
 
