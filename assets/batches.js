@@ -17,6 +17,7 @@ document.addEventListener(
     const bytes = new Blob([JSON.stringify(box.value)]).size;
     if (bytes <= MAX_PASTE_BYTES) {
       notice.textContent = "";
+      notice.removeAttribute("role");
       return;
     }
     event.preventDefault();
@@ -24,6 +25,7 @@ document.addEventListener(
     const megabytes = (bytes / 1_000_000).toLocaleString(document.documentElement.lang || undefined, {
       maximumFractionDigits: 1,
     });
+    notice.setAttribute("role", "alert");
     notice.textContent = notice.dataset.message.replace("{size}", megabytes);
   },
   true,

@@ -43,11 +43,10 @@ def add_prompts() -> rx.Component:
                     rows="6",
                     width="100%",
                 ),
-                # assets/batches.js fills this in, and keeps the text from being sent, when the
-                # pasted text is too large for one websocket message.
+                # assets/batches.js fills this in (as an alert), and keeps the text from being sent,
+                # when the pasted text is too large for one websocket message.
                 rx.text(
                     id="batch-lines-too-large",
-                    role="alert",
                     size="2",
                     color_scheme="red",
                     data_message=t(
