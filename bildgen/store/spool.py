@@ -91,7 +91,9 @@ class Spool:
             if hashlib.sha256(png).hexdigest() != fields["sha256"]:
                 logger.error("spooled image %s does not match its hash; left for an administrator", entry.image_id)
                 continue
-            # The file before the row, as for every image.
+            # The file before the row, as for every image; taken away again if the row is not
+            # written (the database still away): no file without a row, the spool keeps its copy.
+            existed = files.path_for(fields["sha256"]).exists()
             files.save_as(fields["sha256"], png)
             created = fields.pop("created_at")
             row = Image(**fields, **({"created_at": datetime.fromisoformat(created)} if created else {}))
@@ -107,6 +109,10 @@ class Spool:
                     if db.exec(select(Image.id).where(Image.id == row.id)).first() is None:
                         logger.error("spooled image %s cannot be recorded (its job is gone); kept", row.id)
                         continue
+            except Exception as error:
+                if not existed and is_storage_failure(error):
+                    files.delete(fields["sha256"])
+                raise
             entry.metadata.unlink(missing_ok=True)
             entry.png.unlink(missing_ok=True)
             recorded += 1

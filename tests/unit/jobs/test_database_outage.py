@@ -3,6 +3,7 @@ spool and is recorded when the database is back, or by the next start), and a fa
 no file behind. Each test runs a private PostgreSQL it can stop and start (tests/databases.py)."""
 
 import asyncio
+import hashlib
 import io
 import os
 import signal
@@ -21,7 +22,7 @@ from bildgen.inference.demo.server import DemoOptions, start_demo_server
 from bildgen.inference.profiles import demo_catalog
 from bildgen.jobs import queue, tasks
 from bildgen.jobs.runner import JobRunner
-from bildgen.store.db import make_engine, migrate, session
+from bildgen.store.db import is_storage_failure, make_engine, migrate, session
 from bildgen.store.files import ImageFiles
 from bildgen.store.image_library import ImageLibrary
 from bildgen.store.models import GenerationStatus, Image
@@ -248,3 +249,30 @@ def test_a_failed_commit_never_removes_a_file_another_image_shares(database, pos
     postgres.start()
     assert image_files(data) == {sha256}
     assert [row.id for row in rows_of(engine, generation.id)] == [first.id]
+
+
+def test_recording_the_spool_while_the_database_is_still_away_leaves_no_file(database, postgres, tmp_path):
+    """The job's end records its spooled images again and again during an outage: each try that
+    fails takes back the file it put into images/ (the spool keeps its copy)."""
+    _, engine = database
+    data = tmp_path / "data"
+    images = library(data, engine)
+    generation = make_generation(engine, make_user(engine))
+    buffer = io.BytesIO()
+    PILImage.new("RGB", (8, 8), "teal").save(buffer, "PNG")
+    png = buffer.getvalue()
+    sha256 = hashlib.sha256(png).hexdigest()
+    row = Image(
+        owner_id=generation.owner_id, generation_id=generation.id, variant=0, seed=1, width=8, height=8, sha256=sha256
+    )
+    images.spool.put(row, png)
+
+    postgres.stop()
+    with pytest.raises(Exception) as failed:
+        images.record_spooled(generation.id)
+    assert is_storage_failure(failed.value)
+    assert image_files(data) == set() and len(spooled_entries(data)) == 1
+
+    postgres.start()
+    assert images.record_spooled(generation.id) == 1
+    assert image_files(data) == {sha256} == all_image_hashes(engine) and spooled_entries(data) == []
