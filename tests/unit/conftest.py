@@ -169,3 +169,13 @@ def make_generation(engine, owner, **fields):
         db.add(generation)
         db.commit()
     return generation
+
+
+@pytest.fixture
+def postgres():
+    """A PostgreSQL server of the test's own, to stop and start again (an outage)."""
+    from tests.databases import PrivatePostgres
+
+    server = PrivatePostgres().init().start()
+    yield server
+    server.remove()

@@ -8,14 +8,7 @@ from starlette.testclient import TestClient
 from bildgen import routes
 from bildgen.http import create_api
 from bildgen.store.db import downgrade
-from tests.databases import PrivatePostgres, PrivateRedis
-
-
-@pytest.fixture
-def postgres():
-    server = PrivatePostgres().init().start()
-    yield server
-    server.remove()
+from tests.databases import PrivateRedis
 
 
 @pytest.fixture

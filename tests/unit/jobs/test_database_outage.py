@@ -26,19 +26,12 @@ from bildgen.store.db import is_storage_failure, make_engine, migrate, session
 from bildgen.store.files import ImageFiles
 from bildgen.store.image_library import ImageLibrary
 from bildgen.store.models import GenerationStatus, Image
-from tests.databases import PrivatePostgres, postgres_binaries
+from tests.databases import postgres_binaries
 from tests.jobs import submission
 from tests.servers import REPO_ROOT
 from tests.unit.conftest import make_generation, make_user
 
 pytestmark = pytest.mark.skipif(postgres_binaries() is None, reason="needs PostgreSQL's server binaries")
-
-
-@pytest.fixture
-def postgres():
-    server = PrivatePostgres().init().start()
-    yield server
-    server.remove()
 
 
 @pytest.fixture
