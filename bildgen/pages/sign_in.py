@@ -84,9 +84,14 @@ def _single_sign_on() -> rx.Component:
     """The organisation's own sign-in, when the administrator set one up."""
     return rx.cond(
         SignInPageState.sso_label != "",
-        # A link dressed as a button: a plain navigation to the provider, no Reflex event in between.
+        # A link dressed as a button. reload_document: the browser itself goes to bildgen's route (the
+        # single-page app's router would look for a page there and find none).
         rx.button(
-            rx.link(t("Sign in with {name}", name=SignInPageState.sso_label), href=SignInPageState.sso_href),
+            rx.link(
+                t("Sign in with {name}", name=SignInPageState.sso_label),
+                href=SignInPageState.sso_href,
+                reload_document=True,
+            ),
             as_child=True,
             size="3",
             width="100%",
