@@ -54,6 +54,9 @@ SIGN_UP_ROUTE = PRIVATE + "/auth/sign-up"
 SIGN_OUT_ROUTE = PRIVATE + "/auth/sign-out"
 PACK_EXPORT_ROUTE = PRIVATE + "/packs/{pack_id}.json"
 CHANGE_PASSWORD_ROUTE = PRIVATE + "/auth/change-password"
+# Single sign-on: GET starts at the organisation's provider, which sends the browser back to the callback.
+SSO_START_ROUTE = PRIVATE + "/auth/sso"
+SSO_CALLBACK_ROUTE = PRIVATE + "/auth/sso/callback"
 
 
 def route_id(route: str) -> str:

@@ -7,6 +7,8 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
+from bildgen.auth.single_sign_on import SingleSignOn
+
 
 class SettingsError(ValueError):
     """A setting that makes starting pointless; the message names the setting and the problem."""
@@ -33,6 +35,8 @@ class Settings:
     # On SIGTERM, how long a worker lets its running images finish before it hands the rest back to
     # the queue (docs/queue.md); the systemd unit's TimeoutStopSec leaves room for it.
     drain_s: float = 60.0
+    # The organisation's OpenID provider (BILDGEN_OIDC_*); None: local accounts only.
+    sso: SingleSignOn | None = None
 
     @property
     def images_dir(self) -> Path:
@@ -89,4 +93,12 @@ def load_settings(environ: Mapping[str, str] = os.environ) -> Settings:
         redis_url=environ.get("REFLEX_REDIS_URL", "").strip() or None,
         metrics_token=environ.get("BILDGEN_METRICS_TOKEN", "").strip() or None,
         drain_s=float(_number(environ, "BILDGEN_DRAIN_SECONDS", "60", float)),
+        sso=_single_sign_on(environ),
     )
+
+
+def _single_sign_on(environ: Mapping[str, str]) -> SingleSignOn | None:
+    try:
+        return SingleSignOn.from_environment(environ)
+    except ValueError as error:
+        raise SettingsError(str(error)) from None

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 
 import sqlalchemy
 from sqlmodel import select
 
 from bildgen.auth import audit, passwords, throttle
+from bildgen.auth.single_sign_on import Identity
 from bildgen.i18n import N_, _
 from bildgen.store.db import session, storage_errors
-from bildgen.store.models import FirstAccount, User
+from bildgen.store.models import ExternalIdentity, FirstAccount, User
 
 USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{2,39}")
 
@@ -31,6 +33,17 @@ MESSAGES = {
     "password-same": N_("The new password must differ from the temporary one."),
     "password-mismatch": N_("The two new passwords differ. Type the same one twice."),
     "password-changed": N_("Your password is changed."),
+    "sso-only": N_("This organisation signs in through its own sign-in service: use the button below."),
+    "sso-unavailable": N_(
+        "The organisation's sign-in service is not answering. Try again in a few minutes; if it keeps happening,"
+        " tell the administrator."
+    ),
+    "sso-refused": N_(
+        "The organisation's sign-in service sent an answer bildgen cannot trust, so you were not signed in."
+        " Try again; if it keeps happening, tell the administrator."
+    ),
+    "sso-expired": N_("That sign-in took too long or was already used. Start again."),
+    "sso-denied": N_("The organisation's sign-in service did not sign you in."),
     "storage": N_(
         "bildgen cannot store anything right now (its database or disk is not answering)."
         " Try again in a few minutes; if it keeps happening, tell the administrator."
@@ -91,11 +104,27 @@ def create_account(
         raise AccountError("taken")
     # Hashed before the transaction: argon2's fraction of a second must not hold SQLite's write lock.
     password_hash = passwords.hash_password(password)
+    user = _insert(engine, name, password_hash, first=first, signup_open=signup_open, admin_username=admin_username)
+    _record_created(engine, user, address)
+    return user
+
+
+def _insert(
+    engine: sqlalchemy.Engine,
+    name: str,
+    password_hash: str,
+    *,
+    first: bool,
+    signup_open: bool,
+    admin_username: str | None,
+    email: str | None = None,
+) -> User:
+    """The account's row; the first account ever made claims the administrator's place."""
     while True:
         if not first and not signup_open:
             raise AccountError("closed")
         admin = name == normalise(admin_username) if admin_username else first
-        user = User(username=name, password_hash=password_hash, is_admin=admin)
+        user = User(username=name, password_hash=password_hash, is_admin=admin, email=email)
         with session(engine) as db:
             try:
                 db.add(user)
@@ -112,15 +141,18 @@ def create_account(
                 # Another sign-up claimed "first" at the same moment: this one is an ordinary account.
                 first = False
                 continue
-        audit.record(
-            engine,
-            action=audit.ACCOUNT_CREATED,
-            actor_id=user.id,
-            target=name,
-            detail=N_("administrator") if admin else None,
-            address=address,
-        )
         return user
+
+
+def _record_created(engine: sqlalchemy.Engine, user: User, address: str | None) -> None:
+    audit.record(
+        engine,
+        action=audit.ACCOUNT_CREATED,
+        actor_id=user.id,
+        target=user.username,
+        detail=N_("administrator") if user.is_admin else None,
+        address=address,
+    )
 
 
 def no_account_yet(engine: sqlalchemy.Engine) -> bool:
@@ -194,3 +226,68 @@ def change_password(
         db.add(stored)
         db.commit()
     audit.record(engine, action=audit.PASSWORD_CHANGED, actor_id=user_id, target=user.username, address=address)
+
+
+def _username_for(engine: sqlalchemy.Engine, identity: Identity) -> str:
+    """A free username from what the provider calls the person: preferred name, else e-mail's local part."""
+    wanted = identity.preferred_username or (identity.email or "").split("@")[0]
+    base = re.sub(r"[^a-z0-9._-]+", "-", normalise(wanted)).strip("._-")[:34]
+    if len(base) < 3:
+        base = "user-" + hashlib.sha256(identity.subject.encode()).hexdigest()[:8]
+    with session(engine) as db:
+        taken = set(db.exec(select(User.username).where(User.username.startswith(base))).all())
+    candidates = [base] + [f"{base}-{number}" for number in range(2, 1000)]
+    return next(name for name in candidates if name not in taken)
+
+
+def sign_in_with_identity(
+    engine: sqlalchemy.Engine,
+    identity: Identity,
+    *,
+    admin_group: str | None,
+    admin_username: str | None,
+    address: str | None = None,
+) -> User:
+    """The account a person the provider vouched for signs in to: the one linked to them, else the one
+    with their verified e-mail address (then linked), else a new one. Raises SignInRefused."""
+    email = identity.email.strip().lower() if identity.email and identity.email_verified else None
+    with session(engine) as db:
+        link = db.get(ExternalIdentity, (identity.issuer, identity.subject))
+        user = db.get(User, link.user_id) if link else None
+        if user is None and email:
+            user = db.exec(select(User).where(User.email == email)).first()
+    if user is None:
+        user = _insert(
+            engine,
+            _username_for(engine, identity),
+            passwords.NO_PASSWORD,
+            first=no_account_yet(engine),
+            signup_open=True,  # the provider decides who may sign in
+            admin_username=admin_username,
+            email=email,
+        )
+        _record_created(engine, user, address)
+    if user.disabled:
+        audit.record_repeated(engine, action=audit.SIGN_IN_DISABLED, target=user.username, address=address)
+        raise SignInRefused("disabled")
+    with session(engine) as db:
+        stored = db.get(User, user.id)
+        if db.get(ExternalIdentity, (identity.issuer, identity.subject)) is None:
+            db.add(ExternalIdentity(issuer=identity.issuer, subject=identity.subject, user_id=user.id))
+        if email and stored.email is None and db.exec(select(User.id).where(User.email == email)).first() is None:
+            stored.email = email
+        if admin_group is not None:
+            stored.is_admin = admin_group in identity.groups
+        db.add(stored)
+        db.commit()
+        db.refresh(stored)
+        user = stored
+    audit.record(
+        engine,
+        action=audit.SIGN_IN,
+        actor_id=user.id,
+        target=user.username,
+        detail=N_("single sign-on"),
+        address=address,
+    )
+    return user

@@ -14,6 +14,8 @@ _hasher = argon2.PasswordHasher(
 )
 # Verified against when the account does not exist, so both cases cost the same time.
 _DUMMY_HASH = _hasher.hash("not a real password, only for equal timing")
+# The stored hash of an account made by single sign-on: no password signs in to it.
+NO_PASSWORD = "!no-password"
 
 
 def hash_password(password: str) -> str:
@@ -21,6 +23,8 @@ def hash_password(password: str) -> str:
 
 
 def verify(stored_hash: str | None, password: str) -> bool:
+    if stored_hash == NO_PASSWORD:
+        stored_hash = None  # refused after the same work as an unknown account
     try:
         return _hasher.verify(stored_hash or _DUMMY_HASH, password) and stored_hash is not None
     except (argon2.exceptions.VerificationError, argon2.exceptions.InvalidHashError):

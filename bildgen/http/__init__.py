@@ -14,6 +14,7 @@ from bildgen.http.limits import UploadSizeLimit
 from bildgen.http.masks import serve_mask, upload_mask
 from bildgen.http.metrics import metrics
 from bildgen.http.packs import export_pack
+from bildgen.http.single_sign_on import sso_callback, sso_start
 
 
 def create_api() -> Starlette:
@@ -30,6 +31,8 @@ def create_api() -> Starlette:
             Route(routes.SIGN_UP_ROUTE, sign_up, methods=["POST"]),
             Route(routes.SIGN_OUT_ROUTE, sign_out, methods=["POST"]),
             Route(routes.CHANGE_PASSWORD_ROUTE, change_password, methods=["POST"]),
+            Route(routes.SSO_START_ROUTE, sso_start, methods=["GET"]),
+            Route(routes.SSO_CALLBACK_ROUTE, sso_callback, methods=["GET"]),
             Route(routes.PACK_EXPORT_ROUTE, export_pack, methods=["GET"]),
             Route(routes.HEALTH_ROUTE, healthz, methods=["GET", "HEAD"]),
             Route(routes.READY_ROUTE, readyz, methods=["GET", "HEAD"]),

@@ -99,10 +99,18 @@ def client_address(request: Request) -> str:
     )
 
 
+def _passwords_off() -> bool:
+    """The organisation signs everyone in through its own provider (BILDGEN_OIDC_ONLY)."""
+    sso = get_services().settings.sso
+    return sso is not None and sso.only
+
+
 async def sign_in(request: Request) -> Response:
     origin = allowed_origin(request)
     if origin is None:
         return _redirect(None, routes.SIGN_IN_PAGE, error="origin")
+    if _passwords_off():
+        return _redirect(origin, routes.SIGN_IN_PAGE, error="sso-only")
     form = await _form(request)
     next_path = _safe_next(form.get("next"))
     engine = get_services().engine
@@ -130,6 +138,8 @@ async def sign_up(request: Request) -> Response:
     origin = allowed_origin(request)
     if origin is None:
         return _redirect(None, routes.SIGN_UP_PAGE, error="origin")
+    if _passwords_off():
+        return _redirect(origin, routes.SIGN_IN_PAGE, error="sso-only")
     form = await _form(request)
     services = get_services()
     try:

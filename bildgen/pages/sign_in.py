@@ -80,12 +80,37 @@ def _account_form(action: str, password_autocomplete: str, button: rx.Var | str,
     )
 
 
+def _single_sign_on() -> rx.Component:
+    """The organisation's own sign-in, when the administrator set one up."""
+    return rx.cond(
+        SignInPageState.sso_label != "",
+        # A link dressed as a button. reload_document: the browser itself goes to bildgen's route (the
+        # single-page app's router would look for a page there and find none).
+        rx.button(
+            rx.link(
+                t("Sign in with {name}", name=SignInPageState.sso_label),
+                href=SignInPageState.sso_href,
+                reload_document=True,
+            ),
+            as_child=True,
+            size="3",
+            width="100%",
+        ),
+    )
+
+
 def sign_in_page() -> rx.Component:
-    form = _account_form(
+    password_form = _account_form(
         routes.SIGN_IN_ROUTE,
         "current-password",
         t("Sign in"),
         rx.el.input(type="hidden", name="next", value=SignInPageState.next_path),
+    )
+    form = rx.vstack(
+        _single_sign_on(),
+        rx.cond(SignInPageState.passwords_off, rx.fragment(), password_form),
+        spacing="4",
+        width="100%",
     )
     footer = rx.cond(
         SignInPageState.signup_open,
@@ -118,7 +143,7 @@ def sign_up_page() -> rx.Component:
     footer = rx.text(
         t("Have an account?"), " ", rx.link(t("Sign in"), href=routes.SIGN_IN_PAGE, underline="always"), size="2"
     )
-    return _card(t("Create account"), form, footer)
+    return _card(t("Create account"), rx.cond(SignInPageState.passwords_off, _single_sign_on(), form), footer)
 
 
 def change_password_page() -> rx.Component:

@@ -111,6 +111,11 @@ class SignInPageState(rx.State):
     signup_open: bool = True
     # Nobody has an account yet: the one made now administers bildgen (unless BILDGEN_ADMIN names another).
     first_account: bool = False
+    # Single sign-on: the provider's name on the button ("" when there is none), where the button
+    # leads, and whether local passwords are off.
+    sso_label: str = ""
+    sso_href: str = ""
+    passwords_off: bool = False
 
     @rx.event
     async def load(self):
@@ -121,7 +126,11 @@ class SignInPageState(rx.State):
         self.notice = accounts.message(query.get("notice", ""))
         self.next_path = query.get("next", routes.STUDIO)
         services = await asyncio.to_thread(get_services)
-        self.signup_open = services.settings.signup_open
+        sso = services.settings.sso
+        self.sso_label = sso.label if sso else ""
+        self.sso_href = f"{routes.SSO_START_ROUTE}?{urlencode({'next': self.next_path})}"
+        self.passwords_off = bool(sso and sso.only)
+        self.signup_open = services.settings.signup_open and not self.passwords_off
         self.first_account = not services.settings.admin_username and await asyncio.to_thread(
             accounts.no_account_yet, services.engine
         )

@@ -48,6 +48,18 @@ class User(SQLModel, table=True):
     must_change_password: bool = False
     # The interface language the user chose ("de", "en"); None: whatever the browser prefers.
     language: str | None = Field(default=None, max_length=8)
+    # The verified e-mail address the organisation's identity provider gave; links a sign-in by
+    # single sign-on to this account. None for accounts that never signed in that way.
+    email: str | None = Field(default=None, unique=True, max_length=254)
+
+
+class ExternalIdentity(SQLModel, table=True):
+    """A person at the organisation's OpenID provider (issuer + subject) and the account they sign in to."""
+
+    issuer: str = Field(primary_key=True, max_length=300)
+    subject: str = Field(primary_key=True, max_length=255)
+    user_id: str = Field(foreign_key="user.id", index=True, max_length=32)
+    created_at: datetime = Field(default_factory=utc_now)
 
 
 class UserSession(SQLModel, table=True):

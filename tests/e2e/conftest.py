@@ -15,6 +15,7 @@ import pytest
 from playwright.sync_api import expect
 
 from bildgen.inference.profiles import demo_text_url
+from tests.oidc_provider import OpenIdProvider
 from tests.servers import AppProcess, DemoServerProcess
 
 CHROMIUM_ARGS = [
@@ -82,12 +83,22 @@ def bfl_server():
 
 
 @pytest.fixture(scope="session")
+def identity_provider():
+    """The organisation's OpenID provider, for single sign-on (tests/oidc_provider.py)."""
+    provider = OpenIdProvider().start()
+    yield provider
+    provider.stop()
+
+
+@pytest.fixture(scope="session")
 def app_data_dir(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("bildgen-data")
 
 
 @pytest.fixture(scope="session")
-def app(demo_server, legacy_server, flux_server, a1111_server, bfl_server, app_data_dir, tmp_path_factory):
+def app(
+    demo_server, legacy_server, flux_server, a1111_server, bfl_server, identity_provider, app_data_dir, tmp_path_factory
+):
     """The app's process (its backend's memory is weighed by the benchmark's quick run)."""
     config = tmp_path_factory.mktemp("config") / "bildgen.toml"
     config.write_text(
@@ -132,7 +143,7 @@ label = "{WRITER_LABEL}"
 base_url = "{demo_text_url(demo_server.base_url)}"
 """
     )
-    app = AppProcess(data_dir=app_data_dir, config=config).start()
+    app = AppProcess(data_dir=app_data_dir, config=config, extra_env=identity_provider.environment()).start()
     yield app
     app.stop()
 
@@ -242,7 +253,8 @@ def administrator(browser, app_url, app_data_dir):
     page = context.new_page()
     with sqlite3.connect(app_data_dir / "bildgen.db") as db:
         row = db.execute(
-            "SELECT username FROM user WHERE is_admin AND NOT disabled AND NOT must_change_password ORDER BY created_at"
+            "SELECT username FROM user WHERE is_admin AND NOT disabled AND NOT must_change_password"
+            " AND password_hash != '!no-password' ORDER BY created_at"
         ).fetchone()
     if row is None:
         name = sign_up(page, app_url)
