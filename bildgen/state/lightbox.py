@@ -51,11 +51,12 @@ class DetailView:
     served_as: str = ""
     mode: str = ""
     size: str = ""
-    steps: int = 0
+    # Steps, guidance and seed as the service was sent them: "" where it was sent none (GPT-Image).
+    steps: str = ""
     # What this model calls its guidance ("Guidance", "CFG scale"), and the value.
     guidance_label: str = ""
     guidance: str = ""
-    seed: int = 0
+    seed: str = ""
     created: str = ""
     took: str = ""
     favourite: bool = False
@@ -79,6 +80,7 @@ def _lineage(image) -> LineageCard:
 
 def detail_view(found: gallery.Details, language: str) -> DetailView:
     image, generation = found.image, found.generation
+    recipe = stored_recipe(generation, image.seed)
     return DetailView(
         id=image.id,
         image_path=routes.image_upload_path(image.id),
@@ -90,10 +92,10 @@ def detail_view(found: gallery.Details, language: str) -> DetailView:
         served_as=generation.served_model if generation.served_model != generation.model_name else "",
         mode=_("Image to image") if generation.mode == "image-to-image" else _("Text to image"),
         size=f"{image.width} × {image.height}",
-        steps=generation.steps,
-        guidance_label=_(guidance_label_of(generation.guidance_field)),
-        guidance=i18n.format_number(generation.guidance, language),
-        seed=image.seed,
+        steps="" if recipe.steps is None else str(recipe.steps),
+        guidance_label=_(guidance_label_of(recipe.guidance_field or generation.guidance_field)),
+        guidance="" if recipe.guidance is None else i18n.format_number(recipe.guidance, language),
+        seed="" if recipe.seed is None else str(recipe.seed),
         created=i18n.format_datetime(image.created_at, language, format="short"),
         took=(
             _("{seconds} s", seconds=i18n.format_number(round(image.generation_ms / 1000, 1), language))
@@ -105,7 +107,7 @@ def detail_view(found: gallery.Details, language: str) -> DetailView:
         made_into=[_lineage(child) for child in found.made_into],
         reference_names=[reference.name for reference in found.references],
         mask_path=routes.mask_upload_path(generation.mask_id) if generation.mask_id else "",
-        options=" · ".join(describe_options(stored_recipe(generation, image.seed).options or {})),
+        options=" · ".join(describe_options(recipe.options or {})),
         recipe_notes=RecipeExtras.decode(generation.recipe_extras).describe(),
         batch_id=generation.batch_id or "",
     )
@@ -278,5 +280,7 @@ class LightboxState(SessionState):
         user, studio = await self._studio_for_user()
         if user is None:
             return self._to_sign_in()
-        studio._reuse_seed(self.detail.seed)
+        if not self.detail.seed:
+            return None  # the service was sent no seed: there is none to reuse (the button is not shown)
+        studio._reuse_seed(int(self.detail.seed))
         return self._back_to_studio()
