@@ -14,7 +14,7 @@ from bildgen.inference.demo.server import DemoOptions, start_demo_server
 from bildgen.inference.profiles import Catalog, ModelProfile
 from bildgen.jobs import queue, tasks
 from bildgen.jobs.runner import JobRunner
-from bildgen.store import metadata
+from bildgen.store import gallery, metadata
 from bildgen.store.db import make_engine, migrate, session
 from bildgen.store.files import ImageFiles
 from bildgen.store.image_library import ImageLibrary, stored_recipe
@@ -122,6 +122,12 @@ def test_a_gpt_image_recipe_records_no_seed_steps_or_guidance_it_was_never_sent(
     assert (recipe.seed, recipe.steps, recipe.guidance) == (None, None, None)
     assert recipe.to_a1111() == "a red fox\nSize: 1024x1024, Model: gpt-image-1"
     assert stored_recipe(generation, image.seed) == recipe
+    # The lightbox's recipe shows no steps, guidance or seed, and so offers no "Reuse seed".
+    from bildgen.state.lightbox import detail_view
+
+    shown = detail_view(gallery.details(setup.engine, setup.owner.id, image.id), "en")
+    assert (shown.steps, shown.guidance, shown.seed) == ("", "", "")
+    assert shown.size == "1024 × 1024"
 
 
 def test_a_bfl_recipe_records_the_seed_steps_and_guidance_it_sent(services_for):
@@ -139,6 +145,10 @@ def test_a_bfl_recipe_records_the_seed_steps_and_guidance_it_sent(services_for):
         [image] = db.exec(select(Image)).all()
     recipe = metadata.read(setup.library.files.path_for(image.sha256).read_bytes())
     assert (recipe.seed, recipe.steps, recipe.guidance_field) == (5, 20, "guidance")
+    from bildgen.state.lightbox import detail_view
+
+    shown = detail_view(gallery.details(setup.engine, setup.owner.id, image.id), "en")
+    assert (shown.steps, shown.seed) == ("20", "5")
 
 
 def test_a_moderated_variant_says_so_and_the_others_are_kept(services_for):
