@@ -104,7 +104,10 @@ def _actions() -> rx.Component:
     return rx.hstack(
         download_link(DETAIL.image_path, DETAIL.filename, size="2"),
         rx.button(rx.icon("image-plus", size=14), t("Use as reference"), variant="soft", on_click=LB.use_as_reference),
-        rx.button(rx.icon("sprout", size=14), t("Reuse seed"), variant="soft", on_click=LB.reuse_seed),
+        rx.cond(
+            DETAIL.seed != "",
+            rx.button(rx.icon("sprout", size=14), t("Reuse seed"), variant="soft", on_click=LB.reuse_seed),
+        ),
         rx.button(rx.icon("rotate-ccw", size=14), t("Reproduce"), variant="soft", on_click=LB.reproduce),
         rx.cond(
             LB.in_gallery,
@@ -155,9 +158,9 @@ def _details() -> rx.Component:
                     ),
                 ),
                 _row(t("Size"), DETAIL.size),
-                _row(t("Steps"), DETAIL.steps),
-                _row(DETAIL.guidance_label, DETAIL.guidance),
-                _row(t("Seed"), DETAIL.seed),
+                rx.cond(DETAIL.steps != "", _row(t("Steps"), DETAIL.steps)),
+                rx.cond(DETAIL.guidance != "", _row(DETAIL.guidance_label, DETAIL.guidance)),
+                rx.cond(DETAIL.seed != "", _row(t("Seed"), DETAIL.seed)),
                 _row(t("Created"), DETAIL.created),
                 rx.cond(DETAIL.took != "", _row(t("Took"), DETAIL.took)),
             ),
@@ -206,7 +209,11 @@ def _stage() -> rx.Component:
     fit = ~LB.actual_size
     picture = rx.image(
         src=rx.get_upload_url(DETAIL.image_path),
-        alt=t("Image, seed {seed}: {prompt}", seed=DETAIL.seed, prompt=DETAIL.prompt),
+        alt=rx.cond(
+            DETAIL.seed != "",
+            t("Image, seed {seed}: {prompt}", seed=DETAIL.seed, prompt=DETAIL.prompt),
+            t("Image: {prompt}", prompt=DETAIL.prompt),
+        ),
         style={
             "display": "block",
             "margin": "auto",

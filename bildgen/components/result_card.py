@@ -128,11 +128,14 @@ def result_actions(card: VariantCard, sequence) -> rx.Component:
             t("Use as reference"),
             StudioState.use_as_reference(card.image_id),
         ),
-        _action(
-            "sprout",
-            t("Reuse seed of image {number}", number=card.number),
-            t("Reuse seed"),
-            StudioState.reuse_seed(card.seed),
+        rx.cond(
+            card.seed_sent,
+            _action(
+                "sprout",
+                t("Reuse seed of image {number}", number=card.number),
+                t("Reuse seed"),
+                StudioState.reuse_seed(card.seed),
+            ),
         ),
         _action(
             "rotate-ccw",
@@ -168,18 +171,18 @@ def _done(card: VariantCard, sequence) -> rx.Component:
     return rx.vstack(
         rx.image(
             src=rx.get_upload_url(card.image_path),
-            alt=t("Generated image {number}, seed {seed}", number=card.number, seed=card.seed),
+            alt=rx.cond(
+                card.seed_sent,
+                t("Generated image {number}, seed {seed}", number=card.number, seed=card.seed),
+                t("Generated image {number}", number=card.number),
+            ),
             width="100%",
             height="auto",
             border_radius="var(--radius-3)",
             cursor="zoom-in",
             on_click=LightboxState.open_image(card.image_id, sequence),
         ),
-        rx.text(
-            t("Seed {seed}", seed=card.seed),
-            size="1",
-            color_scheme="gray",
-        ),
+        rx.cond(card.seed_sent, rx.text(t("Seed {seed}", seed=card.seed), size="1", color_scheme="gray")),
         result_actions(card, sequence),
         width="100%",
         spacing="2",
@@ -245,7 +248,12 @@ def run_card(run: RunCard) -> rx.Component:
                             },
                         ),
                         rx.text(
-                            run.model + " · " + run.parameters + " · " + run.seeds + " · " + run.created,
+                            run.model
+                            + " · "
+                            + run.parameters
+                            + rx.cond(run.seeds != "", " · " + run.seeds, "")
+                            + " · "
+                            + run.created,
                             size="1",
                             color_scheme="gray",
                         ),

@@ -285,7 +285,10 @@ class InferenceClient:
             raise InferenceError(ErrorKind.MALFORMED, server_said="the image is a server-side file path, not data")
         if (parts.scheme, parts.netloc) != (server.scheme, server.netloc):
             raise InferenceError(ErrorKind.MALFORMED, server_said="the image URL points at another host; refused")
-        data = await self._http_call(lambda: self._http.get(absolute), raw=True)
+        # A URL from an answer is fetched without the key, as every adapter's downloads are.
+        download = self._http.build_request("GET", absolute)
+        del download.headers["Authorization"]
+        data = await self._http_call(lambda: self._http.send(download), raw=True)
         return await in_image_pool(to_png, data)
 
     # ---- transport and errors ----------------------------------------------------------------

@@ -307,7 +307,7 @@ class ServiceHttp:
             auth=httpx2.BasicAuth(*auth) if auth else None,
             transport=CappedTransport(max_answer_bytes),
         )
-        # For result URLs on other hosts of the service's site (delivery hosts): no credentials.
+        # For result URLs (downloads) and other hosts of the service's site: no credentials.
         self._public = httpx2.AsyncClient(timeout=timeout, transport=CappedTransport(max_answer_bytes))
 
     async def close(self) -> None:
@@ -333,8 +333,9 @@ class ServiceHttp:
         return absolute
 
     def _client_for(self, url: str) -> httpx2.AsyncClient:
-        """Credentials go to the service's own origin, and over https to its own site's other hosts
-        (BFL polls at api.us1.bfl.ai); never to the extra sites (storage of signed result URLs)."""
+        """For API calls: credentials go to the service's own origin, and over https to its own
+        site's other hosts (BFL polls at api.us1.bfl.ai); never to the extra sites (storage of signed
+        result URLs). Downloads never carry them (`download`)."""
         parts = urlsplit(url)
         own = origin(url) == origin(self.base_url)
         sibling = parts.scheme == "https" and _site(parts.hostname or "") == self._own_site
@@ -352,6 +353,10 @@ class ServiceHttp:
         return await with_retries(call, self.sleep, tolerate_404=tolerate_404) if retry else await call()
 
     async def download(self, url: str) -> bytes:
+        """A result URL taken from an answer, fetched without credentials: the result-delivery host
+        (BFL's delivery.*.bfl.ai, a gateway's file store) is another service than the API, and a
+        signed URL carries its own permission."""
         absolute = self.followable(url)
-        client = self._client_for(absolute)
-        return await with_retries(lambda: http_call(self.breaker, lambda: client.get(absolute), raw=True), self.sleep)
+        return await with_retries(
+            lambda: http_call(self.breaker, lambda: self._public.get(absolute), raw=True), self.sleep
+        )

@@ -38,7 +38,7 @@ from bildgen.jobs import admission, liveness, tasks
 from bildgen.params import EffectiveParameters
 from bildgen.store.db import session, storage_errors
 from bildgen.store.gallery import Cursor
-from bildgen.store.image_library import SavedImage, saved_image
+from bildgen.store.image_library import SavedImage, saved_image, seed_sent
 from bildgen.store.models import (
     Generation,
     GenerationReference,
@@ -530,6 +530,20 @@ def record_served_model(engine: sqlalchemy.Engine, job_id: str, served_model: st
         db.commit()
 
 
+def record_sent_settings(engine: sqlalchemy.Engine, job_id: str, sent: frozenset[str]) -> None:
+    """Which recipe settings the adapter sends for this job (providers.RECIPE_SETTINGS): the recipe
+    records only those (store/image_library.stored_recipe). Written before anything is sent."""
+    with session(engine) as db:
+        row = db.get(Generation, job_id)
+        if row is None:
+            return
+        spec = json.loads(row.spec or "{}")
+        spec["sent"] = sorted(sent)
+        row.spec = json.dumps(spec)
+        db.add(row)
+        db.commit()
+
+
 def record_variant_error(engine: sqlalchemy.Engine, job_id: str, variant: int, message: str) -> None:
     with session(engine) as db:
         row = db.get(Generation, job_id)
@@ -580,6 +594,8 @@ class JobView:
     variants: dict[int, tasks.VariantState] = dataclasses.field(default_factory=dict)
     # A worker that stopped put it back in the queue, and another goes on with it.
     resumed: bool = False
+    # Whether the service was sent the seeds (GPT-Image, Gemini take none): only then are they shown.
+    seed_sent: bool = True
 
     @property
     def active(self) -> bool:
@@ -673,6 +689,7 @@ def _view(db: Session, generation: Generation) -> JobView:
         error=error,
         variant_count=generation.variant_count,
         seeds=JobSpec.of(generation).seeds,
+        seed_sent=seed_sent(generation),
         created_at=generation.created_at,
         started_at=generation.started_at,
         finished_at=generation.finished_at,

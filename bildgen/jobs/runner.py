@@ -35,7 +35,7 @@ from bildgen.jobs import liveness, queue, tasks
 from bildgen.store import library
 from bildgen.store.db import StorageUnavailable, is_storage_failure
 from bildgen.store.files import ImageFiles
-from bildgen.store.image_library import ImageLibrary, SavedImage
+from bildgen.store.image_library import ImageLibrary, SavedImage, sent_settings
 from bildgen.store.models import Generation, GenerationStatus
 from bildgen.waits import Backoff, event_within
 
@@ -458,6 +458,8 @@ class JobRunner:
                 if served.id and served.id != job.served_model:
                     job.served_model = served.id
                     await asyncio.to_thread(queue.record_served_model, self.engine, job.id, served.id)
+            if to_send:
+                await self._record_sent(adapter, job, spec)
             thumbnails: list[asyncio.Task[None]] = []
             # max_concurrent counts requests at the service: a job holds as many slots as the queue
             # gave it (queue.slots), and its other variants wait here, unsent (a cancel stops them).
@@ -493,6 +495,29 @@ class JobRunner:
         if len(saved) == len(spec.seeds):
             return GenerationStatus.DONE, None
         return (GenerationStatus.PARTIAL if saved else GenerationStatus.FAILED), (errors[0] if errors else None)
+
+    async def _record_sent(self, adapter: Adapter, job: Generation, spec: queue.JobSpec) -> None:
+        """Note which recipe settings the adapter sends (before sending): the images' recipes record
+        those and no placeholders (GPT-Image takes no seed, steps or guidance)."""
+        request = ProviderRequest(
+            prompt=job.prompt, parameters=queue.parameters_of(job, spec), seed=0, options=spec.options
+        )
+        try:
+            sent = adapter.sent_fields(request)
+        except InferenceError:
+            return  # a request the adapter refuses is never sent: nothing to record
+        if sent_settings(job) != sent:
+            try:
+                await _while_storage_away(
+                    lambda: queue.record_sent_settings(self.engine, job.id, sent),
+                    what=f"job {job.id}: noting what is sent",
+                )
+            except Exception as error:
+                if not is_storage_failure(error):
+                    raise
+                # Each variant waits for the database itself before sending (and says so if it stays away).
+            raw = json.loads(job.spec or "{}")
+            job.spec = json.dumps({**raw, "sent": sorted(sent)})
 
     async def _variant(
         self,

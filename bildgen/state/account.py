@@ -17,6 +17,7 @@ from bildgen import i18n
 from bildgen.auth import api_tokens
 from bildgen.i18n import N_, _
 from bildgen.services import get_services
+from bildgen.state.guards import public, signed_in
 from bildgen.state.session import SessionState
 from bildgen.store.db import StorageUnavailable
 from bildgen.store.models import User
@@ -71,10 +72,6 @@ class AccountState(SessionState):
     created_name: str = ""
     api_base: str = ""
 
-    async def _signed_in(self) -> User | rx.event.EventSpec:
-        user = await self._user()
-        return user if user is not None else self._to_sign_in()
-
     async def _load(self, user: User) -> None:
         try:
             tokens = await asyncio.to_thread(api_tokens.tokens_of, get_services().engine, user.id)
@@ -84,20 +81,16 @@ class AccountState(SessionState):
         self.tokens = [token_row(token) for token in tokens]
 
     @rx.event
-    async def open_account(self):
-        user = await self._signed_in()
-        if not isinstance(user, User):
-            return user
+    @signed_in
+    async def open_account(self, user: User):
         self.message = self.notice = self.created_name = ""
         self.api_base = f"{self.router.url.origin}/v1"
         await self._load(user)
         return rx.set_value(NEW_TOKEN_FIELD, "")
 
     @rx.event
-    async def create_token(self, form: dict):
-        user = await self._signed_in()
-        if not isinstance(user, User):
-            return user
+    @signed_in
+    async def create_token(self, user: User, form: dict):
         form = form if isinstance(form, dict) else {}
         expiry = str(form.get("expires") or DEFAULT_EXPIRY)
         days = None if expiry == NEVER else int(expiry) if expiry.isdigit() else -1
@@ -118,10 +111,8 @@ class AccountState(SessionState):
         return rx.set_value(NEW_TOKEN_FIELD, secret)
 
     @rx.event
-    async def revoke_token(self, token_id: str):
-        user = await self._signed_in()
-        if not isinstance(user, User):
-            return user
+    @signed_in
+    async def revoke_token(self, user: User, token_id: str):
         try:
             revoked = await asyncio.to_thread(
                 api_tokens.revoke,
@@ -145,6 +136,7 @@ class AccountState(SessionState):
         await self._load(user)
 
     @rx.event
+    @public
     def dismiss_new_token(self):
         self.created_name = ""
         return rx.set_value(NEW_TOKEN_FIELD, "")

@@ -17,6 +17,7 @@ from bildgen.auth import audit
 from bildgen.i18n import N_, _
 from bildgen.services import get_services
 from bildgen.state.admin_area import FAILURES, AdminState
+from bildgen.state.guards import administrator
 from bildgen.store.models import User
 
 ALL_ACTIONS = "__all__"
@@ -77,14 +78,12 @@ class AuditLogState(AdminState):
     _cursors: list[int | None] = []
     _older_than: int | None = None
 
-    async def _may_read(self) -> bool | rx.event.EventSpec:
-        """True for a signed-in administrator, asked of the database now. Otherwise the page shows why
-        (False), or the answer is a redirect to sign-in (an EventSpec)."""
-        verdict = await self._administrator()
-        if isinstance(verdict, User):
-            return True
-        self.rows = []
-        return verdict or False
+    async def _administrator(self) -> User | rx.event.EventSpec | None:
+        """As every Admin page's, and a refused reader sees no rows left over from before."""
+        verdict = await super()._administrator()
+        if not isinstance(verdict, User):
+            self.rows = []
+        return verdict
 
     async def _show(self, cursors: list[int | None]) -> None:
         action = self.action_filter if self.action_filter in audit.ACTIONS else None
@@ -105,34 +104,29 @@ class AuditLogState(AdminState):
         self.refusal, self.notice = "", "" if self.rows else _("No events match.")
 
     @rx.event
+    @administrator
     async def open_audit(self):
-        if (verdict := await self._may_read()) is not True:
-            return verdict or None
         await self._show([None])
 
     @rx.event
+    @administrator
     async def set_action_filter(self, value: str):
-        if (verdict := await self._may_read()) is not True:
-            return verdict or None
         self.action_filter = value if value in audit.ACTIONS else ALL_ACTIONS
         await self._show([None])
 
     @rx.event
+    @administrator
     async def filter_by_user(self, form: dict):
-        if (verdict := await self._may_read()) is not True:
-            return verdict or None
         self.user_filter = str(form.get("user", "")).strip().lower()[:40]
         await self._show([None])
 
     @rx.event
+    @administrator
     async def older(self):
-        if (verdict := await self._may_read()) is not True:
-            return verdict or None
         if self._older_than is not None:
             await self._show([*self._cursors, self._older_than])
 
     @rx.event
+    @administrator
     async def newer(self):
-        if (verdict := await self._may_read()) is not True:
-            return verdict or None
         await self._show(self._cursors[:-1] or [None])

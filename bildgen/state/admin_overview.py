@@ -14,6 +14,7 @@ from bildgen.jobs import queue
 from bildgen.ops import health
 from bildgen.services import get_services
 from bildgen.state.admin_area import FAILURES, NOT_SAVED, UNREADABLE, AdminState
+from bildgen.state.guards import administrator
 from bildgen.store.models import GenerationStatus, User
 
 # What /readyz checks, as the overview names it.
@@ -86,23 +87,20 @@ class OverviewState(AdminState):
         self.queue_summary = _("{waiting} waiting, {running} running", waiting=len(jobs) - running, running=running)
 
     @rx.event
+    @administrator
     async def open_overview(self):
         self.notice = ""
-        if not isinstance(user := await self._administrator(), User):
-            return user
         await self._check_health()
         await self._load()
 
     @rx.event
+    @administrator
     async def check_health(self):
-        if not isinstance(user := await self._administrator(), User):
-            return user
         await self._check_health()
 
     @rx.event
-    async def set_generation(self, enabled: bool):
-        if not isinstance(user := await self._administrator(), User):
-            return user
+    @administrator
+    async def set_generation(self, user: User, enabled: bool):
         enabled = enabled is True
         await self._change(
             user,
@@ -111,9 +109,8 @@ class OverviewState(AdminState):
         )
 
     @rx.event
-    async def save_general(self, form: dict):
-        if not isinstance(user := await self._administrator(), User):
-            return user
+    @administrator
+    async def save_general(self, user: User, form: dict):
         form = form if isinstance(form, dict) else {}
         changes = {name: form[name] for name in ("paused_message", "currency") if name in form}
         await self._change(user, changes, _("Saved."))

@@ -18,6 +18,7 @@ from bildgen.i18n import _
 from bildgen.params import QUALITY_PRESETS
 from bildgen.services import get_services
 from bildgen.state.admin_area import FAILURES, NOT_SAVED, UNREADABLE, AdminState
+from bildgen.state.guards import administrator, checks_inside
 from bildgen.store.models import User
 
 PREVIEW_PX = 40
@@ -204,24 +205,21 @@ class ProfilesState(AdminState):
         return next((row.label for row in self.rows if row.id == profile_id), profile_id)
 
     @rx.event
+    @administrator
     async def open_profiles(self):
         self.notice, self.editing = "", False
-        if not isinstance(user := await self._administrator(), User):
-            return user
         await self._show()
 
     @rx.event
+    @administrator
     async def new_profile(self):
-        if not isinstance(user := await self._administrator(), User):
-            return user
         self.editing, self.editing_id, self.editing_label = True, "", ""
         self.form, self.form_key = ProfileForm(), self.form_key + 1
         self.notice = self.refusal = ""
 
     @rx.event
+    @administrator
     async def edit_profile(self, profile_id: str):
-        if not isinstance(user := await self._administrator(), User):
-            return user
         live = await self._live()
         entry = live.entry(str(profile_id)) if live else None
         if entry is None:
@@ -232,15 +230,13 @@ class ProfilesState(AdminState):
         self.notice = self.refusal = ""
 
     @rx.event
+    @administrator
     async def cancel_edit(self):
-        if not isinstance(user := await self._administrator(), User):
-            return user
         self.editing = False
 
     @rx.event
-    async def save_profile(self, form: dict):
-        if not isinstance(user := await self._administrator(), User):
-            return user
+    @administrator
+    async def save_profile(self, user: User, form: dict):
         form = form if isinstance(form, dict) else {}
         engine, address, profile_id = get_services().engine, self._client_address(), self.editing_id
         # What was typed stays in the editor whether or not it can be saved.
@@ -262,9 +258,8 @@ class ProfilesState(AdminState):
             self.editing = False
 
     @rx.event
-    async def set_profile_enabled(self, profile_id: str, enabled: bool):
-        if not isinstance(user := await self._administrator(), User):
-            return user
+    @administrator
+    async def set_profile_enabled(self, user: User, profile_id: str, enabled: bool):
         engine, address, profile_id, enabled = (
             get_services().engine,
             self._client_address(),
@@ -280,9 +275,8 @@ class ProfilesState(AdminState):
         )
 
     @rx.event
-    async def move_profile(self, profile_id: str, steps: int):
-        if not isinstance(user := await self._administrator(), User):
-            return user
+    @administrator
+    async def move_profile(self, user: User, profile_id: str, steps: int):
         engine, address, profile_id = get_services().engine, self._client_address(), str(profile_id)
         steps = -1 if steps == -1 else 1
         await self._apply(
@@ -293,9 +287,8 @@ class ProfilesState(AdminState):
         )
 
     @rx.event
-    async def remove_profile(self, profile_id: str):
-        if not isinstance(user := await self._administrator(), User):
-            return user
+    @administrator
+    async def remove_profile(self, user: User, profile_id: str):
         engine, address, profile_id = get_services().engine, self._client_address(), str(profile_id)
         row = next((row for row in self.rows if row.id == profile_id), None)
         done = (
@@ -308,6 +301,7 @@ class ProfilesState(AdminState):
         )
 
     @rx.event(background=True)
+    @checks_inside
     async def test_profile(self, profile_id: str):
         """Probe the profile's service as a job would reach it, outside the tab's lock."""
         async with self:

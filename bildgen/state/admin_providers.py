@@ -18,6 +18,7 @@ from bildgen.i18n import N_, _
 from bildgen.inference.profiles import PROVIDERS
 from bildgen.services import get_services
 from bildgen.state.admin_area import FAILURES, NOT_SAVED, UNREADABLE, AdminState
+from bildgen.state.guards import administrator, checks_inside
 from bildgen.store.models import User
 
 NO_ENDPOINT = N_("Set an endpoint first.")
@@ -109,16 +110,14 @@ class ProvidersState(AdminState):
         return _(providers.INFO[provider].label) if provider in providers.INFO else provider
 
     @rx.event
+    @administrator
     async def open_providers(self):
         self.notice = ""
-        if not isinstance(user := await self._administrator(), User):
-            return user
         await self._show()
 
     @rx.event
-    async def save_provider(self, form: dict):
-        if not isinstance(user := await self._administrator(), User):
-            return user
+    @administrator
+    async def save_provider(self, user: User, form: dict):
         form = form if isinstance(form, dict) else {}
         provider = str(form.get("provider", ""))
         if provider not in PROVIDERS:
@@ -129,9 +128,8 @@ class ProvidersState(AdminState):
         await self._save(user, provider, _("Saved {provider}.", provider=self._label(provider)), **changes)
 
     @rx.event
-    async def set_provider_enabled(self, provider: str, enabled: bool):
-        if not isinstance(user := await self._administrator(), User):
-            return user
+    @administrator
+    async def set_provider_enabled(self, user: User, provider: str, enabled: bool):
         provider, enabled = str(provider), enabled is True
         done = (
             _("{provider} is on.", provider=self._label(provider))
@@ -141,18 +139,16 @@ class ProvidersState(AdminState):
         await self._save(user, provider, done, enabled=enabled)
 
     @rx.event
-    async def remove_key(self, provider: str):
-        if not isinstance(user := await self._administrator(), User):
-            return user
+    @administrator
+    async def remove_key(self, user: User, provider: str):
         provider = str(provider)
         await self._save(
             user, provider, _("Removed the API key of {provider}.", provider=self._label(provider)), api_key=None
         )
 
     @rx.event
-    async def reset_provider(self, provider: str):
-        if not isinstance(user := await self._administrator(), User):
-            return user
+    @administrator
+    async def reset_provider(self, user: User, provider: str):
         provider = str(provider)
         await self._save(
             user,
@@ -167,6 +163,7 @@ class ProvidersState(AdminState):
         )
 
     @rx.event(background=True)
+    @checks_inside
     async def test_provider(self, provider: str):
         """Probe the provider's endpoint with its key, outside the tab's lock (it may take seconds)."""
         async with self:

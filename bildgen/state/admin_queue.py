@@ -23,6 +23,7 @@ from bildgen.i18n import N_, _
 from bildgen.jobs import queue
 from bildgen.services import get_services
 from bildgen.state.admin_area import FAILURES, AdminState
+from bildgen.state.guards import administrator, checks_inside
 from bildgen.state.outages import note_failure
 from bildgen.state.session import user_for_token
 from bildgen.store.models import GenerationStatus, User
@@ -106,17 +107,15 @@ class QueueState(AdminState):
         self.refusal = ""
 
     @rx.event
+    @administrator
     async def open_queue(self):
         self.notice = ""
-        if not isinstance(verdict := await self._administrator(), User):
-            return verdict
         await self._show()
         return QueueState.watch_queue
 
     @rx.event
-    async def cancel_job(self, job_id: str):
-        if not isinstance(user := await self._administrator(), User):
-            return user
+    @administrator
+    async def cancel_job(self, user: User, job_id: str):
         # Only a job this page lists: its owner and prompt name it in the audit log.
         row = next((row for row in self.rows if row.id == str(job_id)), None)
         engine = get_services().engine
@@ -148,6 +147,7 @@ class QueueState(AdminState):
         await self._show()
 
     @rx.event(background=True)
+    @checks_inside
     async def watch_queue(self):
         """Refresh the list every few seconds while this tab shows the page and its user is an administrator."""
         async with self:

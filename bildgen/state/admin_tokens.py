@@ -13,6 +13,7 @@ from bildgen.i18n import N_, _
 from bildgen.services import get_services
 from bildgen.state.account import TokenRow, token_row
 from bildgen.state.admin_area import FAILURES, AdminState
+from bildgen.state.guards import administrator
 from bildgen.store.models import User
 
 NOT_ALLOWED = N_("Only administrators can see everyone's API tokens.")
@@ -39,22 +40,20 @@ class AdminTokensState(AdminState):
         self.rows, self.refusal = [token_row(token) for token in tokens], ""
 
     @rx.event
+    @administrator
     async def open_tokens(self):
         self.notice = ""
-        if not isinstance(verdict := await self._administrator(), User):
-            return verdict
         await self._show()
 
     @rx.event
-    async def revoke_any_token(self, token_id: str):
-        if not isinstance(admin := await self._administrator(), User):
-            return admin
+    @administrator
+    async def revoke_any_token(self, user: User, token_id: str):
         try:
             revoked = await asyncio.to_thread(
                 api_tokens.revoke,
                 get_services().engine,
                 str(token_id),
-                actor=admin,
+                actor=user,
                 owner_id=None,
                 address=self._client_address(),
             )

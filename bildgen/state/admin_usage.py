@@ -14,6 +14,7 @@ from bildgen.admin import settings, usage
 from bildgen.i18n import _
 from bildgen.services import get_services
 from bildgen.state.admin_area import FAILURES, NOT_SAVED, UNREADABLE, AdminState
+from bildgen.state.guards import administrator
 from bildgen.store.models import User
 
 MONTHS_SHOWN = 12
@@ -127,24 +128,21 @@ class UsageState(AdminState):
         await self._show()
 
     @rx.event
+    @administrator
     async def open_usage(self):
         self.notice = ""
-        if not isinstance(user := await self._administrator(), User):
-            return user
         await self._show()
 
     @rx.event
+    @administrator
     async def choose_month(self, month: str):
-        if not isinstance(user := await self._administrator(), User):
-            return user
         if month in self.months:
             self.month = month
         await self._show()
 
     @rx.event
-    async def add_quota(self, form: dict):
-        if not isinstance(user := await self._administrator(), User):
-            return user
+    @administrator
+    async def add_quota(self, user: User, form: dict):
         form = form if isinstance(form, dict) else {}
         profile = str(form.get("profile", ALL_PROFILES))
         period = str(form.get("period", "day"))
@@ -168,9 +166,8 @@ class UsageState(AdminState):
         )
 
     @rx.event
-    async def remove_quota(self, rule_id: int):
-        if not isinstance(user := await self._administrator(), User):
-            return user
+    @administrator
+    async def remove_quota(self, user: User, rule_id: int):
         if not any(row.id == rule_id for row in self.quotas):
             return
         address = self._client_address()
@@ -182,9 +179,8 @@ class UsageState(AdminState):
         )
 
     @rx.event
-    async def set_admins_exempt(self, exempt: bool):
-        if not isinstance(user := await self._administrator(), User):
-            return user
+    @administrator
+    async def set_admins_exempt(self, user: User, exempt: bool):
         exempt, address = exempt is True, self._client_address()
         await self._change(
             lambda services: settings.update(

@@ -15,6 +15,7 @@ from bildgen.i18n import N_, _
 from bildgen.services import get_services
 from bildgen.state.account import when
 from bildgen.state.admin_area import FAILURES, NOT_SAVED, UNREADABLE, AdminState
+from bildgen.state.guards import administrator
 from bildgen.store.models import User
 
 
@@ -94,23 +95,20 @@ class UsersState(AdminState):
         return result
 
     @rx.event
-    async def open_users(self):
+    @administrator
+    async def open_users(self, user: User):
         self.notice, self.temporary_password, self.temporary_for = "", "", ""
-        if not isinstance(user := await self._administrator(), User):
-            return user
         await self._show(user.id)
 
     @rx.event
-    async def search_users(self, form: dict):
-        if not isinstance(user := await self._administrator(), User):
-            return user
+    @administrator
+    async def search_users(self, user: User, form: dict):
         self.search = str((form or {}).get("search", "")).strip()[:40]
         await self._show(user.id)
 
     @rx.event
-    async def set_user_disabled(self, account_id: str, disabled: bool):
-        if not isinstance(user := await self._administrator(), User):
-            return user
+    @administrator
+    async def set_user_disabled(self, user: User, account_id: str, disabled: bool):
         disabled = disabled is True
         await self._act(
             user,
@@ -120,9 +118,8 @@ class UsersState(AdminState):
         )
 
     @rx.event
-    async def set_user_admin(self, account_id: str, administrator: bool):
-        if not isinstance(user := await self._administrator(), User):
-            return user
+    @administrator
+    async def set_user_admin(self, user: User, account_id: str, administrator: bool):
         is_admin = administrator is True
         await self._act(
             user,
@@ -132,9 +129,8 @@ class UsersState(AdminState):
         )
 
     @rx.event
-    async def reset_user_password(self, account_id: str):
-        if not isinstance(user := await self._administrator(), User):
-            return user
+    @administrator
+    async def reset_user_password(self, user: User, account_id: str):
         password = await self._act(
             user,
             account_id,
@@ -145,13 +141,11 @@ class UsersState(AdminState):
             self.temporary_password, self.temporary_for = password, self._listed(account_id).username
 
     @rx.event
-    async def end_user_sessions(self, account_id: str):
-        if not isinstance(user := await self._administrator(), User):
-            return user
+    @administrator
+    async def end_user_sessions(self, user: User, account_id: str):
         await self._act(user, account_id, users.end_sessions, N_("{name} is signed out everywhere."))
 
     @rx.event
+    @administrator
     async def dismiss_password(self):
-        if not isinstance(user := await self._administrator(), User):
-            return user
         self.temporary_password = self.temporary_for = ""

@@ -18,11 +18,12 @@ from bildgen.batches import packs, runs
 from bildgen.i18n import _
 from bildgen.services import get_services
 from bildgen.state.batches import queue_batch
+from bildgen.state.guards import checks_inside, public, signed_in
 from bildgen.state.outages import RECONNECTING, is_outage
 from bildgen.state.session import SessionState, user_for_token
 from bildgen.state.studio import ModelChoice
 from bildgen.store.db import StorageUnavailable
-from bildgen.store.models import GenerationStatus
+from bildgen.store.models import GenerationStatus, User
 
 ITEMS_PER_PAGE = runs.ITEMS_PAGE
 STATUS_COLORS = {
@@ -140,10 +141,8 @@ class BatchPageState(SessionState):
         return parts[1] if len(parts) >= 2 and parts[0] == routes.BATCHES.strip("/") else ""
 
     @rx.event
-    async def open_batch(self):
-        user = await self._user()
-        if user is None:
-            return self._to_sign_in()
+    @signed_in
+    async def open_batch(self, user: User):
         batch_id = self._batch_from_url()
         services = await asyncio.to_thread(get_services)
         if batch_id != self.shown_id:
@@ -167,6 +166,7 @@ class BatchPageState(SessionState):
             return BatchPageState.resume_queueing
 
     @rx.event(background=True)
+    @checks_inside
     async def resume_queueing(self):
         async with self:
             batch_id, token = self.shown_id, self._session_token()
@@ -189,6 +189,7 @@ class BatchPageState(SessionState):
         self.items = [_item_card(item, labels) for item in snapshot.items]
 
     @rx.event
+    @checks_inside
     async def refresh(self):
         """Pressed every 2 s by the page while the batch runs (and only while the page is open); while
         the database is away it says so, and the next press catches up."""
@@ -208,6 +209,7 @@ class BatchPageState(SessionState):
             self._show(snapshot)
 
     @rx.event
+    @public
     async def show_items(self, page: int):
         if not isinstance(page, int):
             return
@@ -215,10 +217,8 @@ class BatchPageState(SessionState):
         return BatchPageState.refresh
 
     @rx.event
-    async def cancel_batch(self):
-        user = await self._user()
-        if user is None:
-            return self._to_sign_in()
+    @signed_in
+    async def cancel_batch(self, user: User):
         services = await asyncio.to_thread(get_services)
         try:
             found = await asyncio.to_thread(runs.cancel, services.engine, self.shown_id, owner_id=user.id)
@@ -230,11 +230,9 @@ class BatchPageState(SessionState):
         return BatchPageState.refresh
 
     @rx.event
-    async def save_as_pack(self, form_data: dict):
+    @signed_in
+    async def save_as_pack(self, user: User, form_data: dict):
         """This batch's prompts, settings and seeds as a named pack, to run again on any model."""
-        user = await self._user()
-        if user is None:
-            return self._to_sign_in()
         form_data = form_data if isinstance(form_data, dict) else {}
         name = str(form_data.get("pack_name") or self.name)
         shared = bool(form_data.get("pack_shared"))
@@ -254,11 +252,13 @@ class BatchPageState(SessionState):
             )
 
     @rx.event
+    @public
     def set_rerun_model(self, value: str) -> None:
         if value in get_services().catalog.models:
             self.rerun_model = value
 
     @rx.event(background=True)
+    @checks_inside
     async def run_again(self):
         """The same prompts with the same seeds on the chosen model: a new batch in the same series."""
         async with self:

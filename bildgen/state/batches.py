@@ -36,10 +36,12 @@ from bildgen.inference.errors import InferenceError
 from bildgen.prompts import writing
 from bildgen.prompts.writing import PromptHelpRefused
 from bildgen.services import get_services
+from bildgen.state.guards import checks_inside, public, signed_in
 from bildgen.state.outages import is_outage, note_failure
 from bildgen.state.session import SessionState, user_for_token
 from bildgen.state.studio import ModelChoice
 from bildgen.store.db import StorageUnavailable
+from bildgen.store.models import User
 from bildgen.waits import Backoff
 
 logger = logging.getLogger(__name__)
@@ -184,10 +186,8 @@ class BatchEditorState(SessionState):
     # ---- the page ----------------------------------------------------------------------------
 
     @rx.event
-    async def open_batches(self):
-        user = await self._user()
-        if user is None:
-            return self._to_sign_in()
+    @signed_in
+    async def open_batches(self, user: User):
         services = await asyncio.to_thread(get_services)
         # The profiles an administrator offers now (bildgen/admin/live.py).
         self.models = [
@@ -210,6 +210,7 @@ class BatchEditorState(SessionState):
     # ---- filling the table -------------------------------------------------------------------
 
     @rx.event
+    @public
     def add_lines(self, form_data: dict) -> None:
         text = form_data.get("lines", "") if isinstance(form_data, dict) else ""
         try:
@@ -220,10 +221,8 @@ class BatchEditorState(SessionState):
         self._take(parsed)
 
     @rx.event
-    async def upload_items(self, files: list[rx.UploadFile]):
-        user = await self._user()
-        if user is None:
-            return self._to_sign_in()
+    @signed_in
+    async def upload_items(self, user: User, files: list[rx.UploadFile]):
         if not files:
             self.notes = [_("Choose one CSV, JSON or text file of at most {size} MB.", size=MAX_INPUT_MB)]
             return
@@ -247,6 +246,7 @@ class BatchEditorState(SessionState):
         self.defaults_key = str(int(self.defaults_key) + 1)
 
     @rx.event(background=True)
+    @checks_inside
     async def write_prompts(self, form_data: dict):
         """Ask the text model for N prompts about a theme; they land in the table to edit before running."""
         form_data = form_data if isinstance(form_data, dict) else {}
@@ -299,6 +299,7 @@ class BatchEditorState(SessionState):
                 self.writing = False
 
     @rx.event
+    @public
     def uploads_rejected(self, rejected: list[dict]) -> None:
         self.notes = [
             _(
@@ -330,6 +331,7 @@ class BatchEditorState(SessionState):
         self._show_page()
 
     @rx.event
+    @public
     def add_row(self) -> None:
         if len(self._items) >= MAX_ITEMS:
             self.notes = [_("The table holds at most {max} prompts.", max=i18n.format_number(MAX_ITEMS))]
@@ -340,6 +342,7 @@ class BatchEditorState(SessionState):
         self._show_page()
 
     @rx.event
+    @public
     def set_cell(self, position: int, field: str, value: str) -> None:
         if not isinstance(position, int) or not 0 <= position < len(self._items) or field not in EDITABLE:
             return
@@ -360,6 +363,7 @@ class BatchEditorState(SessionState):
         self._show_page(replace=False)
 
     @rx.event
+    @public
     def remove_row(self, position: int) -> None:
         if not isinstance(position, int) or not 0 <= position < len(self._items):
             return
@@ -372,12 +376,14 @@ class BatchEditorState(SessionState):
         self._show_page()
 
     @rx.event
+    @public
     def clear_table(self) -> None:
         self._items, self._problems, self.page, self.notes, self.message = [], {}, 0, [], ""
         self._revision += 1
         self._show_page()
 
     @rx.event
+    @public
     def show_rows(self, page: int) -> None:
         if isinstance(page, int):
             self.page = max(0, min(page, self.page_count - 1))
@@ -387,12 +393,14 @@ class BatchEditorState(SessionState):
     # ---- defaults ----------------------------------------------------------------------------
 
     @rx.event
+    @public
     def set_default(self, field: str, value: str) -> None:
         if field in FIELDS and field != "model":
             setattr(self, f"default_{field}", str(value).strip()[:MAX_FIELD_CHARS])
             self._recheck()
 
     @rx.event
+    @public
     def set_default_model(self, value: str) -> None:
         profile = find_profile(get_services().catalog, str(value))
         if profile is not None:
@@ -458,6 +466,7 @@ class BatchEditorState(SessionState):
             self.name = str(form_data["name"]).strip()[:200]
 
     @rx.event(background=True)
+    @checks_inside
     async def run_batch(self, form_data: dict):
         async with self:
             if self.submitting:

@@ -14,6 +14,7 @@ import reflex as rx
 from bildgen import routes
 from bildgen.i18n import _
 from bildgen.services import get_services
+from bildgen.state.guards import checks_inside, public
 from bildgen.state.session import SessionState
 from bildgen.store import library
 
@@ -43,6 +44,7 @@ class CompareState(SessionState):
         return [item.id for item in self.picked]
 
     @rx.event
+    @checks_inside
     async def toggle_pick(self, image_id: str):
         """Pick one of the user's results for comparison, or put it back."""
         image_id = str(image_id)
@@ -77,10 +79,12 @@ class CompareState(SessionState):
         self.message = ""
 
     @rx.event
+    @public
     def clear(self) -> None:
         self.picked, self.is_open, self.message = [], False, ""
 
     @rx.event
+    @public
     def open_comparison(self) -> None:
         if len(self.picked) >= 2:
             self.is_open = True
@@ -88,10 +92,12 @@ class CompareState(SessionState):
                 self.mode = SIDE_BY_SIDE
 
     @rx.event
+    @public
     def set_open(self, value: bool) -> None:
         self.is_open = bool(value)
 
     @rx.event
+    @public
     def set_mode(self, value: str | list[str]) -> None:
         value = value[0] if isinstance(value, list) and value else value
         if value == SIDE_BY_SIDE or (value == SLIDER and len(self.picked) == 2):

@@ -13,7 +13,9 @@ from bildgen.batches import comparison, runs
 from bildgen.i18n import _
 from bildgen.services import get_services
 from bildgen.state.batch_page import STATUS_COLORS, ItemThumb
+from bildgen.state.guards import checks_inside, public, signed_in
 from bildgen.state.session import SessionState
+from bildgen.store.models import User
 
 ROWS_PER_PAGE = comparison.ROWS_PER_PAGE
 
@@ -76,10 +78,8 @@ class ComparisonState(SessionState):
         return routes.batch_page(self.shown_id)
 
     @rx.event
-    async def open_comparison(self):
-        user = await self._user()
-        if user is None:
-            return self._to_sign_in()
+    @signed_in
+    async def open_comparison(self, user: User):
         parts = [part for part in self.router.url.path.split("/") if part]
         batch_id = parts[1] if len(parts) >= 3 else ""
         if batch_id != self.shown_id:
@@ -125,6 +125,7 @@ class ComparisonState(SessionState):
         ]
 
     @rx.event
+    @checks_inside
     async def refresh(self):
         user = await self._user()
         if user is None or not self.shown_id:
@@ -132,6 +133,7 @@ class ComparisonState(SessionState):
         await self._show(user.id)
 
     @rx.event
+    @public
     async def show_rows(self, page: int):
         if isinstance(page, int):
             self.page = max(0, min(page, self.page_count - 1))

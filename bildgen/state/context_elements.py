@@ -19,9 +19,11 @@ from bildgen.i18n import _
 from bildgen.prompts import elements
 from bildgen.prompts.elements import ElementRefused, Picked, RecipeExtras
 from bildgen.services import get_services
+from bildgen.state.guards import checks_inside, public, signed_in
 from bildgen.state.session import SessionState
 from bildgen.store import library
 from bildgen.store.db import StorageUnavailable
+from bildgen.store.models import User
 from bildgen.store.references import MAX_BYTES, ReferenceRejected, clean_reference_async
 
 NOT_USED = "none"
@@ -70,6 +72,7 @@ class ContextElementsState(SessionState):
         roles = {element_id: element.role for element_id, element in self._picked.items()}
         self.elements = [dataclasses.replace(card, role=roles.get(card.id, NOT_USED)) for card in self.elements]
 
+    @public
     def picked(self) -> list[Picked]:
         return list(self._picked.values())
 
@@ -86,6 +89,7 @@ class ContextElementsState(SessionState):
         self._update_composition()
 
     @rx.event
+    @checks_inside
     async def load_elements(self):
         user = await self._user()
         if user is None:
@@ -93,6 +97,7 @@ class ContextElementsState(SessionState):
         await self._reload(user.id)
 
     @rx.event
+    @public
     def pick(self, element_id: str, role: str) -> None:
         stored = self._stored.get(element_id) if isinstance(element_id, str) else None
         if stored is None:
@@ -110,12 +115,14 @@ class ContextElementsState(SessionState):
         self._update_composition()
 
     @rx.event
+    @public
     def set_dialog_open(self, value: bool) -> None:
         self.dialog_open = bool(value)
         if not value:
             self.new_image_path, self._new_reference_id = "", ""
 
     @rx.event
+    @checks_inside
     async def add_element_image(self, files: list[rx.UploadFile]):
         user = await self._user()
         if user is None or not files:
@@ -141,10 +148,8 @@ class ContextElementsState(SessionState):
         self.message = ""
 
     @rx.event
-    async def create_element(self, form_data: dict):
-        user = await self._user()
-        if user is None:
-            return self._to_sign_in()
+    @signed_in
+    async def create_element(self, user: User, form_data: dict):
         form_data = form_data if isinstance(form_data, dict) else {}
         try:
             await asyncio.to_thread(
@@ -163,10 +168,8 @@ class ContextElementsState(SessionState):
         await self._reload(user.id)
 
     @rx.event
-    async def delete_element(self, element_id: str):
-        user = await self._user()
-        if user is None:
-            return self._to_sign_in()
+    @signed_in
+    async def delete_element(self, user: User, element_id: str):
         try:
             await asyncio.to_thread(elements.delete, get_services().engine, str(element_id), owner_id=user.id)
         except StorageUnavailable as unavailable:

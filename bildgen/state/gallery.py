@@ -17,10 +17,11 @@ from bildgen.batches import runs
 from bildgen.inference import providers
 from bildgen.inference.errors import InferenceError
 from bildgen.services import get_services
+from bildgen.state.guards import checks_inside, public, signed_in
 from bildgen.state.outages import note_failure
 from bildgen.state.session import SessionState, user_for_token
 from bildgen.store import gallery
-from bildgen.store.models import Image
+from bildgen.store.models import Image, User
 from bildgen.waits import Backoff
 
 ALL_MODELS = "__all__"
@@ -114,10 +115,8 @@ class GalleryState(SessionState):
         self.models_used, self.jobs = page.models_used, page.jobs
 
     @rx.event
-    async def open_gallery(self):
-        user = await self._user()
-        if user is None:
-            return self._to_sign_in()
+    @signed_in
+    async def open_gallery(self, user: User):
         self.message = ""
         query = self.router.url.query_parameters
         self.batch_filter, self.batch_name = await asyncio.to_thread(_batch_named, user.id, query.get("batch", ""))
@@ -128,6 +127,7 @@ class GalleryState(SessionState):
         return follow_ups
 
     @rx.event(background=True)
+    @public
     async def check_demo(self):
         services = await asyncio.to_thread(get_services)
         default = services.catalog.default
@@ -140,10 +140,8 @@ class GalleryState(SessionState):
             self.demo_in_use = is_demo
 
     @rx.event
-    async def load_more(self):
-        user = await self._user()
-        if user is None:
-            return self._to_sign_in()
+    @signed_in
+    async def load_more(self, user: User):
         cursor = gallery.Cursor.decode(self.next_cursor)
         if cursor is None:
             return
@@ -162,6 +160,7 @@ class GalleryState(SessionState):
         return bool(self.search or self.favourites_only or self.model_filter != ALL_MODELS or self.batch_filter)
 
     @rx.event
+    @public
     def clear_filters(self):
         self.search, self.model_filter, self.favourites_only = "", ALL_MODELS, False
         if self.batch_filter:  # the batch comes from the address: leave it
@@ -169,21 +168,25 @@ class GalleryState(SessionState):
         return GalleryState.open_gallery
 
     @rx.event
+    @public
     def set_search(self, value: str):
         self.search = str(value).strip()[:200]
         return GalleryState.open_gallery
 
     @rx.event
+    @public
     def set_model_filter(self, value: str):
         self.model_filter = str(value)
         return GalleryState.open_gallery
 
     @rx.event
+    @public
     def set_favourites_only(self, value: bool):
         self.favourites_only = bool(value)
         return GalleryState.open_gallery
 
     @rx.event(background=True)
+    @checks_inside
     async def watch_jobs(self):
         """While generations wait or run (from this tab or any other), refresh until they are done."""
         async with self:

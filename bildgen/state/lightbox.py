@@ -19,11 +19,13 @@ from bildgen.params import guidance_label_of
 from bildgen.prompts.elements import RecipeExtras
 from bildgen.services import get_services
 from bildgen.state.gallery import GalleryState
+from bildgen.state.guards import checks_inside, public, signed_in
 from bildgen.state.session import SessionState
 from bildgen.state.studio import StudioState
 from bildgen.store import gallery
 from bildgen.store.db import StorageUnavailable
 from bildgen.store.image_library import saved_image, stored_recipe
+from bildgen.store.models import User
 
 # Longer prompts are clamped to a few lines, with "Show more" (issue 15, bug 5).
 PROMPT_CLAMPED = 240
@@ -51,11 +53,12 @@ class DetailView:
     served_as: str = ""
     mode: str = ""
     size: str = ""
-    steps: int = 0
+    # Steps, guidance and seed as the service was sent them: "" where it was sent none (GPT-Image).
+    steps: str = ""
     # What this model calls its guidance ("Guidance", "CFG scale"), and the value.
     guidance_label: str = ""
     guidance: str = ""
-    seed: int = 0
+    seed: str = ""
     created: str = ""
     took: str = ""
     favourite: bool = False
@@ -79,6 +82,7 @@ def _lineage(image) -> LineageCard:
 
 def detail_view(found: gallery.Details, language: str) -> DetailView:
     image, generation = found.image, found.generation
+    recipe = stored_recipe(generation, image.seed)
     return DetailView(
         id=image.id,
         image_path=routes.image_upload_path(image.id),
@@ -90,10 +94,10 @@ def detail_view(found: gallery.Details, language: str) -> DetailView:
         served_as=generation.served_model if generation.served_model != generation.model_name else "",
         mode=_("Image to image") if generation.mode == "image-to-image" else _("Text to image"),
         size=f"{image.width} × {image.height}",
-        steps=generation.steps,
-        guidance_label=_(guidance_label_of(generation.guidance_field)),
-        guidance=i18n.format_number(generation.guidance, language),
-        seed=image.seed,
+        steps="" if recipe.steps is None else str(recipe.steps),
+        guidance_label=_(guidance_label_of(recipe.guidance_field or generation.guidance_field)),
+        guidance="" if recipe.guidance is None else i18n.format_number(recipe.guidance, language),
+        seed="" if recipe.seed is None else str(recipe.seed),
         created=i18n.format_datetime(image.created_at, language, format="short"),
         took=(
             _("{seconds} s", seconds=i18n.format_number(round(image.generation_ms / 1000, 1), language))
@@ -105,7 +109,7 @@ def detail_view(found: gallery.Details, language: str) -> DetailView:
         made_into=[_lineage(child) for child in found.made_into],
         reference_names=[reference.name for reference in found.references],
         mask_path=routes.mask_upload_path(generation.mask_id) if generation.mask_id else "",
-        options=" · ".join(describe_options(stored_recipe(generation, image.seed).options or {})),
+        options=" · ".join(describe_options(recipe.options or {})),
         recipe_notes=RecipeExtras.decode(generation.recipe_extras).describe(),
         batch_id=generation.batch_id or "",
     )
@@ -147,11 +151,9 @@ class LightboxState(SessionState):
         return True
 
     @rx.event
-    async def open_image(self, image_id: str, sequence: list[str]):
+    @signed_in
+    async def open_image(self, user: User, image_id: str, sequence: list[str]):
         """Show one image; ←/→ then move through `sequence` (ids, each checked when shown)."""
-        user = await self._user()
-        if user is None:
-            return self._to_sign_in()
         image_id = str(image_id)
         ids = [str(item) for item in sequence][:MAX_SEQUENCE] if isinstance(sequence, list) else []
         if image_id not in ids:
@@ -164,6 +166,7 @@ class LightboxState(SessionState):
         self.actual_size, self.is_open = False, True
 
     @rx.event
+    @public
     def open_from_query(self):
         """/gallery?image=<id>: a link to one image (from a batch's page)."""
         self.is_open, self.message = False, ""
@@ -172,11 +175,9 @@ class LightboxState(SessionState):
             return LightboxState.open_image(image_id, [image_id])
 
     @rx.event
-    async def step(self, delta: int):
+    @signed_in
+    async def step(self, user: User, delta: int):
         """←/→: the previous or next image of the run or gallery."""
-        user = await self._user()
-        if user is None:
-            return self._to_sign_in()
         target = self.position + (1 if delta == 1 else -1 if delta == -1 else 0)
         if not self.is_open or target == self.position or not 0 <= target < len(self.sequence):
             return
@@ -188,24 +189,25 @@ class LightboxState(SessionState):
             self.position = min(self.position, max(len(self.sequence) - 1, 0))
 
     @rx.event
+    @public
     def set_open(self, value: bool) -> None:
         self.is_open = bool(value)
 
     @rx.event
+    @public
     def toggle_actual_size(self) -> None:
         self.actual_size = not self.actual_size
 
     @rx.event
+    @public
     def toggle_prompt(self) -> None:
         self.prompt_expanded = not self.prompt_expanded
 
     # ---- actions on the image shown -------------------------------------------------------------
 
     @rx.event
-    async def toggle_favourite(self):
-        user = await self._user()
-        if user is None:
-            return self._to_sign_in()
+    @signed_in
+    async def toggle_favourite(self, user: User):
         image_id, favourite = self.detail.id, not self.detail.favourite
         try:
             found = await asyncio.to_thread(gallery.set_favourite, get_services().engine, user.id, image_id, favourite)
@@ -219,10 +221,8 @@ class LightboxState(SessionState):
         (await self.get_state(GalleryState))._mark_favourite(image_id, favourite)
 
     @rx.event
-    async def delete(self):
-        user = await self._user()
-        if user is None:
-            return self._to_sign_in()
+    @signed_in
+    async def delete(self, user: User):
         image_id, services = self.detail.id, get_services()
         try:
             await asyncio.to_thread(
@@ -255,6 +255,7 @@ class LightboxState(SessionState):
         return None if not self.in_gallery else rx.redirect(routes.STUDIO)
 
     @rx.event
+    @checks_inside
     async def reproduce(self):
         """Every parameter of this image back into the studio's form, its seed kept."""
         user, studio = await self._studio_for_user()
@@ -266,6 +267,7 @@ class LightboxState(SessionState):
         return self._back_to_studio()
 
     @rx.event
+    @checks_inside
     async def use_as_reference(self):
         user, studio = await self._studio_for_user()
         if user is None:
@@ -274,9 +276,12 @@ class LightboxState(SessionState):
         return self._back_to_studio()
 
     @rx.event
+    @checks_inside
     async def reuse_seed(self):
         user, studio = await self._studio_for_user()
         if user is None:
             return self._to_sign_in()
-        studio._reuse_seed(self.detail.seed)
+        if not self.detail.seed:
+            return None  # the service was sent no seed: there is none to reuse (the button is not shown)
+        studio._reuse_seed(int(self.detail.seed))
         return self._back_to_studio()

@@ -14,9 +14,11 @@ from bildgen.batches.items import MAX_INPUT_BYTES, InputRefused, parse_lines
 from bildgen.i18n import _
 from bildgen.services import get_services
 from bildgen.state.batches import queue_batch
+from bildgen.state.guards import checks_inside, public, signed_in
 from bildgen.state.session import SessionState, user_for_token
 from bildgen.state.studio import ModelChoice
 from bildgen.store.db import StorageUnavailable
+from bildgen.store.models import User
 
 
 @dataclasses.dataclass
@@ -62,10 +64,8 @@ class PacksState(SessionState):
         self.packs = [_card(view) for view in views]
 
     @rx.event
-    async def open_packs(self):
-        user = await self._user()
-        if user is None:
-            return self._to_sign_in()
+    @signed_in
+    async def open_packs(self, user: User):
         catalog = (await asyncio.to_thread(get_services)).catalog
         self.models = [ModelChoice(id=key, label=profile.label) for key, profile in catalog.models.items()]
         self.default_model = catalog.default_model
@@ -73,6 +73,7 @@ class PacksState(SessionState):
         await self._load(user.id)
 
     @rx.event(background=True)
+    @checks_inside
     async def run_pack(self, form_data: dict):
         """The pack's prompts, then the extra ones typed, all on the chosen model: a new batch."""
         form_data = form_data if isinstance(form_data, dict) else {}
@@ -122,10 +123,8 @@ class PacksState(SessionState):
                 self.running = ""
 
     @rx.event
-    async def set_shared(self, pack_id: str, shared: bool):
-        user = await self._user()
-        if user is None:
-            return self._to_sign_in()
+    @signed_in
+    async def set_shared(self, user: User, pack_id: str, shared: bool):
         try:
             await asyncio.to_thread(
                 packs.set_shared, get_services().engine, str(pack_id), owner_id=user.id, shared=bool(shared)
@@ -136,10 +135,8 @@ class PacksState(SessionState):
         await self._load(user.id)
 
     @rx.event
-    async def delete_pack(self, pack_id: str):
-        user = await self._user()
-        if user is None:
-            return self._to_sign_in()
+    @signed_in
+    async def delete_pack(self, user: User, pack_id: str):
         try:
             deleted = await asyncio.to_thread(packs.delete, get_services().engine, str(pack_id), owner_id=user.id)
         except StorageUnavailable as unavailable:
@@ -149,10 +146,8 @@ class PacksState(SessionState):
         await self._load(user.id)
 
     @rx.event
-    async def import_pack(self, files: list[rx.UploadFile]):
-        user = await self._user()
-        if user is None:
-            return self._to_sign_in()
+    @signed_in
+    async def import_pack(self, user: User, files: list[rx.UploadFile]):
         if not files:
             self.message = _choose_json_file()
             return
@@ -172,5 +167,6 @@ class PacksState(SessionState):
         await self._load(user.id)
 
     @rx.event
+    @public
     def import_rejected(self, rejected: list[dict]) -> None:
         self.message = _choose_json_file()

@@ -23,6 +23,7 @@ from bildgen.prompts.elements import RecipeExtras
 from bildgen.prompts.improve import improved
 from bildgen.services import get_services
 from bildgen.state.context_elements import ContextElementsState
+from bildgen.state.guards import checks_inside, public
 from bildgen.state.session import SessionState, user_for_token
 
 
@@ -41,6 +42,7 @@ class PromptHelpState(SessionState):
     _used_from: str = ""
 
     @rx.event
+    @public
     async def load_prompt_help(self):
         catalog = (await asyncio.to_thread(get_services)).catalog
         writer = catalog.text_model
@@ -52,6 +54,7 @@ class PromptHelpState(SessionState):
         ]
 
     @rx.event(background=True)
+    @checks_inside
     async def improve_prompt(self, prompt: str, model_id: str, with_references: bool):
         """The prompt as the form holds it, the model selected: a proposal to accept, edit or discard."""
         prompt = str(prompt)[:4000]
@@ -86,10 +89,12 @@ class PromptHelpState(SessionState):
                     self.proposal_key += 1
 
     @rx.event
+    @public
     def edit_proposal(self, value: str) -> None:
         self.proposal = str(value)[:4000]
 
     @rx.event
+    @public
     def use_proposal(self):
         """The studio's prompt becomes the proposal as edited; the original is kept for the recipe."""
         # Imported here: the studio imports this module for Generate.
@@ -101,6 +106,7 @@ class PromptHelpState(SessionState):
         return StudioState.set_prompt(used)
 
     @rx.event
+    @public
     def discard_proposal(self) -> None:
         self.proposal, self.original, self.message = "", "", ""
 

@@ -15,7 +15,7 @@ from bildgen.i18n import _
 from bildgen.inference.errors import in_language
 from bildgen.jobs import queue, tasks
 from bildgen.params import guidance_label_of
-from bildgen.store.image_library import SavedImage
+from bildgen.store.image_library import SavedImage, stored_recipe
 from bildgen.store.models import GenerationStatus, utc_now
 
 PENDING, DONE, FAILED, CANCELLED = "pending", "done", "failed", "cancelled"
@@ -34,6 +34,8 @@ class VariantCard:
     status: str = PENDING
     elapsed_s: int = 0
     seed: int = 0
+    # False when the service was sent no seed (GPT-Image): then none is shown or offered for reuse.
+    seed_sent: bool = True
     image_id: str = ""
     image_path: str = ""
     filename: str = ""
@@ -73,11 +75,12 @@ class RunCard:
     cursor: str = ""
 
 
-def shown(number: int, image: SavedImage) -> VariantCard:
+def shown(number: int, image: SavedImage, *, seed_sent: bool = True) -> VariantCard:
     return VariantCard(
         number=number,
         status=DONE,
         seed=image.seed,
+        seed_sent=seed_sent,
         image_id=image.id,
         image_path=routes.image_upload_path(image.id),
         filename=image.filename,
@@ -95,7 +98,7 @@ def variant_cards(view: queue.JobView, now: datetime) -> list[VariantCard]:
         number, seed = variant + 1, view.seeds[variant] if variant < len(view.seeds) else 0
         image = view.images.get(variant)
         if image is not None:
-            cards.append(shown(number, image))
+            cards.append(shown(number, image, seed_sent=view.seed_sent))
         elif variant in view.variant_errors:
             state = view.variants.get(variant)
             status = MODERATED if state is not None and state.status == tasks.MODERATED else FAILED
@@ -149,14 +152,17 @@ def _notice(view: queue.JobView) -> str:
 
 def _parameters(run: queue.Run, language: str) -> str:
     generation = run.generation
-    return " · ".join(
-        (
-            f"{generation.width} × {generation.height} px",
-            _("{steps} steps", steps=generation.steps),
-            # As the model calls it (Guidance, CFG scale), never the API's field name.
-            _(guidance_label_of(generation.guidance_field)) + " " + i18n.format_number(generation.guidance, language),
+    # What the service was sent: no steps or guidance where it takes none (GPT-Image).
+    recipe = stored_recipe(generation, 0)
+    parts = [f"{generation.width} × {generation.height} px"]
+    if recipe.steps is not None:
+        parts.append(_("{steps} steps", steps=recipe.steps))
+    if recipe.guidance is not None:
+        # As the model calls it (Guidance, CFG scale), never the API's field name.
+        parts.append(
+            _(guidance_label_of(recipe.guidance_field or "")) + " " + i18n.format_number(recipe.guidance, language)
         )
-    )
+    return " · ".join(parts)
 
 
 def _seeds(seeds: list[int]) -> str:
@@ -177,7 +183,7 @@ def run_card(run: queue.Run, *, labels: Mapping[str, str], language: str, now: d
         prompt=view.prompt if len(view.prompt) <= PROMPT_SHOWN else view.prompt[: PROMPT_SHOWN - 1] + "…",
         model=labels.get(generation.model_profile) or generation.served_model,
         parameters=_parameters(run, language),
-        seeds=_seeds(view.seeds),
+        seeds=_seeds(view.seeds) if view.seed_sent else "",
         created=i18n.format_datetime(view.created_at, language, format="short"),
         status=view.status,
         active=view.active,

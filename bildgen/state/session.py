@@ -16,6 +16,7 @@ from bildgen import i18n, routes
 from bildgen.auth import accounts, audit, sessions
 from bildgen.http.auth import address_behind_proxies
 from bildgen.services import get_services
+from bildgen.state.guards import checks_inside, public
 from bildgen.store.models import User
 
 logger = logging.getLogger(__name__)
@@ -64,6 +65,7 @@ class SessionState(rx.State):
         i18n.current_language.set(self.lang)
 
     @rx.event
+    @checks_inside
     async def choose_language(self, language: str):
         """The switch in the header: at once in this tab, and remembered for the signed-in user."""
         chosen = i18n.supported(language)
@@ -118,6 +120,7 @@ class SignInPageState(rx.State):
     passwords_off: bool = False
 
     @rx.event
+    @public
     async def load(self):
         query = self.router.url.query_parameters
         session = await self.get_state(SessionState)

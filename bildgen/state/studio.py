@@ -39,6 +39,7 @@ from bildgen.params import (
 )
 from bildgen.services import get_services
 from bildgen.state import prompt_help
+from bildgen.state.guards import checks_inside, public, signed_in
 from bildgen.state.outages import note_failure
 from bildgen.state.run_cards import RunCard, fingerprint, run_card
 from bildgen.state.session import SessionState, user_for_token
@@ -286,6 +287,7 @@ class StudioState(SessionState):
         return chosen_options(capabilities, choices, with_references=bool(self.references))
 
     @rx.event
+    @public
     def set_option(self, field: str, value: str) -> None:
         """A provider option's select or number field; "default" leaves it to the service."""
         if field in OPTION_FIELDS:
@@ -294,26 +296,31 @@ class StudioState(SessionState):
             self._refresh()
 
     @rx.event
+    @public
     def set_prompt_upsampling(self, value: bool) -> None:
         self.prompt_upsampling = bool(value)
         self._refresh()
 
     @rx.event
+    @public
     def set_prompt(self, value: str) -> None:
         self.prompt = str(value)
 
     @rx.event
+    @public
     def set_negative_prompt(self, value: str) -> None:
         self.negative_prompt = str(value)
         self._refresh()
 
     @rx.event
+    @public
     def set_override(self, field: str, value: str) -> None:
         if field in OVERRIDE_FIELDS:
             setattr(self, field, str(value).strip())
             self._refresh()
 
     @rx.event
+    @public
     def set_image_count(self, value: str | list[str]) -> None:
         value = value[0] if isinstance(value, list) and value else value
         if isinstance(value, str) and value.isdigit() and 1 <= int(value) <= MAX_VARIANTS:
@@ -321,23 +328,27 @@ class StudioState(SessionState):
             self._refresh()
 
     @rx.event
+    @public
     def choose_mode_preset(self, preset: str) -> None:
         # Picking a preset means "these values": it replaces the overrides it governs.
         self.mode_preset, self.width, self.height, self.image_count = str(preset), "", "", ""
         self._refresh()
 
     @rx.event
+    @public
     def choose_quality_preset(self, preset: str) -> None:
         self.quality_preset, self.steps, self.guidance = str(preset), "", ""
         self._refresh()
 
     @rx.event
+    @public
     def use_random_seed(self) -> None:
         """The dice: a new random seed for every run from now on."""
         self.seed = ""
         self._refresh()
 
     @rx.event
+    @public
     def reuse_seed(self, seed: int) -> None:
         self._reuse_seed(seed)
 
@@ -405,12 +416,10 @@ class StudioState(SessionState):
             )
 
     @rx.event
-    async def open_studio(self):
+    @signed_in
+    async def open_studio(self, user: User):
         """on_load: only for a signed-in user, never showing another user's leftovers, and the
         feed as the database has it (a tab whose state outlived a restart recovers here)."""
-        user = await self._user()
-        if user is None:
-            return self._to_sign_in()
         services = await asyncio.to_thread(get_services)
         self._ensure_ready(user)
         await asyncio.to_thread(services.config.refresh)
@@ -427,11 +436,9 @@ class StudioState(SessionState):
         return [StudioState.check_server, StudioState.watch_config, *self._watchers(self.runs)]
 
     @rx.event
-    async def load_older_runs(self):
+    @signed_in
+    async def load_older_runs(self, user: User):
         """The next page of earlier runs, as the feed is scrolled (assets/studio.js)."""
-        user = await self._user()
-        if user is None:
-            return self._to_sign_in()
         cursor = queue.Cursor.decode(self.runs_cursor)
         if cursor is None:
             return
@@ -472,6 +479,7 @@ class StudioState(SessionState):
         self._refresh()
 
     @rx.event(background=True)
+    @checks_inside
     async def watch_run(self, job_id: str):
         """Follow one run of the feed until it ends: woken at once by this process's runner,
         otherwise reading the row every second (another worker may run it). No I/O inside the lock."""
@@ -515,6 +523,7 @@ class StudioState(SessionState):
             _watched.discard((tab, job_id))
 
     @rx.event(background=True)
+    @public
     async def watch_config(self):
         """While the studio is open, show the administrators' changes (profiles, the master switch)
         without a reload. Compares version numbers in memory; no I/O of its own."""
@@ -555,6 +564,7 @@ class StudioState(SessionState):
                     self._watching_config = False
 
     @rx.event(background=True)
+    @public
     async def check_server(self):
         """Name the model in use, and say so when it is the demo renderer."""
         services = await asyncio.to_thread(get_services)
@@ -575,6 +585,7 @@ class StudioState(SessionState):
                 self.server_problem = problem
 
     @rx.event
+    @public
     def choose_model(self, profile_id: str):
         if not isinstance(profile_id, str) or not get_services().catalog.offers(profile_id):
             return
@@ -607,11 +618,9 @@ class StudioState(SessionState):
         self._refresh()
 
     @rx.event
-    async def reproduce(self, image_id: str):
+    @signed_in
+    async def reproduce(self, user: User, image_id: str):
         """A result's recipe back into the form: Reproduce on a result card."""
-        user = await self._user()
-        if user is None:
-            return self._to_sign_in()
         self._ensure_ready(user)
         if not await self._reproduce(user.id, str(image_id)):
             self.run_error = _("That image does not exist (any more).")
@@ -664,6 +673,7 @@ class StudioState(SessionState):
         self._refresh()
 
     @rx.event
+    @public
     def attach_restored_file(self):
         """The file whose recipe was restored, used as a reference after all."""
         if self.restored_file is None:
@@ -676,10 +686,8 @@ class StudioState(SessionState):
         self.reference_message = ""
 
     @rx.event
-    async def add_references(self, files: list[rx.UploadFile]):
-        user = await self._user()
-        if user is None:
-            return self._to_sign_in()
+    @signed_in
+    async def add_references(self, user: User, files: list[rx.UploadFile]):
         self._ensure_ready(user)
         if not files:
             return  # everything was turned away in the browser; references_rejected explains why
@@ -722,6 +730,7 @@ class StudioState(SessionState):
         self.reference_message = " ".join(problems)
 
     @rx.event
+    @public
     def references_rejected(self, rejected: list[dict]) -> None:
         """Files the browser's picker filter turned away, explained like the server's own checks."""
         self._in_tab_language()
@@ -739,10 +748,8 @@ class StudioState(SessionState):
         self.reference_message = " ".join(dict.fromkeys(problems))
 
     @rx.event
-    async def use_as_reference(self, image_id: str):
-        user = await self._user()
-        if user is None:
-            return self._to_sign_in()
+    @signed_in
+    async def use_as_reference(self, user: User, image_id: str):
         self._ensure_ready(user)
         await self._use_image_as_reference(user.id, str(image_id))
 
@@ -778,6 +785,7 @@ class StudioState(SessionState):
         return _("{model} takes at most {count} reference images.", model=self.edit_label, count=self.max_references)
 
     @rx.event
+    @public
     def remove_reference(self, index: int) -> None:
         self.references = [card for position, card in enumerate(self.references) if position != index]
         self.reference_message = ""
@@ -786,6 +794,7 @@ class StudioState(SessionState):
     # ---- the mask -----------------------------------------------------------------------------
 
     @rx.event
+    @checks_inside
     async def mask_saved(self, result: dict | None):
         """The painter (assets/mask_painter.js) posted a mask to its HTTP route; this is its id.
         None: the painter was closed without one."""
@@ -809,22 +818,22 @@ class StudioState(SessionState):
         self._refresh()
 
     @rx.event
+    @public
     def remove_mask(self) -> None:
         self.mask = None
         self._refresh()
 
     @rx.event
+    @public
     def dismiss_restored(self) -> None:
         self.restored_file, self.restored_message = None, ""
 
     # ---- generating --------------------------------------------------------------------------
 
     @rx.event
-    async def cancel(self, job_id: str):
+    @signed_in
+    async def cancel(self, user: User, job_id: str):
         """Cancel one run of the feed: at once while it waits, else its worker is asked to stop."""
-        user = await self._user()
-        if user is None:
-            return self._to_sign_in()
         job_id = str(job_id)
         if not any(card.id == job_id for card in self.runs):
             return
@@ -842,6 +851,7 @@ class StudioState(SessionState):
             return StudioState.watch_run(job_id)
 
     @rx.event(background=True)
+    @checks_inside
     async def generate(self, form_data: dict):
         form_data = form_data if isinstance(form_data, dict) else {}
         async with self:
@@ -938,11 +948,9 @@ class StudioState(SessionState):
         return [StudioState.watch_run(job_id), rx.call_script(f"window.bildgenShowRun('run-{job_id}')")]
 
     @rx.event
-    async def retry(self, job_id: str):
+    @signed_in
+    async def retry(self, user: User, job_id: str):
         """Retry on a finished run's card: its missing images again, as they were asked for."""
-        user = await self._user()
-        if user is None:
-            return self._to_sign_in()
         job_id = str(job_id)
         if not any(card.id == job_id and card.can_retry for card in self.runs):
             return

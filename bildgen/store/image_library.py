@@ -117,13 +117,21 @@ class ImageLibrary:
 
 
 def stored_recipe(generation: Generation, seed: int) -> metadata.StoredRecipe:
+    """The recipe as the service received it: settings the adapter did not send (GPT-Image takes no
+    seed, steps or guidance) are left out, not filled with the form's placeholders."""
+    sent = sent_settings(generation)
+
+    def was_sent(setting: str) -> bool:
+        return sent is None or setting in sent  # generations from before this was recorded: as they were
+
+    guidance_sent = was_sent("guidance")
     return metadata.StoredRecipe(
         prompt=generation.prompt,
-        negative_prompt=generation.negative_prompt,
-        steps=generation.steps,
-        guidance=generation.guidance,
-        guidance_field=generation.guidance_field,
-        seed=seed,
+        negative_prompt=generation.negative_prompt if was_sent("negative_prompt") else None,
+        steps=generation.steps if was_sent("steps") else None,
+        guidance=generation.guidance if guidance_sent else None,
+        guidance_field=generation.guidance_field if guidance_sent else None,
+        seed=seed if was_sent("seed") else None,
         width=generation.width,
         height=generation.height,
         model=generation.served_model,
@@ -133,6 +141,21 @@ def stored_recipe(generation: Generation, seed: int) -> metadata.StoredRecipe:
         masked=generation.mask_id is not None,
         options=_options(generation) or None,
     )
+
+
+def sent_settings(generation: Generation) -> frozenset[str] | None:
+    """The recipe settings the job's requests carried (jobs/queue.record_sent_settings); None for
+    generations from before they were recorded."""
+    try:
+        sent = json.loads(generation.spec or "{}").get("sent")
+    except (ValueError, AttributeError):
+        return None
+    return frozenset(map(str, sent)) if isinstance(sent, list) else None
+
+
+def seed_sent(generation: Generation) -> bool:
+    sent = sent_settings(generation)
+    return sent is None or "seed" in sent
 
 
 def _options(generation: Generation) -> dict[str, Any]:

@@ -49,6 +49,14 @@ FAULTS = (
     "no-credits",
     "busy",
 )
+# The fields BFL's endpoints take (steps and guidance only where the model has them, aspect_ratio
+# only on Kontext); anything else is refused as BFL's validation refuses it.
+COMMON_FIELDS = frozenset(
+    {"prompt", "width", "height", "seed", "safety_tolerance", "output_format", "prompt_upsampling"}
+    | {"webhook_url", "webhook_secret", "input_image"}
+    | {f"input_image_{number}" for number in range(2, 9)}
+)
+KONTEXT_MODELS = ("flux-kontext-pro",)
 COST_PER_IMAGE = 2.5
 SLOW_POLL_S = 1.0
 
@@ -150,6 +158,15 @@ class BflDemo(FlavorServer):
                 {"detail": [{"loc": ["body"], "msg": "Input should be a valid dictionary", "type": "dict_type"}]},
                 status_code=422,
             )
+        accepted = COMMON_FIELDS | ({"steps", "guidance"} if model in TAKES_STEPS else set())
+        accepted |= {"aspect_ratio"} if model in KONTEXT_MODELS else set()
+        unknown = self.unknown_fields(request, body, accepted)
+        if unknown:
+            detail = [
+                {"loc": ["body", key], "msg": "Extra inputs are not permitted", "type": "extra_forbidden"}
+                for key in unknown
+            ]
+            return JSONResponse({"detail": detail}, status_code=422)
         try:
             recipe = self.validate(model, body)
         except Invalid as error:
@@ -245,8 +262,12 @@ class BflDemo(FlavorServer):
         )
 
     async def delivery(self, request: Request) -> Response:
-        # Signed storage URLs: no key needed, and an expired one is refused as Azure does.
+        # Signed storage URLs on another host (delivery.*.bfl.ai): no key needed, and none taken (the
+        # API's key there is a leak); an expired one is refused as Azure does.
         self.log.add("GET", request.url.path, None)
+        refused = self.credentials_on_delivery(request)
+        if refused is not None:
+            return refused
         found = self.store.result(request.path_params["result_id"])
         if found is None:
             return Response(

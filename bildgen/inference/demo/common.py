@@ -26,8 +26,11 @@ class RequestLog:
     """What the demo server was asked, in order, without image bytes."""
 
     entries: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    # Every request ever logged, also after the log was cleared.
+    total: int = 0
 
     def add(self, method: str, path: str, body: Any) -> None:
+        self.total += 1
         self.entries.append({"method": method, "path": path, "body": body, "at": time.time()})
 
 
@@ -181,8 +184,15 @@ class TaskStore:
         return found[0], found[2]
 
 
+CREDENTIAL_HEADERS = ("authorization", "x-key")
+
+
 class FlavorServer:
-    """Routes every provider flavor has: /health, the request log and fault injection."""
+    """Routes every provider flavor has: /health, the request log and fault injection.
+
+    The flavors check requests as strictly as the real services, and note each breach of the rules
+    a client must keep (a field the route does not take, credentials sent to the result-delivery
+    host) in `violations` (GET /_demo/violations): a test run that ends with none kept them all."""
 
     faults: tuple[str, ...] = ()
 
@@ -190,6 +200,33 @@ class FlavorServer:
         self.log = RequestLog()
         self.fault = FaultPlan()
         self.load = Load()
+        self.violations: list[dict[str, Any]] = []
+
+    def violation(self, request: Request, rule: str) -> None:
+        self.violations.append({"method": request.method, "path": request.url.path, "rule": rule})
+
+    def credentials_on_delivery(self, request: Request) -> Response | None:
+        """Result URLs are another service than the API (BFL's delivery hosts, a file store): a
+        request carrying the API's key there is refused, as a signed storage URL refuses it."""
+        sent = [name for name in CREDENTIAL_HEADERS if name in request.headers]
+        if not sent:
+            return None
+        self.violation(request, f"credentials on the result-delivery host: {', '.join(sent)}")
+        return Response(
+            "<Error><Code>InvalidAuthenticationInfo</Code><Message>Credentials are not accepted here</Message></Error>",
+            status_code=400,
+            media_type="application/xml",
+        )
+
+    def unknown_fields(self, request: Request, body: dict[str, Any], accepted: set[str] | frozenset[str]) -> list[str]:
+        """The body's fields the route does not take (each noted as a violation)."""
+        unknown = sorted(key for key in body if key not in accepted)
+        for key in unknown:
+            self.violation(request, f"unknown field {key!r}")
+        return unknown
+
+    async def read_violations(self, request: Request) -> Response:
+        return JSONResponse({"requests": self.log.total, "violations": self.violations})
 
     async def health(self, request: Request) -> Response:
         return JSONResponse({"status": "ok"})
@@ -221,5 +258,6 @@ class FlavorServer:
             Route("/_demo/requests", self.read_log, methods=["GET"]),
             Route("/_demo/requests", self.clear_log, methods=["DELETE"]),
             Route("/_demo/load", self.read_load, methods=["GET"]),
+            Route("/_demo/violations", self.read_violations, methods=["GET"]),
             Route("/_demo/fault", self.set_fault, methods=["POST"]),
         ]

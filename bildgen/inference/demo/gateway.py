@@ -11,7 +11,8 @@ One route per provider and action under /v2, a bearer key, and each provider's f
 Any request with `"async": true` is answered 202 `{"task_address", "status"}`; `GET /v2/tasks/{address}`
 gives `status` (queued, running, completed, failed, moderated), `progress` and, once completed,
 `result` (the answer above). `DELETE /v2/tasks/{address}` cancels. Errors are
-`{"error": {"code", "message"}}`.
+`{"error": {"code", "message"}}`. A field the route does not take is refused (400), and so is the
+key on a result URL (`/v2/files/…`, a file store: signed links, no credentials).
 Faults for the next N requests: request-moderated, content-moderated, task-not-found, expired-url,
 slow, slow-polling, garbage, busy, server-error, no-credits.
 """
@@ -65,6 +66,17 @@ ASPECT_RATIOS = {
 IMAGE_SIZE_SCALE = {"1K": 1, "2K": 2, "4K": 4}
 GPT_SIZES = ("1024x1024", "1536x1024", "1024x1536", "auto")
 QUALITIES = ("auto", "low", "medium", "high")
+# The fields each route takes (seeds/image-gateway-api.txt), besides "async"; any other is refused.
+ACCEPTED_FIELDS = {
+    ("qwen", "generate"): {"prompt", "size", "seed"},
+    ("qwen", "edit"): {"prompt", "image", "size", "seed"},
+    ("flux", "generate"): {"prompt", "width", "height", "seed", "safety_tolerance", "output_format"}
+    | {"input_image", "input_image_2", "input_image_3", "input_image_4"},
+    ("gemini-3", "generate"): {"prompt", "aspect_ratio", "image_size"},
+    ("gpt-image", "generate"): {"prompt", "size", "quality", "n"},
+    ("gpt-image", "edit"): {"prompt", "image", "mask", "size", "quality", "n"},
+    ("automatic1111", "generate"): {"prompt", "negative_prompt", "model", "steps", "width", "height", "cfg_scale"},
+}
 SLOW_POLL_S = 1.0
 # The demo answers Gemini's 2K and 4K at 1K: the aspect is what tests look at.
 MAX_DEMO_SCALE = 1
@@ -217,12 +229,13 @@ class GatewayDemo(FlavorServer):
         self.log.add("POST", request.url.path, logged)
         if not self.authorised(request):
             return self.error(401, "unauthorized", "Invalid API key.")
-        known = {("qwen", "generate"), ("qwen", "edit"), ("flux", "generate"), ("gemini-3", "generate")}
-        known |= {("gpt-image", "generate"), ("gpt-image", "edit"), ("automatic1111", "generate")}
-        if (route, action) not in known:
+        if (route, action) not in ACCEPTED_FIELDS:
             return self.error(404, "not_found", f"No route /v2/image/{route}/{action}.")
         if not isinstance(body, dict):
             return self.error(400, "invalid_request", "The body must be a JSON object.")
+        unknown = self.unknown_fields(request, body, ACCEPTED_FIELDS[route, action] | {"async"})
+        if unknown:
+            return self.error(400, "invalid_request", f"Unknown field(s) for this route: {', '.join(unknown)}.")
         try:
             recipe = self.recipe(route, action, body)
         except Invalid as invalid:
@@ -293,6 +306,9 @@ class GatewayDemo(FlavorServer):
 
     async def files(self, request: Request) -> Response:
         self.log.add("GET", request.url.path, None)
+        refused = self.credentials_on_delivery(request)
+        if refused is not None:
+            return refused
         found = self.store.result(request.path_params["file_id"])
         if found is None:
             return self.error(404, "expired", "This link has expired.")

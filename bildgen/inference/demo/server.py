@@ -203,6 +203,15 @@ def _number(fields: dict[str, Any], key: str, default: float) -> float:
         raise BadRequest(f"{key} must be a number.") from None
 
 
+# What OpenAI's images API takes for GPT-Image (no seed, steps, guidance or negative prompt): a demo
+# posing as it refuses any other field, as OpenAI does ("Unknown parameter").
+GPT_IMAGE_FIELDS = frozenset(
+    {"model", "prompt", "n", "size", "quality", "output_format", "output_compression", "background"}
+    | {"moderation", "user", "partial_images", "stream"}
+)
+GPT_IMAGE_EDIT_FIELDS = GPT_IMAGE_FIELDS | {"image", "image[]", "mask", "input_fidelity"}
+
+
 class DemoServer(FlavorServer):
     faults = FAULTS
 
@@ -357,7 +366,18 @@ class DemoServer(FlavorServer):
         if not isinstance(body, dict):
             return self.error(400, "Request body must be a JSON object.")
         self.log.add("POST", request.url.path, body)
+        unknown = self._unknown_gpt_image_fields(request, body, GPT_IMAGE_FIELDS)
+        if unknown:
+            return self.error(400, f"Unknown parameter: {unknown[0]!r}.")
         return await self._answer_images(request, body, references=[])
+
+    def _unknown_gpt_image_fields(
+        self, request: Request, fields: dict[str, Any], accepted: frozenset[str]
+    ) -> list[str]:
+        """Posing as OpenAI's GPT-Image, the fields it does not take; other flavors take extra fields."""
+        if self.options.flavor != "openai" or not self.options.model_id.startswith("gpt-image"):
+            return []
+        return self.unknown_fields(request, fields, accepted)
 
     async def edits(self, request: Request) -> Response:
         form = await request.form(max_files=16, max_fields=100)
@@ -376,6 +396,11 @@ class DemoServer(FlavorServer):
             else:
                 fields[key] = value
         self.log.add("POST", request.url.path, {**fields, "image_parts": parts})
+        unknown = self._unknown_gpt_image_fields(
+            request, {**fields, **{part["field"]: None for part in parts}}, GPT_IMAGE_EDIT_FIELDS
+        )
+        if unknown:
+            return self.error(400, f"Unknown parameter: {unknown[0]!r}.")
         if any(key in ("url", "url[]") for key in fields):
             return self.error(400, "Image URLs are not accepted; send the image bytes.")
         if not references:
@@ -483,6 +508,11 @@ class DemoServer(FlavorServer):
         )
 
     async def url_content(self, request: Request) -> Response:
+        # An image URL from an answer: fetched without the key (the rule every adapter keeps).
+        self.log.add("GET", request.url.path, None)
+        refused = self.credentials_on_delivery(request)
+        if refused is not None:
+            return refused
         picture = self._url_images.get(request.path_params["image_id"])
         if picture is None:
             return self.error(404, "No such image.")

@@ -121,7 +121,7 @@ class A1111Adapter(HttpAdapter):
             model=wanted,
         )
 
-    def payload(self, request: ProviderRequest) -> dict[str, Any]:
+    def body(self, request: ProviderRequest) -> dict[str, Any]:
         parameters = request.parameters
         payload: dict[str, Any] = {
             "prompt": request.prompt,
@@ -154,7 +154,7 @@ class A1111Adapter(HttpAdapter):
         self, request: ProviderRequest, *, model: str | None, events: TaskEvents = NoEvents()
     ) -> Generated:
         self.check_options(request)
-        payload = self.payload(request)
+        payload = self.body(request)
         path = "sdapi/v1/img2img" if request.references else "sdapi/v1/txt2img"
         server = self.http.base_url
         _in_flight[server] += 1

@@ -71,6 +71,27 @@ class Generated:
     seed: int | None = None
 
 
+# The recipe's settings beyond prompt and size that a service may or may not take. An adapter reports
+# which of them its request carries (`Adapter.sent_fields`): only those are recorded and offered again.
+RECIPE_SETTINGS = ("seed", "steps", "guidance", "negative_prompt")
+# How the services spell them in a request body.
+_SPELLINGS = {
+    "seed": "seed",
+    "steps": "steps",
+    "num_inference_steps": "steps",
+    "guidance": "guidance",
+    "cfg_scale": "guidance",
+    "guidance_scale": "guidance",
+    "true_cfg_scale": "guidance",
+    "negative_prompt": "negative_prompt",
+}
+
+
+def settings_in(body: Mapping[str, Any]) -> frozenset[str]:
+    """The recipe settings a request body carries."""
+    return frozenset(_SPELLINGS[key] for key in body if key in _SPELLINGS)
+
+
 class TaskStatus(enum.StrEnum):
     SUBMITTED = "submitted"  # sent; the service has not said more yet
     QUEUED = "queued"  # waiting at the service
@@ -253,6 +274,15 @@ class Adapter(abc.ABC):
     async def cancel(self, handle: TaskHandle) -> None:
         """Ask the service to drop a task, where it allows that; by default it cannot."""
         return None
+
+    def sent_fields(self, request: ProviderRequest) -> frozenset[str]:
+        """Which recipe settings (RECIPE_SETTINGS) `generate` sends for this request: read off the
+        very body it builds, so what is recorded is what the service received."""
+        return settings_in(self.body(dataclasses.replace(request, references=(), mask=None)))
+
+    @abc.abstractmethod
+    def body(self, request: ProviderRequest) -> Mapping[str, Any]:
+        """The request's fields as `generate` sends them."""
 
     # ---- testing the connection ----------------------------------------------------------------
 

@@ -139,7 +139,7 @@ class BflAdapter(HttpAdapter):
             model=self.profile.served_name,
         )
 
-    def payload(self, request: ProviderRequest) -> dict[str, Any]:
+    def body(self, request: ProviderRequest) -> dict[str, Any]:
         capabilities = self.profile.capabilities()
         parameters = request.parameters
         payload: dict[str, Any] = {"prompt": request.prompt, "seed": request.seed, "output_format": "png"}
@@ -169,7 +169,7 @@ class BflAdapter(HttpAdapter):
         self, request: ProviderRequest, *, model: str | None, events: TaskEvents = NoEvents()
     ) -> Generated:
         self.check_options(request)
-        payload = self.payload(request)
+        payload = self.body(request)
         submitted_at = time.time()
         async with deadline(self.endpoint.deadline_s):
             answer = await self.http.request_json("POST", self.profile.served_name or "", json=payload)

@@ -95,6 +95,7 @@ class GatewayAdapter(HttpAdapter):
         route = _route(profile)
         if route == "automatic1111":
             return Capabilities(
+                seed=False,
                 guidance_label="CFG scale",
                 sizes=traits.sizes,
                 size_step=8,
@@ -150,7 +151,11 @@ class GatewayAdapter(HttpAdapter):
             ok=True, message=_("Connected. The gateway offers {route}.", route=route), model=self.profile.served_name
         )
 
+    def body(self, request: ProviderRequest) -> dict[str, Any]:
+        return self.payload(request)[1]
+
     def payload(self, request: ProviderRequest) -> tuple[str, dict[str, Any]]:
+        """The route's action and the fields its provider takes (seeds/image-gateway-api.txt): no more."""
         route, parameters, options = _route(self.profile), request.parameters, request.options
         width, height = parameters.width, parameters.height
         payload: dict[str, Any] = {"prompt": request.prompt}
@@ -183,9 +188,8 @@ class GatewayAdapter(HttpAdapter):
                 if request.mask is not None:
                     payload["mask"] = b64(request.mask)  # the gateway's convention: white = edit
         else:  # automatic1111
-            payload.update(
-                steps=parameters.steps, width=width, height=height, cfg_scale=parameters.guidance, seed=request.seed
-            )
+            # The route takes no seed (the gateway's documentation lists none).
+            payload.update(steps=parameters.steps, width=width, height=height, cfg_scale=parameters.guidance)
             if request.negative_prompt:
                 payload["negative_prompt"] = request.negative_prompt
             if self.profile.served_name:

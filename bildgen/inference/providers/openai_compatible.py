@@ -30,6 +30,10 @@ class OpenAICompatibleAdapter(Adapter):
     async def served_model(self) -> ServedModel:
         return await self.client.served_model()
 
+    def body(self, request: ProviderRequest) -> dict[str, Any]:
+        # The client sends these beside prompt, size and images (inference/client.py).
+        return {"seed": request.seed, **request.parameters.diffusion_fields()}
+
     async def generate(
         self, request: ProviderRequest, *, model: str | None, events: TaskEvents = NoEvents()
     ) -> Generated:

@@ -80,11 +80,10 @@ class OpenAIImagesAdapter(HttpAdapter):
             ok=True, message=_("Connected. The key may use {model}.", model=self.model), model=self.model
         )
 
-    async def generate(
-        self, request: ProviderRequest, *, model: str | None, events: TaskEvents = NoEvents()
-    ) -> Generated:
-        self.check_options(request)
-        fields: dict[str, Any] = {
+    def body(self, request: ProviderRequest) -> dict[str, Any]:
+        # No seed, steps, guidance or negative prompt: GPT-Image takes none (the family's traits
+        # hold placeholders for them, which are neither sent nor recorded).
+        return {
             "model": self.model,
             "prompt": request.prompt,
             "n": 1,
@@ -92,6 +91,12 @@ class OpenAIImagesAdapter(HttpAdapter):
             "quality": request.options.get("quality", "auto"),
             "output_format": "png",
         }
+
+    async def generate(
+        self, request: ProviderRequest, *, model: str | None, events: TaskEvents = NoEvents()
+    ) -> Generated:
+        self.check_options(request)
+        fields = self.body(request)
         async with deadline(self.endpoint.deadline_s):
             if not request.references:
                 if request.mask is not None:

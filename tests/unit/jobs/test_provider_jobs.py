@@ -14,10 +14,10 @@ from bildgen.inference.demo.server import DemoOptions, start_demo_server
 from bildgen.inference.profiles import Catalog, ModelProfile
 from bildgen.jobs import queue, tasks
 from bildgen.jobs.runner import JobRunner
-from bildgen.store import metadata
+from bildgen.store import gallery, metadata
 from bildgen.store.db import make_engine, migrate, session
 from bildgen.store.files import ImageFiles
-from bildgen.store.image_library import ImageLibrary
+from bildgen.store.image_library import ImageLibrary, stored_recipe
 from bildgen.store.models import Generation, GenerationStatus, Image, VariantTask, utc_now
 from tests.jobs import submission, wait_until_final
 from tests.unit.conftest import make_user
@@ -29,8 +29,9 @@ def services_for(tmp_path, database_url):
     servers = []
 
     class Setup:
-        def __init__(self, flavor: str, provider: str, root: str, latency: float = 0.0, **fields):
-            self.server = start_demo_server(DemoOptions(flavor=flavor, latency_per_image=latency))
+        def __init__(self, flavor: str, provider: str, root: str, latency: float = 0.0, model_id=None, **fields):
+            demo = {"model_id": model_id} if model_id else {}
+            self.server = start_demo_server(DemoOptions(flavor=flavor, latency_per_image=latency, **demo))
             servers.append(self.server)
             self.database_url = database_url
             self.engine = make_engine(database_url)
@@ -95,6 +96,59 @@ def test_an_automatic1111_job_keeps_its_options_and_reported_seeds_in_the_recipe
     assert sorted(image.seed for image in images) == [11, 12]
     recipe = metadata.read(setup.library.files.path_for(images[0].sha256).read_bytes())
     assert recipe.guidance_field == "cfg_scale" and recipe.guidance == 7.0
+
+
+def test_a_gpt_image_recipe_records_no_seed_steps_or_guidance_it_was_never_sent(services_for):
+    """GPT-Image takes no seed, steps or guidance: the image's recipe (the PNG's chunks, the lightbox,
+    Reproduce) and the run's cards hold none of the family's placeholders, and offer no seed to reuse."""
+    setup = services_for("openai", "openai", "/v1", model_id="gpt-image-1", served_name="gpt-image-1")
+
+    async def go():
+        async with setup.runner().running() as runner:
+            job_id = setup.submit([7], size=(1024, 1024))
+            runner.wake()
+            return await wait_until_final(setup.engine, job_id, setup.owner.id)
+
+    job = asyncio.run(go())
+    assert job.status == GenerationStatus.DONE
+    assert job.seed_sent is False
+    [sent] = [e["body"] for e in setup.server.app.state.log.entries if e["path"] == "/v1/images/generations"]
+    assert not {"seed", "steps", "num_inference_steps", "guidance_scale"} & set(sent)
+    with session(setup.engine) as db:
+        [image] = db.exec(select(Image)).all()
+        generation = db.get(Generation, image.generation_id)
+    png = setup.library.files.path_for(image.sha256).read_bytes()
+    recipe = metadata.read(png)
+    assert (recipe.seed, recipe.steps, recipe.guidance) == (None, None, None)
+    assert recipe.to_a1111() == "a red fox\nSize: 1024x1024, Model: gpt-image-1"
+    assert stored_recipe(generation, image.seed) == recipe
+    # The lightbox's recipe shows no steps, guidance or seed, and so offers no "Reuse seed".
+    from bildgen.state.lightbox import detail_view
+
+    shown = detail_view(gallery.details(setup.engine, setup.owner.id, image.id), "en")
+    assert (shown.steps, shown.guidance, shown.seed) == ("", "", "")
+    assert shown.size == "1024 × 1024"
+
+
+def test_a_bfl_recipe_records_the_seed_steps_and_guidance_it_sent(services_for):
+    setup = services_for("bfl", "bfl", "/v1", served_name="flux-dev")
+
+    async def go():
+        async with setup.runner().running() as runner:
+            job_id = setup.submit([5], size=(1024, 1024), steps=20)
+            runner.wake()
+            return await wait_until_final(setup.engine, job_id, setup.owner.id)
+
+    job = asyncio.run(go())
+    assert job.status == GenerationStatus.DONE and job.seed_sent is True
+    with session(setup.engine) as db:
+        [image] = db.exec(select(Image)).all()
+    recipe = metadata.read(setup.library.files.path_for(image.sha256).read_bytes())
+    assert (recipe.seed, recipe.steps, recipe.guidance_field) == (5, 20, "guidance")
+    from bildgen.state.lightbox import detail_view
+
+    shown = detail_view(gallery.details(setup.engine, setup.owner.id, image.id), "en")
+    assert (shown.steps, shown.seed) == ("20", "5")
 
 
 def test_a_moderated_variant_says_so_and_the_others_are_kept(services_for):
@@ -227,7 +281,7 @@ CRASHING_WORKER = textwrap.dedent(
     from bildgen.jobs.runner import JobRunner
     from bildgen.store.db import make_engine, session
     from bildgen.store.files import ImageFiles
-    from bildgen.store.image_library import ImageLibrary
+    from bildgen.store.image_library import ImageLibrary, stored_recipe
     from bildgen.store.models import VariantTask
 
     engine = make_engine(sys.argv[1])

@@ -2,10 +2,12 @@
 none may take who the user is, whose data it is, or a file path from the client."""
 
 import inspect
+import typing
 
 import reflex as rx
 
 import bildgen.bildgen  # noqa: F401  (registers every page and state)
+from bildgen.state.guards import guard_of
 
 TRUSTED_NAMES = {"user", "owner", "owner_id", "user_id", "path", "file_path", "username", "is_admin"}
 
@@ -41,27 +43,45 @@ def test_the_app_registers_the_studio_and_gallery_handlers():
     assert {"improve_prompt", "use_proposal", "pick", "create_element", "add_element_image"} <= handlers
 
 
-# AdminState's role checks (the audit log's wraps the first).
-ROLE_CHECKS = ("await self._administrator()", "await self._administrator_of(token)", "await self._may_read()")
+def bildgen_handlers(root=rx.State):
+    """(state, name, handler) of every event handler bildgen wrote (not Reflex's own setters)."""
+    for state in all_states(root):
+        for name, handler in state.event_handlers.items():
+            if getattr(handler.fn, "__module__", "").startswith("bildgen."):
+                yield state, name, handler
 
 
-def test_every_admin_handler_checks_the_role_on_the_server_first():
+# How a handler that declares `checks_inside` asks who is calling (or acts only for the owner a
+# signed-in handler gave the tab: `_owner_id`).
+INSIDE_CHECKS = ("self._user()", "_administrator_of(", "user_for_token(", "_studio_for_user()", "self._owner_id")
+
+
+def test_every_event_handler_declares_who_may_call_it():
+    """@signed_in, @administrator, @public or @checks_inside on each: a new handler without one fails
+    here, whatever its body says."""
+    undeclared = [f"{state.__name__}.{name}" for state, name, handler in bildgen_handlers() if not guard_of(handler.fn)]
+    assert undeclared == []
+
+
+def test_every_admin_handler_is_for_administrators_only():
     """Each event of an Admin area page asks the database who is signed in before doing anything."""
     from bildgen.state.admin_area import AdminState
 
-    unchecked = []
-    for state in all_states(AdminState):
-        for name, handler in state.event_handlers.items():
-            if name == "setvar":
-                # Reflex's own: sets a var shown in the page only; no admin data or change behind it.
-                continue
-            source = inspect.getsource(handler.fn)
-            body = source.split(":", 1)[1] if source.lstrip().startswith("@") else source
-            checks_role = any(check in body for check in ROLE_CHECKS) or (
-                "user_for_token(" in body and ".is_admin" in body
-            )
-            if not checks_role:
-                unchecked.append(f"{state.__name__}.{name}")
+    wrong = [
+        f"{state.__name__}.{name}: {guard_of(handler.fn)}"
+        for state, name, handler in bildgen_handlers(AdminState)
+        if guard_of(handler.fn) not in ("administrator", "inside")
+    ]
+    assert wrong == []
+
+
+def test_handlers_that_check_inside_do_ask_who_is_calling():
+    unchecked = [
+        f"{state.__name__}.{name}"
+        for state, name, handler in bildgen_handlers()
+        if guard_of(handler.fn) == "inside"
+        and not any(check in inspect.getsource(handler.fn) for check in INSIDE_CHECKS)
+    ]
     assert unchecked == []
 
 
@@ -96,3 +116,18 @@ def test_the_lightbox_acts_only_on_the_image_it_loaded_for_the_user():
     for action in ("delete", "toggle_favourite", "reproduce", "use_as_reference", "reuse_seed"):
         parameters = list(inspect.signature(LightboxState.event_handlers[action].fn).parameters)
         assert parameters == ["self"], action
+
+
+def test_a_guarded_handler_shows_reflex_its_own_arguments_and_never_the_user():
+    """The guard passes `user` in on the server; the browser's event names and types only the
+    handler's own arguments, and background handlers stay background handlers."""
+    from bildgen.state.admin_users import UsersState
+    from bildgen.state.studio import StudioState
+
+    handler = UsersState.event_handlers["set_user_disabled"]
+    assert guard_of(handler.fn) == "administrator"
+    assert list(inspect.signature(handler.fn).parameters) == ["self", "account_id", "disabled"]
+    assert typing.get_type_hints(handler.fn) == {"account_id": str, "disabled": bool}
+    assert [str(name) for name, _ in UsersState.set_user_disabled("someone", True).args] == ["account_id", "disabled"]
+    assert StudioState.event_handlers["generate"].is_background
+    assert guard_of(StudioState.event_handlers["generate"].fn) == "inside"

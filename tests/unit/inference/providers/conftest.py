@@ -12,7 +12,7 @@ from bildgen.inference.profiles import ModelProfile
 from bildgen.params import EffectiveParameters
 
 # Where each flavor's API lives under the server's origin.
-API_ROOT = {"automatic1111": "", "bfl": "/v1", "gateway": "/v2", "openai": "/v1"}
+API_ROOT = {"automatic1111": "", "bfl": "/v1", "gateway": "/v2", "openai": "/v1", "vllm-omni": "/v1", "sglang": "/v1"}
 
 
 @pytest.fixture
@@ -25,8 +25,12 @@ def flavor_server():
         return servers[-1]
 
     yield start
+    # The demo flavors are as strict as the services: every request of every test kept the rules
+    # (no field a route does not take, no key on the result-delivery host).
+    violations = [entry for server in servers for entry in server.app.state.demo.violations]
     for server in servers:
         server.stop()
+    assert violations == []
 
 
 def profile_for(server, provider: str, **fields) -> ModelProfile:

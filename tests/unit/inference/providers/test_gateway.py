@@ -79,7 +79,8 @@ def size_of(generated):
             "automatic1111",
             {"width": 512, "height": 768, "negative": "blurry"},
             "/v2/automatic1111/sdapi/v1/txt2img",
-            {"width": 512, "height": 768, "negative_prompt": "blurry", "cfg_scale": 6.5, "steps": 12, "seed": 21},
+            # No seed: the route takes none (and the strict demo refuses fields a route does not take).
+            {"width": 512, "height": 768, "negative_prompt": "blurry", "cfg_scale": 6.5, "steps": 12},
             (512, 768),
         ),
     ],
@@ -95,8 +96,15 @@ def test_each_route_gets_its_providers_fields_and_its_answer_is_read(gateway, ro
         assert logged(gateway, "/v2/files/", method="GET")
 
 
-def test_the_automatic1111_route_reports_the_seed_from_info(gateway):
-    assert generate(routed(gateway, "automatic1111"), request(seed=99)).seed == 99
+def test_the_automatic1111_route_is_sent_no_seed_and_records_none(gateway):
+    """The gateway's Stable Diffusion route takes no seed: none is sent, so the recipe records none
+    (a seed there could not make the same image again)."""
+    profile = routed(gateway, "automatic1111")
+    generated = generate(profile, request(seed=99))
+    [entry] = logged(gateway, "/v2/automatic1111/sdapi/v1/txt2img")
+    assert "seed" not in entry["body"]
+    assert isinstance(generated.seed, int)  # what the WebUI says it used, from `info`
+    assert profile.capabilities().seed is False  # so the form offers none
 
 
 def test_a_gpt_image_edit_sends_the_mask_and_only_the_white_area_changes(gateway):
