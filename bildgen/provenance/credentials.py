@@ -124,14 +124,14 @@ def _certificate(subject, issuer, public_key, signing_key, *, ca: bool) -> x509.
     return builder.sign(signing_key, hashes.SHA256())
 
 
-def make_test_identity() -> SigningIdentity:
+def make_test_identity(organisation: str = TEST_ORGANISATION) -> SigningIdentity:
     """A fresh test CA and signing certificate (ECDSA P-256), labelled as a test in every name."""
     ca_key, signing_key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
 
     def name(common_name: str) -> x509.Name:
         return x509.Name(
             [
-                x509.NameAttribute(NameOID.ORGANIZATION_NAME, TEST_ORGANISATION),
+                x509.NameAttribute(NameOID.ORGANIZATION_NAME, organisation),
                 x509.NameAttribute(NameOID.COMMON_NAME, common_name),
             ]
         )

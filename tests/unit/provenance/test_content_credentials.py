@@ -12,6 +12,7 @@ import pytest
 from PIL import Image, ImageDraw
 
 from bildgen.admin.keys import KeyBox
+from bildgen.inference.demo.server import DemoOptions, start_demo_server
 from bildgen.provenance import settings as provenance_settings
 from bildgen.provenance.marking import Marker
 from bildgen.provenance.verify import State, verify
@@ -20,6 +21,7 @@ from bildgen.store.files import ImageFiles
 from bildgen.store.masks import clean_mask
 from bildgen.store.models import Image as ImageRow
 from tests.unit import test_jobs
+from tests.unit.inference.providers.conftest import profile_for
 
 TRAINED = "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia"
 COMPOSITE = "http://cv.iptc.org/newscodes/digitalsourcetype/compositeWithTrainedAlgorithmicMedia"
@@ -171,3 +173,37 @@ def _chunk_offsets(data: bytes, kind: bytes) -> list[int]:
             offsets.append(position + 4)
         position += 12 + length
     return offsets
+
+
+@pytest.fixture
+def signing_service(world):
+    """The demo server posing as OpenAI, whose pictures arrive with its own Content Credentials."""
+    server = start_demo_server(DemoOptions(flavor="openai", model_id="gpt-image-1", latency_per_image=0.0))
+    gpt_image = profile_for(server, "openai", served_name="gpt-image-1")
+    world.catalog.models["demo"] = gpt_image.model_copy(update={"id": "demo"})
+    yield server
+    server.stop()
+
+
+def test_an_image_that_arrives_signed_keeps_the_services_credentials_as_its_parent(world, signing_service):
+    world.run([1], prompt="a signed fox", size=(1024, 1024))
+
+    [data] = saved_files(world)
+    state, manifest = active_manifest(data)
+    assert state == "Valid"
+    [parent] = manifest["ingredients"]
+    assert parent["relationship"] == "parentOf"
+    # The service's own manifest travels inside bildgen's, and still validates there.
+    with c2pa.Reader("image/png", io.BytesIO(data)) as reader:
+        store = json.loads(reader.json())
+    service_manifest = store["manifests"][parent["active_manifest"]]
+    assert "demo image service" in service_manifest["signature_info"]["issuer"]
+    [service_created] = assertion(service_manifest, "c2pa.actions")["actions"]
+    assert (service_created["action"], service_created["digitalSourceType"]) == ("c2pa.created", TRAINED)
+    assert [action["action"] for action in assertion(manifest, "c2pa.actions")["actions"]] == [
+        "c2pa.opened",
+        "c2pa.edited.metadata",
+    ]
+    # The recipe is in the file and the signature holds: nothing was added after signing.
+    assert metadata.read(data).prompt == "a signed fox"
+    assert verify(data).state is State.VALID
