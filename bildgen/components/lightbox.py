@@ -160,6 +160,8 @@ def _details() -> rx.Component:
                 _row(t("Seed"), DETAIL.seed),
                 _row(t("Created"), DETAIL.created),
                 rx.cond(DETAIL.took != "", _row(t("Took"), DETAIL.took)),
+                _row(t("Content Credentials"), DETAIL.credentials),
+                rx.foreach(DETAIL.reference_credentials, lambda line: _row(t("Reference's Content Credentials"), line)),
             ),
             size="1",
             variant="surface",

@@ -11,10 +11,14 @@ from __future__ import annotations
 import dataclasses
 import enum
 import io
+import json
+from pathlib import Path
 from typing import Any
 
 import c2pa
 
+from bildgen.i18n import _
+from bildgen.inference.decoding import sniff_format
 from bildgen.provenance.credentials import TEST_LABEL
 from bildgen.provenance.signing import GENERATION_ASSERTION
 from bildgen.provenance.xmp import DIGITAL_SOURCE_TYPES
@@ -33,6 +37,26 @@ class Verdict:
     signer: str | None = None
     made_with: str | None = None
     test_certificate: bool = False
+
+    def to_json(self) -> str:
+        """At most ~500 characters (the reference's column takes 600)."""
+        fields = dataclasses.asdict(self)
+        for name in ("signer", "made_with"):
+            fields[name] = fields[name][:200] if fields[name] else fields[name]
+        return json.dumps(fields)
+
+    @classmethod
+    def from_json(cls, text: str) -> Verdict:
+        try:
+            raw = json.loads(text)
+            return cls(
+                State(raw["state"]),
+                raw.get("signer"),
+                raw.get("made_with"),
+                bool(raw.get("test_certificate")),
+            )
+        except (ValueError, KeyError, TypeError):
+            return cls(State.NONE)
 
 
 def verify(data: bytes, mime_type: str = "image/png") -> Verdict:
@@ -76,3 +100,40 @@ def _marked_without_credentials(data: bytes) -> bool:
     # bildgen's recipe chunk or an IPTC digital source type: made by a generator that may have signed.
     head = data[:200_000]
     return DIGITAL_SOURCE_TYPES.encode() in head or b"tEXtbildgen\0" in head or b"iTXtbildgen\0" in head
+
+
+def verify_upload(data: bytes) -> Verdict:
+    """An uploaded file's credentials (PNG, JPEG or WebP), before cleaning drops them. Blocking."""
+    image_format = sniff_format(data)
+    if image_format is None:
+        return Verdict(State.NONE)
+    return verify(data, f"image/{image_format.lower()}")
+
+
+def upload_credentials(data: bytes) -> str | None:
+    """What to keep of an upload's credentials with its reference (JSON), None when it has none. Blocking."""
+    verdict = verify_upload(data)
+    return None if verdict.state is State.NONE else verdict.to_json()
+
+
+def verify_file(path: Path) -> Verdict:
+    """The verdict on a stored file; a file that is gone or unreadable has no credentials to show."""
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return Verdict(State.NONE)
+    return verify(data)
+
+
+def describe(verdict: Verdict) -> str:
+    """The verdict in the user's words, for the lightbox."""
+    if verdict.state is State.VALID:
+        signer = verdict.signer or _("an unnamed signer")
+        if verdict.made_with:
+            return _("valid, signed by {signer}, made with {made_with}", signer=signer, made_with=verdict.made_with)
+        return _("valid, signed by {signer}", signer=signer)
+    if verdict.state is State.INVALID:
+        return _("invalid: the file was changed after it was signed, or the signature does not hold")
+    if verdict.state is State.STRIPPED:
+        return _("missing: removed from this file, or never added")
+    return _("none")
