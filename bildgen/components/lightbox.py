@@ -103,6 +103,16 @@ def _prompt() -> rx.Component:
 def _actions() -> rx.Component:
     return rx.hstack(
         download_link(DETAIL.image_path, DETAIL.filename, size="2"),
+        rx.cond(
+            LB.plain_download,
+            rx.el.a(
+                t("Download without metadata"),
+                href=rx.get_upload_url(DETAIL.image_path) + "?download=plain",
+                download=DETAIL.filename,
+                custom_attrs={"reloadDocument": True},
+                class_name="rt-reset rt-BaseButton rt-r-size-2 rt-variant-ghost rt-Button",
+            ),
+        ),
         rx.button(rx.icon("image-plus", size=14), t("Use as reference"), variant="soft", on_click=LB.use_as_reference),
         rx.button(rx.icon("sprout", size=14), t("Reuse seed"), variant="soft", on_click=LB.reuse_seed),
         rx.button(rx.icon("rotate-ccw", size=14), t("Reproduce"), variant="soft", on_click=LB.reproduce),

@@ -25,7 +25,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from bildgen.admin.keys import KeyBox
+from bildgen.admin.keys import KeyBox, KeyUnreadable
 from bildgen.i18n import _
 
 TEST_LABEL = "TEST CERTIFICATE"
@@ -168,4 +168,9 @@ def test_identity(folder: Path, keys: KeyBox) -> SigningIdentity:
         finally:
             temporary.unlink(missing_ok=True)
     stored = json.loads(path.read_text())
-    return identity_from_pem(stored["certificate"], keys.decrypt(stored["key"]), is_test=True)
+    try:
+        return identity_from_pem(stored["certificate"], keys.decrypt(stored["key"]), is_test=True)
+    except KeyUnreadable:
+        # The server secret changed: a test certificate is not worth keeping, a new one is made.
+        path.unlink(missing_ok=True)
+        return test_identity(folder, keys)

@@ -38,10 +38,10 @@ class Marker:
         self._identity: SigningIdentity | None = None
         self._read_at = -REFRESH_S
 
-    def current(self) -> tuple[provenance_settings.ProvenanceSettings, SigningIdentity]:
-        """The settings and signing identity in force (re-read every few seconds)."""
+    def current(self, fresh: bool = False) -> tuple[provenance_settings.ProvenanceSettings, SigningIdentity]:
+        """The settings and signing identity in force (re-read every few seconds, or now)."""
         with self._lock:
-            if time.monotonic() - self._read_at >= REFRESH_S:
+            if fresh or time.monotonic() - self._read_at >= REFRESH_S:
                 try:
                     self._settings = provenance_settings.read(self.engine)
                     self._identity = provenance_settings.organisation_identity(self.engine, self.keys)
@@ -93,3 +93,15 @@ class Marker:
             recipe=shown_recipe,
         )
         return sign_png(marked, facts, identity, ingredients=ingredients, received=received)
+
+
+# Ancillary chunks that carry metadata rather than how the pixels look: the recipe, XMP, EXIF, and
+# C2PA's manifest store.
+METADATA_CHUNKS = frozenset({b"tEXt", b"iTXt", b"zTXt", b"eXIf", b"caBX", b"tIME"})
+
+
+def without_metadata(png: bytes) -> bytes:
+    """The same PNG without recipe, XMP, EXIF or Content Credentials (pixels and colour chunks kept)."""
+    return metadata.PNG_SIGNATURE + b"".join(
+        png[start:end] for kind, start, end in metadata.chunk_spans(png) if kind not in METADATA_CHUNKS
+    )

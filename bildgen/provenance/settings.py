@@ -164,3 +164,16 @@ def set_signing_credentials(
         config_version.bump(db)
         db.commit()
     return identity
+
+
+def reencrypt_signing_key(engine: sqlalchemy.Engine, keys: KeyBox) -> bool:
+    """The organisation's signing key encrypted with the current secret (after a rotation); False
+    when there is none. Raises KeyUnreadable when no configured secret reads it."""
+    with session(engine) as db:
+        row = db.get(AdminSetting, SIGNING_KEY_KEY)
+        if row is None:
+            return False
+        row.value, row.updated_at = json.dumps(keys.rotate(json.loads(row.value))), utc_now()
+        db.add(row)
+        db.commit()
+    return True

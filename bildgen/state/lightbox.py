@@ -18,6 +18,7 @@ from bildgen.i18n import _
 from bildgen.inference.capabilities import describe_options
 from bildgen.params import guidance_label_of
 from bildgen.prompts.elements import RecipeExtras
+from bildgen.provenance import settings as provenance_settings
 from bildgen.provenance import verify as provenance
 from bildgen.services import get_services
 from bildgen.state.gallery import GalleryState
@@ -140,6 +141,8 @@ class LightboxState(SessionState):
     prompt_expanded: bool = False
     # Opened in the gallery: Favourite and Delete are offered there.
     in_gallery: bool = False
+    # The administrator lets people download images without metadata (each download is audited).
+    plain_download: bool = False
     message: str = ""
 
     @rx.var
@@ -162,7 +165,8 @@ class LightboxState(SessionState):
             return False
         detail = detail_view(found, self.lang)
         detail.credentials, detail.reference_credentials = await in_image_pool(_credentials, found)
-        self.detail = detail
+        settings = await asyncio.to_thread(provenance_settings.read, get_services().engine)
+        self.detail, self.plain_download = detail, settings.allow_plain_download
         self.prompt_expanded, self.message = False, ""
         return True
 

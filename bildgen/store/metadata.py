@@ -88,7 +88,7 @@ def _text_chunk(key: str, text: str) -> bytes:
         return _chunk(b"iTXt", key.encode("latin-1") + b"\0\0\0\0\0" + text.encode("utf-8"))
 
 
-def _chunk_spans(png: bytes) -> Iterator[tuple[bytes, int, int]]:
+def chunk_spans(png: bytes) -> Iterator[tuple[bytes, int, int]]:
     """(type, start, end) of each chunk up to IEND; whatever follows IEND is not part of the PNG."""
     position = len(PNG_SIGNATURE)
     while position + 12 <= len(png):
@@ -106,7 +106,7 @@ def _chunk_spans(png: bytes) -> Iterator[tuple[bytes, int, int]]:
 
 def _text_after_pixels(png: bytes) -> bool:
     try:
-        kinds = [kind for kind, _, _ in _chunk_spans(png)]
+        kinds = [kind for kind, _, _ in chunk_spans(png)]
     except ValueError:
         return True  # damaged: let Pillow read what it can, as it always did
     return b"IDAT" in kinds and any(kind in TEXT_CHUNKS for kind in kinds[kinds.index(b"IDAT") :])
@@ -132,7 +132,7 @@ def embed(png: bytes, recipe: StoredRecipe, *, xmp: str | None = None) -> bytes:
         # The PNG standard's place for XMP: an uncompressed iTXt chunk.
         recipe_chunks += _chunk(b"iTXt", XMP_KEY.encode("latin-1") + b"\0\0\0\0\0" + xmp.encode("utf-8"))
     parts, written = [PNG_SIGNATURE], False
-    for kind, start, end in _chunk_spans(png):
+    for kind, start, end in chunk_spans(png):
         chunk = png[start:end]
         if kind in TEXT_CHUNKS and _keyword(chunk) in ours:
             continue
