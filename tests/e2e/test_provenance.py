@@ -55,3 +55,36 @@ def test_a_reference_that_arrived_signed_is_named_with_its_signer(studio, tmp_pa
     expect(dialog.get_by_role("row", name=re.compile(r"^Reference's Content Credentials"))).to_contain_text(
         "signed-elsewhere.png: valid, signed by demo image service (TEST CERTIFICATE)"
     )
+
+
+def test_downloads_without_metadata_are_offered_only_while_the_administrator_allows_them(
+    administrator, studio, app_url
+):
+    admin, _ = administrator
+    studio.get_by_label("Prompt", exact=True).fill("a plain harbour")
+    generate_and_wait(studio)
+    studio.get_by_role("button", name="View image 1 large").click()
+    dialog = studio.get_by_role("dialog", name="Image details")
+    expect(credentials_row(dialog)).to_contain_text("valid, signed by")
+    expect(dialog.get_by_role("link", name="Download without metadata")).to_have_count(0)
+    studio.keyboard.press("Escape")
+
+    admin.goto(f"{app_url}/admin")
+    admin.get_by_label("Organisation named in every image").fill("Stadtwerke Süd")
+    allow = admin.get_by_role("checkbox", name="Allow downloads without metadata (each is recorded in the audit log)")
+    allow.click()
+    admin.get_by_role("button", name="Save credential settings").click()
+    expect(admin.get_by_role("status")).to_have_text("Saved.")
+    expect(admin.get_by_text("Images are signed by: bildgen demo (TEST CERTIFICATE")).to_be_visible()
+    try:
+        studio.get_by_role("button", name="View image 1 large").click()
+        expect(dialog.get_by_role("link", name="Download without metadata")).to_be_visible()
+    finally:
+        admin.reload()
+        allow = admin.get_by_role(
+            "checkbox", name="Allow downloads without metadata (each is recorded in the audit log)"
+        )
+        expect(allow).to_be_checked()
+        allow.click()
+        admin.get_by_role("button", name="Save credential settings").click()
+        expect(admin.get_by_role("status")).to_have_text("Saved.")
