@@ -13,6 +13,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+import c2pa
 import sqlalchemy
 
 from bildgen.admin.keys import KeyBox
@@ -92,7 +93,13 @@ class Marker:
             person=self._username(generation.owner_id) if settings.person == "username" else None,
             recipe=shown_recipe,
         )
-        return sign_png(marked, facts, identity, ingredients=ingredients, received=received)
+        try:
+            return sign_png(marked, facts, identity, ingredients=ingredients, received=received)
+        except c2pa.C2paError:
+            # A PNG the C2PA library cannot sign (or a certificate it refuses) must not cost the image:
+            # it is saved with its recipe and XMP, and the lightbox will say its credentials are missing.
+            logger.exception("signing image of job %s failed; saved without Content Credentials", generation.id)
+            return marked
 
 
 # Ancillary chunks that carry metadata rather than how the pixels look: the recipe, XMP, EXIF, and

@@ -24,6 +24,7 @@ from bildgen.admin.keys import KeyBox
 from bildgen.auth import audit
 from bildgen.i18n import _
 from bildgen.provenance.credentials import CredentialsRefused, SigningIdentity, identity_from_pem
+from bildgen.provenance.signing import check_identity
 from bildgen.store.db import session, storage_errors
 from bildgen.store.models import AdminSetting, utc_now
 
@@ -143,6 +144,10 @@ def set_signing_credentials(
         identity = identity_from_pem(certificate_chain, private_key)
     except CredentialsRefused as error:
         raise ProvenanceRefused(str(error)) from None
+    problem = check_identity(identity)
+    if problem is not None:
+        # Typically a self-signed certificate, or one without the key usage C2PA asks for.
+        raise ProvenanceRefused(_("The C2PA library refuses to sign with this certificate: {problem}", problem=problem))
     values = {
         CERTIFICATE_KEY: identity.certificate_chain.decode(),
         SIGNING_KEY_KEY: keys.encrypt(identity.private_key.decode()),

@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import c2pa
+from PIL import Image
 
 import bildgen
 from bildgen.provenance.credentials import SigningIdentity
@@ -144,3 +145,14 @@ def sign_png(
         signed = io.BytesIO()
         builder.sign(signer, "image/png", io.BytesIO(png), signed)
     return signed.getvalue()
+
+
+def check_identity(identity: SigningIdentity) -> str | None:
+    """Why the C2PA library will not sign with this certificate and key, or None when it signs."""
+    buffer = io.BytesIO()
+    Image.new("RGB", (1, 1)).save(buffer, format="PNG")
+    try:
+        sign_png(buffer.getvalue(), Facts(model=None, service=None), identity)
+    except c2pa.C2paError as error:
+        return str(error)
+    return None

@@ -2,6 +2,7 @@
 C2PA Content Credentials that the c2pa library verifies: the expected action, an edit's reference
 and mask as ingredients, and a file changed after signing fails."""
 
+import datetime
 import io
 import json
 import struct
@@ -17,8 +18,10 @@ from bildgen.provenance import settings as provenance_settings
 from bildgen.provenance.marking import Marker
 from bildgen.provenance.verify import State, verify
 from bildgen.store import library, metadata
+from bildgen.store.db import session
 from bildgen.store.files import ImageFiles
 from bildgen.store.masks import clean_mask
+from bildgen.store.models import AdminSetting
 from bildgen.store.models import Image as ImageRow
 from tests.unit import test_jobs
 from tests.unit.inference.providers.conftest import profile_for
@@ -207,3 +210,59 @@ def test_an_image_that_arrives_signed_keeps_the_services_credentials_as_its_pare
     # The recipe is in the file and the signature holds: nothing was added after signing.
     assert metadata.read(data).prompt == "a signed fox"
     assert verify(data).state is State.VALID
+
+
+def _pem(identity):
+    return identity.certificate_chain.decode(), identity.private_key.decode()
+
+
+def test_the_organisations_certificate_signs_once_set_and_one_c2pa_refuses_is_turned_away(world):
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    from bildgen.provenance.credentials import make_test_identity
+
+    keys = world.library.marker.keys
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Self-signed Ltd")])
+    moment = datetime.datetime.now(datetime.UTC)
+    self_signed = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(1)
+        .not_valid_before(moment)
+        .not_valid_after(moment + datetime.timedelta(days=1))
+        .sign(key, hashes.SHA256())
+    )
+    with pytest.raises(provenance_settings.ProvenanceRefused, match="refuses to sign"):
+        provenance_settings.set_signing_credentials(
+            world.engine,
+            keys,
+            self_signed.public_bytes(serialization.Encoding.PEM).decode(),
+            key.private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            ).decode(),
+            actor_id=world.owner.id,
+        )
+
+    organisation = make_test_identity("Stadtwerke Süd GmbH")
+    certificate, private_key = _pem(organisation)
+    with pytest.raises(provenance_settings.ProvenanceRefused, match="does not belong"):
+        provenance_settings.set_signing_credentials(
+            world.engine, keys, certificate, _pem(make_test_identity())[1], actor_id=world.owner.id
+        )
+    provenance_settings.set_signing_credentials(world.engine, keys, certificate, private_key, actor_id=world.owner.id)
+    # The key is stored encrypted: the database alone does not reveal it.
+    with session(world.engine) as db:
+        stored = db.get(AdminSetting, provenance_settings.SIGNING_KEY_KEY).value
+    assert "PRIVATE KEY" not in stored and private_key.splitlines()[1] not in stored
+    world.library.marker.current(fresh=True)
+
+    world.run([9])
+
+    [data] = saved_files(world)
+    assert verify(data).signer == "Stadtwerke Süd GmbH"
