@@ -24,6 +24,7 @@ from bildgen.inference.demo.server import BackgroundServer, DemoOptions, start_d
 from bildgen.inference.profiles import Catalog, ModelProfile, demo_catalog, load_catalog
 from bildgen.jobs import queue
 from bildgen.jobs.runner import JobRunner
+from bildgen.provenance.marking import Marker
 from bildgen.settings import Settings, load_settings
 from bildgen.store.db import make_engine, migrate
 from bildgen.store.files import ImageFiles
@@ -81,7 +82,10 @@ def _build() -> Services:
     files = ImageFiles(settings.images_dir)
     thumbnails = ImageFiles(settings.thumbnails_dir, suffix=".webp")
     references = ImageFiles(settings.references_dir)
-    images = ImageLibrary(engine, files, thumbnails)
+    keys = key_box(secret)
+    # Every saved image is marked as AI-made and signed (bildgen/provenance): the test certificate
+    # is made here on first start.
+    images = ImageLibrary(engine, files, thumbnails, Marker(engine, settings.data_dir / "provenance", keys))
     # Images a stopped worker spooled during a database outage: recorded before the sweep looks.
     if recorded := images.spool.record_at_start(engine, files):
         logger.info("Recorded %d spooled images", recorded)
@@ -94,7 +98,6 @@ def _build() -> Services:
         demo_server = start_demo_server(DemoOptions(latency_per_image=settings.demo_latency_s))
         logger.info("No BILDGEN_CONFIG: using the demo inference server at %s", demo_server.base_url)
         catalog = demo_catalog(demo_server.base_url)
-    keys = key_box(secret)
     config = ConfigSource(engine, catalog, keys)
     config.refresh()
     # Jobs of workers that died before this start go back to the queue (or end where nothing may be

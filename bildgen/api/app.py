@@ -44,6 +44,7 @@ from bildgen.http.auth import STORAGE_ERRORS, client_address
 from bildgen.inference.profiles import Catalog
 from bildgen.jobs import queue, waiting
 from bildgen.jobs.refusals import GenerationPaused, ProfileUnavailable, QuotaReached, SubmissionRefused
+from bildgen.provenance.verify import upload_credentials
 from bildgen.services import Services, get_services
 from bildgen.store import library
 from bildgen.store.db import StorageUnavailable, is_storage_failure
@@ -362,6 +363,8 @@ async def _store_uploads(services: Services, owner_id: str, uploads: list[Upload
             )
         try:
             clean = await clean_reference_async(data, name=name)
+            # Cleaning drops the upload's Content Credentials: what they said is kept with it.
+            credentials = await in_image_pool(upload_credentials, data)
             reference = await asyncio.to_thread(
                 library.add_reference,
                 services.engine,
@@ -369,6 +372,7 @@ async def _store_uploads(services: Services, owner_id: str, uploads: list[Upload
                 owner_id=owner_id,
                 png=clean,
                 name=f"API upload: {name}",
+                credentials=credentials,
             )
         except ReferenceRejected as rejected:
             raise ApiError(422, str(rejected), param="image", code="invalid_image") from None

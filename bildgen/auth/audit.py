@@ -39,6 +39,7 @@ PASSWORD_CHANGED = "password-changed"
 MASKED = "********"
 API_TOKEN_CREATED = "api-token-created"
 API_TOKEN_REVOKED = "api-token-revoked"
+PLAIN_DOWNLOAD = "plain-download"
 
 # What the administrator's filter offers, in this order.
 ACTIONS = {
@@ -58,6 +59,7 @@ ACTIONS = {
     PASSWORD_CHANGED: N_("Password changed"),
     API_TOKEN_CREATED: N_("API token created"),
     API_TOKEN_REVOKED: N_("API token revoked"),
+    PLAIN_DOWNLOAD: N_("Image downloaded without metadata"),
 }
 PAGE_SIZE = 50
 REPEATS_WITHIN = timedelta(minutes=10)

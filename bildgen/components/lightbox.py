@@ -103,6 +103,16 @@ def _prompt() -> rx.Component:
 def _actions() -> rx.Component:
     return rx.hstack(
         download_link(DETAIL.image_path, DETAIL.filename, size="2"),
+        rx.cond(
+            LB.plain_download,
+            rx.el.a(
+                t("Download without metadata"),
+                href=rx.get_upload_url(DETAIL.image_path) + "?download=plain",
+                download=DETAIL.filename,
+                custom_attrs={"reloadDocument": True},
+                class_name="rt-reset rt-BaseButton rt-r-size-2 rt-variant-ghost rt-Button",
+            ),
+        ),
         rx.button(rx.icon("image-plus", size=14), t("Use as reference"), variant="soft", on_click=LB.use_as_reference),
         rx.cond(
             DETAIL.seed != "",
@@ -163,6 +173,8 @@ def _details() -> rx.Component:
                 rx.cond(DETAIL.seed != "", _row(t("Seed"), DETAIL.seed)),
                 _row(t("Created"), DETAIL.created),
                 rx.cond(DETAIL.took != "", _row(t("Took"), DETAIL.took)),
+                _row(t("Content Credentials"), DETAIL.credentials),
+                rx.foreach(DETAIL.reference_credentials, lambda line: _row(t("Reference's Content Credentials"), line)),
             ),
             size="1",
             variant="surface",

@@ -10,9 +10,12 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, PlainTextResponse, Response
 
 from bildgen.auth import audit, image_links
+from bildgen.cpu import in_image_pool
 from bildgen.http.auth import STORAGE_ERRORS, client_address, request_user
 from bildgen.inference.decoding import sniff_format
 from bildgen.jobs import tasks
+from bildgen.provenance import settings as provenance_settings
+from bildgen.provenance.marking import without_metadata
 from bildgen.services import get_services
 from bildgen.store import library
 from bildgen.store.image_library import saved_image
@@ -84,8 +87,43 @@ async def serve_image(request: Request) -> Response:
     if isinstance(owned, Response):
         return owned
     services, image, generation = owned
-    filename = saved_image(image, generation).filename if request.query_params.get("download") else None
+    download = request.query_params.get("download")
+    filename = saved_image(image, generation).filename if download else None
+    if download == PLAIN:
+        return await _plain_download(request, services, image, filename)
     return file_response(services.files.path_for(image.sha256), "image/png", filename)
+
+
+PLAIN = "plain"
+
+
+async def _plain_download(request: Request, services, image, filename: str | None) -> Response:
+    """The image without its metadata and Content Credentials: only where the administrator allows
+    it, only for its signed-in owner, and recorded in the audit log."""
+    user = await request_user(request)
+    try:
+        allowed = (await asyncio.to_thread(provenance_settings.read, services.engine)).allow_plain_download
+        if user is None or user.id != image.owner_id or not allowed:
+            return PlainTextResponse("Not allowed", status_code=403, headers={"Cache-Control": "no-store"})
+        await asyncio.to_thread(
+            audit.record,
+            services.engine,
+            action=audit.PLAIN_DOWNLOAD,
+            actor_id=user.id,
+            target=image.id,
+            address=client_address(request),
+        )
+    except STORAGE_ERRORS:
+        # Not recorded, not served: the audit log must not miss one.
+        return PlainTextResponse("Try again later", status_code=503, headers={"Cache-Control": "no-store"})
+    path = services.files.path_for(image.sha256)
+    if not path.is_file():
+        return not_found()
+    plain = await in_image_pool(without_metadata, await asyncio.to_thread(path.read_bytes))
+    headers = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
+    if filename:
+        headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return Response(plain, media_type="image/png", headers=headers)
 
 
 async def serve_thumbnail(request: Request) -> Response:

@@ -20,6 +20,9 @@ class DecodedImage:
     png: bytes
     width: int
     height: int
+    # What the server sent, where it was converted to PNG (a JPEG's Content Credentials live in it).
+    received: bytes | None = None
+    received_type: str = "image/png"
 
 
 def sniff_format(data: bytes) -> str | None:
@@ -88,4 +91,10 @@ def to_png(data: bytes) -> DecodedImage:
         return DecodedImage(png=data, width=width, height=height)
     converted = io.BytesIO()
     image.convert("RGBA" if "A" in image.getbands() else "RGB").save(converted, format="PNG")
-    return DecodedImage(png=converted.getvalue(), width=width, height=height)
+    return DecodedImage(
+        png=converted.getvalue(),
+        width=width,
+        height=height,
+        received=data,
+        received_type=f"image/{image_format.lower()}",
+    )

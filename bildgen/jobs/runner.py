@@ -32,6 +32,7 @@ from bildgen.inference.errors import InferenceError
 from bildgen.inference.profiles import Catalog
 from bildgen.inference.providers import Adapter, ProviderRequest, TaskHandle, TaskProgress
 from bildgen.jobs import liveness, queue, tasks
+from bildgen.provenance.signing import Ingredient
 from bildgen.store import library
 from bildgen.store.db import StorageUnavailable, is_storage_failure
 from bildgen.store.files import ImageFiles
@@ -571,6 +572,7 @@ class JobRunner:
                     seed=used_seed,
                     decoded=generated.image,
                     generation_ms=int((time.monotonic() - started) * 1000),
+                    inputs=_ingredients(request),
                 )
             )
         except InferenceError as error:
@@ -610,3 +612,14 @@ class JobRunner:
         if mask is None:
             raise LookupError("mask not found")
         return references, self.references.path_for(mask.sha256).read_bytes()
+
+
+def _ingredients(request: ProviderRequest | None) -> tuple[Ingredient, ...]:
+    """An edit's references and mask, to be named in the image's Content Credentials. (A resumed task
+    has no request at hand: its image is signed without them.)"""
+    if request is None:
+        return ()
+    found = [Ingredient(f"reference-{number}.png", data) for number, data in enumerate(request.references, 1)]
+    if request.mask is not None:
+        found.append(Ingredient("mask.png", request.mask))
+    return tuple(found)

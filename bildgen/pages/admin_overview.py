@@ -125,6 +125,87 @@ def _general_form() -> rx.Component:
     )
 
 
+def _label(text, field: str) -> rx.Component:
+    return rx.el.label(text, html_for=field, class_name="rt-Text rt-r-size-2 rt-r-weight-bold")
+
+
+def _checkbox(text, field: str, checked) -> rx.Component:
+    return rx.text(
+        rx.flex(
+            rx.checkbox(name=field, default_checked=checked, key=checked.to_string()),
+            text,
+            spacing="2",
+            align="center",
+        ),
+        as_="label",
+        size="2",
+    )
+
+
+def _provenance() -> rx.Component:
+    """What every image's marks and Content Credentials say, and who signs them."""
+    settings_form = rx.form(
+        rx.vstack(
+            _label(t("Organisation named in every image"), "organisation"),
+            rx.input(
+                id="organisation",
+                name="organisation",
+                default_value=OverviewState.organisation,
+                key=OverviewState.organisation,
+                max_length=120,
+                width="100%",
+            ),
+            _label(t("The person who made an image, in its credentials"), "person"),
+            rx.el.select(
+                rx.el.option(t("Not named"), value="nothing"),
+                rx.el.option(t("Username"), value="username"),
+                id="person",
+                name="person",
+                default_value=OverviewState.person,
+                key=OverviewState.person,
+            ),
+            _checkbox(t("Include the prompts in the credentials"), "include_prompts", OverviewState.include_prompts),
+            _checkbox(
+                t("Allow downloads without metadata (each is recorded in the audit log)"),
+                "allow_plain_download",
+                OverviewState.allow_plain_download,
+            ),
+            rx.button(t("Save credential settings"), type="submit"),
+            spacing="2",
+            width="100%",
+        ),
+        on_submit=OverviewState.save_provenance,
+        reset_on_submit=False,
+        width="100%",
+    )
+    certificate_form = rx.form(
+        rx.vstack(
+            _label(t("Certificate chain (PEM, signing certificate first)"), "certificate"),
+            rx.text_area(id="certificate", name="certificate", rows="3", width="100%"),
+            _label(t("Private key (PEM, unencrypted; stored encrypted)"), "private_key"),
+            rx.text_area(id="private_key", name="private_key", rows="3", width="100%", auto_complete=False),
+            rx.button(t("Sign with this certificate"), type="submit", variant="soft"),
+            spacing="2",
+            width="100%",
+        ),
+        on_submit=OverviewState.save_signing_certificate,
+        reset_on_submit=True,
+        width="100%",
+    )
+    return rx.el.section(
+        rx.vstack(
+            rx.heading(t("Content Credentials"), as_="h2", size="4"),
+            rx.text(t("Images are signed by: {signer}", signer=OverviewState.signer), size="2"),
+            settings_form,
+            certificate_form,
+            spacing="3",
+            width="100%",
+        ),
+        aria_label=t("Content Credentials"),
+        style={"width": "100%"},
+    )
+
+
 def admin_overview_page() -> rx.Component:
     return admin_page(
         t("Admin"),
@@ -142,4 +223,5 @@ def admin_overview_page() -> rx.Component:
         _health(),
         _generation_switch(),
         _general_form(),
+        _provenance(),
     )

@@ -12,6 +12,7 @@ from bildgen.admin import settings
 from bildgen.i18n import N_, _
 from bildgen.jobs import queue
 from bildgen.ops import health
+from bildgen.provenance import settings as provenance_settings
 from bildgen.services import get_services
 from bildgen.state.admin_area import FAILURES, NOT_SAVED, UNREADABLE, AdminState
 from bildgen.state.guards import administrator
@@ -35,19 +36,40 @@ class OverviewState(AdminState):
     # This instance's readiness (the checks of /readyz) and the shared queue, when the page opened.
     health: list[HealthRow] = []
     queue_summary: str = ""
+    # Provenance (bildgen/provenance): what every image's marks and Content Credentials say.
+    organisation: str = ""
+    person: str = "nothing"
+    include_prompts: bool = False
+    allow_plain_download: bool = False
+    # Who signs: the organisation's certificate, or the test certificate (never the key).
+    signer: str = ""
 
     def _show(self, general: settings.GeneralSettings) -> None:
         self.generation_enabled = general.generation_enabled
         self.paused_message = general.paused_message
         self.currency = general.currency
 
+    def _show_provenance(self, chosen: provenance_settings.ProvenanceSettings) -> None:
+        self.organisation, self.person = chosen.organisation, chosen.person
+        self.include_prompts, self.allow_plain_download = chosen.include_prompts, chosen.allow_plain_download
+
     async def _load(self) -> None:
+        services = get_services()
         try:
-            general = await asyncio.to_thread(settings.read, get_services().engine)
+            general = await asyncio.to_thread(settings.read, services.engine)
+            chosen = await asyncio.to_thread(provenance_settings.read, services.engine)
         except FAILURES:
             self.refusal = _(UNREADABLE)
             return
         self._show(general)
+        self._show_provenance(chosen)
+        await self._show_signer()
+
+    async def _show_signer(self) -> None:
+        marker = get_services().images.marker
+        if marker is not None:
+            _chosen, identity = await asyncio.to_thread(marker.current, True)
+            self.signer = identity.signer_name
 
     async def _change(self, user: User, changes: dict, done: str) -> None:
         try:
@@ -107,6 +129,59 @@ class OverviewState(AdminState):
             {"generation_enabled": enabled},
             _("Image generation is on.") if enabled else _("Image generation is off: users see the message below."),
         )
+
+    @rx.event
+    @administrator
+    async def save_provenance(self, user: User, form: dict):
+        form = form if isinstance(form, dict) else {}
+        changes = {
+            "organisation": str(form.get("organisation", "")),
+            "person": str(form.get("person", "nothing")),
+            # A checkbox is in the form only when ticked.
+            "include_prompts": bool(form.get("include_prompts")),
+            "allow_plain_download": bool(form.get("allow_plain_download")),
+        }
+        try:
+            chosen = await asyncio.to_thread(
+                provenance_settings.update,
+                get_services().engine,
+                changes,
+                actor_id=user.id,
+                address=self._client_address(),
+            )
+        except provenance_settings.ProvenanceRefused as refused:
+            self.refusal, self.notice = str(refused), ""
+            return
+        except FAILURES:
+            self.refusal, self.notice = _(NOT_SAVED), ""
+            return
+        self._show_provenance(chosen)
+        self.refusal, self.notice = "", _("Saved.")
+
+    @rx.event
+    @administrator
+    async def save_signing_certificate(self, user: User, form: dict):
+        """The organisation's certificate chain and private key (PEM); the key is stored encrypted."""
+        form = form if isinstance(form, dict) else {}
+        services = get_services()
+        try:
+            await asyncio.to_thread(
+                provenance_settings.set_signing_credentials,
+                services.engine,
+                services.keys,
+                str(form.get("certificate", "")),
+                str(form.get("private_key", "")),
+                actor_id=user.id,
+                address=self._client_address(),
+            )
+        except provenance_settings.ProvenanceRefused as refused:
+            self.refusal, self.notice = str(refused), ""
+            return
+        except FAILURES:
+            self.refusal, self.notice = _(NOT_SAVED), ""
+            return
+        await self._show_signer()
+        self.refusal, self.notice = "", _("Images are signed with this certificate from now on.")
 
     @rx.event
     @administrator

@@ -13,10 +13,13 @@ import dataclasses
 import reflex as rx
 
 from bildgen import i18n, routes
+from bildgen.cpu import in_image_pool
 from bildgen.i18n import _
 from bildgen.inference.capabilities import describe_options
 from bildgen.params import guidance_label_of
 from bildgen.prompts.elements import RecipeExtras
+from bildgen.provenance import settings as provenance_settings
+from bildgen.provenance import verify as provenance
 from bildgen.services import get_services
 from bildgen.state.gallery import GalleryState
 from bildgen.state.guards import checks_inside, public, signed_in
@@ -72,6 +75,10 @@ class DetailView:
     # Prompt help's part of the recipe: the prompt before Improve, the context elements.
     recipe_notes: list[str] = dataclasses.field(default_factory=list)
     batch_id: str = ""  # the batch it was made in (bildgen.batches), if any
+    # Its Content Credentials, checked when shown: "valid, signed by …, made with …" or what is wrong.
+    credentials: str = ""
+    # The references' credentials where an upload carries (or lost) some: "name: valid, signed by …".
+    reference_credentials: list[str] = dataclasses.field(default_factory=list)
 
 
 def _lineage(image) -> LineageCard:
@@ -115,6 +122,18 @@ def detail_view(found: gallery.Details, language: str) -> DetailView:
     )
 
 
+def _credentials(found: gallery.Details) -> tuple[str, list[str]]:
+    """Blocking (reads and hashes the file): the image's credentials and its references' in words."""
+    own = provenance.describe(provenance.verify_file(get_services().files.path_for(found.image.sha256)))
+    # The references were checked when uploaded (cleaning them dropped their credentials).
+    references = [
+        f"{reference.name}: {provenance.describe(provenance.Verdict.from_json(reference.credentials))}"
+        for reference in found.references
+        if reference.credentials
+    ]
+    return own, references
+
+
 class LightboxState(SessionState):
     is_open: bool = False
     detail: DetailView = DetailView()
@@ -126,6 +145,8 @@ class LightboxState(SessionState):
     prompt_expanded: bool = False
     # Opened in the gallery: Favourite and Delete are offered there.
     in_gallery: bool = False
+    # The administrator lets people download images without metadata (each download is audited).
+    plain_download: bool = False
     message: str = ""
 
     @rx.var
@@ -146,7 +167,10 @@ class LightboxState(SessionState):
             self.message = _("That image does not exist (any more).")
             await self._record_refused(owner_id, "image", image_id)
             return False
-        self.detail = detail_view(found, self.lang)
+        detail = detail_view(found, self.lang)
+        detail.credentials, detail.reference_credentials = await in_image_pool(_credentials, found)
+        settings = await asyncio.to_thread(provenance_settings.read, get_services().engine)
+        self.detail, self.plain_download = detail, settings.allow_plain_download
         self.prompt_expanded, self.message = False, ""
         return True
 

@@ -37,6 +37,7 @@ from bildgen.params import (
     resolve,
     variant_seeds,
 )
+from bildgen.provenance import verify as provenance
 from bildgen.services import get_services
 from bildgen.state import prompt_help
 from bildgen.state.guards import checks_inside, public, signed_in
@@ -653,7 +654,12 @@ class StudioState(SessionState):
     # ---- references --------------------------------------------------------------------------
 
     async def _store_reference(
-        self, owner_id: str, clean_png: bytes, name: str, source_image_id: str | None = None
+        self,
+        owner_id: str,
+        clean_png: bytes,
+        name: str,
+        source_image_id: str | None = None,
+        credentials: str | None = None,
     ) -> ReferenceCard:
         """Raises StorageUnavailable when the file or its row cannot be written."""
         services = get_services()
@@ -665,6 +671,7 @@ class StudioState(SessionState):
             png=clean_png,
             name=name,
             source_image_id=source_image_id,
+            credentials=credentials,
         )
         return reference_card(reference)
 
@@ -702,7 +709,9 @@ class StudioState(SessionState):
             try:
                 # The image pool decodes one picture at a time, however many arrive at once.
                 clean = await clean_reference_async(data, name=name)
-                card = await self._store_reference(user.id, clean, name)
+                # Cleaning re-encodes the picture and drops its Content Credentials: checked before.
+                credentials = await in_image_pool(provenance.upload_credentials, data)
+                card = await self._store_reference(user.id, clean, name, credentials=credentials)
             except ReferenceRejected as rejected:
                 problems.append(str(rejected))
                 continue
@@ -767,9 +776,14 @@ class StudioState(SessionState):
         image, _generation = found
         path = services.files.path_for(image.sha256)
         try:
-            png = await clean_reference_async(await asyncio.to_thread(path.read_bytes), name=path.name)
+            data = await asyncio.to_thread(path.read_bytes)
+            png = await clean_reference_async(data, name=path.name)
             card = await self._store_reference(
-                owner_id, png, f"generated image, seed {image.seed}", source_image_id=image.id
+                owner_id,
+                png,
+                f"generated image, seed {image.seed}",
+                source_image_id=image.id,
+                credentials=await in_image_pool(provenance.upload_credentials, data),
             )
         except StorageUnavailable as unavailable:
             self.reference_message = unavailable.user_message

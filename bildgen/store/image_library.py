@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -18,6 +19,8 @@ from sqlmodel import select
 
 from bildgen.filenames import download_filename
 from bildgen.inference.decoding import DecodedImage
+from bildgen.provenance.marking import Marker
+from bildgen.provenance.signing import Ingredient
 from bildgen.store import metadata
 from bildgen.store.db import is_storage_failure, session
 from bildgen.store.files import ImageFiles
@@ -39,10 +42,14 @@ class SavedImage:
 
 
 class ImageLibrary:
-    def __init__(self, engine: sqlalchemy.Engine, files: ImageFiles, thumbnails: ImageFiles) -> None:
+    def __init__(
+        self, engine: sqlalchemy.Engine, files: ImageFiles, thumbnails: ImageFiles, marker: Marker | None = None
+    ) -> None:
         self.engine = engine
         self.files = files
         self.thumbnails = thumbnails
+        # Marks every saved image as AI-made and signs it (bildgen/provenance); None = the recipe only.
+        self.marker = marker
         # Live previews of images still being made (AUTOMATIC1111's), beside the images: small files
         # served by URL, removed when their image ends.
         self.previews = ImageFiles(files.root.parent / "previews", suffix=".preview")
@@ -50,15 +57,28 @@ class ImageLibrary:
         self.spool = Spool(files.root.parent / "spool")
 
     def save_generated(
-        self, generation: Generation, *, variant: int, seed: int, decoded: DecodedImage, generation_ms: int
+        self,
+        generation: Generation,
+        *,
+        variant: int,
+        seed: int,
+        decoded: DecodedImage,
+        generation_ms: int,
+        inputs: Sequence[Ingredient] = (),
     ) -> tuple[SavedImage, str, bytes]:
         """Blocking (Pillow, disk, database): call it in the image pool. The image, its hash and PNG.
 
         When the database does not take the row (down, read-only, full), the image goes to the spool
         and is recorded when the database is back; only when the spool cannot take it either does
         this raise, leaving no file behind."""
-        # The server's PNG keeps its pixel data; the recipe goes in as text chunks.
-        png = metadata.embed(decoded.png, stored_recipe(generation, seed))
+        # The server's PNG keeps its pixel data; the recipe goes in as text chunks, then it is signed
+        # (`inputs`: the references and mask of an edit, named in the credentials as ingredients).
+        recipe = stored_recipe(generation, seed)
+        if self.marker is None:
+            png = metadata.embed(decoded.png, recipe)
+        else:
+            received = Ingredient("generated.png", decoded.received or decoded.png, decoded.received_type)
+            png = self.marker.mark(decoded.png, recipe, generation, ingredients=inputs, received=received)
         sha256, created = self.files.add(png)
         row = Image(
             owner_id=generation.owner_id,

@@ -38,12 +38,19 @@ def add_reference(
     png: bytes,
     name: str,
     source_image_id: str | None = None,
+    credentials: str | None = None,
 ) -> ReferenceImage:
-    """Store a cleaned reference image (file first, then its row) for one user.
-    Raises StorageUnavailable when either cannot be written."""
+    """Store a cleaned reference image (file first, then its row) for one user; `credentials`: what
+    the upload's Content Credentials said (as JSON). Raises StorageUnavailable when either cannot be written."""
     with storage_errors():
         sha256 = files.save(png)
-        reference = ReferenceImage(owner_id=owner_id, sha256=sha256, name=name[:255], source_image_id=source_image_id)
+        reference = ReferenceImage(
+            owner_id=owner_id,
+            sha256=sha256,
+            name=name[:255],
+            source_image_id=source_image_id,
+            credentials=credentials,
+        )
         with session(engine) as db:
             db.add(reference)
             db.commit()

@@ -26,6 +26,7 @@ BILDGEN_KEY = "bildgen"
 A1111_KEY = "parameters"
 RECIPE_VERSION = 1
 TEXT_CHUNKS = (b"tEXt", b"iTXt", b"zTXt")
+XMP_KEY = "XML:com.adobe.xmp"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -47,8 +48,11 @@ class StoredRecipe:
     # The provider options the image was made with (quality, aspect_ratio, denoising_strength…).
     options: dict[str, Any] | None = None
 
+    def to_dict(self) -> dict[str, Any]:
+        return {"version": RECIPE_VERSION, **dataclasses.asdict(self)}
+
     def to_json(self) -> str:
-        return json.dumps({"version": RECIPE_VERSION, **dataclasses.asdict(self)}, ensure_ascii=False, sort_keys=True)
+        return json.dumps(self.to_dict(), ensure_ascii=False, sort_keys=True)
 
     def to_a1111(self) -> str:
         lines = [self.prompt]
@@ -84,7 +88,7 @@ def _text_chunk(key: str, text: str) -> bytes:
         return _chunk(b"iTXt", key.encode("latin-1") + b"\0\0\0\0\0" + text.encode("utf-8"))
 
 
-def _chunk_spans(png: bytes) -> Iterator[tuple[bytes, int, int]]:
+def chunk_spans(png: bytes) -> Iterator[tuple[bytes, int, int]]:
     """(type, start, end) of each chunk up to IEND; whatever follows IEND is not part of the PNG."""
     position = len(PNG_SIGNATURE)
     while position + 12 <= len(png):
@@ -102,7 +106,7 @@ def _chunk_spans(png: bytes) -> Iterator[tuple[bytes, int, int]]:
 
 def _text_after_pixels(png: bytes) -> bool:
     try:
-        kinds = [kind for kind, _, _ in _chunk_spans(png)]
+        kinds = [kind for kind, _, _ in chunk_spans(png)]
     except ValueError:
         return True  # damaged: let Pillow read what it can, as it always did
     return b"IDAT" in kinds and any(kind in TEXT_CHUNKS for kind in kinds[kinds.index(b"IDAT") :])
@@ -112,18 +116,23 @@ def _keyword(chunk: bytes) -> bytes:
     return chunk[8:88].partition(b"\0")[0]  # keywords are at most 79 bytes
 
 
-def embed(png: bytes, recipe: StoredRecipe) -> bytes:
-    """The same PNG with the recipe chunks before its pixel data; the pixels are left as they are.
+def embed(png: bytes, recipe: StoredRecipe, *, xmp: str | None = None) -> bytes:
+    """The same PNG with the recipe chunks (and an XMP packet) before its pixel data; the pixels are
+    left as they are.
 
     This is where every generated image passes before it is stored: bytes a server sent after IEND
-    are dropped here, and so are text chunks of its own under our two keywords.
+    are dropped here, and so are text chunks of its own under our keywords.
     """
     if not png.startswith(PNG_SIGNATURE):
         raise ValueError("not a PNG")
     ours = {A1111_KEY.encode(), BILDGEN_KEY.encode()}
     recipe_chunks = _text_chunk(A1111_KEY, recipe.to_a1111()) + _text_chunk(BILDGEN_KEY, recipe.to_json())
+    if xmp is not None:
+        ours.add(XMP_KEY.encode())
+        # The PNG standard's place for XMP: an uncompressed iTXt chunk.
+        recipe_chunks += _chunk(b"iTXt", XMP_KEY.encode("latin-1") + b"\0\0\0\0\0" + xmp.encode("utf-8"))
     parts, written = [PNG_SIGNATURE], False
-    for kind, start, end in _chunk_spans(png):
+    for kind, start, end in chunk_spans(png):
         chunk = png[start:end]
         if kind in TEXT_CHUNKS and _keyword(chunk) in ours:
             continue

@@ -120,6 +120,9 @@ class ReferenceImage(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utc_now)
     # Set when the reference is one of the user's own results: the image's lineage.
     source_image_id: str | None = Field(default=None, index=True, max_length=32)
+    # What the upload's Content Credentials said before cleaning dropped them (bildgen/provenance/verify.py,
+    # as JSON); None for an upload without any.
+    credentials: str | None = Field(default=None, max_length=600)
 
 
 class EditMask(SQLModel, table=True):

@@ -49,6 +49,7 @@ from bildgen.inference.client import DEMO_OWNER
 from bildgen.inference.demo.chat import DemoWriter
 from bildgen.inference.demo.common import FlavorServer, LoadMeter
 from bildgen.inference.demo.renderer import mask_problem, render, render_edit, repaint_masked
+from bildgen.inference.demo.signed import sign_as_service
 
 DEMO_MODEL_ID = "bildgen-demo"
 MAX_SIDE = 2048
@@ -287,6 +288,9 @@ class DemoServer(FlavorServer):
                 pictures.append(edit)
             else:
                 pictures.append(await asyncio.to_thread(render, recipe.prompt, **arguments))
+        if self.options.flavor == "openai":
+            # Like OpenAI's GPT-Image: what the service sends comes with its own Content Credentials.
+            pictures = [await asyncio.to_thread(sign_as_service, picture) for picture in pictures]
         return pictures
 
     def image_items(
