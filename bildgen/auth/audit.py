@@ -2,7 +2,8 @@
 
 Recorded: sign-in (success, failure, throttled), sign-out, account created, a signed-in user asking
 for another user's image or reference, an administrator cancelling someone's job, API tokens created
-or revoked (their name and first characters), and every change made in the Admin area (who, what,
+or revoked (their name and first characters), boards shared and unshared, someone else's image
+seen through a shared board, and every change made in the Admin area (who, what,
 when, the old and the new value). Never a password, a token, an API key (masked as ********) or a
 name typed for an account that does not exist (often a password typed into the wrong field).
 """
@@ -39,6 +40,9 @@ PASSWORD_CHANGED = "password-changed"
 MASKED = "********"
 API_TOKEN_CREATED = "api-token-created"
 API_TOKEN_REVOKED = "api-token-revoked"
+BOARD_SHARED = "board-shared"
+BOARD_UNSHARED = "board-unshared"
+SHARED_IMAGE_VIEWED = "shared-image-viewed"
 
 # What the administrator's filter offers, in this order.
 ACTIONS = {
@@ -58,6 +62,9 @@ ACTIONS = {
     PASSWORD_CHANGED: N_("Password changed"),
     API_TOKEN_CREATED: N_("API token created"),
     API_TOKEN_REVOKED: N_("API token revoked"),
+    BOARD_SHARED: N_("Board shared"),
+    BOARD_UNSHARED: N_("Board unshared"),
+    SHARED_IMAGE_VIEWED: N_("Someone else's image seen on a shared board"),
 }
 PAGE_SIZE = 50
 REPEATS_WITHIN = timedelta(minutes=10)
