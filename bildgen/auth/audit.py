@@ -20,7 +20,7 @@ from sqlmodel import col, or_, select, update
 
 from bildgen.i18n import N_, _
 from bildgen.store.db import session
-from bildgen.store.models import AuditEvent, EditMask, Generation, Image, ReferenceImage, User, utc_now
+from bildgen.store.models import AuditEvent, Board, EditMask, Generation, Image, ReferenceImage, User, utc_now
 
 SIGN_IN = "sign-in"
 SIGN_IN_FAILED = "sign-in-failed"
@@ -187,12 +187,12 @@ def record_repeated(
 def record_refused_access(
     engine: sqlalchemy.Engine, *, user_id: str, kind: str, object_id: str, address: str | None
 ) -> bool:
-    """After a 404 for an image ("image"), reference ("reference"), mask ("mask") or API task ("task"):
+    """After a 404 for an image ("image"), reference ("reference"), mask ("mask"), API task ("task") or board:
     record it if the id is someone else's.
 
     A missing id (a deleted image, a stale tab) is not worth an entry; a foreign one is probing.
     """
-    model = {"image": Image, "reference": ReferenceImage, "mask": EditMask, "task": Generation}[kind]
+    model = {"image": Image, "reference": ReferenceImage, "mask": EditMask, "task": Generation, "board": Board}[kind]
     with session(engine) as db:
         owner = db.exec(select(model.owner_id).where(model.id == object_id)).first()
     if owner is None or owner == user_id:

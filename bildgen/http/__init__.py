@@ -14,6 +14,7 @@ from bildgen.http.limits import UploadSizeLimit
 from bildgen.http.masks import serve_mask, upload_mask
 from bildgen.http.metrics import metrics
 from bildgen.http.packs import export_pack
+from bildgen.http.zips import download_zip
 
 
 def create_api() -> Starlette:
@@ -31,6 +32,7 @@ def create_api() -> Starlette:
             Route(routes.SIGN_OUT_ROUTE, sign_out, methods=["POST"]),
             Route(routes.CHANGE_PASSWORD_ROUTE, change_password, methods=["POST"]),
             Route(routes.PACK_EXPORT_ROUTE, export_pack, methods=["GET"]),
+            Route(routes.ZIP_ROUTE, download_zip, methods=["GET"]),
             Route(routes.HEALTH_ROUTE, healthz, methods=["GET", "HEAD"]),
             Route(routes.READY_ROUTE, readyz, methods=["GET", "HEAD"]),
             Route(routes.METRICS_ROUTE, metrics, methods=["GET"]),
