@@ -13,6 +13,7 @@ import sqlalchemy
 from sqlmodel import Session, col, func, select
 
 from bildgen.boards.sharing import addable, viewable
+from bildgen.i18n import N_
 from bildgen.store.db import session, storage_errors
 from bildgen.store.models import Board, BoardImage, BoardMember, Generation, Image, User
 
@@ -28,7 +29,7 @@ class BoardRefused(ValueError):
 def _clean_name(name: str) -> str:
     cleaned = " ".join(str(name).split())[:NAME_MAX]
     if not cleaned:
-        raise BoardRefused("A board needs a name.")
+        raise BoardRefused(N_("A board needs a name."))
     return cleaned
 
 

@@ -12,6 +12,7 @@ import sqlalchemy
 from sqlmodel import and_, col, exists, or_, select
 
 from bildgen.auth import audit
+from bildgen.i18n import N_
 from bildgen.store.db import session, storage_errors
 from bildgen.store.models import Board, BoardImage, BoardMember, BoardVisibility, Generation, Image, User
 
@@ -59,6 +60,12 @@ def record_foreign_view(engine: sqlalchemy.Engine, viewer_id: str, image: Image,
         audit.record_repeated(
             engine, action=audit.SHARED_IMAGE_VIEWED, actor_id=viewer_id, target=f"image {image.id}", address=address
         )
+
+
+def username_of(engine: sqlalchemy.Engine, user_id: str | None) -> str:
+    """Whose a shared image is, as the viewer is shown it."""
+    with session(engine) as db:
+        return (db.exec(select(User.username).where(User.id == user_id)).first() or "") if user_id else ""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -129,9 +136,9 @@ def share(
             select(User).where(User.username == username.strip().lower(), col(User.disabled).is_(False))
         ).first()
         if person is None:
-            raise ShareRefused("There is no account with that name.")
+            raise ShareRefused(N_("There is no account with that name."))
         if person.id == owner_id:
-            raise ShareRefused("The board is yours already.")
+            raise ShareRefused(N_("The board is yours already."))
         member = db.get(BoardMember, (board_id, person.id)) or BoardMember(board_id=board_id, user_id=person.id)
         member.can_add = can_add
         db.add(member)

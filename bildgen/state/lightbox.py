@@ -13,11 +13,14 @@ import dataclasses
 import reflex as rx
 
 from bildgen import i18n, routes
+from bildgen.boards import core as boards
+from bildgen.boards import sharing
 from bildgen.i18n import _
 from bildgen.inference.capabilities import describe_options
 from bildgen.params import guidance_label_of
 from bildgen.prompts.elements import RecipeExtras
 from bildgen.services import get_services
+from bildgen.state.boards import BoardsState
 from bildgen.state.gallery import GalleryState
 from bildgen.state.session import SessionState
 from bildgen.state.studio import StudioState
@@ -111,6 +114,18 @@ def detail_view(found: gallery.Details, language: str) -> DetailView:
     )
 
 
+def _shared_details(viewer_id: str, image_id: str, address: str) -> tuple[gallery.Details, str] | None:
+    """Someone else's image on a board shared with the viewer, and its owner's name; the view is audited.
+    Their references and lineage stay theirs: only the image and its recipe are shown."""
+    engine = get_services().engine
+    found = sharing.viewable_image(engine, viewer_id, image_id)
+    if found is None:
+        return None
+    image, generation = found
+    sharing.record_foreign_view(engine, viewer_id, image, address)
+    return gallery.Details(image, generation, [], [], []), sharing.username_of(engine, image.owner_id)
+
+
 class LightboxState(SessionState):
     is_open: bool = False
     detail: DetailView = DetailView()
@@ -123,6 +138,10 @@ class LightboxState(SessionState):
     # Opened in the gallery: Favourite and Delete are offered there.
     in_gallery: bool = False
     message: str = ""
+    # Someone else's image, opened from a board they share: whose it is (read-only then), else "".
+    shared_by: str = ""
+    # The boards the image shown is in (the gallery's board picker in the lightbox).
+    image_boards: list[str] = []
 
     @rx.var
     def has_previous(self) -> bool:
@@ -138,13 +157,43 @@ class LightboxState(SessionState):
 
     async def _load(self, owner_id: str, image_id: str) -> bool:
         found = await asyncio.to_thread(gallery.details, get_services().engine, owner_id, image_id)
+        shared_by = ""
+        if found is None:  # someone else's, on a board shared with the user: read-only
+            shared = await asyncio.to_thread(_shared_details, owner_id, image_id, self._client_address())
+            if shared is not None:
+                found, shared_by = shared
         if found is None:
             self.message = _("That image does not exist (any more).")
             await self._record_refused(owner_id, "image", image_id)
             return False
         self.detail = detail_view(found, self.lang)
+        self.shared_by = shared_by
+        self.image_boards = (
+            await asyncio.to_thread(boards.boards_of_image, get_services().engine, owner_id, image_id)
+            if not shared_by
+            else []
+        )
         self.prompt_expanded, self.message = False, ""
         return True
+
+    @rx.event
+    async def toggle_image_board(self, board_id: str, checked: bool):
+        """The lightbox's board picker: the image shown into or out of one of the user's boards."""
+        user = await self._user()
+        if user is None:
+            return self._to_sign_in()
+        board_id, image_id = str(board_id), self.detail.id
+        wanted = {*self.image_boards, board_id} if checked is True else set(self.image_boards) - {board_id}
+        try:
+            changed = await asyncio.to_thread(boards.set_image_boards, get_services().engine, user.id, image_id, wanted)
+        except StorageUnavailable as unavailable:
+            self.message = unavailable.user_message
+            return
+        if not changed:
+            self.message = _("That image does not exist (any more).")
+            return
+        self.image_boards = await asyncio.to_thread(boards.boards_of_image, get_services().engine, user.id, image_id)
+        await (await self.get_state(BoardsState))._refresh(user.id)
 
     @rx.event
     async def open_image(self, image_id: str, sequence: list[str]):
