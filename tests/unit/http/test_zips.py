@@ -15,7 +15,7 @@ from bildgen.boards import core as boards
 from bildgen.boards import sharing
 from bildgen.store import library, metadata
 from bildgen.store.db import session
-from bildgen.store.models import AuditEvent
+from bildgen.store.models import AuditEvent, Image
 from tests.jobs import generate
 from tests.unit.conftest import make_user
 from tests.unit.http.test_images import client_for, image_url
@@ -23,11 +23,16 @@ from tests.unit.http.test_images import client_for, image_url
 
 @pytest.fixture
 def world(fresh_services):
-    """Anna's board "Campaign X" with two images (the same prompt and seed twice: one download name)."""
+    """Anna's board "Campaign X" with two images of one download name (prompt, seed, second)."""
     services = fresh_services.get_services()
     anna, bob = make_user(services.engine, "anna"), make_user(services.engine, "bob")
     images = [generate(services, anna, prompt="Blue Moon", seeds=[77]).images[0] for _ in range(2)]
     generate(services, anna, prompt="not on the board", seeds=[5])
+    with session(services.engine) as db:  # made in the same second: the same download name
+        first, second = (db.get(Image, image.id) for image in images)
+        second.created_at = first.created_at
+        db.add(second)
+        db.commit()
     board = boards.create(services.engine, anna.id, "Campaign X")
     boards.add_images(services.engine, anna.id, board.id, [image.id for image in images])
     return services, anna, bob, board, images
