@@ -142,3 +142,36 @@ def test_new_images_go_to_the_auto_add_board_or_the_board_their_request_named(fr
 
     asyncio.run(named_board())
     assert names(services.engine, anna) == [("B", 1), ("Campaign X", 2)]
+
+
+def test_a_boards_page_is_read_by_key_on_the_boards_own_index(engine):
+    """50k images stay fast: the board's page walks ix_boardimage_board_created_image, not every image."""
+    if engine.dialect.name != "sqlite":
+        pytest.skip("the plan asked of SQLite; PostgreSQL's depends on its statistics")
+    from sqlalchemy.dialects import sqlite
+
+    anna = make_user(engine)
+    board = boards.create(engine, anna.id, "B")
+    captured = []
+    original = session
+
+    def spying_session(bound):
+        db = original(bound)
+        real_exec = db.exec
+
+        def exec_(statement, *args, **kwargs):
+            captured.append(statement)
+            return real_exec(statement, *args, **kwargs)
+
+        db.exec = exec_
+        return db
+
+    gallery.session = spying_session
+    try:
+        gallery.page(engine, anna.id, filters=gallery.Filters(board_id=board.id))
+    finally:
+        gallery.session = original
+    compiled = captured[0].compile(dialect=sqlite.dialect(), compile_kwargs={"literal_binds": True})
+    with engine.connect() as connection:
+        plan = " ".join(str(row[-1]) for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}"))
+    assert "ix_boardimage_board_created_image" in plan
