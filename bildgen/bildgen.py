@@ -35,6 +35,7 @@ from bildgen.state.admin_usage import UsageState
 from bildgen.state.admin_users import UsersState
 from bildgen.state.batch_page import BatchPageState
 from bildgen.state.batches import BatchEditorState, resume_pending_batches
+from bildgen.state.boards import BoardsState
 from bildgen.state.comparison import ComparisonState
 from bildgen.state.gallery import GalleryState
 from bildgen.state.lightbox import LightboxState
@@ -71,7 +72,7 @@ app.add_page(
     gallery_page,
     route=routes.GALLERY,
     title="Gallery · bildgen",
-    on_load=[GalleryState.open_gallery, LightboxState.open_from_query],
+    on_load=[GalleryState.open_gallery, BoardsState.open_boards, LightboxState.open_from_query],
 )
 app.add_page(sign_in_page, route=routes.SIGN_IN_PAGE, title="Sign in · bildgen", on_load=SignInPageState.load)
 app.add_page(

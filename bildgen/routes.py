@@ -53,6 +53,8 @@ SIGN_IN_ROUTE = PRIVATE + "/auth/sign-in"
 SIGN_UP_ROUTE = PRIVATE + "/auth/sign-up"
 SIGN_OUT_ROUTE = PRIVATE + "/auth/sign-out"
 PACK_EXPORT_ROUTE = PRIVATE + "/packs/{pack_id}.json"
+# A selection, filtered gallery or board as one streamed ZIP (bildgen/http/zips.py): ?board=, ?ids=, …
+ZIP_ROUTE = PRIVATE + "/downloads/images.zip"
 CHANGE_PASSWORD_ROUTE = PRIVATE + "/auth/change-password"
 # Single sign-on: GET starts at the organisation's provider, which sends the browser back to the callback.
 SSO_START_ROUTE = PRIVATE + "/auth/sso"

@@ -39,6 +39,7 @@ from bildgen.api.schemas import (
     Task,
 )
 from bildgen.auth import api_tokens, audit, throttle
+from bildgen.boards import core as boards
 from bildgen.cpu import in_image_pool
 from bildgen.http.auth import STORAGE_ERRORS, client_address
 from bildgen.inference.profiles import Catalog
@@ -270,6 +271,14 @@ async def _queue(
     reference_ids: tuple[str, ...],
     mask_id: str | None,
 ) -> str:
+    board_id = None
+    if fields.board:
+        try:
+            board_id = await asyncio.to_thread(boards.own_board_named, services.engine, bearer.user.id, fields.board)
+        except _FAILURES as error:
+            raise _storage_unavailable(error) from None
+        if board_id is None:  # someone else's board is not found either
+            raise ApiError(404, "You have no board with that name or id.", param="board", code="board_not_found")
     submission = queue.Submission(
         owner_id=bearer.user.id,
         prompt=fields.prompt.strip(),
@@ -278,6 +287,7 @@ async def _queue(
         seeds=planned.seeds,
         reference_ids=reference_ids,
         mask_id=mask_id,
+        board_id=board_id,
     )
     try:
         return await asyncio.to_thread(_submit, services, submission, fields.response_format, bearer.token_id)

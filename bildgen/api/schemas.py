@@ -47,6 +47,11 @@ class GenerationFields(BaseModel):
         alias="async",
         description="true: answer 202 with a task at once; poll GET /v1/tasks/{id}.",
     )
+    board: str | None = Field(
+        default=None,
+        max_length=80,
+        description="The id or name of one of your boards: the images go there (instead of your auto-add board).",
+    )
     # Sent by OpenAI clients; accepted and not used.
     user: str | None = Field(default=None, max_length=256)
     style: str | None = Field(default=None, max_length=40)

@@ -2,7 +2,8 @@
 
 Recorded: sign-in (success, failure, throttled), sign-out, account created, a signed-in user asking
 for another user's image or reference, an administrator cancelling someone's job, API tokens created
-or revoked (their name and first characters), and every change made in the Admin area (who, what,
+or revoked (their name and first characters), boards shared and unshared, someone else's image
+seen through a shared board, and every change made in the Admin area (who, what,
 when, the old and the new value). Never a password, a token, an API key (masked as ********) or a
 name typed for an account that does not exist (often a password typed into the wrong field).
 """
@@ -19,7 +20,7 @@ from sqlmodel import col, or_, select, update
 
 from bildgen.i18n import N_, _
 from bildgen.store.db import session
-from bildgen.store.models import AuditEvent, EditMask, Generation, Image, ReferenceImage, User, utc_now
+from bildgen.store.models import AuditEvent, Board, EditMask, Generation, Image, ReferenceImage, User, utc_now
 
 SIGN_IN = "sign-in"
 SIGN_IN_FAILED = "sign-in-failed"
@@ -40,6 +41,9 @@ MASKED = "********"
 API_TOKEN_CREATED = "api-token-created"
 API_TOKEN_REVOKED = "api-token-revoked"
 PLAIN_DOWNLOAD = "plain-download"
+BOARD_SHARED = "board-shared"
+BOARD_UNSHARED = "board-unshared"
+SHARED_IMAGE_VIEWED = "shared-image-viewed"
 
 # What the administrator's filter offers, in this order.
 ACTIONS = {
@@ -60,6 +64,9 @@ ACTIONS = {
     API_TOKEN_CREATED: N_("API token created"),
     API_TOKEN_REVOKED: N_("API token revoked"),
     PLAIN_DOWNLOAD: N_("Image downloaded without metadata"),
+    BOARD_SHARED: N_("Board shared"),
+    BOARD_UNSHARED: N_("Board unshared"),
+    SHARED_IMAGE_VIEWED: N_("Someone else's image seen on a shared board"),
 }
 PAGE_SIZE = 50
 REPEATS_WITHIN = timedelta(minutes=10)
@@ -182,12 +189,12 @@ def record_repeated(
 def record_refused_access(
     engine: sqlalchemy.Engine, *, user_id: str, kind: str, object_id: str, address: str | None
 ) -> bool:
-    """After a 404 for an image ("image"), reference ("reference"), mask ("mask") or API task ("task"):
+    """After a 404 for an image ("image"), reference ("reference"), mask ("mask"), API task ("task") or board:
     record it if the id is someone else's.
 
     A missing id (a deleted image, a stale tab) is not worth an entry; a foreign one is probing.
     """
-    model = {"image": Image, "reference": ReferenceImage, "mask": EditMask, "task": Generation}[kind]
+    model = {"image": Image, "reference": ReferenceImage, "mask": EditMask, "task": Generation, "board": Board}[kind]
     with session(engine) as db:
         owner = db.exec(select(model.owner_id).where(model.id == object_id)).first()
     if owner is None or owner == user_id:

@@ -1,6 +1,7 @@
 import reflex as rx
 
 from bildgen import routes
+from bildgen.components.bulk_toolbar import select_toggle
 from bildgen.components.compare import compare_toggle
 from bildgen.components.i18n import t
 from bildgen.state.gallery import ALL_MODELS, GalleryCard, GalleryState, JobCard
@@ -124,6 +125,7 @@ def _tile(card: GalleryCard) -> rx.Component:
             top="6px",
             left="6px",
         ),
+        rx.box(select_toggle(card), position="absolute", bottom="6px", left="6px"),
         # Keyed by the image, not its place: when 'Load more' slides the window of pages, the tiles
         # that stay keep their elements instead of every tile getting another image's src and labels.
         key=card.id,

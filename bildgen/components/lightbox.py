@@ -6,6 +6,7 @@ import reflex as rx
 
 from bildgen.components.download import download_link
 from bildgen.components.i18n import t
+from bildgen.state.boards import BoardCard, BoardsState
 from bildgen.state.lightbox import LightboxState, LineageCard
 
 LB = LightboxState
@@ -120,7 +121,7 @@ def _actions() -> rx.Component:
         ),
         rx.button(rx.icon("rotate-ccw", size=14), t("Reproduce"), variant="soft", on_click=LB.reproduce),
         rx.cond(
-            LB.in_gallery,
+            LB.in_gallery & (LB.shared_by == ""),
             rx.fragment(
                 rx.button(
                     rx.icon("star", size=14, fill=rx.cond(DETAIL.favourite, "currentColor", "none")),
@@ -139,9 +140,47 @@ def _actions() -> rx.Component:
     )
 
 
+def _image_boards() -> rx.Component:
+    """The boards the image shown is in, changed here (the gallery's own images only)."""
+
+    def board(card: BoardCard) -> rx.Component:
+        return rx.el.label(
+            rx.hstack(
+                rx.checkbox(
+                    checked=LB.image_boards.contains(card.id),
+                    on_change=lambda checked: LB.toggle_image_board(card.id, checked),
+                ),
+                rx.text(card.label, size="1"),
+                spacing="1",
+                align="center",
+            )
+        )
+
+    return rx.cond(
+        LB.in_gallery & (LB.shared_by == "") & (BoardsState.addable_boards.length() > 0),
+        rx.el.fieldset(
+            rx.el.legend(rx.text(t("Boards"), size="1", weight="bold")),
+            rx.hstack(rx.foreach(BoardsState.addable_boards, board), wrap="wrap", spacing="3"),
+            style={"border": "none", "padding": "0", "margin": "0"},
+        ),
+    )
+
+
 def _details() -> rx.Component:
     return rx.vstack(
+        rx.cond(
+            LB.shared_by != "",
+            rx.callout(
+                t(
+                    "Shared by {name}: read-only. Reproduce or use it as a reference: a copy goes to your own studio.",
+                    name=LB.shared_by,
+                ),
+                icon="users",
+                size="1",
+            ),
+        ),
         _prompt(),
+        _image_boards(),
         rx.table.root(
             rx.table.body(
                 rx.cond(DETAIL.negative_prompt != "", _row(t("Negative prompt"), DETAIL.negative_prompt)),

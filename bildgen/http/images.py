@@ -1,4 +1,5 @@
-"""Serve a signed-in user's own images and references; anything else is the same 404."""
+"""Serve a signed-in user's own images and references (and images on boards shared with them);
+anything else is the same 404."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, PlainTextResponse, Response
 
 from bildgen.auth import audit, image_links
+from bildgen.boards import sharing
 from bildgen.cpu import in_image_pool
 from bildgen.http.auth import STORAGE_ERRORS, client_address, request_user
 from bildgen.inference.decoding import sniff_format
@@ -49,7 +51,8 @@ async def refused(request: Request, user: User, kind: str, object_id: str) -> Re
     return not_found()
 
 
-async def _owned_image(request: Request):  # -> (services, Image, Generation) | Response
+async def _owned_image(request: Request, *, audit_foreign: bool = False):  # -> (services, Image, Generation) | Response
+    """The user's own image, or one on a board shared with them (bildgen.boards.sharing)."""
     image_id = request.path_params["image_id"]
     if not ID_PATTERN.fullmatch(image_id):
         return not_found()
@@ -59,8 +62,14 @@ async def _owned_image(request: Request):  # -> (services, Image, Generation) | 
     if user is None:
         return not_found()
     services = get_services()
-    found = await asyncio.to_thread(library.find_image, services.engine, image_id, user.id)
-    return (services, *found) if found else await refused(request, user, "image", image_id)
+    found = await asyncio.to_thread(sharing.viewable_image, services.engine, user.id, image_id)
+    if found is None:
+        return await refused(request, user, "image", image_id)
+    if audit_foreign and found[0].owner_id != user.id:
+        await asyncio.to_thread(
+            sharing.record_foreign_view, services.engine, user.id, found[0], client_address(request)
+        )
+    return (services, *found)
 
 
 async def _signed_image(request: Request, image_id: str):  # -> (services, Image, Generation) | Response
@@ -83,7 +92,8 @@ def file_response(path, media_type: str, filename: str | None = None) -> Respons
 
 
 async def serve_image(request: Request) -> Response:
-    owned = await _owned_image(request)
+    # The full image of someone else's is audited; its thumbnails (a whole grid of them) are not.
+    owned = await _owned_image(request, audit_foreign=True)
     if isinstance(owned, Response):
         return owned
     services, image, generation = owned

@@ -102,6 +102,8 @@ class Submission:
     batch_position: int | None = None
     # The recipe beyond the columns (the prompt before it was improved, context elements), as JSON.
     recipe_extras: str | None = None
+    # The board its images go to (an API request's `board`: one of the owner's, bildgen.boards).
+    board_id: str | None = None
 
     @property
     def mode(self) -> str:
@@ -174,6 +176,7 @@ def submit(engine: sqlalchemy.Engine, submission: Submission) -> str:
         recipe_extras=submission.recipe_extras,
         mask_id=submission.mask_id if submission.reference_ids else None,
         model_label=submission.model_label,
+        board_id=submission.board_id,
     )
     links = [
         GenerationReference(generation_id=generation.id, position=position, reference_id=reference_id)

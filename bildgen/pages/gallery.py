@@ -1,5 +1,7 @@
 import reflex as rx
 
+from bildgen.components.boards import boards_bar
+from bildgen.components.bulk_toolbar import bulk_toolbar
 from bildgen.components.compare import compare
 from bildgen.components.gallery_grid import filters, gallery_grid, running_jobs
 from bildgen.components.header import page_header
@@ -14,7 +16,9 @@ def gallery_page() -> rx.Component:
         rx.vstack(
             page_header(rx.cond(GalleryState.demo_in_use, demo_badge())),
             rx.heading(t("Gallery"), size="5", as_="h2"),
+            boards_bar(),
             filters(),
+            bulk_toolbar(),
             rx.cond(GalleryState.message != "", rx.callout(GalleryState.message, icon="info", role="status", size="1")),
             lightbox_notice(),
             running_jobs(),

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import re
 import time
 
 import reflex as rx
@@ -32,6 +33,7 @@ PROMPT_SHOWN = 80
 PROMPT_CLAMPED = 240
 WATCH_EVERY_S = 2.0
 WATCH_AT_MOST_S = 3600.0
+BOARD_ID = re.compile(r"[0-9a-f]{32}")
 
 
 @dataclasses.dataclass
@@ -98,6 +100,9 @@ class GalleryState(SessionState):
     # ?batch=<id>: only that batch's images (bildgen.batches), named above the grid.
     batch_filter: str = ""
     batch_name: str = ""
+    # ?board=<id>: only that board's images (bildgen.boards; a shared board's too). Access is checked
+    # in the query itself: a board not shared with the user shows nothing.
+    board_filter: str = ""
     jobs: list[JobCard] = []
     watching: bool = False
     message: str = ""
@@ -107,7 +112,11 @@ class GalleryState(SessionState):
     def _filters(self) -> gallery.Filters:
         model = "" if self.model_filter == ALL_MODELS else self.model_filter
         return gallery.Filters(
-            model=model, favourites_only=self.favourites_only, text=self.search, batch_id=self.batch_filter
+            model=model,
+            favourites_only=self.favourites_only,
+            text=self.search,
+            batch_id=self.batch_filter,
+            board_id=self.board_filter,
         )
 
     def _show_first_page(self, page: _FirstPage) -> None:
@@ -120,6 +129,8 @@ class GalleryState(SessionState):
         self.message = ""
         query = self.router.url.query_parameters
         self.batch_filter, self.batch_name = await asyncio.to_thread(_batch_named, user.id, query.get("batch", ""))
+        board = str(query.get("board", ""))
+        self.board_filter = board if BOARD_ID.fullmatch(board) else ""
         self._show_first_page(await asyncio.to_thread(_load_first_page, user.id, self._filters()))
         follow_ups = [GalleryState.check_demo]
         if self.jobs and not self.watching:
@@ -157,13 +168,19 @@ class GalleryState(SessionState):
     @rx.var
     def filtering(self) -> bool:
         """Some filter hides images: an empty grid then means "nothing matched", not "no images"."""
-        return bool(self.search or self.favourites_only or self.model_filter != ALL_MODELS or self.batch_filter)
+        return bool(
+            self.search
+            or self.favourites_only
+            or self.model_filter != ALL_MODELS
+            or self.batch_filter
+            or self.board_filter
+        )
 
     @rx.event
     @public
     def clear_filters(self):
         self.search, self.model_filter, self.favourites_only = "", ALL_MODELS, False
-        if self.batch_filter:  # the batch comes from the address: leave it
+        if self.batch_filter or self.board_filter:  # these come from the address: leave it
             return rx.redirect(routes.GALLERY)
         return GalleryState.open_gallery
 

@@ -13,6 +13,8 @@ import dataclasses
 import reflex as rx
 
 from bildgen import i18n, routes
+from bildgen.boards import core as boards
+from bildgen.boards import sharing
 from bildgen.cpu import in_image_pool
 from bildgen.i18n import _
 from bildgen.inference.capabilities import describe_options
@@ -21,6 +23,7 @@ from bildgen.prompts.elements import RecipeExtras
 from bildgen.provenance import settings as provenance_settings
 from bildgen.provenance import verify as provenance
 from bildgen.services import get_services
+from bildgen.state.boards import BoardsState
 from bildgen.state.gallery import GalleryState
 from bildgen.state.guards import checks_inside, public, signed_in
 from bildgen.state.session import SessionState
@@ -132,6 +135,16 @@ def _credentials(found: gallery.Details) -> tuple[str, list[str]]:
         if reference.credentials
     ]
     return own, references
+def _shared_details(viewer_id: str, image_id: str, address: str) -> tuple[gallery.Details, str] | None:
+    """Someone else's image on a board shared with the viewer, and its owner's name; the view is audited.
+    Their references and lineage stay theirs: only the image and its recipe are shown."""
+    engine = get_services().engine
+    found = sharing.viewable_image(engine, viewer_id, image_id)
+    if found is None:
+        return None
+    image, generation = found
+    sharing.record_foreign_view(engine, viewer_id, image, address)
+    return gallery.Details(image, generation, [], [], []), sharing.username_of(engine, image.owner_id)
 
 
 class LightboxState(SessionState):
@@ -148,6 +161,10 @@ class LightboxState(SessionState):
     # The administrator lets people download images without metadata (each download is audited).
     plain_download: bool = False
     message: str = ""
+    # Someone else's image, opened from a board they share: whose it is (read-only then), else "".
+    shared_by: str = ""
+    # The boards the image shown is in (the gallery's board picker in the lightbox).
+    image_boards: list[str] = []
 
     @rx.var
     def has_previous(self) -> bool:
@@ -163,6 +180,11 @@ class LightboxState(SessionState):
 
     async def _load(self, owner_id: str, image_id: str) -> bool:
         found = await asyncio.to_thread(gallery.details, get_services().engine, owner_id, image_id)
+        shared_by = ""
+        if found is None:  # someone else's, on a board shared with the user: read-only
+            shared = await asyncio.to_thread(_shared_details, owner_id, image_id, self._client_address())
+            if shared is not None:
+                found, shared_by = shared
         if found is None:
             self.message = _("That image does not exist (any more).")
             await self._record_refused(owner_id, "image", image_id)
@@ -171,8 +193,31 @@ class LightboxState(SessionState):
         detail.credentials, detail.reference_credentials = await in_image_pool(_credentials, found)
         settings = await asyncio.to_thread(provenance_settings.read, get_services().engine)
         self.detail, self.plain_download = detail, settings.allow_plain_download
+        self.shared_by = shared_by
+        self.image_boards = (
+            await asyncio.to_thread(boards.boards_of_image, get_services().engine, owner_id, image_id)
+            if not shared_by
+            else []
+        )
         self.prompt_expanded, self.message = False, ""
         return True
+
+    @rx.event
+    @signed_in
+    async def toggle_image_board(self, user: User, board_id: str, checked: bool):
+        """The lightbox's board picker: the image shown into or out of one of the user's boards."""
+        board_id, image_id = str(board_id), self.detail.id
+        wanted = {*self.image_boards, board_id} if checked is True else set(self.image_boards) - {board_id}
+        try:
+            changed = await asyncio.to_thread(boards.set_image_boards, get_services().engine, user.id, image_id, wanted)
+        except StorageUnavailable as unavailable:
+            self.message = unavailable.user_message
+            return
+        if not changed:
+            self.message = _("That image does not exist (any more).")
+            return
+        self.image_boards = await asyncio.to_thread(boards.boards_of_image, get_services().engine, user.id, image_id)
+        await (await self.get_state(BoardsState))._refresh(user.id)
 
     @rx.event
     @signed_in

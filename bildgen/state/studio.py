@@ -17,6 +17,7 @@ from typing import Any
 import reflex as rx
 
 from bildgen import i18n, routes
+from bildgen.boards import sharing
 from bildgen.cpu import in_image_pool
 from bildgen.generation import retry
 from bildgen.i18n import _
@@ -630,7 +631,8 @@ class StudioState(SessionState):
         """Every parameter of one of the user's images back into the form, its seed and references
         kept. False when there is no such image of theirs."""
         services = get_services()
-        found = await asyncio.to_thread(library.find_image, services.engine, image_id, owner_id)
+        # Also someone else's image on a board shared with the user: its recipe only (their references stay theirs).
+        found = await asyncio.to_thread(sharing.viewable_image, services.engine, owner_id, image_id)
         if found is None:
             await self._record_refused(owner_id, "image", image_id)
             return False
@@ -768,7 +770,8 @@ class StudioState(SessionState):
             self.reference_message = self._reference_limit_text()
             return
         services = get_services()
-        found = await asyncio.to_thread(library.find_image, services.engine, image_id, owner_id)
+        # Also someone else's image on a board shared with the user: copied into the user's references.
+        found = await asyncio.to_thread(sharing.viewable_image, services.engine, owner_id, image_id)
         if found is None:
             self.reference_message = _("That image does not exist (any more).")
             await self._record_refused(owner_id, "image", image_id)
@@ -782,7 +785,8 @@ class StudioState(SessionState):
                 owner_id,
                 png,
                 f"generated image, seed {image.seed}",
-                source_image_id=image.id,
+                # Lineage links the user's own images only.
+                source_image_id=image.id if image.owner_id == owner_id else None,
                 credentials=await in_image_pool(provenance.upload_credentials, data),
             )
         except StorageUnavailable as unavailable:

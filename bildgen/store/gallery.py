@@ -10,10 +10,19 @@ from datetime import datetime
 import sqlalchemy
 from sqlmodel import col, func, select
 
+from bildgen.boards import sharing
 from bildgen.store import library
 from bildgen.store.db import session, storage_errors
 from bildgen.store.files import ImageFiles
-from bildgen.store.models import Generation, GenerationReference, GenerationStatus, Image, ReferenceImage
+from bildgen.store.models import (
+    Board,
+    BoardImage,
+    Generation,
+    GenerationReference,
+    GenerationStatus,
+    Image,
+    ReferenceImage,
+)
 
 PAGE_SIZE = 48
 
@@ -48,6 +57,8 @@ class Filters:
     favourites_only: bool = False
     text: str = ""  # words that must appear in the prompt
     batch_id: str = ""  # only the images of one batch (bildgen.batches); "" = any
+    # Only the images of one board (bildgen.boards) the user may see: theirs or shared with them.
+    board_id: str = ""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -64,14 +75,23 @@ def page(
     after: Cursor | None = None,
     limit: int = PAGE_SIZE,
 ) -> Page:
-    query = (
-        select(Image, Generation)
-        .join(Generation, Generation.id == Image.generation_id)
-        .where(Image.owner_id == owner_id)
-    )
+    """One page of what `owner_id` may see: their own images, or with a board filter that board's
+    images (others' too, on a board shared with them)."""
+    query = select(Image, Generation).join(Generation, Generation.id == Image.generation_id)
+    # The key the page is ordered by: a board pages on its own index (BoardImage repeats created_at).
+    created_at, image_id = col(Image.created_at), col(Image.id)
+    if filters.board_id:
+        query = (
+            query.join(BoardImage, BoardImage.image_id == Image.id)
+            .join(Board, Board.id == BoardImage.board_id)
+            .where(Board.id == filters.board_id, sharing.viewable(owner_id))
+        )
+        created_at, image_id = col(BoardImage.image_created_at), col(BoardImage.image_id)
+    else:
+        query = query.where(Image.owner_id == owner_id)
     if after is not None:
         query = query.where(
-            sqlalchemy.tuple_(Image.created_at, Image.id) < sqlalchemy.tuple_(after.created_at, after.image_id)
+            sqlalchemy.tuple_(created_at, image_id) < sqlalchemy.tuple_(after.created_at, after.image_id)
         )
     if filters.model:
         query = query.where(_MODEL_NAME == filters.model)
@@ -82,7 +102,7 @@ def page(
     for word in filters.text.split()[:8]:
         escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         query = query.where(func.lower(Generation.prompt).like(f"%{escaped.lower()}%", escape="\\"))
-    query = query.order_by(col(Image.created_at).desc(), col(Image.id).desc()).limit(limit + 1)
+    query = query.order_by(created_at.desc(), image_id.desc()).limit(limit + 1)
     with session(engine) as db:
         rows = [(image, generation) for image, generation in db.exec(query).all()]
     more = len(rows) > limit
@@ -155,6 +175,7 @@ def delete_image(
         for reference in db.exec(select(ReferenceImage).where(ReferenceImage.source_image_id == image_id)).all():
             reference.source_image_id = None
             db.add(reference)
+        db.exec(sqlalchemy.delete(BoardImage).where(BoardImage.image_id == image_id))
         db.delete(image)
         db.flush()
         if db.exec(select(func.count()).select_from(Image).where(Image.generation_id == generation_id)).one() == 0:

@@ -17,6 +17,7 @@ from typing import Any
 import sqlalchemy
 from sqlmodel import select
 
+from bildgen.boards import core as boards
 from bildgen.filenames import download_filename
 from bildgen.inference.decoding import DecodedImage
 from bildgen.provenance.marking import Marker
@@ -93,6 +94,8 @@ class ImageLibrary:
         try:
             with session(self.engine) as db:
                 db.add(row)
+                db.flush()
+                boards.file_new_image(db, row, generation)
                 db.commit()
         except Exception as error:
             spooled = is_storage_failure(error) and self._spool(row, png)

@@ -200,6 +200,8 @@ class Generation(SQLModel, table=True):
     # How often its worker died while running it: capped (jobs/queue.MAX_WORKER_DEATHS), so a job that
     # kills its worker each time ends instead of taking the next one down.
     worker_deaths: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    # The board its images go to (an API request's `board`); None: the owner's auto-add board, if any.
+    board_id: str | None = Field(default=None, max_length=32)
 
     @property
     def model_name(self) -> str:
@@ -227,6 +229,49 @@ class Image(SQLModel, table=True):
     favourite: bool = False
     # From sending the request to having the file saved.
     generation_ms: int | None = None
+
+
+class BoardVisibility:
+    PRIVATE = "private"  # the owner only
+    SHARED = "shared"  # the owner and the people in BoardMember
+    EVERYONE = "everyone"  # everyone signed in may view
+
+    ALL = (PRIVATE, SHARED, EVERYONE)
+
+
+class Board(SQLModel, table=True):
+    """A named collection of one user's images (bildgen/boards/); an image may be in several."""
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    owner_id: str = Field(foreign_key="user.id", index=True, max_length=32)
+    name: str = Field(max_length=80)
+    created_at: datetime = Field(default_factory=utc_now)
+    archived: bool = False
+    # The owner's images go here as they are recorded (studio, batches, API); one board per owner at most.
+    auto_add: bool = False
+    visibility: str = Field(default=BoardVisibility.PRIVATE, max_length=10)
+
+
+class BoardImage(SQLModel, table=True):
+    """An image in a board. The image's created_at is repeated so that a board pages by key on one index."""
+
+    __table_args__ = (
+        sqlalchemy.Index("ix_boardimage_board_created_image", "board_id", "image_created_at", "image_id"),
+    )
+
+    board_id: str = Field(foreign_key="board.id", primary_key=True, max_length=32)
+    image_id: str = Field(foreign_key="image.id", primary_key=True, index=True, max_length=32)
+    image_created_at: datetime
+    added_at: datetime = Field(default_factory=utc_now)
+
+
+class BoardMember(SQLModel, table=True):
+    """Someone a shared board is shared with: they view it, and with can_add add their own images."""
+
+    board_id: str = Field(foreign_key="board.id", primary_key=True, max_length=32)
+    user_id: str = Field(foreign_key="user.id", primary_key=True, index=True, max_length=32)
+    can_add: bool = False
+    added_at: datetime = Field(default_factory=utc_now)
 
 
 class ApiToken(SQLModel, table=True):

@@ -24,9 +24,10 @@ from pathlib import Path
 import sqlalchemy
 from sqlmodel import select
 
+from bildgen.boards import core as boards
 from bildgen.store.db import is_storage_failure, session
 from bildgen.store.files import TEMPORARY_SUFFIX, ImageFiles, write_atomically
-from bildgen.store.models import Image
+from bildgen.store.models import Generation, Image
 
 logger = logging.getLogger(__name__)
 
@@ -101,6 +102,10 @@ class Spool:
                 with session(engine) as db:
                     if db.exec(select(Image.id).where(Image.id == row.id)).first() is None:
                         db.add(row)
+                        db.flush()
+                        generation = db.get(Generation, row.generation_id)
+                        if generation is not None:
+                            boards.file_new_image(db, row, generation)
                         db.commit()
             except sqlalchemy.exc.IntegrityError:
                 # Recorded by another process meanwhile, or its job is gone (deleted by hand): either
