@@ -56,7 +56,7 @@ MIN_SIDE = 64
 # The OpenAI-compatible flavors (this module) …
 FLAVORS = ("vllm-omni", "vllm-omni-legacy", "sglang", "openai")
 # … and the other providers' (their own modules beside this one).
-PROVIDER_FLAVORS = ("automatic1111", "bfl", "gateway")
+PROVIDER_FLAVORS = ("automatic1111", "bfl", "gateway", "upscaler")
 ALL_FLAVORS = FLAVORS + PROVIDER_FLAVORS
 FAULTS = (
     "hang",
@@ -521,6 +521,10 @@ def create_app(options: DemoOptions | None = None) -> Starlette:
         from bildgen.inference.demo.bfl import BflDemo
 
         server = BflDemo(options)
+    elif options.flavor == "upscaler":
+        from bildgen.inference.demo.upscaler import UpscalerDemo
+
+        server = UpscalerDemo(options)
     elif options.flavor == "gateway":
         from bildgen.inference.demo.gateway import GatewayDemo
 

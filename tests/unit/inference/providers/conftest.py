@@ -12,7 +12,7 @@ from bildgen.inference.profiles import ModelProfile
 from bildgen.params import EffectiveParameters
 
 # Where each flavor's API lives under the server's origin.
-API_ROOT = {"automatic1111": "", "bfl": "/v1", "gateway": "/v2", "openai": "/v1"}
+API_ROOT = {"automatic1111": "", "bfl": "/v1", "gateway": "/v2", "openai": "/v1", "upscaler": ""}
 
 
 @pytest.fixture
