@@ -102,9 +102,14 @@ class Submission:
     batch_position: int | None = None
     # The recipe beyond the columns (the prompt before it was improved, context elements), as JSON.
     recipe_extras: str | None = None
+    # What the job does to its reference where that is not plain image to image ("upscale",
+    # "creative-upscale", "expand": bildgen.generation), kept as the generation's mode.
+    kind: str | None = None
 
     @property
     def mode(self) -> str:
+        if self.kind:
+            return self.kind
         return "image-to-image" if self.reference_ids else "text-to-image"
 
 

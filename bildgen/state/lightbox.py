@@ -13,7 +13,7 @@ import dataclasses
 import reflex as rx
 
 from bildgen import i18n, routes
-from bildgen.i18n import _
+from bildgen.i18n import N_, _
 from bildgen.inference.capabilities import describe_options
 from bildgen.params import guidance_label_of
 from bildgen.prompts.elements import RecipeExtras
@@ -71,6 +71,15 @@ class DetailView:
     batch_id: str = ""  # the batch it was made in (bildgen.batches), if any
 
 
+MODE_NAMES = {
+    "text-to-image": N_("Text to image"),
+    "image-to-image": N_("Image to image"),
+    "upscale": N_("Upscale"),
+    "creative-upscale": N_("Creative upscale (re-rendered)"),
+    "expand": N_("Expand"),
+}
+
+
 def _lineage(image) -> LineageCard:
     return LineageCard(
         id=image.id, thumbnail_path=routes.thumbnail_upload_path(image.id), label=_("seed {seed}", seed=image.seed)
@@ -88,7 +97,7 @@ def detail_view(found: gallery.Details, language: str) -> DetailView:
         negative_prompt=(generation.negative_prompt or "").strip(),
         model=generation.model_name,
         served_as=generation.served_model if generation.served_model != generation.model_name else "",
-        mode=_("Image to image") if generation.mode == "image-to-image" else _("Text to image"),
+        mode=_(MODE_NAMES.get(generation.mode, MODE_NAMES["text-to-image"])),
         size=f"{image.width} × {image.height}",
         steps=generation.steps,
         guidance_label=_(guidance_label_of(generation.guidance_field)),
