@@ -43,6 +43,7 @@ UPSCALER_PROVIDERS: tuple[Provider, ...] = ("automatic1111-upscaler", "upscaler-
 # The largest side an upscaler makes unless its profile says otherwise (max_output_side).
 DEFAULT_MAX_OUTPUT_SIDE = 4096
 DEMO_PROFILE_ID = "demo"
+DEMO_UPSCALER_PROFILE_ID = "demo-upscaler"
 DEFAULT_MAX_CONCURRENT = 4
 _SIZE = re.compile(r"(\d+)x(\d+)")
 Quality = Literal[tuple(preset for preset, _ in QUALITY_PRESETS)]  # type: ignore[valid-type]
@@ -314,11 +315,19 @@ class Catalog(pydantic.BaseModel):
 
 def demo_catalog(base_url: str) -> Catalog:
     demo = ModelProfile(id=DEMO_PROFILE_ID, label="Demo renderer", base_url=base_url, family="generic")
+    # The demo server's stand-in upscaler (inference/demo/upscaler.py): Upscale works out of the box.
+    upscaler = ModelProfile(
+        id=DEMO_UPSCALER_PROFILE_ID,
+        label="Demo upscaler",
+        base_url=base_url.rstrip("/").removesuffix("/v1") + "/upscaler",
+        provider="upscaler-http",
+    )
     # The demo server's stand-in chat model (inference/demo/chat.py), beside its image routes.
     writer = TextModelProfile(id=DEMO_PROFILE_ID, label="Demo writer", base_url=demo_text_url(base_url))
     return Catalog(
         default_model=DEMO_PROFILE_ID,
-        models={DEMO_PROFILE_ID: demo},
+        models={DEMO_PROFILE_ID: demo, DEMO_UPSCALER_PROFILE_ID: upscaler},
+        default_upscaler=DEMO_UPSCALER_PROFILE_ID,
         default_text_model=DEMO_PROFILE_ID,
         text_models={DEMO_PROFILE_ID: writer},
     )

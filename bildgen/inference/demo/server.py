@@ -49,6 +49,7 @@ from bildgen.inference.client import DEMO_OWNER
 from bildgen.inference.demo.chat import DemoWriter
 from bildgen.inference.demo.common import FlavorServer, LoadMeter
 from bildgen.inference.demo.renderer import mask_problem, render, render_edit, repaint_masked
+from bildgen.inference.demo.upscaler import UPSCALER_PREFIX, UpscalerDemo
 
 DEMO_MODEL_ID = "bildgen-demo"
 MAX_SIDE = 2048
@@ -506,6 +507,9 @@ class DemoServer(FlavorServer):
         if flavor.startswith("vllm-omni"):
             routes.append(Route("/v1/chat/completions", self.chat, methods=["POST"]))
         routes.extend(DemoWriter().routes())  # the text model at /text/v1 (chat.py)
+        # An upscaler at /upscaler (upscaler.py), with its own request log.
+        self.upscaler = UpscalerDemo(self.options)
+        routes.extend(self.upscaler.contract_routes(UPSCALER_PREFIX))
         routes.append(Route("/{path:path}", self.not_found, methods=["GET", "POST", "PUT", "DELETE"]))
         return routes
 
@@ -522,8 +526,6 @@ def create_app(options: DemoOptions | None = None) -> Starlette:
 
         server = BflDemo(options)
     elif options.flavor == "upscaler":
-        from bildgen.inference.demo.upscaler import UpscalerDemo
-
         server = UpscalerDemo(options)
     elif options.flavor == "gateway":
         from bildgen.inference.demo.gateway import GatewayDemo

@@ -3,6 +3,8 @@
 - The `upscaler` flavor speaks bildgen's small upscale contract (docs/image-services.md), as a
   self-hosted Real-ESRGAN service would: `GET /models`, `POST /upscale` (`image`, `scale`, `model`).
   It refuses, as a real one does, a scale it does not offer and an answer beyond its largest side.
+- Every OpenAI-compatible flavor serves the same contract under `/upscaler` (UPSCALER_PREFIX), so
+  the embedded demo offers Upscale out of the box.
 - `lanczos_upscale` also serves the AUTOMATIC1111 flavor's `POST /sdapi/v1/extra-single-image`.
 Same input, same output, byte for byte: tests compare against Pillow's own resize.
 """
@@ -26,6 +28,7 @@ if TYPE_CHECKING:
     from bildgen.inference.demo.server import DemoOptions
 
 DEMO_UPSCALER_ID = "bildgen-demo-esrgan-x4"
+UPSCALER_PREFIX = "/upscaler"
 SCALES = (2, 4)
 MAX_OUTPUT_SIDE = 8192
 FAULTS = ("server-error", "wrong-size")
@@ -108,9 +111,11 @@ class UpscalerDemo(FlavorServer):
             width, height = image.size
         return JSONResponse({"image": base64.b64encode(larger).decode(), "width": width, "height": height})
 
-    def routes(self) -> list[Route]:
+    def contract_routes(self, prefix: str = "") -> list[Route]:
         return [
-            *self.demo_routes(),
-            Route("/models", self.models, methods=["GET"]),
-            Route("/upscale", self.upscale, methods=["POST"]),
+            Route(f"{prefix}/models", self.models, methods=["GET"]),
+            Route(f"{prefix}/upscale", self.upscale, methods=["POST"]),
         ]
+
+    def routes(self) -> list[Route]:
+        return [*self.demo_routes(), *self.contract_routes()]

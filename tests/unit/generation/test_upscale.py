@@ -115,6 +115,7 @@ def test_someone_elses_image_cannot_be_upscaled(tmp_path, database_url, servers)
 def test_without_an_upscaler_the_upscale_is_refused_in_words(tmp_path, database_url, servers):
     image_server, _ = servers
     world = World(tmp_path, database_url, image_server.base_url)
+    world.catalog = Catalog(default_model="demo", models={"demo": world.catalog.default})
     source = world.run([7], size=(512, 512)).images[0]
     with pytest.raises(UpscaleRefused, match="No upscaler"):
         upscale(world, source.id, 2)
@@ -125,7 +126,7 @@ def test_a_creative_upscale_on_an_image_profile_is_an_edit_at_the_larger_size_sa
 ):
     image_server, _ = servers
     world = World(tmp_path, database_url, image_server.base_url)
-    world.catalog = Catalog(default_model="demo", models=world.catalog.models, default_upscaler="demo")
+    world.catalog = Catalog(default_model="demo", models={"demo": world.catalog.default}, default_upscaler="demo")
     source = world.run([7], size=(512, 512)).images[0]
 
     job = upscale(world, source.id, 2)
@@ -137,3 +138,14 @@ def test_a_creative_upscale_on_an_image_profile_is_an_edit_at_the_larger_size_sa
     assert "details changed" in RecipeExtras.decode(found.generation.recipe_extras).describe()[0]
     edits = [entry for entry in image_server.app.state.log.entries if entry["path"] == "/v1/images/edits"]
     assert edits and edits[-1]["body"]["size"] == "1024x1024"
+
+
+def test_the_embedded_demo_upscales_out_of_the_box(tmp_path, database_url, servers):
+    image_server, _ = servers
+    world = World(tmp_path, database_url, image_server.base_url)
+    source = world.run([7], size=(256, 256)).images[0]
+    job = upscale(world, source.id, 4)
+    assert job.status == GenerationStatus.DONE
+    assert (job.images[0].width, job.images[0].height) == (1024, 1024)
+    log = image_server.app.state.demo.upscaler.log.entries
+    assert [entry["body"]["scale"] for entry in log if entry["method"] == "POST"] == [4]
