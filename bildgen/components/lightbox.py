@@ -6,6 +6,7 @@ import reflex as rx
 
 from bildgen.components.download import download_link
 from bildgen.components.i18n import t
+from bildgen.components.upscale_actions import upscale_lightbox_actions
 from bildgen.state.lightbox import LightboxState, LineageCard
 
 LB = LightboxState
@@ -106,6 +107,7 @@ def _actions() -> rx.Component:
         rx.button(rx.icon("image-plus", size=14), t("Use as reference"), variant="soft", on_click=LB.use_as_reference),
         rx.button(rx.icon("sprout", size=14), t("Reuse seed"), variant="soft", on_click=LB.reuse_seed),
         rx.button(rx.icon("rotate-ccw", size=14), t("Reproduce"), variant="soft", on_click=LB.reproduce),
+        *upscale_lightbox_actions(),
         rx.cond(
             LB.in_gallery,
             rx.fragment(

@@ -31,13 +31,17 @@ CREATIVE_STRENGTH = 0.35
 
 
 class UpscaleRefused(SubmissionRefused):
-    """The upscale cannot be queued; `message` says why, in the user's language."""
+    """The upscale cannot be queued; `message` says why, in the user's language, `code` for the API."""
+
+    def __init__(self, message: str, code: str) -> None:
+        super().__init__(message)
+        self.code = code
 
 
 def target_size(image: Image, factor: int, profile: ModelProfile) -> tuple[int, int]:
     """The result's size; refused beyond the profile's largest side (the message names the limit)."""
     if factor not in FACTORS:
-        raise UpscaleRefused(_("Upscale by 2 or by 4."))
+        raise UpscaleRefused(_("Upscale by 2 or by 4."), "unsupported_scale")
     width, height = image.width * factor, image.height * factor
     limit = profile.largest_output_side
     if max(width, height) > limit:
@@ -49,7 +53,8 @@ def target_size(image: Image, factor: int, profile: ModelProfile) -> tuple[int, 
                 height=height,
                 upscaler=profile.label,
                 limit=limit,
-            )
+            ),
+            "too_large",
         )
     if not profile.is_upscaler:
         step = profile.capabilities().size_step
@@ -60,9 +65,11 @@ def target_size(image: Image, factor: int, profile: ModelProfile) -> tuple[int, 
 def upscaler_of(catalog: Catalog) -> ModelProfile:
     profile = catalog.upscaler
     if profile is None:
-        raise UpscaleRefused(_("No upscaler is set up here. Ask your administrator to add one."))
+        raise UpscaleRefused(_("No upscaler is set up here. Ask your administrator to add one."), "no_upscaler")
     if not profile.is_upscaler and profile.capabilities().max_references < 1:
-        raise UpscaleRefused(_("{model} cannot upscale: it takes no image to start from.", model=profile.label))
+        raise UpscaleRefused(
+            _("{model} cannot upscale: it takes no image to start from.", model=profile.label), "no_upscaler"
+        )
     return profile
 
 
@@ -111,7 +118,7 @@ def submit_upscale(
     Blocking: call it in a thread."""
     found = library.find_image(engine, image_id, owner_id)
     if found is None:
-        raise UpscaleRefused(_("That image does not exist (any more)."))
+        raise UpscaleRefused(_("That image does not exist (any more)."), "not_found")
     image, generation = found
     profile = upscaler_of(catalog)
     target_size(image, factor, profile)
