@@ -53,3 +53,23 @@ def test_in_german_the_lightbox_upscales_the_image_shown_by_four(studio):
     expect(dialog.get_by_role("row", name="Größe 4096 × 4096")).to_be_visible()
     expect(dialog.get_by_role("row", name="Modus Vergrößern")).to_be_visible()
     expect(dialog.get_by_text("Vergrößert ×4 mit Demo upscaler.")).to_be_visible()
+
+
+def test_expand_puts_the_padded_canvas_and_its_mask_into_the_form_and_generates_the_wider_image(studio):
+    studio.get_by_label("Prompt", exact=True).fill("a quiet beach")
+    generate_and_wait(studio)
+    newest_run(studio).get_by_role("button", name="View image 1 large").click()
+    dialog = studio.get_by_role("dialog")
+    dialog.get_by_role("button", name="Expand…").click()
+    studio.get_by_role("checkbox", name="Top").click()
+    studio.get_by_role("checkbox", name="Bottom").click()
+    studio.get_by_role("radio", name="+50 % per side").click()
+    studio.get_by_role("button", name="Prepare expand").click()
+
+    # In the studio's form: the wider canvas as reference, the new area as its mask, to adjust.
+    expect(studio.get_by_role("img", name="Mask painted on reference image 1")).to_be_visible()
+    expect(studio.get_by_role("button", name="Edit mask")).to_be_visible()
+    generate_and_wait(studio)
+    newest_run(studio).get_by_role("button", name="View image 1 large").click()
+    expect(studio.get_by_role("dialog").get_by_role("row", name="Size 2048 × 1024")).to_be_visible()
+    expect(studio.get_by_role("dialog").get_by_role("button", name=re.compile(r"^Made from: "))).to_be_visible()
