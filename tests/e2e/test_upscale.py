@@ -25,6 +25,7 @@ def test_upscale_x2_on_a_result_makes_a_larger_image_made_from_it_and_x4_beyond_
     expect(dialog.get_by_text("Upscaled ×2 with Demo upscaler.")).to_be_visible()
     expect(dialog.get_by_role("button", name=re.compile(r"^Made from: seed \d+$"))).to_be_visible()
     dialog.get_by_role("button", name="Close").click()
+    expect(dialog).to_be_hidden()
 
     # 2048 × 4 is more than the upscaler makes: refused with its limit, nothing queued.
     runs_before = studio.get_by_role("article").count()
