@@ -191,6 +191,7 @@ def _catalog(base: Catalog, entries: list[ProfileEntry]) -> Catalog:
             default_model=default,
             models=models,
             providers=base.providers,
+            default_upscaler=base.default_upscaler if base.default_upscaler in models else None,
             # Text models (prompt help) come from the file only.
             default_text_model=base.default_text_model,
             text_models=base.text_models,

@@ -72,6 +72,18 @@ INFO: dict[Provider, ProviderInfo] = {
     "openai": ProviderInfo(
         "OpenAI", "BILDGEN_OPENAI", "https://api.openai.com/v1", N_("GPT Image models in OpenAI's cloud.")
     ),
+    "automatic1111-upscaler": ProviderInfo(
+        N_("AUTOMATIC1111 upscaler"),
+        "BILDGEN_AUTOMATIC1111_UPSCALER",
+        "http://127.0.0.1:7860",
+        N_("The Extras tab of a Stable Diffusion WebUI (or Forge) started with --api: enlarges images."),
+    ),
+    "upscaler-http": ProviderInfo(
+        N_("Upscale service"),
+        "BILDGEN_UPSCALER",
+        None,
+        N_("A self-hosted Real-ESRGAN-style service speaking bildgen's upscale contract: enlarges images."),
+    ),
 }
 
 

@@ -9,6 +9,7 @@ call waits for it (at most the model's deadline); `"async": true` answers 202 wi
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hashlib
 import logging
 import math
@@ -37,10 +38,12 @@ from bildgen.api.schemas import (
     ModelList,
     ResponseFormat,
     Task,
+    UpscaleRequest,
 )
 from bildgen.auth import api_tokens, audit, throttle
 from bildgen.boards import core as boards
 from bildgen.cpu import in_image_pool
+from bildgen.generation.upscale import UpscaleRefused, submit_upscale
 from bildgen.http.auth import STORAGE_ERRORS, client_address
 from bildgen.inference.profiles import Catalog
 from bildgen.jobs import queue, waiting
@@ -297,6 +300,31 @@ async def _queue(
         raise _storage_unavailable(error) from None
 
 
+@dataclasses.dataclass(frozen=True)
+class _Deadline:
+    """What _answer reads of a Plan: how long a waiting client waits."""
+
+    deadline_s: float
+
+
+def _submit_upscale(services: Services, catalog: Catalog, bearer: api_tokens.Bearer, body: UpscaleRequest) -> str:
+    """The studio's use case (bildgen.generation.upscale), then how the images are wanted."""
+    job_id = submit_upscale(
+        services.engine,
+        services.files,
+        services.references,
+        catalog,
+        owner_id=bearer.user.id,
+        image_id=body.image,
+        factor=body.scale,
+    )
+    try:
+        tasks.record(services.engine, job_id, body.response_format, bearer.token_id)
+    except StorageUnavailable:
+        logger.warning("API task %s: could not record how its images are wanted", job_id)
+    return job_id
+
+
 def _do_not_retry(error: Exception) -> ApiError:
     if isinstance(error, ApiError):
         answer = error
@@ -546,7 +574,7 @@ def create_api_app() -> FastAPI:
                 Model(id=key, label=profile.label, max_references=catalog.max_references(key))
                 # Those an administrator offers (plan() refuses the others by name).
                 for key, profile in catalog.models.items()
-                if profile.enabled
+                if profile.enabled and not profile.is_upscaler
             ]
         )
 
@@ -619,6 +647,34 @@ def create_api_app() -> FastAPI:
             fingerprint=fingerprint,
             store_inputs=store_inputs,
         )
+
+    @app.post(
+        "/images/upscale",
+        response_model=ImagesResponse,
+        responses=_GENERATE_RESPONSES,
+        summary="Upscale one of your images ×2 or ×4 (bildgen's extension)",
+    )
+    async def upscale_image(request: Request, body: UpscaleRequest, bearer: Caller):
+        services = await asyncio.to_thread(get_services)
+        catalog = _catalog(services)
+        try:
+            job_id = await asyncio.to_thread(_submit_upscale, services, catalog, bearer, body)
+        except UpscaleRefused as refused:
+            status, param = {"not_found": (404, "image"), "unsupported_scale": (400, "scale")}.get(
+                refused.code, (400, None)
+            )
+            raise ApiError(status, refused.message, param=param, code=refused.code) from None
+        except SubmissionRefused as refused:
+            raise _refusal(refused) from None
+        except _FAILURES as error:
+            raise _storage_unavailable(error) from None
+        services.runner.wake()
+        upscaler = catalog.upscaler
+        deadline = _Deadline(upscaler.deadline_s if upscaler else 600.0)
+        try:
+            return await _answer(request, services, bearer, job_id, body, deadline)  # type: ignore[arg-type]
+        except Exception as error:
+            raise _do_not_retry(error) from None
 
     async def _own_job(request: Request, bearer: api_tokens.Bearer, task_id: str) -> tuple[Services, queue.JobView]:
         services = await asyncio.to_thread(get_services)

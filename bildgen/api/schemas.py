@@ -73,6 +73,21 @@ class EditForm(GenerationFields):
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
 
 
+class UpscaleRequest(BaseModel):
+    """bildgen's extension: one of your images (its `id` from an earlier answer) ×2 or ×4."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    image: str = Field(min_length=1, max_length=32, description="The image's id (data[].id of an earlier answer).")
+    scale: Literal[2, 4] = Field(default=2, description="How many times wider and higher.")
+    response_format: ResponseFormat = Field(
+        default="b64_json", description="b64_json: the PNG inline; url: a signed link valid for 24 hours."
+    )
+    run_async: bool = Field(
+        default=False, alias="async", description="true: answer 202 with a task at once; poll GET /v1/tasks/{id}."
+    )
+
+
 class ImageData(BaseModel):
     b64_json: str | None = None
     url: str | None = None

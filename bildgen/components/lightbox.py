@@ -5,7 +5,9 @@ and only the details scroll. Keys (assets/studio.js): ←/→ press the arrow bu
 import reflex as rx
 
 from bildgen.components.download import download_link
+from bildgen.components.expand_actions import expand_lightbox_action
 from bildgen.components.i18n import t
+from bildgen.components.upscale_actions import upscale_lightbox_actions
 from bildgen.state.boards import BoardCard, BoardsState
 from bildgen.state.lightbox import LightboxState, LineageCard
 
@@ -120,6 +122,8 @@ def _actions() -> rx.Component:
             rx.button(rx.icon("sprout", size=14), t("Reuse seed"), variant="soft", on_click=LB.reuse_seed),
         ),
         rx.button(rx.icon("rotate-ccw", size=14), t("Reproduce"), variant="soft", on_click=LB.reproduce),
+        *upscale_lightbox_actions(),
+        expand_lightbox_action(),
         rx.cond(
             LB.in_gallery & (LB.shared_by == ""),
             rx.fragment(

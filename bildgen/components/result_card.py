@@ -4,6 +4,7 @@ from bildgen import routes
 from bildgen.components.compare import compare_toggle
 from bildgen.components.download import download_link
 from bildgen.components.i18n import t
+from bildgen.components.upscale_actions import upscale_result_actions
 from bildgen.state.lightbox import LightboxState
 from bildgen.state.run_cards import CANCELLED, DONE, MODERATED, PENDING, WAITING, RunCard, VariantCard
 from bildgen.state.studio import StudioState
@@ -162,6 +163,7 @@ def result_actions(card: VariantCard, sequence) -> rx.Component:
         compare_toggle(
             card.image_id, t("Compare image {number}", number=card.number), size=rx.breakpoints(**ACTION_SIZE)
         ),
+        *upscale_result_actions(card.image_id, card.number, rx.breakpoints(**ACTION_SIZE)),
         spacing=rx.breakpoints(initial="2", md="1"),
         wrap="wrap",
     )

@@ -25,9 +25,25 @@ from bildgen.params import QUALITY_PRESETS, FamilyTraits, Size
 
 Family = Literal["qwen-image", "qwen-image-edit", "flux2", "generic"]
 # How bildgen talks to a profile's service; each has its adapter (inference/providers/).
-Provider = Literal["openai-compatible", "gateway", "automatic1111", "bfl", "openai"]
-PROVIDERS: tuple[Provider, ...] = ("openai-compatible", "gateway", "automatic1111", "bfl", "openai")
+Provider = Literal[
+    "openai-compatible", "gateway", "automatic1111", "bfl", "openai", "automatic1111-upscaler", "upscaler-http"
+]
+PROVIDERS: tuple[Provider, ...] = (
+    "openai-compatible",
+    "gateway",
+    "automatic1111",
+    "bfl",
+    "openai",
+    "automatic1111-upscaler",
+    "upscaler-http",
+)
+# Providers that enlarge an image instead of making one (inference/providers/upscalers.py): their
+# profiles are upscalers, never offered in the studio's model picker.
+UPSCALER_PROVIDERS: tuple[Provider, ...] = ("automatic1111-upscaler", "upscaler-http")
+# The largest side an upscaler makes unless its profile says otherwise (max_output_side).
+DEFAULT_MAX_OUTPUT_SIDE = 4096
 DEMO_PROFILE_ID = "demo"
+DEMO_UPSCALER_PROFILE_ID = "demo-upscaler"
 DEFAULT_MAX_CONCURRENT = 4
 _SIZE = re.compile(r"(\d+)x(\d+)")
 Quality = Literal[tuple(preset for preset, _ in QUALITY_PRESETS)]  # type: ignore[valid-type]
@@ -84,6 +100,9 @@ class ModelProfile(pydantic.BaseModel):
     # task was saved to resume), whether another worker asks again. None: the provider's default, yes
     # for a service of the organisation's own, no where a cloud (capabilities' `cloud`) may bill twice.
     retry_interrupted: bool | None = None
+    # The largest width or height this profile makes: upscales (and creative upscales) beyond it are
+    # refused with a message naming it. None: the provider's (upscalers: DEFAULT_MAX_OUTPUT_SIDE).
+    max_output_side: int | None = pydantic.Field(default=None, ge=256, le=16384)
     # A key from the Admin area or the provider's settings, set when the catalog is built; never
     # serialised, never shown (endpoint() uses it when no api_key_env names one).
     _api_key: str | None = pydantic.PrivateAttr(default=None)
@@ -140,6 +159,17 @@ class ModelProfile(pydantic.BaseModel):
         if self.max_references is not None:
             overrides["max_references"] = self.max_references
         return dataclasses.replace(family, **overrides)
+
+    @property
+    def is_upscaler(self) -> bool:
+        return self.provider in UPSCALER_PROVIDERS
+
+    @property
+    def largest_output_side(self) -> int:
+        """The largest width or height this profile makes (max_output_side, or what its model takes)."""
+        if self.max_output_side is not None:
+            return self.max_output_side
+        return DEFAULT_MAX_OUTPUT_SIDE if self.is_upscaler else self.capabilities().max_side
 
     @property
     def retries_interrupted(self) -> bool:
@@ -199,6 +229,9 @@ class Catalog(pydantic.BaseModel):
     # Text models for prompt help (bildgen.prompts); none configured: the help is not offered.
     default_text_model: str | None = None
     text_models: dict[str, TextModelProfile] = pydantic.Field(default_factory=dict)
+    # The profile behind every "Upscale ×2 / ×4": an upscaler, or an image profile that re-renders
+    # at a larger size ("creative upscale"). None: the first enabled upscaler.
+    default_upscaler: str | None = None
 
     @pydantic.model_validator(mode="after")
     def _references_resolve(self) -> Catalog:
@@ -210,27 +243,43 @@ class Catalog(pydantic.BaseModel):
             editor = self.models.get(profile.edit_with)
             if editor is None:
                 raise ValueError(f"models.{key}.edit_with: {profile.edit_with!r} is not one of the [models.*] tables")
-            if editor.traits().max_references == 0:
+            if editor.traits().max_references == 0 or editor.is_upscaler:
                 raise ValueError(f"models.{key}.edit_with: {profile.edit_with!r} takes no reference images")
+        if self.models[self.default_model].is_upscaler:
+            raise ValueError(f"default_model {self.default_model!r} is an upscaler; name an image model")
+        if self.default_upscaler is not None and self.default_upscaler not in self.models:
+            raise ValueError(f"default_upscaler {self.default_upscaler!r} is not one of the [models.*] tables")
         if self.default_text_model is not None and self.default_text_model not in self.text_models:
             raise ValueError(f"default_text_model {self.default_text_model!r} is not one of the [text_models.*] tables")
         return self
 
     @property
     def offered(self) -> list[ModelProfile]:
-        """The enabled profiles, in the order users see them."""
-        return [profile for profile in self.models.values() if profile.enabled]
+        """The enabled image profiles (no upscalers), in the order users see them."""
+        return [profile for profile in self.models.values() if profile.enabled and not profile.is_upscaler]
 
     def offers(self, profile_id: str) -> bool:
         profile = self.models.get(profile_id)
-        return profile is not None and profile.enabled
+        return profile is not None and profile.enabled and not profile.is_upscaler
 
     @property
     def default_id(self) -> str:
         """`default_model`, or the first enabled profile while that one is disabled."""
         if self.models[self.default_model].enabled:
             return self.default_model
-        return next((key for key, profile in self.models.items() if profile.enabled), self.default_model)
+        return next(
+            (key for key, profile in self.models.items() if profile.enabled and not profile.is_upscaler),
+            self.default_model,
+        )
+
+    @property
+    def upscaler(self) -> ModelProfile | None:
+        """The profile behind "Upscale": `default_upscaler` while enabled, else the first enabled
+        upscaler; None when there is none (the action is not offered)."""
+        chosen = self.models.get(self.default_upscaler or "")
+        if chosen is not None and chosen.enabled:
+            return chosen
+        return next((profile for profile in self.models.values() if profile.enabled and profile.is_upscaler), None)
 
     @property
     def text_model(self) -> TextModelProfile | None:
@@ -266,11 +315,19 @@ class Catalog(pydantic.BaseModel):
 
 def demo_catalog(base_url: str) -> Catalog:
     demo = ModelProfile(id=DEMO_PROFILE_ID, label="Demo renderer", base_url=base_url, family="generic")
+    # The demo server's stand-in upscaler (inference/demo/upscaler.py): Upscale works out of the box.
+    upscaler = ModelProfile(
+        id=DEMO_UPSCALER_PROFILE_ID,
+        label="Demo upscaler",
+        base_url=base_url.rstrip("/").removesuffix("/v1") + "/upscaler",
+        provider="upscaler-http",
+    )
     # The demo server's stand-in chat model (inference/demo/chat.py), beside its image routes.
     writer = TextModelProfile(id=DEMO_PROFILE_ID, label="Demo writer", base_url=demo_text_url(base_url))
     return Catalog(
         default_model=DEMO_PROFILE_ID,
-        models={DEMO_PROFILE_ID: demo},
+        models={DEMO_PROFILE_ID: demo, DEMO_UPSCALER_PROFILE_ID: upscaler},
+        default_upscaler=DEMO_UPSCALER_PROFILE_ID,
         default_text_model=DEMO_PROFILE_ID,
         text_models={DEMO_PROFILE_ID: writer},
     )

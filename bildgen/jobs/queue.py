@@ -104,9 +104,14 @@ class Submission:
     recipe_extras: str | None = None
     # The board its images go to (an API request's `board`: one of the owner's, bildgen.boards).
     board_id: str | None = None
+    # What the job does to its reference where that is not plain image to image ("upscale",
+    # "creative-upscale", "expand": bildgen.generation), kept as the generation's mode.
+    kind: str | None = None
 
     @property
     def mode(self) -> str:
+        if self.kind:
+            return self.kind
         return "image-to-image" if self.reference_ids else "text-to-image"
 
 

@@ -118,6 +118,13 @@ class RecipeExtras:
     improved_from: str | None = None  # the prompt before Improve prompt rewrote it
     improved_by: str | None = None  # the text model that did
     elements: tuple[Picked, ...] = ()
+    # An upscale (bildgen.generation.upscale): the factor, the profile's label, and whether it was a
+    # re-render that changes details ("creative upscale").
+    upscaled_by: int | None = None
+    upscaled_with: str | None = None
+    creative: bool = False
+    # An expand (bildgen.generation.expand): what was added, e.g. "left +25 %, right +25 %".
+    expanded: str | None = None
 
     def encode(self) -> str | None:
         raw: dict[str, Any] = {
@@ -131,6 +138,10 @@ class RecipeExtras:
         }
         if self.elements:
             raw["elements"] = [dataclasses.asdict(element) for element in self.elements]
+        if self.upscaled_by:
+            raw.update(upscaled_by=self.upscaled_by, upscaled_with=self.upscaled_with, creative=self.creative)
+        if self.expanded:
+            raw["expanded"] = self.expanded
         return json.dumps(raw, ensure_ascii=False) if raw else None
 
     @classmethod
@@ -156,7 +167,15 @@ class RecipeExtras:
             key: raw.get(key) if isinstance(raw.get(key), str) else None
             for key in ("prompt_as_typed", "improved_from", "improved_by")
         }
-        return cls(**strings, elements=tuple(elements))
+        factor = raw.get("upscaled_by")
+        return cls(
+            **strings,
+            elements=tuple(elements),
+            upscaled_by=factor if isinstance(factor, int) and not isinstance(factor, bool) else None,
+            upscaled_with=raw.get("upscaled_with") if isinstance(raw.get("upscaled_with"), str) else None,
+            creative=raw.get("creative") is True,
+            expanded=raw.get("expanded") if isinstance(raw.get("expanded"), str) else None,
+        )
 
     def describe(self) -> list[str]:
         """Lines for an image's details, in the language of the user being answered."""
@@ -171,6 +190,15 @@ class RecipeExtras:
             )
         if self.prompt_as_typed:
             lines.append(_("Typed prompt: {prompt}", prompt=self.prompt_as_typed))
+        if self.upscaled_by:
+            words = (
+                N_("Creative upscale ×{factor} with {upscaler}: re-rendered at the larger size, details changed.")
+                if self.creative
+                else N_("Upscaled ×{factor} with {upscaler}.")
+            )
+            lines.append(_(words, factor=self.upscaled_by, upscaler=self.upscaled_with or "?"))
+        if self.expanded:
+            lines.append(_("Expanded: {sides}", sides=self.expanded))
         for element in self.elements:
             lines.append(_(_ELEMENT_LINES[element.role], name=element.name))
         return lines

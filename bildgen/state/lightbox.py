@@ -16,7 +16,7 @@ from bildgen import i18n, routes
 from bildgen.boards import core as boards
 from bildgen.boards import sharing
 from bildgen.cpu import in_image_pool
-from bildgen.i18n import _
+from bildgen.i18n import N_, _
 from bildgen.inference.capabilities import describe_options
 from bildgen.params import guidance_label_of
 from bildgen.prompts.elements import RecipeExtras
@@ -84,6 +84,15 @@ class DetailView:
     reference_credentials: list[str] = dataclasses.field(default_factory=list)
 
 
+MODE_NAMES = {
+    "text-to-image": N_("Text to image"),
+    "image-to-image": N_("Image to image"),
+    "upscale": N_("Upscale"),
+    "creative-upscale": N_("Creative upscale (re-rendered)"),
+    "expand": N_("Expand"),
+}
+
+
 def _lineage(image) -> LineageCard:
     return LineageCard(
         id=image.id, thumbnail_path=routes.thumbnail_upload_path(image.id), label=_("seed {seed}", seed=image.seed)
@@ -102,7 +111,7 @@ def detail_view(found: gallery.Details, language: str) -> DetailView:
         negative_prompt=(generation.negative_prompt or "").strip(),
         model=generation.model_name,
         served_as=generation.served_model if generation.served_model != generation.model_name else "",
-        mode=_("Image to image") if generation.mode == "image-to-image" else _("Text to image"),
+        mode=_(MODE_NAMES.get(generation.mode, MODE_NAMES["text-to-image"])),
         size=f"{image.width} × {image.height}",
         steps="" if recipe.steps is None else str(recipe.steps),
         guidance_label=_(guidance_label_of(recipe.guidance_field or generation.guidance_field)),
@@ -135,6 +144,8 @@ def _credentials(found: gallery.Details) -> tuple[str, list[str]]:
         if reference.credentials
     ]
     return own, references
+
+
 def _shared_details(viewer_id: str, image_id: str, address: str) -> tuple[gallery.Details, str] | None:
     """Someone else's image on a board shared with the viewer, and its owner's name; the view is audited.
     Their references and lineage stay theirs: only the image and its recipe are shown."""

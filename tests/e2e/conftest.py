@@ -41,6 +41,8 @@ BFL_LABEL = "Demo FLUX.1 [dev] at BFL"
 # An AUTOMATIC1111 image takes this long, so that its progress can be seen.
 A1111_LATENCY_S = 4.0
 WRITER_LABEL = "Demo writer"
+# The demo server's upscaler (its /upscaler routes), the default for Upscale ×2 / ×4.
+UPSCALER_LABEL = "Demo upscaler"
 
 
 @pytest.fixture(scope="session")
@@ -138,6 +140,12 @@ label = "{BFL_LABEL}"
 base_url = "{bfl_server.base_url}"
 provider = "bfl"
 served_name = "flux-dev"
+
+[models.upscaler]
+label = "{UPSCALER_LABEL}"
+base_url = "{demo_server.origin}/upscaler"
+provider = "upscaler-http"
+max_output_side = 4096
 [text_models.writer]
 label = "{WRITER_LABEL}"
 base_url = "{demo_text_url(demo_server.base_url)}"

@@ -25,7 +25,17 @@ def test_every_commented_provider_profile_in_the_example_is_valid_once_uncomment
     path.write_text(active + "\n".join(settings) + "\n")
     catalog = load_catalog(path)
     providers = {profile.provider for profile in catalog.models.values()}
-    assert providers == {"openai-compatible", "automatic1111", "bfl", "openai", "gateway"}
+    assert providers == {
+        "openai-compatible",
+        "automatic1111",
+        "bfl",
+        "openai",
+        "gateway",
+        "upscaler-http",
+        "automatic1111-upscaler",
+    }
+    assert catalog.upscaler.id == "esrgan"
+    assert catalog.get("esrgan").largest_output_side == 4096
     assert catalog.get("flux-pro").capabilities().cloud == "Black Forest Labs"
     assert catalog.get("sdxl").capabilities().masks
     assert catalog.get("gateway-gemini").capabilities().image_sizes == ("1K", "2K", "4K")

@@ -29,12 +29,15 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from bildgen.inference.demo.common import FlavorServer, inpaint, picture
+from bildgen.inference.demo.upscaler import UpscaleRefused, lanczos_upscale
 from bildgen.waits import event_within
 
 if TYPE_CHECKING:
     from bildgen.inference.demo.server import DemoOptions
 
 CHECKPOINT_HASH = "0123456789"
+# The WebUI's built-in upscalers and the Real-ESRGAN one most installs add.
+UPSCALERS = ("None", "Lanczos", "Nearest", "R-ESRGAN 4x+")
 FAULTS = ("slow", "hang", "server-error", "garbage", "no-images", "bad-info")
 
 
@@ -299,9 +302,47 @@ class A1111Demo(FlavorServer):
             }
         )
 
+    async def upscalers(self, request: Request) -> Response:
+        self.log.add("GET", request.url.path, None)
+        if not self.authorised(request):
+            return self.unauthorised()
+        return JSONResponse([{"name": name, "model_name": None, "model_path": None, "scale": 4} for name in UPSCALERS])
+
+    async def extra_single_image(self, request: Request) -> Response:
+        """The Extras tab: `upscaling_resize` times larger with `upscaler_1` (here always LANCZOS)."""
+        if not self.authorised(request):
+            self.log.add("POST", request.url.path, None)
+            return self.unauthorised()
+        try:
+            body = await request.json()
+        except ValueError:
+            return JSONResponse({"detail": "There was an error parsing the body"}, status_code=400)
+        if not isinstance(body, dict):
+            return self.invalid(Invalid("body", "value is not a valid dict"))
+        self.log.add("POST", request.url.path, {key: value for key, value in body.items() if key != "image"})
+        try:
+            data = _image(body.get("image"), "image")
+            factor = _number(body, "upscaling_resize", 2, 1, 8, whole=True)
+        except Invalid as error:
+            return self.invalid(error)
+        if body.get("resize_mode", 0) != 0:
+            return self.invalid(Invalid("resize_mode", "the demo resizes by upscaling_resize only"))
+        if body.get("upscaler_1") not in UPSCALERS:
+            return self.exception("KeyError", f"could not find upscaler named {body.get('upscaler_1')}")
+        async with self._queue_lock:
+            if self.fault.take() == "server-error":
+                return self.exception("OutOfMemoryError", "CUDA out of memory. Tried to allocate 2.00 GiB")
+            try:
+                larger = await asyncio.to_thread(lanczos_upscale, data, factor)
+            except UpscaleRefused as refused:
+                return self.exception("RuntimeError", str(refused))
+        return JSONResponse({"html_info": "<p>Postprocess upscale</p>", "image": base64.b64encode(larger).decode()})
+
     def routes(self) -> list[Route]:
         return [
             *self.demo_routes(),
+            Route("/sdapi/v1/upscalers", self.upscalers, methods=["GET"]),
+            Route("/sdapi/v1/extra-single-image", self.extra_single_image, methods=["POST"]),
             Route("/sdapi/v1/txt2img", self.txt2img, methods=["POST"]),
             Route("/sdapi/v1/img2img", self.img2img, methods=["POST"]),
             Route("/sdapi/v1/progress", self.progress, methods=["GET"]),

@@ -50,6 +50,7 @@ from bildgen.inference.demo.chat import DemoWriter
 from bildgen.inference.demo.common import FlavorServer, LoadMeter
 from bildgen.inference.demo.renderer import mask_problem, render, render_edit, repaint_masked
 from bildgen.inference.demo.signed import sign_as_service
+from bildgen.inference.demo.upscaler import UPSCALER_PREFIX, UpscalerDemo
 
 DEMO_MODEL_ID = "bildgen-demo"
 MAX_SIDE = 2048
@@ -57,7 +58,7 @@ MIN_SIDE = 64
 # The OpenAI-compatible flavors (this module) …
 FLAVORS = ("vllm-omni", "vllm-omni-legacy", "sglang", "openai")
 # … and the other providers' (their own modules beside this one).
-PROVIDER_FLAVORS = ("automatic1111", "bfl", "gateway")
+PROVIDER_FLAVORS = ("automatic1111", "bfl", "gateway", "upscaler")
 ALL_FLAVORS = FLAVORS + PROVIDER_FLAVORS
 FAULTS = (
     "hang",
@@ -540,6 +541,9 @@ class DemoServer(FlavorServer):
         if flavor.startswith("vllm-omni"):
             routes.append(Route("/v1/chat/completions", self.chat, methods=["POST"]))
         routes.extend(DemoWriter().routes())  # the text model at /text/v1 (chat.py)
+        # An upscaler at /upscaler (upscaler.py), with its own request log.
+        self.upscaler = UpscalerDemo(self.options)
+        routes.extend(self.upscaler.contract_routes(UPSCALER_PREFIX))
         routes.append(Route("/{path:path}", self.not_found, methods=["GET", "POST", "PUT", "DELETE"]))
         return routes
 
@@ -555,6 +559,8 @@ def create_app(options: DemoOptions | None = None) -> Starlette:
         from bildgen.inference.demo.bfl import BflDemo
 
         server = BflDemo(options)
+    elif options.flavor == "upscaler":
+        server = UpscalerDemo(options)
     elif options.flavor == "gateway":
         from bildgen.inference.demo.gateway import GatewayDemo
 

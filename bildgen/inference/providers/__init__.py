@@ -25,6 +25,7 @@ from bildgen.inference.providers.bfl import BflAdapter
 from bildgen.inference.providers.gateway import GatewayAdapter
 from bildgen.inference.providers.openai_compatible import OpenAICompatibleAdapter
 from bildgen.inference.providers.openai_images import OpenAIImagesAdapter
+from bildgen.inference.providers.upscalers import A1111UpscalerAdapter, HttpUpscalerAdapter
 
 if TYPE_CHECKING:
     from bildgen.inference.profiles import ModelProfile
@@ -35,6 +36,8 @@ ADAPTERS: dict[str, type[Adapter]] = {
     BflAdapter.provider: BflAdapter,
     GatewayAdapter.provider: GatewayAdapter,
     OpenAIImagesAdapter.provider: OpenAIImagesAdapter,
+    A1111UpscalerAdapter.provider: A1111UpscalerAdapter,
+    HttpUpscalerAdapter.provider: HttpUpscalerAdapter,
 }
 
 

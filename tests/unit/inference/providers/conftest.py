@@ -12,7 +12,15 @@ from bildgen.inference.profiles import ModelProfile
 from bildgen.params import EffectiveParameters
 
 # Where each flavor's API lives under the server's origin.
-API_ROOT = {"automatic1111": "", "bfl": "/v1", "gateway": "/v2", "openai": "/v1", "vllm-omni": "/v1", "sglang": "/v1"}
+API_ROOT = {
+    "automatic1111": "",
+    "bfl": "/v1",
+    "gateway": "/v2",
+    "openai": "/v1",
+    "vllm-omni": "/v1",
+    "sglang": "/v1",
+    "upscaler": "",
+}
 
 
 @pytest.fixture
