@@ -20,10 +20,11 @@ from bildgen.boards import sharing
 from bildgen.i18n import _
 from bildgen.services import get_services
 from bildgen.state.gallery import BOARD_ID, GalleryState
+from bildgen.state.guards import public, signed_in
 from bildgen.state.session import SessionState
 from bildgen.store import gallery
 from bildgen.store.db import StorageUnavailable
-from bildgen.store.models import BoardVisibility
+from bildgen.store.models import BoardVisibility, User
 
 NO_BOARD = "__none__"
 # "Select all matching" resolves at most this many images on the server (a whole 50k gallery is fine).
@@ -158,15 +159,14 @@ class BoardsState(SessionState):
         self.rename_to = self.current.name
 
     @rx.event
-    async def open_boards(self):
-        user = await self._user()
-        if user is None:
-            return
+    @signed_in
+    async def open_boards(self, user: User):
         self.message, self.confirm_delete_open = "", False
         self._clear_selection()
         await self._refresh(user.id)
 
     @rx.event
+    @public
     def show_board(self, board_id: str):
         """The board picker: the gallery of one board (a link others can open too), or all images."""
         board_id = str(board_id)
@@ -177,10 +177,12 @@ class BoardsState(SessionState):
     # ---- making and changing boards -----------------------------------------------------------
 
     @rx.event
+    @public
     def set_new_board_name(self, value: str):
         self.new_board_name = str(value)[: boards.NAME_MAX]
 
     @rx.event
+    @public
     def set_rename_to(self, value: str):
         self.rename_to = str(value)[: boards.NAME_MAX]
 
@@ -205,6 +207,7 @@ class BoardsState(SessionState):
         return result
 
     @rx.event
+    @signed_in
     async def create_board(self):
         made = await self._change(boards.create, self.new_board_name)
         if made is not None:
@@ -213,19 +216,23 @@ class BoardsState(SessionState):
             await self._refresh(made.owner_id)
 
     @rx.event
+    @signed_in
     async def rename_board(self):
         await self._change(boards.rename, self.current.id, self.rename_to)
 
     @rx.event
+    @signed_in
     async def archive_board(self, archived: bool):
         await self._change(boards.set_archived, self.current.id, bool(archived))
 
     @rx.event
+    @signed_in
     async def delete_board(self):
         if await self._change(boards.delete, self.current.id):
             return rx.redirect(routes.GALLERY)
 
     @rx.event
+    @signed_in
     async def set_auto_add(self, board_id: str):
         board_id = str(board_id)
         await self._change(boards.set_auto_add, board_id if BOARD_ID.fullmatch(board_id) else None)
@@ -233,18 +240,22 @@ class BoardsState(SessionState):
     # ---- sharing ------------------------------------------------------------------------------
 
     @rx.event
+    @public
     def set_share_name(self, value: str):
         self.share_name = str(value)[:40]
 
     @rx.event
+    @public
     def set_share_can_add(self, value: bool):
         self.share_can_add = bool(value)
 
     @rx.event
+    @signed_in
     async def set_visibility(self, visibility: str):
         await self._change(sharing.set_visibility, self.current.id, str(visibility), address=self._client_address())
 
     @rx.event
+    @signed_in
     async def share_board(self):
         shared = await self._change(
             sharing.share,
@@ -258,6 +269,7 @@ class BoardsState(SessionState):
             self.message = _("Shared with {name}.", name=shared.username)
 
     @rx.event
+    @signed_in
     async def unshare_board(self, member_name: str):
         """Stop sharing with one of the people listed (by name; the server checks the board is the user's)."""
         member = next((member for member in self.members if member.username == str(member_name)), None)
@@ -268,6 +280,7 @@ class BoardsState(SessionState):
     # ---- the selection ------------------------------------------------------------------------
 
     @rx.event
+    @signed_in
     async def toggle_select(self, image_id: str, pointer: dict):
         """Click: this tile in or out. Shift-click: every loaded tile from the last one clicked to this."""
         image_id = str(image_id)
@@ -287,15 +300,14 @@ class BoardsState(SessionState):
         self._anchor = image_id
 
     @rx.event
-    async def select_all_matching(self):
-        user = await self._user()
-        if user is None:
-            return self._to_sign_in()
+    @signed_in
+    async def select_all_matching(self, user: User):
         filters = (await self.get_state(GalleryState))._filters()
         self.matching_count = len(await asyncio.to_thread(_matching_ids, user.id, filters))
         self.selected, self.all_matching, self._matching_filters = [], True, filters
 
     @rx.event
+    @public
     def clear_selection(self):
         self._clear_selection()
 
@@ -331,10 +343,8 @@ class BoardsState(SessionState):
         return GalleryState.open_gallery
 
     @rx.event
-    async def add_selection_to_board(self, board_id: str):
-        user = await self._user()
-        if user is None:
-            return self._to_sign_in()
+    @signed_in
+    async def add_selection_to_board(self, user: User, board_id: str):
         ids = await self._chosen_ids(user.id)
         try:
             added = await asyncio.to_thread(boards.add_images, get_services().engine, user.id, str(board_id), ids)
@@ -347,10 +357,8 @@ class BoardsState(SessionState):
         return await self._after_bulk(user.id, _("{count} images added to the board.", count=added))
 
     @rx.event
-    async def move_selection_to_board(self, board_id: str):
-        user = await self._user()
-        if user is None:
-            return self._to_sign_in()
+    @signed_in
+    async def move_selection_to_board(self, user: User, board_id: str):
         ids, source = await self._chosen_ids(user.id), self.current.id if self.current.mine else ""
         try:
             moved = await asyncio.to_thread(
@@ -365,10 +373,8 @@ class BoardsState(SessionState):
         return await self._after_bulk(user.id, _("{count} images moved to the board.", count=moved))
 
     @rx.event
-    async def favourite_selection(self):
-        user = await self._user()
-        if user is None:
-            return self._to_sign_in()
+    @signed_in
+    async def favourite_selection(self, user: User):
         try:
             count = await asyncio.to_thread(_favourite_all, user.id, await self._chosen_ids(user.id))
         except StorageUnavailable as unavailable:
@@ -377,14 +383,13 @@ class BoardsState(SessionState):
         return await self._after_bulk(user.id, _("{count} images marked as favourites.", count=count))
 
     @rx.event
+    @public
     def set_confirm_delete_open(self, value: bool):
         self.confirm_delete_open = bool(value) and (bool(self.selected) or self.all_matching)
 
     @rx.event
-    async def delete_selection(self):
-        user = await self._user()
-        if user is None:
-            return self._to_sign_in()
+    @signed_in
+    async def delete_selection(self, user: User):
         try:
             deleted = await asyncio.to_thread(_delete_all, user.id, await self._chosen_ids(user.id))
         except StorageUnavailable as unavailable:

@@ -13,10 +13,12 @@ import reflex as rx
 from bildgen.cpu import in_image_pool
 from bildgen.generation.expand import AMOUNTS, SIDES, ExpandRefused, editor_of, prepare_expand
 from bildgen.services import get_services
+from bildgen.state.guards import public, signed_in
 from bildgen.state.lightbox import LightboxState
 from bildgen.state.session import SessionState
 from bildgen.state.studio import StudioState, mask_card, reference_card
 from bildgen.store.db import StorageUnavailable
+from bildgen.store.models import User
 
 ASPECTS = ("16:9", "4:3", "1:1", "3:4", "9:16")
 BY_SIDES = "sides"
@@ -29,26 +31,27 @@ class ExpandState(SessionState):
     aspect: str = BY_SIDES
 
     @rx.event
+    @public
     def toggle_side(self, side: str, on: bool) -> None:
         if side in SIDES:
             self.sides = [name for name in SIDES if (name == side and on) or (name != side and name in self.sides)]
 
     @rx.event
+    @public
     def set_amount(self, value: str) -> None:
         if value in {str(amount) for amount in AMOUNTS}:
             self.amount = value
 
     @rx.event
+    @public
     def set_aspect(self, value: str) -> None:
         if value == BY_SIDES or value in ASPECTS:
             self.aspect = value
 
     @rx.event
-    async def prepare(self):
+    @signed_in
+    async def prepare(self, user: User):
         """The image shown in the lightbox, expanded as chosen, into the studio's form with its mask."""
-        user = await self._user()
-        if user is None:
-            return self._to_sign_in()
         lightbox = await self.get_state(LightboxState)
         studio = await self.get_state(StudioState)
         studio._ensure_ready(user)

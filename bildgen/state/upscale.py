@@ -16,10 +16,12 @@ from bildgen.jobs import queue
 from bildgen.jobs.refusals import SubmissionRefused
 from bildgen.services import get_services
 from bildgen.state.gallery import GalleryState
+from bildgen.state.guards import signed_in
 from bildgen.state.lightbox import LightboxState
 from bildgen.state.session import SessionState
 from bildgen.state.studio import StudioState
 from bildgen.store.db import StorageUnavailable
+from bildgen.store.models import User
 
 
 def _factor(value: object) -> int | None:
@@ -59,11 +61,9 @@ class UpscaleState(SessionState):
         return studio._put_on_top(job_id, studio._card(found) if found else None)
 
     @rx.event
-    async def upscale_result(self, image_id: str, factor: int):
+    @signed_in
+    async def upscale_result(self, user: User, image_id: str, factor: int):
         """Upscale on a result card in the studio."""
-        user = await self._user()
-        if user is None:
-            return self._to_sign_in()
         chosen = _factor(factor)
         if chosen is None:
             return
@@ -74,11 +74,9 @@ class UpscaleState(SessionState):
         return await self._show_in_studio(user.id, job_id)
 
     @rx.event
-    async def upscale_shown(self, factor: int):
+    @signed_in
+    async def upscale_shown(self, user: User, factor: int):
         """Upscale in the lightbox: the image shown, from the studio or the gallery."""
-        user = await self._user()
-        if user is None:
-            return self._to_sign_in()
         chosen = _factor(factor)
         lightbox = await self.get_state(LightboxState)
         if chosen is None or not lightbox.detail.id:
