@@ -170,7 +170,7 @@ def _provenance() -> rx.Component:
                 "allow_plain_download",
                 OverviewState.allow_plain_download,
             ),
-            rx.button(t("Save credential settings"), type="submit"),
+            rx.button(t("Apply credential settings"), type="submit"),
             spacing="2",
             width="100%",
         ),

@@ -73,7 +73,7 @@ def test_downloads_without_metadata_are_offered_only_while_the_administrator_all
     admin.get_by_label("Organisation named in every image").fill("Stadtwerke Süd")
     allow = admin.get_by_role("checkbox", name="Allow downloads without metadata (each is recorded in the audit log)")
     allow.click()
-    admin.get_by_role("button", name="Save credential settings").click()
+    admin.get_by_role("button", name="Apply credential settings").click()
     expect(admin.get_by_role("status")).to_have_text("Saved.")
     expect(admin.get_by_text("Images are signed by: bildgen demo (TEST CERTIFICATE")).to_be_visible()
     try:
@@ -86,5 +86,5 @@ def test_downloads_without_metadata_are_offered_only_while_the_administrator_all
         )
         expect(allow).to_be_checked()
         allow.click()
-        admin.get_by_role("button", name="Save credential settings").click()
+        admin.get_by_role("button", name="Apply credential settings").click()
         expect(admin.get_by_role("status")).to_have_text("Saved.")
