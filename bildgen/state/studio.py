@@ -12,16 +12,16 @@ import contextlib
 import dataclasses
 import secrets
 import time
-from typing import Any
 
 import reflex as rx
 
 from bildgen import i18n, routes
 from bildgen.cpu import in_image_pool
 from bildgen.generation import retry
+from bildgen.generation.plan import Draft, PlanInput, draft, plan, reference_limit_text
 from bildgen.i18n import _
 from bildgen.inference import providers
-from bildgen.inference.capabilities import Capabilities, OptionChoices, chosen_options, describe_options
+from bildgen.inference.capabilities import OptionChoices, describe_options
 from bildgen.inference.errors import InferenceError
 from bildgen.inference.profiles import ModelProfile
 from bildgen.jobs import queue, runner
@@ -32,11 +32,8 @@ from bildgen.params import (
     MAX_VARIANTS,
     MODE_PRESETS,
     FormChoices,
-    Limits,
-    Resolved,
-    resolve,
-    variant_seeds,
 )
+from bildgen.refusal import Refusal
 from bildgen.services import get_services
 from bildgen.state import prompt_help
 from bildgen.state.outages import note_failure
@@ -221,22 +218,30 @@ class StudioState(SessionState):
             steps=self.steps,
             guidance=self.guidance,
             seed=self.seed,
-            negative_prompt=self.negative_prompt if self.takes_negative_prompt else "",
+            negative_prompt=self.negative_prompt,
         )
 
-    def _refresh(self) -> Resolved:
+    def _plan_input(self, element_references: int = 0) -> PlanInput:
+        return form_input(
+            get_services().catalog,
+            model_id=self.model_id,
+            prompt=self.prompt,
+            choices=self._choices(),
+            options=OptionChoices(
+                **{field: self.options.get(field, "") for field in OPTION_FIELDS},
+                prompt_upsampling=self.prompt_upsampling,
+            ),
+            references=len(self.references),
+            element_references=element_references,
+        )
+
+    def _refresh(self) -> Draft:
         self._in_tab_language()  # the summary and the problems below; many form events do not sign in
         # A mask belongs to the image it was painted on, and only the first reference is edited.
         first = self.references[0].id if self.references else None
         if self.mask is not None and (self.mask.reference_id != first or not self.takes_masks):
             self.mask = None
-        serving = self._serving_profile()
-        capabilities = serving.capabilities()
-        self.serving_label = serving.label
-        self.cloud = capabilities.cloud or ""
-        self.takes_negative_prompt = capabilities.negative_prompt
-        self.takes_seed, self.takes_steps = capabilities.seed, capabilities.steps
-        self.takes_guidance, self.guidance_label = capabilities.guidance, _(capabilities.guidance_label)
+        capabilities = self._serving_profile().capabilities()
         # A value typed for a field this model does not take would be invisible, yet block Generate.
         for field, taken in (
             ("seed", capabilities.seed),
@@ -245,45 +250,37 @@ class StudioState(SessionState):
         ):
             if not taken:
                 setattr(self, field, "")
+        drafted = draft(get_services().catalog, self._plan_input())
+        capabilities = drafted.capabilities
+        self.serving_label = drafted.profile.label
+        self.cloud = capabilities.cloud or ""
+        self.takes_negative_prompt = capabilities.negative_prompt
+        self.takes_seed, self.takes_steps = capabilities.seed, capabilities.steps
+        self.takes_guidance, self.guidance_label = capabilities.guidance, _(capabilities.guidance_label)
         self.qualities = list(capabilities.qualities)
         self.aspect_ratios = list(capabilities.aspect_ratios)
         self.image_sizes = list(capabilities.image_sizes)
         self.takes_denoising = capabilities.denoising_strength and bool(self.references)
         self.takes_upsampling, self.takes_safety = capabilities.prompt_upsampling, capabilities.safety_tolerance
         self.size_step = capabilities.size_step
-        options, option_problems = self._options(capabilities)
-        limits = Limits(
-            size_step=capabilities.size_step,
-            min_side=capabilities.min_side,
-            max_side=capabilities.max_side,
-            max_steps=capabilities.max_steps,
-            guidance_range=capabilities.guidance_range,
-        )
-        resolved = resolve(serving.traits(), self._choices(), limits)
+        resolved = drafted.resolved
         summary = resolved.summary(
             guidance_label=capabilities.guidance_label,
             steps=capabilities.steps,
             guidance=capabilities.guidance,
             seed=capabilities.seed,
-            size="aspect_ratio" not in options,
+            size="aspect_ratio" not in drafted.options,
         )
-        self.effective_summary = " · ".join([summary, *describe_options(options)])
+        self.effective_summary = " · ".join([summary, *describe_options(drafted.options)])
         self.count_shown = str(resolved.count)
         self.preset_width, self.preset_height = (str(side) for side in resolved.preset_size)
         self.preset_steps = str(resolved.preset_steps)
         self.preset_guidance = f"{resolved.preset_guidance:g}"
         self.mode_modified = resolved.mode_modified
         self.quality_modified = resolved.quality_modified
-        self.problems = {**resolved.problems, **option_problems}
-        return resolved
-
-    def _options(self, capabilities: Capabilities) -> tuple[dict[str, Any], dict[str, str]]:
-        """The provider options to send, and a message per option field that is wrong."""
-        choices = OptionChoices(
-            **{field: self.options.get(field, "") for field in OPTION_FIELDS},
-            prompt_upsampling=self.prompt_upsampling,
-        )
-        return chosen_options(capabilities, choices, with_references=bool(self.references))
+        # Too many references is said when Generate is pressed, not as an advanced setting.
+        self.problems = {field: message for field, message in drafted.problems.items() if field != "references"}
+        return drafted
 
     @rx.event
     def set_option(self, field: str, value: str) -> None:
@@ -771,11 +768,7 @@ class StudioState(SessionState):
         self.reference_message = ""
 
     def _reference_limit_text(self) -> str:
-        if self.max_references == 0:
-            return _("{model} does not take reference images.", model=self.edit_label)
-        if self.max_references == 1:
-            return _("{model} takes at most 1 reference image.", model=self.edit_label)
-        return _("{model} takes at most {count} reference images.", model=self.edit_label, count=self.max_references)
+        return reference_limit_text(get_services().catalog, self.model_id)
 
     @rx.event
     def remove_reference(self, index: int) -> None:
@@ -866,28 +859,33 @@ class StudioState(SessionState):
                 field: str(form_data[field]).strip() for field in TYPED_OPTIONS if form_data.get(field) is not None
             }
             self.options = {**self.options, **typed}
-            resolved = self._refresh()
-            options = self._options(self._serving_profile().capabilities())[0]
+            self._refresh()
             if self.submitting or not self.prompt.strip() or form_data.get("submission") != self.submission:
                 return
-            if resolved.problems:
-                self.run_error = _("Check the advanced settings:") + " " + " ".join(resolved.problems.values())
+            if self.problems:
+                self.run_error = _("Check the advanced settings:") + " " + " ".join(self.problems.values())
                 return
-            # The prompt with the picked context elements, their images after the form's own (prompt_help).
+            # The prompt with the picked context elements; generation.plan says whether their images go along.
             composed = await prompt_help.for_submission(self)
-            if len(composed.reference_ids) > self.max_references:
-                self.run_error = self._reference_limit_text() + " " + _("Remove some to generate.")
+            try:
+                planned = plan(
+                    services.catalog, self._plan_input(element_references=len(composed.element_reference_ids))
+                )
+            except Refusal as refused:
+                more = " " + _("Remove some to generate.") if refused.field == "references" else ""
+                self.run_error = refused.message + more
                 return
+            elements_sent = composed.element_reference_ids if planned.sends_element_images else ()
             submission = queue.Submission(
                 owner_id=user.id,
                 prompt=composed.prompt,
-                profile_id=self._serving_profile().id,
-                parameters=resolved.parameters,
-                seeds=variant_seeds(resolved.count, resolved.seed),
-                reference_ids=composed.reference_ids,
+                profile_id=planned.profile_id,
+                parameters=planned.parameters,
+                seeds=planned.seeds,
+                reference_ids=(*composed.reference_ids, *elements_sent),
                 mask_id=self.mask.id if self.mask is not None else None,
-                model_label=self.serving_label,
-                options=options,
+                model_label=planned.model_label,
+                options=planned.options,
                 recipe_extras=composed.extras,
             )
             # Until the job row exists, Generate stays pressed: a second delivery is ignored.
@@ -964,6 +962,33 @@ class StudioState(SessionState):
         services.runner.wake()
         self.run_error = ""
         return self._put_on_top(new_id, self._card(found) if found else None)
+
+
+def form_input(
+    catalog,
+    *,
+    model_id: str,
+    prompt: str,
+    choices: FormChoices,
+    options: OptionChoices,
+    references: int,
+    element_references: int = 0,
+) -> PlanInput:
+    """The studio's form as generation.plan reads it: the fields the serving model's form hides (its
+    negative prompt, seed) are not sent."""
+    shown = catalog.serving(model_id, with_references=references > 0).capabilities()
+    return PlanInput(
+        model=model_id,
+        prompt=prompt,
+        form=dataclasses.replace(
+            choices,
+            negative_prompt=choices.negative_prompt if shown.negative_prompt else "",
+            seed=choices.seed if shown.seed else "",
+        ),
+        options=options,
+        references=references,
+        element_references=element_references,
+    )
 
 
 def _submit_checked(services, submission: queue.Submission) -> str:
