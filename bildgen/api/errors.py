@@ -79,7 +79,7 @@ def error_response(
 _REFUSALS = {
     "invalid": (400, "invalid_value"),
     "too_large": (413, "too_large"),
-    "not_found": (404, "model_not_found"),
+    "not_found": (404, "not_found"),
     "unavailable": (404, "model_not_found"),
     "paused": (503, "generation_paused"),
     "quota": (429, "insufficient_quota"),
@@ -89,7 +89,11 @@ _REFUSALS = {
 
 
 def api_error(
-    refused: Refusal, *, param: str | None = None, catalog: Catalog | None = None, headers: Mapping[str, str] = {}
+    refused: Refusal,
+    *,
+    param: str | None = None,
+    catalog: Catalog | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> ApiError:
     """A use case's refusal in OpenAI's envelope, its message as it is (a model not found also lists the
     models there are, when `catalog` is given)."""
@@ -98,10 +102,13 @@ def api_error(
     if refused.field == "model" and catalog is not None:
         known = ", ".join(profile.id for profile in catalog.offered)
         message = f"{message} Models: {known} (GET /v1/models lists them)."
-    if refused.field == "references":
+    if refused.field == "model":
+        code = "model_not_found"
+    elif refused.field == "references":
         code = "too_many_images"
     elif refused.field == "negative_prompt":
         code = "unsupported_parameter"
-    if refused.kind == "storage":
-        headers = {"Retry-After": "30", **headers}
-    return ApiError(status, message, param=param or refused.field or None, code=code, headers=headers)
+    retry = {"Retry-After": "30"} if refused.kind == "storage" else {}
+    return ApiError(
+        status, message, param=param or refused.field or None, code=code, headers={**retry, **(headers or {})}
+    )

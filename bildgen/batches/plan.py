@@ -12,9 +12,10 @@ from collections.abc import Sequence
 from bildgen import i18n
 from bildgen.batches.items import MAX_ITEMS, MAX_PROMPT_CHARS, BatchItem, ItemFields
 from bildgen.generation.plan import Draft, PlanInput, draft
+from bildgen.generation.plan import Plan as GenerationPlan
 from bildgen.i18n import _
 from bildgen.inference.profiles import Catalog, ModelProfile
-from bildgen.params import EffectiveParameters, FormChoices
+from bildgen.params import EffectiveParameters, FormChoices, variant_seeds
 
 
 @dataclasses.dataclass(frozen=True)
@@ -25,6 +26,20 @@ class PlannedItem:
     parameters: EffectiveParameters
     count: int
     seed: int | None  # None: no seed given; one is chosen when the batch is made
+
+    def plan(self, catalog: Catalog, seed: int) -> GenerationPlan:
+        """The job this item queues, with the seed chosen when the batch was made."""
+        profile = catalog.models[self.profile_id]
+        return GenerationPlan(
+            prompt=self.prompt,
+            profile_id=profile.id,
+            model_label=profile.label,
+            parameters=self.parameters,
+            seeds=variant_seeds(self.count, seed),
+            options={},
+            deadline_s=profile.deadline_s,
+            sends_element_images=False,
+        )
 
 
 @dataclasses.dataclass(frozen=True)

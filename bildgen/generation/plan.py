@@ -47,6 +47,7 @@ class Draft:
 class Plan:
     """What the job will send: the serving profile, effective parameters, one seed per image, options."""
 
+    prompt: str
     profile_id: str
     model_label: str
     parameters: EffectiveParameters
@@ -149,6 +150,7 @@ def plan(catalog: Catalog, given: PlanInput) -> Plan:
         field, message = next(iter(resolved.problems.items()))
         raise Refusal(message, field=field)
     return Plan(
+        prompt=given.prompt.strip(),
         profile_id=resolved.profile.id,
         model_label=resolved.profile.label,
         parameters=resolved.resolved.parameters,

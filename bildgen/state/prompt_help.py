@@ -89,16 +89,12 @@ class PromptHelpState(SessionState):
     def edit_proposal(self, value: str) -> None:
         self.proposal = str(value)[:4000]
 
-    @rx.event
-    def use_proposal(self):
-        """The studio's prompt becomes the proposal as edited; the original is kept for the recipe."""
-        # Imported here: the studio imports this module for Generate.
-        from bildgen.state.studio import StudioState
-
+    def _take_proposal(self) -> str:
+        """The proposal as edited, now the prompt (StudioState.use_proposal); the original is kept for the recipe."""
         used = self.proposal.strip()
         self._used, self._used_from = used, self.original
         self.proposal, self.original = "", ""
-        return StudioState.set_prompt(used)
+        return used
 
     @rx.event
     def discard_proposal(self) -> None:
@@ -114,16 +110,15 @@ class Composed:
     extras: str | None  # Generation.recipe_extras
 
 
-async def for_submission(studio) -> Composed:  # type: ignore[no-untyped-def]
+async def for_submission(state: rx.State, prompt: str, own: tuple[str, ...]) -> Composed:
     """What the studio's Generate sends: its prompt with the picked context elements, its references
-    and the elements' images, the recipe's extras. Call
-    inside `async with self` (reads states only, no I/O)."""
-    typed = studio.prompt.strip()
-    helper = await studio.get_state(PromptHelpState)
-    context = await studio.get_state(ContextElementsState)
+    (`own`) and the elements' images, the recipe's extras. Call inside `async with self` (reads
+    states only, no I/O)."""
+    typed = prompt.strip()
+    helper = await state.get_state(PromptHelpState)
+    context = await state.get_state(ContextElementsState)
     picked = context.picked()
     composed = elements.compose(typed, picked)
-    own = tuple(card.id for card in studio.references)
     writer = get_services().catalog.text_model
     was_improved = bool(helper._used) and helper._used == typed
     extras = RecipeExtras(

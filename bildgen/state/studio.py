@@ -17,8 +17,9 @@ import reflex as rx
 
 from bildgen import i18n, routes
 from bildgen.cpu import in_image_pool
-from bildgen.generation import retry
+from bildgen.generation import retry, uploads
 from bildgen.generation.plan import Draft, PlanInput, draft, plan, reference_limit_text
+from bildgen.generation.submit import cancel, submit
 from bildgen.i18n import _
 from bildgen.inference import providers
 from bildgen.inference.capabilities import OptionChoices, describe_options
@@ -39,12 +40,12 @@ from bildgen.state import prompt_help
 from bildgen.state.outages import note_failure
 from bildgen.state.run_cards import RunCard, fingerprint, run_card
 from bildgen.state.session import SessionState, user_for_token
-from bildgen.store import library, metadata
+from bildgen.store import metadata
 from bildgen.store.db import StorageUnavailable
 from bildgen.store.image_library import stored_recipe
 from bildgen.store.metadata import StoredRecipe
 from bildgen.store.models import EditMask, ReferenceImage, User
-from bildgen.store.references import MAX_BYTES, ReferenceRejected, clean_reference_async
+from bildgen.store.references import MAX_BYTES
 from bildgen.waits import Backoff, event_within
 
 # (tab, job) pairs watched by a task of this process: a reload or second event starts no twin, and a
@@ -298,6 +299,12 @@ class StudioState(SessionState):
     @rx.event
     def set_prompt(self, value: str) -> None:
         self.prompt = str(value)
+
+    @rx.event
+    async def use_proposal(self) -> None:
+        """Use improved prompt: the prompt help's proposal, as edited, becomes the prompt."""
+        helper = await self.get_state(prompt_help.PromptHelpState)
+        self.prompt = helper._take_proposal()
 
     @rx.event
     def set_negative_prompt(self, value: str) -> None:
@@ -617,17 +624,13 @@ class StudioState(SessionState):
         """Every parameter of one of the user's images back into the form, its seed and references
         kept. False when there is no such image of theirs."""
         services = get_services()
-        found = await asyncio.to_thread(library.find_image, services.engine, image_id, owner_id)
+        found = await uploads.find_image(services, image_id, owner_id)
         if found is None:
             await self._record_refused(owner_id, "image", image_id)
             return False
         image, generation = found
-        references = await asyncio.to_thread(library.references_of, services.engine, generation.id, owner_id)
-        mask = (
-            await asyncio.to_thread(library.find_mask, services.engine, generation.mask_id, owner_id)
-            if generation.mask_id
-            else None
-        )
+        references = await uploads.references_of(services, generation.id, owner_id)
+        mask = await uploads.find_mask(services, generation.mask_id, owner_id) if generation.mask_id else None
         # The typed prompt and the context elements back; the elements bring their own images.
         typed, element_images = await prompt_help.restore(self, owner_id, generation.recipe_extras, generation.prompt)
         self._apply_recipe(
@@ -639,22 +642,6 @@ class StudioState(SessionState):
         return True
 
     # ---- references --------------------------------------------------------------------------
-
-    async def _store_reference(
-        self, owner_id: str, clean_png: bytes, name: str, source_image_id: str | None = None
-    ) -> ReferenceCard:
-        """Raises StorageUnavailable when the file or its row cannot be written."""
-        services = get_services()
-        reference = await asyncio.to_thread(
-            library.add_reference,
-            services.engine,
-            services.references,
-            owner_id=owner_id,
-            png=clean_png,
-            name=name,
-            source_image_id=source_image_id,
-        )
-        return reference_card(reference)
 
     def _attach(self, card: ReferenceCard) -> None:
         self.references = [*self.references, card]
@@ -690,14 +677,13 @@ class StudioState(SessionState):
             data = await upload.read(MAX_BYTES + 1)
             try:
                 # The image pool decodes one picture at a time, however many arrive at once.
-                clean = await clean_reference_async(data, name=name)
-                card = await self._store_reference(user.id, clean, name)
-            except ReferenceRejected as rejected:
-                problems.append(str(rejected))
-                continue
+                card = reference_card(await uploads.add_reference(get_services(), user.id, data, name=name))
             except StorageUnavailable as unavailable:
-                problems.append(unavailable.user_message)
+                problems.append(unavailable.message)
                 break
+            except Refusal as rejected:
+                problems.append(rejected.message)
+                continue
             recipe = await in_image_pool(metadata.read, data) if len(data) <= MAX_BYTES else None
             if recipe is not None and recipe.prompt:
                 # A picture that carries its recipe (ours or AUTOMATIC1111's): restore it, like
@@ -749,7 +735,7 @@ class StudioState(SessionState):
             self.reference_message = self._reference_limit_text()
             return
         services = get_services()
-        found = await asyncio.to_thread(library.find_image, services.engine, image_id, owner_id)
+        found = await uploads.find_image(services, image_id, owner_id)
         if found is None:
             self.reference_message = _("That image does not exist (any more).")
             await self._record_refused(owner_id, "image", image_id)
@@ -757,14 +743,18 @@ class StudioState(SessionState):
         image, _generation = found
         path = services.files.path_for(image.sha256)
         try:
-            png = await clean_reference_async(await asyncio.to_thread(path.read_bytes), name=path.name)
-            card = await self._store_reference(
-                owner_id, png, f"generated image, seed {image.seed}", source_image_id=image.id
+            reference = await uploads.add_reference(
+                services,
+                owner_id,
+                await asyncio.to_thread(path.read_bytes),
+                name=path.name,
+                stored_as=f"generated image, seed {image.seed}",
+                source_image_id=image.id,
             )
-        except StorageUnavailable as unavailable:
-            self.reference_message = unavailable.user_message
+        except Refusal as refused:
+            self.reference_message = refused.message
             return
-        self._attach(card)
+        self._attach(reference_card(reference))
         self.reference_message = ""
 
     def _reference_limit_text(self) -> str:
@@ -789,7 +779,7 @@ class StudioState(SessionState):
         if user is None:
             return self._to_sign_in()
         self._ensure_ready(user)
-        found = await asyncio.to_thread(library.find_mask, get_services().engine, mask_id, user.id)
+        found = await uploads.find_mask(get_services(), mask_id, user.id)
         if found is None:
             self.reference_message = _("That mask does not exist (any more).")
             await self._record_refused(user.id, "mask", mask_id)
@@ -823,11 +813,10 @@ class StudioState(SessionState):
             return
         services = await asyncio.to_thread(get_services)
         try:
-            await asyncio.to_thread(queue.request_cancel, services.engine, job_id, owner_id=user.id)
+            await cancel(services, job_id, owner_id=user.id)
         except StorageUnavailable as unavailable:
-            self.run_error = unavailable.user_message
+            self.run_error = unavailable.message
             return
-        services.runner.wake()
         # Whatever the tab thought, the row now says how things stand.
         found = await asyncio.to_thread(queue.run, services.engine, job_id, owner_id=user.id)
         self._replace_run(job_id, self._card(found) if found else None)
@@ -866,34 +855,23 @@ class StudioState(SessionState):
                 self.run_error = _("Check the advanced settings:") + " " + " ".join(self.problems.values())
                 return
             # The prompt with the picked context elements; generation.plan says whether their images go along.
-            composed = await prompt_help.for_submission(self)
+            composed = await prompt_help.for_submission(self, self.prompt, tuple(card.id for card in self.references))
             try:
-                planned = plan(
-                    services.catalog, self._plan_input(element_references=len(composed.element_reference_ids))
-                )
+                given = self._plan_input(element_references=len(composed.element_reference_ids))
+                planned = plan(services.catalog, dataclasses.replace(given, prompt=composed.prompt))
             except Refusal as refused:
                 more = " " + _("Remove some to generate.") if refused.field == "references" else ""
                 self.run_error = refused.message + more
                 return
             elements_sent = composed.element_reference_ids if planned.sends_element_images else ()
-            submission = queue.Submission(
-                owner_id=user.id,
-                prompt=composed.prompt,
-                profile_id=planned.profile_id,
-                parameters=planned.parameters,
-                seeds=planned.seeds,
-                reference_ids=(*composed.reference_ids, *elements_sent),
-                mask_id=self.mask.id if self.mask is not None else None,
-                model_label=planned.model_label,
-                options=planned.options,
-                recipe_extras=composed.extras,
-            )
+            reference_ids = (*composed.reference_ids, *elements_sent)
+            mask_id = self.mask.id if self.mask is not None else None
             # Until the job row exists, Generate stays pressed: a second delivery is ignored.
             self.submitting, self.run_error = True, ""
             self.submission = secrets.token_hex(8)
 
         try:
-            job_id = await asyncio.to_thread(_submit_checked, services, submission)
+            job_id = await submit(services, user.id, planned, reference_ids, mask_id, recipe_extras=composed.extras)
             found = await asyncio.to_thread(queue.run, services.engine, job_id, owner_id=user.id)
         except SubmissionRefused as refused:
             await asyncio.to_thread(services.config.refresh)
@@ -906,16 +884,10 @@ class StudioState(SessionState):
                 self.paused_message = refused.message if paused else ""
                 self.run_error = "" if paused else refused.message
             return
-        except (StorageUnavailable, LookupError) as problem:
+        except Refusal as refused:  # storage, or a reference or mask no longer the user's
             async with self:
-                self.submitting = False
-                self.run_error = (
-                    problem.user_message
-                    if isinstance(problem, StorageUnavailable)
-                    else _("A reference image is no longer available. Remove it and try again.")
-                )
+                self.submitting, self.run_error = False, refused.message
             return
-        services.runner.wake()
         labels = {key: profile.label for key, profile in services.catalog.models.items()}
         card = run_card(found, labels=labels, language=language) if found else None
         async with self:
@@ -989,18 +961,6 @@ def form_input(
         references=references,
         element_references=element_references,
     )
-
-
-def _submit_checked(services, submission: queue.Submission) -> str:
-    """Queue the job once every reference, and the mask on the first, is still the user's (LookupError otherwise)."""
-    for reference_id in submission.reference_ids:
-        if library.find_reference(services.engine, reference_id, submission.owner_id) is None:
-            raise LookupError(reference_id)
-    if submission.mask_id is not None:
-        mask = library.find_mask(services.engine, submission.mask_id, submission.owner_id)
-        if mask is None or mask.reference_id != submission.reference_ids[0]:
-            raise LookupError(submission.mask_id)
-    return queue.submit(services.engine, submission)
 
 
 def _model_choice(catalog, profile_id: str) -> ModelChoice:
