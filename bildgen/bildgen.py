@@ -6,6 +6,7 @@ import contextlib
 import reflex as rx
 
 from bildgen import routes
+from bildgen.batches.queueing import resume_pending_batches
 from bildgen.http import create_api
 from bildgen.inference.profiles import ConfigError
 from bildgen.ops.logs import configure_logging
@@ -34,7 +35,7 @@ from bildgen.state.admin_tokens import AdminTokensState
 from bildgen.state.admin_usage import UsageState
 from bildgen.state.admin_users import UsersState
 from bildgen.state.batch_page import BatchPageState
-from bildgen.state.batches import BatchEditorState, resume_pending_batches
+from bildgen.state.batches import BatchEditorState
 from bildgen.state.boards import BoardsState
 from bildgen.state.comparison import ComparisonState
 from bildgen.state.gallery import GalleryState

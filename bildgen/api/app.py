@@ -26,7 +26,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bildgen.api import idempotency, masks, tasks
-from bildgen.api.errors import DO_NOT_RETRY, MODERATION_TYPE, ApiError, error_response
+from bildgen.api.errors import DO_NOT_RETRY, MODERATION_TYPE, ApiError, api_error, error_response
 from bildgen.api.plan import Plan, plan
 from bildgen.api.schemas import (
     EditForm,
@@ -36,25 +36,25 @@ from bildgen.api.schemas import (
     ImagesResponse,
     Model,
     ModelList,
-    ResponseFormat,
     Task,
     UpscaleRequest,
 )
 from bildgen.auth import api_tokens, audit, throttle
 from bildgen.boards import core as boards
 from bildgen.cpu import in_image_pool
+from bildgen.generation.submit import cancel, submit
+from bildgen.generation.uploads import add_mask, add_reference
 from bildgen.generation.upscale import UpscaleRefused, submit_upscale
 from bildgen.http.auth import STORAGE_ERRORS, client_address
 from bildgen.inference.profiles import Catalog
 from bildgen.jobs import queue, waiting
-from bildgen.jobs.refusals import GenerationPaused, ProfileUnavailable, QuotaReached, SubmissionRefused
-from bildgen.provenance.verify import upload_credentials
+from bildgen.jobs.refusals import QuotaReached
+from bildgen.refusal import Refusal
 from bildgen.services import Services, get_services
-from bildgen.store import library
 from bildgen.store.db import StorageUnavailable, is_storage_failure
-from bildgen.store.masks import MaskRejected, clean_mask_for
+from bildgen.store.masks import MaskRejected
 from bildgen.store.models import ReferenceImage, utc_now
-from bildgen.store.references import MAX_BYTES, ReferenceRejected, clean_reference_async
+from bildgen.store.references import MAX_BYTES, ReferenceRejected
 
 logger = logging.getLogger(__name__)
 
@@ -170,25 +170,13 @@ def _catalog(services: Services) -> Catalog:
 # ---- queueing and answering --------------------------------------------------------------------------
 
 
-def _refusal(refused: SubmissionRefused) -> ApiError:
-    if isinstance(refused, GenerationPaused):
-        return ApiError(503, refused.message, code="generation_paused")
-    if isinstance(refused, ProfileUnavailable):
-        return ApiError(404, refused.message, param="model", code="model_not_found")
+def _refusal(refused: Refusal) -> ApiError:
+    if isinstance(refused, StorageUnavailable):
+        return _storage_unavailable(refused)
     if isinstance(refused, QuotaReached):
         wait = max(1, math.ceil((refused.refills_at - utc_now()).total_seconds()))
-        return ApiError(429, refused.message, code="insufficient_quota", headers={"Retry-After": str(wait)})
-    return ApiError(403, refused.message, code="refused")
-
-
-def _submit(services: Services, submission: queue.Submission, response_format: ResponseFormat, token_id: str) -> str:
-    job_id = queue.submit(services.engine, submission)
-    try:
-        tasks.record(services.engine, job_id, response_format, token_id)
-    except StorageUnavailable:
-        # The job is queued and runs; only the wish for links is lost (the answer carries base64).
-        logger.warning("API task %s: could not record how its images are wanted", job_id)
-    return job_id
+        return api_error(refused, headers={"Retry-After": str(wait)})
+    return api_error(refused, param="model" if refused.kind == "unavailable" else None)
 
 
 # What an edit stores before it queues its job: its references' ids and its mask's id.
@@ -226,7 +214,6 @@ async def _generate(
             except StorageUnavailable:
                 # The job runs; a retry with this key after ABANDONED_AFTER could queue a second one.
                 logger.warning("API task %s: could not record its Idempotency-Key", job_id)
-        services.runner.wake()
     try:
         return await _answer(request, services, bearer, job_id, fields, planned)
     except Exception as error:
@@ -282,19 +269,17 @@ async def _queue(
             raise _storage_unavailable(error) from None
         if board_id is None:  # someone else's board is not found either
             raise ApiError(404, "You have no board with that name or id.", param="board", code="board_not_found")
-    submission = queue.Submission(
-        owner_id=bearer.user.id,
-        prompt=fields.prompt.strip(),
-        profile_id=planned.profile_id,
-        parameters=planned.parameters,
-        seeds=planned.seeds,
-        reference_ids=reference_ids,
-        mask_id=mask_id,
-        board_id=board_id,
-    )
+
+    def record(job_id: str) -> None:
+        try:
+            tasks.record(services.engine, job_id, fields.response_format, bearer.token_id)
+        except StorageUnavailable:
+            # The job is queued and runs; only the wish for links is lost (the answer carries base64).
+            logger.warning("API task %s: could not record how its images are wanted", job_id)
+
     try:
-        return await asyncio.to_thread(_submit, services, submission, fields.response_format, bearer.token_id)
-    except SubmissionRefused as refused:
+        return await submit(services, bearer.user.id, planned, reference_ids, mask_id, board_id=board_id, then=record)
+    except Refusal as refused:
         raise _refusal(refused) from None
     except _FAILURES as error:
         raise _storage_unavailable(error) from None
@@ -400,20 +385,9 @@ async def _store_uploads(services: Services, owner_id: str, uploads: list[Upload
                 413, f"{name} is larger than {MAX_BYTES // (1024 * 1024)} MB.", param="image", code="too_large"
             )
         try:
-            clean = await clean_reference_async(data, name=name)
-            # Cleaning drops the upload's Content Credentials: what they said is kept with it.
-            credentials = await in_image_pool(upload_credentials, data)
-            reference = await asyncio.to_thread(
-                library.add_reference,
-                services.engine,
-                services.references,
-                owner_id=owner_id,
-                png=clean,
-                name=f"API upload: {name}",
-                credentials=credentials,
-            )
+            reference = await add_reference(services, owner_id, data, name=name, stored_as=f"API upload: {name}")
         except ReferenceRejected as rejected:
-            raise ApiError(422, str(rejected), param="image", code="invalid_image") from None
+            raise ApiError(422, rejected.message, param="image", code="invalid_image") from None
         except _FAILURES as error:
             raise _storage_unavailable(error) from None
         references.append(reference)
@@ -435,17 +409,9 @@ async def _store_mask(services: Services, owner_id: str, reference: ReferenceIma
     """The mask checked against the first reference and stored like one the studio's painter sends
     (http/masks.py): its id, or 422 naming `mask`."""
     try:
-        clean = await clean_mask_for(painted, services.references.path_for(reference.sha256))
-        stored = await asyncio.to_thread(
-            library.add_mask,
-            services.engine,
-            services.references,
-            owner_id=owner_id,
-            reference_id=reference.id,
-            png=clean,
-        )
+        stored = await add_mask(services, owner_id, reference.id, painted)
     except MaskRejected as rejected:
-        raise ApiError(422, str(rejected), param="mask", code="invalid_image") from None
+        raise ApiError(422, rejected.message, param="mask", code="invalid_image") from None
     except _FAILURES as error:
         raise _storage_unavailable(error) from None
     return stored.id
@@ -664,7 +630,7 @@ def create_api_app() -> FastAPI:
                 refused.code, (400, None)
             )
             raise ApiError(status, refused.message, param=param, code=refused.code) from None
-        except SubmissionRefused as refused:
+        except Refusal as refused:
             raise _refusal(refused) from None
         except _FAILURES as error:
             raise _storage_unavailable(error) from None
@@ -716,11 +682,10 @@ def create_api_app() -> FastAPI:
         if not job.active:
             raise ApiError(409, f"The task has already ended ({tasks.status_of(job)[0]}).", code="task_ended")
         try:
-            await asyncio.to_thread(queue.request_cancel, services.engine, job.id, owner_id=bearer.user.id)
+            await cancel(services, job.id, owner_id=bearer.user.id)
             job = await asyncio.to_thread(queue.view, services.engine, job.id, owner_id=bearer.user.id)
         except _FAILURES as error:
             raise _storage_unavailable(error) from None
-        services.runner.wake()
         origin = public_origin(request, services)
         return await tasks.task(
             services.engine, services.files, services.secret, job, owner_id=bearer.user.id, origin=origin

@@ -7,6 +7,9 @@ from collections.abc import Mapping
 
 from starlette.responses import JSONResponse
 
+from bildgen.inference.profiles import Catalog
+from bildgen.refusal import Refusal
+
 # OpenAI's error types by status; the SDKs pick their exception class by status alone.
 TYPES = {
     401: "invalid_request_error",
@@ -69,4 +72,43 @@ def error_response(
         envelope(message, status=status, param=param, code=code, kind=kind),
         status_code=status,
         headers={"Cache-Control": "no-store", **(headers or {})},
+    )
+
+
+# A Refusal's kind → the status and code OpenAI's clients know.
+_REFUSALS = {
+    "invalid": (400, "invalid_value"),
+    "too_large": (413, "too_large"),
+    "not_found": (404, "not_found"),
+    "unavailable": (404, "model_not_found"),
+    "paused": (503, "generation_paused"),
+    "quota": (429, "insufficient_quota"),
+    "forbidden": (403, "refused"),
+    "storage": (503, "storage_unavailable"),
+}
+
+
+def api_error(
+    refused: Refusal,
+    *,
+    param: str | None = None,
+    catalog: Catalog | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> ApiError:
+    """A use case's refusal in OpenAI's envelope, its message as it is (a model not found also lists the
+    models there are, when `catalog` is given)."""
+    status, code = _REFUSALS[refused.kind]
+    message = refused.message
+    if refused.field == "model" and catalog is not None:
+        known = ", ".join(profile.id for profile in catalog.offered)
+        message = f"{message} Models: {known} (GET /v1/models lists them)."
+    if refused.field == "model":
+        code = "model_not_found"
+    elif refused.field == "references":
+        code = "too_many_images"
+    elif refused.field == "negative_prompt":
+        code = "unsupported_parameter"
+    retry = {"Retry-After": "30"} if refused.kind == "storage" else {}
+    return ApiError(
+        status, message, param=param or refused.field or None, code=code, headers={**retry, **(headers or {})}
     )

@@ -1,14 +1,18 @@
-"""An API request resolved into what the job will send, with the studio's own rules (params.resolve):
-the same sizes, steps, guidance and seeds are accepted, and a wrong one is named by its API field."""
+"""An API request resolved into what the job will send by the studio's and batches' own resolver
+(generation.plan): the same sizes, steps, guidance and seeds are accepted, within the serving
+model's limits, and a wrong one is named by its API field."""
 
 from __future__ import annotations
 
-import dataclasses
-
-from bildgen.api.errors import ApiError
+from bildgen.api.errors import api_error
 from bildgen.api.schemas import GenerationFields
+from bildgen.generation.plan import Plan, PlanInput
+from bildgen.generation.plan import plan as generation_plan
 from bildgen.inference.profiles import Catalog
-from bildgen.params import DEFAULT_MODE, DEFAULT_QUALITY, EffectiveParameters, FormChoices, resolve, variant_seeds
+from bildgen.params import DEFAULT_MODE, DEFAULT_QUALITY, FormChoices
+from bildgen.refusal import Refusal
+
+__all__ = ["Plan", "plan"]
 
 QUALITY_PRESETS = {
     "low": "draft",
@@ -28,15 +32,9 @@ API_FIELDS = {
     "steps": "num_inference_steps",
     "guidance": "guidance_scale",
     "seed": "seed",
+    "references": "image",
+    "model": "model",
 }
-
-
-@dataclasses.dataclass(frozen=True)
-class Plan:
-    profile_id: str  # the profile that serves the request (a text-only model hands edits to its editor)
-    parameters: EffectiveParameters
-    seeds: list[int]
-    deadline_s: float
 
 
 def _text(value: object) -> str:
@@ -44,44 +42,15 @@ def _text(value: object) -> str:
 
 
 def plan(catalog: Catalog, fields: GenerationFields, *, reference_count: int) -> Plan:
-    """Raises ApiError (400 naming the field, 404 for an unknown model)."""
-    if not fields.prompt.strip():
-        raise ApiError(400, "The prompt is empty: describe the image.", param="prompt", code="invalid_value")
-    model_id = fields.model or catalog.default_id
-    if not catalog.offers(model_id):
-        # Before any upload is stored: the queue would refuse a disabled profile too, but only then.
-        known = ", ".join(profile.id for profile in catalog.offered)
-        missing = (
-            f"{catalog.models[model_id].label} is not offered any more: an administrator switched it off."
-            if model_id in catalog.models
-            else f"The model {model_id!r} does not exist here."
-        )
-        raise ApiError(
-            404, f"{missing} Models: {known} (GET /v1/models lists them).", param="model", code="model_not_found"
-        )
-    limit = catalog.max_references(model_id)
-    if reference_count > limit:
-        label = catalog.models[model_id].label
-        raise ApiError(
-            400,
-            f"{label} does not take reference images."
-            if limit == 0
-            else f"{label} takes at most {limit} reference image{'' if limit == 1 else 's'}, not {reference_count}.",
-            param="image",
-            code="too_many_images",
-        )
-    profile = catalog.serving(model_id, with_references=reference_count > 0)
-    traits = profile.traits()
-    if (fields.negative_prompt or "").strip() and not traits.takes_negative_prompt:
-        raise ApiError(
-            400, f"{profile.label} takes no negative prompt.", param="negative_prompt", code="unsupported_parameter"
-        )
+    """generation.plan with the API's field names; raises ApiError (400 naming the field, 404 for an
+    unknown model) before any upload is stored."""
     width = height = ""
     if fields.size and fields.size != "auto":
         width, height = fields.size.split("x")
-    resolved = resolve(
-        traits,
-        FormChoices(
+    given = PlanInput(
+        model=fields.model or catalog.default_id,
+        prompt=fields.prompt,
+        form=FormChoices(
             mode=DEFAULT_MODE,
             quality=QUALITY_PRESETS.get(fields.quality or "", DEFAULT_QUALITY),
             width=width,
@@ -92,13 +61,9 @@ def plan(catalog: Catalog, fields: GenerationFields, *, reference_count: int) ->
             seed=_text(fields.seed),
             negative_prompt=fields.negative_prompt or "",
         ),
+        references=reference_count,
     )
-    if resolved.problems:
-        field, message = next(iter(resolved.problems.items()))
-        raise ApiError(400, message, param=API_FIELDS.get(field, field), code="invalid_value")
-    return Plan(
-        profile_id=profile.id,
-        parameters=resolved.parameters,
-        seeds=variant_seeds(resolved.count, resolved.seed),
-        deadline_s=profile.deadline_s,
-    )
+    try:
+        return generation_plan(catalog, given)
+    except Refusal as refused:
+        raise api_error(refused, param=API_FIELDS.get(refused.field, refused.field), catalog=catalog) from None

@@ -9,9 +9,12 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from bildgen.params import MAX_GUIDANCE, MAX_STEPS, MAX_VARIANTS, SEED_SPACE
+from bildgen.params import MAX_STEPS, MAX_VARIANTS, SEED_SPACE
 
 PROMPT_MAX = 32_000
+# The highest guidance any service takes (AUTOMATIC1111's CFG scale, 30): each model's own range is
+# checked by generation.plan, naming the field, as the studio and batches check it.
+GUIDANCE_BOUND = 30.0
 SIZE_PATTERN = r"^(auto|[0-9]{1,5}x[0-9]{1,5})$"
 ResponseFormat = Literal["b64_json", "url"]
 # OpenAI's quality values, turned into the studio's presets (low = Draft, high = Best).
@@ -39,7 +42,7 @@ class GenerationFields(BaseModel):
     negative_prompt: str | None = Field(default=None, max_length=PROMPT_MAX)
     num_inference_steps: int | None = Field(default=None, ge=1, le=MAX_STEPS)
     guidance_scale: float | None = Field(
-        default=None, ge=0, le=MAX_GUIDANCE, description="The model's guidance (true_cfg_scale for Qwen-Image)."
+        default=None, ge=0, le=GUIDANCE_BOUND, description="The model's guidance (true_cfg_scale for Qwen-Image)."
     )
     quality: Quality | None = Field(default=None, description="low, medium or high: the studio's quality presets.")
     run_async: bool = Field(

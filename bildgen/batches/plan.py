@@ -1,6 +1,7 @@
 """What each batch item will send, checked before anything is sent: the item's fields over the
-batch's defaults (item beats batch), resolved per model by the studio's own rules (params.resolve:
-sizes, steps, guidance, count, seed), so a row is refused here for exactly what the studio refuses.
+batch's defaults (item beats batch), resolved per model by the one resolver the studio and `/v1` use
+(generation.plan: the model's limits for sizes, steps, guidance, count, seed), so a row is refused
+here for exactly what the studio refuses.
 """
 
 from __future__ import annotations
@@ -10,9 +11,11 @@ from collections.abc import Sequence
 
 from bildgen import i18n
 from bildgen.batches.items import MAX_ITEMS, MAX_PROMPT_CHARS, BatchItem, ItemFields
+from bildgen.generation.plan import Draft, PlanInput, draft
+from bildgen.generation.plan import Plan as GenerationPlan
 from bildgen.i18n import _
 from bildgen.inference.profiles import Catalog, ModelProfile
-from bildgen.params import EffectiveParameters, FormChoices, Resolved, resolve
+from bildgen.params import EffectiveParameters, FormChoices, variant_seeds
 
 
 @dataclasses.dataclass(frozen=True)
@@ -23,6 +26,20 @@ class PlannedItem:
     parameters: EffectiveParameters
     count: int
     seed: int | None  # None: no seed given; one is chosen when the batch is made
+
+    def plan(self, catalog: Catalog, seed: int) -> GenerationPlan:
+        """The job this item queues, with the seed chosen when the batch was made."""
+        profile = catalog.models[self.profile_id]
+        return GenerationPlan(
+            prompt=self.prompt,
+            profile_id=profile.id,
+            model_label=profile.label,
+            parameters=self.parameters,
+            seeds=variant_seeds(self.count, seed),
+            options={},
+            deadline_s=profile.deadline_s,
+            sends_element_images=False,
+        )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -60,24 +77,29 @@ def find_profile(catalog: Catalog, name: str) -> ModelProfile | None:
     return None
 
 
-def _choices(fields: ItemFields, takes_negative_prompt: bool) -> FormChoices:
-    # "square" and "balanced": the studio's own starting presets fill what nobody set.
-    return FormChoices(
-        mode="square",
-        quality="balanced",
-        width=fields.width,
-        height=fields.height,
-        count=fields.count,
-        steps=fields.steps,
-        guidance=fields.guidance,
-        seed=fields.seed,
-        negative_prompt=fields.negative_prompt if takes_negative_prompt else "",
+def _input(profile: ModelProfile, fields: ItemFields) -> PlanInput:
+    # "square" and "balanced": the studio's own starting presets fill what nobody set. Like the studio's
+    # form, a sheet's negative prompt goes only to the models that take one (a batch mixes models).
+    takes_negative_prompt = profile.capabilities().negative_prompt
+    return PlanInput(
+        model=profile.id,
+        prompt="",
+        form=FormChoices(
+            mode="square",
+            quality="balanced",
+            width=fields.width,
+            height=fields.height,
+            count=fields.count,
+            steps=fields.steps,
+            guidance=fields.guidance,
+            seed=fields.seed,
+            negative_prompt=fields.negative_prompt if takes_negative_prompt else "",
+        ),
     )
 
 
-def _resolved(profile: ModelProfile, fields: ItemFields) -> Resolved:
-    traits = profile.traits()
-    return resolve(traits, _choices(fields, traits.takes_negative_prompt))
+def _draft(catalog: Catalog, profile: ModelProfile, fields: ItemFields) -> Draft:
+    return draft(catalog, _input(profile, fields))
 
 
 def model_names(catalog: Catalog) -> str:
@@ -110,7 +132,7 @@ def plan(items: Sequence[BatchItem], defaults: ItemFields, catalog: Catalog) -> 
         else:
             default_profile = found
     # A bad default is named once, not once per row.
-    default_problems = _resolved(default_profile, defaults).problems
+    default_problems = _draft(catalog, default_profile, defaults).problems
     problems.extend(_("Batch defaults: {problem}", problem=message) for message in default_problems.values())
 
     planned: list[PlannedItem] = []
@@ -136,7 +158,7 @@ def plan(items: Sequence[BatchItem], defaults: ItemFields, catalog: Catalog) -> 
             else:
                 profile = found
         merged = item.fields.merged_over(defaults)
-        resolved = _resolved(profile, merged)
+        resolved = _draft(catalog, profile, merged)
         for field, message in resolved.problems.items():
             if getattr(item.fields, field, ""):
                 messages.append(message)
@@ -152,10 +174,10 @@ def plan(items: Sequence[BatchItem], defaults: ItemFields, catalog: Catalog) -> 
             PlannedItem(
                 position=position,
                 prompt=prompt,
-                profile_id=profile.id,
-                parameters=resolved.parameters,
-                count=resolved.count,
-                seed=resolved.seed,
+                profile_id=resolved.profile.id,
+                parameters=resolved.resolved.parameters,
+                count=resolved.resolved.count,
+                seed=resolved.resolved.seed,
             )
         )
     return Plan(planned, row_problems, problems)

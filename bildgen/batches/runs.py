@@ -22,12 +22,13 @@ from sqlmodel import Session, col, func, select, update
 
 from bildgen.batches.items import BatchItem, ItemFields
 from bildgen.batches.plan import Plan, PlannedItem, plan
+from bildgen.generation.submit import submission, submit_now
 from bildgen.i18n import N_, _
 from bildgen.inference.errors import in_language
 from bildgen.inference.profiles import Catalog
 from bildgen.jobs import queue
 from bildgen.jobs.refusals import SubmissionRefused
-from bildgen.params import SEED_SPACE, random_seed, variant_seeds
+from bildgen.params import SEED_SPACE, random_seed
 from bildgen.store.db import session, storage_errors
 from bildgen.store.models import Batch, Generation, GenerationStatus, Image
 from bildgen.store.models import BatchItem as ItemRow
@@ -213,18 +214,11 @@ def _submit_item(
     checked = plan([BatchItem(row.prompt, ItemFields.decode(row.fields))], defaults, catalog)
     if not checked.ok:
         return checked.summary().removeprefix("Row 1: ")
-    planned = checked.items[0]
-    submission = queue.Submission(
-        owner_id=batch.owner_id,
-        prompt=planned.prompt,
-        profile_id=planned.profile_id,
-        parameters=planned.parameters,
-        seeds=variant_seeds(planned.count, row.seed),
-        batch_id=batch.id,
-        batch_position=row.position,
+    job = submission(
+        batch.owner_id, checked.items[0].plan(catalog, row.seed), batch_id=batch.id, batch_position=row.position
     )
     try:
-        queue.submit(engine, submission)
+        submit_now(engine, job)
     except SubmissionRefused as refusal:
         return refusal.message
     except sqlalchemy.exc.IntegrityError:

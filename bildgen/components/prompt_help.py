@@ -61,9 +61,7 @@ def improve_prompt() -> rx.Component:
                         width="100%",
                     ),
                     rx.hstack(
-                        rx.button(
-                            t("Use improved prompt"), type="button", size="1", on_click=PromptHelpState.use_proposal
-                        ),
+                        rx.button(t("Use improved prompt"), type="button", size="1", on_click=StudioState.use_proposal),
                         rx.button(
                             t("Discard"),
                             type="button",

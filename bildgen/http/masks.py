@@ -10,13 +10,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from bildgen import i18n
+from bildgen.generation import uploads
 from bildgen.http.auth import allowed_origin, request_user
 from bildgen.http.images import ID_PATTERN, file_response, not_found, refused
 from bildgen.i18n import _
 from bildgen.services import get_services
 from bildgen.store import library
 from bildgen.store.db import StorageUnavailable
-from bildgen.store.masks import MAX_MASK_BYTES, MaskRejected, clean_mask_for, too_large
+from bildgen.store.masks import MAX_MASK_BYTES, MaskRejected, too_large
 
 
 def _refusal(status: int, message: str) -> JSONResponse:
@@ -50,19 +51,11 @@ async def upload_mask(request: Request) -> Response:
         if len(data) > MAX_MASK_BYTES:
             return _refusal(413, too_large())
     try:
-        png = await clean_mask_for(bytes(data), services.references.path_for(reference.sha256))
-        mask = await asyncio.to_thread(
-            library.add_mask,
-            services.engine,
-            services.references,
-            owner_id=user.id,
-            reference_id=reference.id,
-            png=png,
-        )
+        mask = await uploads.add_mask(services, user.id, reference.id, bytes(data))
     except MaskRejected as rejected:
-        return _refusal(422, str(rejected))
+        return _refusal(422, rejected.message)
     except StorageUnavailable as unavailable:
-        return _refusal(503, unavailable.user_message)
+        return _refusal(503, unavailable.message)
     return JSONResponse({"id": mask.id}, headers={"Cache-Control": "no-store"})
 
 

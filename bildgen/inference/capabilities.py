@@ -24,6 +24,8 @@ class Capabilities:
     guidance_label: str = "Guidance"
     # Exact pixel sizes the form offers; empty where the service takes an aspect ratio instead.
     sizes: tuple[Size, ...] = ()
+    # The service makes those sizes only (GPT Image): a width and height typed by hand must be one.
+    exact_sizes: bool = False
     aspect_ratios: tuple[str, ...] = ()  # "16:9", … (Gemini, BFL's Kontext models)
     image_sizes: tuple[str, ...] = ()  # Gemini's "1K", "2K", "4K"
     qualities: tuple[str, ...] = ()  # GPT-Image's "low", "medium", "high"

@@ -5,25 +5,34 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from bildgen.refusal import Kind, Refusal
 
-class SubmissionRefused(Exception):
+
+class SubmissionRefused(Refusal):
     """A job that may not be queued now; `message` is written for the user."""
 
+    kind_of_refusal: Kind = "forbidden"
+
     def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+        super().__init__(message, kind=self.kind_of_refusal)
 
 
 class GenerationPaused(SubmissionRefused):
     """An administrator switched image generation off for everyone."""
 
+    kind_of_refusal = "paused"
+
 
 class ProfileUnavailable(SubmissionRefused):
     """The model profile is disabled or gone."""
 
+    kind_of_refusal = "unavailable"
+
 
 class QuotaReached(SubmissionRefused):
     """The user's quota is used up until `refills_at`."""
+
+    kind_of_refusal = "quota"
 
     def __init__(self, message: str, refills_at: datetime) -> None:
         super().__init__(message)

@@ -19,6 +19,7 @@ import reflex as rx
 
 from bildgen import i18n, routes
 from bildgen.auth import audit
+from bildgen.generation.submit import cancel
 from bildgen.i18n import N_, _
 from bildgen.jobs import queue
 from bildgen.services import get_services
@@ -118,9 +119,9 @@ class QueueState(AdminState):
     async def cancel_job(self, user: User, job_id: str):
         # Only a job this page lists: its owner and prompt name it in the audit log.
         row = next((row for row in self.rows if row.id == str(job_id)), None)
-        engine = get_services().engine
+        services = get_services()
         try:
-            asked = row is not None and await asyncio.to_thread(queue.request_cancel, engine, row.id, owner_id=None)
+            asked = row is not None and await cancel(services, row.id, owner_id=None)
         except FAILURES:
             self.refusal = _(NOT_CANCELLED)
             return
@@ -133,7 +134,7 @@ class QueueState(AdminState):
             try:
                 await asyncio.to_thread(
                     audit.record,
-                    engine,
+                    services.engine,
                     action=audit.JOB_CANCELLED,
                     actor_id=user.id,
                     target=row.user,

@@ -15,9 +15,9 @@ import reflex as rx
 
 from bildgen import routes
 from bildgen.batches import packs, runs
+from bildgen.batches.queueing import queue_batch
 from bildgen.i18n import _
 from bildgen.services import get_services
-from bildgen.state.batches import queue_batch
 from bildgen.state.guards import checks_inside, public, signed_in
 from bildgen.state.outages import RECONNECTING, is_outage
 from bildgen.state.session import SessionState, user_for_token

@@ -12,7 +12,6 @@ import asyncio
 import dataclasses
 import logging
 import textwrap
-import time
 
 import reflex as rx
 
@@ -31,18 +30,17 @@ from bildgen.batches.items import (
     parse_upload,
 )
 from bildgen.batches.plan import Plan, find_profile, plan
+from bildgen.batches.queueing import queue_batch
 from bildgen.i18n import _
 from bildgen.inference.errors import InferenceError
 from bildgen.prompts import writing
 from bildgen.prompts.writing import PromptHelpRefused
 from bildgen.services import get_services
 from bildgen.state.guards import checks_inside, public, signed_in
-from bildgen.state.outages import is_outage, note_failure
 from bildgen.state.session import SessionState, user_for_token
 from bildgen.state.studio import ModelChoice
 from bildgen.store.db import StorageUnavailable
 from bildgen.store.models import User
-from bildgen.waits import Backoff
 
 logger = logging.getLogger(__name__)
 
@@ -52,48 +50,6 @@ EDITABLE = ("prompt", *FIELDS)
 # The model cell's value for "whatever the batch uses" (a select cannot hold "").
 BATCH_MODEL = "__batch__"
 RECENT = 30
-# Batches this process is queueing now: a page opened meanwhile does not queue them a second time.
-_queueing: set[str] = set()
-# How long queueing a batch waits for a database that is away before leaving the rest to its page.
-QUEUEING_OUTAGE_S = 300.0
-
-
-async def queue_batch(batch_id: str, owner_id: str) -> None:
-    """Queue a batch's pending items as jobs, in a thread, once per process at a time. Runs on
-    whether or not any tab stays open (a background event's task); safe to repeat."""
-    if batch_id in _queueing:
-        return
-    _queueing.add(batch_id)
-    services = await asyncio.to_thread(get_services)
-    backoff, deadline = Backoff(), time.monotonic() + QUEUEING_OUTAGE_S
-    try:
-        while True:
-            services.runner.wake()
-            try:
-                await asyncio.to_thread(
-                    runs.queue_items, services.engine, batch_id, owner_id=owner_id, catalog=services.catalog
-                )
-                break
-            except Exception as error:
-                if not is_outage(error):
-                    raise
-                if time.monotonic() + backoff.next > deadline:
-                    logger.warning(
-                        "batch %s: storage unavailable while queueing; its page queues the rest later", batch_id
-                    )
-                    break
-                note_failure(f"queueing batch {batch_id}", error, first=not backoff.failures)
-                await backoff.pause()
-    finally:
-        _queueing.discard(batch_id)
-        services.runner.wake()
-
-
-async def resume_pending_batches() -> None:
-    """At start: queue what a stopped process left unqueued (items are never queued twice)."""
-    services = await asyncio.to_thread(get_services)
-    for batch_id, owner_id in await asyncio.to_thread(runs.with_pending_items, services.engine):
-        await queue_batch(batch_id, owner_id)
 
 
 @dataclasses.dataclass

@@ -6,17 +6,16 @@ it is made; the state holds ids and URLs only. The slider moves in the browser (
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 
 import reflex as rx
 
 from bildgen import routes
+from bildgen.generation import uploads
 from bildgen.i18n import _
 from bildgen.services import get_services
 from bildgen.state.guards import checks_inside, public
 from bildgen.state.session import SessionState
-from bildgen.store import library
 
 MAX_PICKED = 6
 LABEL_SHOWN = 60
@@ -58,7 +57,7 @@ class CompareState(SessionState):
         if len(self.picked) >= MAX_PICKED:
             self.message = _("At most {count} images can be compared at once.", count=MAX_PICKED)
             return
-        found = await asyncio.to_thread(library.find_image, get_services().engine, image_id, user.id)
+        found = await uploads.find_image(get_services(), image_id, user.id)
         if found is None:
             self.message = _("That image does not exist (any more).")
             await self._record_refused(user.id, "image", image_id)

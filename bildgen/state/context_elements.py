@@ -15,16 +15,17 @@ import textwrap
 import reflex as rx
 
 from bildgen import routes
+from bildgen.generation import uploads
 from bildgen.i18n import _
 from bildgen.prompts import elements
 from bildgen.prompts.elements import ElementRefused, Picked, RecipeExtras
+from bildgen.refusal import Refusal
 from bildgen.services import get_services
 from bildgen.state.guards import checks_inside, public, signed_in
 from bildgen.state.session import SessionState
-from bildgen.store import library
 from bildgen.store.db import StorageUnavailable
 from bildgen.store.models import User
-from bildgen.store.references import MAX_BYTES, ReferenceRejected, clean_reference_async
+from bildgen.store.references import MAX_BYTES
 
 NOT_USED = "none"
 
@@ -130,18 +131,11 @@ class ContextElementsState(SessionState):
         upload = files[0]
         data = await upload.read(MAX_BYTES + 1)
         try:
-            clean = await clean_reference_async(data, name=upload.name or "image")
-            services = get_services()
-            reference = await asyncio.to_thread(
-                library.add_reference,
-                services.engine,
-                services.references,
-                owner_id=user.id,
-                png=clean,
-                name=upload.name or "element image",
+            reference = await uploads.add_reference(
+                get_services(), user.id, data, name=upload.name or "image", stored_as=upload.name or "element image"
             )
-        except (ReferenceRejected, StorageUnavailable) as problem:
-            self.message = problem.user_message if isinstance(problem, StorageUnavailable) else str(problem)
+        except Refusal as refused:
+            self.message = refused.message
             return
         self._new_reference_id = reference.id
         self.new_image_path = routes.reference_upload_path(reference.id)

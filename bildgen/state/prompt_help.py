@@ -93,17 +93,12 @@ class PromptHelpState(SessionState):
     def edit_proposal(self, value: str) -> None:
         self.proposal = str(value)[:4000]
 
-    @rx.event
-    @public
-    def use_proposal(self):
-        """The studio's prompt becomes the proposal as edited; the original is kept for the recipe."""
-        # Imported here: the studio imports this module for Generate.
-        from bildgen.state.studio import StudioState
-
+    def _take_proposal(self) -> str:
+        """The proposal as edited, now the prompt (StudioState.use_proposal); the original is kept for the recipe."""
         used = self.proposal.strip()
         self._used, self._used_from = used, self.original
         self.proposal, self.original = "", ""
-        return StudioState.set_prompt(used)
+        return used
 
     @rx.event
     @public
@@ -114,21 +109,21 @@ class PromptHelpState(SessionState):
 @dataclasses.dataclass(frozen=True)
 class Composed:
     prompt: str
-    reference_ids: tuple[str, ...]
+    reference_ids: tuple[str, ...]  # the form's own
+    # The picked elements' images not among those: generation.plan says whether they go along.
+    element_reference_ids: tuple[str, ...]
     extras: str | None  # Generation.recipe_extras
 
 
-async def for_submission(studio) -> Composed:  # type: ignore[no-untyped-def]
+async def for_submission(state: rx.State, prompt: str, own: tuple[str, ...]) -> Composed:
     """What the studio's Generate sends: its prompt with the picked context elements, its references
-    followed by the elements' images (when its model takes references), the recipe's extras. Call
-    inside `async with self` (reads states only, no I/O)."""
-    typed = studio.prompt.strip()
-    helper = await studio.get_state(PromptHelpState)
-    context = await studio.get_state(ContextElementsState)
+    (`own`) and the elements' images, the recipe's extras. Call inside `async with self` (reads
+    states only, no I/O)."""
+    typed = prompt.strip()
+    helper = await state.get_state(PromptHelpState)
+    context = await state.get_state(ContextElementsState)
     picked = context.picked()
     composed = elements.compose(typed, picked)
-    takes_references = studio._serving_profile().traits().max_references > 0
-    element_images = composed.reference_ids if takes_references else ()
     writer = get_services().catalog.text_model
     was_improved = bool(helper._used) and helper._used == typed
     extras = RecipeExtras(
@@ -139,7 +134,8 @@ async def for_submission(studio) -> Composed:  # type: ignore[no-untyped-def]
     )
     return Composed(
         prompt=composed.prompt,
-        reference_ids=tuple(dict.fromkeys([*(card.id for card in studio.references), *element_images])),
+        reference_ids=own,
+        element_reference_ids=tuple(id_ for id_ in dict.fromkeys(composed.reference_ids) if id_ not in own),
         extras=extras.encode(),
     )
 

@@ -12,17 +12,17 @@ import contextlib
 import dataclasses
 import secrets
 import time
-from typing import Any
 
 import reflex as rx
 
 from bildgen import i18n, routes
-from bildgen.boards import sharing
 from bildgen.cpu import in_image_pool
-from bildgen.generation import retry
+from bildgen.generation import retry, uploads
+from bildgen.generation.plan import Draft, PlanInput, draft, plan, reference_limit_text
+from bildgen.generation.submit import cancel, submit
 from bildgen.i18n import _
 from bildgen.inference import providers
-from bildgen.inference.capabilities import Capabilities, OptionChoices, chosen_options, describe_options
+from bildgen.inference.capabilities import OptionChoices, describe_options
 from bildgen.inference.errors import InferenceError
 from bildgen.inference.profiles import ModelProfile
 from bildgen.jobs import queue, runner
@@ -33,24 +33,20 @@ from bildgen.params import (
     MAX_VARIANTS,
     MODE_PRESETS,
     FormChoices,
-    Limits,
-    Resolved,
-    resolve,
-    variant_seeds,
 )
-from bildgen.provenance import verify as provenance
+from bildgen.refusal import Refusal
 from bildgen.services import get_services
 from bildgen.state import prompt_help
 from bildgen.state.guards import checks_inside, public, signed_in
 from bildgen.state.outages import note_failure
 from bildgen.state.run_cards import RunCard, fingerprint, run_card
 from bildgen.state.session import SessionState, user_for_token
-from bildgen.store import library, metadata
+from bildgen.store import metadata
 from bildgen.store.db import StorageUnavailable
 from bildgen.store.image_library import stored_recipe
 from bildgen.store.metadata import StoredRecipe
 from bildgen.store.models import EditMask, ReferenceImage, User
-from bildgen.store.references import MAX_BYTES, ReferenceRejected, clean_reference_async
+from bildgen.store.references import MAX_BYTES
 from bildgen.waits import Backoff, event_within
 
 # (tab, job) pairs watched by a task of this process: a reload or second event starts no twin, and a
@@ -224,22 +220,30 @@ class StudioState(SessionState):
             steps=self.steps,
             guidance=self.guidance,
             seed=self.seed,
-            negative_prompt=self.negative_prompt if self.takes_negative_prompt else "",
+            negative_prompt=self.negative_prompt,
         )
 
-    def _refresh(self) -> Resolved:
+    def _plan_input(self, element_references: int = 0) -> PlanInput:
+        return form_input(
+            get_services().catalog,
+            model_id=self.model_id,
+            prompt=self.prompt,
+            choices=self._choices(),
+            options=OptionChoices(
+                **{field: self.options.get(field, "") for field in OPTION_FIELDS},
+                prompt_upsampling=self.prompt_upsampling,
+            ),
+            references=len(self.references),
+            element_references=element_references,
+        )
+
+    def _refresh(self) -> Draft:
         self._in_tab_language()  # the summary and the problems below; many form events do not sign in
         # A mask belongs to the image it was painted on, and only the first reference is edited.
         first = self.references[0].id if self.references else None
         if self.mask is not None and (self.mask.reference_id != first or not self.takes_masks):
             self.mask = None
-        serving = self._serving_profile()
-        capabilities = serving.capabilities()
-        self.serving_label = serving.label
-        self.cloud = capabilities.cloud or ""
-        self.takes_negative_prompt = capabilities.negative_prompt
-        self.takes_seed, self.takes_steps = capabilities.seed, capabilities.steps
-        self.takes_guidance, self.guidance_label = capabilities.guidance, _(capabilities.guidance_label)
+        capabilities = self._serving_profile().capabilities()
         # A value typed for a field this model does not take would be invisible, yet block Generate.
         for field, taken in (
             ("seed", capabilities.seed),
@@ -248,45 +252,37 @@ class StudioState(SessionState):
         ):
             if not taken:
                 setattr(self, field, "")
+        drafted = draft(get_services().catalog, self._plan_input())
+        capabilities = drafted.capabilities
+        self.serving_label = drafted.profile.label
+        self.cloud = capabilities.cloud or ""
+        self.takes_negative_prompt = capabilities.negative_prompt
+        self.takes_seed, self.takes_steps = capabilities.seed, capabilities.steps
+        self.takes_guidance, self.guidance_label = capabilities.guidance, _(capabilities.guidance_label)
         self.qualities = list(capabilities.qualities)
         self.aspect_ratios = list(capabilities.aspect_ratios)
         self.image_sizes = list(capabilities.image_sizes)
         self.takes_denoising = capabilities.denoising_strength and bool(self.references)
         self.takes_upsampling, self.takes_safety = capabilities.prompt_upsampling, capabilities.safety_tolerance
         self.size_step = capabilities.size_step
-        options, option_problems = self._options(capabilities)
-        limits = Limits(
-            size_step=capabilities.size_step,
-            min_side=capabilities.min_side,
-            max_side=capabilities.max_side,
-            max_steps=capabilities.max_steps,
-            guidance_range=capabilities.guidance_range,
-        )
-        resolved = resolve(serving.traits(), self._choices(), limits)
+        resolved = drafted.resolved
         summary = resolved.summary(
             guidance_label=capabilities.guidance_label,
             steps=capabilities.steps,
             guidance=capabilities.guidance,
             seed=capabilities.seed,
-            size="aspect_ratio" not in options,
+            size="aspect_ratio" not in drafted.options,
         )
-        self.effective_summary = " · ".join([summary, *describe_options(options)])
+        self.effective_summary = " · ".join([summary, *describe_options(drafted.options)])
         self.count_shown = str(resolved.count)
         self.preset_width, self.preset_height = (str(side) for side in resolved.preset_size)
         self.preset_steps = str(resolved.preset_steps)
         self.preset_guidance = f"{resolved.preset_guidance:g}"
         self.mode_modified = resolved.mode_modified
         self.quality_modified = resolved.quality_modified
-        self.problems = {**resolved.problems, **option_problems}
-        return resolved
-
-    def _options(self, capabilities: Capabilities) -> tuple[dict[str, Any], dict[str, str]]:
-        """The provider options to send, and a message per option field that is wrong."""
-        choices = OptionChoices(
-            **{field: self.options.get(field, "") for field in OPTION_FIELDS},
-            prompt_upsampling=self.prompt_upsampling,
-        )
-        return chosen_options(capabilities, choices, with_references=bool(self.references))
+        # Too many references is said when Generate is pressed, not as an advanced setting.
+        self.problems = {field: message for field, message in drafted.problems.items() if field != "references"}
+        return drafted
 
     @rx.event
     @public
@@ -307,6 +303,13 @@ class StudioState(SessionState):
     @public
     def set_prompt(self, value: str) -> None:
         self.prompt = str(value)
+
+    @rx.event
+    @public
+    async def use_proposal(self) -> None:
+        """Use improved prompt: the prompt help's proposal, as edited, becomes the prompt."""
+        helper = await self.get_state(prompt_help.PromptHelpState)
+        self.prompt = helper._take_proposal()
 
     @rx.event
     @public
@@ -632,17 +635,13 @@ class StudioState(SessionState):
         kept. False when there is no such image of theirs."""
         services = get_services()
         # Also someone else's image on a board shared with the user: its recipe only (their references stay theirs).
-        found = await asyncio.to_thread(sharing.viewable_image, services.engine, owner_id, image_id)
+        found = await uploads.find_viewable_image(services, image_id, owner_id)
         if found is None:
             await self._record_refused(owner_id, "image", image_id)
             return False
         image, generation = found
-        references = await asyncio.to_thread(library.references_of, services.engine, generation.id, owner_id)
-        mask = (
-            await asyncio.to_thread(library.find_mask, services.engine, generation.mask_id, owner_id)
-            if generation.mask_id
-            else None
-        )
+        references = await uploads.references_of(services, generation.id, owner_id)
+        mask = await uploads.find_mask(services, generation.mask_id, owner_id) if generation.mask_id else None
         # The typed prompt and the context elements back; the elements bring their own images.
         typed, element_images = await prompt_help.restore(self, owner_id, generation.recipe_extras, generation.prompt)
         self._apply_recipe(
@@ -654,28 +653,6 @@ class StudioState(SessionState):
         return True
 
     # ---- references --------------------------------------------------------------------------
-
-    async def _store_reference(
-        self,
-        owner_id: str,
-        clean_png: bytes,
-        name: str,
-        source_image_id: str | None = None,
-        credentials: str | None = None,
-    ) -> ReferenceCard:
-        """Raises StorageUnavailable when the file or its row cannot be written."""
-        services = get_services()
-        reference = await asyncio.to_thread(
-            library.add_reference,
-            services.engine,
-            services.references,
-            owner_id=owner_id,
-            png=clean_png,
-            name=name,
-            source_image_id=source_image_id,
-            credentials=credentials,
-        )
-        return reference_card(reference)
 
     def _attach(self, card: ReferenceCard) -> None:
         self.references = [*self.references, card]
@@ -710,16 +687,13 @@ class StudioState(SessionState):
             data = await upload.read(MAX_BYTES + 1)
             try:
                 # The image pool decodes one picture at a time, however many arrive at once.
-                clean = await clean_reference_async(data, name=name)
-                # Cleaning re-encodes the picture and drops its Content Credentials: checked before.
-                credentials = await in_image_pool(provenance.upload_credentials, data)
-                card = await self._store_reference(user.id, clean, name, credentials=credentials)
-            except ReferenceRejected as rejected:
-                problems.append(str(rejected))
-                continue
+                card = reference_card(await uploads.add_reference(get_services(), user.id, data, name=name))
             except StorageUnavailable as unavailable:
-                problems.append(unavailable.user_message)
+                problems.append(unavailable.message)
                 break
+            except Refusal as rejected:
+                problems.append(rejected.message)
+                continue
             recipe = await in_image_pool(metadata.read, data) if len(data) <= MAX_BYTES else None
             if recipe is not None and recipe.prompt:
                 # A picture that carries its recipe (ours or AUTOMATIC1111's): restore it, like
@@ -771,7 +745,7 @@ class StudioState(SessionState):
             return
         services = get_services()
         # Also someone else's image on a board shared with the user: copied into the user's references.
-        found = await asyncio.to_thread(sharing.viewable_image, services.engine, owner_id, image_id)
+        found = await uploads.find_viewable_image(services, image_id, owner_id)
         if found is None:
             self.reference_message = _("That image does not exist (any more).")
             await self._record_refused(owner_id, "image", image_id)
@@ -779,28 +753,23 @@ class StudioState(SessionState):
         image, _generation = found
         path = services.files.path_for(image.sha256)
         try:
-            data = await asyncio.to_thread(path.read_bytes)
-            png = await clean_reference_async(data, name=path.name)
-            card = await self._store_reference(
+            reference = await uploads.add_reference(
+                services,
                 owner_id,
-                png,
-                f"generated image, seed {image.seed}",
+                await asyncio.to_thread(path.read_bytes),
+                name=path.name,
+                stored_as=f"generated image, seed {image.seed}",
                 # Lineage links the user's own images only.
                 source_image_id=image.id if image.owner_id == owner_id else None,
-                credentials=await in_image_pool(provenance.upload_credentials, data),
             )
-        except StorageUnavailable as unavailable:
-            self.reference_message = unavailable.user_message
+        except Refusal as refused:
+            self.reference_message = refused.message
             return
-        self._attach(card)
+        self._attach(reference_card(reference))
         self.reference_message = ""
 
     def _reference_limit_text(self) -> str:
-        if self.max_references == 0:
-            return _("{model} does not take reference images.", model=self.edit_label)
-        if self.max_references == 1:
-            return _("{model} takes at most 1 reference image.", model=self.edit_label)
-        return _("{model} takes at most {count} reference images.", model=self.edit_label, count=self.max_references)
+        return reference_limit_text(get_services().catalog, self.model_id)
 
     @rx.event
     @public
@@ -823,7 +792,7 @@ class StudioState(SessionState):
         if user is None:
             return self._to_sign_in()
         self._ensure_ready(user)
-        found = await asyncio.to_thread(library.find_mask, get_services().engine, mask_id, user.id)
+        found = await uploads.find_mask(get_services(), mask_id, user.id)
         if found is None:
             self.reference_message = _("That mask does not exist (any more).")
             await self._record_refused(user.id, "mask", mask_id)
@@ -857,11 +826,10 @@ class StudioState(SessionState):
             return
         services = await asyncio.to_thread(get_services)
         try:
-            await asyncio.to_thread(queue.request_cancel, services.engine, job_id, owner_id=user.id)
+            await cancel(services, job_id, owner_id=user.id)
         except StorageUnavailable as unavailable:
-            self.run_error = unavailable.user_message
+            self.run_error = unavailable.message
             return
-        services.runner.wake()
         # Whatever the tab thought, the row now says how things stand.
         found = await asyncio.to_thread(queue.run, services.engine, job_id, owner_id=user.id)
         self._replace_run(job_id, self._card(found) if found else None)
@@ -894,36 +862,30 @@ class StudioState(SessionState):
                 field: str(form_data[field]).strip() for field in TYPED_OPTIONS if form_data.get(field) is not None
             }
             self.options = {**self.options, **typed}
-            resolved = self._refresh()
-            options = self._options(self._serving_profile().capabilities())[0]
+            self._refresh()
             if self.submitting or not self.prompt.strip() or form_data.get("submission") != self.submission:
                 return
-            if resolved.problems:
-                self.run_error = _("Check the advanced settings:") + " " + " ".join(resolved.problems.values())
+            if self.problems:
+                self.run_error = _("Check the advanced settings:") + " " + " ".join(self.problems.values())
                 return
-            # The prompt with the picked context elements, their images after the form's own (prompt_help).
-            composed = await prompt_help.for_submission(self)
-            if len(composed.reference_ids) > self.max_references:
-                self.run_error = self._reference_limit_text() + " " + _("Remove some to generate.")
+            # The prompt with the picked context elements; generation.plan says whether their images go along.
+            composed = await prompt_help.for_submission(self, self.prompt, tuple(card.id for card in self.references))
+            try:
+                given = self._plan_input(element_references=len(composed.element_reference_ids))
+                planned = plan(services.catalog, dataclasses.replace(given, prompt=composed.prompt))
+            except Refusal as refused:
+                more = " " + _("Remove some to generate.") if refused.field == "references" else ""
+                self.run_error = refused.message + more
                 return
-            submission = queue.Submission(
-                owner_id=user.id,
-                prompt=composed.prompt,
-                profile_id=self._serving_profile().id,
-                parameters=resolved.parameters,
-                seeds=variant_seeds(resolved.count, resolved.seed),
-                reference_ids=composed.reference_ids,
-                mask_id=self.mask.id if self.mask is not None else None,
-                model_label=self.serving_label,
-                options=options,
-                recipe_extras=composed.extras,
-            )
+            elements_sent = composed.element_reference_ids if planned.sends_element_images else ()
+            reference_ids = (*composed.reference_ids, *elements_sent)
+            mask_id = self.mask.id if self.mask is not None else None
             # Until the job row exists, Generate stays pressed: a second delivery is ignored.
             self.submitting, self.run_error = True, ""
             self.submission = secrets.token_hex(8)
 
         try:
-            job_id = await asyncio.to_thread(_submit_checked, services, submission)
+            job_id = await submit(services, user.id, planned, reference_ids, mask_id, recipe_extras=composed.extras)
             found = await asyncio.to_thread(queue.run, services.engine, job_id, owner_id=user.id)
         except SubmissionRefused as refused:
             await asyncio.to_thread(services.config.refresh)
@@ -936,16 +898,10 @@ class StudioState(SessionState):
                 self.paused_message = refused.message if paused else ""
                 self.run_error = "" if paused else refused.message
             return
-        except (StorageUnavailable, LookupError) as problem:
+        except Refusal as refused:  # storage, or a reference or mask no longer the user's
             async with self:
-                self.submitting = False
-                self.run_error = (
-                    problem.user_message
-                    if isinstance(problem, StorageUnavailable)
-                    else _("A reference image is no longer available. Remove it and try again.")
-                )
+                self.submitting, self.run_error = False, refused.message
             return
-        services.runner.wake()
         labels = {key: profile.label for key, profile in services.catalog.models.items()}
         card = run_card(found, labels=labels, language=language) if found else None
         async with self:
@@ -992,16 +948,31 @@ class StudioState(SessionState):
         return self._put_on_top(new_id, self._card(found) if found else None)
 
 
-def _submit_checked(services, submission: queue.Submission) -> str:
-    """Queue the job once every reference, and the mask on the first, is still the user's (LookupError otherwise)."""
-    for reference_id in submission.reference_ids:
-        if library.find_reference(services.engine, reference_id, submission.owner_id) is None:
-            raise LookupError(reference_id)
-    if submission.mask_id is not None:
-        mask = library.find_mask(services.engine, submission.mask_id, submission.owner_id)
-        if mask is None or mask.reference_id != submission.reference_ids[0]:
-            raise LookupError(submission.mask_id)
-    return queue.submit(services.engine, submission)
+def form_input(
+    catalog,
+    *,
+    model_id: str,
+    prompt: str,
+    choices: FormChoices,
+    options: OptionChoices,
+    references: int,
+    element_references: int = 0,
+) -> PlanInput:
+    """The studio's form as generation.plan reads it: the fields the serving model's form hides (its
+    negative prompt, seed) are not sent."""
+    shown = catalog.serving(model_id, with_references=references > 0).capabilities()
+    return PlanInput(
+        model=model_id,
+        prompt=prompt,
+        form=dataclasses.replace(
+            choices,
+            negative_prompt=choices.negative_prompt if shown.negative_prompt else "",
+            seed=choices.seed if shown.seed else "",
+        ),
+        options=options,
+        references=references,
+        element_references=element_references,
+    )
 
 
 def _model_choice(catalog, profile_id: str) -> ModelChoice:

@@ -15,6 +15,7 @@ from alembic.script import ScriptDirectory
 from sqlmodel import Session
 
 from bildgen.i18n import N_, _
+from bildgen.refusal import Refusal
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 # Any fixed number: the key of the PostgreSQL advisory lock that serialises migrations.
@@ -103,12 +104,16 @@ STORAGE_UNAVAILABLE = N_(
 )
 
 
-class StorageUnavailable(Exception):
+class StorageUnavailable(Refusal):
     """The database or the data folder refused a write (full disk, read-only, locked or gone)."""
 
     def __init__(self, message: str = STORAGE_UNAVAILABLE) -> None:
-        super().__init__(message)
-        self.user_message = _(message)  # raised while a user's event is answered: in their language
+        # Raised while a user's event is answered: in their language.
+        super().__init__(_(message), kind="storage")
+
+    @property
+    def user_message(self) -> str:
+        return self.message
 
 
 def is_storage_failure(error: BaseException) -> bool:

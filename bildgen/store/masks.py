@@ -19,6 +19,7 @@ from bildgen.cpu import in_image_pool
 from bildgen.i18n import _
 from bildgen.inference.decoding import MAX_PIXELS, TooManyPixels, Undecodable, decode_checked, sniff_format
 from bildgen.params import Size
+from bildgen.refusal import Refusal
 
 # A painted mask compresses to a few kilobytes; anything near this is not one.
 MAX_MASK_BYTES = 5 * 1024 * 1024
@@ -26,7 +27,7 @@ MAX_MASK_BYTES = 5 * 1024 * 1024
 ROUNDING_PX = 1.0
 
 
-class MaskRejected(ValueError):
+class MaskRejected(Refusal, ValueError):
     """The mask cannot be used; the message says why in words a user understands."""
 
 

@@ -16,6 +16,7 @@ from PIL import Image, ImageCms, ImageOps
 from bildgen.cpu import in_image_pool
 from bildgen.i18n import _
 from bildgen.inference.decoding import MAX_PIXELS, TooManyPixels, Undecodable, decode_checked, sniff_format
+from bildgen.refusal import Refusal
 
 MAX_BYTES = 20 * 1024 * 1024
 ALLOWED_FORMATS = ("PNG", "JPEG", "WEBP")
@@ -29,7 +30,7 @@ PROFILE_MODES = {
 }
 
 
-class ReferenceRejected(ValueError):
+class ReferenceRejected(Refusal, ValueError):
     """The upload cannot be used; the message says why in words a user understands."""
 
 

@@ -124,6 +124,7 @@ class GatewayAdapter(HttpAdapter):
         return _replace(  # gpt-image
             base,
             seed=False,
+            exact_sizes=True,
             qualities=("auto", "low", "medium", "high"),
             max_references=min(references, 1),
             masks=True,

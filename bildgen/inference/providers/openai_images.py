@@ -61,6 +61,7 @@ class OpenAIImagesAdapter(HttpAdapter):
             steps=False,
             guidance=False,
             sizes=traits.sizes,
+            exact_sizes=True,
             qualities=QUALITIES,
             max_references=traits.max_references,
             masks=True,

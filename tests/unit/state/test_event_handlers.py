@@ -101,11 +101,13 @@ def test_no_event_handler_takes_a_user_an_owner_or_a_path_from_the_browser():
 def test_helpers_that_act_for_a_user_are_not_event_handlers():
     from bildgen.state.studio import StudioState
 
-    for helper in ("_apply_recipe", "_use_image_as_reference", "_ensure_ready", "_store_reference"):
+    for helper in ("_apply_recipe", "_use_image_as_reference", "_ensure_ready", "_reproduce"):
         assert hasattr(StudioState, helper)
         assert helper not in StudioState.event_handlers
     assert "apply_recipe" not in StudioState.event_handlers
     assert "use_image_as_reference" not in StudioState.event_handlers
+    # Storing an upload for a user is a use case (generation.uploads), not anything of the state's.
+    assert not any("store_reference" in name or name == "add_reference" for name in StudioState.event_handlers)
 
 
 def test_the_lightbox_acts_only_on_the_image_it_loaded_for_the_user():
