@@ -133,10 +133,16 @@ class A1111UpscalerAdapter(A1111Adapter):
         self, request: ProviderRequest, *, model: str | None, events: TaskEvents = NoEvents()
     ) -> Generated:
         factor = await factor_of(request, self.profile)
-        payload = {
-            "image": b64(request.references[0]),
+        payload = {**self.body(request), "image": b64(request.references[0]), "upscaling_resize": factor}
+        async with deadline(self.endpoint.deadline_s):
+            body = await self.http.request_json("POST", "sdapi/v1/extra-single-image", json=payload)
+        image = body.get("image") if isinstance(body, dict) else None
+        return check_size(Generated(await self.image_from(image)), request)
+
+    def body(self, request: ProviderRequest) -> dict[str, Any]:
+        """The Extras tab's fields but the image and the factor (read off the image): no seed, steps or guidance."""
+        return {
             "resize_mode": 0,
-            "upscaling_resize": factor,
             "upscaler_1": self.upscaler,
             "upscaler_2": "None",
             "extras_upscaler_2_visibility": 0,
@@ -144,10 +150,6 @@ class A1111UpscalerAdapter(A1111Adapter):
             "codeformer_visibility": 0,
             "upscale_first": False,
         }
-        async with deadline(self.endpoint.deadline_s):
-            body = await self.http.request_json("POST", "sdapi/v1/extra-single-image", json=payload)
-        image = body.get("image") if isinstance(body, dict) else None
-        return check_size(Generated(await self.image_from(image)), request)
 
 
 class HttpUpscalerAdapter(HttpAdapter):
@@ -186,10 +188,14 @@ class HttpUpscalerAdapter(HttpAdapter):
         self, request: ProviderRequest, *, model: str | None, events: TaskEvents = NoEvents()
     ) -> Generated:
         factor = await factor_of(request, self.profile)
-        payload: dict[str, Any] = {"image": b64(request.references[0]), "scale": factor}
+        payload = {**self.body(request), "image": b64(request.references[0]), "scale": factor}
         if model or self.profile.served_name:
             payload["model"] = model or self.profile.served_name
         async with deadline(self.endpoint.deadline_s):
             body = await self.http.request_json("POST", "upscale", json=payload)
         image = body.get("image") if isinstance(body, dict) else None
         return check_size(Generated(await self.image_from(image)), request)
+
+    def body(self, request: ProviderRequest) -> dict[str, Any]:
+        """The contract's fields but the image, the factor and the model: no recipe setting is sent."""
+        return {}
