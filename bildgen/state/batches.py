@@ -276,7 +276,7 @@ class BatchEditorState(SessionState):
             except PromptHelpRefused as refused:
                 problem = str(refused)
             except InferenceError as error:
-                problem = error.user_message
+                problem = writing.text_model_problem(writer, error)
             async with self:
                 if problem:
                     self.notes = [problem]
