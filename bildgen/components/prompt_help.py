@@ -12,6 +12,7 @@ from bildgen.state.studio import StudioState
 from bildgen.store.references import MAX_BYTES
 
 ELEMENT_UPLOAD_ID = "element-image"
+IMPROVE_HINT_ID = "improve-prompt-hint"
 
 
 def improve_prompt() -> rx.Component:
@@ -27,16 +28,32 @@ def improve_prompt() -> rx.Component:
             ),
             rx.cond(
                 PromptHelpState.writer_label != "",
-                rx.button(
-                    rx.cond(PromptHelpState.improving, rx.spinner(size="1"), rx.icon("wand-sparkles", size=14)),
-                    t("Improve prompt"),
-                    type="button",
-                    size="1",
-                    variant="soft",
-                    disabled=StudioState.prompt_missing | PromptHelpState.improving,
-                    on_click=PromptHelpState.improve_prompt(
-                        StudioState.prompt, StudioState.model_id, StudioState.references.length() > 0
+                rx.hstack(
+                    rx.button(
+                        rx.cond(PromptHelpState.improving, rx.spinner(size="1"), rx.icon("wand-sparkles", size=14)),
+                        t("Improve prompt"),
+                        type="button",
+                        size="1",
+                        variant="soft",
+                        disabled=StudioState.prompt_missing | PromptHelpState.improving,
+                        on_click=PromptHelpState.improve_prompt(
+                            StudioState.prompt, StudioState.model_id, StudioState.references.length() > 0
+                        ),
+                        aria_describedby=rx.cond(StudioState.prompt_missing, IMPROVE_HINT_ID, ""),
                     ),
+                    # Disabled says why.
+                    rx.cond(
+                        StudioState.prompt_missing,
+                        rx.text(
+                            t("Type a prompt first: the text model rewrites it."),
+                            id=IMPROVE_HINT_ID,
+                            size="1",
+                            color_scheme="gray",
+                        ),
+                    ),
+                    align="center",
+                    spacing="2",
+                    wrap="wrap",
                 ),
             ),
         ),
@@ -46,9 +63,15 @@ def improve_prompt() -> rx.Component:
         ),
         rx.cond(
             PromptHelpState.proposal != "",
-            rx.callout(
+            # A plain box, not a callout: a callout's icon column left the text box 210 px of the panel.
+            rx.box(
                 rx.vstack(
-                    rx.text(t("Original"), size="1", weight="bold"),
+                    rx.hstack(
+                        rx.icon("wand-sparkles", size=14),
+                        rx.text(t("Original"), size="1", weight="bold"),
+                        align="center",
+                        spacing="1",
+                    ),
                     rx.text(PromptHelpState.original, size="2"),
                     rx.text(t("Improved by {model}", model=PromptHelpState.writer_label), size="1", weight="bold"),
                     # No id or name: inside the studio's form, but never part of what it submits.
@@ -77,8 +100,9 @@ def improve_prompt() -> rx.Component:
                     spacing="1",
                     width="100%",
                 ),
-                icon="wand-sparkles",
-                size="1",
+                background_color=rx.color("accent", 3),
+                border_radius="var(--radius-3)",
+                padding="var(--space-3)",
                 width="100%",
             ),
         ),

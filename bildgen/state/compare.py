@@ -90,6 +90,9 @@ class CompareState(SessionState):
     @rx.event
     def set_open(self, value: bool) -> None:
         self.is_open = bool(value)
+        if not self.is_open:
+            # The comparison is done: its picks (and the tray that holds them) go with it.
+            self.picked, self.message = [], ""
 
     @rx.event
     def set_mode(self, value: str | list[str]) -> None:
