@@ -462,6 +462,16 @@ def items_of(
     return items, ItemFields.decode(batch.defaults), {index: row.seed for index, row in enumerate(rows)}
 
 
+def rerun_name(name: str, label: str, catalog: Catalog) -> str:
+    """A run again is told apart by its model: "Foxes on Demo FLUX.2" (a run again of that names the
+    new model instead of adding a second one)."""
+    for profile in catalog.models.values():
+        if name.endswith(f" on {profile.label}"):
+            name = name.removesuffix(f" on {profile.label}")
+            break
+    return f"{name} on {label}"
+
+
 def rerun(engine: sqlalchemy.Engine, batch_id: str, *, owner_id: str, model: str, catalog: Catalog) -> str | None:
     """The same prompts with the same seeds on another model, in the same series (one comparison
     grid); every item runs on `model`, whatever model it named. None for a foreign or missing batch."""
@@ -475,7 +485,7 @@ def rerun(engine: sqlalchemy.Engine, batch_id: str, *, owner_id: str, model: str
     return create(
         engine,
         owner_id=owner_id,
-        name=original.name,
+        name=rerun_name(original.name, profile.label, catalog),
         items=[dataclasses.replace(item, fields=dataclasses.replace(item.fields, model="")) for item in items],
         defaults=dataclasses.replace(defaults, model=profile.id),
         catalog=catalog,

@@ -85,14 +85,27 @@ def add_prompts() -> rx.Component:
             wrap="wrap",
             spacing="2",
         ),
+        # Plain words first; the exact field names behind a disclosure, for those who write such files.
         rx.text(
             t(
-                "CSV: a header row with a prompt column and any of negative_prompt, width, height, steps, guidance, "
-                "seed, count, model. JSON: an images list of objects with prompt, negativePrompt, width, height, "
-                "steps, guidanceScale, seed, batchSize, baseModel; fields beside it apply to every image."
+                "A file holds one prompt per row (CSV) or per entry (JSON). Size, steps, seed, number of images "
+                "and model are optional; where given they fill the table's cells."
             ),
             size="1",
             color_scheme="gray",
+        ),
+        rx.el.details(
+            rx.el.summary(t("File format details"), class_name="rt-Text rt-r-size-1", style={"cursor": "pointer"}),
+            rx.text(
+                t(
+                    "CSV: a header row with a prompt column and any of negative_prompt, width, height, steps, "
+                    "guidance, seed, count, model. JSON: an images list of objects with prompt, negativePrompt, "
+                    "width, height, steps, guidanceScale, seed, batchSize, baseModel; fields beside it apply to "
+                    "every image."
+                ),
+                size="1",
+                color_scheme="gray",
+            ),
         ),
         rx.cond(
             BatchEditorState.notes.length() > 0,
@@ -439,6 +452,7 @@ def recent_batches() -> rx.Component:
                     lambda card: rx.hstack(
                         rx.cond(card.active, rx.spinner(size="1"), rx.icon("layers", size=14)),
                         rx.link(card.name, href=f"/batches/{card.id}", weight="medium"),
+                        rx.cond(card.model != "", rx.badge(card.model, variant="soft", size="1")),
                         rx.text(card.progress, size="1", color_scheme="gray"),
                         rx.text(card.created, size="1", color_scheme="gray"),
                         align="center",

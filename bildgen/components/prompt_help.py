@@ -5,13 +5,14 @@ import reflex as rx
 
 from bildgen.components.batch_editor import named_upload
 from bildgen.components.i18n import t
-from bildgen.prompts.elements import KIND_LABELS, MAX_TEXT, ROLE_LABELS
+from bildgen.prompts.elements import KIND_LABELS, MAX_TEXT, ROLE_LABELS, SENTENCE_ENDS
 from bildgen.state.context_elements import NOT_USED, ContextElementsState, ElementCard
 from bildgen.state.prompt_help import PromptHelpState
 from bildgen.state.studio import StudioState
 from bildgen.store.references import MAX_BYTES
 
 ELEMENT_UPLOAD_ID = "element-image"
+IMPROVE_HINT_ID = "improve-prompt-hint"
 
 
 def improve_prompt() -> rx.Component:
@@ -27,16 +28,32 @@ def improve_prompt() -> rx.Component:
             ),
             rx.cond(
                 PromptHelpState.writer_label != "",
-                rx.button(
-                    rx.cond(PromptHelpState.improving, rx.spinner(size="1"), rx.icon("wand-sparkles", size=14)),
-                    t("Improve prompt"),
-                    type="button",
-                    size="1",
-                    variant="soft",
-                    disabled=StudioState.prompt_missing | PromptHelpState.improving,
-                    on_click=PromptHelpState.improve_prompt(
-                        StudioState.prompt, StudioState.model_id, StudioState.references.length() > 0
+                rx.hstack(
+                    rx.button(
+                        rx.cond(PromptHelpState.improving, rx.spinner(size="1"), rx.icon("wand-sparkles", size=14)),
+                        t("Improve prompt"),
+                        type="button",
+                        size="1",
+                        variant="soft",
+                        disabled=StudioState.prompt_missing | PromptHelpState.improving,
+                        on_click=PromptHelpState.improve_prompt(
+                            StudioState.prompt, StudioState.model_id, StudioState.references.length() > 0
+                        ),
+                        aria_describedby=rx.cond(StudioState.prompt_missing, IMPROVE_HINT_ID, ""),
                     ),
+                    # Disabled says why.
+                    rx.cond(
+                        StudioState.prompt_missing,
+                        rx.text(
+                            t("Type a prompt first: the text model rewrites it."),
+                            id=IMPROVE_HINT_ID,
+                            size="1",
+                            color_scheme="gray",
+                        ),
+                    ),
+                    align="center",
+                    spacing="2",
+                    wrap="wrap",
                 ),
             ),
         ),
@@ -46,9 +63,15 @@ def improve_prompt() -> rx.Component:
         ),
         rx.cond(
             PromptHelpState.proposal != "",
-            rx.callout(
+            # A plain box, not a callout: a callout's icon column left the text box 210 px of the panel.
+            rx.box(
                 rx.vstack(
-                    rx.text(t("Original"), size="1", weight="bold"),
+                    rx.hstack(
+                        rx.icon("wand-sparkles", size=14),
+                        rx.text(t("Original"), size="1", weight="bold"),
+                        align="center",
+                        spacing="1",
+                    ),
                     rx.text(PromptHelpState.original, size="2"),
                     rx.text(t("Improved by {model}", model=PromptHelpState.writer_label), size="1", weight="bold"),
                     # No id or name: inside the studio's form, but never part of what it submits.
@@ -75,14 +98,28 @@ def improve_prompt() -> rx.Component:
                     spacing="1",
                     width="100%",
                 ),
-                icon="wand-sparkles",
-                size="1",
+                background_color=rx.color("accent", 3),
+                border_radius="var(--radius-3)",
+                padding="var(--space-3)",
                 width="100%",
             ),
         ),
         on_mount=PromptHelpState.load_prompt_help,
         spacing="2",
         width="100%",
+    )
+
+
+def _joined_prompt() -> rx.Var:
+    """elements.joined, in the browser: the typed prompt ends as a sentence before the elements' ones."""
+    typed = StudioState.prompt.strip()
+    finished = typed.endswith(SENTENCE_ENDS[0])
+    for end in SENTENCE_ENDS[1:]:
+        finished = finished | typed.endswith(end)
+    return rx.cond(
+        typed == "",
+        ContextElementsState.prompt_suffix.strip(),
+        typed + rx.cond(finished, "", ".") + ContextElementsState.prompt_suffix,
     )
 
 
@@ -93,7 +130,7 @@ def effective_prompt() -> rx.Component:
         rx.box(
             rx.text(t("Effective prompt"), size="1", weight="bold", id="effective-prompt-label"),
             rx.text(
-                StudioState.prompt + ContextElementsState.prompt_suffix,
+                _joined_prompt(),
                 size="1",
                 id="effective-prompt",
                 aria_labelledby="effective-prompt-label",
@@ -149,31 +186,83 @@ def _element(card: ElementCard) -> rx.Component:
             flex="1",
         ),
         rx.icon_button(
-            rx.icon("trash-2", size=12),
+            rx.icon("pencil", size=12),
             size="1",
             variant="ghost",
             color_scheme="gray",
-            on_click=ContextElementsState.delete_element(card.id),
-            aria_label=t("Delete element {name}", name=card.name),
+            on_click=ContextElementsState.start_edit(card.id),
+            aria_label=t("Edit element {name}", name=card.name),
         ),
+        _delete_element(card),
         align="center",
         spacing="2",
         width="100%",
     )
 
 
-def _new_element_dialog() -> rx.Component:
+def _delete_element(card: ElementCard) -> rx.Component:
+    """Delete asks first: an element may hold a long description and an image."""
+    return rx.alert_dialog.root(
+        rx.alert_dialog.trigger(
+            rx.icon_button(
+                rx.icon("trash-2", size=12),
+                size="1",
+                variant="ghost",
+                color_scheme="gray",
+                aria_label=t("Delete element {name}", name=card.name),
+            )
+        ),
+        rx.alert_dialog.content(
+            rx.alert_dialog.title(t("Delete {name}?", name=card.name)),
+            rx.alert_dialog.description(
+                t("Its description and image go; images already made with it keep the words they were made with."),
+                size="2",
+            ),
+            rx.hstack(
+                rx.alert_dialog.cancel(rx.button(t("Keep it"), variant="soft", color_scheme="gray")),
+                rx.alert_dialog.action(
+                    rx.button(t("Delete"), color_scheme="red", on_click=ContextElementsState.delete_element(card.id))
+                ),
+                spacing="2",
+                justify="end",
+                margin_top="12px",
+            ),
+        ),
+    )
+
+
+def _element_dialog() -> rx.Component:
+    """One dialog for a new element and for editing one (its fields start from the element's values)."""
     return rx.dialog.root(
-        rx.dialog.trigger(rx.button(rx.icon("plus", size=14), t("New element"), size="1", variant="soft")),
+        rx.button(
+            rx.icon("plus", size=14),
+            t("New element"),
+            size="1",
+            variant="soft",
+            on_click=ContextElementsState.start_new_element,
+        ),
         rx.dialog.content(
-            rx.dialog.title(t("New context element")),
+            rx.dialog.title(
+                rx.cond(
+                    ContextElementsState.editing_name != "",
+                    t("Edit {name}", name=ContextElementsState.editing_name),
+                    t("New context element"),
+                )
+            ),
             rx.form(
                 rx.vstack(
                     rx.el.label(t("Name"), html_for="element-name", class_name="rt-Text rt-r-size-2"),
-                    rx.input(id="element-name", name="element_name", max_length=80, placeholder=t("Mira")),
+                    rx.input(
+                        id="element-name",
+                        name="element_name",
+                        max_length=80,
+                        placeholder=t("Mira"),
+                        default_value=ContextElementsState.editing_name,
+                    ),
                     rx.el.label(t("Kind"), html_for="element-kind", class_name="rt-Text rt-r-size-2"),
                     rx.el.select(
                         *[rx.el.option(t(label), value=kind) for kind, label in KIND_LABELS.items()],
+                        default_value=ContextElementsState.form_kind,
                         id="element-kind",
                         name="element_kind",
                         class_name="rt-reset",
@@ -186,6 +275,7 @@ def _new_element_dialog() -> rx.Component:
                         max_length=MAX_TEXT,
                         rows="3",
                         placeholder=t("a red-haired courier with a brass prosthetic arm"),
+                        default_value=ContextElementsState.form_text,
                         width="100%",
                     ),
                     rx.hstack(
@@ -216,10 +306,25 @@ def _new_element_dialog() -> rx.Component:
                             ContextElementsState.new_image_path != "",
                             rx.image(
                                 src=rx.get_upload_url(ContextElementsState.new_image_path),
-                                alt=t("Image of the new element"),
+                                alt=rx.cond(
+                                    ContextElementsState.editing_name != "",
+                                    t("Image chosen for {name}", name=ContextElementsState.editing_name),
+                                    t("Image of the new element"),
+                                ),
                                 width="48px",
                                 height="48px",
                                 object_fit="cover",
+                            ),
+                        ),
+                        rx.cond(
+                            ContextElementsState.new_image_path != "",
+                            rx.button(
+                                t("Remove image"),
+                                type="button",
+                                size="1",
+                                variant="ghost",
+                                color_scheme="gray",
+                                on_click=ContextElementsState.remove_element_image,
                             ),
                         ),
                         align="center",
@@ -241,6 +346,8 @@ def _new_element_dialog() -> rx.Component:
                 ),
                 on_submit=ContextElementsState.create_element,
                 reset_on_submit=True,
+                # A new key for each opening: the fields start again from the element's values.
+                key=ContextElementsState.form_key,
             ),
         ),
         open=ContextElementsState.dialog_open,
@@ -255,7 +362,7 @@ def context_elements_panel() -> rx.Component:
             rx.hstack(
                 rx.heading(t("Context elements"), size="3", as_="h2"),
                 rx.spacer(),
-                _new_element_dialog(),
+                _element_dialog(),
                 align="center",
                 width="100%",
             ),

@@ -1,10 +1,8 @@
 import reflex as rx
 
 from bildgen import routes
-from bildgen.components.compare import compare_toggle
-from bildgen.components.download import download_link
 from bildgen.components.i18n import t
-from bildgen.components.upscale_actions import upscale_result_actions
+from bildgen.components.image_actions import HOVER_STYLE, image_actions, run_name
 from bildgen.state.lightbox import LightboxState
 from bildgen.state.run_cards import CANCELLED, DONE, MODERATED, PENDING, WAITING, RunCard, VariantCard
 from bildgen.state.studio import StudioState
@@ -101,93 +99,35 @@ def _pending(card: VariantCard) -> rx.Component:
     )
 
 
-# Small on a desktop's grid of four, finger-sized on a phone.
-ACTION_SIZE = {"initial": "2", "md": "1"}
-
-
-def _action(icon: str, label, tooltip, on_click) -> rx.Component:
-    """A labelled icon button with a tooltip naming the action; reachable with Tab."""
-    return rx.tooltip(
-        rx.icon_button(
-            rx.icon(icon, size=14),
-            size=rx.breakpoints(**ACTION_SIZE),
-            variant="soft",
-            type="button",
-            on_click=on_click,
-            aria_label=label,
-        ),
-        content=tooltip,
-    )
-
-
-def result_actions(card: VariantCard, sequence) -> rx.Component:
-    """Use as reference, Reuse seed, Reproduce, Download and View large for one result."""
-    return rx.hstack(
-        _action(
-            "image-plus",
-            t("Use image {number} as reference", number=card.number),
-            t("Use as reference"),
-            StudioState.use_as_reference(card.image_id),
-        ),
-        rx.cond(
-            card.seed_sent,
-            _action(
-                "sprout",
-                t("Reuse seed of image {number}", number=card.number),
-                t("Reuse seed"),
-                StudioState.reuse_seed(card.seed),
-            ),
-        ),
-        _action(
-            "rotate-ccw",
-            t("Reproduce image {number}", number=card.number),
-            t("Reproduce"),
-            StudioState.reproduce(card.image_id),
-        ),
-        rx.tooltip(
-            download_link(
-                card.image_path,
-                card.filename,
-                size=ACTION_SIZE,
-                icon_only=True,
-                aria_label=t("Download image {number}", number=card.number),
-            ),
-            content=t("Download the PNG with its recipe"),
-        ),
-        _action(
-            "maximize-2",
-            t("View image {number} large", number=card.number),
-            t("View large"),
-            LightboxState.open_image(card.image_id, sequence),
-        ),
-        compare_toggle(
-            card.image_id, t("Compare image {number}", number=card.number), size=rx.breakpoints(**ACTION_SIZE)
-        ),
-        *upscale_result_actions(card.image_id, card.number, rx.breakpoints(**ACTION_SIZE)),
-        spacing=rx.breakpoints(initial="2", md="1"),
-        wrap="wrap",
-    )
-
-
-def _done(card: VariantCard, sequence) -> rx.Component:
+def _done(card: VariantCard, sequence, run) -> rx.Component:
+    """The image as large as its run's grid allows, its actions over it (components/image_actions.py)."""
     return rx.vstack(
-        rx.image(
-            src=rx.get_upload_url(card.image_path),
-            alt=rx.cond(
-                card.seed_sent,
-                t("Generated image {number}, seed {seed}", number=card.number, seed=card.seed),
-                t("Generated image {number}", number=card.number),
+        rx.box(
+            rx.image(
+                src=rx.get_upload_url(card.image_path),
+                alt=rx.cond(
+                    card.seed_sent,
+                    t("Generated image {number}, seed {seed}", number=card.number, seed=card.seed),
+                    t("Generated image {number}", number=card.number),
+                ),
+                width="100%",
+                height="auto",
+                # One image is shown big, yet whole on the screen.
+                max_height="calc(100vh - 160px)",
+                object_fit="contain",
+                border_radius="var(--radius-3)",
+                cursor="zoom-in",
+                on_click=LightboxState.open_image(card.image_id, sequence),
+                display="block",
             ),
+            image_actions(card, sequence, run),
+            position="relative",
             width="100%",
-            height="auto",
-            border_radius="var(--radius-3)",
-            cursor="zoom-in",
-            on_click=LightboxState.open_image(card.image_id, sequence),
+            style=HOVER_STYLE,
         ),
         rx.cond(card.seed_sent, rx.text(t("Seed {seed}", seed=card.seed), size="1", color_scheme="gray")),
-        result_actions(card, sequence),
         width="100%",
-        spacing="2",
+        spacing="1",
     )
 
 
@@ -218,14 +158,41 @@ def _cancelled(card: VariantCard) -> rx.Component:
     )
 
 
-def variant_card(card: VariantCard, sequence) -> rx.Component:
+def variant_card(card: VariantCard, sequence, run) -> rx.Component:
     return rx.match(
         card.status,
         (PENDING, rx.cond(card.phase == WAITING, _waiting(card), _pending(card))),
-        (DONE, _done(card, sequence)),
+        (DONE, _done(card, sequence, run)),
         (CANCELLED, _cancelled(card)),
         (MODERATED, _moderated(card)),
         _failed(card),
+    )
+
+
+def _input_thumb(src, alt) -> rx.Component:
+    return rx.image(
+        src=rx.get_upload_url(src),
+        alt=alt,
+        title=alt,
+        width="40px",
+        height="40px",
+        object_fit="cover",
+        border_radius="var(--radius-2)",
+        border="1px solid var(--gray-a6)",
+        background_color=rx.color("gray", 3),
+    )
+
+
+def _inputs(run: RunCard) -> rx.Component:
+    """What an edit started from: its reference images and its mask, small beside the prompt."""
+    return rx.hstack(
+        rx.foreach(
+            run.reference_paths,
+            lambda path, index: _input_thumb(path, t("Reference image {number} of this run", number=index + 1)),
+        ),
+        rx.cond(run.mask_path != "", _input_thumb(run.mask_path, t("Mask of this run"))),
+        spacing="1",
+        flex_shrink="0",
     )
 
 
@@ -263,6 +230,7 @@ def run_card(run: RunCard) -> rx.Component:
                         flex="1",
                         min_width="0",
                     ),
+                    _inputs(run),
                     rx.cond(
                         run.active & ~run.cancel_requested,
                         rx.button(
@@ -303,9 +271,14 @@ def run_card(run: RunCard) -> rx.Component:
                         run.error, icon="triangle-alert", color_scheme="red", role="alert", size="1", width="100%"
                     ),
                     rx.grid(
-                        rx.foreach(run.variants, lambda card: variant_card(card, run.image_ids)),
-                        # One large image per row on a phone, up to four side by side on a desktop.
-                        columns=rx.breakpoints(initial="1", xs="2", sm="3", lg="4"),
+                        rx.foreach(run.variants, lambda card: variant_card(card, run.image_ids, run_name(run.prompt))),
+                        # As many columns as images, up to four on a desktop (a run of four fills the
+                        # width, one image is shown big); one large image per row on a phone.
+                        columns=rx.breakpoints(
+                            initial="1",
+                            xs=rx.cond(run.variants.length() > 1, "2", "1"),
+                            lg=rx.match(run.variants.length(), (1, "1"), (2, "2"), (3, "3"), "4"),
+                        ),
                         spacing="3",
                         width="100%",
                     ),
@@ -324,6 +297,33 @@ def run_card(run: RunCard) -> rx.Component:
     )
 
 
+def _empty_feed() -> rx.Component:
+    """Before the first run: what to do, not only where the images will be."""
+    return rx.center(
+        rx.vstack(
+            rx.icon("image", size=32, color=rx.color("gray", 8)),
+            rx.heading(t("Your images appear here"), size="4", as_="h2"),
+            rx.text(
+                t(
+                    "Describe an image in the prompt and press Generate (or Ctrl+Enter in the prompt). Each run "
+                    "shows up here, newest on top, with each image's actions on it."
+                ),
+                color_scheme="gray",
+                size="2",
+                text_align="center",
+                max_width="46ch",
+            ),
+            align="center",
+            spacing="2",
+        ),
+        min_height="240px",
+        width="100%",
+        border="1px dashed var(--gray-a6)",
+        border_radius="var(--radius-4)",
+        padding="var(--space-5)",
+    )
+
+
 def run_feed() -> rx.Component:
     """Every Generate adds a run on top; earlier runs load from the database as the feed is scrolled."""
     return rx.vstack(
@@ -334,11 +334,7 @@ def run_feed() -> rx.Component:
         rx.cond(
             StudioState.runs.length() > 0,
             rx.foreach(StudioState.runs, run_card),
-            rx.center(
-                rx.text(t("Your images appear here."), color_scheme="gray"),
-                min_height="200px",
-                width="100%",
-            ),
+            _empty_feed(),
         ),
         rx.cond(
             StudioState.runs_capped,

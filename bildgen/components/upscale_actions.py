@@ -8,19 +8,13 @@ from bildgen.generation.upscale import FACTORS
 from bildgen.state.upscale import UpscaleState
 
 
-def upscale_result_actions(image_id, number, size) -> list[rx.Component]:
-    """One icon button per factor for a result card: "Upscale image 2 ×4"."""
+def upscale_menu_items(image_id) -> list[rx.Component]:
+    """One entry per factor in a result's overflow menu (components/image_actions.py)."""
     return [
-        rx.tooltip(
-            rx.icon_button(
-                rx.text(f"×{factor}", size="1", weight="bold"),
-                size=size,
-                variant="soft",
-                type="button",
-                on_click=UpscaleState.upscale_result(image_id, factor),
-                aria_label=t("Upscale image {number} ×{factor}", number=number, factor=factor),
-            ),
-            content=t("Upscale ×{factor} (a new, larger image)", factor=factor),
+        rx.menu.item(
+            rx.icon("scaling", size=14),
+            t("Upscale ×{factor}", factor=factor),
+            on_select=UpscaleState.upscale_result(image_id, factor),
         )
         for factor in FACTORS
     ]

@@ -640,6 +640,23 @@ class Run:
 
     view: JobView
     generation: Generation
+    # The reference images it was made from, in order (its card shows them, and the mask).
+    reference_ids: tuple[str, ...] = ()
+
+
+def _references_of(db: Session, generations: list[Generation]) -> dict[str, tuple[str, ...]]:
+    """Each generation's reference ids in order, for all of them in one query."""
+    wanted = [generation.id for generation in generations if generation.reference_count]
+    found: dict[str, list[str]] = {}
+    if wanted:
+        links = db.exec(
+            select(GenerationReference)
+            .where(col(GenerationReference.generation_id).in_(wanted))
+            .order_by(col(GenerationReference.generation_id), col(GenerationReference.position))
+        ).all()
+        for link in links:
+            found.setdefault(link.generation_id, []).append(link.reference_id)
+    return {generation_id: tuple(ids) for generation_id, ids in found.items()}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -662,7 +679,8 @@ def runs(engine: sqlalchemy.Engine, *, owner_id: str, before: Cursor | None = No
     with session(engine) as db:
         rows = list(db.exec(query).all())
         more, rows = len(rows) > limit, rows[:limit]
-        found = [Run(_view(db, generation), generation) for generation in rows]
+        references = _references_of(db, rows)
+        found = [Run(_view(db, generation), generation, references.get(generation.id, ())) for generation in rows]
     last = rows[-1] if rows else None
     return RunsPage(found, Cursor(last.created_at, last.id) if more and last else None)
 
@@ -671,7 +689,9 @@ def run(engine: sqlalchemy.Engine, job_id: str, *, owner_id: str) -> Run | None:
     """One of the owner's runs; None for a foreign or missing id."""
     with session(engine) as db:
         generation = db.exec(select(Generation).where(Generation.id == job_id, Generation.owner_id == owner_id)).first()
-        return Run(_view(db, generation), generation) if generation else None
+        if generation is None:
+            return None
+        return Run(_view(db, generation), generation, _references_of(db, [generation]).get(generation.id, ()))
 
 
 def _view(db: Session, generation: Generation) -> JobView:

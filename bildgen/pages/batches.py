@@ -14,6 +14,8 @@ def _page(*content: rx.Component) -> rx.Component:
     return rx.container(
         rx.vstack(page_header(), *content, spacing="4", width="100%"),
         size="4",
+        # As wide as the studio's: the new batch's table has eleven columns.
+        style={"--container-4": "1680px"},
         padding_y="5",
     )
 
@@ -39,7 +41,11 @@ def batch_page() -> rx.Component:
         rx.cond(
             BatchPageState.found,
             rx.vstack(
-                rx.heading(BatchPageState.name, size="5", as_="h1"),
+                rx.heading(BatchPageState.name, size="5", as_="h1", style={"overflowWrap": "anywhere"}),
+                rx.cond(
+                    BatchPageState.model_label != "",
+                    rx.text(t("Model: {model}", model=BatchPageState.model_label), size="2", color_scheme="gray"),
+                ),
                 progress_panel(),
                 batch_actions(),
                 rx.cond(

@@ -57,6 +57,8 @@ def studio_page() -> rx.Component:
             width="100%",
         ),
         size="4",
+        # Wider than Radix's 1136 px for size 4: the images get the room a wide screen has.
+        style={"--container-4": "1680px"},
         padding_top="var(--space-5)",
         # Room below the feed for the phone's Generate bar (components/prompt_form.py).
         padding_bottom=rx.breakpoints(initial="96px", md="var(--space-5)"),

@@ -101,10 +101,24 @@ def suffix(picked: Sequence[Picked]) -> str:
     return "".join(" " + _sentence(element) for element in _in_order(picked))
 
 
+# A typed prompt ending in one of these is a finished sentence; any other gets a full stop before the
+# elements' sentences ("…to work. Featuring Mira: …"). The studio's preview applies the same rule in
+# the browser (components/prompt_help.py), so what it shows is what is sent.
+SENTENCE_ENDS = (".", "!", "?", "…")
+
+
+def joined(prompt: str, element_sentences: str) -> str:
+    """The typed prompt followed by the elements' sentences (`suffix`)."""
+    typed = prompt.strip()
+    if not typed or not element_sentences:
+        return (typed or element_sentences).strip()
+    return typed + ("" if typed.endswith(SENTENCE_ENDS) else ".") + element_sentences
+
+
 def compose(prompt: str, picked: Sequence[Picked]) -> Composition:
     ordered = _in_order(picked)
     references = tuple(dict.fromkeys(element.reference_id for element in ordered if element.reference_id))
-    return Composition(prompt=prompt.strip() + suffix(ordered), reference_ids=references)
+    return Composition(prompt=joined(prompt, suffix(ordered)), reference_ids=references)
 
 
 # ---- the recipe ----------------------------------------------------------------------------------
@@ -241,6 +255,40 @@ def create(
         db.add(element)
         db.commit()
         return element.id
+
+
+def update(
+    engine: sqlalchemy.Engine,
+    element_id: str,
+    *,
+    owner_id: str,
+    name: str,
+    kind: str,
+    text: str,
+    reference_id: str | None,
+) -> bool:
+    """Change an element's name, kind, text and image (None: no image). False when it is not the
+    owner's (or gone). Runs made with it keep the words they were made with (in their recipe)."""
+    name, kind, text = _checked(name, kind, text)
+    with storage_errors(), session(engine) as db:
+        element = db.exec(
+            select(ContextElement).where(ContextElement.id == element_id, ContextElement.owner_id == owner_id)
+        ).first()
+        if element is None:
+            return False
+        if (
+            reference_id is not None
+            and reference_id != element.reference_id
+            and db.exec(
+                select(ReferenceImage.id).where(ReferenceImage.id == reference_id, ReferenceImage.owner_id == owner_id)
+            ).first()
+            is None
+        ):
+            raise ElementRefused(_("That reference image is not available."))
+        element.name, element.kind, element.text, element.reference_id = name, kind, text, reference_id
+        db.add(element)
+        db.commit()
+        return True
 
 
 def owned(engine: sqlalchemy.Engine, *, owner_id: str) -> list[ContextElement]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from bildgen import i18n
 from bildgen.i18n import _
+from bildgen.inference.errors import ErrorKind, InferenceError
 from bildgen.inference.profiles import TextModelProfile
 from bildgen.inference.text import TextModelClient
 from bildgen.prompts.parsing import prompt_list
@@ -22,6 +23,32 @@ LIST_INSTRUCTION = (
 
 class PromptHelpRefused(ValueError):
     """The request cannot be sent as it is; the message says why, for the user."""
+
+
+# Failures where the text model never answered (as opposed to answering with something unusable).
+_NOT_ANSWERING = frozenset(
+    {
+        ErrorKind.UNREACHABLE,
+        ErrorKind.UNAVAILABLE,
+        ErrorKind.CONNECTION_LOST,
+        ErrorKind.NOT_READY,
+        ErrorKind.BUSY,
+        ErrorKind.TIMED_OUT,
+        ErrorKind.TLS,
+    }
+)
+
+
+def text_model_problem(writer: TextModelProfile, error: InferenceError) -> str:
+    """What a user is told when the text model fails: that it is the text model (named), not the image
+    service, and that nothing was written."""
+    if error.kind in _NOT_ANSWERING:
+        return _(
+            "The text model {model} isn't answering, so nothing was written. Try again in a minute; if it keeps "
+            "happening, tell your administrator.",
+            model=writer.label,
+        )
+    return _("The text model {model} could not write this: {reason}", model=writer.label, reason=error.user_message)
 
 
 def list_schema(count: int) -> dict:

@@ -107,6 +107,7 @@ class BatchPageState(SessionState):
     shown_id: str = ""
     found: bool = True
     name: str = ""
+    model_label: str = ""  # where every row runs on one model
     progress_text: str = ""
     finished: int = 0
     total: int = 0
@@ -181,6 +182,7 @@ class BatchPageState(SessionState):
         progress = summary.progress
         self.found = True
         self.name = summary.name
+        self.model_label = labels.get(summary.defaults.model, "")
         self.progress_text = progress.describe()
         self.finished, self.total = progress.finished, progress.items
         # A cancelled batch is still followed until its running images have ended.

@@ -77,6 +77,13 @@ class BatchCard:
     created: str
     progress: str
     active: bool
+    model: str = ""  # the model every image ran on ("" when the rows name their own)
+
+
+def model_label(summary: runs.BatchSummary) -> str:
+    """The label of the model a batch ran on where all its rows ran on one ("" otherwise)."""
+    models = get_services().catalog.models
+    return models[summary.defaults.model].label if summary.defaults.model in models else ""
 
 
 def _card(summary: runs.BatchSummary) -> BatchCard:
@@ -86,6 +93,7 @@ def _card(summary: runs.BatchSummary) -> BatchCard:
         created=i18n.format_utc(summary.created_at),
         progress=summary.progress.describe(),
         active=summary.progress.active and not summary.progress.cancelled,
+        model=model_label(summary),
     )
 
 
@@ -232,7 +240,7 @@ class BatchEditorState(SessionState):
             except PromptHelpRefused as refused:
                 problem = str(refused)
             except InferenceError as error:
-                problem = error.user_message
+                problem = writing.text_model_problem(writer, error)
             async with self:
                 if problem:
                     self.notes = [problem]

@@ -94,6 +94,9 @@ class CompareState(SessionState):
     @public
     def set_open(self, value: bool) -> None:
         self.is_open = bool(value)
+        if not self.is_open:
+            # The comparison is done: its picks (and the tray that holds them) go with it.
+            self.picked, self.message = [], ""
 
     @rx.event
     @public

@@ -1,5 +1,5 @@
 """Context elements in the studio: the user's elements, each picked with a role (or not), a dialog to
-make a new one (name, kind, text, optional image), and what they add to the prompt. A thin state over
+make a new one or edit one (name, kind, text, optional image), and what they add to the prompt. A thin state over
 bildgen.prompts.elements.
 
 The picked elements' words are kept here when they are picked, so Generate composes the prompt from
@@ -18,7 +18,7 @@ from bildgen import routes
 from bildgen.generation import uploads
 from bildgen.i18n import _
 from bildgen.prompts import elements
-from bildgen.prompts.elements import ElementRefused, Picked, RecipeExtras
+from bildgen.prompts.elements import KINDS, ElementRefused, Picked, RecipeExtras
 from bildgen.refusal import Refusal
 from bildgen.services import get_services
 from bildgen.state.guards import checks_inside, public, signed_in
@@ -62,6 +62,12 @@ class ContextElementsState(SessionState):
     dialog_open: bool = False
     new_image_path: str = ""
     _new_reference_id: str = ""
+    # The dialog edits this element ("" : it makes a new one); its fields start from these values.
+    _editing_id: str = ""
+    editing_name: str = ""
+    form_kind: str = KINDS[0]
+    form_text: str = ""
+    form_key: int = 0
     # Every element of the user as stored (role ""), and the picked ones with their role.
     _stored: dict[str, Picked] = {}
     _picked: dict[str, Picked] = {}
@@ -122,6 +128,30 @@ class ContextElementsState(SessionState):
         if not value:
             self.new_image_path, self._new_reference_id = "", ""
 
+    def _open_form(self, editing: Picked | None, kind: str) -> None:
+        self._editing_id = editing.element_id if editing else ""
+        self.editing_name = editing.name if editing else ""
+        self.form_kind, self.form_text = kind, editing.text if editing else ""
+        self._new_reference_id = (editing.reference_id or "") if editing else ""
+        self.new_image_path = routes.reference_upload_path(self._new_reference_id) if self._new_reference_id else ""
+        self.form_key, self.message, self.dialog_open = self.form_key + 1, "", True
+
+    @rx.event
+    def start_new_element(self) -> None:
+        self._open_form(None, elements.KINDS[0])
+
+    @rx.event
+    def start_edit(self, element_id: str) -> None:
+        stored = self._stored.get(element_id) if isinstance(element_id, str) else None
+        if stored is None:
+            return
+        kind = next((card.kind for card in self.elements if card.id == element_id), elements.KINDS[0])
+        self._open_form(stored, kind)
+
+    @rx.event
+    def remove_element_image(self) -> None:
+        self.new_image_path, self._new_reference_id = "", ""
+
     @rx.event
     @checks_inside
     async def add_element_image(self, files: list[rx.UploadFile]):
@@ -145,20 +175,25 @@ class ContextElementsState(SessionState):
     @signed_in
     async def create_element(self, user: User, form_data: dict):
         form_data = form_data if isinstance(form_data, dict) else {}
+        fields = {
+            "owner_id": user.id,
+            "name": str(form_data.get("element_name", "")),
+            "kind": str(form_data.get("element_kind", "")),
+            "text": str(form_data.get("element_text", ""))[: elements.MAX_TEXT + 1],
+            "reference_id": self._new_reference_id or None,
+        }
+        engine, self.message = get_services().engine, ""
         try:
-            await asyncio.to_thread(
-                elements.create,
-                get_services().engine,
-                owner_id=user.id,
-                name=str(form_data.get("element_name", "")),
-                kind=str(form_data.get("element_kind", "")),
-                text=str(form_data.get("element_text", ""))[: elements.MAX_TEXT + 1],
-                reference_id=self._new_reference_id or None,
-            )
+            if self._editing_id:
+                found = await asyncio.to_thread(elements.update, engine, self._editing_id, **fields)
+                if not found:
+                    self.message = _("That element was deleted meanwhile.")
+            else:
+                await asyncio.to_thread(elements.create, engine, **fields)
         except (ElementRefused, StorageUnavailable) as problem:
             self.message = problem.user_message if isinstance(problem, StorageUnavailable) else str(problem)
             return
-        self.dialog_open, self.new_image_path, self._new_reference_id, self.message = False, "", "", ""
+        self.dialog_open, self.new_image_path, self._new_reference_id, self._editing_id = False, "", "", ""
         await self._reload(user.id)
 
     @rx.event

@@ -21,6 +21,7 @@ from bildgen.inference.errors import InferenceError
 from bildgen.prompts import elements
 from bildgen.prompts.elements import RecipeExtras
 from bildgen.prompts.improve import improved
+from bildgen.prompts.writing import text_model_problem
 from bildgen.services import get_services
 from bildgen.state.context_elements import ContextElementsState
 from bildgen.state.guards import checks_inside, public
@@ -79,7 +80,7 @@ class PromptHelpState(SessionState):
                 except ValueError as refused:
                     problem = str(refused)
                 except InferenceError as error:
-                    problem = error.user_message
+                    problem = text_model_problem(writer, error)
         finally:
             async with self:
                 self.improving = False

@@ -73,6 +73,9 @@ class RunCard:
     image_ids: list[str] = dataclasses.field(default_factory=list)
     # Its place in the feed's keyset paging: older runs start after it.
     cursor: str = ""
+    # An edit's reference images and its mask (upload paths), shown small on the card.
+    reference_paths: list[str] = dataclasses.field(default_factory=list)
+    mask_path: str = ""
 
 
 def shown(number: int, image: SavedImage, *, seed_sent: bool = True) -> VariantCard:
@@ -194,6 +197,8 @@ def run_card(run: queue.Run, *, labels: Mapping[str, str], language: str, now: d
         variants=variants,
         image_ids=[card.image_id for card in variants if card.image_id],
         cursor=queue.Cursor(view.created_at, view.id).encode(),
+        reference_paths=[routes.reference_upload_path(reference_id) for reference_id in run.reference_ids],
+        mask_path=routes.mask_upload_path(generation.mask_id) if generation.mask_id else "",
     )
 
 

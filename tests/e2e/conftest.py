@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import expect
+from playwright.sync_api import Page, expect
 
 from bildgen.inference.profiles import demo_text_url
 from tests.oidc_provider import OpenIdProvider
@@ -195,6 +195,15 @@ def generate_and_wait(page, count: int = 1) -> None:
     for number in range(1, count + 1):
         image = runs.first.get_by_role("img", name=re.compile(rf"^Generated image {number},"))
         expect(image).to_be_visible(timeout=IMAGE_TIMEOUT_MS)
+
+
+def image_action(scope, number: int, action: str) -> None:
+    """Choose an action from image `number`'s overflow menu (components/image_actions.py). `scope`: the
+    page, or a run (article) where the feed holds several."""
+    scope.get_by_role("button", name=f"More actions for image {number},").click()
+    # The menu opens in a portal, outside the run.
+    page = scope if isinstance(scope, Page) else scope.page
+    page.get_by_role("menuitem", name=action, exact=True).click()
 
 
 def eventually(page, condition: Callable[[], bool], message: str, timeout_s: float = EXPECT_TIMEOUT_MS / 1000) -> None:

@@ -10,7 +10,15 @@ import pytest
 from playwright.sync_api import expect
 
 from bildgen.auth import throttle
-from tests.e2e.conftest import PASSWORD, events_handled, generate_and_wait, sign_in, sign_up, wait_for_studio
+from tests.e2e.conftest import (
+    PASSWORD,
+    events_handled,
+    generate_and_wait,
+    image_action,
+    sign_in,
+    sign_up,
+    wait_for_studio,
+)
 
 
 def first_image_url(page) -> str:
@@ -65,7 +73,7 @@ def test_another_user_cannot_reuse_an_image_by_sending_its_id_in_an_event(anna, 
     sign_up(page, app_url)
     page.get_by_label("Prompt", exact=True).fill("bobs own picture")
     generate_and_wait(page)
-    page.get_by_role("button", name="Use image 1 as reference").click()
+    image_action(page, 1, "Use as reference")
     expect(page.get_by_role("alert")).to_contain_text("That image does not exist (any more).")
     expect(page.get_by_role("img", name=re.compile(r"^Reference image"))).to_have_count(0)
 
@@ -97,7 +105,7 @@ def test_a_forged_user_sent_to_a_helper_over_the_websocket_reaches_nothing(anna,
     sign_up(page, app_url)
     page.get_by_label("Prompt", exact=True).fill("bobs own picture")
     generate_and_wait(page)
-    page.get_by_role("button", name="Use image 1 as reference").click()
+    image_action(page, 1, "Use as reference")
     events_handled(page)
     expect(page.get_by_role("img", name=re.compile(r"^Reference image"))).to_have_count(0)
     with sqlite3.connect(app_data_dir / "bildgen.db") as db:

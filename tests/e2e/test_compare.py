@@ -26,6 +26,17 @@ def test_two_results_side_by_side_then_under_a_slider(studio):
     expect(run.get_by_role("button", name="Compare image 1")).to_have_attribute("aria-pressed", "true")
     expect(tray).to_contain_text("1 picked for comparison")
     expect(tray.get_by_role("button", name="Compare", exact=True)).to_be_disabled()
+    # Putting a pick back, then clearing the rest, empties the tray.
+    run.get_by_role("button", name="Compare image 1").click()
+    expect(tray).to_have_count(0)
+    run.get_by_role("button", name="Compare image 1").click()
+    run.get_by_role("button", name="Compare image 2").click()
+    expect(tray).to_contain_text("2 picked for comparison")
+    tray.get_by_role("button", name="Clear").click()
+    expect(tray).to_have_count(0)
+    expect(run.get_by_role("button", name="Compare image 1")).to_have_attribute("aria-pressed", "false")
+
+    run.get_by_role("button", name="Compare image 1").click()
     run.get_by_role("button", name="Compare image 2").click()
     expect(tray).to_contain_text("2 picked for comparison")
     tray.get_by_role("button", name="Compare", exact=True).click()
@@ -43,11 +54,10 @@ def test_two_results_side_by_side_then_under_a_slider(studio):
     expect(stage).to_have_attribute("style", re.compile(r"--split: 20%"))
     studio.keyboard.press("Escape")
 
-    # Putting a pick back, then clearing the rest, empties the tray.
-    run.get_by_role("button", name="Compare image 2").click()
-    expect(tray).to_contain_text("1 picked for comparison")
-    tray.get_by_role("button", name="Clear").click()
+    # Closing the comparison ends it: the tray does not float on over the feed.
+    expect(dialog).to_have_count(0)
     expect(tray).to_have_count(0)
+    expect(run.get_by_role("button", name="Compare image 2")).to_have_attribute("aria-pressed", "false")
 
 
 def test_picks_from_the_studio_and_the_gallery_compare_together(studio, app_url):

@@ -98,18 +98,26 @@ def test_result_actions_are_named_reachable_by_keyboard_and_explained_by_tooltip
     studio.get_by_label("Prompt", exact=True).fill("a named action")
     generate_and_wait(studio)
     seed = seed_of(studio, 1)
-    reuse = studio.get_by_role("button", name="Reuse seed of image 1")
-    reuse.hover()
-    expect(studio.get_by_role("tooltip", name="Reuse seed")).to_be_visible()
-    for name in ("Use image 1 as reference", "Reproduce image 1", "View image 1 large"):
-        expect(studio.get_by_role("button", name=name)).to_be_visible()
-    expect(studio.get_by_role("link", name="Download image 1")).to_be_visible()
+    view = studio.get_by_role("button", name="View image 1 large, run “a named action”", exact=True)
+    view.hover()
+    expect(studio.get_by_role("tooltip", name="View large")).to_be_visible()
+    expect(studio.get_by_role("link", name="Download image 1, run “a named action”", exact=True)).to_be_visible()
+    expect(studio.get_by_role("button", name="Compare image 1, run “a named action”", exact=True)).to_be_visible()
+    more = studio.get_by_role("button", name="More actions for image 1, run “a named action”", exact=True)
 
-    # Tab from the first action reaches the next one; Enter presses it.
-    studio.get_by_role("button", name="Use image 1 as reference").focus()
-    studio.keyboard.press("Tab")
-    expect(reuse).to_be_focused()
+    # Tab from the first action reaches the next ones; Enter opens the menu, arrows walk it, Enter picks.
+    view.focus()
+    for _ in range(3):
+        studio.keyboard.press("Tab")
+    expect(more).to_be_focused()
     studio.keyboard.press("Enter")
+    menu = studio.get_by_role("menu")
+    for name in ("Use as reference", "Reuse seed", "Reproduce", "View large"):
+        expect(menu.get_by_role("menuitem", name=name, exact=True)).to_be_visible()
+    studio.keyboard.press("ArrowDown")
+    expect(menu.get_by_role("menuitem", name="Reuse seed")).to_be_focused()
+    studio.keyboard.press("Enter")
+    expect(menu).to_have_count(0)
     studio.get_by_role("button", name="Advanced settings").click()
     expect(studio.get_by_label("Seed", exact=True)).to_have_value(seed)
 

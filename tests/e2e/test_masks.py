@@ -8,7 +8,7 @@ from PIL import Image, ImageChops
 from playwright.sync_api import expect
 
 from bildgen.inference.demo.renderer import render
-from tests.e2e.conftest import FLUX_LABEL, choose_model, generate_and_wait
+from tests.e2e.conftest import FLUX_LABEL, choose_model, generate_and_wait, newest_run
 from tests.e2e.test_accessibility import severe_findings
 from tests.e2e.test_gallery import open_gallery, tiles
 from tests.e2e.test_language import choose_language
@@ -80,6 +80,11 @@ def test_a_painted_mask_limits_the_edit_and_reproduce_restores_it(studio, app_ur
     generate_and_wait(studio)
     [sent] = masked_requests(demo_server)[before:]
     assert mask_part(sent)["bytes"] > 0
+    # The run's card shows what the edit started from.
+    run = newest_run(studio)
+    expect(run.get_by_role("img", name="Reference image 1 of this run")).to_be_visible()
+    expect(run.get_by_role("img", name="Mask of this run")).to_be_visible()
+    assert run.get_by_role("img", name="Mask of this run").evaluate("image => image.naturalWidth > 0")
 
     # Only the painted strip (left part of the picture) changed; the right half is the reference.
     changed = ImageChops.difference(generated_image(studio, app_url), Image.open(reference_png).convert("RGB"))

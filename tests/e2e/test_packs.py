@@ -10,6 +10,14 @@ from tests.e2e.conftest import DEMO_LABEL, FLUX_LABEL
 from tests.e2e.test_batches import open_batches, small_images
 
 BATCH_URL = re.compile(r"/batches/[0-9a-f]{32}/?$")
+# A native select's chosen label fits between its left padding and its arrow (about 20 px).
+LABEL_FITS = """select => {
+    const context = document.createElement("canvas").getContext("2d");
+    const style = getComputedStyle(select);
+    context.font = style.font;
+    const text = context.measureText(select.selectedOptions[0].text).width;
+    return text + parseFloat(style.paddingLeft) + 20 <= select.clientWidth;
+}"""
 
 
 def run_pasted_batch(page, app_url, prompts: list[str]) -> None:
@@ -28,10 +36,14 @@ def wait_until_finished(page, count: int) -> None:
 def test_a_batch_run_again_on_another_model_is_compared_in_one_grid(studio, app_url):
     run_pasted_batch(studio, app_url, ["a wooden chair", "a marble bust"])
     wait_until_finished(studio, 2)
+    first_name = studio.get_by_role("heading", name=re.compile(r"a wooden chair$")).inner_text()
     studio.get_by_role("combobox", name="Model for another run").click()
     studio.get_by_role("option", name=FLUX_LABEL).click()
     studio.get_by_role("button", name="Run again on this model").click()
     expect(studio.get_by_role("cell", name=FLUX_LABEL).first).to_be_visible()
+    # The run again is told apart by name and says its model.
+    expect(studio.get_by_role("heading", name=f"{first_name} on {FLUX_LABEL}", exact=True)).to_be_visible()
+    expect(studio.get_by_text(f"Model: {FLUX_LABEL}", exact=True)).to_be_visible()
     wait_until_finished(studio, 2)
     studio.get_by_role("link", name="Compare 2 runs").click()
     expect(studio.get_by_role("status").filter(has_text="2 prompts · 2 runs")).to_be_visible()
@@ -54,7 +66,10 @@ def test_a_pack_runs_on_two_models_with_an_extra_prompt_and_travels_as_json(stud
     wait_until_finished(studio, 3)
 
     studio.get_by_role("link", name="Packs").click()
-    studio.get_by_label("Model to run Transport on").select_option(label=FLUX_LABEL)
+    model = studio.get_by_label("Model to run Transport on")
+    model.select_option(label=FLUX_LABEL)
+    # The chosen model's whole label is seen, not clipped by the field.
+    assert model.evaluate(LABEL_FITS), FLUX_LABEL
     studio.get_by_label("Extra prompts for Transport").fill("a yellow taxi")
     studio.get_by_role("button", name="Run Transport").click()
     expect(studio).to_have_url(BATCH_URL)

@@ -5,7 +5,7 @@ import re
 import httpx
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import IMAGE_TIMEOUT_MS, generate_and_wait, newest_run, wait_for_studio
+from tests.e2e.conftest import IMAGE_TIMEOUT_MS, generate_and_wait, image_action, newest_run, wait_for_studio
 
 RUNS_PAGE = 8
 
@@ -37,7 +37,7 @@ def test_each_generate_adds_a_run_on_top_and_earlier_runs_keep_their_images_and_
     expect(earlier).to_contain_text(f"seed {first_seed}")
     expect(run_named(studio, "the second run")).to_contain_text(re.compile(r"seeds \d+–\d+"))
 
-    earlier.get_by_role("button", name="Reuse seed of image 1").click()
+    image_action(earlier, 1, "Reuse seed")
     studio.get_by_role("button", name="Advanced settings").click()
     expect(studio.get_by_label("Seed", exact=True)).to_have_value(first_seed)
 

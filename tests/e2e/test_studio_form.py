@@ -10,7 +10,7 @@ from PIL import Image
 from playwright.sync_api import expect
 
 from bildgen.inference.demo.renderer import render
-from tests.e2e.conftest import eventually, generate_and_wait, newest_run
+from tests.e2e.conftest import eventually, generate_and_wait, image_action, newest_run
 
 EFFECTIVE = "#effective-parameters"
 
@@ -121,7 +121,7 @@ def test_reuse_seed_fills_in_and_keeps_the_seed(studio):
     seed = re.search(
         r"seed (\d+)", studio.get_by_role("img", name=re.compile(r"^Generated image 1,")).get_attribute("alt")
     ).group(1)
-    studio.get_by_role("button", name="Reuse seed of image 1").click()
+    image_action(studio, 1, "Reuse seed")
     open_advanced(studio)
     expect(studio.get_by_label("Seed", exact=True)).to_have_value(seed)
     expect(studio.get_by_text("Used for every run until you clear it or press the dice.")).to_be_visible()
@@ -130,7 +130,7 @@ def test_reuse_seed_fills_in_and_keeps_the_seed(studio):
 def test_use_as_reference_switches_to_image_to_image(studio, demo_server):
     studio.get_by_label("Prompt", exact=True).fill("a red balloon")
     generate_and_wait(studio)
-    studio.get_by_role("button", name="Use image 1 as reference").click()
+    image_action(studio, 1, "Use as reference")
     expect(studio.get_by_role("img", name=re.compile(r"^Reference image 1: generated image, seed \d+"))).to_be_visible()
     expect(studio.get_by_text("Edit with 1 reference", exact=True)).to_be_visible()
     studio.get_by_label("Prompt", exact=True).fill("the balloon, now blue")

@@ -4,7 +4,7 @@ import re
 
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import IMAGE_TIMEOUT_MS, choose_language, generate_and_wait, newest_run
+from tests.e2e.conftest import IMAGE_TIMEOUT_MS, choose_language, generate_and_wait, image_action, newest_run
 
 
 def test_upscale_x2_on_a_result_makes_a_larger_image_made_from_it_and_x4_beyond_the_limit_is_refused(studio):
@@ -12,11 +12,12 @@ def test_upscale_x2_on_a_result_makes_a_larger_image_made_from_it_and_x4_beyond_
     generate_and_wait(studio)
     source_run = newest_run(studio).get_attribute("id")
 
-    newest_run(studio).get_by_role("button", name="Upscale image 1 ×2").click()
+    image_action(newest_run(studio), 1, "Upscale ×2")
 
     # A run of its own on top of the feed, like any other.
     expect(newest_run(studio)).not_to_have_attribute("id", source_run or "")
-    upscaled = newest_run(studio).get_by_role("img", name=re.compile(r"^Generated image 1,"))
+    # An upscaler is sent no seed, so the image's name gives none.
+    upscaled = newest_run(studio).get_by_role("img", name=re.compile(r"^Generated image 1$"))
     expect(upscaled).to_be_visible(timeout=IMAGE_TIMEOUT_MS)
     newest_run(studio).get_by_role("button", name="View image 1 large").click()
     dialog = studio.get_by_role("dialog")
@@ -29,7 +30,7 @@ def test_upscale_x2_on_a_result_makes_a_larger_image_made_from_it_and_x4_beyond_
 
     # 2048 × 4 is more than the upscaler makes: refused with its limit, nothing queued.
     runs_before = studio.get_by_role("article").count()
-    newest_run(studio).get_by_role("button", name="Upscale image 1 ×4").click()
+    image_action(newest_run(studio), 1, "Upscale ×4")
     expect(studio.get_by_role("alert")).to_contain_text("Demo upscaler makes at most 4096 pixels a side")
     assert studio.get_by_role("article").count() == runs_before
 

@@ -120,6 +120,10 @@ def test_items_get_fixed_seeds_and_a_rerun_on_another_model_uses_the_same_ones(e
     assert (first_models, rerun_models) == ({"demo"}, {"flux"})
     summaries = {summary.id: summary for summary in runs.recent(engine, owner_id=anna.id)}
     assert summaries[rerun_id].series_id == summaries[batch_id].series_id == batch_id
+    # Told apart by the model it ran on; running that again names the new model instead of adding one.
+    assert summaries[rerun_id].name == f"{summaries[batch_id].name} on Demo FLUX"
+    again_id = runs.rerun(engine, rerun_id, owner_id=anna.id, model="demo", catalog=two_models)
+    assert runs.summary(engine, again_id, owner_id=anna.id).name == f"{summaries[batch_id].name} on Demo"
 
 
 def test_an_invalid_batch_writes_nothing(engine, two_models):

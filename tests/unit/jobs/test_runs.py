@@ -65,3 +65,26 @@ def test_an_interrupted_run_promises_kept_images_only_when_it_saved_some(engine)
     tasks.record(engine, stalled.id, 0, status=tasks.SUBMITTED)
     view = queue.view(engine, stalled.id, owner_id=anna.id)
     assert view.status == GenerationStatus.INTERRUPTED and "kept" not in view.error
+
+
+def test_a_run_lists_the_reference_images_it_was_made_from_in_order(engine, tmp_path):
+    from bildgen.store import library
+    from bildgen.store.files import ImageFiles
+    from bildgen.store.models import GenerationReference
+
+    anna = make_user(engine, "anna")
+    files = ImageFiles(tmp_path)
+    first, second = (
+        library.add_reference(engine, files, owner_id=anna.id, png=f"\x89PNG-{n}".encode(), name=f"{n}.png")
+        for n in (1, 2)
+    )
+    edit = make_generation(engine, anna, prompt="an edit", reference_count=2)
+    plain = make_generation(engine, anna, prompt="plain")
+    with session(engine) as db:
+        db.add(GenerationReference(generation_id=edit.id, position=1, reference_id=first.id))
+        db.add(GenerationReference(generation_id=edit.id, position=0, reference_id=second.id))
+        db.commit()
+    assert queue.run(engine, edit.id, owner_id=anna.id).reference_ids == (second.id, first.id)
+    by_id = {run.view.id: run for run in queue.runs(engine, owner_id=anna.id).runs}
+    assert by_id[edit.id].reference_ids == (second.id, first.id)
+    assert by_id[plain.id].reference_ids == ()

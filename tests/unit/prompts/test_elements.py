@@ -17,7 +17,7 @@ INK = Picked("e3", "Ink wash", "style", "", "ref-ink")
 def test_elements_follow_the_typed_prompt_in_role_order_and_bring_their_images():
     composed = compose("  a chase across the rooftops ", [INK, HARBOUR, MIRA])
     assert composed.prompt == (
-        "a chase across the rooftops"
+        "a chase across the rooftops."
         " Featuring Mira: a red-haired courier with a brass prosthetic arm."
         " Setting: Old Harbour, rain-slick docks under sodium lamps."
         " In the style of Ink wash."
@@ -25,6 +25,38 @@ def test_elements_follow_the_typed_prompt_in_role_order_and_bring_their_images()
     assert composed.reference_ids == ("ref-mira", "ref-ink")
     assert compose("plain", []) == elements.Composition("plain", ())
     assert elements.suffix([HARBOUR]) == " Setting: Old Harbour, rain-slick docks under sodium lamps."
+
+
+@pytest.mark.parametrize(
+    "typed, sent",
+    [
+        ("Mira rides to work", "Mira rides to work. Setting: Old Harbour, rain-slick docks under sodium lamps."),
+        ("Is it raining? ", "Is it raining? Setting: Old Harbour, rain-slick docks under sodium lamps."),
+        ("It rains…", "It rains… Setting: Old Harbour, rain-slick docks under sodium lamps."),
+        ("Done.", "Done. Setting: Old Harbour, rain-slick docks under sodium lamps."),
+        ("   ", "Setting: Old Harbour, rain-slick docks under sodium lamps."),
+    ],
+)
+def test_the_typed_prompt_ends_as_a_sentence_before_the_elements_sentences(typed, sent):
+    assert compose(typed, [HARBOUR]).prompt == sent
+
+
+def test_an_element_is_edited_by_its_owner_only_and_can_lose_its_image(engine, tmp_path):
+    anna, bob = make_user(engine), make_user(engine, "bob")
+    reference = library.add_reference(engine, ImageFiles(tmp_path), owner_id=anna.id, png=b"\x89PNG-fake", name="m.png")
+    mira = elements.create(engine, owner_id=anna.id, name="Mira", kind="character", text="a courier")
+    changes = {"name": "Mira Vale", "kind": "character", "text": "a courier with a brass arm"}
+    assert not elements.update(engine, mira, owner_id=bob.id, reference_id=None, **changes)
+    assert elements.update(engine, mira, owner_id=anna.id, reference_id=reference.id, **changes)
+    assert elements.picked(engine, {mira: "subject"}, owner_id=anna.id) == [
+        Picked(mira, "Mira Vale", "subject", "a courier with a brass arm", reference.id)
+    ]
+    assert elements.update(engine, mira, owner_id=anna.id, reference_id=None, **changes)
+    assert elements.owned(engine, owner_id=anna.id)[0].reference_id is None
+    with pytest.raises(elements.ElementRefused, match="name of 1 to 80"):
+        elements.update(engine, mira, owner_id=anna.id, reference_id=None, name="", kind="place", text="")
+    with pytest.raises(elements.ElementRefused, match="not available"):
+        elements.update(engine, mira, owner_id=anna.id, reference_id="someone-elses", **changes)
 
 
 def test_the_recipe_keeps_the_typed_prompt_the_improvement_and_the_elements():

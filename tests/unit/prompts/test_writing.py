@@ -103,3 +103,17 @@ def test_an_answer_without_text_is_a_clear_error(serve):
     )
     with pytest.raises(InferenceError, match="answered with no text"):
         asyncio.run(prompts_about(writer(server.base_url), "empty theme", 3))
+
+
+def test_a_stopped_text_model_is_named_as_the_one_not_answering(demo_server):
+    """The batch page's "prompts from a theme" (and Improve prompt) say it is the text model that is down."""
+    from bildgen.prompts.writing import text_model_problem
+
+    profile = writer(demo_text_url(demo_server.base_url))
+    assert asyncio.run(prompts_about(profile, "Cyberpunk world", 2))
+    demo_server.stop()
+    with pytest.raises(InferenceError) as failure:
+        asyncio.run(prompts_about(profile, "Cyberpunk world", 2))
+    message = text_model_problem(profile, failure.value)
+    assert message.startswith("The text model Writer isn't answering, so nothing was written.")
+    assert "image service" not in message
