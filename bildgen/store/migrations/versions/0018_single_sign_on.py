@@ -1,7 +1,7 @@
 """user.email and externalidentity: accounts signed in through the organisation's OpenID provider
 
-Revision ID: 0021
-Revises: 0015
+Revision ID: 0018
+Revises: 0017
 
 """
 from typing import Sequence, Union
@@ -12,8 +12,8 @@ import sqlmodel
 
 
 # revision identifiers, used by Alembic.
-revision: str = '0021'
-down_revision: Union[str, Sequence[str], None] = '0015'
+revision: str = '0018'
+down_revision: Union[str, Sequence[str], None] = '0017'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
