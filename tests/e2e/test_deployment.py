@@ -533,26 +533,9 @@ def test_a_fault_campaign_on_the_production_topology_loses_no_job_and_pays_nothi
         while len(faults) < CAMPAIGN_FAULTS:
             if outage := outage_at.pop(len(faults), None):
                 truth_s[outage] = restart_under_a_tab(outage, postgres, redis, instances, tab, engine)
-            running = {
-                int(worker.split(":")[1]): (job_id, worker, deaths)
-                for job_id, worker, deaths in rows(
-                    engine, "SELECT id, worker, worker_deaths FROM generation WHERE status = 'running'"
-                )
-                if worker
-            }
-
-            def eligible(running=running):
-                return [
-                    (instance, pid)
-                    for instance in instances
-                    if instance.process.poll() is None and is_listening(instance)
-                    for pid in instance.worker_pids()
-                    if worker_age(pid) > GROWN_UP_S
-                    # A third death ends a job for good by design (queue.MAX_WORKER_DEATHS).
-                    and running.get(pid, (None, None, 0))[2] < queue.MAX_WORKER_DEATHS - 1
-                ]
-
-            candidates = wait_until(eligible, what="a grown-up worker to strike", timeout=120)
+            running, candidates = wait_until(
+                lambda: strike_candidates(engine, instances), what="a grown-up worker to strike", timeout=120
+            )
             busy = [candidate for candidate in candidates if candidate[1] in running]
             instance, pid = rng.choice(busy if busy and rng.random() < 0.7 else candidates)
             both_up = all(is_listening(other) for other in instances)
@@ -597,6 +580,27 @@ def test_a_fault_campaign_on_the_production_topology_loses_no_job_and_pays_nothi
     assert outcome["lost"] == 0
     assert_files_match_rows(engine, instances[0].data_dir)
     engine.dispose()
+
+
+def strike_candidates(engine, instances) -> tuple[dict, list] | None:
+    """The running jobs by worker process ({pid: (job id, worker, deaths)}, read now) and the workers
+    that may be struck: grown up, and not running a job that has already lost two workers (a third
+    death ends a job for good by design, queue.MAX_WORKER_DEATHS). None while there is none."""
+    running = {
+        int(worker.split(":")[1]): (job_id, worker, deaths)
+        for job_id, worker, deaths in rows(
+            engine, "SELECT id, worker, worker_deaths FROM generation WHERE status = 'running'"
+        )
+        if worker
+    }
+    candidates = [
+        (instance, pid)
+        for instance in instances
+        if instance.process.poll() is None and is_listening(instance)
+        for pid in instance.worker_pids()
+        if worker_age(pid) > GROWN_UP_S and running.get(pid, (None, None, 0))[2] < queue.MAX_WORKER_DEATHS - 1
+    ]
+    return (running, candidates) if candidates else None
 
 
 def restart_under_a_tab(outage: str, postgres, redis, instances, tab, engine) -> float:
