@@ -35,7 +35,6 @@ GOAL_S = 5.0 + LATENCY_S
 def measure(runs: int, figures_file: Path | None = None) -> dict:
     """Run the campaign and the rolling update `runs` times (or read what one run of the tests wrote
     to `figures_file`); every figure they wrote."""
-    load = os.getloadavg()[0]
     lines = figures_file.read_text().splitlines() if figures_file else []
     for _ in range(0 if figures_file else runs):
         with tempfile.NamedTemporaryFile(suffix=".jsonl") as figures:
@@ -49,6 +48,8 @@ def measure(runs: int, figures_file: Path | None = None) -> dict:
     for line in lines:
         record = json.loads(line)
         (campaigns if record.pop("campaign", False) else rollings).append(record)
+    # The machine's load average as the campaign ended (the tests note it), else as this is stored.
+    load = max([campaign.get("load", 0.0) for campaign in campaigns] or [0.0]) or os.getloadavg()[0]
     return {
         "measured": datetime.now(UTC).strftime("%Y-%m-%d %H:%M"),
         "machine": machine(),
@@ -87,14 +88,21 @@ def render(runs: list[dict]) -> str:
     again = [seconds for campaign in newest["campaigns"] for seconds in campaign["running_again_s"]]
     lost = sum(campaign["lost"] for campaign in newest["campaigns"])
     interrupted = sum(rolling["interrupted"] for rolling in newest["rollings"])
+    faults = sum(campaign["faults"] for campaign in newest["campaigns"])
     verdicts = [
         (
-            "`kill -9` → the job running again on another worker, s",
+            "`kill -9` → the job running again on another worker, s (median; max)",
             f"≤ {GOAL_S:g} (5 s + one latency)",
-            again and max(again) <= GOAL_S,
+            f"{statistics.median(again):.2f}; {max(again):.2f}" if again else "—",
+            bool(again) and max(again) <= GOAL_S,
         ),
-        ("images lost per 100 faults", "0", lost == 0),
-        ("rolling update of 2 instances under load: jobs interrupted", "0", interrupted == 0),
+        ("images lost per 100 faults", "0", f"{100 * lost / faults:.1f}", lost == 0),
+        (
+            "rolling update of 2 instances under load: jobs interrupted",
+            "0",
+            str(interrupted),
+            interrupted == 0,
+        ),
     ]
     seeds = ", ".join(str(campaign["seed"]) for campaign in newest["campaigns"])
     details = [
@@ -111,9 +119,12 @@ def render(runs: list[dict]) -> str:
             " the test command runs too) on the production topology: PostgreSQL + Redis + 2 instances × 2 workers"
             f" of one build behind the documented nginx. Newest run: {newest['measured']} UTC, {newest['machine']}.",
             "",
-            "| figure | goal | newest run |",
-            "|---|---|---|",
-            *(f"| {name} | {goal} | {'met' if met else '**missed**'} |" for name, goal, met in verdicts),
+            "| figure | goal | newest run | |",
+            "|---|---|---|---|",
+            *(
+                f"| {name} | {goal} | {value} | {'met' if met else '**missed**'} |"
+                for name, goal, value, met in verdicts
+            ),
             "",
             "Every run (kill → running again: min / median / max over the kills that struck a worker running a"
             " job; the tab: seconds an open studio tab took to show its run's image once the outage was over and"
@@ -132,7 +143,11 @@ def render(runs: list[dict]) -> str:
             " only once it has lived 7 s (granian takes a second death within seconds of a start for a crash"
             " loop), and never one running a job that already lost two workers (a third death ends a job for"
             f" good: `queue.MAX_WORKER_DEATHS`). Newest run's seed(s): {seeds}; {'; '.join(details)}.",
-            "- Kill → running again: the job's row sampled every 0.2 s; the time until another worker holds it.",
+            "- Kill → running again: the job's row sampled every 0.2 s; the time until another worker holds it."
+            " The clock includes what else the campaign is doing at that moment: the other workers may have been"
+            " killed or restarted seconds before (a new worker first starts, then holds its own liveness lock"
+            " 3 s before it judges others), an instance may be draining. `bench.worker_death` (section above)"
+            " measures the bare figure with both workers up; the slowest campaign samples are not broken down.",
             "- The rolling update: 16 jobs of the same load; instance 1 stopped (SIGTERM) while one of its workers"
             " runs a job, and started again; once it is ready, instance 2 the same (docs/deployment.md,"
             ' "Restarting without downtime").',

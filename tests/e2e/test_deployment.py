@@ -482,7 +482,8 @@ def record_figures(**figures) -> None:
     """For bench/faults.py: what a test measured (before it asserts), when it asks for them."""
     if target := os.environ.get("BILDGEN_FAULT_FIGURES"):
         with open(target, "a") as out:
-            out.write(json.dumps({key: value for key, value in figures.items() if key != "problems"}) + "\n")
+            kept = {key: value for key, value in figures.items() if key != "problems"}
+            out.write(json.dumps({**kept, "load": os.getloadavg()[0]}) + "\n")
 
 
 def start_tab_run(page, prompt: str) -> None:
