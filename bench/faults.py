@@ -79,7 +79,7 @@ def row(run: dict) -> str:
     return (
         f"| {run['measured']} UTC (load {run['load']:.1f}) | {_spread(again)} ({len(again)} kills) | "
         f"{100 * lost / faults:.1f} ({lost} of {sum(c['images'] for c in campaigns)} images, {faults} faults) | "
-        f"{interrupted} of {jobs} | {truth} |"
+        f"{f'{interrupted} of {jobs}' if rollings else '— (not run)'} | {truth} |"
     )
 
 
@@ -87,7 +87,9 @@ def render(runs: list[dict]) -> str:
     newest = runs[-1]
     again = [seconds for campaign in newest["campaigns"] for seconds in campaign["running_again_s"]]
     lost = sum(campaign["lost"] for campaign in newest["campaigns"])
-    interrupted = sum(rolling["interrupted"] for rolling in newest["rollings"])
+    # The newest run that made a rolling update (a run of the campaign alone has none).
+    rolled = next((run["rollings"] for run in reversed(runs) if run["rollings"]), [])
+    interrupted = sum(rolling["interrupted"] for rolling in rolled)
     faults = sum(campaign["faults"] for campaign in newest["campaigns"])
     verdicts = [
         (
