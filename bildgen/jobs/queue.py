@@ -74,6 +74,10 @@ NOTHING_SAVED = {
         "Interrupted: the worker running this stopped reporting (bildgen stopped, or its storage is full) "
         "before any image was saved."
     ),
+    WORKER_DIED_TOO_OFTEN: N_(
+        "Stopped: the bildgen worker running this stopped three times before any image was saved, so it is"
+        " not tried again (it may be what makes the worker fail)."
+    ),
 }
 _process_claims = threading.Lock()
 _process_submissions = threading.Lock()

@@ -245,7 +245,10 @@ def test_a_job_whose_worker_dies_three_times_ends_with_a_message_instead_of_taki
         taken = queue.take_back(world.engine, retries={"demo": True}, now=utc_now() + queue.LEASE * 2)
         assert taken.requeued == ([job_id] if death < queue.MAX_WORKER_DEATHS else [])
     job = queue.view(world.engine, job_id, owner_id=world.owner.id)
-    assert (job.status, job.error) == (GenerationStatus.FAILED, queue.WORKER_DIED_TOO_OFTEN)
+    # It had saved no image: the message promises none (the fault campaign found it saying "kept").
+    assert job.status == GenerationStatus.FAILED
+    assert job.error == queue.NOTHING_SAVED[queue.WORKER_DIED_TOO_OFTEN]
+    assert "three times" in job.error and "kept" not in job.error
     assert queue.claim(world.engine, worker="next", limits={"demo": 4}, capacity=1) == []
 
 
