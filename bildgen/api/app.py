@@ -41,17 +41,17 @@ from bildgen.api.schemas import (
 )
 from bildgen.auth import api_tokens, audit, throttle
 from bildgen.boards import core as boards
+from bildgen.clients import client_address
 from bildgen.cpu import in_image_pool
 from bildgen.generation.submit import cancel, submit
 from bildgen.generation.uploads import add_mask, add_reference
 from bildgen.generation.upscale import UpscaleRefused, submit_upscale
-from bildgen.http.auth import STORAGE_ERRORS, client_address
 from bildgen.inference.profiles import Catalog
 from bildgen.jobs import queue, waiting
 from bildgen.jobs.refusals import QuotaReached
 from bildgen.refusal import Refusal
 from bildgen.services import Services, get_services
-from bildgen.store.db import StorageUnavailable, is_storage_failure
+from bildgen.store.db import STORAGE_ERRORS, StorageUnavailable, is_storage_failure
 from bildgen.store.masks import MaskRejected
 from bildgen.store.models import ReferenceImage, utc_now
 from bildgen.store.references import MAX_BYTES, ReferenceRejected

@@ -8,9 +8,7 @@ with a redirect back to the page they came from.
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import logging
-from collections.abc import Iterable
 from urllib.parse import urlencode
 
 import sqlalchemy
@@ -19,14 +17,14 @@ from starlette.responses import RedirectResponse, Response
 
 from bildgen import routes
 from bildgen.auth import accounts, audit, sessions
+from bildgen.clients import client_address
 from bildgen.services import get_services
+from bildgen.store.db import STORAGE_ERRORS
 from bildgen.store.models import User
 
 logger = logging.getLogger(__name__)
 
 FORM_LIMIT_BYTES = 16 * 1024
-# A database that is gone, locked or read-only, or a full disk: the form answers, it does not crash.
-STORAGE_ERRORS = (sqlalchemy.exc.SQLAlchemyError, OSError)
 
 
 def allowed_origin(request: Request) -> str | None:
@@ -69,34 +67,6 @@ async def _form(request: Request) -> dict[str, str]:
         return {}
     form = await request.form(max_files=0, max_fields=10)
     return {key: value for key, value in form.items() if isinstance(value, str)}
-
-
-def address_behind_proxies(peer: str, forwarded_for: Iterable[str], hops: int) -> str:
-    """The client's address: the peer's, or with N trusted proxies the Nth X-Forwarded-For entry from the right.
-
-    Each proxy appends the address it was reached from, so the entries a client wrote itself are
-    further left and never chosen. Without proxies the header is anyone's to forge, so it is ignored.
-    `forwarded_for` holds every X-Forwarded-For header's value. For Reflex events: the websocket's
-    `router.session.client_ip` and `router.headers.raw_headers.get("x-forwarded-for")`.
-    """
-    if hops == 0:
-        return peer
-    entries = [entry.strip() for header in forwarded_for for entry in header.split(",")]
-    if len(entries) < hops:
-        return peer  # it did not come through all the proxies
-    try:
-        return str(ipaddress.ip_address(entries[-hops]))
-    except ValueError:
-        return peer
-
-
-def client_address(request: Request) -> str:
-    """The address of the browser behind a request, for throttling and the audit log."""
-    return address_behind_proxies(
-        request.client.host if request.client else "unknown",
-        request.headers.getlist("x-forwarded-for"),
-        get_services().settings.trusted_proxy_hops,
-    )
 
 
 def _passwords_off() -> bool:

@@ -12,14 +12,16 @@ from starlette.responses import FileResponse, PlainTextResponse, Response
 
 from bildgen.auth import audit, image_links
 from bildgen.boards import sharing
+from bildgen.clients import client_address
 from bildgen.cpu import in_image_pool
-from bildgen.http.auth import STORAGE_ERRORS, client_address, request_user
+from bildgen.http.auth import request_user
 from bildgen.inference.decoding import sniff_format
 from bildgen.jobs import tasks
 from bildgen.provenance import settings as provenance_settings
 from bildgen.provenance.marking import without_metadata
 from bildgen.services import get_services
 from bildgen.store import library
+from bildgen.store.db import STORAGE_ERRORS
 from bildgen.store.image_library import saved_image
 from bildgen.store.models import User
 

@@ -16,8 +16,10 @@ from starlette.responses import RedirectResponse, Response
 from bildgen import routes
 from bildgen.auth import accounts, sessions
 from bildgen.auth.single_sign_on import FLOW_LIFETIME_S, Flow, Provider, SingleSignOn, SingleSignOnError
-from bildgen.http.auth import STORAGE_ERRORS, _log_storage_error, _redirect, _safe_next, _signed_in, client_address
+from bildgen.clients import client_address
+from bildgen.http.auth import _log_storage_error, _redirect, _safe_next, _signed_in
 from bildgen.services import get_services
+from bildgen.store.db import STORAGE_ERRORS
 
 logger = logging.getLogger(__name__)
 FLOW_COOKIE = "bildgen_sso_flow"

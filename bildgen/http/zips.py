@@ -15,7 +15,8 @@ from starlette.responses import Response, StreamingResponse
 
 from bildgen.auth import audit
 from bildgen.boards import sharing, zips
-from bildgen.http.auth import client_address, request_user
+from bildgen.clients import client_address
+from bildgen.http.auth import request_user
 from bildgen.http.images import ID_PATTERN, not_found, refused
 from bildgen.services import Services, get_services
 from bildgen.store import gallery

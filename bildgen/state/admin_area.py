@@ -7,10 +7,9 @@ from typing import ClassVar
 
 import reflex as rx
 
-from bildgen.http.auth import STORAGE_ERRORS
 from bildgen.i18n import N_, _
 from bildgen.state.session import SessionState, user_for_token
-from bildgen.store.db import StorageUnavailable
+from bildgen.store.db import STORAGE_ERRORS, StorageUnavailable
 from bildgen.store.models import User
 
 # Marked here, translated where shown (`_(UNREADABLE)`), into the language of the user being answered.

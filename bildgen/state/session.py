@@ -14,7 +14,7 @@ import reflex as rx
 
 from bildgen import i18n, routes
 from bildgen.auth import accounts, audit, sessions
-from bildgen.http.auth import address_behind_proxies
+from bildgen.clients import address_behind_proxies
 from bildgen.services import get_services
 from bildgen.state.guards import checks_inside, public
 from bildgen.store.models import User

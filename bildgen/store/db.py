@@ -116,6 +116,10 @@ class StorageUnavailable(Refusal):
         return self.message
 
 
+# A database that is gone, locked or read-only, or a full disk: what a front answers plainly instead of crashing.
+STORAGE_ERRORS = (sqlalchemy.exc.SQLAlchemyError, OSError)
+
+
 def is_storage_failure(error: BaseException) -> bool:
     # OperationalError: SQLite's "database or disk is full" / "readonly" / "locked", PostgreSQL gone.
     # OSError: ENOSPC, EROFS, EIO writing a file. Integrity and programming errors are bugs, not these.
