@@ -98,7 +98,7 @@ def _build() -> Services:
         demo_server = start_demo_server(DemoOptions(latency_per_image=settings.demo_latency_s))
         logger.info("No BILDGEN_CONFIG: using the demo inference server at %s", demo_server.base_url)
         catalog = demo_catalog(demo_server.base_url)
-    config = ConfigSource(engine, catalog, keys)
+    config = ConfigSource(engine, catalog, keys, demo=demo_server is not None)
     config.refresh()
     # Jobs of workers that died before this start go back to the queue (or end where nothing may be
     # done again): on SQLite every running job (one process), elsewhere those whose worker is gone.

@@ -38,6 +38,10 @@ RECHECK_S = 2.0
 FROM_FILE = N_("configuration file")
 CHANGED_FILE = N_("configuration file, changed in the Admin area")
 FROM_ADMIN = N_("Admin area")
+# Without a configuration file the built-in demo's profiles stand where the file's would.
+FROM_DEMO = N_("built-in demo")
+CHANGED_DEMO = N_("built-in demo, changed in the Admin area")
+CHANGED = (CHANGED_FILE, CHANGED_DEMO)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -45,7 +49,7 @@ class ProfileEntry:
     """One profile as the Profiles page lists it, usable or not."""
 
     id: str
-    # Where it is defined: FROM_FILE, CHANGED_FILE or FROM_ADMIN.
+    # Where it is defined: FROM_FILE, CHANGED_FILE, FROM_DEMO, CHANGED_DEMO or FROM_ADMIN.
     origin: str
     # What the file and the Admin area set, before the provider's endpoint and key are filled in.
     config: dict[str, Any]
@@ -125,8 +129,9 @@ def build(
     box: KeyBox,
     environ: Mapping[str, str] = os.environ,
     version: int = 0,
+    demo: bool = False,
 ) -> LiveConfig:
-    """Merge the file's catalog with the Admin area's rows (pure: no I/O)."""
+    """Merge the file's catalog (or, with `demo`, the built-in demo's) with the Admin area's rows (pure: no I/O)."""
     states = providers.effective(configured=base.providers, stored=stored_providers, box=box, environ=environ)
     rows = {row.id: row for row in stored_profiles}
     order: list[tuple[int, int, str]] = []
@@ -134,7 +139,7 @@ def build(
     for index, (profile_id, profile) in enumerate(base.models.items()):
         row = rows.get(profile_id)
         overlay = _decoded(row)
-        origin = CHANGED_FILE if overlay else FROM_FILE
+        origin = (CHANGED_DEMO if overlay else FROM_DEMO) if demo else (CHANGED_FILE if overlay else FROM_FILE)
         configs[profile_id] = (origin, {**file_config(profile), **overlay})
         order.append((row.position if row else index, index, profile_id))
     for index, row in enumerate(stored_profiles, start=len(base.models)):
@@ -201,7 +206,14 @@ def _catalog(base: Catalog, entries: list[ProfileEntry]) -> Catalog:
         return base
 
 
-def read(engine: sqlalchemy.Engine, base: Catalog, box: KeyBox, environ: Mapping[str, str] = os.environ) -> LiveConfig:
+def read(
+    engine: sqlalchemy.Engine,
+    base: Catalog,
+    box: KeyBox,
+    environ: Mapping[str, str] = os.environ,
+    *,
+    demo: bool = False,
+) -> LiveConfig:
     version = config_version.current(engine)
     with session(engine) as db:
         stored_profiles = list(db.exec(select(StoredProfile)).all())
@@ -215,6 +227,7 @@ def read(engine: sqlalchemy.Engine, base: Catalog, box: KeyBox, environ: Mapping
         box=box,
         environ=environ,
         version=version,
+        demo=demo,
     )
 
 
@@ -229,8 +242,10 @@ class ConfigSource:
         *,
         environ: Mapping[str, str] = os.environ,
         recheck_s: float = RECHECK_S,
+        demo: bool = False,
     ) -> None:
         self.engine, self.base, self.box, self.environ = engine, base, box, environ
+        self.demo = demo  # the base is the built-in demo's catalog, not a configuration file
         self.recheck_s = recheck_s
         self._lock = threading.Lock()
         self._checking = False
@@ -246,7 +261,7 @@ class ConfigSource:
         with self._lock:
             version = config_version.current(self.engine)
             if self._live is None or self._live.version != version:
-                self._live = read(self.engine, self.base, self.box, self.environ)
+                self._live = read(self.engine, self.base, self.box, self.environ, demo=self.demo)
             self._checked_at = time.monotonic()
             return self._live
 

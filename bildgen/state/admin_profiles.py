@@ -12,7 +12,7 @@ import reflex as rx
 from bildgen import i18n
 from bildgen.admin import profiles
 from bildgen.admin.connection import try_connection
-from bildgen.admin.live import CHANGED_FILE, FROM_ADMIN, LiveConfig, ProfileEntry
+from bildgen.admin.live import CHANGED, FROM_ADMIN, LiveConfig, ProfileEntry
 from bildgen.admin.providers import INFO
 from bildgen.i18n import _
 from bildgen.params import QUALITY_PRESETS
@@ -127,7 +127,7 @@ def _row(entry: ProfileEntry, currency: str) -> ProfileRow:
         problem=entry.problem,
         sizes=_previews(entry),
         deletable=entry.origin == FROM_ADMIN,
-        resettable=entry.origin == CHANGED_FILE,
+        resettable=entry.origin in CHANGED,
     )
 
 

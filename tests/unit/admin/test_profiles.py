@@ -9,7 +9,7 @@ import pytest
 
 from bildgen.admin import profiles
 from bildgen.admin.keys import KeyBox
-from bildgen.admin.live import CHANGED_FILE, FROM_ADMIN, FROM_FILE, ConfigSource
+from bildgen.admin.live import CHANGED_FILE, FROM_ADMIN, FROM_DEMO, FROM_FILE, ConfigSource
 from bildgen.auth import audit
 from bildgen.inference.profiles import Catalog, ModelProfile
 from bildgen.jobs import queue
@@ -206,3 +206,8 @@ def test_the_files_text_model_stays_offered_for_prompt_help_whatever_the_admin_a
     source = ConfigSource(engine, with_writer, BOX, environ={})
     profiles.create(engine, source.refresh(), PORTRAIT, actor_id=admin.id)
     assert source.refresh().catalog.text_model == writer
+
+
+def test_without_a_configuration_file_the_profiles_say_they_are_the_built_in_demo(fresh_services):
+    live = fresh_services.get_services().config.refresh()
+    assert live.entries and {entry.origin for entry in live.entries} == {FROM_DEMO}
