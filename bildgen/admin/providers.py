@@ -47,6 +47,8 @@ class ProviderInfo:
     env_prefix: str
     default_base_url: str | None
     help: str
+    # A cloud service answers nothing without a key; self-hosted servers usually need none.
+    needs_key: bool = False
 
 
 INFO: dict[Provider, ProviderInfo] = {
@@ -68,9 +70,15 @@ INFO: dict[Provider, ProviderInfo] = {
         "http://127.0.0.1:7860",
         N_("A self-hosted Stable Diffusion WebUI started with --api; the key is its --api-auth user:password."),
     ),
-    "bfl": ProviderInfo("Black Forest Labs", "BILDGEN_BFL", "https://api.bfl.ai/v1", N_("FLUX models in BFL's cloud.")),
+    "bfl": ProviderInfo(
+        "Black Forest Labs", "BILDGEN_BFL", "https://api.bfl.ai/v1", N_("FLUX models in BFL's cloud."), needs_key=True
+    ),
     "openai": ProviderInfo(
-        "OpenAI", "BILDGEN_OPENAI", "https://api.openai.com/v1", N_("GPT Image models in OpenAI's cloud.")
+        "OpenAI",
+        "BILDGEN_OPENAI",
+        "https://api.openai.com/v1",
+        N_("GPT Image models in OpenAI's cloud."),
+        needs_key=True,
     ),
     "automatic1111-upscaler": ProviderInfo(
         N_("AUTOMATIC1111 upscaler"),

@@ -23,13 +23,22 @@ def _provider_card(row: ProviderRow) -> rx.Component:
                     aria_label=t("{provider} enabled", provider=row.label),
                 ),
                 rx.heading(row.label, size="3", as_="h3"),
-                rx.badge(rx.cond(row.enabled, t("on"), t("off")), color_scheme=rx.cond(row.enabled, "green", "red")),
+                rx.cond(
+                    ~row.enabled,
+                    rx.badge(t("off"), color_scheme="red"),
+                    rx.cond(
+                        row.missing != "",
+                        rx.badge(t("not set up"), color_scheme="gray"),
+                        rx.badge(t("on"), color_scheme="green"),
+                    ),
+                ),
                 _source(row.enabled_source),
                 align="center",
                 spacing="2",
                 wrap="wrap",
             ),
             rx.text(row.help, size="2"),
+            rx.cond(row.missing != "", rx.text(row.missing, size="2", color_scheme="amber")),
             rx.form(
                 rx.vstack(
                     rx.el.input(type="hidden", name="provider", value=row.provider),

@@ -39,10 +39,20 @@ class ProviderRow:
     key_problem: str
     enabled: bool
     enabled_source: str
+    # What it lacks before a profile can use it ("" when it has what it needs).
+    missing: str
     env_names: str
     overridden: bool  # the Admin area sets something: "Use the file's and environment's values" helps
     test_result: str = ""
     test_ok: bool = False
+
+
+def _missing(state: providers.ProviderState) -> str:
+    if not state.base_url.value:
+        return _("Needs an endpoint (or each profile names its own).")
+    if providers.INFO[state.provider].needs_key and not state.key_set:
+        return _("Needs an API key.")
+    return ""
 
 
 def _row(state: providers.ProviderState, stored) -> ProviderRow:
@@ -61,6 +71,7 @@ def _row(state: providers.ProviderState, stored) -> ProviderRow:
         key_problem=_(state.key_problem) if state.key_problem else "",
         enabled=bool(state.enabled.value),
         enabled_source=providers.source_text(state.enabled.source),
+        missing=_missing(state),
         env_names=", ".join(names.values()),
         overridden=bool(row and (row.base_url or row.api_key_encrypted or row.enabled is not None)),
     )

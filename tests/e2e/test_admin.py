@@ -149,10 +149,14 @@ def test_a_saved_api_key_never_reaches_a_browser_and_test_connection_explains(ad
     bfl = admin.get_by_role("heading", name="Black Forest Labs").locator(
         "xpath=ancestor::div[contains(@class,'rt-Card')][1]"
     )
+    # A cloud service without a key is not yet usable, and says so instead of "on".
+    expect(bfl).to_contain_text("Needs an API key.")
+    expect(bfl).to_contain_text("not set up")
     bfl.get_by_label("API key", exact=True).fill(key)
     bfl.get_by_role("button", name="Save Black Forest Labs").click()
     expect(admin.get_by_role("status").filter(has_text="Saved Black Forest Labs.")).to_be_visible()
     expect(bfl).to_contain_text("In use: ********")
+    expect(bfl).not_to_contain_text("Needs an API key.")
     expect(bfl).to_contain_text("from: Admin area")
     expect(bfl.get_by_label("API key", exact=True)).to_have_value("")
 
