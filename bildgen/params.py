@@ -103,11 +103,13 @@ class ModePreset:
     count: int
 
 
+# A preset names a shape; its count is only where the Images control starts when the preset is
+# picked (the control shows it and wins), so the labels carry no "×N" that could contradict it.
 MODE_PRESETS: tuple[ModePreset, ...] = (
-    ModePreset("square", N_("Square ×1"), 1.0, 1),
-    ModePreset("landscape", N_("Landscape 16:9 ×2"), 16 / 9, 2),
-    ModePreset("portrait", N_("Portrait 9:16 ×2"), 9 / 16, 2),
-    ModePreset("variations", N_("Variations ×4"), 1.0, 4),
+    ModePreset("square", N_("Square"), 1.0, 1),
+    ModePreset("landscape", N_("Landscape 16:9"), 16 / 9, 2),
+    ModePreset("portrait", N_("Portrait 9:16"), 9 / 16, 2),
+    ModePreset("variations", N_("Square variations"), 1.0, 4),
 )
 QUALITY_PRESETS: tuple[tuple[str, str], ...] = (
     ("draft", N_("Draft")),
