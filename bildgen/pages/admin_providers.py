@@ -8,7 +8,8 @@ from bildgen.state.admin_providers import ProviderRow, ProvidersState
 
 
 def _source(text: rx.Var) -> rx.Component:
-    return rx.text(t("from: {source}", source=text), size="1", color_scheme="gray")
+    """Where a value comes from; nothing for a built-in default."""
+    return rx.cond(text != "", rx.text(t("from: {source}", source=text), size="1", color_scheme="gray"))
 
 
 def _provider_card(row: ProviderRow) -> rx.Component:

@@ -47,6 +47,11 @@ class ProviderRow:
     test_ok: bool = False
 
 
+def _source(source: str) -> str:
+    """Where a value comes from, said only where someone set it (a built-in default goes without saying)."""
+    return "" if source in (providers.DEFAULT, providers.NOT_SET) else providers.source_text(source)
+
+
 def _missing(state: providers.ProviderState) -> str:
     if not state.base_url.value:
         return _("Needs an endpoint (or each profile names its own).")
@@ -63,14 +68,14 @@ def _row(state: providers.ProviderState, stored) -> ProviderRow:
         label=state.label,
         help=_(providers.INFO[state.provider].help),
         endpoint=state.base_url.value or "",
-        endpoint_source=providers.source_text(state.base_url.source),
+        endpoint_source=_source(state.base_url.source),
         endpoint_here=(row.base_url or "") if row else "",
         key_status="********" if state.key_set else _("not set"),
-        key_source=providers.source_text(state.api_key.source),
+        key_source=_source(state.api_key.source),
         key_here=bool(row and row.api_key_encrypted),
         key_problem=_(state.key_problem) if state.key_problem else "",
         enabled=bool(state.enabled.value),
-        enabled_source=providers.source_text(state.enabled.source),
+        enabled_source=_source(state.enabled.source),
         missing=_missing(state),
         env_names=", ".join(names.values()),
         overridden=bool(row and (row.base_url or row.api_key_encrypted or row.enabled is not None)),

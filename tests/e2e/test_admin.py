@@ -152,6 +152,8 @@ def test_a_saved_api_key_never_reaches_a_browser_and_test_connection_explains(ad
     # A cloud service without a key is not yet usable, and says so instead of "on".
     expect(bfl).to_contain_text("Needs an API key.")
     expect(bfl).to_contain_text("not set up")
+    # Where each value comes from is said where someone set it, not for every built-in default.
+    expect(bfl).not_to_contain_text("from: built-in default")
     bfl.get_by_label("API key", exact=True).fill(key)
     bfl.get_by_role("button", name="Save Black Forest Labs").click()
     expect(admin.get_by_role("status").filter(has_text="Saved Black Forest Labs.")).to_be_visible()
