@@ -137,10 +137,12 @@ class ContextElementsState(SessionState):
         self.form_key, self.message, self.dialog_open = self.form_key + 1, "", True
 
     @rx.event
+    @public
     def start_new_element(self) -> None:
         self._open_form(None, elements.KINDS[0])
 
     @rx.event
+    @public
     def start_edit(self, element_id: str) -> None:
         stored = self._stored.get(element_id) if isinstance(element_id, str) else None
         if stored is None:
@@ -149,6 +151,7 @@ class ContextElementsState(SessionState):
         self._open_form(stored, kind)
 
     @rx.event
+    @public
     def remove_element_image(self) -> None:
         self.new_image_path, self._new_reference_id = "", ""
 
