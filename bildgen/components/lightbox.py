@@ -237,6 +237,10 @@ def _details() -> rx.Component:
         min_height="0",
         flex="1",
         padding_right="2px",
+        # It scrolls when the recipe is long: a keyboard must be able to scroll it too.
+        tab_index=0,
+        role="region",
+        aria_label=t("Recipe and details"),
     )
 
 
