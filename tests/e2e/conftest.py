@@ -4,6 +4,7 @@ It talks to a demo inference server running as a separate process, through a BIL
 file, so tests can take the server down the way a real outage would.
 """
 
+import hashlib
 import re
 import sqlite3
 import time
@@ -12,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from PIL import Image
 from playwright.sync_api import Page, expect
 
 from bildgen.inference.profiles import demo_text_url
@@ -204,6 +206,15 @@ def image_action(scope, number: int, action: str) -> None:
     # The menu opens in a portal, outside the run.
     page = scope if isinstance(scope, Page) else scope.page
     page.get_by_role("menuitem", name=action, exact=True).click()
+
+
+def downloaded_pixels(page, link_name: str) -> str:
+    """A hash of the pixels of the newest run's image downloaded by `link_name`: the file's own bytes
+    differ from one run to the next (each carries its own signed Content Credentials)."""
+    with page.expect_download() as info:
+        newest_run(page).get_by_role("link", name=link_name).click()
+    with Image.open(info.value.path()) as image:
+        return hashlib.sha256(f"{image.mode} {image.size}".encode() + image.tobytes()).hexdigest()
 
 
 def eventually(page, condition: Callable[[], bool], message: str, timeout_s: float = EXPECT_TIMEOUT_MS / 1000) -> None:

@@ -1,6 +1,5 @@
 """Nothing generated is lost: the gallery across reloads and closed tabs, reproduce, delete, filters."""
 
-import hashlib
 import io
 import re
 
@@ -8,7 +7,7 @@ import httpx
 from PIL import Image, PngImagePlugin
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import generate_and_wait, newest_run, sign_up, wait_for_studio
+from tests.e2e.conftest import downloaded_pixels, generate_and_wait, sign_up, wait_for_studio
 
 TILE = re.compile(r"^Open image: ")
 
@@ -20,12 +19,6 @@ def open_gallery(page, app_url) -> None:
 
 def tiles(page, prompt: str | None = None):
     return page.get_by_role("button", name=re.compile(rf"^Open image: {re.escape(prompt)}, seed") if prompt else TILE)
-
-
-def download_hash(page, link_name: str) -> str:
-    with page.expect_download() as info:
-        newest_run(page).get_by_role("link", name=link_name).click()
-    return hashlib.sha256(open(info.value.path(), "rb").read()).hexdigest()
 
 
 def test_generated_images_are_in_the_gallery_after_a_reload(studio, app_url):
@@ -58,7 +51,7 @@ def test_reproduce_restores_every_parameter_and_gives_byte_identical_pixels(stud
     studio.get_by_label("Width").fill("640")
     studio.get_by_label("Steps").fill("9")
     generate_and_wait(studio)
-    original = download_hash(studio, "Download image 1")
+    original = downloaded_pixels(studio, "Download image 1")
     studio.get_by_label("Prompt", exact=True).fill("something else entirely")
 
     open_gallery(studio, app_url)
@@ -68,7 +61,7 @@ def test_reproduce_restores_every_parameter_and_gives_byte_identical_pixels(stud
     expect(studio.get_by_label("Negative prompt")).to_have_value("fog")
     expect(studio.locator("#effective-parameters")).to_contain_text("640 × 1024 px · 9 steps")
     generate_and_wait(studio)
-    assert download_hash(studio, "Download image 1") == original
+    assert downloaded_pixels(studio, "Download image 1") == original
 
 
 def test_delete_asks_first_then_removes_the_image_for_good(studio, app_url):

@@ -1,6 +1,5 @@
 """The complete studio form: presets, overrides, seeds, variants, references, cancel, layout."""
 
-import hashlib
 import io
 import re
 
@@ -10,7 +9,7 @@ from PIL import Image
 from playwright.sync_api import expect
 
 from bildgen.inference.demo.renderer import render
-from tests.e2e.conftest import eventually, generate_and_wait, image_action, newest_run
+from tests.e2e.conftest import downloaded_pixels, eventually, generate_and_wait, image_action
 
 EFFECTIVE = "#effective-parameters"
 
@@ -24,12 +23,6 @@ def open_advanced(page) -> None:
     trigger = page.get_by_role("button", name="Advanced settings")
     if trigger.get_attribute("aria-expanded") != "true":
         trigger.click()
-
-
-def download_hash(page, number: int) -> str:
-    with page.expect_download() as info:
-        newest_run(page).get_by_role("link", name=f"Download image {number}").click()
-    return hashlib.sha256(open(info.value.path(), "rb").read()).hexdigest()
 
 
 def test_presets_set_the_effective_parameters_and_manual_values_win(studio):
@@ -99,20 +92,20 @@ def test_four_variants_appear_each_with_its_own_seed(studio):
     assert seeds == [seeds[0] + offset for offset in range(4)]
 
 
-def test_a_kept_seed_reproduces_byte_identical_images(studio):
+def test_a_kept_seed_reproduces_byte_identical_pixels(studio):
     studio.get_by_label("Prompt", exact=True).fill("reproducible lighthouse")
     open_advanced(studio)
     studio.get_by_label("Seed", exact=True).fill("777")
     expect(studio.locator(EFFECTIVE)).to_contain_text("seed 777")
     generate_and_wait(studio)
-    first = download_hash(studio, 1)
+    first = downloaded_pixels(studio, "Download image 1")
     generate_and_wait(studio)
     expect(studio.get_by_label("Seed", exact=True)).to_have_value("777")
-    assert download_hash(studio, 1) == first
+    assert downloaded_pixels(studio, "Download image 1") == first
 
     studio.get_by_label("Seed", exact=True).fill("778")
     generate_and_wait(studio)
-    assert download_hash(studio, 1) != first
+    assert downloaded_pixels(studio, "Download image 1") != first
 
 
 def test_reuse_seed_fills_in_and_keeps_the_seed(studio):
