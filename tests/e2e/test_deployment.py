@@ -642,8 +642,11 @@ def test_a_rolling_update_under_load_interrupts_no_job(deployment, database_url,
     is interrupted, none lost, and nothing is asked for beyond the counted hand-backs."""
     proxy, instances = deployment
     engine = sqlalchemy.create_engine(database_url, poolclass=sqlalchemy.NullPool)
-    load = submit_load(engine, "campaign", 16, first_seed=200_000)
-    for instance in instances:
+    load: dict[str, list[int]] = {}
+    for number, instance in enumerate(instances):
+        # Work for this instance's turn: on a loaded machine the first restart can take longer than
+        # jobs submitted once would last, and then the second instance would have nothing to drain.
+        load |= submit_load(engine, "campaign", 8, first_seed=200_000 + 1_000 * number)
         # Stopped while one of its workers runs a job: that job is drained or handed back.
         wait_until(
             lambda instance=instance: {
