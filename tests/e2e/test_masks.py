@@ -27,6 +27,10 @@ def reference_png(tmp_path):
 def paint_left_half(page) -> None:
     """Drag the brush over the left part of the picture, well clear of the right half."""
     canvas = page.get_by_label("Mask: drag over the image to paint the area to change")
+    # Measured once the dialog has zoomed in: a box taken mid-animation puts the strokes elsewhere.
+    page.get_by_role("dialog", name="Paint mask").evaluate(
+        "dialog => Promise.all(dialog.getAnimations({subtree: true}).map(a => a.finished))"
+    )
     box = canvas.bounding_box()
     page.mouse.move(box["x"] + box["width"] * 0.15, box["y"] + box["height"] * 0.3)
     page.mouse.down()
