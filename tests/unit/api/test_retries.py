@@ -5,6 +5,7 @@ its first request queued."""
 
 import functools
 import threading
+import time
 from datetime import timedelta
 
 import httpx
@@ -91,7 +92,9 @@ def test_simultaneous_requests_with_one_key_queue_one_job(bildgen):
             response = client.post(
                 "images/generations", json={**GENERATE, "async": True}, headers={"Idempotency-Key": "same"}
             )
-            while response.status_code == 409:  # the first is still being queued: again, as the SDK does
+            while response.status_code == 409:  # the first is still being queued: again, as the SDK does,
+                # after the Retry-After it was given (a client hammering the API is throttled with 429)
+                time.sleep(float(response.headers.get("retry-after", "1")))
                 response = client.post(
                     "images/generations", json={**GENERATE, "async": True}, headers={"Idempotency-Key": "same"}
                 )
