@@ -184,10 +184,14 @@ class AppProcess:
         )
         if self.config is not None:
             environment["BILDGEN_CONFIG"] = str(self.config)
+        # Reflex's working folders of this instance's own, beside its data folder: several test
+        # sessions build and serve at once (scripts/test runs them side by side).
+        environment.setdefault("REFLEX_STATES_WORKDIR", str(self.data_dir.with_name(f"{self.data_dir.name}-states")))
         if self.web_dir is not None:
             environment["REFLEX_WEB_WORKDIR"] = str(self.web_dir)
             command = ["bash", "scripts/serve"]
         else:
+            environment.setdefault("REFLEX_WEB_WORKDIR", str(self.data_dir.with_name(f"{self.data_dir.name}-web")))
             command = [sys.executable, "-m", "reflex", "run", "--env", "prod"]
         self.data_dir.mkdir(parents=True, exist_ok=True)
         with self.log_path.open("w") as log:

@@ -9,6 +9,7 @@ import re
 import sqlite3
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
@@ -45,6 +46,31 @@ A1111_LATENCY_S = 4.0
 WRITER_LABEL = "Demo writer"
 # The demo server's upscaler (its /upscaler routes), the default for Upscale ×2 / ×4.
 UPSCALER_LABEL = "Demo upscaler"
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--shard",
+        default="1/1",
+        help="I/N: run only the I-th of N parts of the collected modules (scripts/test runs the parts side by side)",
+    )
+
+
+def pytest_collection_modifyitems(config, items):
+    """Keeps the modules of this session's part. Whole modules, so that no module's servers start twice;
+    the largest first, each into the part with the fewest tests so far, so that every module runs in
+    exactly one part and the parts are about equally long."""
+    index, count = (int(number) for number in config.getoption("--shard").split("/"))
+    if count == 1:
+        return
+    modules = Counter(item.nodeid.split("::")[0] for item in items)
+    loads, part_of = [0] * count, {}
+    for module, tests in sorted(modules.items(), key=lambda entry: (-entry[1], entry[0])):
+        part = loads.index(min(loads))
+        part_of[module], loads[part] = part, loads[part] + tests
+    mine = [part_of[item.nodeid.split("::")[0]] == index - 1 for item in items]
+    config.hook.pytest_deselected(items=[item for item, kept in zip(items, mine, strict=True) if not kept])
+    items[:] = [item for item, kept in zip(items, mine, strict=True) if kept]
 
 
 @pytest.fixture(scope="session")

@@ -42,7 +42,12 @@ SINGLE_LABEL = "Demo, one image at a time"
 CAMPAIGN_LATENCY_S = 3.0
 CAMPAIGN_LABEL = "Demo, campaign"
 SLOW_LABEL = "Demo, slow"
-pytestmark = pytest.mark.skipif(postgres_binaries() is None, reason="needs PostgreSQL's server binaries")
+pytestmark = [
+    pytest.mark.skipif(postgres_binaries() is None, reason="needs PostgreSQL's server binaries"),
+    # Every test of the module takes the browser's parameter, also those that open no page: otherwise
+    # pytest runs them apart from the others, and the topology is built and started twice.
+    pytest.mark.usefixtures("browser_name"),
+]
 
 
 @pytest.fixture(scope="module")
