@@ -4,7 +4,8 @@ the board shown its management and sharing, or whose it is when someone shared i
 import reflex as rx
 
 from bildgen.components.i18n import t
-from bildgen.state.boards import NO_BOARD, BoardCard, BoardsState, LinkCard, MemberCard
+from bildgen.components.view_links import view_link_controls
+from bildgen.state.boards import NO_BOARD, BoardCard, BoardsState, MemberCard
 from bildgen.state.gallery import GalleryState
 from bildgen.store.models import BoardVisibility
 
@@ -140,32 +141,6 @@ def _sharing() -> rx.Component:
     )
 
 
-def _view_link(link: LinkCard) -> rx.Component:
-    return rx.hstack(
-        rx.text(t("Made {made}", made=link.made), size="2"),
-        rx.match(
-            link.status,
-            ("revoked", rx.badge(t("revoked"), color_scheme="gray", variant="soft")),
-            ("expired", rx.badge(t("expired"), color_scheme="gray", variant="soft")),
-            rx.badge(t("works until {date}", date=link.until), color_scheme="green", variant="soft"),
-        ),
-        rx.cond(
-            link.status == "active",
-            rx.button(
-                t("Revoke"),
-                size="1",
-                variant="soft",
-                color_scheme="red",
-                aria_label=t("Revoke the link made {made}", made=link.made),
-                on_click=BoardsState.revoke_view_link(link.id),
-            ),
-        ),
-        align="center",
-        spacing="2",
-        wrap="wrap",
-    )
-
-
 def _view_links() -> rx.Component:
     """Expiring view-only links for people without an account (only while the administrator allows them)."""
     return rx.cond(
@@ -173,51 +148,12 @@ def _view_links() -> rx.Component:
         rx.vstack(
             rx.divider(),
             rx.heading(t("Link for people without an account"), size="3", as_="h3"),
-            rx.text(
+            view_link_controls(
+                BoardsState,
                 t(
                     "Anyone with the link sees this board's images of yours, read-only, until it expires or you revoke it."
                 ),
-                size="2",
-                color_scheme="gray",
             ),
-            rx.hstack(
-                rx.select.root(
-                    rx.select.trigger(aria_label=t("Link works for")),
-                    rx.select.content(
-                        rx.select.item(t("1 day"), value="1"),
-                        rx.select.item(t("7 days"), value="7"),
-                        rx.select.item(t("30 days"), value="30"),
-                    ),
-                    value=BoardsState.link_days,
-                    on_change=BoardsState.set_link_days,
-                ),
-                rx.button(
-                    rx.icon("link", size=14), t("Make link"), variant="soft", on_click=BoardsState.make_view_link
-                ),
-                spacing="2",
-                align="center",
-            ),
-            rx.cond(
-                BoardsState.new_link_url != "",
-                rx.hstack(
-                    rx.input(
-                        value=BoardsState.new_link_url,
-                        read_only=True,
-                        aria_label=t("New link"),
-                        width="100%",
-                        on_focus=rx.call_script("document.activeElement.select()"),
-                    ),
-                    rx.button(
-                        rx.icon("copy", size=14),
-                        t("Copy"),
-                        variant="soft",
-                        on_click=rx.set_clipboard(BoardsState.new_link_url),
-                    ),
-                    width="100%",
-                    spacing="2",
-                ),
-            ),
-            rx.foreach(BoardsState.view_links, _view_link),
             spacing="2",
             width="100%",
         ),

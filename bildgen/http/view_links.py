@@ -157,20 +157,20 @@ async def view_link_page(request: Request) -> Response:
     services, opened = found
     token = request.path_params["token"]
     try:
-        if image_id := request.query_params.get("image", ""):
-            shown = await asyncio.to_thread(links.image, services.engine, opened, image_id)
-            if shown is None or not ID_PATTERN.fullmatch(image_id):
+        # A link to one image opens its large view; a board's, its grid (?image=: one of them large).
+        image_id = opened.image_id or request.query_params.get("image", "")
+        if image_id:
+            valid = ID_PATTERN.fullmatch(image_id)
+            shown = await asyncio.to_thread(links.image, services.engine, opened, image_id) if valid else None
+            if shown is None:
                 return page.closed(CLOSED[links.Closed.UNKNOWN])
             body = _large_view(page, token, opened, *shown)
         else:
             before = request.query_params.get("before", "")
             before = before if ID_PATTERN.fullmatch(before) else ""
-            shown_images = await asyncio.to_thread(links.images, services.engine, opened, before=before)
-            if opened.image_id is not None and shown_images:
-                found_one = await asyncio.to_thread(links.image, services.engine, opened, opened.image_id)
-                body = _large_view(page, token, opened, *found_one) if found_one else ""
-            else:
-                body = _grid(page, token, opened, shown_images)
+            body = _grid(
+                page, token, opened, await asyncio.to_thread(links.images, services.engine, opened, before=before)
+            )
     except STORAGE_ERRORS as error:
         logger.error("A view-only link's page could not be read: %s", getattr(error, "orig", None) or error)
         return page.closed(UNAVAILABLE)

@@ -138,3 +138,18 @@ def test_opening_a_link_is_audited_with_repeats_counted(world):
     with session(services.engine) as db:
         opened = db.exec(select(AuditEvent).where(AuditEvent.action == audit.VIEW_LINK_OPENED)).all()
     assert [(event.target, event.actor_id, event.times) for event in opened] == [(f"link {summary.id}", None, 3)]
+
+
+def test_a_link_to_one_image_opens_its_large_view_and_no_other_image(world):
+    services, anna, _, _, _, _, shared, private, _ = world
+    token, _ = links.create(services.engine, anna.id, image_id=private.id, days=1)
+    client = TestClient(create_api())
+    answer = client.get(page_url(token), headers={"accept-language": "en"})
+    assert (
+        answer.status_code == 200 and "My secret sketch" in answer.text and image_url(token, private.id) in answer.text
+    )
+    assert client.get(image_url(token, private.id)).status_code == 200
+    assert client.get(image_url(token, shared.id)).status_code == 404
+    forged = client.get(page_url(token, image=shared.id), headers={"accept-language": "en"})
+    assert "Blue Moon" not in forged.text and "My secret sketch" in forged.text
+    assert image_url(token, shared.id) not in forged.text
