@@ -9,6 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import generate_and_wait, sign_up
+from tests.e2e.test_accessibility import severe_findings
 from tests.e2e.test_boards import make_board, open_gallery, select_box, show_board, tiles
 
 SWITCH = "View-only links for people without an account"
@@ -65,11 +66,13 @@ def test_an_owner_shares_a_board_by_link_with_someone_without_an_account_and_rev
     visitor.goto(link)
     expect(visitor.get_by_role("heading", name="For the client")).to_be_visible()
     expect(visitor.get_by_role("img", name=re.compile(r"^Open image"))).to_have_count(1)  # not the private sketch
+    assert severe_findings(visitor) == []
     visitor.get_by_role("img", name="Open image 1").click()
     large = visitor.get_by_role("img", name=prompt)
     expect(large).to_be_visible()
     visitor.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=large.element_handle())
     expect(visitor.get_by_role("heading", name="Recipe")).to_be_visible()
+    assert severe_findings(visitor) == []
     image_url = large.get_attribute("src")
     # Read-only: nothing on the page changes anything.
     expect(visitor.get_by_role("button")).to_have_count(0)
