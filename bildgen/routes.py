@@ -59,6 +59,11 @@ CHANGE_PASSWORD_ROUTE = PRIVATE + "/auth/change-password"
 # Single sign-on: GET starts at the organisation's provider, which sends the browser back to the callback.
 SSO_START_ROUTE = PRIVATE + "/auth/sso"
 SSO_CALLBACK_ROUTE = PRIVATE + "/auth/sso/callback"
+# Expiring view-only links for people without an account (bildgen/http/view_links.py): a page of the
+# link's images (?image=<id>: one large, with its recipe), and the images themselves.
+VIEW_LINK_PAGE = PRIVATE + "/links/{token}"
+VIEW_LINK_IMAGE = PRIVATE + "/links/{token}/images/{image_id}.png"
+VIEW_LINK_THUMBNAIL = PRIVATE + "/links/{token}/thumbnails/{image_id}.webp"
 
 
 def route_id(route: str) -> str:
@@ -85,6 +90,10 @@ def thumbnail_upload_path(image_id: str) -> str:
 
 def mask_upload_path(mask_id: str) -> str:
     return upload_path(MASK_ROUTE.format(mask_id=mask_id))
+
+
+def view_link_page(token: str) -> str:
+    return VIEW_LINK_PAGE.format(token=token)
 
 
 def batch_page(batch_id: str) -> str:

@@ -1,6 +1,7 @@
 """A small OpenID provider for tests: discovery, a sign-in page, the authorization code flow with
 PKCE (S256 only), client authentication, RS256 ID tokens signed with joserfc (the library bildgen
-checks them with) and its published keys.
+checks them with), its published keys, and RP-initiated logout (an end-session endpoint that checks
+the `id_token_hint` and sends the browser back to a registered `post_logout_redirect_uri`).
 
 It is strict where bildgen must be right (redirect URI, PKCE, single-use codes, client secret) and
 can be told to misbehave the ways a bad or hostile provider does (`fault`).
@@ -59,6 +60,10 @@ class OpenIdProvider:
         self.redirect_uris: set[str] = set()
         self._grants: dict[str, _Grant] = {}
         self.tokens_issued = 0
+        # RP-initiated logout: advertised in discovery unless switched off; whose sessions were ended.
+        self.end_session = True
+        self.post_logout_redirect_uris: set[str] = set()
+        self.signed_out: list[str] = []
         self._server = BackgroundServer(self._app(), port=self.port)
 
     def start(self) -> OpenIdProvider:
@@ -86,12 +91,15 @@ class OpenIdProvider:
                 Route("/authorize", self._authorize, methods=["POST"]),
                 Route("/token", self._token, methods=["POST"]),
                 Route("/jwks", self._jwks),
+                Route("/logout", self._logout, methods=["GET"]),
             ]
         )
 
     async def _discovery(self, _request: Request) -> Response:
+        end_session = {"end_session_endpoint": f"{self.issuer}/logout"} if self.end_session else {}
         return JSONResponse(
             {
+                **end_session,
                 "issuer": self.issuer,
                 "authorization_endpoint": f"{self.issuer}/authorize",
                 "token_endpoint": f"{self.issuer}/token",
@@ -103,6 +111,24 @@ class OpenIdProvider:
                 "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
             }
         )
+
+    async def _logout(self, request: Request) -> Response:
+        """End the person's session here, then back to the client, as OpenID RP-Initiated Logout 1.0 says."""
+        params = request.query_params
+        try:
+            token = jwt.decode(params.get("id_token_hint", ""), KeySet([self.key]), algorithms=["RS256"])
+        except Exception:  # joserfc's errors, or no token at all
+            return HTMLResponse("<p>id_token_hint is not one of ours</p>", status_code=400)
+        claims = token.claims
+        back = params.get("post_logout_redirect_uri", "")
+        if claims.get("iss") != self.issuer or claims.get("aud") != params.get("client_id", claims.get("aud")):
+            return HTMLResponse("<p>id_token_hint is for another client</p>", status_code=400)
+        if self.post_logout_redirect_uris and back not in self.post_logout_redirect_uris:
+            return HTMLResponse("<p>post_logout_redirect_uri not registered</p>", status_code=400)
+        self.signed_out.append(str(claims["sub"]))
+        if not back:
+            return HTMLResponse("<!doctype html><title>Signed out</title><h1>Signed out of the test provider</h1>")
+        return RedirectResponse(back, 303)
 
     async def _jwks(self, _request: Request) -> Response:
         return JSONResponse(KeySet([self.key]).as_dict(private=False))

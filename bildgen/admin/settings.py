@@ -1,5 +1,6 @@
 """The Admin area's general settings: the master switch for image generation and its message, whether
-quotas apply to administrators, and the currency of estimated costs.
+quotas apply to administrators, the currency of estimated costs, and whether view-only links for
+people without an account may be made.
 
 A value set in the Admin area is stored in the database and wins over the environment
 (`BILDGEN_IMAGE_ENABLED`, like the other `BILDGEN_*` variables read at start), which wins over the
@@ -42,6 +43,8 @@ class GeneralSettings:
     admins_exempt: bool = False
     # Shown with estimated costs ("USD", "EUR", "credits"…).
     currency: str = "USD"
+    # Owners may make expiring view-only links for people without an account (bildgen/boards/links.py).
+    view_links_enabled: bool = False
 
 
 FIELDS = tuple(field.name for field in dataclasses.fields(GeneralSettings))
@@ -80,7 +83,7 @@ def _validated(changes: Mapping[str, Any]) -> dict[str, Any]:
     for name, value in changes.items():
         if name not in FIELDS:
             raise SettingsRefused(_("There is no setting called {name}.", name=repr(name)))
-        if name in ("generation_enabled", "admins_exempt"):
+        if name in ("generation_enabled", "admins_exempt", "view_links_enabled"):
             clean[name] = bool(value)
         elif name == "paused_message":
             text = " ".join(str(value).split())

@@ -3,7 +3,7 @@
 Recorded: sign-in (success, failure, throttled), sign-out, account created, a signed-in user asking
 for another user's image or reference, an administrator cancelling someone's job, API tokens created
 or revoked (their name and first characters), boards shared and unshared, someone else's image
-seen through a shared board, and every change made in the Admin area (who, what,
+seen through a shared board, view-only links made, revoked and opened, and every change made in the Admin area (who, what,
 when, the old and the new value). Never a password, a token, an API key (masked as ********) or a
 name typed for an account that does not exist (often a password typed into the wrong field).
 """
@@ -44,6 +44,9 @@ PLAIN_DOWNLOAD = "plain-download"
 BOARD_SHARED = "board-shared"
 BOARD_UNSHARED = "board-unshared"
 SHARED_IMAGE_VIEWED = "shared-image-viewed"
+VIEW_LINK_CREATED = "view-link-created"
+VIEW_LINK_REVOKED = "view-link-revoked"
+VIEW_LINK_OPENED = "view-link-opened"
 
 # What the administrator's filter offers, in this order.
 ACTIONS = {
@@ -67,6 +70,9 @@ ACTIONS = {
     BOARD_SHARED: N_("Board shared"),
     BOARD_UNSHARED: N_("Board unshared"),
     SHARED_IMAGE_VIEWED: N_("Someone else's image seen on a shared board"),
+    VIEW_LINK_CREATED: N_("View-only link made"),
+    VIEW_LINK_REVOKED: N_("View-only link revoked"),
+    VIEW_LINK_OPENED: N_("View-only link opened"),
 }
 PAGE_SIZE = 50
 REPEATS_WITHIN = timedelta(minutes=10)

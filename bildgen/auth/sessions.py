@@ -24,8 +24,9 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def start(engine: sqlalchemy.Engine, user_id: str) -> str:
-    """A new session for the user; returns the token for the cookie (never stored as such)."""
+def start(engine: sqlalchemy.Engine, user_id: str, *, id_token: str | None = None) -> str:
+    """A new session for the user; returns the token for the cookie (never stored as such).
+    `id_token`: a single sign-on's ID token, sealed (auth/single_sign_on.seal_id_token)."""
     token = secrets.token_urlsafe(32)
     now = utc_now()
     with session(engine) as db:
@@ -36,6 +37,7 @@ def start(engine: sqlalchemy.Engine, user_id: str) -> str:
                 created_at=now,
                 last_seen_at=now,
                 expires_at=now + ABSOLUTE_LIFETIME,
+                id_token=id_token,
             )
         )
         db.commit()
@@ -66,6 +68,15 @@ def user_for(
         if user is None or user.disabled or (user.must_change_password and not changing_password):
             return None
         return user
+
+
+def sealed_id_token(engine: sqlalchemy.Engine, token: str | None) -> str | None:
+    """The sealed ID token a single sign-on session was started with (None for a local sign-in)."""
+    if not token:
+        return None
+    with session(engine) as db:
+        row = db.get(UserSession, _hash(token))
+        return row.id_token if row is not None else None
 
 
 def end(engine: sqlalchemy.Engine, token: str | None) -> str | None:

@@ -9,9 +9,11 @@ account it signs in. Nothing here knows about HTTP requests or Reflex.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import time
 from collections.abc import Mapping
+from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import httpx
 from authlib.common.security import generate_token
@@ -85,6 +87,22 @@ class Identity:
     email_verified: bool
     preferred_username: str | None
     groups: tuple[str, ...]
+    # The ID token itself: the hint for the provider's sign-out (kept sealed, server-side only).
+    id_token: str = dataclasses.field(default="", repr=False)
+
+
+def seal_id_token(secret: bytes, id_token: str) -> str | None:
+    """The ID token as the session row keeps it: encrypted with a key for this purpose only."""
+    return Fernet(fernet_key(secret, "sso-id-token")).encrypt(id_token.encode()).decode() if id_token else None
+
+
+def unseal_id_token(secret: bytes, sealed: str | None) -> str | None:
+    if not sealed:
+        return None
+    try:
+        return Fernet(fernet_key(secret, "sso-id-token")).decrypt(sealed.encode()).decode()
+    except (InvalidToken, ValueError):
+        return None  # the server secret changed: the sign-out stays local
 
 
 @dataclasses.dataclass(frozen=True)
@@ -109,6 +127,12 @@ class Flow:
             return cls(**json.loads(data))
         except (InvalidToken, ValueError, TypeError):
             raise SingleSignOnError("sso-expired", "the sign-in flow cookie is expired or altered") from None
+
+
+@functools.cache
+def provider_for(config: SingleSignOn) -> Provider:
+    """One per configuration: its discovery document is fetched once."""
+    return Provider(config)
 
 
 class Provider:
@@ -177,7 +201,23 @@ class Provider:
         if not id_token:
             raise SingleSignOnError("sso-refused", "the provider sent no ID token")
         keys = KeySet.import_key_set(await self._get_json(metadata["jwks_uri"]))
-        return self._identity(id_token, keys, flow.nonce)
+        return dataclasses.replace(self._identity(id_token, keys, flow.nonce), id_token=id_token)
+
+    async def end_session_url(self, id_token: str, post_logout_redirect_uri: str) -> str | None:
+        """Where the browser ends its session at the provider too (OpenID Connect RP-Initiated Logout
+        1.0), if the provider's discovery document names an `end_session_endpoint`; else None."""
+        endpoint = (await self.metadata()).get("end_session_endpoint")
+        if not isinstance(endpoint, str) or urlsplit(endpoint).scheme not in ("http", "https"):
+            return None
+        parts = urlsplit(endpoint)
+        query = urlencode(
+            {
+                "id_token_hint": id_token,
+                "post_logout_redirect_uri": post_logout_redirect_uri,
+                "client_id": self.config.client_id,
+            }
+        )
+        return urlunsplit(parts._replace(query=f"{parts.query}&{query}" if parts.query else query))
 
     def _identity(self, id_token: str, keys: KeySet, nonce: str) -> Identity:
         try:

@@ -15,7 +15,7 @@ from sqlmodel import Session, col, func, select
 from bildgen.boards.sharing import addable, viewable
 from bildgen.i18n import N_
 from bildgen.store.db import session, storage_errors
-from bildgen.store.models import Board, BoardImage, BoardMember, Generation, Image, User
+from bildgen.store.models import Board, BoardImage, BoardMember, Generation, Image, User, ViewLink
 
 NAME_MAX = 80
 # What one bulk action touches at most (the gallery's "select all" of 50k images goes in chunks).
@@ -72,13 +72,14 @@ def set_archived(engine: sqlalchemy.Engine, owner_id: str, board_id: str, archiv
 
 
 def delete(engine: sqlalchemy.Engine, owner_id: str, board_id: str) -> bool:
-    """The board, its memberships and shares go; its images stay in the owner's gallery."""
+    """The board, its memberships, shares and view-only links go; its images stay in the owner's gallery."""
     with storage_errors(), session(engine) as db:
         board = _own(db, owner_id, board_id)
         if board is None:
             return False
         db.exec(sqlalchemy.delete(BoardImage).where(BoardImage.board_id == board_id))
         db.exec(sqlalchemy.delete(BoardMember).where(BoardMember.board_id == board_id))
+        db.exec(sqlalchemy.delete(ViewLink).where(ViewLink.board_id == board_id))
         db.delete(board)
         db.commit()
         return True

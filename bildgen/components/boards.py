@@ -4,6 +4,7 @@ the board shown its management and sharing, or whose it is when someone shared i
 import reflex as rx
 
 from bildgen.components.i18n import t
+from bildgen.components.view_links import view_link_controls
 from bildgen.state.boards import NO_BOARD, BoardCard, BoardsState, MemberCard
 from bildgen.state.gallery import GalleryState
 from bildgen.store.models import BoardVisibility
@@ -140,6 +141,25 @@ def _sharing() -> rx.Component:
     )
 
 
+def _view_links() -> rx.Component:
+    """Expiring view-only links for people without an account (only while the administrator allows them)."""
+    return rx.cond(
+        BoardsState.links_enabled,
+        rx.vstack(
+            rx.divider(),
+            rx.heading(t("Link for people without an account"), size="3", as_="h3"),
+            view_link_controls(
+                BoardsState,
+                t(
+                    "Anyone with the link sees this board's images of yours, read-only, until it expires or you revoke it."
+                ),
+            ),
+            spacing="2",
+            width="100%",
+        ),
+    )
+
+
 def _manage_dialog() -> rx.Component:
     return rx.dialog.root(
         rx.dialog.trigger(rx.button(rx.icon("settings-2", size=14), t("Manage board"), variant="soft")),
@@ -184,6 +204,7 @@ def _manage_dialog() -> rx.Component:
                 ),
                 rx.divider(),
                 _sharing(),
+                _view_links(),
                 rx.cond(BoardsState.message != "", rx.text(BoardsState.message, size="2", role="status")),
                 rx.dialog.close(rx.button(t("Close"), variant="soft", color_scheme="gray")),
                 spacing="3",

@@ -8,6 +8,7 @@ from bildgen.components.download import download_link
 from bildgen.components.expand_actions import expand_lightbox_action
 from bildgen.components.i18n import t
 from bildgen.components.upscale_actions import upscale_lightbox_actions
+from bildgen.components.view_links import image_link_dialog
 from bildgen.state.boards import BoardCard, BoardsState
 from bildgen.state.lightbox import LightboxState, LineageCard
 
@@ -136,6 +137,7 @@ def _actions() -> rx.Component:
                     on_click=LB.toggle_favourite,
                 ),
                 _delete_button(),
+                rx.cond(BoardsState.links_enabled, image_link_dialog()),
             ),
         ),
         wrap="wrap",

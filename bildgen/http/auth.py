@@ -17,6 +17,7 @@ from starlette.responses import RedirectResponse, Response
 
 from bildgen import routes
 from bildgen.auth import accounts, audit, sessions
+from bildgen.auth.single_sign_on import SingleSignOnError, provider_for, unseal_id_token
 from bildgen.clients import client_address
 from bildgen.services import get_services
 from bildgen.store.db import STORAGE_ERRORS
@@ -137,20 +138,42 @@ def _end_session(engine: sqlalchemy.Engine, token: str | None, address: str) -> 
         audit.record(engine, action=audit.SIGN_OUT, actor_id=user_id, address=address)
 
 
+async def _provider_sign_out(origin: str, sealed: str) -> str | None:
+    """After a single sign-on session: the provider's end-session address (with the ID token as hint and
+    bildgen's sign-in page to come back to), if it advertises one; else None and sign-out stays local."""
+    services = get_services()
+    id_token = unseal_id_token(services.secret, sealed)
+    if services.settings.sso is None or id_token is None:
+        return None
+    back = f"{origin}{routes.SIGN_IN_PAGE}?{urlencode({'notice': 'signed-out'})}"
+    try:
+        return await provider_for(services.settings.sso).end_session_url(id_token, back)
+    except SingleSignOnError as error:
+        logger.warning("Signed out of bildgen only; the provider could not be asked: %s", error.detail)
+        return None
+
+
 async def sign_out(request: Request) -> Response:
     origin = allowed_origin(request)
     if origin is None:
         # Refused like sign-in: another site must not be able to sign anyone out either.
         return _redirect(None, routes.SIGN_IN_PAGE, error="origin")
     token = sessions.token_from_cookie_header(request.headers.get("cookie"))
+    engine = get_services().engine
     try:
-        await asyncio.to_thread(_end_session, get_services().engine, token, client_address(request))
+        sealed = await asyncio.to_thread(sessions.sealed_id_token, engine, token)
+        await asyncio.to_thread(_end_session, engine, token, client_address(request))
     except STORAGE_ERRORS as error:
         # The cookie still goes: on a shared computer the next person must not find this session.
         _log_storage_error("Sign-out", error)
         response = _redirect(origin, routes.SIGN_IN_PAGE, error="storage-sign-out")
     else:
-        response = _redirect(origin, routes.SIGN_IN_PAGE, notice="signed-out")
+        at_provider = await _provider_sign_out(origin, sealed) if sealed else None
+        response = (
+            RedirectResponse(at_provider, status_code=303)
+            if at_provider
+            else _redirect(origin, routes.SIGN_IN_PAGE, notice="signed-out")
+        )
     response.delete_cookie(sessions.COOKIE_NAME, path="/", httponly=True, samesite="lax")
     return response
 

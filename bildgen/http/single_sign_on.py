@@ -7,7 +7,6 @@ callback; SameSite=Lax lets it come back on the provider's top-level redirect an
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
 
 from starlette.requests import Request
@@ -15,7 +14,7 @@ from starlette.responses import RedirectResponse, Response
 
 from bildgen import routes
 from bildgen.auth import accounts, sessions
-from bildgen.auth.single_sign_on import FLOW_LIFETIME_S, Flow, Provider, SingleSignOn, SingleSignOnError
+from bildgen.auth.single_sign_on import FLOW_LIFETIME_S, Flow, SingleSignOnError, provider_for, seal_id_token
 from bildgen.clients import client_address
 from bildgen.http.auth import _log_storage_error, _redirect, _safe_next, _signed_in
 from bildgen.services import get_services
@@ -23,11 +22,6 @@ from bildgen.store.db import STORAGE_ERRORS
 
 logger = logging.getLogger(__name__)
 FLOW_COOKIE = "bildgen_sso_flow"
-
-
-@functools.cache
-def _provider(config: SingleSignOn) -> Provider:
-    return Provider(config)  # one per configuration: its discovery document is fetched once
 
 
 def _public_origin(request: Request) -> str:
@@ -51,7 +45,7 @@ async def sso_start(request: Request) -> Response:
     origin = _public_origin(request)
     next_path = _safe_next(request.query_params.get("next"))
     try:
-        url, flow = await _provider(config).begin(origin + routes.SSO_CALLBACK_ROUTE, next_path)
+        url, flow = await provider_for(config).begin(origin + routes.SSO_CALLBACK_ROUTE, next_path)
     except SingleSignOnError as error:
         logger.warning("Single sign-on could not start: %s", error.detail)
         return _refused(origin, error.code, next_path)
@@ -85,7 +79,7 @@ async def sso_callback(request: Request) -> Response:
         logger.info("The provider did not sign the browser in: %s", query.get("error"))
         return _refused(origin, "sso-denied", flow.next_path)
     try:
-        identity = await _provider(config).finish(flow, state=query.get("state", ""), code=query.get("code", ""))
+        identity = await provider_for(config).finish(flow, state=query.get("state", ""), code=query.get("code", ""))
         user = await asyncio.to_thread(
             accounts.sign_in_with_identity,
             services.engine,
@@ -94,7 +88,9 @@ async def sso_callback(request: Request) -> Response:
             admin_username=services.settings.admin_username,
             address=client_address(request),
         )
-        token = await asyncio.to_thread(sessions.start, services.engine, user.id)
+        token = await asyncio.to_thread(
+            sessions.start, services.engine, user.id, id_token=seal_id_token(services.secret, identity.id_token)
+        )
     except SingleSignOnError as error:
         logger.warning("Single sign-on refused: %s", error.detail)
         return _refused(origin, error.code, flow.next_path)

@@ -42,6 +42,42 @@ def _generation_switch() -> rx.Component:
     )
 
 
+def _view_links_switch() -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.hstack(
+                rx.switch(
+                    id="view-links-enabled",
+                    checked=OverviewState.view_links_enabled,
+                    on_change=OverviewState.set_view_links,
+                    aria_label=t("View-only links for people without an account"),
+                ),
+                rx.el.label(
+                    t("View-only links for people without an account"),
+                    html_for="view-links-enabled",
+                    class_name="rt-Text rt-r-size-3 rt-r-weight-bold",
+                ),
+                rx.badge(
+                    rx.cond(OverviewState.view_links_enabled, t("On"), t("Off")),
+                    color_scheme=rx.cond(OverviewState.view_links_enabled, "green", "gray"),
+                ),
+                align="center",
+                spacing="3",
+            ),
+            rx.text(
+                t(
+                    "While it is on, the owner of a board or image can make a link that shows it read-only to anyone"
+                    " who has the link, for 1, 7 or 30 days. Switching it off stops every such link at once."
+                ),
+                size="2",
+                color_scheme="gray",
+            ),
+            spacing="2",
+        ),
+        width="100%",
+    )
+
+
 def _health_row(row) -> rx.Component:
     return rx.table.row(
         rx.table.row_header_cell(row.name),
@@ -222,6 +258,7 @@ def admin_overview_page() -> rx.Component:
         messages(OverviewState.refusal, OverviewState.notice),
         _health(),
         _generation_switch(),
+        _view_links_switch(),
         _general_form(),
         _provenance(),
     )

@@ -31,6 +31,7 @@ class HealthRow:
 
 class OverviewState(AdminState):
     generation_enabled: bool = True
+    view_links_enabled: bool = False
     paused_message: str = ""
     currency: str = ""
     # This instance's readiness (the checks of /readyz) and the shared queue, when the page opened.
@@ -46,6 +47,7 @@ class OverviewState(AdminState):
 
     def _show(self, general: settings.GeneralSettings) -> None:
         self.generation_enabled = general.generation_enabled
+        self.view_links_enabled = general.view_links_enabled
         self.paused_message = general.paused_message
         self.currency = general.currency
 
@@ -128,6 +130,18 @@ class OverviewState(AdminState):
             user,
             {"generation_enabled": enabled},
             _("Image generation is on.") if enabled else _("Image generation is off: users see the message below."),
+        )
+
+    @rx.event
+    @administrator
+    async def set_view_links(self, user: User, enabled: bool):
+        enabled = enabled is True
+        await self._change(
+            user,
+            {"view_links_enabled": enabled},
+            _("Owners may now make view-only links for people without an account.")
+            if enabled
+            else _("View-only links are off: every link made so far opens nothing until they are on again."),
         )
 
     @rx.event

@@ -16,7 +16,7 @@ import reflex as rx
 
 from bildgen import routes
 from bildgen.boards import core as boards
-from bildgen.boards import sharing
+from bildgen.boards import links, sharing
 from bildgen.i18n import _
 from bildgen.services import get_services
 from bildgen.state.gallery import BOARD_ID, GalleryState
@@ -69,11 +69,30 @@ def _card(summary: boards.BoardSummary) -> BoardCard:
     )
 
 
+@dataclasses.dataclass
+class LinkCard:
+    """One of the owner's view-only links as their list shows it (never its token)."""
+
+    id: str
+    made: str
+    until: str
+    # "active", "expired" or "revoked"
+    status: str
+
+
+def link_card(summary: links.LinkSummary) -> LinkCard:
+    status = "revoked" if summary.revoked else "expired" if summary.expired else "active"
+    when = "%Y-%m-%d %H:%M UTC"
+    return LinkCard(summary.id, summary.created_at.strftime(when), summary.expires_at.strftime(when), status)
+
+
 @dataclasses.dataclass(frozen=True)
 class _Lists:
     active: list[BoardCard]
     archived: list[BoardCard]
     members: list[MemberCard]
+    links_enabled: bool
+    links: list[LinkCard]
 
 
 def _lists(viewer_id: str, current: str) -> _Lists:
@@ -81,7 +100,9 @@ def _lists(viewer_id: str, current: str) -> _Lists:
     active = [_card(summary) for summary in boards.boards_for(engine, viewer_id)]
     archived = [_card(summary) for summary in boards.boards_for(engine, viewer_id, archived=True)]
     shared = sharing.members(engine, viewer_id, current) if current else []
-    return _Lists(active, archived, [MemberCard(m.user_id, m.username, m.can_add) for m in shared])
+    enabled = links.enabled(engine)
+    made = [link_card(link) for link in links.links_of(engine, viewer_id, board_id=current)] if current else []
+    return _Lists(active, archived, [MemberCard(m.user_id, m.username, m.can_add) for m in shared], enabled, made)
 
 
 def _matching_ids(owner_id: str, filters: gallery.Filters) -> list[str]:
@@ -121,6 +142,12 @@ class BoardsState(SessionState):
     rename_to: str = ""
     share_name: str = ""
     share_can_add: bool = False
+    # View-only links for people without an account (when the administrator allows them).
+    links_enabled: bool = False
+    view_links: list[LinkCard] = []
+    link_days: str = "7"
+    # The link just made: its token is shown this once (only its hash is stored).
+    new_link_url: str = ""
     message: str = ""
     # The selection: ids of loaded tiles, or every image the filter matches: then held as that filter
     # (50k ids would overflow a websocket frame) and resolved on the server when acted on.
@@ -156,12 +183,13 @@ class BoardsState(SessionState):
         self.boards, self.archived_boards = lists.active, lists.archived
         self.current = next((board for board in [*lists.active, *lists.archived] if board.id == current), BoardCard())
         self.members = lists.members
+        self.links_enabled, self.view_links = lists.links_enabled, lists.links
         self.rename_to = self.current.name
 
     @rx.event
     @signed_in
     async def open_boards(self, user: User):
-        self.message, self.confirm_delete_open = "", False
+        self.message, self.confirm_delete_open, self.new_link_url = "", False, ""
         self._clear_selection()
         await self._refresh(user.id)
 
@@ -193,7 +221,7 @@ class BoardsState(SessionState):
             return None
         try:
             result = await asyncio.to_thread(action, get_services().engine, user.id, *args, **kwargs)
-        except (boards.BoardRefused, sharing.ShareRefused) as refused:
+        except (boards.BoardRefused, sharing.ShareRefused, links.LinkRefused) as refused:
             self.message = _(str(refused))
             return None
         except StorageUnavailable as unavailable:
@@ -276,6 +304,33 @@ class BoardsState(SessionState):
         if member is None:
             return
         await self._change(sharing.unshare, self.current.id, member.user_id, address=self._client_address())
+
+    # ---- view-only links ----------------------------------------------------------------------
+
+    @rx.event
+    @public
+    def set_link_days(self, value: str):
+        self.link_days = str(value) if str(value) in {str(days) for days in links.LIFETIMES_DAYS} else "7"
+
+    @rx.event
+    @signed_in
+    async def make_view_link(self):
+        """A link to the board shown, for people without an account; its address is shown once."""
+        self.new_link_url = ""
+        made = await self._change(
+            links.create, board_id=self.current.id, days=int(self.link_days), address=self._client_address()
+        )
+        if made is not None:
+            token, _summary = made
+            self.new_link_url = f"{self.router.url.origin}{routes.view_link_page(token)}"
+            self.message = _("Link made. Copy it now: it is shown only this once.")
+
+    @rx.event
+    @signed_in
+    async def revoke_view_link(self, link_id: str):
+        if await self._change(links.revoke, str(link_id), address=self._client_address()):
+            self.new_link_url = ""
+            self.message = _("Link revoked: it opens nothing any more.")
 
     # ---- the selection ------------------------------------------------------------------------
 

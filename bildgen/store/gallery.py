@@ -22,6 +22,7 @@ from bildgen.store.models import (
     GenerationStatus,
     Image,
     ReferenceImage,
+    ViewLink,
 )
 
 PAGE_SIZE = 48
@@ -176,6 +177,7 @@ def delete_image(
             reference.source_image_id = None
             db.add(reference)
         db.exec(sqlalchemy.delete(BoardImage).where(BoardImage.image_id == image_id))
+        db.exec(sqlalchemy.delete(ViewLink).where(ViewLink.image_id == image_id))
         db.delete(image)
         db.flush()
         if db.exec(select(func.count()).select_from(Image).where(Image.generation_id == generation_id)).one() == 0:

@@ -70,6 +70,9 @@ class UserSession(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utc_now)
     last_seen_at: datetime = Field(default_factory=utc_now)
     expires_at: datetime
+    # A single sign-on session's ID token, encrypted (auth/single_sign_on.py): the `id_token_hint` of
+    # the provider's sign-out. Never leaves the server otherwise.
+    id_token: str | None = Field(default=None, sa_type=sqlalchemy.Text)
 
 
 class FirstAccount(SQLModel, table=True):
@@ -272,6 +275,21 @@ class BoardMember(SQLModel, table=True):
     user_id: str = Field(foreign_key="user.id", primary_key=True, index=True, max_length=32)
     can_add: bool = False
     added_at: datetime = Field(default_factory=utc_now)
+
+
+class ViewLink(SQLModel, table=True):
+    """An expiring view-only link to one board or one image for someone without an account
+    (bildgen/boards/links.py). Only the token's SHA-256 is stored; a revoked link keeps its row."""
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    owner_id: str = Field(foreign_key="user.id", index=True, max_length=32)
+    # Exactly one of the two; the board's or image's row may be gone (then the link shows nothing).
+    board_id: str | None = Field(default=None, index=True, max_length=32)
+    image_id: str | None = Field(default=None, index=True, max_length=32)
+    token_hash: str = Field(unique=True, index=True, max_length=64)
+    created_at: datetime = Field(default_factory=utc_now)
+    expires_at: datetime
+    revoked_at: datetime | None = None
 
 
 class ApiToken(SQLModel, table=True):

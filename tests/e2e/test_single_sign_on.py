@@ -52,3 +52,20 @@ def test_the_button_speaks_german(page, app_url):
     page.goto(f"{app_url}/sign-in")
     choose_language(page, "Language", "Deutsch")
     expect(page.get_by_role("link", name="Mit Test SSO anmelden")).to_be_visible()
+
+
+def test_signing_out_ends_the_session_at_the_provider_too_and_comes_back_to_sign_in(page, app_url, identity_provider):
+    username = a_colleague(identity_provider)
+    page.goto(f"{app_url}/sign-in")
+    page.get_by_role("link", name="Sign in with Test SSO").click()
+    at_the_provider(page, username)
+    wait_for_studio(page)
+    with page.expect_request(re.compile(rf"^{re.escape(identity_provider.issuer)}/logout\?")) as logout:
+        page.get_by_role("button", name="Sign out").click()
+    assert "id_token_hint=" in logout.value.url
+    # The provider ended its session and sent the browser back to bildgen's sign-in page.
+    expect(page).to_have_url(re.compile(r"/sign-in/?\?notice=signed-out$"))
+    expect(page.get_by_text("You are signed out.")).to_be_visible()
+    assert identity_provider.signed_out[-1] == identity_provider.people[username].subject
+    page.goto(f"{app_url}/gallery")
+    expect(page).to_have_url(re.compile(r"/sign-in\?next="))

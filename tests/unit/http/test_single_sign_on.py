@@ -206,3 +206,56 @@ def test_the_identity_is_kept_by_issuer_and_subject(services, provider):
     with session(services.engine) as db:
         link = db.exec(select(ExternalIdentity)).one()
     assert (link.issuer, link.subject, link.user_id) == (provider.issuer, provider.people["mira"].subject, user.id)
+
+
+ORIGIN = "http://127.0.0.1:3000"
+
+
+def sign_out(client: TestClient) -> httpx.Response:
+    return client.post(routes.SIGN_OUT_ROUTE, headers={"origin": ORIGIN}, follow_redirects=False)
+
+
+def test_signing_out_ends_the_session_here_and_at_the_provider_with_the_id_token_as_hint(services, provider):
+    client = TestClient(create_api())
+    signed_in = sign_in(client, "mira")
+    user = signed_in_user(services, signed_in)
+    token = signed_in.cookies.get(sessions.COOKIE_NAME)
+    # The ID token is kept on the server only, sealed: not in the cookie, not readable in the row.
+    sealed = sessions.sealed_id_token(services.engine, token)
+    assert sealed and "eyJ" not in sealed and "eyJ" not in signed_in.headers["set-cookie"]
+
+    answer = sign_out(client)
+    assert answer.status_code == 303
+    location = answer.headers["location"]
+    assert location.startswith(f"{provider.issuer}/logout?")
+    query = {name: values[0] for name, values in parse_qs(urlsplit(location).query).items()}
+    assert query["post_logout_redirect_uri"] == f"{ORIGIN}/sign-in?notice=signed-out"
+    assert sessions.user_for(services.engine, token) is None  # bildgen's own session is over first
+    assert 'bildgen_session=""' in answer.headers["set-cookie"] or "Max-Age=0" in answer.headers["set-cookie"]
+    # The provider accepts the hint as one it issued for this user, and sends the browser back.
+    back = httpx.get(location, follow_redirects=False)
+    assert back.status_code == 303 and back.headers["location"] == query["post_logout_redirect_uri"]
+    assert provider.signed_out == [provider.people["mira"].subject]
+    assert [entry.actor for entry in audit.page(services.engine, action=audit.SIGN_OUT).entries] == [user.username]
+
+
+def test_without_an_end_session_endpoint_sign_out_stays_local(services, provider):
+    provider.end_session = False
+    client = TestClient(create_api())
+    token = sign_in(client, "mira").cookies.get(sessions.COOKIE_NAME)
+    answer = sign_out(client)
+    assert answer.headers["location"].endswith("/sign-in?notice=signed-out")
+    assert sessions.user_for(services.engine, token) is None and provider.signed_out == []
+
+
+def test_a_local_sign_in_signs_out_locally_and_a_provider_down_at_sign_out_does_not_keep_anyone_in(services, provider):
+    client = TestClient(create_api())
+    token = sign_in(client, "mira").cookies.get(sessions.COOKIE_NAME)
+    provider.stop()
+    # The discovery document was read at sign-in; the provider being down now cannot stop a local sign-out.
+    answer = sign_out(client)
+    assert answer.status_code == 303 and sessions.user_for(services.engine, token) is None
+    anna = make_user(services.engine, "anna")
+    local = TestClient(create_api())
+    local.cookies.set(sessions.COOKIE_NAME, sessions.start(services.engine, anna.id))
+    assert sign_out(local).headers["location"].endswith("/sign-in?notice=signed-out")
