@@ -44,6 +44,7 @@ PLAIN_DOWNLOAD = "plain-download"
 BOARD_SHARED = "board-shared"
 BOARD_UNSHARED = "board-unshared"
 SHARED_IMAGE_VIEWED = "shared-image-viewed"
+GROUP_CHANGED = "group-changed"
 
 # What the administrator's filter offers, in this order.
 ACTIONS = {
@@ -67,6 +68,7 @@ ACTIONS = {
     BOARD_SHARED: N_("Board shared"),
     BOARD_UNSHARED: N_("Board unshared"),
     SHARED_IMAGE_VIEWED: N_("Someone else's image seen on a shared board"),
+    GROUP_CHANGED: N_("Group changed"),
 }
 PAGE_SIZE = 50
 REPEATS_WITHIN = timedelta(minutes=10)
