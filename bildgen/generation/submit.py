@@ -64,13 +64,18 @@ def check_inputs(engine: sqlalchemy.Engine, owner_id: str, reference_ids: tuple[
             raise Refusal(_("That mask does not exist (any more)."), field="mask", kind="not_found")
 
 
+def check_model_allowed(engine: sqlalchemy.Engine, owner_id: str, profile_id: str) -> None:
+    """Blocking: refuses (ModelNotAllowed, field "model") a profile the owner's groups do not allow."""
+    source = source_for(engine)
+    profiles = source.refresh().catalog.models if source is not None else None
+    governance.check_model(engine, owner_id, profile_id, profiles)
+
+
 def submit_now(engine: sqlalchemy.Engine, job: queue.Submission) -> str:
     """Blocking: the inputs checked, the job queued; its id. Raises a Refusal (the queue's
     SubmissionRefused, StorageUnavailable, a model the owner's groups do not allow, or an input that is
     not the owner's)."""
-    source = source_for(engine)
-    profiles = source.refresh().catalog.models if source is not None else None
-    governance.check_model(engine, job.owner_id, job.profile_id, profiles)
+    check_model_allowed(engine, job.owner_id, job.profile_id)
     check_inputs(engine, job.owner_id, job.reference_ids, job.mask_id)
     return queue.submit(engine, job)
 

@@ -26,7 +26,7 @@ from bildgen.admin import settings as admin_settings
 from bildgen.admin import usage
 from bildgen.i18n import _
 from bildgen.inference.profiles import ModelProfile
-from bildgen.refusal import Refusal
+from bildgen.jobs.refusals import ModelNotAllowed
 from bildgen.store.db import session
 from bildgen.store.models import Generation, GroupMember, GroupModel, User, UserGroup
 
@@ -58,14 +58,12 @@ def may_use(allowed: frozenset[str] | None, profile_id: str) -> bool:
 def check_model(
     engine: sqlalchemy.Engine, user_id: str, profile_id: str, profiles: Mapping[str, ModelProfile] | None = None
 ) -> None:
-    """Refuses (field "model") a profile none of the user's restricting groups allows."""
+    """Refuses (a SubmissionRefused naming the field "model") a profile none of the user's restricting groups allows."""
     if may_use(allowed_profiles(engine, user_id, profiles), profile_id):
         return
     label = profiles[profile_id].label if profiles and profile_id in profiles else profile_id
-    raise Refusal(
-        _("Your groups do not allow {model}. Choose one of the models offered to you; nothing was sent.", model=label),
-        field="model",
-        kind="forbidden",
+    raise ModelNotAllowed(
+        _("Your groups do not allow {model}. Choose one of the models offered to you; nothing was sent.", model=label)
     )
 
 

@@ -15,6 +15,7 @@ from bildgen.http.masks import serve_mask, upload_mask
 from bildgen.http.metrics import metrics
 from bildgen.http.packs import export_pack
 from bildgen.http.single_sign_on import sso_callback, sso_start
+from bildgen.http.usage_export import export_usage
 from bildgen.http.zips import download_zip
 
 
@@ -36,6 +37,7 @@ def create_api() -> Starlette:
             Route(routes.SSO_CALLBACK_ROUTE, sso_callback, methods=["GET"]),
             Route(routes.PACK_EXPORT_ROUTE, export_pack, methods=["GET"]),
             Route(routes.ZIP_ROUTE, download_zip, methods=["GET"]),
+            Route(routes.USAGE_CSV_ROUTE, export_usage, methods=["GET"]),
             Route(routes.HEALTH_ROUTE, healthz, methods=["GET", "HEAD"]),
             Route(routes.READY_ROUTE, readyz, methods=["GET", "HEAD"]),
             Route(routes.METRICS_ROUTE, metrics, methods=["GET"]),
