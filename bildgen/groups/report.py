@@ -12,7 +12,7 @@ import csv
 import dataclasses
 import io
 from collections.abc import Iterable, Iterator, Mapping
-from datetime import datetime
+from datetime import UTC, date, datetime, timedelta
 
 import sqlalchemy
 from sqlmodel import col, func, select
@@ -21,6 +21,7 @@ from bildgen.inference.profiles import ModelProfile
 from bildgen.store.db import session
 from bildgen.store.models import Generation, GroupMember, Image, UserGroup
 
+MAX_DAYS = 366
 FORMULA = ("=", "+", "-", "@")
 CSV_HEADER = ("group", "profile_id", "profile", "runs", "images", "estimated_cost", "currency")
 
@@ -88,3 +89,12 @@ def csv_lines(lines: Iterable[ReportLine], *, currency: str, no_group: str) -> I
     for entry in lines:
         cost = "" if entry.cost is None else f"{entry.cost:.2f}"
         yield line((entry.group or no_group, entry.profile_id, entry.profile, entry.runs, entry.images, cost, currency))
+
+
+def date_range(first: str, last: str) -> tuple[datetime, datetime]:
+    """[start, end) of the days from `first` to `last` (ISO dates, both included, UTC); ValueError
+    unless it is a range of 1 to MAX_DAYS days."""
+    start, end = date.fromisoformat(first), date.fromisoformat(last) + timedelta(days=1)
+    if not 0 < (end - start).days <= MAX_DAYS:
+        raise ValueError("not a range of days")
+    return datetime(start.year, start.month, start.day, tzinfo=UTC), datetime(end.year, end.month, end.day, tzinfo=UTC)

@@ -4,7 +4,7 @@ every request, like the Admin area's events). ?from=YYYY-MM-DD&to=YYYY-MM-DD, bo
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, date, datetime, timedelta
+from datetime import timedelta
 
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response, StreamingResponse
@@ -15,17 +15,6 @@ from bildgen.http.auth import request_user
 from bildgen.i18n import _
 from bildgen.services import get_services
 from bildgen.store.db import STORAGE_ERRORS, StorageUnavailable
-
-MAX_DAYS = 366
-
-
-def date_range(first: str, last: str) -> tuple[datetime, datetime]:
-    """[start, end) of the days from `first` to `last` (ISO dates, both included); ValueError if not a
-    valid range of at most MAX_DAYS days."""
-    start, end = date.fromisoformat(first), date.fromisoformat(last) + timedelta(days=1)
-    if not 0 < (end - start).days <= MAX_DAYS:
-        raise ValueError("not a range")
-    return datetime(start.year, start.month, start.day, tzinfo=UTC), datetime(end.year, end.month, end.day, tzinfo=UTC)
 
 
 def _plain(status: int, message: str) -> Response:
@@ -42,9 +31,9 @@ async def export_usage(request: Request) -> Response:
         return _plain(403, _("Only administrators can use the Admin area."))
     query = request.query_params
     try:
-        start, end = date_range(query.get("from", ""), query.get("to", ""))
+        start, end = report.date_range(query.get("from", ""), query.get("to", ""))
     except ValueError:
-        return _plain(400, _("Choose a first and a last day, at most {count} days apart.", count=MAX_DAYS))
+        return _plain(400, _("Choose a first and a last day, at most {count} days apart.", count=report.MAX_DAYS))
     services = await asyncio.to_thread(get_services)
     try:
         live = await asyncio.to_thread(services.config.refresh)
