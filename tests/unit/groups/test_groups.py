@@ -225,3 +225,26 @@ def test_a_board_shared_with_a_group_is_seen_by_its_members_only(engine, admin):
     with session(engine) as db:
         details = db.exec(select(AuditEvent.detail).where(AuditEvent.target == f"board {board.id}")).all()
     assert "group Design: view" in details and "group Design: view + add" in details
+
+
+def test_a_batch_item_on_a_model_the_group_does_not_allow_is_refused_like_the_studio(engine, admin):
+    from bildgen.batches import runs
+    from bildgen.batches.items import BatchItem, ItemFields
+
+    anna = make_user(engine, "anna")
+    drafts = group_with(engine, admin, "Drafts only", anna)
+    groups.set_models(engine, drafts.id, restricts=True, profile_ids=["draft"], known=PROFILES, actor_id=admin.id)
+    catalog = Catalog(default_model="draft", models=PROFILES)
+    items = [BatchItem("a fox", ItemFields(model="draft")), BatchItem("a hare", ItemFields(model="hd"))]
+    batch_id = runs.create(
+        engine,
+        owner_id=anna.id,
+        name="mixed",
+        items=items,
+        defaults=ItemFields(width="256", height="256"),
+        catalog=catalog,
+    )
+    assert runs.queue_items(engine, batch_id, owner_id=anna.id, catalog=catalog) == runs.Queued(1, 1)
+    shown = runs.items_page(engine, batch_id, owner_id=anna.id)
+    assert [item.status for item in shown] == ["queued", "refused"]
+    assert shown[1].message.startswith("Your groups do not allow Portrait HD.")
