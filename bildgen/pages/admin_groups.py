@@ -65,17 +65,9 @@ def _member(username: rx.Var) -> rx.Component:
 
 
 def _model_check(check: ModelCheck) -> rx.Component:
-    return rx.text(
-        rx.flex(
-            rx.checkbox(
-                name="model:" + check.id, default_checked=check.checked, key=check.id + check.checked.to_string()
-            ),
-            check.label,
-            spacing="2",
-            align="center",
-        ),
-        as_="label",
-        size="2",
+    # The checkbox's own label (one <label> around box and text): axe and screen readers name it.
+    return rx.checkbox(
+        check.label, name="model:" + check.id, default_checked=check.checked, key=check.id + check.checked.to_string()
     )
 
 
@@ -118,19 +110,11 @@ def _editor() -> rx.Component:
             rx.heading(t("Models"), size="3", as_="h4"),
             rx.form(
                 rx.vstack(
-                    rx.text(
-                        rx.flex(
-                            rx.checkbox(
-                                name="restricts",
-                                default_checked=GroupsState.selected_restricts,
-                                key=key + GroupsState.selected_restricts.to_string(),
-                            ),
-                            t("Restrict this group to the models ticked below"),
-                            spacing="2",
-                            align="center",
-                        ),
-                        as_="label",
-                        size="2",
+                    rx.checkbox(
+                        t("Restrict this group to the models ticked below"),
+                        name="restricts",
+                        default_checked=GroupsState.selected_restricts,
+                        key=key + GroupsState.selected_restricts.to_string(),
                     ),
                     rx.vstack(rx.foreach(GroupsState.model_checks, _model_check), spacing="1", padding_left="20px"),
                     rx.button(t("Save models"), type="submit", variant="soft"),

@@ -9,6 +9,7 @@ import httpx
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import DEMO_LABEL, FLUX_LABEL, generate_and_wait, sign_up
+from tests.e2e.test_accessibility import severe_findings
 from tests.e2e.test_api_tokens import create_token
 
 
@@ -31,6 +32,7 @@ def test_a_group_restricted_to_one_model_and_its_usage_as_csv(administrator, bro
     admin.get_by_role("button", name="Save models").click()
     expect(admin.get_by_role("status")).to_have_text(f"Models of {group} saved. They apply to the next generation.")
     expect(admin.get_by_role("row").filter(has_text=group)).to_contain_text(FLUX_LABEL)
+    assert severe_findings(admin) == []  # the Groups page with a group's editor open
 
     # The member's studio offers that model only, and it generates.
     member.reload()
@@ -47,6 +49,7 @@ def test_a_group_restricted_to_one_model_and_its_usage_as_csv(administrator, bro
     member.goto(f"{app_url}/account")
     expect(member.get_by_text(f"Your groups: {group}")).to_be_visible()
     expect(member.get_by_text(f"Models you may use: {FLUX_LABEL}")).to_be_visible()
+    assert severe_findings(member) == []
     headers = {"Authorization": f"Bearer {create_token(member, 'script')}"}
     models = httpx.get(f"{app_url}/v1/models", headers=headers, timeout=30).json()["data"]
     assert [model["id"] for model in models] == ["flux"]
