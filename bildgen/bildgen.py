@@ -13,6 +13,7 @@ from bildgen.ops.logs import configure_logging
 from bildgen.ops.process import stop_with_server
 from bildgen.pages.account import account_page
 from bildgen.pages.admin import audit_page, queue_page, tokens_page
+from bildgen.pages.admin_groups import admin_groups_page
 from bildgen.pages.admin_overview import admin_overview_page
 from bildgen.pages.admin_profiles import admin_profiles_page
 from bildgen.pages.admin_providers import admin_providers_page
@@ -27,6 +28,7 @@ from bildgen.redis_listeners import redis_listeners_kept_running
 from bildgen.services import configured_catalog, running_services
 from bildgen.state.account import AccountState
 from bildgen.state.admin import AuditLogState
+from bildgen.state.admin_groups import GroupsState
 from bildgen.state.admin_overview import OverviewState
 from bildgen.state.admin_profiles import ProfilesState
 from bildgen.state.admin_providers import ProvidersState
@@ -97,6 +99,7 @@ app.add_page(
     on_load=ProvidersState.open_providers,
 )
 app.add_page(admin_users_page, route=routes.ADMIN_USERS, title="Users · bildgen", on_load=UsersState.open_users)
+app.add_page(admin_groups_page, route=routes.ADMIN_GROUPS, title="Groups · bildgen", on_load=GroupsState.open_groups)
 app.add_page(admin_usage_page, route=routes.ADMIN_USAGE, title="Usage · bildgen", on_load=UsageState.open_usage)
 app.add_page(audit_page, route=routes.ADMIN_AUDIT, title="Audit log · bildgen", on_load=AuditLogState.open_audit)
 app.add_page(queue_page, route=routes.ADMIN_QUEUE, title="Queue · bildgen", on_load=QueueState.open_queue)

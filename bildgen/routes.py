@@ -22,6 +22,7 @@ ADMIN_USAGE = "/admin/usage"
 ADMIN_AUDIT = "/admin/audit"
 ADMIN_QUEUE = "/admin/queue"
 ADMIN_TOKENS = "/admin/tokens"
+ADMIN_GROUPS = "/admin/groups"
 ACCOUNT = "/account"
 CHANGE_PASSWORD_PAGE = "/change-password"
 # One batch, and the comparison grid of its series; [batch] is the batch id (a Reflex dynamic route).
@@ -55,6 +56,8 @@ SIGN_OUT_ROUTE = PRIVATE + "/auth/sign-out"
 PACK_EXPORT_ROUTE = PRIVATE + "/packs/{pack_id}.json"
 # A selection, filtered gallery or board as one streamed ZIP (bildgen/http/zips.py): ?board=, ?ids=, …
 ZIP_ROUTE = PRIVATE + "/downloads/images.zip"
+# Usage per group and profile as CSV, for administrators (bildgen/http/usage_export.py): ?from=&to= (dates).
+USAGE_CSV_ROUTE = PRIVATE + "/admin/usage-by-group.csv"
 CHANGE_PASSWORD_ROUTE = PRIVATE + "/auth/change-password"
 # Single sign-on: GET starts at the organisation's provider, which sends the browser back to the callback.
 SSO_START_ROUTE = PRIVATE + "/auth/sso"

@@ -244,7 +244,14 @@ def used_images(
     engine: sqlalchemy.Engine, owner_id: str, *, profile_id: str | None, start: datetime, end: datetime
 ) -> int:
     """Saved images of finished jobs plus every variant of waiting and running ones, in the period."""
-    where = [Generation.owner_id == owner_id, Generation.created_at >= start, Generation.created_at < end]
+    return used_images_where(engine, Generation.owner_id == owner_id, profile_id=profile_id, start=start, end=end)
+
+
+def used_images_where(
+    engine: sqlalchemy.Engine, owners, *, profile_id: str | None, start: datetime, end: datetime
+) -> int:
+    """As used_images, for the jobs of the owners `owners` (a condition on Generation) selects."""
+    where = [owners, Generation.created_at >= start, Generation.created_at < end]
     if profile_id is not None:
         where.append(Generation.model_profile == profile_id)
     with session(engine) as db:
@@ -296,18 +303,18 @@ def images_text(count: int) -> str:
     return _("1 image") if count == 1 else _("{count} images", count=count)
 
 
+def refill_text(refills_at: datetime, now: datetime | None = None) -> str:
+    """When a quota refills: "Dec 8, 2026, 12:00 AM UTC (in 3 h 5 min)", in the asker's language."""
+    now = (now or datetime.now(UTC)).astimezone(UTC)
+    wait = refills_at - now
+    hours, minutes = int(wait.total_seconds() // 3600), int(wait.total_seconds() % 3600 // 60)
+    return _("{time} (in {hours} h {minutes} min)", time=i18n.format_utc(refills_at), hours=hours, minutes=minutes)
+
+
 def refusal_message(verdict: QuotaVerdict, *, images: int, profile_label: str, now: datetime | None = None) -> str:
     """Why the quota refuses, what is left and when it refills, in the language of the user asking."""
     rule = verdict.rule
-    now = (now or datetime.now(UTC)).astimezone(UTC)
-    wait = verdict.refills_at - now
-    hours, minutes = int(wait.total_seconds() // 3600), int(wait.total_seconds() % 3600 // 60)
-    refill = _(
-        "{time} (in {hours} h {minutes} min)",
-        time=i18n.format_utc(verdict.refills_at),
-        hours=hours,
-        minutes=minutes,
-    )
+    refill = refill_text(verdict.refills_at, now)
     allowed = images_text(rule.max_images)
     if rule.profile_id:
         allowed = _("{images} with {profile}", images=allowed, profile=profile_label)

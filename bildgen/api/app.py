@@ -43,9 +43,10 @@ from bildgen.auth import api_tokens, audit, throttle
 from bildgen.boards import core as boards
 from bildgen.clients import client_address
 from bildgen.cpu import in_image_pool
-from bildgen.generation.submit import cancel, submit
+from bildgen.generation.submit import cancel, check_model_allowed, submit
 from bildgen.generation.uploads import add_mask, add_reference
 from bildgen.generation.upscale import UpscaleRefused, submit_upscale
+from bildgen.groups import governance
 from bildgen.inference.profiles import Catalog
 from bildgen.jobs import queue, waiting
 from bildgen.jobs.refusals import QuotaReached
@@ -176,7 +177,7 @@ def _refusal(refused: Refusal) -> ApiError:
     if isinstance(refused, QuotaReached):
         wait = max(1, math.ceil((refused.refills_at - utc_now()).total_seconds()))
         return api_error(refused, headers={"Retry-After": str(wait)})
-    return api_error(refused, param="model" if refused.kind == "unavailable" else None)
+    return api_error(refused, param="model" if refused.kind == "unavailable" or refused.field == "model" else None)
 
 
 # What an edit stores before it queues its job: its references' ids and its mask's id.
@@ -198,6 +199,8 @@ async def _generate(
     job_id = await _claim(services, bearer, idempotency_key, fingerprint) if idempotency_key else None
     if job_id is None:
         try:
+            if store_inputs:  # a model the caller's groups do not allow is refused before uploads are kept
+                await _model_allowed(services, bearer, planned)
             reference_ids, mask_id = await store_inputs() if store_inputs else ((), None)
             job_id = await _queue(services, bearer, fields, planned, reference_ids, mask_id)
         except Exception:
@@ -219,6 +222,15 @@ async def _generate(
     except Exception as error:
         # The job is queued: asking again would queue (and pay for) another one; the task goes on.
         raise _do_not_retry(error) from None
+
+
+async def _model_allowed(services: Services, bearer: api_tokens.Bearer, planned: Plan) -> None:
+    try:
+        await asyncio.to_thread(check_model_allowed, services.engine, bearer.user.id, planned.profile_id)
+    except Refusal as refused:
+        raise _refusal(refused) from None
+    except _FAILURES as error:
+        raise _storage_unavailable(error) from None
 
 
 async def _claim(services: Services, bearer: api_tokens.Bearer, key: str, fingerprint: str) -> str | None:
@@ -533,14 +545,22 @@ def create_api_app() -> FastAPI:
         return error_response(error.status_code, message, code="not_found" if error.status_code == 404 else None)
 
     @app.get("/models", response_model=ModelList, responses=_ERRORS, summary="The models you may use")
-    async def list_models(_bearer: Caller) -> ModelList:
-        catalog = _catalog(await asyncio.to_thread(get_services))
+    async def list_models(bearer: Caller) -> ModelList:
+        services = await asyncio.to_thread(get_services)
+        catalog = _catalog(services)
+        try:
+            allowed = await asyncio.to_thread(
+                governance.allowed_profiles, services.engine, bearer.user.id, catalog.models
+            )
+        except _FAILURES as error:
+            raise _storage_unavailable(error) from None
         return ModelList(
             data=[
                 Model(id=key, label=profile.label, max_references=catalog.max_references(key))
-                # Those an administrator offers (plan() refuses the others by name).
+                # Those an administrator offers (plan() refuses the others by name) and the caller's
+                # groups allow (generation.submit refuses the others by name).
                 for key, profile in catalog.models.items()
-                if profile.enabled and not profile.is_upscaler
+                if profile.enabled and not profile.is_upscaler and governance.may_use(allowed, key)
             ]
         )
 

@@ -103,7 +103,7 @@ def api_error(
         known = ", ".join(profile.id for profile in catalog.offered)
         message = f"{message} Models: {known} (GET /v1/models lists them)."
     if refused.field == "model":
-        code = "model_not_found"
+        code = "model_not_allowed" if refused.kind == "forbidden" else "model_not_found"
     elif refused.field == "references":
         code = "too_many_images"
     elif refused.field == "negative_prompt":

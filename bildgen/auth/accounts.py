@@ -10,6 +10,7 @@ from sqlmodel import select
 
 from bildgen.auth import audit, passwords, throttle
 from bildgen.auth.single_sign_on import Identity
+from bildgen.groups import core as groups
 from bildgen.i18n import N_, _
 from bildgen.store.db import session, storage_errors
 from bildgen.store.models import ExternalIdentity, FirstAccount, User
@@ -282,6 +283,8 @@ def sign_in_with_identity(
         db.commit()
         db.refresh(stored)
         user = stored
+    # Group membership follows the provider's groups claim (bildgen/groups/core.py).
+    groups.join_claimed(engine, user.id, identity.groups)
     audit.record(
         engine,
         action=audit.SIGN_IN,

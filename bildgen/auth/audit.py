@@ -47,6 +47,7 @@ SHARED_IMAGE_VIEWED = "shared-image-viewed"
 VIEW_LINK_CREATED = "view-link-created"
 VIEW_LINK_REVOKED = "view-link-revoked"
 VIEW_LINK_OPENED = "view-link-opened"
+GROUP_CHANGED = "group-changed"
 
 # What the administrator's filter offers, in this order.
 ACTIONS = {
@@ -73,6 +74,7 @@ ACTIONS = {
     VIEW_LINK_CREATED: N_("View-only link made"),
     VIEW_LINK_REVOKED: N_("View-only link revoked"),
     VIEW_LINK_OPENED: N_("View-only link opened"),
+    GROUP_CHANGED: N_("Group changed"),
 }
 PAGE_SIZE = 50
 REPEATS_WITHIN = timedelta(minutes=10)

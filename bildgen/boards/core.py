@@ -15,7 +15,7 @@ from sqlmodel import Session, col, func, select
 from bildgen.boards.sharing import addable, viewable
 from bildgen.i18n import N_
 from bildgen.store.db import session, storage_errors
-from bildgen.store.models import Board, BoardImage, BoardMember, Generation, Image, User, ViewLink
+from bildgen.store.models import Board, BoardGroup, BoardImage, BoardMember, Generation, Image, User, ViewLink
 
 NAME_MAX = 80
 # What one bulk action touches at most (the gallery's "select all" of 50k images goes in chunks).
@@ -80,6 +80,7 @@ def delete(engine: sqlalchemy.Engine, owner_id: str, board_id: str) -> bool:
         db.exec(sqlalchemy.delete(BoardImage).where(BoardImage.board_id == board_id))
         db.exec(sqlalchemy.delete(BoardMember).where(BoardMember.board_id == board_id))
         db.exec(sqlalchemy.delete(ViewLink).where(ViewLink.board_id == board_id))
+        db.exec(sqlalchemy.delete(BoardGroup).where(BoardGroup.board_id == board_id))
         db.delete(board)
         db.commit()
         return True

@@ -1,7 +1,8 @@
 """Who may see and add to a board, and who may see an image because of one.
 
-A board is private (its owner only), shared with named people (view, or view + add), or visible to
-everyone signed in. Every share and unshare is audited; so is a foreign view of a shared image.
+A board is private (its owner only), shared with named people or groups (view, or view + add), or
+visible to everyone signed in. A group's members see (and add to) what the group was given, as long as
+they are in it. Every share and unshare is audited; so is a foreign view of a shared image.
 """
 
 from __future__ import annotations
@@ -14,7 +15,18 @@ from sqlmodel import and_, col, exists, or_, select
 from bildgen.auth import audit
 from bildgen.i18n import N_
 from bildgen.store.db import session, storage_errors
-from bildgen.store.models import Board, BoardImage, BoardMember, BoardVisibility, Generation, Image, User
+from bildgen.store.models import (
+    Board,
+    BoardGroup,
+    BoardImage,
+    BoardMember,
+    BoardVisibility,
+    Generation,
+    GroupMember,
+    Image,
+    User,
+    UserGroup,
+)
 
 
 def viewable(viewer_id: str):  # -> a SQL condition on Board
@@ -23,8 +35,16 @@ def viewable(viewer_id: str):  # -> a SQL condition on Board
     return or_(
         Board.owner_id == viewer_id,
         Board.visibility == BoardVisibility.EVERYONE,
-        and_(Board.visibility == BoardVisibility.SHARED, shared_with_viewer),
+        and_(Board.visibility == BoardVisibility.SHARED, or_(shared_with_viewer, _shared_with_a_group_of(viewer_id))),
     )
+
+
+def _shared_with_a_group_of(viewer_id: str, *, to_add: bool = False):  # -> a SQL condition on Board
+    conditions = [BoardGroup.board_id == Board.id, GroupMember.group_id == BoardGroup.group_id]
+    conditions.append(GroupMember.user_id == viewer_id)
+    if to_add:
+        conditions.append(col(BoardGroup.can_add).is_(True))
+    return exists().where(*conditions)
 
 
 def addable(viewer_id: str):  # -> a SQL condition on Board
@@ -32,7 +52,10 @@ def addable(viewer_id: str):  # -> a SQL condition on Board
     may_add = exists().where(
         BoardMember.board_id == Board.id, BoardMember.user_id == viewer_id, col(BoardMember.can_add).is_(True)
     )
-    return or_(Board.owner_id == viewer_id, and_(Board.visibility == BoardVisibility.SHARED, may_add))
+    return or_(
+        Board.owner_id == viewer_id,
+        and_(Board.visibility == BoardVisibility.SHARED, or_(may_add, _shared_with_a_group_of(viewer_id, to_add=True))),
+    )
 
 
 def viewable_board(engine: sqlalchemy.Engine, viewer_id: str, board_id: str) -> Board | None:
@@ -178,6 +201,91 @@ def unshare(
         actor_id=owner_id,
         target=f"board {board_id}",
         detail=user_id,
+        address=address,
+    )
+    return True
+
+
+# ---- sharing with groups ------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class GroupShare:
+    group_id: str
+    name: str
+    can_add: bool
+
+
+def group_shares(engine: sqlalchemy.Engine, owner_id: str, board_id: str) -> list[GroupShare]:
+    """Which groups the owner's board is shared with (nothing for a foreign board)."""
+    with session(engine) as db:
+        rows = db.exec(
+            select(BoardGroup, UserGroup.name)
+            .join(UserGroup, UserGroup.id == BoardGroup.group_id)
+            .join(Board, Board.id == BoardGroup.board_id)
+            .where(BoardGroup.board_id == board_id, Board.owner_id == owner_id)
+            .order_by(UserGroup.name)
+        ).all()
+        return [GroupShare(share.group_id, name, share.can_add) for share, name in rows]
+
+
+def share_with_group(
+    engine: sqlalchemy.Engine,
+    owner_id: str,
+    board_id: str,
+    group_id: str,
+    *,
+    can_add: bool,
+    address: str | None = None,
+) -> GroupShare | None:
+    """Share the owner's board with a group (the board becomes "shared" if it was private). None for a
+    foreign or missing board; ShareRefused for a group that does not exist."""
+    with storage_errors(), session(engine) as db:
+        board = db.exec(select(Board).where(Board.id == board_id, Board.owner_id == owner_id)).first()
+        if board is None:
+            return None
+        group = db.get(UserGroup, str(group_id))
+        if group is None:
+            raise ShareRefused(N_("That group does not exist (any more)."))
+        share = db.get(BoardGroup, (board_id, group.id)) or BoardGroup(board_id=board_id, group_id=group.id)
+        share.can_add = can_add
+        db.add(share)
+        if board.visibility == BoardVisibility.PRIVATE:
+            board.visibility = BoardVisibility.SHARED
+            db.add(board)
+        db.commit()
+        shared = GroupShare(group.id, group.name, can_add)
+    audit.record(
+        engine,
+        action=audit.BOARD_SHARED,
+        actor_id=owner_id,
+        target=f"board {board_id}",
+        detail=f"group {shared.name}: {'view + add' if can_add else 'view'}",
+        address=address,
+    )
+    return shared
+
+
+def unshare_group(
+    engine: sqlalchemy.Engine, owner_id: str, board_id: str, group_id: str, *, address: str | None = None
+) -> bool:
+    """Take a group off the owner's board; False for a foreign board or a group not on it."""
+    with storage_errors(), session(engine) as db:
+        share = db.exec(
+            select(BoardGroup)
+            .join(Board, Board.id == BoardGroup.board_id)
+            .where(BoardGroup.board_id == board_id, BoardGroup.group_id == group_id, Board.owner_id == owner_id)
+        ).first()
+        if share is None:
+            return False
+        db.delete(share)
+        db.commit()
+    audit.record(
+        engine,
+        action=audit.BOARD_UNSHARED,
+        actor_id=owner_id,
+        target=f"board {board_id}",
+        detail=f"group {group_id}",
         address=address,
     )
     return True

@@ -12,6 +12,7 @@ def _sections() -> list[tuple[rx.Var | str, str]]:
         (t("Providers"), routes.ADMIN_PROVIDERS),
         (t("Profiles"), routes.ADMIN_PROFILES),
         (t("Users"), routes.ADMIN_USERS),
+        (t("Groups"), routes.ADMIN_GROUPS),
         (t("Usage"), routes.ADMIN_USAGE),
         (t("Queue"), routes.ADMIN_QUEUE),
         (t("API tokens"), routes.ADMIN_TOKENS),

@@ -5,7 +5,7 @@ import reflex as rx
 
 from bildgen.components.i18n import t
 from bildgen.components.view_links import view_link_controls
-from bildgen.state.boards import NO_BOARD, BoardCard, BoardsState, MemberCard
+from bildgen.state.boards import NO_BOARD, BoardCard, BoardsState, GroupShareCard, MemberCard
 from bildgen.state.gallery import GalleryState
 from bildgen.store.models import BoardVisibility
 
@@ -98,6 +98,43 @@ def _member(member: MemberCard) -> rx.Component:
     )
 
 
+def _group_share(share: GroupShareCard) -> rx.Component:
+    return rx.hstack(
+        rx.icon("users", size=14),
+        rx.text(share.name, size="2"),
+        rx.badge(rx.cond(share.can_add, t("view + add"), t("view")), variant="soft"),
+        rx.icon_button(
+            rx.icon("x", size=14),
+            size="1",
+            variant="ghost",
+            aria_label=t("Stop sharing with the group {name}", name=share.name),
+            on_click=BoardsState.unshare_group(share.group_id),
+        ),
+        align="center",
+        spacing="2",
+    )
+
+
+def _share_with_group() -> rx.Component:
+    return rx.cond(
+        BoardsState.group_options.length() > 0,
+        rx.hstack(
+            rx.select.root(
+                rx.select.trigger(placeholder=t("A group"), aria_label=t("Group to share with")),
+                rx.select.content(
+                    rx.foreach(BoardsState.group_options, lambda group: rx.select.item(group.name, value=group.id))
+                ),
+                value=BoardsState.share_group,
+                on_change=BoardsState.set_share_group,
+            ),
+            rx.button(t("Share with group"), variant="soft", on_click=BoardsState.share_with_group),
+            wrap="wrap",
+            spacing="2",
+            align="center",
+        ),
+    )
+
+
 def _sharing() -> rx.Component:
     return rx.vstack(
         rx.heading(t("Sharing"), size="3", as_="h3"),
@@ -105,7 +142,7 @@ def _sharing() -> rx.Component:
             rx.select.trigger(aria_label=t("Who sees this board")),
             rx.select.content(
                 rx.select.item(t("Only me"), value=BoardVisibility.PRIVATE),
-                rx.select.item(t("People I name"), value=BoardVisibility.SHARED),
+                rx.select.item(t("People and groups I name"), value=BoardVisibility.SHARED),
                 rx.select.item(t("Everyone signed in"), value=BoardVisibility.EVERYONE),
             ),
             value=CURRENT.visibility,
@@ -135,7 +172,9 @@ def _sharing() -> rx.Component:
             on_submit=lambda _form: BoardsState.share_board(),
             reset_on_submit=False,
         ),
+        _share_with_group(),
         rx.foreach(BoardsState.members, _member),
+        rx.foreach(BoardsState.group_shares, _group_share),
         spacing="2",
         width="100%",
     )

@@ -20,6 +20,7 @@ from collections.abc import Mapping
 import sqlalchemy
 from PIL import Image, ImageFilter
 
+from bildgen.generation.submit import check_model_allowed
 from bildgen.i18n import _
 from bildgen.inference.profiles import Catalog, ModelProfile
 from bildgen.jobs import admission, queue
@@ -193,6 +194,7 @@ def submit_expand(
 ) -> str:
     """Prepare and queue the expand with the mask as built; the job's id. Blocking: in the image pool."""
     profile = editor_of(catalog, profile_id)
+    check_model_allowed(engine, owner_id, profile.id)
     admission.check(engine, owner_id=owner_id, profile_id=profile.id, images=1)
     prepared = prepare_expand(
         engine, images, references, profile, owner_id=owner_id, image_id=image_id, amounts=amounts, aspect=aspect

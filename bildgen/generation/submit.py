@@ -1,7 +1,8 @@
 """Queueing a planned job for its owner: the one way every front (the studio, `/v1`, batches) starts a
-generation. It checks that every reference, and the mask on the first, is still the owner's; the
-queue's admission (master switch, profile, quotas) refuses before anything is written; the runner of
-this process is woken so that a free worker starts at once."""
+generation. It checks that the owner's groups allow the model (bildgen/groups/governance.py) and that
+every reference, and the mask on the first, is still the owner's; the queue's admission (master
+switch, profile, personal and group quotas) refuses before anything is written; the runner of this
+process is woken so that a free worker starts at once."""
 
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ from collections.abc import Callable
 
 import sqlalchemy
 
+from bildgen.admin.live import source_for
 from bildgen.generation.plan import Plan
+from bildgen.groups import governance
 from bildgen.i18n import _
 from bildgen.jobs import queue
 from bildgen.refusal import Refusal
@@ -61,9 +64,18 @@ def check_inputs(engine: sqlalchemy.Engine, owner_id: str, reference_ids: tuple[
             raise Refusal(_("That mask does not exist (any more)."), field="mask", kind="not_found")
 
 
+def check_model_allowed(engine: sqlalchemy.Engine, owner_id: str, profile_id: str) -> None:
+    """Blocking: refuses (ModelNotAllowed, field "model") a profile the owner's groups do not allow."""
+    source = source_for(engine)
+    profiles = source.refresh().catalog.models if source is not None else None
+    governance.check_model(engine, owner_id, profile_id, profiles)
+
+
 def submit_now(engine: sqlalchemy.Engine, job: queue.Submission) -> str:
     """Blocking: the inputs checked, the job queued; its id. Raises a Refusal (the queue's
-    SubmissionRefused, StorageUnavailable, or an input that is not the owner's)."""
+    SubmissionRefused, StorageUnavailable, a model the owner's groups do not allow, or an input that is
+    not the owner's)."""
+    check_model_allowed(engine, job.owner_id, job.profile_id)
     check_inputs(engine, job.owner_id, job.reference_ids, job.mask_id)
     return queue.submit(engine, job)
 

@@ -15,6 +15,7 @@ from bildgen.http.masks import serve_mask, upload_mask
 from bildgen.http.metrics import metrics
 from bildgen.http.packs import export_pack
 from bildgen.http.single_sign_on import sso_callback, sso_start
+from bildgen.http.usage_export import export_usage
 from bildgen.http.view_links import view_link_image, view_link_page, view_link_thumbnail
 from bildgen.http.zips import download_zip
 
@@ -40,6 +41,7 @@ def create_api() -> Starlette:
             Route(routes.VIEW_LINK_PAGE, view_link_page, methods=["GET"]),
             Route(routes.VIEW_LINK_IMAGE, view_link_image, methods=["GET", "HEAD"]),
             Route(routes.VIEW_LINK_THUMBNAIL, view_link_thumbnail, methods=["GET", "HEAD"]),
+            Route(routes.USAGE_CSV_ROUTE, export_usage, methods=["GET"]),
             Route(routes.HEALTH_ROUTE, healthz, methods=["GET", "HEAD"]),
             Route(routes.READY_ROUTE, readyz, methods=["GET", "HEAD"]),
             Route(routes.METRICS_ROUTE, metrics, methods=["GET"]),

@@ -2,7 +2,7 @@
 through, because `queue.submit` calls it before it writes anything.
 
 Refused with a message for the user (bildgen/jobs/refusals.py) when an administrator switched image
-generation off, when the profile is disabled or gone, or when the user's quota is used up.
+generation off, when the profile is disabled or gone, or when the user's quota or a quota of one of their groups is used up.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import sqlalchemy
 
 from bildgen.admin import settings, usage
 from bildgen.admin.live import LiveConfig, source_for
+from bildgen.groups import governance
 from bildgen.i18n import N_, _
 from bildgen.jobs.refusals import GenerationPaused, ProfileUnavailable, QuotaReached
 
@@ -30,6 +31,9 @@ def check(engine: sqlalchemy.Engine, *, owner_id: str, profile_id: str, images: 
         label = entry.profile.label if entry is not None and entry.profile is not None else profile_id
         message = usage.refusal_message(verdict, images=images, profile_label=label)
         raise QuotaReached(message, verdict.refills_at)
+    group = governance.group_quota_exceeded(engine, owner_id=owner_id, images=images, general=general)
+    if group is not None:
+        raise QuotaReached(governance.refusal_message(group, images=images), group.refills_at)
 
 
 def _check_profile(live: LiveConfig, profile_id: str) -> None:

@@ -37,3 +37,11 @@ class QuotaReached(SubmissionRefused):
     def __init__(self, message: str, refills_at: datetime) -> None:
         super().__init__(message)
         self.refills_at = refills_at
+
+
+class ModelNotAllowed(SubmissionRefused):
+    """None of the owner's restricting groups allows the model (bildgen/groups/governance.py)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.field = "model"

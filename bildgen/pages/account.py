@@ -22,6 +22,15 @@ def account_page() -> rx.Component:
                 spacing="3",
                 wrap="wrap",
             ),
+            rx.el.section(
+                rx.heading(t("What is left to you"), size="4", as_="h3"),
+                rx.text(t("Your groups:"), " ", AccountState.my_groups, size="2"),
+                rx.text(t("Models you may use:"), " ", AccountState.my_models, size="2"),
+                rx.cond(AccountState.no_quotas != "", rx.text(AccountState.no_quotas, size="2")),
+                rx.el.ul(rx.foreach(AccountState.allowances, lambda line: rx.el.li(rx.text(line, size="2")))),
+                aria_label=t("What is left to you"),
+                style={"display": "flex", "flexDirection": "column", "gap": "6px", "width": "100%"},
+            ),
             rx.heading(t("API tokens"), size="4", as_="h3"),
             rx.text(
                 t(

@@ -1,5 +1,7 @@
-"""The account page: the signed-in user's API tokens (make, list, revoke). A thin state over
-bildgen.auth.api_tokens; the user comes from the session cookie in every event.
+"""The account page: the signed-in user's API tokens (make, list, revoke), and what is left to them:
+their groups, the models they may use, and each personal and group quota with what remains. A thin
+state over bildgen.auth.api_tokens and bildgen.groups; the user comes from the session cookie in every
+event.
 
 A new token reaches the browser once, as the value of a read-only field (rx.set_value): it is never
 a state variable, so it is not kept in the tab's state (memory or Redis) nor sent again.
@@ -14,7 +16,10 @@ from datetime import datetime
 import reflex as rx
 
 from bildgen import i18n
+from bildgen.admin import usage
 from bildgen.auth import api_tokens
+from bildgen.groups import core as groups
+from bildgen.groups import governance
 from bildgen.i18n import N_, _
 from bildgen.services import get_services
 from bildgen.state.guards import public, signed_in
@@ -64,7 +69,32 @@ def token_row(token: api_tokens.TokenInfo) -> TokenRow:
     )
 
 
+def allowance_text(allowance: governance.Allowance, labels: dict[str, str]) -> str:
+    """ "Your quota with Portrait HD: 37 of 50 images left today. More from …" in the user's language."""
+    values = {
+        "left": allowance.left,
+        "allowed": usage.images_text(allowance.max_images),
+        "refill": usage.refill_text(allowance.refills_at),
+    }
+    if allowance.group:
+        who = _("Group {group}", group=allowance.group)
+    elif allowance.profile_id:
+        who = _("Your quota with {profile}", profile=labels.get(allowance.profile_id, allowance.profile_id))
+    else:
+        who = _("Your quota")
+    if allowance.period == "day":
+        left = _("{left} of {allowed} left today; more from {refill}.", **values)
+    else:
+        left = _("{left} of {allowed} left this month; more from {refill}.", **values)
+    return f"{who}: {left}"
+
+
 class AccountState(SessionState):
+    # What is left to the user: one line per quota that applies; their groups; the models they may use.
+    allowances: list[str] = []
+    no_quotas: str = ""
+    my_groups: str = ""
+    my_models: str = ""
     tokens: list[TokenRow] = []
     message: str = ""  # why something could not be done
     notice: str = ""  # what the last action did
@@ -80,12 +110,44 @@ class AccountState(SessionState):
             return
         self.tokens = [token_row(token) for token in tokens]
 
+    async def _load_allowances(self, user: User) -> None:
+        services = await asyncio.to_thread(get_services)
+
+        def read():
+            live = services.config.refresh()
+            engine = services.engine
+            left = governance.what_is_left(engine, user.id, live.general)
+            return live, left, groups.groups_of(engine, user.id), governance.allowed_profiles(engine, user.id)
+
+        try:
+            live, left, mine, allowed = await asyncio.to_thread(read)
+        except StorageUnavailable:
+            self.message = _(UNAVAILABLE)
+            return
+        labels = {key: profile.label for key, profile in live.catalog.models.items()}
+        self.allowances = [allowance_text(allowance, labels) for allowance in left or []]
+        self.no_quotas = (
+            _("Quotas do not apply to you (administrators are exempt).")
+            if left is None
+            else _("No quota limits you.")
+            if not left
+            else ""
+        )
+        self.my_groups = ", ".join(group.name for group in mine) or _("none")
+        offered = [profile for profile in live.catalog.offered if governance.may_use(allowed, profile.id)]
+        self.my_models = (
+            _("all models offered")
+            if allowed is None
+            else ", ".join(profile.label for profile in offered) or _("none: ask an administrator")
+        )
+
     @rx.event
     @signed_in
     async def open_account(self, user: User):
         self.message = self.notice = self.created_name = ""
         self.api_base = f"{self.router.url.origin}/v1"
         await self._load(user)
+        await self._load_allowances(user)
         return rx.set_value(NEW_TOKEN_FIELD, "")
 
     @rx.event

@@ -17,6 +17,7 @@ import reflex as rx
 from bildgen import routes
 from bildgen.boards import core as boards
 from bildgen.boards import links, sharing
+from bildgen.groups import core as groups
 from bildgen.i18n import _
 from bildgen.services import get_services
 from bildgen.state.gallery import BOARD_ID, GalleryState
@@ -51,6 +52,19 @@ class MemberCard:
     user_id: str
     username: str
     can_add: bool
+
+
+@dataclasses.dataclass
+class GroupShareCard:
+    group_id: str
+    name: str
+    can_add: bool
+
+
+@dataclasses.dataclass
+class GroupOption:
+    id: str
+    name: str
 
 
 def _card(summary: boards.BoardSummary) -> BoardCard:
@@ -93,6 +107,8 @@ class _Lists:
     members: list[MemberCard]
     links_enabled: bool
     links: list[LinkCard]
+    group_shares: list[GroupShareCard]
+    groups: list[GroupOption]
 
 
 def _lists(viewer_id: str, current: str) -> _Lists:
@@ -102,7 +118,16 @@ def _lists(viewer_id: str, current: str) -> _Lists:
     shared = sharing.members(engine, viewer_id, current) if current else []
     enabled = links.enabled(engine)
     made = [link_card(link) for link in links.links_of(engine, viewer_id, board_id=current)] if current else []
-    return _Lists(active, archived, [MemberCard(m.user_id, m.username, m.can_add) for m in shared], enabled, made)
+    with_groups = sharing.group_shares(engine, viewer_id, current) if current else []
+    return _Lists(
+        active,
+        archived,
+        [MemberCard(m.user_id, m.username, m.can_add) for m in shared],
+        enabled,
+        made,
+        [GroupShareCard(g.group_id, g.name, g.can_add) for g in with_groups],
+        [GroupOption(group_id, name) for group_id, name in groups.names(engine)] if current else [],
+    )
 
 
 def _matching_ids(owner_id: str, filters: gallery.Filters) -> list[str]:
@@ -138,6 +163,10 @@ class BoardsState(SessionState):
     # The board the gallery shows (?board=), when it is one the user may see.
     current: BoardCard = BoardCard()
     members: list[MemberCard] = []
+    # The groups the board is shared with, and those it may be shared with (every group there is).
+    group_shares: list[GroupShareCard] = []
+    group_options: list[GroupOption] = []
+    share_group: str = ""
     new_board_name: str = ""
     rename_to: str = ""
     share_name: str = ""
@@ -184,6 +213,7 @@ class BoardsState(SessionState):
         self.current = next((board for board in [*lists.active, *lists.archived] if board.id == current), BoardCard())
         self.members = lists.members
         self.links_enabled, self.view_links = lists.links_enabled, lists.links
+        self.group_shares, self.group_options = lists.group_shares, lists.groups
         self.rename_to = self.current.name
 
     @rx.event
@@ -331,6 +361,37 @@ class BoardsState(SessionState):
         if await self._change(links.revoke, str(link_id), address=self._client_address()):
             self.new_link_url = ""
             self.message = _("Link revoked: it opens nothing any more.")
+    @rx.event
+    @public
+    def set_share_group(self, group_id: str):
+        self.share_group = str(group_id)[:32]
+
+    @rx.event
+    @signed_in
+    async def share_with_group(self):
+        """Share the board shown with the group chosen (the server checks the board is the user's)."""
+        option = next((group for group in self.group_options if group.id == self.share_group), None)
+        if option is None:
+            self.message = _("Choose a group.")
+            return
+        shared = await self._change(
+            sharing.share_with_group,
+            self.current.id,
+            option.id,
+            can_add=self.share_can_add,
+            address=self._client_address(),
+        )
+        if shared is not None:
+            self.share_group = ""
+            self.message = _("Shared with the group {name}.", name=shared.name)
+
+    @rx.event
+    @signed_in
+    async def unshare_group(self, group_id: str):
+        """Stop sharing with one of the groups listed."""
+        share = next((share for share in self.group_shares if share.group_id == str(group_id)), None)
+        if share is not None:
+            await self._change(sharing.unshare_group, self.current.id, share.group_id, address=self._client_address())
 
     # ---- the selection ------------------------------------------------------------------------
 

@@ -20,6 +20,7 @@ from bildgen.cpu import in_image_pool
 from bildgen.generation import retry, uploads
 from bildgen.generation.plan import Draft, PlanInput, draft, plan, reference_limit_text
 from bildgen.generation.submit import cancel, submit
+from bildgen.groups import governance
 from bildgen.i18n import _
 from bildgen.inference import providers
 from bildgen.inference.capabilities import OptionChoices, describe_options
@@ -120,6 +121,8 @@ class StudioState(SessionState):
     # The configuration version the model list was read at, and whether a task watches for changes.
     _config_version: int = -1
     _watching_config: bool = False
+    # The profiles this user's groups allow (bildgen/groups/governance.py); None: every one offered.
+    _allowed_models: list[str] | None = None
     demo_in_use: bool = False
     # A run watcher cannot read the database (or the tab's state) just now: it tries again.
     reconnecting: bool = False
@@ -405,12 +408,19 @@ class StudioState(SessionState):
         self._config_version = live.version
         self.paused_message = "" if live.general.generation_enabled else live.general.paused_message
         catalog = live.catalog
-        self.models = [_model_choice(catalog, profile.id) for profile in catalog.offered]
-        if catalog.offers(self.model_id):
+        allowed = self._allowed_models
+        self.models = [
+            _model_choice(catalog, profile.id)
+            for profile in catalog.offered
+            if allowed is None or profile.id in allowed
+        ]
+        offered = {choice.id for choice in self.models}
+        if self.model_id in offered:
             self._show_profile(self.model_id, with_defaults=False)
             return
         withdrawn = self.model_label if self.model_id else ""
-        self._show_profile(catalog.default_id)
+        default = catalog.default_id
+        self._show_profile(default if default in offered or not self.models else self.models[0].id)
         if withdrawn:
             # Said where errors show: a tab open on the withdrawn model does not switch silently.
             self.run_error = _(
@@ -427,7 +437,9 @@ class StudioState(SessionState):
         feed as the database has it (a tab whose state outlived a restart recovers here)."""
         services = await asyncio.to_thread(get_services)
         self._ensure_ready(user)
-        await asyncio.to_thread(services.config.refresh)
+        live = await asyncio.to_thread(services.config.refresh)
+        allowed = await asyncio.to_thread(governance.allowed_profiles, services.engine, user.id, live.catalog.models)
+        self._allowed_models = None if allowed is None else sorted(allowed)
         self._show_offer()
         page = await asyncio.to_thread(queue.runs, services.engine, owner_id=user.id)
         if not self._feed_loaded and not self.prompt and page.runs:

@@ -290,6 +290,44 @@ class ViewLink(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utc_now)
     expires_at: datetime
     revoked_at: datetime | None = None
+class UserGroup(SQLModel, table=True):
+    """A group of people (bildgen/groups/): made by an administrator, or named by the identity
+    provider's groups claim at single sign-on. It may restrict the models its members use and have a
+    quota its members share."""
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    # Unique as typed, compared lowercased: the claim's "Design" and an administrator's "design" are one.
+    name: str = Field(unique=True, index=True, max_length=80)
+    created_at: datetime = Field(default_factory=utc_now)
+    # Made at a sign-in because the provider's claim named it (membership then follows the claim).
+    from_claim: bool = False
+    # When True its members may use only the profiles in GroupModel (an empty list: none).
+    restricts_models: bool = False
+    # At most quota_images images per quota_period ("day" or "month", UTC) by all members together.
+    quota_period: str | None = Field(default=None, max_length=10)
+    quota_images: int | None = None
+
+
+class GroupMember(SQLModel, table=True):
+    group_id: str = Field(foreign_key="usergroup.id", primary_key=True, max_length=32)
+    user_id: str = Field(foreign_key="user.id", primary_key=True, index=True, max_length=32)
+    added_at: datetime = Field(default_factory=utc_now)
+
+
+class GroupModel(SQLModel, table=True):
+    """A model profile a restricting group's members may use."""
+
+    group_id: str = Field(foreign_key="usergroup.id", primary_key=True, max_length=32)
+    profile_id: str = Field(primary_key=True, max_length=100)
+
+
+class BoardGroup(SQLModel, table=True):
+    """A group a shared board is shared with: its members view it, and with can_add add their own images."""
+
+    board_id: str = Field(foreign_key="board.id", primary_key=True, max_length=32)
+    group_id: str = Field(foreign_key="usergroup.id", primary_key=True, index=True, max_length=32)
+    can_add: bool = False
+    added_at: datetime = Field(default_factory=utc_now)
 
 
 class ApiToken(SQLModel, table=True):

@@ -2,7 +2,7 @@
 provider's sign-out (RP-initiated logout)
 
 Revision ID: 0020
-Revises: 0018
+Revises: 0019
 
 """
 from typing import Sequence, Union
@@ -14,7 +14,7 @@ import sqlmodel
 
 # revision identifiers, used by Alembic.
 revision: str = '0020'
-down_revision: Union[str, Sequence[str], None] = '0018'
+down_revision: Union[str, Sequence[str], None] = '0019'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
