@@ -361,6 +361,7 @@ class BoardsState(SessionState):
         if await self._change(links.revoke, str(link_id), address=self._client_address()):
             self.new_link_url = ""
             self.message = _("Link revoked: it opens nothing any more.")
+
     @rx.event
     @public
     def set_share_group(self, group_id: str):

@@ -290,6 +290,8 @@ class ViewLink(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utc_now)
     expires_at: datetime
     revoked_at: datetime | None = None
+
+
 class UserGroup(SQLModel, table=True):
     """A group of people (bildgen/groups/): made by an administrator, or named by the identity
     provider's groups claim at single sign-on. It may restrict the models its members use and have a
