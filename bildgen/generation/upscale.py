@@ -22,6 +22,7 @@ from bildgen.params import EffectiveParameters
 from bildgen.prompts.elements import RecipeExtras
 from bildgen.store import library
 from bildgen.store.files import ImageFiles
+from bildgen.store.image_library import reference_name
 from bildgen.store.models import Generation, Image
 
 FACTORS = (2, 4)
@@ -129,7 +130,7 @@ def submit_upscale(
         references,
         owner_id=owner_id,
         png=images.path_for(image.sha256).read_bytes(),
-        name=f"generated image, seed {image.seed}",
+        name=reference_name(image, generation),
         source_image_id=image.id,
     )
     submission = submission_for(image, generation, profile, factor, owner_id=owner_id, reference_id=reference.id)

@@ -78,12 +78,12 @@ class RunCard:
     mask_path: str = ""
 
 
-def shown(number: int, image: SavedImage, *, seed_sent: bool = True) -> VariantCard:
+def shown(number: int, image: SavedImage) -> VariantCard:
     return VariantCard(
         number=number,
         status=DONE,
-        seed=image.seed,
-        seed_sent=seed_sent,
+        seed=image.seed or 0,
+        seed_sent=image.seed is not None,
         image_id=image.id,
         image_path=routes.image_upload_path(image.id),
         filename=image.filename,
@@ -101,7 +101,7 @@ def variant_cards(view: queue.JobView, now: datetime) -> list[VariantCard]:
         number, seed = variant + 1, view.seeds[variant] if variant < len(view.seeds) else 0
         image = view.images.get(variant)
         if image is not None:
-            cards.append(shown(number, image, seed_sent=view.seed_sent))
+            cards.append(shown(number, image))
         elif variant in view.variant_errors:
             state = view.variants.get(variant)
             status = MODERATED if state is not None and state.status == tasks.MODERATED else FAILED

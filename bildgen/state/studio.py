@@ -43,7 +43,7 @@ from bildgen.state.run_cards import RunCard, fingerprint, run_card
 from bildgen.state.session import SessionState, user_for_token
 from bildgen.store import metadata
 from bildgen.store.db import StorageUnavailable
-from bildgen.store.image_library import stored_recipe
+from bildgen.store.image_library import reference_name, stored_recipe
 from bildgen.store.metadata import StoredRecipe
 from bildgen.store.models import EditMask, ReferenceImage, User
 from bildgen.store.references import MAX_BYTES
@@ -750,7 +750,7 @@ class StudioState(SessionState):
             self.reference_message = _("That image does not exist (any more).")
             await self._record_refused(owner_id, "image", image_id)
             return
-        image, _generation = found
+        image, generation = found
         path = services.files.path_for(image.sha256)
         try:
             reference = await uploads.add_reference(
@@ -758,7 +758,7 @@ class StudioState(SessionState):
                 owner_id,
                 await asyncio.to_thread(path.read_bytes),
                 name=path.name,
-                stored_as=f"generated image, seed {image.seed}",
+                stored_as=reference_name(image, generation),
                 # Lineage links the user's own images only.
                 source_image_id=image.id if image.owner_id == owner_id else None,
             )

@@ -36,7 +36,7 @@ logger = logging.getLogger(__name__)
 class SavedImage:
     id: str
     variant: int
-    seed: int
+    seed: int | None  # as sent (shown_seed): None where the request carried no seed
     width: int
     height: int
     filename: str
@@ -181,6 +181,18 @@ def seed_sent(generation: Generation) -> bool:
     return sent is None or "seed" in sent
 
 
+def shown_seed(image: Image, generation: Generation) -> int | None:
+    """The image's seed where its request carried one, None where none was sent (GPT-Image takes no
+    seed). The one rule for every place that shows, names or exports a seed: never one not sent."""
+    return image.seed if seed_sent(generation) else None
+
+
+def reference_name(image: Image, generation: Generation, *, suffix: str = "") -> str:
+    """How a generated image is listed once it becomes a reference (named by its seed where one was sent)."""
+    seed = shown_seed(image, generation)
+    return ("generated image" if seed is None else f"generated image, seed {seed}") + suffix
+
+
 def _options(generation: Generation) -> dict[str, Any]:
     # The job's spec (jobs/queue.JobSpec) keeps the provider options the image was made with.
     try:
@@ -192,13 +204,14 @@ def _options(generation: Generation) -> dict[str, Any]:
 
 def saved_image(image: Image, generation: Generation) -> SavedImage:
     created: datetime = image.created_at
+    seed = shown_seed(image, generation)
     return SavedImage(
         id=image.id,
         variant=image.variant,
-        seed=image.seed,
+        seed=seed,
         width=image.width,
         height=image.height,
         filename=download_filename(
-            created=created, prompt=generation.prompt, seed=image.seed, model_id=generation.model_name
+            created=created, prompt=generation.prompt, seed=seed, model_id=generation.model_name
         ),
     )
