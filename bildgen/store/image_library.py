@@ -19,7 +19,7 @@ from sqlmodel import select
 
 from bildgen.boards import core as boards
 from bildgen.filenames import download_filename
-from bildgen.inference.decoding import DecodedImage
+from bildgen.images.decoding import DecodedImage
 from bildgen.provenance.marking import Marker
 from bildgen.provenance.signing import Ingredient
 from bildgen.store import metadata
