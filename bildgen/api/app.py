@@ -45,7 +45,7 @@ from bildgen.clients import client_address
 from bildgen.cpu import in_image_pool
 from bildgen.generation.submit import cancel, submit
 from bildgen.generation.uploads import add_mask, add_reference
-from bildgen.generation.upscale import UpscaleRefused, submit_upscale
+from bildgen.generation.upscale import submit_upscale
 from bildgen.inference.profiles import Catalog
 from bildgen.jobs import queue, waiting
 from bildgen.jobs.refusals import QuotaReached
@@ -625,11 +625,6 @@ def create_api_app() -> FastAPI:
         catalog = _catalog(services)
         try:
             job_id = await asyncio.to_thread(_submit_upscale, services, catalog, bearer, body)
-        except UpscaleRefused as refused:
-            status, param = {"not_found": (404, "image"), "unsupported_scale": (400, "scale")}.get(
-                refused.code, (400, None)
-            )
-            raise ApiError(status, refused.message, param=param, code=refused.code) from None
         except Refusal as refused:
             raise _refusal(refused) from None
         except _FAILURES as error:

@@ -100,6 +100,7 @@ def test_an_upscale_beyond_the_profiles_largest_side_is_refused_naming_it_and_st
         upscale(world, source.id, 4)
 
     assert "2048×2048" in refused.value.message and "1536" in refused.value.message
+    assert (refused.value.field, refused.value.kind) == ("scale", "invalid")
     assert len(world.rows(ReferenceImage)) == references_before
 
 
