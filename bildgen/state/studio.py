@@ -25,7 +25,7 @@ from bildgen.inference import providers
 from bildgen.inference.capabilities import OptionChoices, describe_options
 from bildgen.inference.errors import InferenceError
 from bildgen.inference.profiles import ModelProfile
-from bildgen.jobs import queue, runner
+from bildgen.jobs import runner, views
 from bildgen.jobs.refusals import GenerationPaused, ProfileUnavailable, SubmissionRefused
 from bildgen.params import (
     DEFAULT_MODE,
@@ -61,7 +61,7 @@ CONFIG_PRESENCE_EVERY = 20  # polls: about once a minute
 CONFIG_WATCH_AT_MOST_S = 8 * 3600.0
 OVERRIDE_FIELDS = ("width", "height", "steps", "guidance", "seed")
 # The feed keeps at most this many runs in the tab's state; older ones are in the gallery.
-MAX_RUNS = 4 * queue.RUNS_PAGE
+MAX_RUNS = 4 * views.RUNS_PAGE
 # The provider options the form may hold (inference/capabilities.py OptionChoices); "" = the service's default.
 OPTION_FIELDS = ("quality", "aspect_ratio", "image_size", "denoising_strength", "safety_tolerance")
 # Typed into number fields: read from the submitted form, like the overrides (the state may lag behind).
@@ -429,7 +429,7 @@ class StudioState(SessionState):
         self._ensure_ready(user)
         await asyncio.to_thread(services.config.refresh)
         self._show_offer()
-        page = await asyncio.to_thread(queue.runs, services.engine, owner_id=user.id)
+        page = await asyncio.to_thread(views.runs, services.engine, owner_id=user.id)
         if not self._feed_loaded and not self.prompt and page.runs:
             # A fresh tab (new, or one whose state was lost with its worker) continues where the
             # user left off: the last run's words are back in the form.
@@ -444,20 +444,20 @@ class StudioState(SessionState):
     @signed_in
     async def load_older_runs(self, user: User):
         """The next page of earlier runs, as the feed is scrolled (assets/studio.js)."""
-        cursor = queue.Cursor.decode(self.runs_cursor)
+        cursor = views.Cursor.decode(self.runs_cursor)
         if cursor is None:
             return
         if len(self.runs) >= MAX_RUNS:
             self.runs_capped = True
             return
-        page = await asyncio.to_thread(queue.runs, get_services().engine, owner_id=user.id, before=cursor)
+        page = await asyncio.to_thread(views.runs, get_services().engine, owner_id=user.id, before=cursor)
         known = {card.id for card in self.runs}
         older = [self._card(run) for run in page.runs if run.view.id not in known]
         self.runs = [*self.runs, *older]
         self.runs_cursor = page.next_cursor.encode() if page.next_cursor else ""
         return self._watchers(older)
 
-    def _card(self, run: queue.Run) -> RunCard:
+    def _card(self, run: views.Run) -> RunCard:
         labels = {key: profile.label for key, profile in get_services().catalog.models.items()}
         return run_card(run, labels=labels, language=self.lang)
 
@@ -475,7 +475,7 @@ class StudioState(SessionState):
             self.runs = [card if shown.id == job_id else shown for shown in self.runs]
         return True
 
-    def _restore_words(self, job: queue.JobView) -> None:
+    def _restore_words(self, job: views.JobView) -> None:
         catalog = get_services().catalog
         if catalog.offers(job.model_profile) and job.model_profile != self.model_id:
             self._show_profile(job.model_profile)
@@ -503,7 +503,7 @@ class StudioState(SessionState):
             while time.monotonic() < deadline:
                 with runner.watching(job_id) as changed:
                     try:
-                        found = await asyncio.to_thread(queue.run, services.engine, job_id, owner_id=owner_id)
+                        found = await asyncio.to_thread(views.run, services.engine, job_id, owner_id=owner_id)
                         seen = fingerprint(found.view if found else None)
                         if seen != shown or backoff.failures:
                             card = run_card(found, labels=labels, language=language) if found else None
@@ -831,7 +831,7 @@ class StudioState(SessionState):
             self.run_error = unavailable.message
             return
         # Whatever the tab thought, the row now says how things stand.
-        found = await asyncio.to_thread(queue.run, services.engine, job_id, owner_id=user.id)
+        found = await asyncio.to_thread(views.run, services.engine, job_id, owner_id=user.id)
         self._replace_run(job_id, self._card(found) if found else None)
         if found is not None and found.view.active:
             return StudioState.watch_run(job_id)
@@ -886,7 +886,7 @@ class StudioState(SessionState):
 
         try:
             job_id = await submit(services, user.id, planned, reference_ids, mask_id, recipe_extras=composed.extras)
-            found = await asyncio.to_thread(queue.run, services.engine, job_id, owner_id=user.id)
+            found = await asyncio.to_thread(views.run, services.engine, job_id, owner_id=user.id)
         except SubmissionRefused as refused:
             await asyncio.to_thread(services.config.refresh)
             async with self:
@@ -931,7 +931,7 @@ class StudioState(SessionState):
         services = await asyncio.to_thread(get_services)
         try:
             new_id = await asyncio.to_thread(retry.retry_missing, services.engine, job_id, owner_id=user.id)
-            found = await asyncio.to_thread(queue.run, services.engine, new_id, owner_id=user.id)
+            found = await asyncio.to_thread(views.run, services.engine, new_id, owner_id=user.id)
         except retry.NothingToRetry:
             return
         except SubmissionRefused as refused:

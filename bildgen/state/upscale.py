@@ -12,7 +12,7 @@ import reflex as rx
 
 from bildgen.generation.upscale import FACTORS, submit_upscale
 from bildgen.i18n import _
-from bildgen.jobs import queue
+from bildgen.jobs import views
 from bildgen.refusal import Refusal
 from bildgen.services import get_services
 from bildgen.state.gallery import GalleryState
@@ -53,7 +53,7 @@ class UpscaleState(SessionState):
 
     async def _show_in_studio(self, owner_id: str, job_id: str):
         studio = await self.get_state(StudioState)
-        found = await asyncio.to_thread(queue.run, get_services().engine, job_id, owner_id=owner_id)
+        found = await asyncio.to_thread(views.run, get_services().engine, job_id, owner_id=owner_id)
         studio.run_error = ""
         return studio._put_on_top(job_id, studio._card(found) if found else None)
 

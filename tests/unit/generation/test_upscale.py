@@ -9,7 +9,7 @@ from PIL import Image as PILImage
 from bildgen.generation.upscale import UpscaleRefused, submit_upscale
 from bildgen.inference.demo.server import DemoOptions, start_demo_server
 from bildgen.inference.profiles import Catalog, ModelProfile
-from bildgen.jobs import queue
+from bildgen.jobs import views
 from bildgen.prompts.elements import RecipeExtras
 from bildgen.store import gallery
 from bildgen.store.files import ImageFiles
@@ -37,7 +37,7 @@ def with_upscaler(world: World, upscaler_url: str, **fields) -> None:
     )
 
 
-def upscale(world: World, image_id: str, factor: int, owner=None) -> queue.JobView:
+def upscale(world: World, image_id: str, factor: int, owner=None) -> views.JobView:
     owner = owner or world.owner
     references = ImageFiles(world.library.files.root.parent / "references")
 

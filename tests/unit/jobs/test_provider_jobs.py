@@ -14,7 +14,7 @@ from sqlmodel import select
 from bildgen.api import tasks as api_tasks
 from bildgen.inference.demo.server import DemoOptions, start_demo_server
 from bildgen.inference.profiles import Catalog, ModelProfile
-from bildgen.jobs import queue, tasks
+from bildgen.jobs import queue, tasks, views
 from bildgen.jobs.runner import JobRunner
 from bildgen.state.gallery import gallery_card
 from bildgen.store import gallery, metadata
@@ -62,7 +62,7 @@ def services_for(tmp_path, database_url):
             return queue.submit(self.engine, submission(self.owner, self.profile, seeds=seeds, **fields))
 
         def view(self, job_id):
-            return queue.view(self.engine, job_id, owner_id=self.owner.id)
+            return views.view(self.engine, job_id, owner_id=self.owner.id)
 
         def posts(self, path: str) -> int:
             return sum(1 for e in self.server.app.state.log.entries if e["method"] == "POST" and e["path"] == path)
