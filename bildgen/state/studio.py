@@ -18,11 +18,12 @@ import reflex as rx
 from bildgen import i18n, routes
 from bildgen.cpu import in_image_pool
 from bildgen.generation import retry, uploads
+from bildgen.generation.form_view import form_view, settings_not_taken
 from bildgen.generation.plan import Draft, PlanInput, draft, plan, reference_limit_text
 from bildgen.generation.submit import cancel, submit
 from bildgen.i18n import _
 from bildgen.inference import providers
-from bildgen.inference.capabilities import OptionChoices, describe_options
+from bildgen.inference.capabilities import OptionChoices
 from bildgen.inference.errors import InferenceError
 from bildgen.inference.profiles import ModelProfile
 from bildgen.jobs import runner, views
@@ -243,45 +244,13 @@ class StudioState(SessionState):
         first = self.references[0].id if self.references else None
         if self.mask is not None and (self.mask.reference_id != first or not self.takes_masks):
             self.mask = None
-        capabilities = self._serving_profile().capabilities()
-        # A value typed for a field this model does not take would be invisible, yet block Generate.
-        for field, taken in (
-            ("seed", capabilities.seed),
-            ("steps", capabilities.steps),
-            ("guidance", capabilities.guidance),
-        ):
-            if not taken:
-                setattr(self, field, "")
+        for setting in settings_not_taken(self._serving_profile().capabilities()):
+            setattr(self, setting, "")
         drafted = draft(get_services().catalog, self._plan_input())
-        capabilities = drafted.capabilities
-        self.serving_label = drafted.profile.label
-        self.cloud = capabilities.cloud or ""
-        self.takes_negative_prompt = capabilities.negative_prompt
-        self.takes_seed, self.takes_steps = capabilities.seed, capabilities.steps
-        self.takes_guidance, self.guidance_label = capabilities.guidance, _(capabilities.guidance_label)
-        self.qualities = list(capabilities.qualities)
-        self.aspect_ratios = list(capabilities.aspect_ratios)
-        self.image_sizes = list(capabilities.image_sizes)
-        self.takes_denoising = capabilities.denoising_strength and bool(self.references)
-        self.takes_upsampling, self.takes_safety = capabilities.prompt_upsampling, capabilities.safety_tolerance
-        self.size_step = capabilities.size_step
-        resolved = drafted.resolved
-        summary = resolved.summary(
-            guidance_label=capabilities.guidance_label,
-            steps=capabilities.steps,
-            guidance=capabilities.guidance,
-            seed=capabilities.seed,
-            size="aspect_ratio" not in drafted.options,
-        )
-        self.effective_summary = " · ".join([summary, *describe_options(drafted.options)])
-        self.count_shown = str(resolved.count)
-        self.preset_width, self.preset_height = (str(side) for side in resolved.preset_size)
-        self.preset_steps = str(resolved.preset_steps)
-        self.preset_guidance = f"{resolved.preset_guidance:g}"
-        self.mode_modified = resolved.mode_modified
-        self.quality_modified = resolved.quality_modified
-        # Too many references is said when Generate is pressed, not as an advanced setting.
-        self.problems = {field: message for field, message in drafted.problems.items() if field != "references"}
+        # The display half is a pure view model (generation/form_view.py): copied into the vars.
+        shown = form_view(drafted, references=len(self.references))
+        for field in dataclasses.fields(shown):
+            setattr(self, field.name, getattr(shown, field.name))
         return drafted
 
     @rx.event
