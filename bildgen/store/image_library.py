@@ -154,7 +154,7 @@ def stored_recipe(generation: Generation, seed: int) -> metadata.StoredRecipe:
         steps=generation.steps if was_sent("steps") else None,
         guidance=generation.guidance if guidance_sent else None,
         guidance_field=generation.guidance_field if guidance_sent else None,
-        seed=seed if was_sent("seed") else None,
+        seed=seed if seed_sent(generation) else None,  # the rule shown_seed applies
         width=generation.width,
         height=generation.height,
         model=generation.served_model,
