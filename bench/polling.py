@@ -25,7 +25,7 @@ from sqlmodel import select
 from bench.queue import REPORT, write_section
 from bildgen.inference.demo.server import DemoOptions, start_demo_server
 from bildgen.inference.profiles import Catalog, ModelProfile
-from bildgen.jobs import queue
+from bildgen.jobs import queue, views
 from bildgen.jobs.runner import JobRunner
 from bildgen.params import effective
 from bildgen.store.db import make_engine, migrate, session
@@ -69,7 +69,7 @@ async def one_run(runner: JobRunner, engine, owner: User, profile: ModelProfile,
     runner.wake()
     async with asyncio.timeout(60):
         while True:
-            job = await asyncio.to_thread(queue.view, engine, job_id, owner_id=owner.id)
+            job = await asyncio.to_thread(views.view, engine, job_id, owner_id=owner.id)
             if job is not None and not job.active:
                 break
             await asyncio.sleep(0.05)

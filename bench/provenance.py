@@ -19,7 +19,7 @@ from PIL import Image
 
 from bench.queue import write_section
 from bildgen.admin.keys import KeyBox
-from bildgen.inference.decoding import DecodedImage
+from bildgen.images.decoding import DecodedImage
 from bildgen.inference.demo.renderer import render
 from bildgen.provenance.marking import Marker
 from bildgen.provenance.signing import Ingredient

@@ -37,7 +37,7 @@ from sqlmodel import col, func, select
 
 from bildgen.inference.demo.server import BackgroundServer, DemoOptions, create_app
 from bildgen.inference.profiles import Catalog, demo_catalog
-from bildgen.jobs import queue
+from bildgen.jobs import queue, views
 from bildgen.jobs.runner import JobRunner
 from bildgen.params import effective
 from bildgen.store.db import make_engine, migrate, session
@@ -176,7 +176,7 @@ async def work_until_empty(engine: sqlalchemy.Engine, runner: JobRunner) -> None
     async with runner.running():
         while True:
             await asyncio.sleep(0.1)
-            active = await asyncio.to_thread(queue.active_jobs, engine)
+            active = await asyncio.to_thread(views.active_jobs, engine)
             if not active:
                 return
 

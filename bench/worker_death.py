@@ -22,7 +22,7 @@ from pathlib import Path
 from bench.queue import add_user, fresh_database, write_section
 from bildgen.inference.demo.server import DemoOptions, start_demo_server
 from bildgen.inference.profiles import ModelProfile
-from bildgen.jobs import liveness, queue, runner
+from bildgen.jobs import liveness, queue, runner, views
 from bildgen.params import effective
 from bildgen.store.db import make_engine, session
 from bildgen.store.models import Generation, GenerationStatus
@@ -81,7 +81,7 @@ def once(engine, server, profile, owner) -> tuple[float, float]:
     held = time.monotonic() - killed
     wait_for(lambda: posts(server) > before + 1)
     sent = time.monotonic() - killed
-    wait_for(lambda: queue.view(engine, job_id, owner_id=owner.id).status == GenerationStatus.DONE)
+    wait_for(lambda: views.view(engine, job_id, owner_id=owner.id).status == GenerationStatus.DONE)
     return held, sent
 
 

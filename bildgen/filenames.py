@@ -1,4 +1,5 @@
-"""Descriptive download names: <YYYYMMDD-HHMMSS>_<prompt-slug>_<seed>_<model>.png"""
+"""Descriptive download names: <YYYYMMDD-HHMMSS>_<prompt-slug>_<seed>_<model>.png (no seed part for an
+image whose request carried none: store/image_library.shown_seed)"""
 
 from __future__ import annotations
 
@@ -19,5 +20,6 @@ def model_slug(model_id: str) -> str:
     return slugify(model_id.rsplit("/", 1)[-1], max_length=SLUG_MAX) or "model"
 
 
-def download_filename(*, created: datetime, prompt: str, seed: int, model_id: str) -> str:
-    return f"{created:%Y%m%d-%H%M%S}_{prompt_slug(prompt)}_{seed}_{model_slug(model_id)}.png"
+def download_filename(*, created: datetime, prompt: str, seed: int | None, model_id: str) -> str:
+    seed_part = "" if seed is None else f"_{seed}"
+    return f"{created:%Y%m%d-%H%M%S}_{prompt_slug(prompt)}{seed_part}_{model_slug(model_id)}.png"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from bildgen.jobs import queue, waiting
+from bildgen.jobs import queue, views, waiting
 from bildgen.params import effective
 
 
@@ -31,14 +31,14 @@ def submission(
     )
 
 
-async def wait_until_final(engine, job_id: str, owner_id: str, timeout: float = 60.0) -> queue.JobView:
+async def wait_until_final(engine, job_id: str, owner_id: str, timeout: float = 60.0) -> views.JobView:
     job = await waiting.until_final(engine, job_id, owner_id=owner_id, timeout=timeout, poll_s=0.2)
     if job is None or job.active:
         raise TimeoutError(f"job {job_id} did not end within {timeout} s")
     return job
 
 
-def generate(services, owner, **fields) -> queue.JobView:
+def generate(services, owner, **fields) -> views.JobView:
     """Queue one generation on the services' default profile and run it to the end."""
 
     async def go():

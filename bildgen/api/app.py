@@ -45,10 +45,10 @@ from bildgen.clients import client_address
 from bildgen.cpu import in_image_pool
 from bildgen.generation.submit import cancel, check_model_allowed, submit
 from bildgen.generation.uploads import add_mask, add_reference
-from bildgen.generation.upscale import UpscaleRefused, submit_upscale
+from bildgen.generation.upscale import submit_upscale
 from bildgen.groups import governance
 from bildgen.inference.profiles import Catalog
-from bildgen.jobs import queue, waiting
+from bildgen.jobs import views, waiting
 from bildgen.jobs.refusals import QuotaReached
 from bildgen.refusal import Refusal
 from bildgen.services import Services, get_services
@@ -346,7 +346,7 @@ async def _answer(
     origin = public_origin(request, services)
     owner_id = bearer.user.id
     if fields.run_async:
-        job = await asyncio.to_thread(queue.view, services.engine, job_id, owner_id=owner_id)
+        job = await asyncio.to_thread(views.view, services.engine, job_id, owner_id=owner_id)
         if job is None:
             raise ApiError(404, "The generation was deleted.", code="not_found")
         task = await tasks.task(services.engine, services.files, services.secret, job, owner_id=owner_id, origin=origin)
@@ -645,11 +645,6 @@ def create_api_app() -> FastAPI:
         catalog = _catalog(services)
         try:
             job_id = await asyncio.to_thread(_submit_upscale, services, catalog, bearer, body)
-        except UpscaleRefused as refused:
-            status, param = {"not_found": (404, "image"), "unsupported_scale": (400, "scale")}.get(
-                refused.code, (400, None)
-            )
-            raise ApiError(status, refused.message, param=param, code=refused.code) from None
         except Refusal as refused:
             raise _refusal(refused) from None
         except _FAILURES as error:
@@ -662,12 +657,12 @@ def create_api_app() -> FastAPI:
         except Exception as error:
             raise _do_not_retry(error) from None
 
-    async def _own_job(request: Request, bearer: api_tokens.Bearer, task_id: str) -> tuple[Services, queue.JobView]:
+    async def _own_job(request: Request, bearer: api_tokens.Bearer, task_id: str) -> tuple[Services, views.JobView]:
         services = await asyncio.to_thread(get_services)
         job = None
         if _TASK_ID.fullmatch(task_id):
             try:
-                job = await asyncio.to_thread(queue.view, services.engine, task_id, owner_id=bearer.user.id)
+                job = await asyncio.to_thread(views.view, services.engine, task_id, owner_id=bearer.user.id)
                 if job is None:  # into the audit log if it is someone else's
                     await asyncio.to_thread(
                         audit.record_refused_access,
@@ -703,7 +698,7 @@ def create_api_app() -> FastAPI:
             raise ApiError(409, f"The task has already ended ({tasks.status_of(job)[0]}).", code="task_ended")
         try:
             await cancel(services, job.id, owner_id=bearer.user.id)
-            job = await asyncio.to_thread(queue.view, services.engine, job.id, owner_id=bearer.user.id)
+            job = await asyncio.to_thread(views.view, services.engine, job.id, owner_id=bearer.user.id)
         except _FAILURES as error:
             raise _storage_unavailable(error) from None
         origin = public_origin(request, services)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import io
 
-from bildgen.inference.decoding import MAX_PIXELS, TooManyPixels, Undecodable, decode_checked, sniff_format
+from bildgen.images.decoding import MAX_PIXELS, TooManyPixels, Undecodable, decode_checked, sniff_format
 
 MAX_MASK_BYTES = 5 * 1024 * 1024
 

@@ -95,9 +95,10 @@ class ImageData(BaseModel):
     b64_json: str | None = None
     url: str | None = None
     revised_prompt: str | None = None
-    # bildgen's own: the image's id in the gallery and the seed that reproduces it.
+    # bildgen's own: the image's id in the gallery and the seed that reproduces it (None when the
+    # service was sent no seed, as GPT-Image is: then no seed reproduces it).
     id: str
-    seed: int
+    seed: int | None = None
 
 
 class ImagesResponse(BaseModel):

@@ -13,7 +13,7 @@ import sqlalchemy
 from bildgen import routes
 from bildgen.api.schemas import ImageData, ImagesResponse, ResponseFormat, Task, TaskError, TaskStatus
 from bildgen.auth import image_links
-from bildgen.jobs import queue
+from bildgen.jobs import queue, views
 from bildgen.jobs import tasks as variant_tasks
 from bildgen.store import library
 from bildgen.store.db import session, storage_errors
@@ -38,7 +38,7 @@ def response_format_of(engine: sqlalchemy.Engine, job_id: str) -> ResponseFormat
     return "url" if task is not None and task.response_format == "url" else "b64_json"
 
 
-def status_of(job: queue.JobView) -> tuple[TaskStatus, TaskError | None]:
+def status_of(job: views.JobView) -> tuple[TaskStatus, TaskError | None]:
     cancelled = job.error == queue.CANCELLED
     if job.status == GenerationStatus.QUEUED:
         return "queued", None
@@ -58,13 +58,13 @@ def status_of(job: queue.JobView) -> tuple[TaskStatus, TaskError | None]:
     return "failed", TaskError(message=_first_error(job), code=code)
 
 
-def declined_by_moderation(job: queue.JobView) -> bool:
+def declined_by_moderation(job: views.JobView) -> bool:
     """No image, and the service's moderation declined every variant (OpenAI's moderation_blocked)."""
     outcomes = [state.status for state in job.variants.values()]
     return not job.images and bool(outcomes) and all(status == variant_tasks.MODERATED for status in outcomes)
 
 
-def _first_error(job: queue.JobView) -> str:
+def _first_error(job: views.JobView) -> str:
     return job.error or next(iter(job.variant_errors.values()), "") or "No image could be made."
 
 
@@ -81,7 +81,7 @@ async def images(
     engine: sqlalchemy.Engine,
     files: ImageFiles,
     secret: bytes,
-    job: queue.JobView,
+    job: views.JobView,
     *,
     owner_id: str,
     response_format: ResponseFormat,
@@ -115,7 +115,7 @@ async def task(
     engine: sqlalchemy.Engine,
     files: ImageFiles,
     secret: bytes,
-    job: queue.JobView,
+    job: views.JobView,
     *,
     owner_id: str,
     origin: str,

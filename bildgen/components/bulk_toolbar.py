@@ -16,7 +16,11 @@ def select_toggle(card: GalleryCard) -> rx.Component:
         type="button",
         role="checkbox",
         aria_checked=selected,
-        aria_label=t("Select: {prompt}, seed {seed}", prompt=card.prompt, seed=card.seed),
+        aria_label=rx.cond(
+            card.seed_sent,
+            t("Select: {prompt}, seed {seed}", prompt=card.prompt, seed=card.seed),
+            t("Select: {prompt}", prompt=card.prompt),
+        ),
         title=t("Select (Shift-click: a range)"),
         on_click=BoardsState.toggle_select(card.id),
         style={

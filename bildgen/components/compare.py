@@ -67,7 +67,11 @@ def _figure(item: PickedImage, index) -> rx.Component:
     return rx.el.figure(
         rx.image(
             src=rx.get_upload_url(item.image_path),
-            alt=t("Compared image {number}: {label}, seed {seed}", number=index + 1, label=item.label, seed=item.seed),
+            alt=rx.cond(
+                item.seed_sent,
+                t("Compared image {number}: {label}, seed {seed}", number=index + 1, label=item.label, seed=item.seed),
+                t("Compared image {number}: {label}", number=index + 1, label=item.label),
+            ),
             width="100%",
             max_height="62dvh",
             object_fit="contain",
@@ -76,10 +80,15 @@ def _figure(item: PickedImage, index) -> rx.Component:
         ),
         rx.el.figcaption(
             rx.text(item.label, size="2", weight="medium"),
-            rx.text(t("seed {seed}", seed=item.seed), size="1", color_scheme="gray"),
+            rx.cond(item.seed_sent, rx.text(t("seed {seed}", seed=item.seed), size="1", color_scheme="gray")),
         ),
         style={"margin": "0", "display": "flex", "flexDirection": "column", "gap": "6px"},
     )
+
+
+def _caption(item: PickedImage) -> rx.Component:
+    seed = rx.cond(item.seed_sent, rx.fragment(" · ", t("seed {seed}", seed=item.seed)))
+    return rx.text(item.label, seed, size="1", color_scheme="gray")
 
 
 def _side_by_side() -> rx.Component:
@@ -105,12 +114,20 @@ def _slider() -> rx.Component:
         rx.box(
             rx.image(
                 src=rx.get_upload_url(first.image_path),
-                alt=t("Left: {label}, seed {seed}", label=first.label, seed=first.seed),
+                alt=rx.cond(
+                    first.seed_sent,
+                    t("Left: {label}, seed {seed}", label=first.label, seed=first.seed),
+                    t("Left: {label}", label=first.label),
+                ),
                 style=layer,
             ),
             rx.image(
                 src=rx.get_upload_url(second.image_path),
-                alt=t("Right: {label}, seed {seed}", label=second.label, seed=second.seed),
+                alt=rx.cond(
+                    second.seed_sent,
+                    t("Right: {label}, seed {seed}", label=second.label, seed=second.seed),
+                    t("Right: {label}", label=second.label),
+                ),
                 style={**layer, "clipPath": "inset(0 0 0 var(--split, 50%))"},
             ),
             rx.box(
@@ -138,9 +155,9 @@ def _slider() -> rx.Component:
             style={"width": "100%"},
         ),
         rx.hstack(
-            rx.text(first.label, " · ", t("seed {seed}", seed=first.seed), size="1", color_scheme="gray"),
+            _caption(first),
             rx.spacer(),
-            rx.text(second.label, " · ", t("seed {seed}", seed=second.seed), size="1", color_scheme="gray"),
+            _caption(second),
             width="100%",
         ),
         # Exactly the picture's box (as wide as fits, at most 62 % of the window's height), so that

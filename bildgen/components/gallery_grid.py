@@ -103,7 +103,11 @@ def _tile(card: GalleryCard) -> rx.Component:
             ),
             type="button",
             on_click=LightboxState.open_image(card.id, GalleryState.card_ids),
-            aria_label=t("Open image: {prompt}, seed {seed}", prompt=card.prompt, seed=card.seed),
+            aria_label=rx.cond(
+                card.seed_sent,
+                t("Open image: {prompt}, seed {seed}", prompt=card.prompt, seed=card.seed),
+                t("Open image: {prompt}", prompt=card.prompt),
+            ),
             title=card.prompt,
             style={
                 "position": "relative",
@@ -118,7 +122,11 @@ def _tile(card: GalleryCard) -> rx.Component:
         rx.box(
             compare_toggle(
                 card.id,
-                t("Pick for comparison: {prompt}, seed {seed}", prompt=card.prompt, seed=card.seed),
+                rx.cond(
+                    card.seed_sent,
+                    t("Pick for comparison: {prompt}, seed {seed}", prompt=card.prompt, seed=card.seed),
+                    t("Pick for comparison: {prompt}", prompt=card.prompt),
+                ),
                 unpicked="surface",
             ),
             position="absolute",

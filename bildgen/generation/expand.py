@@ -29,6 +29,7 @@ from bildgen.params import EffectiveParameters
 from bildgen.prompts.elements import RecipeExtras
 from bildgen.store import library
 from bildgen.store.files import ImageFiles
+from bildgen.store.image_library import reference_name
 from bildgen.store.models import EditMask, ReferenceImage
 
 SIDES = ("left", "right", "top", "bottom")
@@ -170,7 +171,7 @@ def prepare_expand(
         references,
         owner_id=owner_id,
         png=canvas,
-        name=f"generated image, seed {image.seed}, expanded",
+        name=reference_name(image, generation, suffix=", expanded"),
         source_image_id=image.id,
     )
     mask = library.add_mask(engine, references, owner_id=owner_id, reference_id=reference.id, png=mask_png)

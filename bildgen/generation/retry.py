@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sqlalchemy
 
-from bildgen.jobs import queue
+from bildgen.jobs import queue, views
 from bildgen.store import library
 
 
@@ -19,7 +19,7 @@ class NothingToRetry(LookupError):
 def retry_missing(engine: sqlalchemy.Engine, job_id: str, *, owner_id: str) -> str:
     """Queues the run's missing images as a new run; its id. Raises NothingToRetry, a
     SubmissionRefused (quota, switched off, profile gone) or StorageUnavailable."""
-    found = queue.run(engine, job_id, owner_id=owner_id)
+    found = views.run(engine, job_id, owner_id=owner_id)
     if found is None or found.view.active:
         raise NothingToRetry(job_id)
     view, generation = found.view, found.generation

@@ -17,11 +17,12 @@ import sqlalchemy
 from bildgen.i18n import _
 from bildgen.inference.profiles import Catalog, ModelProfile
 from bildgen.jobs import admission, queue
-from bildgen.jobs.refusals import SubmissionRefused
 from bildgen.params import EffectiveParameters
 from bildgen.prompts.elements import RecipeExtras
+from bildgen.refusal import Refusal
 from bildgen.store import library
 from bildgen.store.files import ImageFiles
+from bildgen.store.image_library import reference_name
 from bildgen.store.models import Generation, Image
 
 FACTORS = (2, 4)
@@ -30,18 +31,15 @@ UPSCALE, CREATIVE_UPSCALE = "upscale", "creative-upscale"
 CREATIVE_STRENGTH = 0.35
 
 
-class UpscaleRefused(SubmissionRefused):
-    """The upscale cannot be queued; `message` says why, in the user's language, `code` for the API."""
-
-    def __init__(self, message: str, code: str) -> None:
-        super().__init__(message)
-        self.code = code
+class UpscaleRefused(Refusal):
+    """The upscale cannot be queued: a plain Refusal (message in the user's language, field, kind), shown
+    by the states and mapped by the API like every other."""
 
 
 def target_size(image: Image, factor: int, profile: ModelProfile) -> tuple[int, int]:
     """The result's size; refused beyond the profile's largest side (the message names the limit)."""
     if factor not in FACTORS:
-        raise UpscaleRefused(_("Upscale by 2 or by 4."), "unsupported_scale")
+        raise UpscaleRefused(_("Upscale by 2 or by 4."), field="scale")
     width, height = image.width * factor, image.height * factor
     limit = profile.largest_output_side
     if max(width, height) > limit:
@@ -54,7 +52,7 @@ def target_size(image: Image, factor: int, profile: ModelProfile) -> tuple[int, 
                 upscaler=profile.label,
                 limit=limit,
             ),
-            "too_large",
+            field="scale",
         )
     if not profile.is_upscaler:
         step = profile.capabilities().size_step
@@ -65,10 +63,10 @@ def target_size(image: Image, factor: int, profile: ModelProfile) -> tuple[int, 
 def upscaler_of(catalog: Catalog) -> ModelProfile:
     profile = catalog.upscaler
     if profile is None:
-        raise UpscaleRefused(_("No upscaler is set up here. Ask your administrator to add one."), "no_upscaler")
+        raise UpscaleRefused(_("No upscaler is set up here. Ask your administrator to add one."), kind="unavailable")
     if not profile.is_upscaler and profile.capabilities().max_references < 1:
         raise UpscaleRefused(
-            _("{model} cannot upscale: it takes no image to start from.", model=profile.label), "no_upscaler"
+            _("{model} cannot upscale: it takes no image to start from.", model=profile.label), kind="unavailable"
         )
     return profile
 
@@ -118,7 +116,7 @@ def submit_upscale(
     Blocking: call it in a thread."""
     found = library.find_image(engine, image_id, owner_id)
     if found is None:
-        raise UpscaleRefused(_("That image does not exist (any more)."), "not_found")
+        raise UpscaleRefused(_("That image does not exist (any more)."), field="image", kind="not_found")
     image, generation = found
     profile = upscaler_of(catalog)
     target_size(image, factor, profile)
@@ -129,7 +127,7 @@ def submit_upscale(
         references,
         owner_id=owner_id,
         png=images.path_for(image.sha256).read_bytes(),
-        name=f"generated image, seed {image.seed}",
+        name=reference_name(image, generation),
         source_image_id=image.id,
     )
     submission = submission_for(image, generation, profile, factor, owner_id=owner_id, reference_id=reference.id)

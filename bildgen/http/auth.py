@@ -3,6 +3,9 @@
 Reflex's own cookies are written by JavaScript and cannot be HttpOnly; these routes set and clear
 the cookie themselves. Posts are only taken from the app's own origins (login CSRF), and answer
 with a redirect back to the page they came from.
+
+`safe_next`, `redirect`, `signed_in` and `log_storage_error` are this module's public API: the single
+sign-on routes (http/single_sign_on.py) end a sign-in the same way.
 """
 
 from __future__ import annotations
@@ -33,19 +36,22 @@ def allowed_origin(request: Request) -> str | None:
     return origin if origin in get_services().settings.allowed_origins else None
 
 
-def _safe_next(value: object) -> str:
+def safe_next(value: object) -> str:
+    """Where to go after signing in: only a path on this site, else the studio."""
     # Only a path on this site: never "//elsewhere" or "https://elsewhere".
     text = str(value or "")
     return text if text.startswith("/") and not text.startswith("//") and "\\" not in text else routes.STUDIO
 
 
-def _redirect(origin: str | None, path: str, **query: str) -> RedirectResponse:
+def redirect(origin: str | None, path: str, **query: str) -> RedirectResponse:
+    """A 303 to `path` on `origin` (the post's own), with `query`."""
     suffix = f"?{urlencode(query)}" if query else ""
     return RedirectResponse(f"{origin or ''}{path}{suffix}", status_code=303)
 
 
-def _signed_in(request: Request, origin: str, token: str, next_path: str) -> Response:
-    response = _redirect(origin, next_path)
+def signed_in(request: Request, origin: str, token: str, next_path: str) -> Response:
+    """The redirect that ends a sign-in: it sets the session's HttpOnly cookie."""
+    response = redirect(origin, next_path)
     response.set_cookie(
         sessions.COOKIE_NAME,
         token,
@@ -58,7 +64,8 @@ def _signed_in(request: Request, origin: str, token: str, next_path: str) -> Res
     return response
 
 
-def _log_storage_error(what: str, error: Exception) -> None:
+def log_storage_error(what: str, error: Exception) -> None:
+    """Log that `what` could not write, without the statement's parameters."""
     # The driver's own words, not SQLAlchemy's message: that one lists the statement's parameters.
     logger.error("%s could not use the database or disk: %s", what, getattr(error, "orig", None) or error)
 
@@ -79,11 +86,11 @@ def _passwords_off() -> bool:
 async def sign_in(request: Request) -> Response:
     origin = allowed_origin(request)
     if origin is None:
-        return _redirect(None, routes.SIGN_IN_PAGE, error="origin")
+        return redirect(None, routes.SIGN_IN_PAGE, error="origin")
     if _passwords_off():
-        return _redirect(origin, routes.SIGN_IN_PAGE, error="sso-only")
+        return redirect(origin, routes.SIGN_IN_PAGE, error="sso-only")
     form = await _form(request)
-    next_path = _safe_next(form.get("next"))
+    next_path = safe_next(form.get("next"))
     engine = get_services().engine
     try:
         user = await asyncio.to_thread(
@@ -95,22 +102,22 @@ async def sign_in(request: Request) -> Response:
         )
         token = await asyncio.to_thread(sessions.start, engine, user.id)
     except accounts.SignInRefused as refused:
-        return _redirect(origin, routes.SIGN_IN_PAGE, error=refused.code, next=next_path)
+        return redirect(origin, routes.SIGN_IN_PAGE, error=refused.code, next=next_path)
     except STORAGE_ERRORS as error:
-        _log_storage_error("Sign-in", error)
-        return _redirect(origin, routes.SIGN_IN_PAGE, error="storage", next=next_path)
+        log_storage_error("Sign-in", error)
+        return redirect(origin, routes.SIGN_IN_PAGE, error="storage", next=next_path)
     if user.must_change_password:
         # An administrator reset the password: this session only serves choosing a new one.
-        return _signed_in(request, origin, token, f"{routes.CHANGE_PASSWORD_PAGE}?notice=new-password")
-    return _signed_in(request, origin, token, next_path)
+        return signed_in(request, origin, token, f"{routes.CHANGE_PASSWORD_PAGE}?notice=new-password")
+    return signed_in(request, origin, token, next_path)
 
 
 async def sign_up(request: Request) -> Response:
     origin = allowed_origin(request)
     if origin is None:
-        return _redirect(None, routes.SIGN_UP_PAGE, error="origin")
+        return redirect(None, routes.SIGN_UP_PAGE, error="origin")
     if _passwords_off():
-        return _redirect(origin, routes.SIGN_IN_PAGE, error="sso-only")
+        return redirect(origin, routes.SIGN_IN_PAGE, error="sso-only")
     form = await _form(request)
     services = get_services()
     try:
@@ -125,11 +132,11 @@ async def sign_up(request: Request) -> Response:
         )
         token = await asyncio.to_thread(sessions.start, services.engine, user.id)
     except accounts.AccountError as error:
-        return _redirect(origin, routes.SIGN_UP_PAGE, error=error.code)
+        return redirect(origin, routes.SIGN_UP_PAGE, error=error.code)
     except STORAGE_ERRORS as error:
-        _log_storage_error("Sign-up", error)
-        return _redirect(origin, routes.SIGN_UP_PAGE, error="storage")
-    return _signed_in(request, origin, token, routes.STUDIO)
+        log_storage_error("Sign-up", error)
+        return redirect(origin, routes.SIGN_UP_PAGE, error="storage")
+    return signed_in(request, origin, token, routes.STUDIO)
 
 
 def _end_session(engine: sqlalchemy.Engine, token: str | None, address: str) -> None:
@@ -157,7 +164,7 @@ async def sign_out(request: Request) -> Response:
     origin = allowed_origin(request)
     if origin is None:
         # Refused like sign-in: another site must not be able to sign anyone out either.
-        return _redirect(None, routes.SIGN_IN_PAGE, error="origin")
+        return redirect(None, routes.SIGN_IN_PAGE, error="origin")
     token = sessions.token_from_cookie_header(request.headers.get("cookie"))
     engine = get_services().engine
     try:
@@ -165,14 +172,14 @@ async def sign_out(request: Request) -> Response:
         await asyncio.to_thread(_end_session, engine, token, client_address(request))
     except STORAGE_ERRORS as error:
         # The cookie still goes: on a shared computer the next person must not find this session.
-        _log_storage_error("Sign-out", error)
-        response = _redirect(origin, routes.SIGN_IN_PAGE, error="storage-sign-out")
+        log_storage_error("Sign-out", error)
+        response = redirect(origin, routes.SIGN_IN_PAGE, error="storage-sign-out")
     else:
         at_provider = await _provider_sign_out(origin, sealed) if sealed else None
         response = (
             RedirectResponse(at_provider, status_code=303)
             if at_provider
-            else _redirect(origin, routes.SIGN_IN_PAGE, notice="signed-out")
+            else redirect(origin, routes.SIGN_IN_PAGE, notice="signed-out")
         )
     response.delete_cookie(sessions.COOKIE_NAME, path="/", httponly=True, samesite="lax")
     return response
@@ -182,14 +189,14 @@ async def change_password(request: Request) -> Response:
     """The signed-in user's new password; every other session of the account ends."""
     origin = allowed_origin(request)
     if origin is None:
-        return _redirect(None, routes.CHANGE_PASSWORD_PAGE, error="origin")
+        return redirect(None, routes.CHANGE_PASSWORD_PAGE, error="origin")
     form = await _form(request)
     token = sessions.token_from_cookie_header(request.headers.get("cookie"))
     engine = get_services().engine
     try:
         user = await asyncio.to_thread(sessions.user_for, engine, token, changing_password=True)
         if user is None:
-            return _redirect(origin, routes.SIGN_IN_PAGE, next=routes.CHANGE_PASSWORD_PAGE)
+            return redirect(origin, routes.SIGN_IN_PAGE, next=routes.CHANGE_PASSWORD_PAGE)
         await asyncio.to_thread(
             accounts.change_password,
             engine,
@@ -201,11 +208,11 @@ async def change_password(request: Request) -> Response:
         )
         await asyncio.to_thread(sessions.end_all, engine, user.id, except_token=token)
     except accounts.AccountError as error:
-        return _redirect(origin, routes.CHANGE_PASSWORD_PAGE, error=error.code)
+        return redirect(origin, routes.CHANGE_PASSWORD_PAGE, error=error.code)
     except STORAGE_ERRORS as error:
-        _log_storage_error("Changing a password", error)
-        return _redirect(origin, routes.CHANGE_PASSWORD_PAGE, error="storage")
-    return _redirect(origin, routes.STUDIO)
+        log_storage_error("Changing a password", error)
+        return redirect(origin, routes.CHANGE_PASSWORD_PAGE, error="storage")
+    return redirect(origin, routes.STUDIO)
 
 
 async def request_user(request: Request) -> User | None:

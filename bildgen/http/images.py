@@ -15,7 +15,7 @@ from bildgen.boards import sharing
 from bildgen.clients import client_address
 from bildgen.cpu import in_image_pool
 from bildgen.http.auth import request_user
-from bildgen.inference.decoding import sniff_format
+from bildgen.images.decoding import sniff_format
 from bildgen.jobs import tasks
 from bildgen.provenance import settings as provenance_settings
 from bildgen.provenance.marking import without_metadata

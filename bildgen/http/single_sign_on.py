@@ -16,7 +16,7 @@ from bildgen import routes
 from bildgen.auth import accounts, sessions
 from bildgen.auth.single_sign_on import FLOW_LIFETIME_S, Flow, SingleSignOnError, provider_for, seal_id_token
 from bildgen.clients import client_address
-from bildgen.http.auth import _log_storage_error, _redirect, _safe_next, _signed_in
+from bildgen.http.auth import log_storage_error, redirect, safe_next, signed_in
 from bildgen.services import get_services
 from bildgen.store.db import STORAGE_ERRORS
 
@@ -32,7 +32,7 @@ def _public_origin(request: Request) -> str:
 
 
 def _refused(origin: str | None, code: str, next_path: str = routes.STUDIO) -> Response:
-    response = _redirect(origin, routes.SIGN_IN_PAGE, error=code, next=next_path)
+    response = redirect(origin, routes.SIGN_IN_PAGE, error=code, next=next_path)
     response.delete_cookie(FLOW_COOKIE, path=routes.SSO_CALLBACK_ROUTE, httponly=True, samesite="lax")
     return response
 
@@ -43,7 +43,7 @@ async def sso_start(request: Request) -> Response:
     if config is None:
         return Response(status_code=404)
     origin = _public_origin(request)
-    next_path = _safe_next(request.query_params.get("next"))
+    next_path = safe_next(request.query_params.get("next"))
     try:
         url, flow = await provider_for(config).begin(origin + routes.SSO_CALLBACK_ROUTE, next_path)
     except SingleSignOnError as error:
@@ -97,8 +97,8 @@ async def sso_callback(request: Request) -> Response:
     except accounts.SignInRefused as refused:
         return _refused(origin, refused.code, flow.next_path)
     except STORAGE_ERRORS as error:
-        _log_storage_error("Single sign-on", error)
+        log_storage_error("Single sign-on", error)
         return _refused(origin, "storage", flow.next_path)
-    response = _signed_in(request, origin, token, flow.next_path)
+    response = signed_in(request, origin, token, flow.next_path)
     response.delete_cookie(FLOW_COOKIE, path=routes.SSO_CALLBACK_ROUTE, httponly=True, samesite="lax")
     return response

@@ -28,8 +28,9 @@ import httpx2  # the openai SDK's HTTP library: one library, one transport for e
 import openai
 
 from bildgen.cpu import in_image_pool
+from bildgen.images.decoding import DecodedImage
 from bildgen.inference import masks
-from bildgen.inference.decoding import DecodedImage, decode_base64, to_png
+from bildgen.inference.decoding import decode_base64, to_png
 from bildgen.inference.errors import ErrorKind, InferenceError
 from bildgen.inference.transport import (
     CONNECT_TIMEOUT_S,

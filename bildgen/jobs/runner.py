@@ -26,8 +26,8 @@ import sqlalchemy
 
 from bildgen.cpu import in_image_pool
 from bildgen.i18n import N_
+from bildgen.images.decoding import sniff_format
 from bildgen.inference import providers
-from bildgen.inference.decoding import sniff_format
 from bildgen.inference.errors import InferenceError
 from bildgen.inference.profiles import Catalog
 from bildgen.inference.providers import Adapter, ProviderRequest, TaskHandle, TaskProgress

@@ -7,7 +7,7 @@ import time
 
 import sqlalchemy
 
-from bildgen.jobs import queue, runner
+from bildgen.jobs import runner, views
 from bildgen.waits import event_within
 
 POLL_S = 1.0
@@ -15,7 +15,7 @@ POLL_S = 1.0
 
 async def until_final(
     engine: sqlalchemy.Engine, job_id: str, *, owner_id: str, timeout: float, poll_s: float = POLL_S
-) -> queue.JobView | None:
+) -> views.JobView | None:
     """The job once it has ended; its last view if `timeout` seconds pass first; None if it is gone.
 
     Woken at once when this process's runner changes the job, otherwise reading its row every `poll_s`
@@ -24,7 +24,7 @@ async def until_final(
     deadline = time.monotonic() + timeout
     while True:
         with runner.watching(job_id) as changed:
-            job = await asyncio.to_thread(queue.view, engine, job_id, owner_id=owner_id)
+            job = await asyncio.to_thread(views.view, engine, job_id, owner_id=owner_id)
             left = deadline - time.monotonic()
             if job is None or not job.active or left <= 0:
                 return job

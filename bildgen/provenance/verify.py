@@ -18,7 +18,7 @@ from typing import Any
 import c2pa
 
 from bildgen.i18n import _
-from bildgen.inference.decoding import sniff_format
+from bildgen.images.decoding import sniff_format
 from bildgen.provenance.credentials import TEST_LABEL
 from bildgen.provenance.signing import GENERATION_ASSERTION
 from bildgen.provenance.xmp import DIGITAL_SOURCE_TYPES

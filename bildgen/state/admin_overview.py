@@ -10,7 +10,7 @@ import reflex as rx
 
 from bildgen.admin import settings
 from bildgen.i18n import N_, _
-from bildgen.jobs import queue
+from bildgen.jobs import views
 from bildgen.ops import health
 from bildgen.provenance import settings as provenance_settings
 from bildgen.services import get_services
@@ -103,7 +103,7 @@ class OverviewState(AdminState):
             for name, state in found.items()
         ]
         try:
-            jobs = await asyncio.to_thread(queue.active_jobs, services.engine)
+            jobs = await asyncio.to_thread(views.active_jobs, services.engine)
         except FAILURES:
             self.queue_summary = _(UNREADABLE)
             return

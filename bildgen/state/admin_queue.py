@@ -21,7 +21,7 @@ from bildgen import i18n, routes
 from bildgen.auth import audit
 from bildgen.generation.submit import cancel
 from bildgen.i18n import N_, _
-from bildgen.jobs import queue
+from bildgen.jobs import views
 from bildgen.services import get_services
 from bildgen.state.admin_area import FAILURES, AdminState
 from bildgen.state.guards import administrator, checks_inside
@@ -57,7 +57,7 @@ class QueueRow:
     cancelling: bool
 
 
-def _row(job: queue.ActiveJob, model_labels: dict[str, str]) -> QueueRow:
+def _row(job: views.ActiveJob, model_labels: dict[str, str]) -> QueueRow:
     user = job.username or _("a deleted account")
     prompt = textwrap.shorten(job.prompt, width=PROMPT_SHOWN, placeholder="…")
     waiting = job.status == GenerationStatus.QUEUED
@@ -84,7 +84,7 @@ def _row(job: queue.ActiveJob, model_labels: dict[str, str]) -> QueueRow:
 def _load_rows() -> list[QueueRow]:
     services = get_services()
     labels = {key: profile.label for key, profile in services.catalog.models.items()}
-    return [_row(job, labels) for job in queue.active_jobs(services.engine)]
+    return [_row(job, labels) for job in views.active_jobs(services.engine)]
 
 
 class QueueState(AdminState):

@@ -16,6 +16,7 @@ from bildgen.i18n import _
 from bildgen.services import get_services
 from bildgen.state.guards import checks_inside, public
 from bildgen.state.session import SessionState
+from bildgen.store.image_library import shown_seed
 
 MAX_PICKED = 6
 LABEL_SHOWN = 60
@@ -28,6 +29,8 @@ class PickedImage:
     image_path: str
     label: str
     seed: int
+    # False when the service was sent no seed (GPT-Image): the labels give none.
+    seed_sent: bool
     width: int
     height: int
 
@@ -63,14 +66,15 @@ class CompareState(SessionState):
             await self._record_refused(user.id, "image", image_id)
             return
         image, generation = found
-        prompt = generation.prompt
+        prompt, seed = generation.prompt, shown_seed(image, generation)
         self.picked = [
             *self.picked,
             PickedImage(
                 id=image.id,
                 image_path=routes.image_upload_path(image.id),
                 label=prompt if len(prompt) <= LABEL_SHOWN else prompt[: LABEL_SHOWN - 1] + "…",
-                seed=image.seed,
+                seed=seed or 0,
+                seed_sent=seed is not None,
                 width=image.width,
                 height=image.height,
             ),

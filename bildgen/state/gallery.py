@@ -22,7 +22,8 @@ from bildgen.state.guards import checks_inside, public, signed_in
 from bildgen.state.outages import note_failure
 from bildgen.state.session import SessionState, user_for_token
 from bildgen.store import gallery
-from bildgen.store.models import Image, User
+from bildgen.store.image_library import shown_seed
+from bildgen.store.models import Generation, Image, User
 from bildgen.waits import Backoff
 
 ALL_MODELS = "__all__"
@@ -41,6 +42,8 @@ class GalleryCard:
     id: str
     prompt: str  # shortened: it only names the tile
     seed: int
+    # False when the service was sent no seed (GPT-Image): the tile's names give none.
+    seed_sent: bool
     favourite: bool
 
 
@@ -51,9 +54,11 @@ class JobCard:
     total: int
 
 
-def _card(image: Image, prompt: str) -> GalleryCard:
+def gallery_card(image: Image, generation: Generation) -> GalleryCard:
+    prompt = generation.prompt
     shown = prompt if len(prompt) <= PROMPT_SHOWN else prompt[: PROMPT_SHOWN - 1] + "…"
-    return GalleryCard(id=image.id, prompt=shown, seed=image.seed, favourite=image.favourite)
+    seed = shown_seed(image, generation)
+    return GalleryCard(id=image.id, prompt=shown, seed=seed or 0, seed_sent=seed is not None, favourite=image.favourite)
 
 
 def _job_cards(owner_id: str) -> list[JobCard]:
@@ -75,7 +80,7 @@ def _load_first_page(owner_id: str, filters: gallery.Filters) -> _FirstPage:
     engine = get_services().engine
     result = gallery.page(engine, owner_id, filters=filters)
     return _FirstPage(
-        cards=[_card(image, generation.prompt) for image, generation in result.items],
+        cards=[gallery_card(image, generation) for image, generation in result.items],
         next_cursor=result.next_cursor.encode() if result.next_cursor else "",
         models_used=gallery.models_used(engine, owner_id),
         jobs=_job_cards(owner_id),
@@ -159,7 +164,7 @@ class GalleryState(SessionState):
         result = await asyncio.to_thread(
             gallery.page, get_services().engine, user.id, filters=self._filters(), after=cursor
         )
-        cards = [*self.cards, *[_card(image, generation.prompt) for image, generation in result.items]]
+        cards = [*self.cards, *[gallery_card(image, generation) for image, generation in result.items]]
         if len(cards) > MAX_CARDS:
             cards, self.newer_hidden = cards[-MAX_CARDS:], True
         self.cards = cards

@@ -93,10 +93,10 @@ MODE_NAMES = {
 }
 
 
-def _lineage(image) -> LineageCard:
-    return LineageCard(
-        id=image.id, thumbnail_path=routes.thumbnail_upload_path(image.id), label=_("seed {seed}", seed=image.seed)
-    )
+def _lineage(image, seed: int | None) -> LineageCard:
+    # Named by its seed where one was sent, else by its place in its run.
+    label = _("image {number}", number=image.variant + 1) if seed is None else _("seed {seed}", seed=seed)
+    return LineageCard(id=image.id, thumbnail_path=routes.thumbnail_upload_path(image.id), label=label)
 
 
 def detail_view(found: gallery.Details, language: str) -> DetailView:
@@ -124,8 +124,8 @@ def detail_view(found: gallery.Details, language: str) -> DetailView:
             else ""
         ),
         favourite=image.favourite,
-        made_from=[_lineage(source) for source in found.made_from],
-        made_into=[_lineage(child) for child in found.made_into],
+        made_from=[_lineage(source, found.lineage_seeds.get(source.id)) for source in found.made_from],
+        made_into=[_lineage(child, found.lineage_seeds.get(child.id)) for child in found.made_into],
         reference_names=[reference.name for reference in found.references],
         mask_path=routes.mask_upload_path(generation.mask_id) if generation.mask_id else "",
         options=" · ".join(describe_options(recipe.options or {})),

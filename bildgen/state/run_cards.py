@@ -1,4 +1,4 @@
-"""What the studio's feed shows of a run and its variants, built from the job's row (jobs/queue.Run).
+"""What the studio's feed shows of a run and its variants, built from the job's row (jobs/views.Run).
 
 Plain dataclasses and functions, no Reflex: the state keeps a window of these cards, never bytes.
 Texts are in the language of the user being answered (bildgen.i18n).
@@ -13,7 +13,7 @@ from datetime import datetime
 from bildgen import i18n, routes
 from bildgen.i18n import _
 from bildgen.inference.errors import in_language
-from bildgen.jobs import queue, tasks
+from bildgen.jobs import queue, tasks, views
 from bildgen.params import guidance_label_of
 from bildgen.store.image_library import SavedImage, stored_recipe
 from bildgen.store.models import GenerationStatus, utc_now
@@ -78,12 +78,12 @@ class RunCard:
     mask_path: str = ""
 
 
-def shown(number: int, image: SavedImage, *, seed_sent: bool = True) -> VariantCard:
+def shown(number: int, image: SavedImage) -> VariantCard:
     return VariantCard(
         number=number,
         status=DONE,
-        seed=image.seed,
-        seed_sent=seed_sent,
+        seed=image.seed or 0,
+        seed_sent=image.seed is not None,
         image_id=image.id,
         image_path=routes.image_upload_path(image.id),
         filename=image.filename,
@@ -92,7 +92,7 @@ def shown(number: int, image: SavedImage, *, seed_sent: bool = True) -> VariantC
     )
 
 
-def variant_cards(view: queue.JobView, now: datetime) -> list[VariantCard]:
+def variant_cards(view: views.JobView, now: datetime) -> list[VariantCard]:
     started = view.started_at or view.created_at
     elapsed = max(int((now - started).total_seconds()), 0) if view.active else 0
     cancelled = view.status in (GenerationStatus.CANCELLED, GenerationStatus.PARTIAL) and view.error == queue.CANCELLED
@@ -101,7 +101,7 @@ def variant_cards(view: queue.JobView, now: datetime) -> list[VariantCard]:
         number, seed = variant + 1, view.seeds[variant] if variant < len(view.seeds) else 0
         image = view.images.get(variant)
         if image is not None:
-            cards.append(shown(number, image, seed_sent=view.seed_sent))
+            cards.append(shown(number, image))
         elif variant in view.variant_errors:
             state = view.variants.get(variant)
             status = MODERATED if state is not None and state.status == tasks.MODERATED else FAILED
@@ -138,7 +138,7 @@ def _pending(job_id: str, variant: int, seed: int, elapsed_s: int, state: tasks.
     )
 
 
-def _notice(view: queue.JobView) -> str:
+def _notice(view: views.JobView) -> str:
     if view.active and view.cancel_requested:
         return _("Cancelling…")
     # The worker that ran it stopped (a deploy, a crash): another goes on with it, nothing is lost.
@@ -153,7 +153,7 @@ def _notice(view: queue.JobView) -> str:
     return resumed if view.active else ""
 
 
-def _parameters(run: queue.Run, language: str) -> str:
+def _parameters(run: views.Run, language: str) -> str:
     generation = run.generation
     # What the service was sent: no steps or guidance where it takes none (GPT-Image).
     recipe = stored_recipe(generation, 0)
@@ -176,7 +176,7 @@ def _seeds(seeds: list[int]) -> str:
     return _("seeds {first}–{last}", first=seeds[0], last=seeds[-1])
 
 
-def run_card(run: queue.Run, *, labels: Mapping[str, str], language: str, now: datetime | None = None) -> RunCard:
+def run_card(run: views.Run, *, labels: Mapping[str, str], language: str, now: datetime | None = None) -> RunCard:
     """The feed's card of a run; `labels` names the configured models by profile id."""
     view, generation = run.view, run.generation
     variants = variant_cards(view, now or utc_now())
@@ -196,13 +196,13 @@ def run_card(run: queue.Run, *, labels: Mapping[str, str], language: str, now: d
         can_retry=not view.active and any(card.status == FAILED for card in variants),
         variants=variants,
         image_ids=[card.image_id for card in variants if card.image_id],
-        cursor=queue.Cursor(view.created_at, view.id).encode(),
+        cursor=views.Cursor(view.created_at, view.id).encode(),
         reference_paths=[routes.reference_upload_path(reference_id) for reference_id in run.reference_ids],
         mask_path=routes.mask_upload_path(generation.mask_id) if generation.mask_id else "",
     )
 
 
-def fingerprint(view: queue.JobView | None) -> object:
+def fingerprint(view: views.JobView | None) -> object:
     """What a card shows of a job; elapsed seconds tick while it is active."""
     if view is None:
         return None

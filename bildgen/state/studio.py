@@ -18,15 +18,16 @@ import reflex as rx
 from bildgen import i18n, routes
 from bildgen.cpu import in_image_pool
 from bildgen.generation import retry, uploads
+from bildgen.generation.form_view import form_view, settings_not_taken
 from bildgen.generation.plan import Draft, PlanInput, draft, plan, reference_limit_text
 from bildgen.generation.submit import cancel, submit
 from bildgen.groups import governance
 from bildgen.i18n import _
 from bildgen.inference import providers
-from bildgen.inference.capabilities import OptionChoices, describe_options
+from bildgen.inference.capabilities import OptionChoices
 from bildgen.inference.errors import InferenceError
 from bildgen.inference.profiles import ModelProfile
-from bildgen.jobs import queue, runner
+from bildgen.jobs import runner, views
 from bildgen.jobs.refusals import GenerationPaused, ProfileUnavailable, SubmissionRefused
 from bildgen.params import (
     DEFAULT_MODE,
@@ -44,7 +45,7 @@ from bildgen.state.run_cards import RunCard, fingerprint, run_card
 from bildgen.state.session import SessionState, user_for_token
 from bildgen.store import metadata
 from bildgen.store.db import StorageUnavailable
-from bildgen.store.image_library import stored_recipe
+from bildgen.store.image_library import reference_name, stored_recipe
 from bildgen.store.metadata import StoredRecipe
 from bildgen.store.models import EditMask, ReferenceImage, User
 from bildgen.store.references import MAX_BYTES
@@ -62,7 +63,7 @@ CONFIG_PRESENCE_EVERY = 20  # polls: about once a minute
 CONFIG_WATCH_AT_MOST_S = 8 * 3600.0
 OVERRIDE_FIELDS = ("width", "height", "steps", "guidance", "seed")
 # The feed keeps at most this many runs in the tab's state; older ones are in the gallery.
-MAX_RUNS = 4 * queue.RUNS_PAGE
+MAX_RUNS = 4 * views.RUNS_PAGE
 # The provider options the form may hold (inference/capabilities.py OptionChoices); "" = the service's default.
 OPTION_FIELDS = ("quality", "aspect_ratio", "image_size", "denoising_strength", "safety_tolerance")
 # Typed into number fields: read from the submitted form, like the overrides (the state may lag behind).
@@ -246,45 +247,13 @@ class StudioState(SessionState):
         first = self.references[0].id if self.references else None
         if self.mask is not None and (self.mask.reference_id != first or not self.takes_masks):
             self.mask = None
-        capabilities = self._serving_profile().capabilities()
-        # A value typed for a field this model does not take would be invisible, yet block Generate.
-        for field, taken in (
-            ("seed", capabilities.seed),
-            ("steps", capabilities.steps),
-            ("guidance", capabilities.guidance),
-        ):
-            if not taken:
-                setattr(self, field, "")
+        for setting in settings_not_taken(self._serving_profile().capabilities()):
+            setattr(self, setting, "")
         drafted = draft(get_services().catalog, self._plan_input())
-        capabilities = drafted.capabilities
-        self.serving_label = drafted.profile.label
-        self.cloud = capabilities.cloud or ""
-        self.takes_negative_prompt = capabilities.negative_prompt
-        self.takes_seed, self.takes_steps = capabilities.seed, capabilities.steps
-        self.takes_guidance, self.guidance_label = capabilities.guidance, _(capabilities.guidance_label)
-        self.qualities = list(capabilities.qualities)
-        self.aspect_ratios = list(capabilities.aspect_ratios)
-        self.image_sizes = list(capabilities.image_sizes)
-        self.takes_denoising = capabilities.denoising_strength and bool(self.references)
-        self.takes_upsampling, self.takes_safety = capabilities.prompt_upsampling, capabilities.safety_tolerance
-        self.size_step = capabilities.size_step
-        resolved = drafted.resolved
-        summary = resolved.summary(
-            guidance_label=capabilities.guidance_label,
-            steps=capabilities.steps,
-            guidance=capabilities.guidance,
-            seed=capabilities.seed,
-            size="aspect_ratio" not in drafted.options,
-        )
-        self.effective_summary = " · ".join([summary, *describe_options(drafted.options)])
-        self.count_shown = str(resolved.count)
-        self.preset_width, self.preset_height = (str(side) for side in resolved.preset_size)
-        self.preset_steps = str(resolved.preset_steps)
-        self.preset_guidance = f"{resolved.preset_guidance:g}"
-        self.mode_modified = resolved.mode_modified
-        self.quality_modified = resolved.quality_modified
-        # Too many references is said when Generate is pressed, not as an advanced setting.
-        self.problems = {field: message for field, message in drafted.problems.items() if field != "references"}
+        # The display half is a pure view model (generation/form_view.py): copied into the vars.
+        shown = form_view(drafted, references=len(self.references))
+        for field in dataclasses.fields(shown):
+            setattr(self, field.name, getattr(shown, field.name))
         return drafted
 
     @rx.event
@@ -441,7 +410,7 @@ class StudioState(SessionState):
         allowed = await asyncio.to_thread(governance.allowed_profiles, services.engine, user.id, live.catalog.models)
         self._allowed_models = None if allowed is None else sorted(allowed)
         self._show_offer()
-        page = await asyncio.to_thread(queue.runs, services.engine, owner_id=user.id)
+        page = await asyncio.to_thread(views.runs, services.engine, owner_id=user.id)
         if not self._feed_loaded and not self.prompt and page.runs:
             # A fresh tab (new, or one whose state was lost with its worker) continues where the
             # user left off: the last run's words are back in the form.
@@ -456,20 +425,20 @@ class StudioState(SessionState):
     @signed_in
     async def load_older_runs(self, user: User):
         """The next page of earlier runs, as the feed is scrolled (assets/studio.js)."""
-        cursor = queue.Cursor.decode(self.runs_cursor)
+        cursor = views.Cursor.decode(self.runs_cursor)
         if cursor is None:
             return
         if len(self.runs) >= MAX_RUNS:
             self.runs_capped = True
             return
-        page = await asyncio.to_thread(queue.runs, get_services().engine, owner_id=user.id, before=cursor)
+        page = await asyncio.to_thread(views.runs, get_services().engine, owner_id=user.id, before=cursor)
         known = {card.id for card in self.runs}
         older = [self._card(run) for run in page.runs if run.view.id not in known]
         self.runs = [*self.runs, *older]
         self.runs_cursor = page.next_cursor.encode() if page.next_cursor else ""
         return self._watchers(older)
 
-    def _card(self, run: queue.Run) -> RunCard:
+    def _card(self, run: views.Run) -> RunCard:
         labels = {key: profile.label for key, profile in get_services().catalog.models.items()}
         return run_card(run, labels=labels, language=self.lang)
 
@@ -487,7 +456,7 @@ class StudioState(SessionState):
             self.runs = [card if shown.id == job_id else shown for shown in self.runs]
         return True
 
-    def _restore_words(self, job: queue.JobView) -> None:
+    def _restore_words(self, job: views.JobView) -> None:
         catalog = get_services().catalog
         if catalog.offers(job.model_profile) and job.model_profile != self.model_id:
             self._show_profile(job.model_profile)
@@ -515,7 +484,7 @@ class StudioState(SessionState):
             while time.monotonic() < deadline:
                 with runner.watching(job_id) as changed:
                     try:
-                        found = await asyncio.to_thread(queue.run, services.engine, job_id, owner_id=owner_id)
+                        found = await asyncio.to_thread(views.run, services.engine, job_id, owner_id=owner_id)
                         seen = fingerprint(found.view if found else None)
                         if seen != shown or backoff.failures:
                             card = run_card(found, labels=labels, language=language) if found else None
@@ -762,7 +731,7 @@ class StudioState(SessionState):
             self.reference_message = _("That image does not exist (any more).")
             await self._record_refused(owner_id, "image", image_id)
             return
-        image, _generation = found
+        image, generation = found
         path = services.files.path_for(image.sha256)
         try:
             reference = await uploads.add_reference(
@@ -770,7 +739,7 @@ class StudioState(SessionState):
                 owner_id,
                 await asyncio.to_thread(path.read_bytes),
                 name=path.name,
-                stored_as=f"generated image, seed {image.seed}",
+                stored_as=reference_name(image, generation),
                 # Lineage links the user's own images only.
                 source_image_id=image.id if image.owner_id == owner_id else None,
             )
@@ -843,7 +812,7 @@ class StudioState(SessionState):
             self.run_error = unavailable.message
             return
         # Whatever the tab thought, the row now says how things stand.
-        found = await asyncio.to_thread(queue.run, services.engine, job_id, owner_id=user.id)
+        found = await asyncio.to_thread(views.run, services.engine, job_id, owner_id=user.id)
         self._replace_run(job_id, self._card(found) if found else None)
         if found is not None and found.view.active:
             return StudioState.watch_run(job_id)
@@ -898,7 +867,7 @@ class StudioState(SessionState):
 
         try:
             job_id = await submit(services, user.id, planned, reference_ids, mask_id, recipe_extras=composed.extras)
-            found = await asyncio.to_thread(queue.run, services.engine, job_id, owner_id=user.id)
+            found = await asyncio.to_thread(views.run, services.engine, job_id, owner_id=user.id)
         except SubmissionRefused as refused:
             await asyncio.to_thread(services.config.refresh)
             async with self:
@@ -943,7 +912,7 @@ class StudioState(SessionState):
         services = await asyncio.to_thread(get_services)
         try:
             new_id = await asyncio.to_thread(retry.retry_missing, services.engine, job_id, owner_id=user.id)
-            found = await asyncio.to_thread(queue.run, services.engine, new_id, owner_id=user.id)
+            found = await asyncio.to_thread(views.run, services.engine, new_id, owner_id=user.id)
         except retry.NothingToRetry:
             return
         except SubmissionRefused as refused:

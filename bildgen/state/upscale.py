@@ -12,15 +12,14 @@ import reflex as rx
 
 from bildgen.generation.upscale import FACTORS, submit_upscale
 from bildgen.i18n import _
-from bildgen.jobs import queue
-from bildgen.jobs.refusals import SubmissionRefused
+from bildgen.jobs import views
+from bildgen.refusal import Refusal
 from bildgen.services import get_services
 from bildgen.state.gallery import GalleryState
 from bildgen.state.guards import signed_in
 from bildgen.state.lightbox import LightboxState
 from bildgen.state.session import SessionState
 from bildgen.state.studio import StudioState
-from bildgen.store.db import StorageUnavailable
 from bildgen.store.models import User
 
 
@@ -47,16 +46,14 @@ class UpscaleState(SessionState):
                 image_id=image_id,
                 factor=factor,
             )
-        except SubmissionRefused as refused:
+        except Refusal as refused:  # the upscale's own, the queue's or storage's: each says why
             return None, refused.message
-        except StorageUnavailable as unavailable:
-            return None, unavailable.user_message
         services.runner.wake()
         return job_id, ""
 
     async def _show_in_studio(self, owner_id: str, job_id: str):
         studio = await self.get_state(StudioState)
-        found = await asyncio.to_thread(queue.run, get_services().engine, job_id, owner_id=owner_id)
+        found = await asyncio.to_thread(views.run, get_services().engine, job_id, owner_id=owner_id)
         studio.run_error = ""
         return studio._put_on_top(job_id, studio._card(found) if found else None)
 

@@ -14,6 +14,7 @@ from bildgen.boards import sharing
 from bildgen.store import library
 from bildgen.store.db import session, storage_errors
 from bildgen.store.files import ImageFiles
+from bildgen.store.image_library import shown_seed
 from bildgen.store.models import (
     Board,
     BoardImage,
@@ -125,6 +126,8 @@ class Details:
     references: list[ReferenceImage]  # what it was made from, in order
     made_from: list[Image]  # the user's own images among those references
     made_into: list[Image]  # images made with this one as a reference
+    # Each of those images' seed as shown (image_library.shown_seed: None where none was sent).
+    lineage_seeds: dict[str, int | None] = dataclasses.field(default_factory=dict)
 
 
 def details(engine: sqlalchemy.Engine, owner_id: str, image_id: str) -> Details | None:
@@ -148,7 +151,19 @@ def details(engine: sqlalchemy.Engine, owner_id: str, image_id: str) -> Details 
             .order_by(col(Image.created_at))
         ).all()
         unique_made_into = list({made.id: made for made in made_into}.values())
-        return Details(image, generation, list(references), list(made_from), unique_made_into)
+        lineage = [*made_from, *unique_made_into]
+        made_by = (
+            {
+                made.id: made
+                for made in db.exec(
+                    select(Generation).where(col(Generation.id).in_({image.generation_id for image in lineage}))
+                ).all()
+            }
+            if lineage
+            else {}
+        )
+        seeds = {image.id: shown_seed(image, made_by[image.generation_id]) for image in lineage}
+        return Details(image, generation, list(references), list(made_from), unique_made_into, seeds)
 
 
 def set_favourite(engine: sqlalchemy.Engine, owner_id: str, image_id: str, favourite: bool) -> bool:

@@ -19,7 +19,7 @@ from sqlmodel import select
 
 from bildgen.boards import core as boards
 from bildgen.filenames import download_filename
-from bildgen.inference.decoding import DecodedImage
+from bildgen.images.decoding import DecodedImage
 from bildgen.provenance.marking import Marker
 from bildgen.provenance.signing import Ingredient
 from bildgen.store import metadata
@@ -36,7 +36,7 @@ logger = logging.getLogger(__name__)
 class SavedImage:
     id: str
     variant: int
-    seed: int
+    seed: int | None  # as sent (shown_seed): None where the request carried no seed
     width: int
     height: int
     filename: str
@@ -154,7 +154,7 @@ def stored_recipe(generation: Generation, seed: int) -> metadata.StoredRecipe:
         steps=generation.steps if was_sent("steps") else None,
         guidance=generation.guidance if guidance_sent else None,
         guidance_field=generation.guidance_field if guidance_sent else None,
-        seed=seed if was_sent("seed") else None,
+        seed=seed if seed_sent(generation) else None,  # the rule shown_seed applies
         width=generation.width,
         height=generation.height,
         model=generation.served_model,
@@ -181,6 +181,18 @@ def seed_sent(generation: Generation) -> bool:
     return sent is None or "seed" in sent
 
 
+def shown_seed(image: Image, generation: Generation) -> int | None:
+    """The image's seed where its request carried one, None where none was sent (GPT-Image takes no
+    seed). The one rule for every place that shows, names or exports a seed: never one not sent."""
+    return image.seed if seed_sent(generation) else None
+
+
+def reference_name(image: Image, generation: Generation, *, suffix: str = "") -> str:
+    """How a generated image is listed once it becomes a reference (named by its seed where one was sent)."""
+    seed = shown_seed(image, generation)
+    return ("generated image" if seed is None else f"generated image, seed {seed}") + suffix
+
+
 def _options(generation: Generation) -> dict[str, Any]:
     # The job's spec (jobs/queue.JobSpec) keeps the provider options the image was made with.
     try:
@@ -192,13 +204,14 @@ def _options(generation: Generation) -> dict[str, Any]:
 
 def saved_image(image: Image, generation: Generation) -> SavedImage:
     created: datetime = image.created_at
+    seed = shown_seed(image, generation)
     return SavedImage(
         id=image.id,
         variant=image.variant,
-        seed=image.seed,
+        seed=seed,
         width=image.width,
         height=image.height,
         filename=download_filename(
-            created=created, prompt=generation.prompt, seed=image.seed, model_id=generation.model_name
+            created=created, prompt=generation.prompt, seed=seed, model_id=generation.model_name
         ),
     )

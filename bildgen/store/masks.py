@@ -17,7 +17,7 @@ from PIL import Image
 
 from bildgen.cpu import in_image_pool
 from bildgen.i18n import _
-from bildgen.inference.decoding import MAX_PIXELS, TooManyPixels, Undecodable, decode_checked, sniff_format
+from bildgen.images.decoding import MAX_PIXELS, TooManyPixels, Undecodable, decode_checked, sniff_format
 from bildgen.params import Size
 from bildgen.refusal import Refusal
 

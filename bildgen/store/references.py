@@ -15,7 +15,7 @@ from PIL import Image, ImageCms, ImageOps
 
 from bildgen.cpu import in_image_pool
 from bildgen.i18n import _
-from bildgen.inference.decoding import MAX_PIXELS, TooManyPixels, Undecodable, decode_checked, sniff_format
+from bildgen.images.decoding import MAX_PIXELS, TooManyPixels, Undecodable, decode_checked, sniff_format
 from bildgen.refusal import Refusal
 
 MAX_BYTES = 20 * 1024 * 1024

@@ -43,3 +43,8 @@ def test_prompts_with_nothing_to_slug_still_give_a_valid_name(prompt):
 
 def test_model_without_organisation_prefix():
     assert parts("x", model="bildgen-demo")[3] == "bildgen-demo"
+
+
+def test_an_image_sent_no_seed_is_named_without_one():
+    name = download_filename(created=WHEN, prompt="A red fox", seed=None, model_id="gpt-image-1")
+    assert name == "20260309-140507_a-red-fox_gpt-image-1.png"

@@ -12,7 +12,7 @@ from sqlmodel import select
 from bildgen.inference.demo.common import FaultPlan
 from bildgen.inference.demo.server import BackgroundServer, DemoOptions, create_app, start_demo_server
 from bildgen.inference.profiles import demo_catalog
-from bildgen.jobs import queue
+from bildgen.jobs import queue, views
 from bildgen.jobs.runner import JobRunner
 from bildgen.params import FAMILIES
 from bildgen.store.db import StorageUnavailable, make_engine, migrate, session
@@ -46,7 +46,7 @@ class World:
     def submit(self, seeds, owner=None, **fields) -> str:
         return queue.submit(self.engine, submission(owner or self.owner, self.catalog.default, seeds=seeds, **fields))
 
-    def run(self, seeds, **fields) -> queue.JobView:
+    def run(self, seeds, **fields) -> views.JobView:
         async def go():
             async with self.runner().running() as runner:
                 job_id = self.submit(seeds, **fields)
@@ -195,7 +195,7 @@ def test_one_users_many_queued_jobs_do_not_starve_anothers_single_one(tmp_path, 
     bob = make_user(world.engine, "bob")
     anna_jobs = [world.submit([index]) for index in range(40)]
     bobs = world.submit([99], owner=bob)
-    assert queue.view(world.engine, bobs, owner_id=bob.id).ahead == 1
+    assert views.view(world.engine, bobs, owner_id=bob.id).ahead == 1
     first, second = claim_one(world), claim_one(world)
     # Anna's oldest starts, then it is Bob's turn, not Anna's 2nd of 40.
     assert [first[0].id, second[0].id] == [anna_jobs[0], bobs]
@@ -226,8 +226,8 @@ def test_only_jobs_whose_lease_ran_out_are_taken_back(tmp_path, database_url):
     assert queue.renew_leases(world.engine, worker="alive", job_ids=[alive], now=later) == set()
     taken = queue.take_back(world.engine, retries={"demo": True}, now=later + timedelta(seconds=10))
     assert (taken.requeued, taken.ended) == ([dead], [])
-    assert queue.view(world.engine, alive, owner_id=world.owner.id).status == GenerationStatus.RUNNING
-    job = queue.view(world.engine, dead, owner_id=world.owner.id)
+    assert views.view(world.engine, alive, owner_id=world.owner.id).status == GenerationStatus.RUNNING
+    job = views.view(world.engine, dead, owner_id=world.owner.id)
     assert (job.status, job.resumed) == (GenerationStatus.QUEUED, True)
     # The dead worker, should it come back, learns that the job is no longer its own.
     assert queue.renew_leases(world.engine, worker="dead", job_ids=[dead]) == {dead}
@@ -244,7 +244,7 @@ def test_a_job_whose_worker_dies_three_times_ends_with_a_message_instead_of_taki
         # The worker dies mid-request; its lease runs out (a dead worker's liveness lock goes sooner).
         taken = queue.take_back(world.engine, retries={"demo": True}, now=utc_now() + queue.LEASE * 2)
         assert taken.requeued == ([job_id] if death < queue.MAX_WORKER_DEATHS else [])
-    job = queue.view(world.engine, job_id, owner_id=world.owner.id)
+    job = views.view(world.engine, job_id, owner_id=world.owner.id)
     # It had saved no image: the message promises none (the fault campaign found it saying "kept").
     assert job.status == GenerationStatus.FAILED
     assert job.error == queue.NOTHING_SAVED[queue.WORKER_DIED_TOO_OFTEN]
@@ -267,15 +267,15 @@ def test_a_queued_job_cancelled_never_runs(world):
     job_id = world.submit([3])
     assert queue.request_cancel(world.engine, job_id, owner_id=world.owner.id)
     assert claim_one(world) == []
-    assert queue.view(world.engine, job_id, owner_id=world.owner.id).status == GenerationStatus.CANCELLED
+    assert views.view(world.engine, job_id, owner_id=world.owner.id).status == GenerationStatus.CANCELLED
 
 
 def test_another_users_job_cannot_be_seen_or_cancelled(world):
     bob = make_user(world.engine, "bob")
     job_id = world.submit([3])
-    assert queue.view(world.engine, job_id, owner_id=bob.id) is None
+    assert views.view(world.engine, job_id, owner_id=bob.id) is None
     assert not queue.request_cancel(world.engine, job_id, owner_id=bob.id)
-    assert queue.view(world.engine, job_id, owner_id=world.owner.id).status == GenerationStatus.QUEUED
+    assert views.view(world.engine, job_id, owner_id=world.owner.id).status == GenerationStatus.QUEUED
 
 
 @pytest.mark.parametrize("retry", [True, False])
@@ -294,7 +294,7 @@ def test_a_stopping_worker_hands_its_jobs_back_unless_asking_again_may_cost(tmp_
             runner.wake()
             while not [e for e in app.state.log.entries if e["path"] == "/v1/images/generations"]:
                 await asyncio.sleep(0.02)
-        stopped = queue.view(world.engine, job_id, owner_id=world.owner.id)
+        stopped = views.view(world.engine, job_id, owner_id=world.owner.id)
         async with world.runner("second").running() as runner:
             runner.wake()
             return stopped, await wait_until_final(world.engine, job_id, world.owner.id, timeout=30)

@@ -18,6 +18,7 @@ QUEUE_WRITES = {
     "hand_back",
     "finish",
     "record_served_model",
+    "record_sent_settings",
     "record_variant_error",
 }
 
@@ -38,6 +39,15 @@ def test_no_front_calls_the_queues_write_functions():
     modules = [path for front in FRONTS for path in sorted((root / front).glob("*.py"))]
     assert len(modules) > 20
     assert [call for path in modules for call in queue_writes_in(path)] == []
+
+
+def test_the_queues_write_side_and_its_read_model_are_separate_modules():
+    from bildgen.jobs import queue, views
+
+    assert all(callable(getattr(queue, name, None)) for name in QUEUE_WRITES)
+    assert not QUEUE_WRITES & set(vars(views))
+    assert {"view", "runs", "run", "latest", "active_jobs"} <= set(vars(views))
+    assert not {"view", "runs", "run", "latest", "active_jobs"} & set(vars(queue))
 
 
 def test_the_check_finds_a_direct_call(tmp_path):

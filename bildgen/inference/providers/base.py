@@ -24,9 +24,10 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from bildgen.cpu import in_image_pool
 from bildgen.i18n import N_, _
+from bildgen.images.decoding import DecodedImage
 from bildgen.inference.capabilities import Capabilities
 from bildgen.inference.client import ServedModel, ServerEndpoint
-from bildgen.inference.decoding import DecodedImage, decode_base64, to_png
+from bildgen.inference.decoding import decode_base64, to_png
 from bildgen.inference.errors import ErrorKind, InferenceError
 from bildgen.inference.transport import MAX_ANSWER_BYTES, MAX_RETRY_WAIT_S, ServiceHttp, deadline
 from bildgen.params import FAMILIES, EffectiveParameters, FamilyTraits

@@ -21,9 +21,9 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from bildgen.i18n import _
+from bildgen.images.decoding import DecodedImage
 from bildgen.inference.capabilities import Capabilities
 from bildgen.inference.client import ServedModel
-from bildgen.inference.decoding import DecodedImage
 from bildgen.inference.errors import ErrorKind, InferenceError, moderation_kind
 from bildgen.inference.providers.automatic1111 import SD_SIZES, _seed_from_info
 from bildgen.inference.providers.base import (

@@ -13,7 +13,7 @@ from PIL import Image
 from bildgen.admin import users
 from bildgen.api import app as api_app
 from bildgen.auth import api_tokens, throttle
-from bildgen.jobs import queue
+from bildgen.jobs import queue, views
 from bildgen.jobs.refusals import GenerationPaused, QuotaReached, SubmissionRefused
 from bildgen.store.models import utc_now
 from tests.unit.api.conftest import SMALL, png
@@ -116,7 +116,7 @@ def test_a_disabled_users_token_is_403_and_queues_nothing(bildgen):
     with bildgen.http(token) as client:
         listed = client.get("models")
     assert listed.status_code == 403 and error_of(listed)["type"] == "permission_error"
-    assert queue.latest(bildgen.services.engine, owner_id=anna.id) is None
+    assert views.latest(bildgen.services.engine, owner_id=anna.id) is None
 
 
 def test_an_image_that_cannot_be_read_is_422_and_queues_nothing(bildgen):
@@ -124,7 +124,7 @@ def test_an_image_that_cannot_be_read_is_422_and_queues_nothing(bildgen):
     with pytest.raises(openai.UnprocessableEntityError) as refused:
         bildgen.sdk(token).images.edit(model="demo", image=("notes.png", b"not a picture", "image/png"), prompt="x")
     assert refused.value.body["param"] == "image" and "not a PNG, JPEG or WebP" in refused.value.body["message"]
-    assert queue.latest(bildgen.services.engine, owner_id=anna.id) is None
+    assert views.latest(bildgen.services.engine, owner_id=anna.id) is None
 
 
 def test_a_mask_that_cannot_be_used_is_422_naming_it_and_queues_nothing(bildgen):
@@ -139,7 +139,7 @@ def test_a_mask_that_cannot_be_used_is_422_naming_it_and_queues_nothing(bildgen)
         with pytest.raises(openai.UnprocessableEntityError) as refused:
             bildgen.sdk(token).images.edit(model="demo", image=image, mask=("m.png", mask, "image/png"), prompt="x")
         assert refused.value.body["param"] == "mask" and reason in refused.value.body["message"]
-    assert queue.latest(bildgen.services.engine, owner_id=anna.id) is None
+    assert views.latest(bildgen.services.engine, owner_id=anna.id) is None
 
 
 def test_a_mask_for_a_model_that_cannot_take_one_is_400_naming_it(bildgen):
@@ -151,7 +151,7 @@ def test_a_mask_for_a_model_that_cannot_take_one_is_400_naming_it(bildgen):
             model=sketcher, image=("a.png", png(300, 200), "image/png"), mask=("m.png", mask, "image/png"), prompt="x"
         )
     assert refused.value.body["param"] == "mask" and "Sketcher cannot apply" in refused.value.body["message"]
-    assert queue.latest(bildgen.services.engine, owner_id=anna.id) is None
+    assert views.latest(bildgen.services.engine, owner_id=anna.id) is None
 
 
 def test_too_many_requests_with_one_token_is_429_with_retry_after_and_other_tokens_go_on(bildgen, monkeypatch):
@@ -218,7 +218,7 @@ def test_a_database_that_stops_answering_is_503_not_a_server_error(bildgen, monk
     def locked(*_args, **_kwargs):
         raise sqlalchemy.exc.OperationalError("SELECT …", {}, sqlite3.OperationalError("database is locked"))
 
-    monkeypatch.setattr(queue, "view", locked)  # every read of a job, from here on
+    monkeypatch.setattr(views, "view", locked)  # every read of a job, from here on
     with bildgen.http(token) as client:
         waited = client.post("images/generations", json=GENERATE)
         queued = client.post("images/generations", json={**GENERATE, "async": True})

@@ -11,7 +11,7 @@ from PIL import Image, ImageChops
 from sqlmodel import select
 
 from bildgen.auth import image_links
-from bildgen.jobs import queue
+from bildgen.jobs import views
 from bildgen.store import gallery, library, metadata
 from bildgen.store.db import session
 from bildgen.store.models import ReferenceImage
@@ -89,7 +89,7 @@ def test_a_profile_an_administrator_switches_off_leaves_the_models_and_is_refuse
         assert refused.value.body["param"] == "model" and "switched it off" in refused.value.body["message"]
         assert "Models: demo " in refused.value.body["message"]
     # Refused before anything is stored or queued.
-    assert queue.latest(bildgen.services.engine, owner_id=anna.id) is None
+    assert views.latest(bildgen.services.engine, owner_id=anna.id) is None
     with session(bildgen.services.engine) as db:
         assert db.exec(select(ReferenceImage)).all() == []
 

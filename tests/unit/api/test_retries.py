@@ -14,7 +14,7 @@ import pytest
 from sqlmodel import select
 
 from bildgen.api import idempotency
-from bildgen.jobs import queue
+from bildgen.jobs import views
 from bildgen.store.db import session
 from bildgen.store.models import Generation, ReferenceImage, utc_now
 from tests.unit.api.conftest import SMALL, png, poll
@@ -77,7 +77,7 @@ def test_a_request_the_sdk_sends_again_with_an_idempotency_key_makes_one_job(bil
 
 
 def _images_of(bildgen, job, owner):
-    view = queue.view(bildgen.services.engine, job.id, owner_id=owner.id)
+    view = views.view(bildgen.services.engine, job.id, owner_id=owner.id)
     return [view.images[variant] for variant in sorted(view.images)]
 
 

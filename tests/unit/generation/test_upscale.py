@@ -9,7 +9,7 @@ from PIL import Image as PILImage
 from bildgen.generation.upscale import UpscaleRefused, submit_upscale
 from bildgen.inference.demo.server import DemoOptions, start_demo_server
 from bildgen.inference.profiles import Catalog, ModelProfile
-from bildgen.jobs import queue
+from bildgen.jobs import views
 from bildgen.prompts.elements import RecipeExtras
 from bildgen.store import gallery
 from bildgen.store.files import ImageFiles
@@ -37,7 +37,7 @@ def with_upscaler(world: World, upscaler_url: str, **fields) -> None:
     )
 
 
-def upscale(world: World, image_id: str, factor: int, owner=None) -> queue.JobView:
+def upscale(world: World, image_id: str, factor: int, owner=None) -> views.JobView:
     owner = owner or world.owner
     references = ImageFiles(world.library.files.root.parent / "references")
 
@@ -100,6 +100,7 @@ def test_an_upscale_beyond_the_profiles_largest_side_is_refused_naming_it_and_st
         upscale(world, source.id, 4)
 
     assert "2048×2048" in refused.value.message and "1536" in refused.value.message
+    assert (refused.value.field, refused.value.kind) == ("scale", "invalid")
     assert len(world.rows(ReferenceImage)) == references_before
 
 

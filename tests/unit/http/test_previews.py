@@ -5,7 +5,7 @@ import asyncio
 
 from bildgen import routes
 from bildgen.inference.demo.server import DemoOptions, start_demo_server
-from bildgen.jobs import queue
+from bildgen.jobs import queue, views
 from tests.jobs import submission, wait_until_final
 from tests.unit.conftest import make_user
 from tests.unit.http.test_images import client_for
@@ -31,7 +31,7 @@ def test_a_webuis_live_preview_is_served_to_the_owner_while_the_image_is_made(fr
                 runner.wake()
                 async with asyncio.timeout(20):
                     while True:
-                        job = await asyncio.to_thread(queue.view, services.engine, job_id, owner_id=anna.id)
+                        job = await asyncio.to_thread(views.view, services.engine, job_id, owner_id=anna.id)
                         version = job.variants.get(0) and job.variants[0].preview_version
                         if version:
                             break

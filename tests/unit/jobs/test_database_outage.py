@@ -20,7 +20,7 @@ from sqlmodel import select
 from bildgen.inference.decoding import to_png
 from bildgen.inference.demo.server import DemoOptions, start_demo_server
 from bildgen.inference.profiles import demo_catalog
-from bildgen.jobs import queue, tasks
+from bildgen.jobs import queue, tasks, views
 from bildgen.jobs.runner import JobRunner
 from bildgen.store.db import is_storage_failure, make_engine, migrate, session
 from bildgen.store.files import ImageFiles
@@ -109,7 +109,7 @@ def test_images_that_arrive_while_postgresql_is_down_are_kept_and_the_job_ends_d
             )
             await asyncio.to_thread(postgres.start)
             return await eventually(
-                lambda: (job := queue.view(engine, job_id, owner_id=user.id)) and not job.active and job,
+                lambda: (job := views.view(engine, job_id, owner_id=user.id)) and not job.active and job,
                 what="the job ends",
             )
 
@@ -133,7 +133,7 @@ WORKER = textwrap.dedent(
     from pathlib import Path
     from bildgen.inference.demo.server import DemoOptions, start_demo_server
     from bildgen.inference.profiles import demo_catalog
-    from bildgen.jobs import queue
+    from bildgen.jobs import queue, views
     from bildgen.jobs.runner import JobRunner
     from bildgen.store.db import make_engine
     from bildgen.store.files import ImageFiles
@@ -203,7 +203,7 @@ def test_images_spooled_by_a_worker_killed_during_the_outage_are_recorded_by_the
     assert sorted(row.seed for row in rows) == [7, 8]
     assert spooled_entries(data) == []
     assert image_files(data) == {row.sha256 for row in rows} == all_image_hashes(engine)
-    job = queue.view(engine, job_id, owner_id=user.id)
+    job = views.view(engine, job_id, owner_id=user.id)
     assert sorted(job.images) == [0, 1]
 
 

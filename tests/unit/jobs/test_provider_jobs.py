@@ -2,6 +2,7 @@
 provider flavors over HTTP, and restarts in the middle of a polled task."""
 
 import asyncio
+import re
 import subprocess
 import sys
 import textwrap
@@ -10,14 +11,16 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
+from bildgen.api import tasks as api_tasks
 from bildgen.inference.demo.server import DemoOptions, start_demo_server
 from bildgen.inference.profiles import Catalog, ModelProfile
-from bildgen.jobs import queue, tasks
+from bildgen.jobs import queue, tasks, views
 from bildgen.jobs.runner import JobRunner
+from bildgen.state.gallery import gallery_card
 from bildgen.store import gallery, metadata
 from bildgen.store.db import make_engine, migrate, session
 from bildgen.store.files import ImageFiles
-from bildgen.store.image_library import ImageLibrary, stored_recipe
+from bildgen.store.image_library import ImageLibrary, reference_name, stored_recipe
 from bildgen.store.models import Generation, GenerationStatus, Image, VariantTask, utc_now
 from tests.jobs import submission, wait_until_final
 from tests.unit.conftest import make_user
@@ -59,7 +62,7 @@ def services_for(tmp_path, database_url):
             return queue.submit(self.engine, submission(self.owner, self.profile, seeds=seeds, **fields))
 
         def view(self, job_id):
-            return queue.view(self.engine, job_id, owner_id=self.owner.id)
+            return views.view(self.engine, job_id, owner_id=self.owner.id)
 
         def posts(self, path: str) -> int:
             return sum(1 for e in self.server.app.state.log.entries if e["method"] == "POST" and e["path"] == path)
@@ -128,6 +131,19 @@ def test_a_gpt_image_recipe_records_no_seed_steps_or_guidance_it_was_never_sent(
     shown = detail_view(gallery.details(setup.engine, setup.owner.id, image.id), "en")
     assert (shown.steps, shown.guidance, shown.seed) == ("", "", "")
     assert shown.size == "1024 × 1024"
+    # Nor does anything else name or export the seed: the download's name, the gallery tile's names,
+    # a reference made from it and the /v1 answer (image_library.shown_seed).
+    assert re.fullmatch(r"\d{8}-\d{6}_a-red-fox_gpt-image-1\.png", shown.filename)
+    [saved] = job.images.values()
+    assert saved.seed is None and saved.filename == shown.filename
+    assert gallery_card(image, generation).seed_sent is False
+    assert reference_name(image, generation) == "generated image"
+    answer = asyncio.run(
+        api_tasks.images(
+            setup.engine, setup.library.files, b"s" * 32, job, owner_id=setup.owner.id, response_format="url", origin=""
+        )
+    )
+    assert [(data.id, data.seed) for data in answer.data] == [(image.id, None)]
 
 
 def test_a_bfl_recipe_records_the_seed_steps_and_guidance_it_sent(services_for):
@@ -149,6 +165,9 @@ def test_a_bfl_recipe_records_the_seed_steps_and_guidance_it_sent(services_for):
 
     shown = detail_view(gallery.details(setup.engine, setup.owner.id, image.id), "en")
     assert (shown.steps, shown.seed) == ("20", "5")
+    assert re.fullmatch(r"\d{8}-\d{6}_a-red-fox_5_flux-dev\.png", shown.filename)
+    [saved] = job.images.values()
+    assert saved.seed == 5 and saved.filename == shown.filename
 
 
 def test_a_moderated_variant_says_so_and_the_others_are_kept(services_for):

@@ -2,7 +2,7 @@
 
 from datetime import timedelta
 
-from bildgen.jobs import queue, tasks
+from bildgen.jobs import queue, tasks, views
 from bildgen.store.db import session
 from bildgen.store.models import GenerationStatus, Image, utc_now
 from tests.unit.conftest import make_generation, make_user
@@ -21,7 +21,7 @@ def test_runs_are_the_owners_newest_first_in_pages_that_neither_skip_nor_repeat(
 
     seen, cursor = [], None
     while True:
-        page = queue.runs(engine, owner_id=anna.id, before=cursor, limit=3)
+        page = views.runs(engine, owner_id=anna.id, before=cursor, limit=3)
         assert len(page.runs) <= 3
         seen.extend(page.runs)
         cursor = page.next_cursor
@@ -41,11 +41,11 @@ def test_a_run_carries_its_state_and_recipe_and_stays_its_owners(engine):
     job = make_generation(
         engine, anna, prompt="a kite", width=640, height=384, steps=12, status=GenerationStatus.QUEUED, variant_count=2
     )
-    found = queue.run(engine, job.id, owner_id=anna.id)
+    found = views.run(engine, job.id, owner_id=anna.id)
     assert found.view.active and found.view.status == GenerationStatus.QUEUED and found.view.ahead == 0
     assert (found.generation.width, found.generation.height, found.generation.steps) == (640, 384, 12)
-    assert queue.run(engine, job.id, owner_id=bob.id) is None
-    assert queue.runs(engine, owner_id=bob.id).runs == []
+    assert views.run(engine, job.id, owner_id=bob.id) is None
+    assert views.runs(engine, owner_id=bob.id).runs == []
 
 
 def test_an_interrupted_run_promises_kept_images_only_when_it_saved_some(engine):
@@ -55,15 +55,15 @@ def test_an_interrupted_run_promises_kept_images_only_when_it_saved_some(engine)
     with session(engine) as db:
         db.add(Image(owner_id=anna.id, generation_id=half.id, variant=0, seed=1, width=64, height=64, sha256="a" * 64))
         db.commit()
-    assert "kept" not in queue.view(engine, empty.id, owner_id=anna.id).error
-    assert "before any image was saved" in queue.view(engine, empty.id, owner_id=anna.id).error
-    assert "The images it saved are kept" in queue.view(engine, half.id, owner_id=anna.id).error
+    assert "kept" not in views.view(engine, empty.id, owner_id=anna.id).error
+    assert "before any image was saved" in views.view(engine, empty.id, owner_id=anna.id).error
+    assert "The images it saved are kept" in views.view(engine, half.id, owner_id=anna.id).error
     # A job whose worker stopped renewing its lease, seen before anyone has recorded that.
     stalled = make_generation(engine, anna, status=GenerationStatus.QUEUED)
     queue.claim(engine, worker="gone", limits={"demo": 1}, capacity=1, now=utc_now() - 2 * queue.LEASE)
     # Its image was sent (nothing else to go on with: a job with unsent images shows as waiting).
     tasks.record(engine, stalled.id, 0, status=tasks.SUBMITTED)
-    view = queue.view(engine, stalled.id, owner_id=anna.id)
+    view = views.view(engine, stalled.id, owner_id=anna.id)
     assert view.status == GenerationStatus.INTERRUPTED and "kept" not in view.error
 
 
@@ -84,7 +84,7 @@ def test_a_run_lists_the_reference_images_it_was_made_from_in_order(engine, tmp_
         db.add(GenerationReference(generation_id=edit.id, position=1, reference_id=first.id))
         db.add(GenerationReference(generation_id=edit.id, position=0, reference_id=second.id))
         db.commit()
-    assert queue.run(engine, edit.id, owner_id=anna.id).reference_ids == (second.id, first.id)
-    by_id = {run.view.id: run for run in queue.runs(engine, owner_id=anna.id).runs}
+    assert views.run(engine, edit.id, owner_id=anna.id).reference_ids == (second.id, first.id)
+    by_id = {run.view.id: run for run in views.runs(engine, owner_id=anna.id).runs}
     assert by_id[edit.id].reference_ids == (second.id, first.id)
     assert by_id[plain.id].reference_ids == ()

@@ -18,7 +18,7 @@ from sqlmodel import select
 
 from bildgen.inference.demo.server import DemoOptions, start_demo_server
 from bildgen.inference.profiles import Catalog, ModelProfile
-from bildgen.jobs import queue
+from bildgen.jobs import queue, views
 from bildgen.jobs.runner import JobRunner
 from bildgen.state import run_cards
 from bildgen.store.db import make_engine, migrate, session
@@ -97,7 +97,7 @@ def deployment(tmp_path, database_url):
             return queue.submit(engine, submission(self.owner, self.profile, seeds=seeds))
 
         def view(self, job_id):
-            return queue.view(engine, job_id, owner_id=self.owner.id)
+            return views.view(engine, job_id, owner_id=self.owner.id)
 
         def final(self, job_id, timeout: float):
             return asyncio.run(wait_until_final(engine, job_id, self.owner.id, timeout=timeout))
@@ -136,7 +136,7 @@ def test_a_killed_workers_job_is_finished_by_another_worker_within_seconds(deplo
     print(f"kill -9 → running again on another worker: {time.monotonic() - killed_at:.2f} s")
     assert again.status == GenerationStatus.RUNNING
     card = run_cards.run_card(
-        queue.run(deployment.engine, job_id, owner_id=deployment.owner.id), labels={}, language="en"
+        views.run(deployment.engine, job_id, owner_id=deployment.owner.id), labels={}, language="en"
     )
     assert card.notice == "Resumed on another worker."
 

@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 from bildgen import i18n
 from bildgen.inference.errors import ErrorKind, InferenceError
-from bildgen.jobs import queue, tasks
+from bildgen.jobs import tasks, views
 from bildgen.state.run_cards import DONE, FAILED, PENDING, PROMPT_SHOWN, WAITING, run_card
 from bildgen.store.image_library import SavedImage
 from bildgen.store.models import Generation, GenerationStatus
@@ -28,7 +28,7 @@ def a_run(status=GenerationStatus.RUNNING, *, images=None, variants=None, errors
         variant_count=3,
         created_at=NOW - timedelta(seconds=40),
     )
-    view = queue.JobView(
+    view = views.JobView(
         id=generation.id,
         status=status,
         error=error,
@@ -45,7 +45,7 @@ def a_run(status=GenerationStatus.RUNNING, *, images=None, variants=None, errors
         model_profile="demo",
         variants=variants or {},
     )
-    return queue.Run(view, generation)
+    return views.Run(view, generation)
 
 
 def image(variant: int) -> SavedImage:
@@ -100,7 +100,7 @@ def test_a_waiting_run_says_its_place_and_a_failed_one_why_in_the_users_language
 def test_a_very_long_prompt_is_shortened_in_the_feed():
     run = a_run()
     run.generation.prompt = "a harbour at dawn " * 300
-    long = queue.Run(dataclasses.replace(run.view, prompt=run.generation.prompt), run.generation)
+    long = views.Run(dataclasses.replace(run.view, prompt=run.generation.prompt), run.generation)
     card = run_card(long, labels={}, language="en", now=NOW)
     assert len(card.prompt) == PROMPT_SHOWN and card.prompt.endswith("…")
     assert card.prompt.startswith("a harbour at dawn a harbour")

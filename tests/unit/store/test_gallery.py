@@ -1,3 +1,4 @@
+import json
 from datetime import timedelta
 
 from bildgen.store import gallery
@@ -10,8 +11,10 @@ from tests.unit.conftest import make_generation, make_user
 T0 = utc_now()
 
 
-def add_generation(engine, owner, prompt="a fox", *, model="m1", images=1, minute=0, sha=None, references=()):
-    generation = make_generation(engine, owner, prompt=prompt, served_model=model, variant_count=images)
+def add_generation(
+    engine, owner, prompt="a fox", *, model="m1", images=1, minute=0, sha=None, references=(), spec=None
+):
+    generation = make_generation(engine, owner, prompt=prompt, served_model=model, variant_count=images, spec=spec)
     rows = [
         Image(
             owner_id=owner.id,
@@ -90,6 +93,25 @@ def test_lineage_names_what_an_image_was_made_from_and_what_was_made_from_it(eng
     assert [r.id for r in child_details.references] == [reference.id]
     assert [i.id for i in child_details.made_from] == [parent.id]
     assert [i.id for i in gallery.details(engine, anna.id, parent.id).made_into] == [child.id]
+
+
+def test_lineage_names_an_image_by_its_seed_only_where_one_was_sent(engine):
+    from bildgen.state.lightbox import detail_view
+
+    anna = make_user(engine)
+    # Made on GPT-Image: its request carried no seed (jobs/queue.record_sent_settings).
+    [parent] = add_generation(engine, anna, "parent", minute=1, spec=json.dumps({"sent": ["prompt", "size"]}))
+    reference = ReferenceImage(owner_id=anna.id, sha256="f" * 64, name="parent", source_image_id=parent.id)
+    with session(engine) as db:
+        db.add(reference)
+        db.commit()
+    [child] = add_generation(engine, anna, "child", minute=2, references=[reference])
+    assert [card.label for card in detail_view(gallery.details(engine, anna.id, child.id), "en").made_from] == [
+        "image 1"
+    ]
+    assert [card.label for card in detail_view(gallery.details(engine, anna.id, parent.id), "en").made_into] == [
+        "seed 0"
+    ]
 
 
 def test_deleting_removes_the_file_only_when_no_row_uses_it_any_more(engine, tmp_path):

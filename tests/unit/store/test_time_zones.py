@@ -7,7 +7,7 @@ import sqlalchemy
 from sqlmodel import SQLModel
 
 from bildgen.auth import api_tokens, sessions
-from bildgen.jobs import queue
+from bildgen.jobs import queue, views
 from bildgen.store.db import make_engine, migrate, session
 from bildgen.store.models import Generation, utc_now
 from tests.unit.conftest import TEST_DB, make_generation, make_user
@@ -32,7 +32,7 @@ def test_a_jobs_times_read_back_as_the_moments_they_were_written(engine):
     anna = make_user(engine)
     before = utc_now()
     job = make_generation(engine, anna, status="queued")
-    view = queue.view(engine, job.id, owner_id=anna.id)
+    view = views.view(engine, job.id, owner_id=anna.id)
     assert before - timedelta(seconds=1) <= view.created_at <= utc_now()
     assert view.created_at.utcoffset() == timedelta(0)
 
@@ -48,7 +48,7 @@ def test_a_claimed_jobs_start_and_lease_read_back_as_written(engine):
         row = db.get(Generation, job.id)
     assert row.started_at == claimed_at
     assert row.lease_expires_at == claimed_at + queue.LEASE
-    assert queue.view(engine, job.id, owner_id=anna.id).started_at == claimed_at
+    assert views.view(engine, job.id, owner_id=anna.id).started_at == claimed_at
 
 
 def test_a_job_started_before_the_upgrade_keeps_its_start_moment(empty_database_url):
