@@ -71,22 +71,24 @@ class OverviewState(AdminState):
             _chosen, identity = await asyncio.to_thread(marker.current, True)
             self.signer = identity.signer_name
 
-    async def _change(self, user: User, changes: dict, done: str) -> None:
+    async def _change(self, user: User, changes: dict, done: str, *, update=settings.update, show=None) -> None:
+        """Save `changes` with `update` (a core function: engine, changes, actor, address) off the event
+        loop, then show what was saved (`show`, default: the general settings) or why not."""
         try:
-            general = await asyncio.to_thread(
-                settings.update,
+            saved = await asyncio.to_thread(
+                update,
                 get_services().engine,
                 changes,
                 actor_id=user.id,
                 address=self._client_address(),
             )
-        except settings.SettingsRefused as refused:
+        except (settings.SettingsRefused, provenance_settings.ProvenanceRefused) as refused:
             self.refusal, self.notice = str(refused), ""
             return
         except FAILURES:
             self.refusal, self.notice = _(NOT_SAVED), ""
             return
-        self._show(general)
+        (show or self._show)(saved)
         self.refusal, self.notice = "", done
 
     async def _check_health(self) -> None:
@@ -141,22 +143,7 @@ class OverviewState(AdminState):
             "include_prompts": bool(form.get("include_prompts")),
             "allow_plain_download": bool(form.get("allow_plain_download")),
         }
-        try:
-            chosen = await asyncio.to_thread(
-                provenance_settings.update,
-                get_services().engine,
-                changes,
-                actor_id=user.id,
-                address=self._client_address(),
-            )
-        except provenance_settings.ProvenanceRefused as refused:
-            self.refusal, self.notice = str(refused), ""
-            return
-        except FAILURES:
-            self.refusal, self.notice = _(NOT_SAVED), ""
-            return
-        self._show_provenance(chosen)
-        self.refusal, self.notice = "", _("Saved.")
+        await self._change(user, changes, _("Saved."), update=provenance_settings.update, show=self._show_provenance)
 
     @rx.event
     @administrator
