@@ -22,7 +22,7 @@ from sqlmodel import col, func, select
 from bildgen import i18n
 from bildgen.admin import settings as admin_settings
 from bildgen.auth import audit
-from bildgen.i18n import N_, _
+from bildgen.i18n import N_, _, ngettext
 from bildgen.inference.profiles import ModelProfile
 from bildgen.store.db import session, storage_errors
 from bildgen.store.models import Generation, GenerationStatus, Image, QuotaRule, User
@@ -293,7 +293,7 @@ def _tightest_first(applying: Iterable[QuotaRule]) -> list[QuotaRule]:
 
 def images_text(count: int) -> str:
     """ "1 image", "50 images", in the current user's language."""
-    return _("1 image") if count == 1 else _("{count} images", count=count)
+    return ngettext("{count} image", "{count} images", count)
 
 
 def refusal_message(verdict: QuotaVerdict, *, images: int, profile_label: str, now: datetime | None = None) -> str:

@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import contextvars
 import functools
+import gettext
+import io
 from datetime import UTC, datetime
 from pathlib import Path
 
 from babel import Locale, dates, numbers
 from babel.messages.catalog import Catalog
+from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
 LANGUAGES: dict[str, str] = {"en": "English", "de": "Deutsch"}
@@ -74,6 +77,31 @@ def translate(message: str, language: str) -> str:
     if entry is None or entry.fuzzy or not entry.string:
         return message
     return entry.string if isinstance(entry.string, str) else entry.string[0]
+
+
+@functools.cache
+def _plural_translations(language: str) -> gettext.NullTranslations:
+    """The catalog compiled for gettext, which picks a plural form by the catalog's Plural-Forms rule
+    (fuzzy and untranslated entries fall back to the English source)."""
+    messages = catalog(language) if language != DEFAULT_LANGUAGE else None
+    if messages is None:
+        return gettext.NullTranslations()
+    compiled = io.BytesIO()
+    write_mo(compiled, messages)
+    compiled.seek(0)
+    return gettext.GNUTranslations(compiled)
+
+
+def translate_plural(singular: str, plural: str, count: int, language: str) -> str:
+    """The form of the message for `count` in that language ("1 image", "2 images"; "1 Bild", "2 Bilder")."""
+    return _plural_translations(language).ngettext(singular, plural, count)
+
+
+def ngettext(singular: str, plural: str, count: int, **values: object) -> str:
+    """`_` for a message about a number of things: its singular or plural form (in the current user's
+    language), with {count} and the other placeholders filled in."""
+    text = translate_plural(singular, plural, count, current_language.get())
+    return text.format(count=count, **values)
 
 
 def N_(message: str) -> str:

@@ -14,7 +14,7 @@ from bildgen.admin import profiles
 from bildgen.admin.connection import try_connection
 from bildgen.admin.live import CHANGED, FROM_ADMIN, LiveConfig, ProfileEntry
 from bildgen.admin.providers import INFO
-from bildgen.i18n import _
+from bildgen.i18n import _, ngettext
 from bildgen.params import QUALITY_PRESETS
 from bildgen.services import get_services
 from bildgen.state.admin_area import FAILURES, NOT_SAVED, UNREADABLE, AdminState
@@ -102,7 +102,9 @@ def _row(entry: ProfileEntry, currency: str) -> ProfileRow:
     if profile is not None:
         references = profile.traits().max_references
         details.append(
-            _("takes up to {count} reference images", count=references) if references else _("text to image only")
+            ngettext("takes up to {count} reference image", "takes up to {count} reference images", references)
+            if references
+            else _("text to image only")
         )
         quality = profile.default_quality or "balanced"
         details.append(
