@@ -127,6 +127,51 @@ def usage(engine: sqlalchemy.Engine, *, start: datetime, end: datetime, profiles
     return Usage(start, end, by_user, by_profile)
 
 
+@dataclasses.dataclass(frozen=True)
+class Activity:
+    """The overview's summary: the queue now, and images made today (UTC) and in the last 7 days."""
+
+    waiting: int
+    running: int
+    images_today: int
+    people_today: int
+    images_week: int
+    people_week: int
+
+
+def activity(engine: sqlalchemy.Engine, *, now: datetime | None = None) -> Activity:
+    now = now or datetime.now(UTC)
+    today, _end = period_bounds("day", now)
+    week = now - timedelta(days=7)
+    with session(engine) as db:
+        jobs = dict(
+            db.exec(
+                select(Generation.status, func.count(col(Generation.id)))
+                .where(col(Generation.status).in_(GenerationStatus.ACTIVE))
+                .group_by(col(Generation.status))
+            ).all()
+        )
+
+        def made_since(start: datetime) -> tuple[int, int]:
+            images, people = db.exec(
+                select(func.count(col(Image.id)), func.count(func.distinct(Image.owner_id))).where(
+                    Image.created_at >= start, Image.created_at <= now
+                )
+            ).one()
+            return int(images), int(people)
+
+        images_today, people_today = made_since(today)
+        images_week, people_week = made_since(week)
+    return Activity(
+        waiting=jobs.get(GenerationStatus.QUEUED, 0),
+        running=jobs.get(GenerationStatus.RUNNING, 0),
+        images_today=images_today,
+        people_today=people_today,
+        images_week=images_week,
+        people_week=people_week,
+    )
+
+
 def _lines(cells, axis: int, label, profiles: Mapping[str, ModelProfile]) -> list[UsageLine]:  # type: ignore[no-untyped-def]
     """One line per user (axis 0) or per profile (axis 1) from the (owner, profile) cells."""
     grouped: dict[str | None, dict[tuple[str | None, str], list[float]]] = {}

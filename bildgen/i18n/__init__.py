@@ -130,6 +130,12 @@ def format_utc(moment: datetime, language: str | None = None, *, seconds: bool =
     return dates.get_datetime_format("medium", locale=locale).replace("{1}", day).replace("{0}", time) + " UTC"
 
 
+def format_ago(moment: datetime, now: datetime | None = None) -> str:
+    """How long ago, in the current user's language: "3 minutes ago", "vor 3 Minuten"."""
+    elapsed = (now or datetime.now(UTC)) - moment
+    return dates.format_timedelta(-elapsed, add_direction=True, locale=Locale.parse(current_language.get()))
+
+
 def format_number(number: float, language: str | None = None, *, decimals: int | None = None) -> str:
     """Grouped and with the language's decimal sign (the current user's language unless given);
     `decimals` fixes the places shown (money: 2)."""

@@ -8,15 +8,14 @@ import dataclasses
 
 import reflex as rx
 
-from bildgen.admin import settings
-from bildgen.i18n import N_, _
-from bildgen.jobs import queue
+from bildgen.admin import service_health, settings, usage
+from bildgen.i18n import N_, _, ngettext
 from bildgen.ops import health
 from bildgen.provenance import settings as provenance_settings
 from bildgen.services import get_services
 from bildgen.state.admin_area import FAILURES, NOT_SAVED, UNREADABLE, AdminState
-from bildgen.state.guards import administrator
-from bildgen.store.models import GenerationStatus, User
+from bildgen.state.guards import administrator, checks_inside
+from bildgen.store.models import User
 
 # What /readyz checks, as the overview names it.
 CHECK_NAMES = {"database": N_("Database"), "data_folder": N_("Data folder"), "redis": N_("Redis")}
@@ -29,13 +28,26 @@ class HealthRow:
     detail: str
 
 
+def _made(images: int, people: int) -> str:
+    """ "12 images by 3 people", in the current user's language."""
+    return _(
+        "{images} by {people}",
+        images=ngettext("{count} image", "{count} images", images),
+        people=ngettext("{count} person", "{count} people", people),
+    )
+
+
 class OverviewState(AdminState):
     generation_enabled: bool = True
     paused_message: str = ""
     currency: str = ""
     # This instance's readiness (the checks of /readyz) and the shared queue, when the page opened.
     health: list[HealthRow] = []
+    # The summary at the top: the profiles' services, the shared queue now, images made lately.
+    services_summary: str = ""
     queue_summary: str = ""
+    images_today: str = ""
+    images_week: str = ""
     # Provenance (bildgen/provenance): what every image's marks and Content Credentials say.
     organisation: str = ""
     person: str = "nothing"
@@ -103,12 +115,40 @@ class OverviewState(AdminState):
             for name, state in found.items()
         ]
         try:
-            jobs = await asyncio.to_thread(queue.active_jobs, services.engine)
+            now = await asyncio.to_thread(usage.activity, services.engine)
         except FAILURES:
-            self.queue_summary = _(UNREADABLE)
+            self.queue_summary = self.images_today = self.images_week = _(UNREADABLE)
             return
-        running = sum(1 for job in jobs if job.status == GenerationStatus.RUNNING)
-        self.queue_summary = _("{waiting} waiting, {running} running", waiting=len(jobs) - running, running=running)
+        self.queue_summary = _("{waiting} waiting, {running} running", waiting=now.waiting, running=now.running)
+        self.images_today = _made(now.images_today, now.people_today)
+        self.images_week = _made(now.images_week, now.people_week)
+
+    @rx.event(background=True)
+    @checks_inside
+    async def check_services(self):
+        """How many offered profiles' services answer (remembered answers younger than a minute, the
+        others asked now), outside the tab's lock."""
+        async with self:
+            token = self._session_token()
+            self._in_tab_language()
+        if await self._administrator_of(token) is None:
+            return
+        config = (await asyncio.to_thread(get_services)).config
+        try:
+            live = await asyncio.to_thread(config.refresh)
+        except FAILURES:
+            async with self:
+                self.services_summary = _(UNREADABLE)
+            return
+        offered = [entry for entry in live.entries if entry.profile is None or entry.profile.enabled]
+        found = [health.status for health in (await service_health.check_all(offered)).values()]
+        async with self:
+            self.services_summary = _(
+                "{reachable} reachable · {down} not answering · {unset} not set up",
+                reachable=found.count(service_health.REACHABLE),
+                down=found.count(service_health.NOT_ANSWERING),
+                unset=found.count(service_health.NOT_SET_UP),
+            )
 
     @rx.event
     @administrator
@@ -116,11 +156,13 @@ class OverviewState(AdminState):
         self.notice = ""
         await self._check_health()
         await self._load()
+        return OverviewState.check_services
 
     @rx.event
     @administrator
     async def check_health(self):
         await self._check_health()
+        return OverviewState.check_services
 
     @rx.event
     @administrator
