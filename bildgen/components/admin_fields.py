@@ -20,10 +20,10 @@ def text_input(label: str, name: str, value, *, hint: str = "", key=None, **prop
     return field(label, name, rx.input(id=name, name=name, default_value=value, key=key, width="100%", **props), hint)
 
 
-def select(name: str, *items: rx.Component, **props) -> rx.Component:
-    """The app's Radix select, named by the `<label for=name>` beside it; `props` go to its root
+def select(field_id: str, *items: rx.Component, **props) -> rx.Component:
+    """The app's Radix select, named by the `<label for=field_id>` beside it; `props` go to its root
     (name, default_value or value, on_change, key)."""
-    return rx.select.root(rx.select.trigger(id=name, min_width="10em"), rx.select.content(*items), **props)
+    return rx.select.root(rx.select.trigger(id=field_id, min_width="10em"), rx.select.content(*items), **props)
 
 
 def choice(label: str, name: str, value, options: list[tuple[str, str]], *, key=None, hint: str = "") -> rx.Component:
