@@ -1,6 +1,7 @@
 import reflex as rx
 
 from bildgen import routes
+from bildgen.admin import service_health
 from bildgen.admin.providers import INFO
 from bildgen.components.admin_fields import choice, connection_result, field, text_input
 from bildgen.components.admin_frame import admin_page, messages
@@ -34,7 +35,16 @@ def _service_health(row: ProfileRow) -> rx.Component:
     """Whether the profile's service answers, as last checked (Test connection asks again)."""
     return rx.hstack(
         rx.text(t("Service:"), size="1", weight="bold"),
-        rx.badge(rx.cond(row.health != "", row.health, t("checking…")), color_scheme=row.health_color),
+        rx.badge(
+            rx.match(
+                row.health,
+                (service_health.REACHABLE, t(service_health.REACHABLE)),
+                (service_health.NOT_ANSWERING, t(service_health.NOT_ANSWERING)),
+                (service_health.NOT_SET_UP, t(service_health.NOT_SET_UP)),
+                t("checking…"),
+            ),
+            color_scheme=row.health_color,
+        ),
         rx.text(row.health_checked, size="1", color_scheme="gray"),
         rx.cond(row.health_detail != "", rx.text(row.health_detail, size="1", color_scheme="gray")),
         align="center",

@@ -52,7 +52,7 @@ class ProfileRow:
     test_result: str = ""
     test_ok: bool = False
     # Whether its service answers (bildgen.admin.service_health), as last checked.
-    health: str = ""  # "reachable", "not answering", "not set up" in the reader's words; "" not yet checked
+    health: str = ""  # service_health.REACHABLE, NOT_ANSWERING or NOT_SET_UP (the page words it); "" not yet checked
     health_color: str = "gray"
     health_checked: str = ""  # "checked 2 minutes ago"
     health_detail: str = ""  # why not, when it does not answer
@@ -64,7 +64,7 @@ HEALTH_COLORS = {service_health.REACHABLE: "green", service_health.NOT_ANSWERING
 def _show_health(row: ProfileRow, health: service_health.ServiceHealth | None) -> None:
     if health is None:
         return
-    row.health = _(health.status)
+    row.health = health.status
     row.health_color = HEALTH_COLORS.get(health.status, "amber")
     row.health_checked = _("checked {ago}", ago=i18n.format_ago(health.checked_at))
     row.health_detail = "" if health.status == service_health.REACHABLE else health.message
