@@ -3,7 +3,7 @@ import reflex as rx
 from bildgen import routes
 from bildgen.components.admin_fields import select
 from bildgen.components.admin_frame import admin_page, messages
-from bildgen.components.i18n import t
+from bildgen.components.i18n import t, tn
 from bildgen.state.admin_overview import OverviewState
 
 
@@ -85,21 +85,58 @@ def _summary_item(label, value, *link) -> rx.Component:
     )
 
 
+def _made(images, people) -> rx.Var:
+    """ "12 images by 3 people" """
+    return t(
+        "{images} by {people}",
+        images=tn("{count} image", "{count} images", images),
+        people=tn("{count} person", "{count} people", people),
+    )
+
+
+def _or_problem(problem, text) -> rx.Var:
+    return rx.cond(problem != "", problem, text)
+
+
 def _summary() -> rx.Component:
     """At a glance: whether the services answer, the queue now, how much is generated and by how many."""
+    activity = OverviewState.activity
     return rx.el.section(
         rx.card(
             rx.data_list.root(
                 _summary_item(
                     t("Services"),
-                    rx.cond(OverviewState.services_summary != "", OverviewState.services_summary, t("checking…")),
+                    _or_problem(
+                        OverviewState.services_problem,
+                        rx.cond(
+                            OverviewState.services_checked,
+                            t(
+                                "{reachable} reachable · {down} not answering · {unset} not set up",
+                                reachable=OverviewState.services_reachable,
+                                down=OverviewState.services_down,
+                                unset=OverviewState.services_unset,
+                            ),
+                            t("checking…"),
+                        ),
+                    ),
                     rx.link(t("Profiles"), href=routes.ADMIN_PROFILES),
                 ),
                 _summary_item(
-                    t("Queue now"), OverviewState.queue_summary, rx.link(t("Open the queue"), href=routes.ADMIN_QUEUE)
+                    t("Queue now"),
+                    _or_problem(
+                        OverviewState.activity_problem,
+                        t("{waiting} waiting, {running} running", waiting=activity.waiting, running=activity.running),
+                    ),
+                    rx.link(t("Open the queue"), href=routes.ADMIN_QUEUE),
                 ),
-                _summary_item(t("Images today (UTC)"), OverviewState.images_today),
-                _summary_item(t("Images in the last 7 days"), OverviewState.images_week),
+                _summary_item(
+                    t("Images today (UTC)"),
+                    _or_problem(OverviewState.activity_problem, _made(activity.images_today, activity.people_today)),
+                ),
+                _summary_item(
+                    t("Images in the last 7 days"),
+                    _or_problem(OverviewState.activity_problem, _made(activity.images_week, activity.people_week)),
+                ),
                 size="2",
             ),
             width="100%",

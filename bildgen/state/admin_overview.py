@@ -9,7 +9,7 @@ import dataclasses
 import reflex as rx
 
 from bildgen.admin import service_health, settings, usage
-from bildgen.i18n import N_, _, ngettext
+from bildgen.i18n import N_, _
 from bildgen.ops import health
 from bildgen.provenance import settings as provenance_settings
 from bildgen.services import get_services
@@ -28,15 +28,6 @@ class HealthRow:
     detail: str
 
 
-def _made(images: int, people: int) -> str:
-    """ "12 images by 3 people", in the current user's language."""
-    return _(
-        "{images} by {people}",
-        images=ngettext("{count} image", "{count} images", images),
-        people=ngettext("{count} person", "{count} people", people),
-    )
-
-
 class OverviewState(AdminState):
     generation_enabled: bool = True
     paused_message: str = ""
@@ -44,10 +35,14 @@ class OverviewState(AdminState):
     # This instance's readiness (the checks of /readyz) and the shared queue, when the page opened.
     health: list[HealthRow] = []
     # The summary at the top: the profiles' services, the shared queue now, images made lately.
-    services_summary: str = ""
-    queue_summary: str = ""
-    images_today: str = ""
-    images_week: str = ""
+    # Numbers only: the page words them, so they follow a language switch at once.
+    services_checked: bool = False
+    services_reachable: int = 0
+    services_down: int = 0
+    services_unset: int = 0
+    services_problem: str = ""
+    activity: usage.Activity = usage.Activity(0, 0, 0, 0, 0, 0)
+    activity_problem: str = ""
     # Provenance (bildgen/provenance): what every image's marks and Content Credentials say.
     organisation: str = ""
     person: str = "nothing"
@@ -117,11 +112,9 @@ class OverviewState(AdminState):
         try:
             now = await asyncio.to_thread(usage.activity, services.engine)
         except FAILURES:
-            self.queue_summary = self.images_today = self.images_week = _(UNREADABLE)
+            self.activity_problem = _(UNREADABLE)
             return
-        self.queue_summary = _("{waiting} waiting, {running} running", waiting=now.waiting, running=now.running)
-        self.images_today = _made(now.images_today, now.people_today)
-        self.images_week = _made(now.images_week, now.people_week)
+        self.activity, self.activity_problem = now, ""
 
     @rx.event(background=True)
     @checks_inside
@@ -138,17 +131,15 @@ class OverviewState(AdminState):
             live = await asyncio.to_thread(config.refresh)
         except FAILURES:
             async with self:
-                self.services_summary = _(UNREADABLE)
+                self.services_problem = _(UNREADABLE)
             return
         offered = [entry for entry in live.entries if entry.profile is None or entry.profile.enabled]
         found = [health.status for health in (await service_health.check_all(offered)).values()]
         async with self:
-            self.services_summary = _(
-                "{reachable} reachable · {down} not answering · {unset} not set up",
-                reachable=found.count(service_health.REACHABLE),
-                down=found.count(service_health.NOT_ANSWERING),
-                unset=found.count(service_health.NOT_SET_UP),
-            )
+            self.services_checked, self.services_problem = True, ""
+            self.services_reachable = found.count(service_health.REACHABLE)
+            self.services_down = found.count(service_health.NOT_ANSWERING)
+            self.services_unset = found.count(service_health.NOT_SET_UP)
 
     @rx.event
     @administrator
