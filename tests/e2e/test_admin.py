@@ -505,5 +505,5 @@ def test_the_overview_opens_with_services_the_queue_and_images_made_today_and_th
     choose_language(admin, "Language", "Deutsch")
     summary = admin.get_by_role("region", name="Übersicht")
     expect(summary).to_contain_text(re.compile(r"\d+ erreichbar · \d+ antworten nicht · \d+ nicht eingerichtet"))
-    expect(summary).to_contain_text(re.compile(rf"{today + 1} Bilder? von \d+ (Person|Personen)"))
+    expect(summary).to_contain_text(re.compile(rf"{today + 1} Bild(er)? von \d+ (Person|Personen)"))
     choose_language(admin, "Sprache", "English")
