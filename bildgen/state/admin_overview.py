@@ -121,10 +121,7 @@ class OverviewState(AdminState):
     async def check_services(self):
         """How many offered profiles' services answer (remembered answers younger than a minute, the
         others asked now), outside the tab's lock."""
-        async with self:
-            token = self._session_token()
-            self._in_tab_language()
-        if await self._administrator_of(token) is None:
+        if not await self._background_administrator():
             return
         config = (await asyncio.to_thread(get_services)).config
         try:

@@ -237,10 +237,7 @@ class ProfilesState(AdminState):
     async def check_services(self):
         """Whether each profile's service answers: remembered answers younger than a minute, the others
         asked now, all at once, outside the tab's lock."""
-        async with self:
-            token = self._session_token()
-            self._in_tab_language()
-        if await self._administrator_of(token) is None:
+        if not await self._background_administrator():
             return
         config = (await asyncio.to_thread(get_services)).config
         try:
@@ -350,11 +347,8 @@ class ProfilesState(AdminState):
     @checks_inside
     async def test_profile(self, profile_id: str):
         """Probe the profile's service as a job would reach it, outside the tab's lock."""
-        async with self:
-            token = self._session_token()
-            self._in_tab_language()
         profile_id = str(profile_id)
-        if await self._administrator_of(token) is None:
+        if not await self._background_administrator():
             return
         async with self:
             self._set_result(profile_id, _("Testing…"), False)
