@@ -11,7 +11,7 @@ import dataclasses
 import secrets
 from typing import Any
 
-from bildgen.i18n import N_, _
+from bildgen.i18n import N_, _, ngettext
 
 MAX_VARIANTS = 4
 SEED_SPACE = 2**32
@@ -214,7 +214,7 @@ class Resolved:
         if guidance:
             label = _(guidance_label or guidance_label_of(parameters.guidance_field))
             parts.append(f"{label} {parameters.guidance:g}")
-        parts.append(_("1 image") if self.count == 1 else _("{count} images", count=self.count))
+        parts.append(ngettext("{count} image", "{count} images", self.count))
         if seed:
             if self.seed is None:
                 parts.append(_("random seed"))

@@ -22,7 +22,7 @@ from sqlmodel import col, func, select
 from bildgen import i18n
 from bildgen.admin import settings as admin_settings
 from bildgen.auth import audit
-from bildgen.i18n import N_, _
+from bildgen.i18n import N_, _, ngettext
 from bildgen.inference.profiles import ModelProfile
 from bildgen.store.db import session, storage_errors
 from bildgen.store.models import Generation, GenerationStatus, Image, QuotaRule, User
@@ -125,6 +125,51 @@ def usage(engine: sqlalchemy.Engine, *, start: datetime, end: datetime, profiles
     by_user = _lines(cells, 0, lambda owner: names.get(owner, "a deleted account"), profiles)
     by_profile = _lines(cells, 1, lambda key: profiles[key].label if key in profiles else key, profiles)
     return Usage(start, end, by_user, by_profile)
+
+
+@dataclasses.dataclass(frozen=True)
+class Activity:
+    """The overview's summary: the queue now, and images made today (UTC) and in the last 7 days."""
+
+    waiting: int
+    running: int
+    images_today: int
+    people_today: int
+    images_week: int
+    people_week: int
+
+
+def activity(engine: sqlalchemy.Engine, *, now: datetime | None = None) -> Activity:
+    now = now or datetime.now(UTC)
+    today, _end = period_bounds("day", now)
+    week = now - timedelta(days=7)
+    with session(engine) as db:
+        jobs = dict(
+            db.exec(
+                select(Generation.status, func.count(col(Generation.id)))
+                .where(col(Generation.status).in_(GenerationStatus.ACTIVE))
+                .group_by(col(Generation.status))
+            ).all()
+        )
+
+        def made_since(start: datetime) -> tuple[int, int]:
+            images, people = db.exec(
+                select(func.count(col(Image.id)), func.count(func.distinct(Image.owner_id))).where(
+                    Image.created_at >= start, Image.created_at <= now
+                )
+            ).one()
+            return int(images), int(people)
+
+        images_today, people_today = made_since(today)
+        images_week, people_week = made_since(week)
+    return Activity(
+        waiting=jobs.get(GenerationStatus.QUEUED, 0),
+        running=jobs.get(GenerationStatus.RUNNING, 0),
+        images_today=images_today,
+        people_today=people_today,
+        images_week=images_week,
+        people_week=people_week,
+    )
 
 
 def _lines(cells, axis: int, label, profiles: Mapping[str, ModelProfile]) -> list[UsageLine]:  # type: ignore[no-untyped-def]
@@ -300,7 +345,7 @@ def _tightest_first(applying: Iterable[QuotaRule]) -> list[QuotaRule]:
 
 def images_text(count: int) -> str:
     """ "1 image", "50 images", in the current user's language."""
-    return _("1 image") if count == 1 else _("{count} images", count=count)
+    return ngettext("{count} image", "{count} images", count)
 
 
 def refill_text(refills_at: datetime, now: datetime | None = None) -> str:

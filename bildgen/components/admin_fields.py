@@ -1,4 +1,5 @@
-"""Labelled form fields for the Admin area's forms (native elements: they post with the form)."""
+"""Labelled form fields for the Admin area's forms. They post with the form: inputs natively, selects
+through the hidden native select Radix renders inside a form."""
 
 import reflex as rx
 
@@ -19,28 +20,16 @@ def text_input(label: str, name: str, value, *, hint: str = "", key=None, **prop
     return field(label, name, rx.input(id=name, name=name, default_value=value, key=key, width="100%", **props), hint)
 
 
+def select(field_id: str, *items: rx.Component, **props) -> rx.Component:
+    """The app's Radix select, named by the `<label for=field_id>` beside it; `props` go to its root
+    (name, default_value or value, on_change, key)."""
+    return rx.select.root(rx.select.trigger(id=field_id, min_width="10em"), rx.select.content(*items), **props)
+
+
 def choice(label: str, name: str, value, options: list[tuple[str, str]], *, key=None, hint: str = "") -> rx.Component:
-    """A native select of (value, label) options."""
-    return field(
-        label,
-        name,
-        rx.el.select(
-            *[rx.el.option(text, value=option) for option, text in options],
-            id=name,
-            name=name,
-            default_value=value,
-            key=key,
-            class_name="rt-reset",
-            style={
-                "height": "32px",
-                "padding": "0 8px",
-                "border": "1px solid var(--gray-7)",
-                "borderRadius": "var(--radius-2)",
-                "background": "var(--color-surface)",
-            },
-        ),
-        hint,
-    )
+    """A labelled select of (value, label) options that posts with its form (values must not be empty)."""
+    items = [rx.select.item(text, value=option) for option, text in options]
+    return field(label, name, select(name, *items, name=name, default_value=value, key=key), hint)
 
 
 def connection_result(text, ok, name) -> rx.Component:

@@ -4,7 +4,7 @@ on what is selected (add or move to a board, favourite, download as ZIP, delete)
 import reflex as rx
 
 from bildgen.components.boards import zip_link
-from bildgen.components.i18n import t
+from bildgen.components.i18n import t, tn
 from bildgen.state.boards import BoardCard, BoardsState
 from bildgen.state.gallery import GalleryCard, GalleryState
 
@@ -51,7 +51,7 @@ def _delete_selection() -> rx.Component:
             rx.button(rx.icon("trash-2", size=14), t("Delete"), color_scheme="red", variant="soft")
         ),
         rx.alert_dialog.content(
-            rx.alert_dialog.title(t("Delete {count} images?", count=BoardsState.selection_size)),
+            rx.alert_dialog.title(tn("Delete {count} image?", "Delete {count} images?", BoardsState.selection_size)),
             rx.alert_dialog.description(
                 t("The images and their files are removed for good. Someone else's images in the selection stay.")
             ),
@@ -59,7 +59,7 @@ def _delete_selection() -> rx.Component:
                 rx.alert_dialog.cancel(rx.button(t("Keep them"), variant="soft", color_scheme="gray")),
                 rx.alert_dialog.action(
                     rx.button(
-                        t("Delete {count} images", count=BoardsState.selection_size),
+                        tn("Delete {count} image", "Delete {count} images", BoardsState.selection_size),
                         color_scheme="red",
                         on_click=BoardsState.delete_selection,
                     )

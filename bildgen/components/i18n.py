@@ -11,7 +11,7 @@ import re
 
 import reflex as rx
 
-from bildgen.i18n import DEFAULT_LANGUAGE, LANGUAGES, translate
+from bildgen.i18n import DEFAULT_LANGUAGE, LANGUAGES, translate, translate_plural
 from bildgen.state.session import SessionState
 
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
@@ -40,4 +40,20 @@ def t(message: str, **values: object) -> rx.Var | str:
             translated = translate(message, language)
             if translated != message:
                 text = rx.cond(SessionState.lang == language, _filled(translated, values), text)
+    return text
+
+
+def tn(singular: str, plural: str, count: rx.Var, **values: object) -> rx.Var:
+    """`t` for a message about `count` things: "1 image selected", "2 images selected". Both supported
+    languages use the singular for exactly one (Plural-Forms: n != 1; tests/unit/test_i18n.py checks)."""
+    values = {"count": count, **values}
+
+    def in_language(language: str) -> rx.Var:
+        one, other = (_filled(translate_plural(singular, plural, n, language), values) for n in (1, 2))
+        return rx.cond(count == 1, one, other)
+
+    text = in_language(DEFAULT_LANGUAGE)
+    for language in LANGUAGES:
+        if language != DEFAULT_LANGUAGE:
+            text = rx.cond(SessionState.lang == language, in_language(language), text)
     return text

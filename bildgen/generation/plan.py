@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from bildgen.i18n import _
+from bildgen.i18n import _, ngettext
 from bildgen.inference.capabilities import Capabilities, OptionChoices, chosen_options
 from bildgen.inference.profiles import Catalog, ModelProfile
 from bildgen.params import EffectiveParameters, FormChoices, Limits, Resolved, resolve, variant_seeds
@@ -87,7 +87,12 @@ def reference_limit_text(catalog: Catalog, model: str) -> str:
         return _("{model} does not take reference images.", model=label)
     if limit == 1:
         return _("{model} takes at most 1 reference image.", model=label)
-    return _("{model} takes at most {count} reference images.", model=label, count=limit)
+    return ngettext(
+        "{model} takes at most {count} reference image.",
+        "{model} takes at most {count} reference images.",
+        limit,
+        model=label,
+    )
 
 
 def draft(catalog: Catalog, given: PlanInput) -> Draft:

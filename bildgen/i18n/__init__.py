@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import contextvars
 import functools
+import gettext
+import io
 from datetime import UTC, datetime
 from pathlib import Path
 
 from babel import Locale, dates, numbers
 from babel.messages.catalog import Catalog
+from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
 LANGUAGES: dict[str, str] = {"en": "English", "de": "Deutsch"}
@@ -76,6 +79,31 @@ def translate(message: str, language: str) -> str:
     return entry.string if isinstance(entry.string, str) else entry.string[0]
 
 
+@functools.cache
+def _plural_translations(language: str) -> gettext.NullTranslations:
+    """The catalog compiled for gettext, which picks a plural form by the catalog's Plural-Forms rule
+    (fuzzy and untranslated entries fall back to the English source)."""
+    messages = catalog(language) if language != DEFAULT_LANGUAGE else None
+    if messages is None:
+        return gettext.NullTranslations()
+    compiled = io.BytesIO()
+    write_mo(compiled, messages)
+    compiled.seek(0)
+    return gettext.GNUTranslations(compiled)
+
+
+def translate_plural(singular: str, plural: str, count: int, language: str) -> str:
+    """The form of the message for `count` in that language ("1 image", "2 images"; "1 Bild", "2 Bilder")."""
+    return _plural_translations(language).ngettext(singular, plural, count)
+
+
+def ngettext(singular: str, plural: str, count: int, **values: object) -> str:
+    """`_` for a message about a number of things: its singular or plural form (in the current user's
+    language), with {count} and the other placeholders filled in."""
+    text = translate_plural(singular, plural, count, current_language.get())
+    return text.format(count=count, **values)
+
+
 def N_(message: str) -> str:
     """Marks a constant for the catalogs without translating it yet (it is translated where shown)."""
     return message
@@ -100,6 +128,12 @@ def format_utc(moment: datetime, language: str | None = None, *, seconds: bool =
         return f"{dates.format_datetime(moment, 'medium', locale=locale)} UTC"
     day, time = dates.format_date(moment, "medium", locale=locale), dates.format_time(moment, "short", locale=locale)
     return dates.get_datetime_format("medium", locale=locale).replace("{1}", day).replace("{0}", time) + " UTC"
+
+
+def format_ago(moment: datetime, now: datetime | None = None) -> str:
+    """How long ago, in the current user's language: "3 minutes ago", "vor 3 Minuten"."""
+    elapsed = (now or datetime.now(UTC)) - moment
+    return dates.format_timedelta(-elapsed, add_direction=True, locale=Locale.parse(current_language.get()))
 
 
 def format_number(number: float, language: str | None = None, *, decimals: int | None = None) -> str:

@@ -1,8 +1,9 @@
 import reflex as rx
 
 from bildgen import routes
+from bildgen.components.admin_fields import select
 from bildgen.components.admin_frame import admin_page, messages
-from bildgen.components.i18n import t
+from bildgen.components.i18n import t, tn
 from bildgen.state.admin_overview import OverviewState
 
 
@@ -103,20 +104,80 @@ def _health() -> rx.Component:
                     spacing="3",
                 ),
                 rx.table.root(rx.table.body(rx.foreach(OverviewState.health, _health_row)), size="1"),
-                rx.text(
-                    t("Queue:"),
-                    " ",
-                    OverviewState.queue_summary,
-                    " · ",
-                    rx.link(t("Open the queue"), href=routes.ADMIN_QUEUE),
-                    size="2",
-                ),
                 spacing="2",
                 width="100%",
             ),
             width="100%",
         ),
         aria_label=t("Health of this instance"),
+        style={"width": "100%"},
+    )
+
+
+def _summary_item(label, value, *link) -> rx.Component:
+    return rx.data_list.item(
+        rx.data_list.label(label),
+        rx.data_list.value(rx.hstack(rx.text(value), *link, spacing="2", wrap="wrap")),
+    )
+
+
+def _made(images, people) -> rx.Var:
+    """ "12 images by 3 people" """
+    return t(
+        "{images} by {people}",
+        images=tn("{count} image", "{count} images", images),
+        people=tn("{count} person", "{count} people", people),
+    )
+
+
+def _or_problem(problem, text) -> rx.Var:
+    return rx.cond(problem != "", problem, text)
+
+
+def _summary() -> rx.Component:
+    """At a glance: whether the services answer, the queue now, how much is generated and by how many."""
+    activity = OverviewState.activity
+    return rx.el.section(
+        rx.card(
+            rx.data_list.root(
+                _summary_item(
+                    t("Services"),
+                    _or_problem(
+                        OverviewState.services_problem,
+                        rx.cond(
+                            OverviewState.services_checked,
+                            t(
+                                "{reachable} reachable · {down} not answering · {unset} not set up",
+                                reachable=OverviewState.services_reachable,
+                                down=OverviewState.services_down,
+                                unset=OverviewState.services_unset,
+                            ),
+                            t("checking…"),
+                        ),
+                    ),
+                    rx.link(t("Profiles"), href=routes.ADMIN_PROFILES),
+                ),
+                _summary_item(
+                    t("Queue now"),
+                    _or_problem(
+                        OverviewState.activity_problem,
+                        t("{waiting} waiting, {running} running", waiting=activity.waiting, running=activity.running),
+                    ),
+                    rx.link(t("Open the queue"), href=routes.ADMIN_QUEUE),
+                ),
+                _summary_item(
+                    t("Images today (UTC)"),
+                    _or_problem(OverviewState.activity_problem, _made(activity.images_today, activity.people_today)),
+                ),
+                _summary_item(
+                    t("Images in the last 7 days"),
+                    _or_problem(OverviewState.activity_problem, _made(activity.images_week, activity.people_week)),
+                ),
+                size="2",
+            ),
+            width="100%",
+        ),
+        aria_label=t("Summary"),
         style={"width": "100%"},
     )
 
@@ -192,10 +253,10 @@ def _provenance() -> rx.Component:
                 width="100%",
             ),
             _label(t("The person who made an image, in its credentials"), "person"),
-            rx.el.select(
-                rx.el.option(t("Not named"), value="nothing"),
-                rx.el.option(t("Username"), value="username"),
-                id="person",
+            select(
+                "person",
+                rx.select.item(t("Not named"), value="nothing"),
+                rx.select.item(t("Username"), value="username"),
                 name="person",
                 default_value=OverviewState.person,
                 key=OverviewState.person,
@@ -256,6 +317,7 @@ def admin_overview_page() -> rx.Component:
             size="2",
         ),
         messages(OverviewState.refusal, OverviewState.notice),
+        _summary(),
         _health(),
         _generation_switch(),
         _view_links_switch(),

@@ -1,13 +1,14 @@
 import reflex as rx
 
 from bildgen import routes
+from bildgen.admin import service_health
 from bildgen.admin.providers import INFO
 from bildgen.components.admin_fields import choice, connection_result, field, text_input
 from bildgen.components.admin_frame import admin_page, messages
 from bildgen.components.i18n import t
 from bildgen.inference.profiles import PROVIDERS
 from bildgen.params import FAMILIES, QUALITY_PRESETS
-from bildgen.state.admin_profiles import ProfileRow, ProfilesState, SizePreview
+from bildgen.state.admin_profiles import AS_THE_STUDIO_STARTS, ProfileRow, ProfilesState, SizePreview
 
 FORM = ProfilesState.form
 
@@ -30,6 +31,30 @@ def _size_preview(size: SizePreview) -> rx.Component:
     )
 
 
+def _service_health(row: ProfileRow) -> rx.Component:
+    """Whether the profile's service answers, as last checked (Test connection asks again)."""
+    return rx.hstack(
+        rx.text(t("Service:"), size="1", weight="bold"),
+        rx.badge(
+            rx.match(
+                row.health,
+                (service_health.REACHABLE, t(service_health.REACHABLE)),
+                (service_health.NOT_ANSWERING, t(service_health.NOT_ANSWERING)),
+                (service_health.NOT_SET_UP, t(service_health.NOT_SET_UP)),
+                t("checking…"),
+            ),
+            color_scheme=row.health_color,
+        ),
+        rx.text(row.health_checked, size="1", color_scheme="gray"),
+        rx.cond(row.health_detail != "", rx.text(row.health_detail, size="1", color_scheme="gray")),
+        align="center",
+        spacing="2",
+        wrap="wrap",
+        role="group",
+        aria_label=t("Service of {profile}", profile=row.label),
+    )
+
+
 def _profile_card(row: ProfileRow) -> rx.Component:
     return rx.card(
         rx.vstack(
@@ -48,6 +73,7 @@ def _profile_card(row: ProfileRow) -> rx.Component:
                 wrap="wrap",
             ),
             rx.cond(row.description != "", rx.text(row.description, size="2")),
+            _service_health(row),
             rx.text(
                 row.model, " ", t("at"), " ", rx.code(row.endpoint), " · ", row.details, size="1", color_scheme="gray"
             ),
@@ -202,9 +228,9 @@ def _editor() -> rx.Component:
                     choice(
                         t("Default quality"),
                         "default_quality",
-                        FORM.default_quality,
+                        rx.cond(FORM.default_quality == "", AS_THE_STUDIO_STARTS, FORM.default_quality),
                         [
-                            ("", t("As the studio starts (Balanced)")),
+                            (AS_THE_STUDIO_STARTS, t("As the studio starts (Balanced)")),
                             *[(key, t(label)) for key, label in QUALITY_PRESETS],
                         ],
                         key=key,

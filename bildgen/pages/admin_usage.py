@@ -1,18 +1,10 @@
 import reflex as rx
 
 from bildgen import routes
-from bildgen.components.admin_fields import field
+from bildgen.components.admin_fields import field, select
 from bildgen.components.admin_frame import admin_page, messages
 from bildgen.components.i18n import t
 from bildgen.state.admin_usage import ALL_PROFILES, QuotaRow, UsageRow, UsageState
-
-SELECT_STYLE = {
-    "height": "32px",
-    "padding": "0 8px",
-    "border": "1px solid var(--gray-7)",
-    "borderRadius": "var(--radius-2)",
-    "background": "var(--color-surface)",
-}
 
 
 def _usage_table(title, rows: rx.Var, first_column) -> rx.Component:
@@ -82,23 +74,25 @@ def _quota_form() -> rx.Component:
             field(
                 t("Period"),
                 "period",
-                rx.el.select(
-                    rx.el.option(t("per day"), value="day"),
-                    rx.el.option(t("per month"), value="month"),
-                    id="period",
+                select(
+                    "period",
+                    rx.select.item(t("per day"), value="day"),
+                    rx.select.item(t("per month"), value="month"),
                     name="period",
-                    style=SELECT_STYLE,
+                    default_value="day",
                 ),
             ),
             field(
                 t("Profile"),
                 "profile",
-                rx.el.select(
-                    rx.el.option(t("all profiles together"), value=ALL_PROFILES),
-                    rx.foreach(UsageState.profile_options, lambda option: rx.el.option(option.label, value=option.id)),
-                    id="profile",
+                select(
+                    "profile",
+                    rx.select.item(t("all profiles together"), value=ALL_PROFILES),
+                    rx.foreach(
+                        UsageState.profile_options, lambda option: rx.select.item(option.label, value=option.id)
+                    ),
                     name="profile",
-                    style=SELECT_STYLE,
+                    default_value=ALL_PROFILES,
                 ),
             ),
             rx.button(t("Add quota"), type="submit"),
@@ -128,12 +122,11 @@ def admin_usage_page() -> rx.Component:
         messages(UsageState.refusal, UsageState.notice),
         rx.hstack(
             rx.el.label(t("Month"), html_for="month", class_name="rt-Text rt-r-size-2 rt-r-weight-bold"),
-            rx.el.select(
-                rx.foreach(UsageState.months, lambda month: rx.el.option(month, value=month)),
-                id="month",
+            select(
+                "month",
+                rx.foreach(UsageState.months, lambda month: rx.select.item(month, value=month)),
                 value=UsageState.month,
                 on_change=UsageState.choose_month,
-                style=SELECT_STYLE,
             ),
             rx.text(t("Estimated spend:"), " ", rx.text.strong(UsageState.total_cost), size="2"),
             align="center",

@@ -54,3 +54,11 @@ class AdminState(SessionState):
         except FAILURES:
             return None
         return user if user is not None and user.is_admin else None
+
+    async def _background_administrator(self) -> bool:
+        """For background events, first thing: whether this tab's user is an administrator (asked
+        outside the tab's lock); messages from here on speak the tab's language."""
+        async with self:
+            token = self._session_token()
+            self._in_tab_language()
+        return await self._administrator_of(token) is not None

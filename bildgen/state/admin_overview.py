@@ -8,15 +8,14 @@ import dataclasses
 
 import reflex as rx
 
-from bildgen.admin import settings
+from bildgen.admin import service_health, settings, usage
 from bildgen.i18n import N_, _
-from bildgen.jobs import views
 from bildgen.ops import health
 from bildgen.provenance import settings as provenance_settings
 from bildgen.services import get_services
 from bildgen.state.admin_area import FAILURES, NOT_SAVED, UNREADABLE, AdminState
-from bildgen.state.guards import administrator
-from bildgen.store.models import GenerationStatus, User
+from bildgen.state.guards import administrator, checks_inside
+from bildgen.store.models import User
 
 # What /readyz checks, as the overview names it.
 CHECK_NAMES = {"database": N_("Database"), "data_folder": N_("Data folder"), "redis": N_("Redis")}
@@ -36,7 +35,15 @@ class OverviewState(AdminState):
     currency: str = ""
     # This instance's readiness (the checks of /readyz) and the shared queue, when the page opened.
     health: list[HealthRow] = []
-    queue_summary: str = ""
+    # The summary at the top: the profiles' services, the shared queue now, images made lately.
+    # Numbers only: the page words them, so they follow a language switch at once.
+    services_checked: bool = False
+    services_reachable: int = 0
+    services_down: int = 0
+    services_unset: int = 0
+    services_problem: str = ""
+    activity: usage.Activity = usage.Activity(0, 0, 0, 0, 0, 0)
+    activity_problem: str = ""
     # Provenance (bildgen/provenance): what every image's marks and Content Credentials say.
     organisation: str = ""
     person: str = "nothing"
@@ -73,22 +80,24 @@ class OverviewState(AdminState):
             _chosen, identity = await asyncio.to_thread(marker.current, True)
             self.signer = identity.signer_name
 
-    async def _change(self, user: User, changes: dict, done: str) -> None:
+    async def _change(self, user: User, changes: dict, done: str, *, update=settings.update, show=None) -> None:
+        """Save `changes` with `update` (a core function: engine, changes, actor, address) off the event
+        loop, then show what was saved (`show`, default: the general settings) or why not."""
         try:
-            general = await asyncio.to_thread(
-                settings.update,
+            saved = await asyncio.to_thread(
+                update,
                 get_services().engine,
                 changes,
                 actor_id=user.id,
                 address=self._client_address(),
             )
-        except settings.SettingsRefused as refused:
+        except (settings.SettingsRefused, provenance_settings.ProvenanceRefused) as refused:
             self.refusal, self.notice = str(refused), ""
             return
         except FAILURES:
             self.refusal, self.notice = _(NOT_SAVED), ""
             return
-        self._show(general)
+        (show or self._show)(saved)
         self.refusal, self.notice = "", done
 
     async def _check_health(self) -> None:
@@ -103,12 +112,33 @@ class OverviewState(AdminState):
             for name, state in found.items()
         ]
         try:
-            jobs = await asyncio.to_thread(views.active_jobs, services.engine)
+            now = await asyncio.to_thread(usage.activity, services.engine)
         except FAILURES:
-            self.queue_summary = _(UNREADABLE)
+            self.activity_problem = _(UNREADABLE)
             return
-        running = sum(1 for job in jobs if job.status == GenerationStatus.RUNNING)
-        self.queue_summary = _("{waiting} waiting, {running} running", waiting=len(jobs) - running, running=running)
+        self.activity, self.activity_problem = now, ""
+
+    @rx.event(background=True)
+    @checks_inside
+    async def check_services(self):
+        """How many offered profiles' services answer (remembered answers younger than a minute, the
+        others asked now), outside the tab's lock."""
+        if not await self._background_administrator():
+            return
+        config = (await asyncio.to_thread(get_services)).config
+        try:
+            live = await asyncio.to_thread(config.refresh)
+        except FAILURES:
+            async with self:
+                self.services_problem = _(UNREADABLE)
+            return
+        offered = [entry for entry in live.entries if entry.profile is None or entry.profile.enabled]
+        found = [health.status for health in (await service_health.check_all(offered)).values()]
+        async with self:
+            self.services_checked, self.services_problem = True, ""
+            self.services_reachable = found.count(service_health.REACHABLE)
+            self.services_down = found.count(service_health.NOT_ANSWERING)
+            self.services_unset = found.count(service_health.NOT_SET_UP)
 
     @rx.event
     @administrator
@@ -116,11 +146,13 @@ class OverviewState(AdminState):
         self.notice = ""
         await self._check_health()
         await self._load()
+        return OverviewState.check_services
 
     @rx.event
     @administrator
     async def check_health(self):
         await self._check_health()
+        return OverviewState.check_services
 
     @rx.event
     @administrator
@@ -155,22 +187,7 @@ class OverviewState(AdminState):
             "include_prompts": bool(form.get("include_prompts")),
             "allow_plain_download": bool(form.get("allow_plain_download")),
         }
-        try:
-            chosen = await asyncio.to_thread(
-                provenance_settings.update,
-                get_services().engine,
-                changes,
-                actor_id=user.id,
-                address=self._client_address(),
-            )
-        except provenance_settings.ProvenanceRefused as refused:
-            self.refusal, self.notice = str(refused), ""
-            return
-        except FAILURES:
-            self.refusal, self.notice = _(NOT_SAVED), ""
-            return
-        self._show_provenance(chosen)
-        self.refusal, self.notice = "", _("Saved.")
+        await self._change(user, changes, _("Saved."), update=provenance_settings.update, show=self._show_provenance)
 
     @rx.event
     @administrator

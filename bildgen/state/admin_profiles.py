@@ -10,11 +10,10 @@ import json
 import reflex as rx
 
 from bildgen import i18n
-from bildgen.admin import profiles
-from bildgen.admin.connection import try_connection
+from bildgen.admin import profiles, service_health
 from bildgen.admin.live import CHANGED, FROM_ADMIN, LiveConfig, ProfileEntry
 from bildgen.admin.providers import INFO
-from bildgen.i18n import _
+from bildgen.i18n import _, ngettext
 from bildgen.params import QUALITY_PRESETS
 from bildgen.services import get_services
 from bildgen.state.admin_area import FAILURES, NOT_SAVED, UNREADABLE, AdminState
@@ -22,6 +21,8 @@ from bildgen.state.guards import administrator, checks_inside
 from bildgen.store.models import User
 
 PREVIEW_PX = 40
+# The editor's "no default quality" choice (a select's values cannot be empty); saved as none.
+AS_THE_STUDIO_STARTS = "as-the-studio-starts"
 QUALITY_LABELS = dict(QUALITY_PRESETS)
 
 
@@ -50,6 +51,23 @@ class ProfileRow:
     resettable: bool  # a file's profile with changes
     test_result: str = ""
     test_ok: bool = False
+    # Whether its service answers (bildgen.admin.service_health), as last checked.
+    health: str = ""  # service_health.REACHABLE, NOT_ANSWERING or NOT_SET_UP (the page words it); "" not yet checked
+    health_color: str = "gray"
+    health_checked: str = ""  # "checked 2 minutes ago"
+    health_detail: str = ""  # why not, when it does not answer
+
+
+HEALTH_COLORS = {service_health.REACHABLE: "green", service_health.NOT_ANSWERING: "red"}
+
+
+def _show_health(row: ProfileRow, health: service_health.ServiceHealth | None) -> None:
+    if health is None:
+        return
+    row.health = health.status
+    row.health_color = HEALTH_COLORS.get(health.status, "amber")
+    row.health_checked = _("checked {ago}", ago=i18n.format_ago(health.checked_at))
+    row.health_detail = "" if health.status == service_health.REACHABLE else health.message
 
 
 @dataclasses.dataclass
@@ -102,7 +120,9 @@ def _row(entry: ProfileEntry, currency: str) -> ProfileRow:
     if profile is not None:
         references = profile.traits().max_references
         details.append(
-            _("takes up to {count} reference images", count=references) if references else _("text to image only")
+            ngettext("takes up to {count} reference image", "takes up to {count} reference images", references)
+            if references
+            else _("text to image only")
         )
         quality = profile.default_quality or "balanced"
         details.append(
@@ -180,8 +200,9 @@ class ProfilesState(AdminState):
             results = {row.id: (row.test_result, row.test_ok) for row in self.rows}
             self.currency = live.general.currency
             self.rows = [_row(entry, live.general.currency) for entry in live.entries]
-            for row in self.rows:
+            for row, entry in zip(self.rows, live.entries, strict=True):
                 row.test_result, row.test_ok = results.get(row.id, ("", False))
+                _show_health(row, service_health.known(entry))
         return live
 
     async def _apply(self, change, done: str) -> bool:
@@ -209,6 +230,25 @@ class ProfilesState(AdminState):
     async def open_profiles(self):
         self.notice, self.editing = "", False
         await self._show()
+        return ProfilesState.check_services
+
+    @rx.event(background=True)
+    @checks_inside
+    async def check_services(self):
+        """Whether each profile's service answers: remembered answers younger than a minute, the others
+        asked now, all at once, outside the tab's lock."""
+        if not await self._background_administrator():
+            return
+        config = (await asyncio.to_thread(get_services)).config
+        try:
+            live = await asyncio.to_thread(config.refresh)
+        except FAILURES:
+            return  # the page says it cannot read the configuration already
+        found = await service_health.check_all(live.entries)
+        async with self:
+            for row in self.rows:
+                _show_health(row, found.get(row.id))
+            self.rows = list(self.rows)
 
     @rx.event
     @administrator
@@ -238,6 +278,8 @@ class ProfilesState(AdminState):
     @administrator
     async def save_profile(self, user: User, form: dict):
         form = form if isinstance(form, dict) else {}
+        if form.get("default_quality") == AS_THE_STUDIO_STARTS:
+            form = {**form, "default_quality": ""}
         engine, address, profile_id = get_services().engine, self._client_address(), self.editing_id
         # What was typed stays in the editor whether or not it can be saved.
         self.form = ProfileForm(**{name: str(form.get(name, "")) for name in ProfileForm.__dataclass_fields__})
@@ -256,6 +298,7 @@ class ProfilesState(AdminState):
             change, _("Saved {profile}. Open studios show the change within a few seconds.", profile=label)
         ):
             self.editing = False
+            return ProfilesState.check_services  # a new or moved endpoint: is it there?
 
     @rx.event
     @administrator
@@ -304,11 +347,8 @@ class ProfilesState(AdminState):
     @checks_inside
     async def test_profile(self, profile_id: str):
         """Probe the profile's service as a job would reach it, outside the tab's lock."""
-        async with self:
-            token = self._session_token()
-            self._in_tab_language()
         profile_id = str(profile_id)
-        if await self._administrator_of(token) is None:
+        if not await self._background_administrator():
             return
         async with self:
             self._set_result(profile_id, _("Testing…"), False)
@@ -325,12 +365,15 @@ class ProfilesState(AdminState):
             async with self:
                 self._set_result(profile_id, message, False)
             return
-        outcome = await try_connection(entry.profile)
+        health = await service_health.check(entry, max_age_s=0)
         async with self:
-            self._set_result(profile_id, outcome.message, outcome.ok)
+            self._set_result(profile_id, health.message, health.status == service_health.REACHABLE, health)
 
-    def _set_result(self, profile_id: str, message: str, ok: bool) -> None:
+    def _set_result(
+        self, profile_id: str, message: str, ok: bool, health: service_health.ServiceHealth | None = None
+    ) -> None:
         for row in self.rows:
             if row.id == profile_id:
                 row.test_result, row.test_ok = message, ok
+                _show_health(row, health)
         self.rows = list(self.rows)

@@ -18,7 +18,7 @@ from bildgen import routes
 from bildgen.boards import core as boards
 from bildgen.boards import links, sharing
 from bildgen.groups import core as groups
-from bildgen.i18n import _
+from bildgen.i18n import _, ngettext
 from bildgen.services import get_services
 from bildgen.state.gallery import BOARD_ID, GalleryState
 from bildgen.state.guards import public, signed_in
@@ -471,7 +471,9 @@ class BoardsState(SessionState):
         if added is None:
             self.message = _("That board does not exist (any more).")
             return
-        return await self._after_bulk(user.id, _("{count} images added to the board.", count=added))
+        return await self._after_bulk(
+            user.id, ngettext("{count} image added to the board.", "{count} images added to the board.", added)
+        )
 
     @rx.event
     @signed_in
@@ -487,7 +489,9 @@ class BoardsState(SessionState):
         if moved is None:
             self.message = _("That board does not exist (any more).")
             return
-        return await self._after_bulk(user.id, _("{count} images moved to the board.", count=moved))
+        return await self._after_bulk(
+            user.id, ngettext("{count} image moved to the board.", "{count} images moved to the board.", moved)
+        )
 
     @rx.event
     @signed_in
@@ -497,7 +501,9 @@ class BoardsState(SessionState):
         except StorageUnavailable as unavailable:
             self.message = unavailable.user_message
             return
-        return await self._after_bulk(user.id, _("{count} images marked as favourites.", count=count))
+        return await self._after_bulk(
+            user.id, ngettext("{count} image marked as a favourite.", "{count} images marked as favourites.", count)
+        )
 
     @rx.event
     @public
@@ -512,4 +518,4 @@ class BoardsState(SessionState):
         except StorageUnavailable as unavailable:
             self.message, self.confirm_delete_open = unavailable.user_message, False
             return GalleryState.open_gallery  # what was deleted before the failure is gone from the grid
-        return await self._after_bulk(user.id, _("{count} images deleted.", count=deleted))
+        return await self._after_bulk(user.id, ngettext("{count} image deleted.", "{count} images deleted.", deleted))

@@ -9,6 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import (
+    choose_language,
     choose_model,
     events_handled,
     eventually,
@@ -27,6 +28,13 @@ def user_page(browser, app_url):
     name = sign_up(page, app_url)
     yield page, name
     context.close()
+
+
+def choose(page, label: str, option: str) -> None:
+    """Pick an option of one of the Admin area's (Radix) selects, found by its label."""
+    page.get_by_role("combobox", name=label, exact=True).click()
+    page.get_by_role("option", name=option, exact=True).click()
+    expect(page.get_by_role("combobox", name=label, exact=True)).to_contain_text(option)
 
 
 def switch_generation(admin, app_url, *, on: bool) -> None:
@@ -357,8 +365,8 @@ def test_a_quota_reached_refuses_generate_with_when_it_refills_and_usage_shows_t
     create_profile(admin, app_url, label, demo_server.base_url, "Counted.", "1024x1024", "1024x1024", cost="0.25")
     admin.get_by_role("link", name="Usage").click()
     admin.get_by_label("Images per user").fill("1")
-    admin.get_by_label("Period", exact=True).select_option("day")
-    admin.get_by_label("Profile", exact=True).select_option(label=label)
+    choose(admin, "Period", "per day")
+    choose(admin, "Profile", label)
     admin.get_by_role("button", name="Add quota").click()
     expect(admin.get_by_role("status")).to_have_text("Quota added. It applies to the next generation.")
     quota = f"1 image per day per user, with {label}"
@@ -390,6 +398,112 @@ def test_the_overview_shows_this_instances_health_and_the_queue(administrator, a
     checks = admin.get_by_role("region", name="Health of this instance")
     expect(checks.get_by_role("row").filter(has_text="Database")).to_contain_text("OK")
     expect(checks.get_by_role("row").filter(has_text="Data folder")).to_contain_text("OK")
-    expect(admin.get_by_text(re.compile(r"Queue: \d+ waiting, \d+ running"))).to_be_visible()
+    expect(admin.get_by_role("region", name="Summary")).to_contain_text(re.compile(r"\d+ waiting, \d+ running"))
     admin.get_by_role("link", name="Open the queue").click()
     expect(admin).to_have_url(re.compile(r"/admin/queue/?$"))
+
+
+def profile_card(admin, label: str):
+    return admin.get_by_role("heading", name=label).locator("xpath=ancestor::div[contains(@class,'rt-Card')][1]")
+
+
+def test_profiles_show_whether_their_service_answers_and_test_connection_checks_again(
+    administrator, app_url, demo_server
+):
+    admin, _ = administrator
+    up, down = f"Answers {uuid.uuid4().hex[:6]}", f"Silent {uuid.uuid4().hex[:6]}"
+    create_profile(admin, app_url, up, demo_server.base_url, "A running service.")
+    create_profile(admin, app_url, down, "http://127.0.0.1:9/v1", "Nothing listens here.")
+    admin.reload()
+    expect(admin.get_by_role("group", name=f"Service of {up}")).to_contain_text("reachable")
+    expect(admin.get_by_role("group", name=f"Service of {up}")).to_contain_text(
+        re.compile(r"checked \d+ (seconds?|minutes?) ago")
+    )
+    silent = admin.get_by_role("group", name=f"Service of {down}")
+    expect(silent).to_contain_text("not answering")
+    expect(silent).to_contain_text("The service did not answer")
+
+    # Test connection asks again at once and the row follows: here the address is corrected first.
+    card = profile_card(admin, down)
+    card.get_by_role("button", name=f"Edit {down}").click()
+    admin.get_by_role("textbox", name="Endpoint", exact=True).fill(demo_server.base_url)
+    admin.get_by_role("button", name="Save profile").click()
+    expect(admin.get_by_role("status").filter(has_text=f"Saved {down}.")).to_be_visible()
+    admin.get_by_role("button", name=f"Test connection of {down}").click()
+    expect(admin.get_by_role("status", name=f"Connection of {down}")).to_contain_text("Connected.")
+    expect(admin.get_by_role("group", name=f"Service of {down}")).to_contain_text("reachable")
+
+    # In German, in the "Sie" form's terms of the page.
+    choose_language(admin, "Language", "Deutsch")
+    expect(admin.get_by_role("group", name=f"Dienst von {up}")).to_contain_text("erreichbar")
+    admin.reload()
+    expect(admin.get_by_role("group", name=f"Dienst von {up}")).to_contain_text(
+        re.compile(r"geprüft vor \d+ (Sekunden?|Minuten?)")
+    )
+    choose_language(admin, "Sprache", "English")
+
+
+def test_the_admin_forms_use_the_apps_selects_and_they_save(administrator, app_url, demo_server):
+    admin, _ = administrator
+    label = f"Quality {uuid.uuid4().hex[:6]}"
+    admin.goto(f"{app_url}/admin/profiles")
+    admin.get_by_role("button", name="New profile").click()
+    admin.get_by_role("textbox", name="Name", exact=True).fill(label)
+    admin.get_by_role("textbox", name="Endpoint", exact=True).fill(demo_server.base_url)
+    choose(admin, "Default quality", "Best")
+    admin.get_by_role("button", name="Save profile").click()
+    expect(admin.get_by_role("status").filter(has_text=f"Saved {label}.")).to_be_visible()
+    expect(profile_card(admin, label)).to_contain_text("starts at Best quality")
+    # No native select is left in the Admin area's pages.
+    for page in ("admin", "admin/profiles", "admin/usage"):
+        admin.goto(f"{app_url}/{page}")
+        expect(admin.get_by_role("combobox").first).to_be_visible()
+        assert admin.locator("select:not([aria-hidden=true])").count() == 0
+
+    admin.goto(f"{app_url}/admin")
+    choose(admin, "The person who made an image, in its credentials", "Username")
+    admin.get_by_role("button", name="Apply credential settings").click()
+    expect(admin.get_by_role("status")).to_have_text("Saved.")
+    admin.reload()
+    expect(admin.get_by_role("combobox", name="The person who made an image, in its credentials")).to_contain_text(
+        "Username"
+    )
+    choose(admin, "The person who made an image, in its credentials", "Not named")
+    admin.get_by_role("button", name="Apply credential settings").click()
+    expect(admin.get_by_role("status")).to_have_text("Saved.")
+
+
+def images_made(summary, period: str) -> int:
+    text = (
+        summary.get_by_text(re.compile(r"^\d+ images? by \d+ (person|people)$"))
+        .nth(0 if period == "today" else 1)
+        .inner_text()
+    )
+    return int(text.split()[0])
+
+
+def test_the_overview_opens_with_services_the_queue_and_images_made_today_and_this_week(administrator, app_url):
+    admin, _ = administrator
+    admin.goto(f"{app_url}/admin")
+    summary = admin.get_by_role("region", name="Summary")
+    expect(summary).to_contain_text(re.compile(r"\d+ reachable · \d+ not answering · \d+ not set up"))
+    expect(summary).to_contain_text(re.compile(r"\d+ waiting, \d+ running"))
+    expect(summary.get_by_text(re.compile(r"^\d+ images? by \d+ (person|people)$"))).to_have_count(2)
+    today, week = images_made(summary, "today"), images_made(summary, "week")
+
+    admin.goto(app_url)
+    wait_for_studio(admin)
+    admin.get_by_label("Prompt", exact=True).fill("one more for the summary")
+    admin.get_by_role("radio", name="1").click()
+    generate_and_wait(admin, count=1)
+    admin.goto(f"{app_url}/admin")
+    summary = admin.get_by_role("region", name="Summary")
+    expect(summary).to_contain_text(re.compile(rf"(^|\D){today + 1} images? by"))
+    assert images_made(summary, "today") == today + 1
+    assert images_made(summary, "week") == week + 1
+
+    choose_language(admin, "Language", "Deutsch")
+    summary = admin.get_by_role("region", name="Übersicht")
+    expect(summary).to_contain_text(re.compile(r"\d+ erreichbar · \d+ antworten nicht · \d+ nicht eingerichtet"))
+    expect(summary).to_contain_text(re.compile(rf"{today + 1} Bild(er)? von \d+ (Person|Personen)"))
+    choose_language(admin, "Sprache", "English")

@@ -159,3 +159,26 @@ def test_on_a_phone_in_german_select_all_and_delete_says_how_many(browser, app_u
     expect(page.get_by_role("status").filter(has_text="2 Bilder gelöscht.")).to_be_visible()
     expect(page.get_by_role("checkbox", name=re.compile("^Auswählen: zwei Boote"))).to_have_count(0)
     context.close()
+
+
+def test_a_message_about_one_image_says_image_in_english_and_bild_in_german(browser, app_url):
+    context = browser.new_context()
+    page = context.new_page()
+    sign_up(page, app_url)
+    page.get_by_label("Prompt", exact=True).fill("one gull over the pier")
+    page.get_by_role("radio", name="2").click()
+    generate_and_wait(page, count=2)
+    open_gallery(page, app_url)
+    select_box(page, "one gull over the pier").first.click()
+    expect(page.get_by_role("status").filter(has_text="1 selected")).to_be_visible()
+    page.get_by_role("button", name="Favourite", exact=True).click()
+    expect(page.get_by_role("status").filter(has_text="1 image marked as a favourite.")).to_be_visible()
+
+    choose_language(page, "Language", "Deutsch")
+    select_box(page, "one gull over the pier").first.click()
+    page.get_by_role("button", name="Löschen", exact=True).click()
+    dialog = page.get_by_role("alertdialog")
+    expect(dialog).to_contain_text("1 Bild löschen?")
+    dialog.get_by_role("button", name="1 Bild löschen").click()
+    expect(page.get_by_role("status").filter(has_text="1 Bild gelöscht.")).to_be_visible()
+    context.close()

@@ -23,6 +23,13 @@ def strings_in_the_code() -> set[str]:
     return {message for _, _, message, _, _ in found if isinstance(message, str)}
 
 
+def plural_messages_in_the_code() -> set[tuple[str, str]]:
+    found = extract_from_dir(
+        ROOT / "bildgen", method_map=[("**.py", "python")], keywords={"tn": (1, 2), "ngettext": (1, 2)}
+    )
+    return {tuple(message) for _, _, message, _, _ in found}
+
+
 def test_every_string_of_the_interface_has_a_german_translation_with_the_same_placeholders():
     strings = strings_in_the_code()
     assert "Sign in" in strings  # the extraction itself works
@@ -37,6 +44,38 @@ def test_every_string_of_the_interface_has_a_german_translation_with_the_same_pl
         if set(PLACEHOLDER.findall(message)) != set(PLACEHOLDER.findall(i18n.translate(message, "de")))
     ]
     assert mismatched == []
+
+
+def test_every_plural_message_has_both_german_forms_with_the_same_placeholders():
+    messages = plural_messages_in_the_code()
+    assert ("{count} image added to the board.", "{count} images added to the board.") in messages
+    german = i18n.catalog("de")
+    # components.i18n.tn picks the singular for exactly 1 in every language: true while all use n != 1.
+    assert german.plural_expr == "(n != 1)"
+    for singular, plural in messages:
+        entry = german.get(singular)
+        assert entry is not None and not entry.fuzzy and all(entry.string), singular
+        for form in entry.string:
+            assert set(PLACEHOLDER.findall(form)) == set(PLACEHOLDER.findall(plural)), form
+
+
+@pytest.mark.parametrize(
+    ("count", "language", "message"),
+    [
+        (1, "en", "1 image added to the board."),
+        (3, "en", "3 images added to the board."),
+        (0, "en", "0 images added to the board."),
+        (1, "de", "1 Bild zum Board hinzugefügt."),
+        (3, "de", "3 Bilder zum Board hinzugefügt."),
+    ],
+)
+def test_a_message_about_a_number_of_images_takes_the_form_for_that_number(count, language, message):
+    token = i18n.current_language.set(language)
+    try:
+        said = i18n.ngettext("{count} image added to the board.", "{count} images added to the board.", count)
+    finally:
+        i18n.current_language.reset(token)
+    assert said == message
 
 
 @pytest.mark.parametrize(

@@ -175,3 +175,18 @@ def test_simultaneous_submissions_cannot_all_pass_a_quota(engine):
     for thread in threads:
         thread.join()
     assert sorted(outcomes) == ["queued"] * 3 + ["refused"] * 5
+
+
+def test_the_overview_summary_counts_the_queue_now_and_the_images_and_people_of_today_and_the_week(engine):
+    now = datetime(2026, 11, 21, 15, 0, tzinfo=UTC)
+    anna, ben, cleo = (make_user(engine, name) for name in ("anna", "ben", "cleo"))
+    generated(engine, anna, images=2, when=now - timedelta(hours=2))  # today
+    generated(engine, ben, images=1, when=now - timedelta(hours=16))  # yesterday evening: this week only
+    generated(engine, cleo, images=4, when=now - timedelta(days=8))  # before the last 7 days
+    make_generation(engine, anna, status=GenerationStatus.QUEUED, variant_count=2)
+    make_generation(engine, ben, status=GenerationStatus.QUEUED)
+    make_generation(engine, cleo, status=GenerationStatus.RUNNING)
+
+    assert usage.activity(engine, now=now) == usage.Activity(
+        waiting=2, running=1, images_today=2, people_today=1, images_week=3, people_week=2
+    )

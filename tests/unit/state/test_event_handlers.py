@@ -53,7 +53,14 @@ def bildgen_handlers(root=rx.State):
 
 # How a handler that declares `checks_inside` asks who is calling (or acts only for the owner a
 # signed-in handler gave the tab: `_owner_id`).
-INSIDE_CHECKS = ("self._user()", "_administrator_of(", "user_for_token(", "_studio_for_user()", "self._owner_id")
+INSIDE_CHECKS = (
+    "self._user()",
+    "_administrator_of(",
+    "self._background_administrator()",
+    "user_for_token(",
+    "_studio_for_user()",
+    "self._owner_id",
+)
 
 
 def test_every_event_handler_declares_who_may_call_it():
