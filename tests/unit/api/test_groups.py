@@ -6,7 +6,7 @@ import pytest
 from sqlmodel import select
 
 from bildgen.groups import core as groups
-from bildgen.jobs import queue
+from bildgen.jobs import views
 from bildgen.store.db import session
 from bildgen.store.models import ReferenceImage
 from tests.unit.api.conftest import SMALL, png
@@ -34,7 +34,7 @@ def test_a_restricted_member_lists_and_uses_only_the_allowed_model(bildgen):
         body = refused.value.body
         assert (body["param"], body["code"]) == ("model", "model_not_allowed")
         assert "Your groups do not allow Demo renderer" in body["message"]
-    assert queue.latest(engine, owner_id=anna.id) is None
+    assert views.latest(engine, owner_id=anna.id) is None
     with session(engine) as db:
         assert db.exec(select(ReferenceImage)).all() == []
 
