@@ -7,6 +7,7 @@ away again (or hands the image to the spool, when the database is what failed).
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import json
@@ -91,18 +92,19 @@ class ImageLibrary:
             received = Ingredient("generated.png", decoded.received or decoded.png, decoded.received_type)
             png = self.marker.mark(decoded.png, recipe, generation, ingredients=inputs, received=received)
         sha256 = hashlib.sha256(png).hexdigest()
-        if worker is not None:
-            try:
-                unrecorded.note(self.engine, generation, variant, sha256, worker=worker)
-            except Exception as error:
-                if not is_storage_failure(error):
-                    raise
-                # The database is away: the image goes to the spool without a file in the library.
-                row = self._row(generation, variant, seed, decoded, sha256, generation_ms)
-                if not self._spool(row, png):
-                    raise
-                return saved_image(row, generation), sha256, png
-        sha256, created = self.files.add(png)
+        with contextlib.ExitStack() as held:
+            if worker is not None:
+                try:
+                    held.enter_context(unrecorded.writing(self.engine, generation, variant, sha256, worker=worker))
+                except Exception as error:
+                    if not is_storage_failure(error):
+                        raise
+                    # The database is away: the image goes to the spool without a file in the library.
+                    row = self._row(generation, variant, seed, decoded, sha256, generation_ms)
+                    if not self._spool(row, png):
+                        raise
+                    return saved_image(row, generation), sha256, png
+            sha256, created = self.files.add(png)
         _pause_for_tests()
         row = self._row(generation, variant, seed, decoded, sha256, generation_ms)
         try:

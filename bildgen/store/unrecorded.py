@@ -4,8 +4,8 @@ A generated image's file is written before its row (store/image_library.py). A w
 `kill -9` between the two would leave a file no row points at, and its job's re-run makes another
 one (signed images differ byte for byte). So the worker notes the file first, on the variant's
 VariantTask row with the job's attempt (Generation.requeues, raised by every take-back), while it
-holds the job; then writes the file; then commits the row and clears the note together, again only
-while it holds the job. Whoever takes a job back (jobs/queue.take_back, hand_back) then removes the
+holds the job; then writes the file, holding the job; then commits the row and clears the note
+together, again only while it holds the job. Whoever takes a job back (jobs/queue.take_back, hand_back) then removes the
 files of notes whose attempt is over: the attempt's worker can no longer commit their rows, so no
 living worker is about to use them, however slow it is (`release`).
 
@@ -70,15 +70,26 @@ def hold(db: Session, generation: Generation, worker: str) -> None:
         raise JobTakenBack(generation.id)
 
 
-def note(engine: sqlalchemy.Engine, generation: Generation, variant: int, sha256: str, *, worker: str) -> None:
-    """Before the file is written: this attempt is about to write it (JobTakenBack when it no longer
-    holds the job: then nothing is written)."""
-    with Session(engine) as db, file_lock(db, sha256):
-        hold(db, generation, worker)
-        row = db.get(VariantTask, (generation.id, variant)) or VariantTask(generation_id=generation.id, variant=variant)
-        row.unrecorded_sha256, row.unrecorded_attempt = sha256, generation.requeues
-        db.add(row)
-        db.commit()
+@contextlib.contextmanager
+def writing(
+    engine: sqlalchemy.Engine, generation: Generation, variant: int, sha256: str, *, worker: str
+) -> Iterator[None]:
+    """Around writing the file: the note committed first, then the job and the file held while the
+    caller writes (a take-back, and removing the file, wait). JobTakenBack, before anything is
+    written, when this worker's attempt no longer holds the job."""
+    with Session(engine) as db:
+        with file_lock(db, sha256):
+            hold(db, generation, worker)
+            row = db.get(VariantTask, (generation.id, variant))
+            row = row or VariantTask(generation_id=generation.id, variant=variant)
+            row.unrecorded_sha256, row.unrecorded_attempt = sha256, generation.requeues
+            db.add(row)
+            db.commit()
+        # Held again for the write: an attempt taken back in between never writes, and one that
+        # writes cannot be taken back (and its note cleared) before the file is whole.
+        with file_lock(db, sha256):
+            hold(db, generation, worker)
+            yield
 
 
 def cleared(generation_id: str, variant: int, sha256: str):
