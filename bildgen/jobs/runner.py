@@ -471,7 +471,11 @@ class JobRunner:
                 served_id = served.id
                 if served.id and served.id != job.served_model:
                     job.served_model = served.id
-                    await asyncio.to_thread(queue.record_served_model, self.engine, job.id, served.id)
+                    # Waits out a database outage (one that began just after the claim) like every write here.
+                    await _while_storage_away(
+                        lambda: queue.record_served_model(self.engine, job.id, served.id),
+                        what=f"job {job.id}: noting the served model",
+                    )
             if to_send:
                 await self._record_sent(adapter, job, spec)
             thumbnails: list[asyncio.Task[None]] = []
