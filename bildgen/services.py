@@ -108,6 +108,8 @@ def _build() -> Services:
         judge_liveness=False,
         all_running=engine.dialect.name == "sqlite",
     )
+    # Files that workers killed between an image's file and its row left (store/unrecorded.py).
+    images.remove_unrecorded()
     if taken.requeued or taken.ended:
         logger.info(
             "Took back %d jobs of stopped workers (%d ended)", len(taken.requeued) + len(taken.ended), len(taken.ended)

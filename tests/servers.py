@@ -106,7 +106,16 @@ class WorkerInstance:
     """A bildgen instance without its pages (tests/unit/jobs/worker_app.py): granian with `workers`
     worker processes, each running bildgen's services and job runner as the app's workers do."""
 
-    def __init__(self, root: Path, config: Path, database_url: str, *, workers: int = 1, drain_s: float = 60.0):
+    def __init__(
+        self,
+        root: Path,
+        config: Path,
+        database_url: str,
+        *,
+        workers: int = 1,
+        drain_s: float = 60.0,
+        environment: dict[str, str] | None = None,
+    ):
         self.port = free_port()
         self.log = root / f"instance-{self.port}.log"
         environment = {
@@ -115,6 +124,7 @@ class WorkerInstance:
             "BILDGEN_DATA_DIR": str(root / "data"),  # one data folder for every instance, as deployed
             "REFLEX_DB_URL": database_url,
             "BILDGEN_DRAIN_SECONDS": str(drain_s),
+            **(environment or {}),
         }
         command = [sys.executable, "-m", "granian", "--interface", "asgi", "--host", "127.0.0.1"]
         command += ["--port", str(self.port), "--workers", str(workers), "--respawn-failed-workers"]

@@ -33,7 +33,7 @@ from bildgen.inference.profiles import Catalog
 from bildgen.inference.providers import Adapter, ProviderRequest, TaskHandle, TaskProgress
 from bildgen.jobs import liveness, queue, tasks
 from bildgen.provenance.signing import Ingredient
-from bildgen.store import library
+from bildgen.store import library, unrecorded
 from bildgen.store.db import StorageUnavailable, is_storage_failure
 from bildgen.store.files import ImageFiles
 from bildgen.store.image_library import ImageLibrary, SavedImage, sent_settings
@@ -313,6 +313,9 @@ class JobRunner:
     async def _take_back(self, *, judge_liveness: bool) -> None:
         retries = self._catalog().retries_interrupted()
         taken = await asyncio.to_thread(queue.take_back, self.engine, retries=retries, judge_liveness=judge_liveness)
+        if taken.requeued or taken.ended:
+            # Files the dead workers wrote without rows, before anyone goes on with their jobs.
+            await self._remove_unrecorded()
         for job_id in taken.requeued:
             logger.warning("job %s: its worker stopped; back in the queue for another to go on with", job_id)
             _notify(job_id)
@@ -321,6 +324,14 @@ class JobRunner:
             _notify(job_id)
         if taken.requeued:
             self._wake.set()  # this worker may go on with them at once
+
+    async def _remove_unrecorded(self) -> None:
+        try:
+            await asyncio.to_thread(self.images.remove_unrecorded)
+        except Exception as error:
+            if not is_storage_failure(error):
+                raise
+            logger.warning("removing files of stopped workers failed (%s); the next take-back tries again", error)
 
     async def _stop_cancelled(self) -> None:
         if not self._running:
@@ -414,6 +425,8 @@ class JobRunner:
             return False
         if requeued:
             logger.info("job %s: handed back to the queue for another worker to go on with", job.id)
+        with contextlib.suppress(Exception):  # the next take-back or start tries again
+            await asyncio.shield(self._remove_unrecorded())
         return True
 
     async def _generate(self, job: Generation, outcomes: dict[int, VariantOutcome]) -> tuple[str, str | None]:
@@ -458,7 +471,11 @@ class JobRunner:
                 served_id = served.id
                 if served.id and served.id != job.served_model:
                     job.served_model = served.id
-                    await asyncio.to_thread(queue.record_served_model, self.engine, job.id, served.id)
+                    # Waits out a database outage (one that began just after the claim) like every write here.
+                    await _while_storage_away(
+                        lambda: queue.record_served_model(self.engine, job.id, served.id),
+                        what=f"job {job.id}: noting the served model",
+                    )
             if to_send:
                 await self._record_sent(adapter, job, spec)
             thumbnails: list[asyncio.Task[None]] = []
@@ -573,8 +590,16 @@ class JobRunner:
                     decoded=generated.image,
                     generation_ms=int((time.monotonic() - started) * 1000),
                     inputs=_ingredients(request),
+                    worker=self.worker,
                 )
             )
+        except unrecorded.JobTakenBack:
+            # Its lease ran out and another worker has the job now: nothing of this variant is kept,
+            # and nothing more written (the job's rows are that worker's).
+            logger.warning(
+                "job %s: variant %s's image not kept: the job was taken back from this worker", job.id, variant
+            )
+            return
         except InferenceError as error:
             outcome = VariantOutcome(variant, seed, error=error.english_message, moderated=error.is_refusal)
         except asyncio.CancelledError:

@@ -7,9 +7,13 @@ away again (or hands the image to the spool, when the database is what failed).
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import hashlib
 import json
 import logging
+import os
+import time
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -22,7 +26,7 @@ from bildgen.filenames import download_filename
 from bildgen.images.decoding import DecodedImage
 from bildgen.provenance.marking import Marker
 from bildgen.provenance.signing import Ingredient
-from bildgen.store import metadata
+from bildgen.store import metadata, unrecorded
 from bildgen.store.db import is_storage_failure, session
 from bildgen.store.files import ImageFiles
 from bildgen.store.models import Generation, Image
@@ -30,6 +34,8 @@ from bildgen.store.spool import Spool
 from bildgen.store.thumbnails import make_thumbnail
 
 logger = logging.getLogger(__name__)
+
+PAUSE_ENV = "BILDGEN_TEST_PAUSE_BEFORE_IMAGE_ROW"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -66,12 +72,17 @@ class ImageLibrary:
         decoded: DecodedImage,
         generation_ms: int,
         inputs: Sequence[Ingredient] = (),
+        worker: str | None = None,
     ) -> tuple[SavedImage, str, bytes]:
         """Blocking (Pillow, disk, database): call it in the image pool. The image, its hash and PNG.
 
         When the database does not take the row (down, read-only, full), the image goes to the spool
         and is recorded when the database is back; only when the spool cannot take it either does
-        this raise, leaving no file behind."""
+        this raise, leaving no file behind.
+
+        `worker`: the job's worker, which must still hold it (the attempt it claimed): its file is
+        noted before it is written and the row committed only while it holds the job, else
+        JobTakenBack and nothing is kept (store/unrecorded.py)."""
         # The server's PNG keeps its pixel data; the recipe goes in as text chunks, then it is signed
         # (`inputs`: the references and mask of an edit, named in the credentials as ingredients).
         recipe = stored_recipe(generation, seed)
@@ -80,23 +91,35 @@ class ImageLibrary:
         else:
             received = Ingredient("generated.png", decoded.received or decoded.png, decoded.received_type)
             png = self.marker.mark(decoded.png, recipe, generation, ingredients=inputs, received=received)
-        sha256, created = self.files.add(png)
-        row = Image(
-            owner_id=generation.owner_id,
-            generation_id=generation.id,
-            variant=variant,
-            seed=seed,
-            width=decoded.width,
-            height=decoded.height,
-            sha256=sha256,
-            generation_ms=generation_ms,
-        )
+        sha256 = hashlib.sha256(png).hexdigest()
+        with contextlib.ExitStack() as held:
+            if worker is not None:
+                try:
+                    held.enter_context(unrecorded.writing(self.engine, generation, variant, sha256, worker=worker))
+                except Exception as error:
+                    if not is_storage_failure(error):
+                        raise
+                    # The database is away: the image goes to the spool without a file in the library.
+                    row = self._row(generation, variant, seed, decoded, sha256, generation_ms)
+                    if not self._spool(row, png):
+                        raise
+                    return saved_image(row, generation), sha256, png
+            sha256, created = self.files.add(png)
+        _pause_for_tests()
+        row = self._row(generation, variant, seed, decoded, sha256, generation_ms)
         try:
             with session(self.engine) as db:
+                if worker is not None:
+                    unrecorded.hold(db, generation, worker)
                 db.add(row)
                 db.flush()
                 boards.file_new_image(db, row, generation)
+                if worker is not None:
+                    db.exec(unrecorded.cleared(generation.id, variant, sha256))
                 db.commit()
+        except unrecorded.JobTakenBack:
+            self._release(generation.id, variant, sha256)
+            raise
         except Exception as error:
             spooled = is_storage_failure(error) and self._spool(row, png)
             # No file without a row: the spool keeps its own copy, and recording puts the file back.
@@ -106,6 +129,21 @@ class ImageLibrary:
             if not spooled:
                 raise
         return saved_image(row, generation), sha256, png
+
+    @staticmethod
+    def _row(
+        generation: Generation, variant: int, seed: int, decoded: DecodedImage, sha256: str, generation_ms: int
+    ) -> Image:
+        return Image(
+            owner_id=generation.owner_id,
+            generation_id=generation.id,
+            variant=variant,
+            seed=seed,
+            width=decoded.width,
+            height=decoded.height,
+            sha256=sha256,
+            generation_ms=generation_ms,
+        )
 
     def _spool(self, row: Image, png: bytes) -> bool:
         try:
@@ -124,6 +162,21 @@ class ImageLibrary:
         except Exception:
             return False
 
+    def remove_unrecorded(self) -> int:
+        """Remove the files that attempts now over wrote without their rows (a worker killed between
+        file and row, or one that lost its job): called after every take-back. How many went."""
+        removed = unrecorded.release_over(self.engine, self.files, self.thumbnails, self.spool)
+        if removed:
+            logger.warning("removed %d image files their stopped workers wrote without rows", removed)
+        return removed
+
+    def _release(self, generation_id: str, variant: int, sha256: str) -> None:
+        try:
+            unrecorded.release(self.engine, self.files, self.thumbnails, self.spool, generation_id, variant, sha256)
+        except Exception:
+            # The next take-back's remove_unrecorded (or the start-up sweep) tries again.
+            logger.exception("image %s of job %s: removing its file failed", sha256, generation_id)
+
     def record_spooled(self, generation_id: str | None = None) -> int:
         """Record the spooled images (of one job, or all); raises the storage failure while the database is away."""
         return self.spool.record(self.engine, self.files, generation_id=generation_id)
@@ -137,6 +190,23 @@ class ImageLibrary:
             self.thumbnails.save_as(sha256, make_thumbnail(png or self.files.path_for(sha256).read_bytes()))
         except Exception:
             logger.exception("making the thumbnail of %s failed", sha256)
+
+
+def _pause_for_tests() -> None:
+    """Tests stop a worker here, between an image's file and its row (tests/unit/jobs/
+    test_worker_faults.py): PAUSE_ENV names a path the first worker to get here creates (its pid and
+    nothing else), then waits until `<path>.go` exists. Unset in every deployment."""
+    path = os.environ.get(PAUSE_ENV)
+    if not path:
+        return
+    try:
+        descriptor = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+    except FileExistsError:
+        return
+    with os.fdopen(descriptor, "w") as stream:
+        stream.write(f"{os.getpid()}\n")
+    while not os.path.exists(f"{path}.go"):
+        time.sleep(0.05)
 
 
 def stored_recipe(generation: Generation, seed: int) -> metadata.StoredRecipe:

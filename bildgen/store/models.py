@@ -438,6 +438,11 @@ class VariantTask(SQLModel, table=True):
     eta_s: float | None = None
     # The service's latest preview of the image being made (a small file under previews/).
     preview_sha256: str | None = Field(default=None, max_length=64)
+    # An image file written whose row is not committed yet, and the job's attempt (Generation.requeues)
+    # that wrote it: once that attempt is over (its worker died or lost the job), the file is removed
+    # (ImageLibrary.remove_unrecorded). Noted before the file is written, cleared with the row's commit.
+    unrecorded_sha256: str | None = Field(default=None, max_length=64)
+    unrecorded_attempt: int | None = None
     updated_at: datetime = Field(default_factory=utc_now)
 
 

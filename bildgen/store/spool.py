@@ -25,6 +25,7 @@ import sqlalchemy
 from sqlmodel import select
 
 from bildgen.boards import core as boards
+from bildgen.store import unrecorded
 from bildgen.store.db import is_storage_failure, session
 from bildgen.store.files import TEMPORARY_SUFFIX, ImageFiles, write_atomically
 from bildgen.store.models import Generation, Image
@@ -75,6 +76,14 @@ class Spool:
                 found.append(SpoolEntry(fields["id"], fields["generation_id"], metadata, metadata.with_suffix(".png")))
         return found
 
+    def holds(self, sha256: str) -> bool:
+        """Whether a spooled image (its row not recorded yet) is these bytes."""
+        for entry in self.entries():
+            with contextlib.suppress(OSError, ValueError):
+                if json.loads(entry.metadata.read_text()).get("sha256") == sha256:
+                    return True
+        return False
+
     def count(self, generation_id: str | None = None) -> int:
         return len(self.entries(generation_id))
 
@@ -106,6 +115,8 @@ class Spool:
                         generation = db.get(Generation, row.generation_id)
                         if generation is not None:
                             boards.file_new_image(db, row, generation)
+                        # The worker's note of the file (store/unrecorded.py): it has its row now.
+                        db.exec(unrecorded.cleared(row.generation_id, row.variant, row.sha256))
                         db.commit()
             except sqlalchemy.exc.IntegrityError:
                 # Recorded by another process meanwhile, or its job is gone (deleted by hand): either

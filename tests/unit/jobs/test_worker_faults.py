@@ -23,7 +23,7 @@ from bildgen.jobs.runner import JobRunner
 from bildgen.state import run_cards
 from bildgen.store.db import make_engine, migrate, session
 from bildgen.store.files import ImageFiles
-from bildgen.store.image_library import ImageLibrary
+from bildgen.store.image_library import PAUSE_ENV, ImageLibrary
 from bildgen.store.models import Generation, GenerationStatus, Image
 from tests.jobs import submission, wait_until_final
 from tests.servers import WorkerInstance
@@ -149,6 +149,38 @@ def test_a_killed_workers_job_is_finished_by_another_worker_within_seconds(deplo
     assert all(count <= 2 for count in asked.values())
     with session(deployment.engine) as db:
         assert len(db.exec(select(Image).where(Image.generation_id == job_id)).all()) == 4
+
+
+@postgres_only
+def test_a_worker_killed_between_an_images_file_and_its_row_leaves_no_file_behind(deployment, tmp_path):
+    """kill -9 at the one moment a signed image's file exists without its row: the worker that takes
+    the job back removes that file, and files and rows match both ways. No sweep runs (the start-up
+    sweep of the respawned worker leaves files younger than its grace period alone)."""
+    pause = tmp_path / "paused-before-row"  # only the first worker to get there stops (image_library.PAUSE_ENV)
+    for _ in range(2):
+        deployment.start(environment={PAUSE_ENV: str(pause)})
+    job_id = deployment.submit([5])
+    pid = int(wait_for(lambda: pause.exists() and pause.read_text().strip(), timeout=60, what="a worker stops there"))
+    images = ImageFiles(tmp_path / "data" / "images")
+    thumbnails = ImageFiles(tmp_path / "data" / "thumbnails", suffix=".webp")
+
+    def files() -> set[str]:
+        return {key for key, _ in images.stored()}
+
+    def rows() -> set[str]:
+        with session(deployment.engine) as db:
+            return set(db.exec(select(Image.sha256)).all())
+
+    [left] = files()
+    assert rows() == set()
+    os.kill(pid, signal.SIGKILL)
+
+    job = deployment.final(job_id, timeout=60)
+    assert job.status == GenerationStatus.DONE, (job.status, job.error)
+    assert len(job.images) == 1
+    wait_for(lambda: not images.path_for(left).exists(), timeout=30, what="the killed worker's file removed")
+    assert files() == rows() and len(rows()) == 1
+    wait_for(lambda: {key for key, _ in thumbnails.stored()} == rows(), timeout=30, what="its thumbnail, and no other")
 
 
 @postgres_only
