@@ -1,7 +1,7 @@
 """varianttask: the image file a job's attempt wrote before its row, removed when that attempt is over
 
-Revision ID: 0019
-Revises: 0018
+Revision ID: 0021
+Revises: 0020
 
 """
 from typing import Sequence, Union
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision: str = '0019'
-down_revision: Union[str, Sequence[str], None] = '0018'
+revision: str = '0021'
+down_revision: Union[str, Sequence[str], None] = '0020'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
