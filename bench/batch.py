@@ -29,6 +29,7 @@ from pathlib import Path
 from playwright.sync_api import Page, sync_playwright
 from sqlmodel import func, select
 
+from bench.measuring import finished_job_rows
 from bench.queue import write_section
 from bench.run import CHROMIUM, Figure, machine, percentile, prepare_studio, progress, sign_up, verdict
 from bildgen.batches import runs
@@ -163,35 +164,17 @@ def seed_big_batch(data_dir: Path, username: str) -> str:
                 batch_id=batch.id, position=position, prompt=prompt, fields="{}", seed=position, state=runs.QUEUED
             )
         )
-        generation = Generation(
-            owner_id=owner_id,
-            prompt=prompt,
-            model_profile="demo",
-            served_model="bildgen-demo",
-            width=256,
-            height=256,
+        rows += finished_job_rows(
+            owner_id,
+            prompt,
+            position,
+            sha256,
+            now - timedelta(seconds=BIG_BATCH - position),
+            side=256,
             steps=2,
-            guidance=4.0,
-            guidance_field="guidance_scale",
-            variant_count=1,
-            status=GenerationStatus.DONE,
             batch_id=batch.id,
             batch_position=position,
-            created_at=now - timedelta(seconds=BIG_BATCH - position),
             finished_at=now,
-        )
-        rows.append(generation)
-        rows.append(
-            Image(
-                owner_id=owner_id,
-                generation_id=generation.id,
-                variant=0,
-                seed=position,
-                width=256,
-                height=256,
-                sha256=sha256,
-                created_at=generation.created_at,
-            )
         )
     with session(engine) as db:
         db.add(batch)

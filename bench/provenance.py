@@ -11,12 +11,12 @@ import io
 import os
 import statistics
 import tempfile
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 from PIL import Image
 
+from bench.measuring import benchmark_generation, timings_ms
 from bench.queue import write_section
 from bildgen.admin.keys import KeyBox
 from bildgen.images.decoding import DecodedImage
@@ -52,13 +52,8 @@ def _photo_like() -> bytes:
     return _png(Image.blend(drawing, noise, 0.25))
 
 
-def _median_ms(action, repeats: int = REPEATS) -> float:
-    times = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        action()
-        times.append((time.perf_counter() - started) * 1000)
-    return statistics.median(times)
+def _median_ms(action) -> float:
+    return statistics.median(timings_ms(action, REPEATS))
 
 
 def measure(root: Path) -> dict[str, float]:
@@ -79,19 +74,7 @@ def measure(root: Path) -> dict[str, float]:
     edit_inputs = (Ingredient("reference-1.png", reference), Ingredient("mask.png", mask))
 
     def generation(**fields) -> Generation:
-        row = Generation(
-            owner_id=owner.id,
-            prompt="a lighthouse at dusk",
-            model_profile="demo",
-            served_model="demo-model",
-            width=1024,
-            height=1024,
-            steps=20,
-            guidance=4.0,
-            guidance_field="guidance_scale",
-            variant_count=1,
-            **fields,
-        )
+        row = benchmark_generation("a lighthouse at dusk", owner_id=owner.id, **fields)
         with session(engine) as db:
             db.add(row)
             db.commit()

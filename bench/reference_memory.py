@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import io
-import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 from PIL import Image
+
+from bench.measuring import peak_row, peak_rss_mib, report_peak
 
 UPLOADS = 4
 WIDTH, HEIGHT = 8000, 5000  # 40 megapixels: the largest reference accepted
@@ -31,14 +31,6 @@ def forty_megapixel_png() -> bytes:
     buffer = io.BytesIO()
     picture.save(buffer, format="PNG", compress_level=1)
     return buffer.getvalue()
-
-
-def peak_rss_mib() -> float:
-    # VmHWM starts afresh with each program; getrusage's ru_maxrss would inherit the parent's peak.
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    raise RuntimeError("no VmHWM in /proc/self/status (Linux only)")
 
 
 def run_scenario(scenario: str, path: str) -> None:
@@ -59,9 +51,8 @@ def run_scenario(scenario: str, path: str) -> None:
 
     started = time.perf_counter()
     cleaned = asyncio.run(all_at_once())
-    seconds = time.perf_counter() - started
     assert len(cleaned) == UPLOADS and all(png.startswith(b"\x89PNG") for png in cleaned)
-    print(f"{baseline:.1f} {peak_rss_mib():.1f} {seconds:.2f}")
+    report_peak(started, baseline)
 
 
 def main() -> None:
@@ -69,27 +60,13 @@ def main() -> None:
         png = forty_megapixel_png()
         upload.write(png)
         upload.flush()
-        rows = []
-        for scenario, label in (
-            ("thread-each", "a thread each (`asyncio.to_thread`, as the studio calls it so far)"),
-            ("image-pool", "one at a time (`clean_reference_async`, the image pool)"),
-        ):
-            samples = []
-            for _ in range(REPEATS):
-                answer = subprocess.run(
-                    [sys.executable, "-m", "bench.reference_memory", scenario, upload.name],
-                    check=True,
-                    capture_output=True,
-                    text=True,
-                    cwd=Path(__file__).parent.parent,
-                )
-                samples.append([float(value) for value in answer.stdout.split()])
-            baseline, peak, seconds = (statistics.median(column) for column in zip(*samples, strict=True))
-            peaks = sorted(sample[1] for sample in samples)
-            rows.append(
-                f"| {label} | {baseline:.0f} | {peak:.0f} ({peaks[0]:.0f}–{peaks[-1]:.0f}) "
-                f"| {peak - baseline:.0f} | {seconds:.1f} |"
+        rows = [
+            peak_row("bench.reference_memory", label, [scenario, upload.name], REPEATS)
+            for scenario, label in (
+                ("thread-each", "a thread each (`asyncio.to_thread`, as the studio calls it so far)"),
+                ("image-pool", "one at a time (`clean_reference_async`, the image pool)"),
             )
+        ]
     report = "\n".join(
         [
             "# Reference uploads arriving together",

@@ -57,6 +57,23 @@ GOALS = (
     Goal("round_trip_p95", "event round trip p95 while users generate", "ms", "≤ 300 ms", lambda v: v <= 300, 0),
     Goal("saving_over_floor", "saving ÷ the Pillow floor (medians)", "", "≤ 1.2", lambda v: v <= 1.2, 2),
     Goal("v1_over_upstream", "`/v1` ÷ the same request sent directly upstream", "", "≤ 1.02", lambda v: v <= 1.02, 3),
+    # The feed stops at 32 runs, then links to the gallery: however long it is, the tab holds that many.
+    Goal(
+        "feed_heap_end",
+        "feed scrolled to the end: the tab's JS heap at the end",
+        "MiB",
+        "≤ 20 MiB",
+        lambda v: v <= 20,
+        1,
+    ),
+    Goal(
+        "feed_backend_growth",
+        "feed scrolled to the end: backend memory, end − first page",
+        "MiB",
+        "≤ 10 MiB",
+        lambda v: v <= 10,
+        1,
+    ),
 )
 
 

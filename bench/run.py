@@ -12,6 +12,7 @@ command runs it (tests/e2e/test_bench_quick.py) so that a broken benchmark turns
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import io
 import re
@@ -26,16 +27,19 @@ import openai
 import psutil
 from PIL import Image as Picture
 from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Error as PlaywrightError
 from sqlmodel import select
 
 from bench import report
+from bench.measuring import benchmark_generation, finished_job_rows, timings_ms
+from bildgen.auth import api_tokens
 from bildgen.inference.decoding import to_png
 from bildgen.inference.demo.renderer import render
 from bildgen.store import gallery, metadata
 from bildgen.store.db import make_engine, session
 from bildgen.store.files import ImageFiles
 from bildgen.store.image_library import stored_recipe
-from bildgen.store.models import Generation, GenerationStatus, Image, User
+from bildgen.store.models import User
 from bildgen.store.thumbnails import make_thumbnail
 from tests.servers import AppProcess, DemoServerProcess
 
@@ -55,6 +59,7 @@ class Sizes:
     tabs: int  # opened at once to weigh the backend's memory per tab
     tab_samples: int
     save_repeats: int
+    feed_runs: int  # in one account's feed, scrolled to its end
 
 
 FULL = Sizes(
@@ -67,6 +72,7 @@ FULL = Sizes(
     tabs=40,
     tab_samples=2,
     save_repeats=20,
+    feed_runs=2_000,
 )
 QUICK = Sizes(
     repeats=1,
@@ -78,6 +84,7 @@ QUICK = Sizes(
     tabs=3,
     tab_samples=1,
     save_repeats=2,
+    feed_runs=60,
 )
 CHROMIUM = dict(
     executable_path="/usr/bin/chromium",
@@ -133,15 +140,15 @@ def prepare_studio(page: Page, prompt: str, count: int) -> None:
 # ---- 1 and 2: end to end through the UI -------------------------------------------------------
 
 
-def sdk_seconds(base_url: str, runs: int) -> list[float]:
+def sdk_seconds(base_url: str, runs: int, *, api_key: str = "none", model: str = "bildgen-demo") -> list[float]:
     """The same request straight to the server (the sync client: Playwright's sync API owns the loop)."""
     samples = []
-    with openai.OpenAI(base_url=base_url, api_key="none", max_retries=0) as client:
+    with openai.OpenAI(base_url=base_url, api_key=api_key, max_retries=0) as client:
         for _ in range(runs):
             started = time.perf_counter()
             answer = client.images.generate(
                 prompt="a lighthouse in a storm",
-                model="bildgen-demo",
+                model=model,
                 n=1,
                 size="1024x1024",
                 response_format="b64_json",
@@ -150,6 +157,20 @@ def sdk_seconds(base_url: str, runs: int) -> list[float]:
             assert answer.data and answer.data[0].b64_json
             samples.append(time.perf_counter() - started)
     return samples
+
+
+def direct_and_v1_seconds(demo: DemoServerProcess, app: AppProcess, username: str, runs: int):
+    """The SDK's request sent straight upstream and through bildgen's `/v1`, taking turns."""
+    engine = make_engine(f"sqlite:///{app.data_dir / 'bildgen.db'}")
+    with session(engine) as db:
+        user = db.exec(select(User).where(User.username == username)).one()
+    _, token = api_tokens.create(engine, user=user, name="benchmark", expires_in_days=1)
+    engine.dispose()
+    direct, v1 = [], []
+    for _ in range(runs):
+        direct += sdk_seconds(demo.base_url, 1)
+        v1 += sdk_seconds(f"{app.url}/v1", 1, api_key=token, model="demo")
+    return direct, v1
 
 
 def ui_seconds(page: Page, count: int, runs: int) -> list[float]:
@@ -174,32 +195,12 @@ def seed_gallery(data_dir: Path, username: str, images: int) -> str:
     now = datetime.now(UTC)
     rows: list[object] = []
     for number in range(images):
-        generation = Generation(
-            owner_id=owner_id,
-            prompt=f"gallery picture number {number} of a quiet harbour",
-            model_profile="demo",
-            served_model="bildgen-demo",
-            width=1024,
-            height=1024,
-            steps=20,
-            guidance=4.0,
-            guidance_field="guidance_scale",
-            variant_count=1,
-            status=GenerationStatus.DONE,
-            created_at=now - timedelta(seconds=images - number),
-        )
-        rows.append(generation)
-        rows.append(
-            Image(
-                owner_id=owner_id,
-                generation_id=generation.id,
-                variant=0,
-                seed=number,
-                width=1024,
-                height=1024,
-                sha256=sha256,
-                created_at=generation.created_at,
-            )
+        rows += finished_job_rows(
+            owner_id,
+            f"gallery picture number {number} of a quiet harbour",
+            number,
+            sha256,
+            now - timedelta(seconds=images - number),
         )
     with session(engine) as db:
         db.add_all(rows)
@@ -240,6 +241,39 @@ def gallery_in_browser(page: Page, app: AppProcess, clicks: int) -> tuple[list[f
         page.wait_for_function(f"{last_tile} !== {before!r}")
         load_more_ms.append((time.perf_counter() - started) * 1000)
     return load_more_ms, max(frames)
+
+
+def heap_bytes(page: Page) -> float:
+    """Chromium's JS heap in use by the tab, after a garbage collection (through the DevTools protocol)."""
+    devtools = page.context.new_cdp_session(page)
+    devtools.send("HeapProfiler.collectGarbage")
+    devtools.send("Performance.enable")
+    metrics = {metric["name"]: metric["value"] for metric in devtools.send("Performance.getMetrics")["metrics"]}
+    devtools.detach()
+    return metrics["JSHeapUsedSize"]
+
+
+def feed_scrolled_to_the_end(browser: Browser, app: AppProcess, runs: int) -> tuple[list[float], list[float]]:
+    """A feed of `runs` runs, scrolled until it ends: the tab's JS heap and the backend's memory (MiB),
+    once the first page is shown and again at the end."""
+    page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    username = sign_up(page, app)
+    seed_gallery(app.data_dir, username, runs)
+    page.reload()
+    earlier = page.get_by_role("button", name="Load earlier runs")
+    earlier.wait_for(timeout=60_000)
+    heap, backend = [heap_bytes(page) / 2**20], [backend_rss(app) / 2**20]
+    end = page.get_by_role("link", name="Earlier runs are in the gallery")
+    # assets/studio.js presses 'Load earlier runs' whenever it scrolls into view, as a reader's wheel would.
+    deadline = time.monotonic() + 600
+    while not end.is_visible() and earlier.count() and time.monotonic() < deadline:
+        with contextlib.suppress(PlaywrightError):  # replaced by the next page's button meanwhile
+            earlier.scroll_into_view_if_needed(timeout=5_000)
+        page.wait_for_timeout(100)
+    heap.append(heap_bytes(page) / 2**20)
+    backend.append(backend_rss(app) / 2**20)
+    page.context.close()
+    return heap, backend
 
 
 # ---- 4: many users at once --------------------------------------------------------------------
@@ -310,36 +344,26 @@ def memory_per_tab(browser: Browser, app: AppProcess, sizes: Sizes) -> list[floa
 def save_cost_ms(work: Path, repeats: int) -> tuple[list[float], list[float]]:
     """bildgen's whole save of one 1024² image next to the bare Pillow work on the same bytes."""
     png = render("a lighthouse in a storm", width=1024, height=1024, seed=7)
-    generation = Generation(
-        prompt="a lighthouse in a storm",
-        model_profile="demo",
-        served_model="bildgen-demo",
-        width=1024,
-        height=1024,
-        steps=20,
-        guidance=4.0,
-        guidance_field="guidance_scale",
-        variant_count=1,
+    generation = benchmark_generation("a lighthouse in a storm")
+    stores = iter(
+        (ImageFiles(work / f"save-{n}" / "images"), ImageFiles(work / f"save-{n}" / "thumbnails", suffix=".webp"))
+        for n in range(repeats)
     )
-    ours, floor = [], []
-    for repeat in range(repeats):
-        files = ImageFiles(work / f"save-{repeat}" / "images")
-        thumbnails = ImageFiles(work / f"save-{repeat}" / "thumbnails", suffix=".webp")
-        started = time.perf_counter()
-        decoded = to_png(png)
-        stored = metadata.embed(decoded.png, stored_recipe(generation, 7))
-        sha256 = files.save(stored)
-        thumbnails.save_as(sha256, make_thumbnail(stored))
-        ours.append((time.perf_counter() - started) * 1000)
+    plain = iter(work / f"save-{n}" / "plain.png" for n in range(repeats))
 
-        started = time.perf_counter()
+    def ours() -> None:
+        files, thumbnails = next(stores)
+        stored = metadata.embed(to_png(png).png, stored_recipe(generation, 7))
+        thumbnails.save_as(files.save(stored), make_thumbnail(stored))
+
+    def floor() -> None:
         with Picture.open(io.BytesIO(png)) as image:
             image.load()
             image.thumbnail((384, 384))
             image.save(io.BytesIO(), format="WEBP")
-        (work / f"save-{repeat}" / "plain.png").write_bytes(png)
-        floor.append((time.perf_counter() - started) * 1000)
-    return ours, floor
+        next(plain).write_bytes(png)
+
+    return timings_ms(ours, repeats), timings_ms(floor, repeats)
 
 
 # ---- all of them ------------------------------------------------------------------------------
@@ -350,9 +374,9 @@ def measure(browser: Browser, app: AppProcess, demo: DemoServerProcess, sizes: S
     run = report.Run(latency_s=demo.latency)
     page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
     username = sign_up(page, app)
-    sdk = run.add(
-        "sdk", "1. the same request through the openai SDK directly", "s", sdk_seconds(demo.base_url, sizes.repeats)
-    )
+    direct, through_v1 = direct_and_v1_seconds(demo, app, username, sizes.repeats)
+    sdk = run.add("sdk", "1. the same request through the openai SDK directly", "s", direct)
+    v1 = run.add("v1", "1. the same request through bildgen's `/v1` API", "s", through_v1)
     one = run.add("ui_one", "1. one 1024² image, click → shown in the browser", "s", ui_seconds(page, 1, sizes.repeats))
     four = run.add("ui_four", "2. four variants, click → all four shown", "s", ui_seconds(page, 4, sizes.repeats))
     owner_id = seed_gallery(app.data_dir, username, sizes.gallery_images)
@@ -371,6 +395,13 @@ def measure(browser: Browser, app: AppProcess, demo: DemoServerProcess, sizes: S
     memory = run.add(
         "memory_per_tab", "5. backend memory per connected tab", "KiB", memory_per_tab(browser, app, sizes)
     )
+    heap, backend = feed_scrolled_to_the_end(browser, app, sizes.feed_runs)
+    tab_heap = run.add(
+        "feed_heap", f"6. a {sizes.feed_runs:,}-run feed: the tab's JS heap, first page, end", "MiB", heap
+    )
+    tab_backend = run.add(
+        "feed_backend", f"6. a {sizes.feed_runs:,}-run feed: backend memory, first page, end", "MiB", backend
+    )
     ours, floor = save_cost_ms(work, sizes.save_repeats)
     saving = run.add("save", "5. saving one 1024² image: bildgen (decode, chunks, hash, fsync, thumbnail)", "ms", ours)
     pillow = run.add("save_floor", "5. the bare Pillow floor (decode, thumbnail, plain write)", "ms", floor)
@@ -384,6 +415,9 @@ def measure(browser: Browser, app: AppProcess, demo: DemoServerProcess, sizes: S
         "round_trip_p95": report.percentile(loaded.samples, 0.95),
         "memory_per_tab": memory.median,
         "saving_over_floor": saving.median / pillow.median,
+        "v1_over_upstream": v1.median / sdk.median,
+        "feed_heap_end": tab_heap.samples[-1],
+        "feed_backend_growth": tab_backend.samples[-1] - tab_backend.samples[0],
     }
     return run
 

@@ -14,14 +14,14 @@ import datetime
 import hashlib
 import io
 import os
-import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 from PIL import Image
+
+from bench.measuring import peak_row, peak_rss_mib, report_peak
 
 ARRIVING = 4
 SIDE = 4096  # the largest output an upscaler profile makes by default
@@ -38,13 +38,6 @@ def upscaled_png(side: int = SIDE) -> bytes:
     buffer = io.BytesIO()
     picture.save(buffer, format="PNG", compress_level=1)
     return buffer.getvalue()
-
-
-def peak_rss_mib() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    raise RuntimeError("no VmHWM in /proc/self/status (Linux only)")
 
 
 def handle(data: bytes) -> str:
@@ -79,7 +72,7 @@ def run_scenario(scenario: str, path: str) -> None:
             return await asyncio.gather(*(work(data) for _ in range(ARRIVING)))
 
         assert len(asyncio.run(all_at_once())) == ARRIVING
-    print(f"{baseline:.1f} {peak_rss_mib():.1f} {time.perf_counter() - started:.2f}")
+    report_peak(started, baseline)
 
 
 def main() -> None:
@@ -90,28 +83,14 @@ def main() -> None:
         source.write(upscaled_png(SIDE // 2))
         source.flush()
         inputs = {"thread-each": answer.name, "image-pool": answer.name, "expand": source.name}
-        rows = []
-        for scenario, label in (
-            ("thread-each", f"{ARRIVING} upscaled 4096² images, a thread each (`asyncio.to_thread`)"),
-            ("image-pool", f"{ARRIVING} upscaled 4096² images, one at a time (the image pool, as the runner does)"),
-            ("expand", "expanding a 2048² image to 4096 × 2048 (canvas and mask, `expand_canvas`)"),
-        ):
-            samples = []
-            for _ in range(REPEATS):
-                result = subprocess.run(
-                    [sys.executable, "-m", "bench.upscale_memory", scenario, inputs[scenario]],
-                    check=True,
-                    capture_output=True,
-                    text=True,
-                    cwd=Path(__file__).parent.parent,
-                )
-                samples.append([float(value) for value in result.stdout.split()])
-            baseline, peak, seconds = (statistics.median(column) for column in zip(*samples, strict=True))
-            peaks = sorted(sample[1] for sample in samples)
-            rows.append(
-                f"| {label} | {baseline:.0f} | {peak:.0f} ({peaks[0]:.0f}–{peaks[-1]:.0f}) "
-                f"| {peak - baseline:.0f} | {seconds:.1f} |"
+        rows = [
+            peak_row("bench.upscale_memory", label, [scenario, inputs[scenario]], REPEATS)
+            for scenario, label in (
+                ("thread-each", f"{ARRIVING} upscaled 4096² images, a thread each (`asyncio.to_thread`)"),
+                ("image-pool", f"{ARRIVING} upscaled 4096² images, one at a time (the image pool, as the runner does)"),
+                ("expand", "expanding a 2048² image to 4096 × 2048 (canvas and mask, `expand_canvas`)"),
             )
+        ]
     now = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
     section = "\n".join(
         [

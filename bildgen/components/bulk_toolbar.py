@@ -8,8 +8,23 @@ from bildgen.components.i18n import t, tn
 from bildgen.state.boards import BoardCard, BoardsState
 from bildgen.state.gallery import GalleryCard, GalleryState
 
+SELECT_CLASS = "select-toggle"
+# Styled once by the grid that holds the toggles (one per tile), not per toggle.
+SELECT_STYLE = {
+    f"& .{SELECT_CLASS}": {
+        "display": "flex",
+        "padding": "4px",
+        "border": "none",
+        "border_radius": "var(--radius-2)",
+        "background": "var(--color-panel-solid)",
+        "color": "var(--gray-11)",
+        "cursor": "pointer",
+    },
+    f"& .{SELECT_CLASS}[aria-checked=true]": {"color": "var(--accent-11)"},
+}
 
-def select_toggle(card: GalleryCard) -> rx.Component:
+
+def select_toggle(card: GalleryCard, class_name: str = "") -> rx.Component:
     selected = BoardsState.all_matching | BoardsState.selected.contains(card.id)
     return rx.el.button(
         rx.icon(rx.cond(selected, "square-check", "square"), size=18),
@@ -23,15 +38,7 @@ def select_toggle(card: GalleryCard) -> rx.Component:
         ),
         title=t("Select (Shift-click: a range)"),
         on_click=BoardsState.toggle_select(card.id),
-        style={
-            "display": "flex",
-            "padding": "4px",
-            "border": "none",
-            "border_radius": "var(--radius-2)",
-            "background": "var(--color-panel-solid)",
-            "color": rx.cond(selected, "var(--accent-11)", "var(--gray-11)"),
-            "cursor": "pointer",
-        },
+        class_name=f"{SELECT_CLASS} {class_name}".strip(),
     )
 
 

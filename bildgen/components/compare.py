@@ -7,22 +7,25 @@ from bildgen.components.i18n import t
 from bildgen.state.compare import SIDE_BY_SIDE, SLIDER, CompareState, PickedImage
 
 
-def compare_toggle(image_id, label, *, size="1", unpicked: str = "soft", **props) -> rx.Component:
-    """Pick this result for comparison, or put it back (a toggle: aria-pressed says which)."""
+def compare_toggle(image_id, label, *, size="1", unpicked: str = "soft", tooltip: bool = True, **props) -> rx.Component:
+    """Pick this result for comparison, or put it back (a toggle: aria-pressed says which).
+
+    Where many are built at once (a gallery page of tiles), `tooltip=False` gives the button a native
+    title instead of a Radix tooltip, which costs a popper and its context per button."""
     picked = CompareState.picked_ids.contains(image_id)
-    return rx.tooltip(
-        rx.icon_button(
-            rx.icon("columns-2", size=14),
-            size=size,
-            variant=rx.cond(picked, "solid", unpicked),
-            type="button",
-            on_click=CompareState.toggle_pick(image_id),
-            aria_label=label,
-            aria_pressed=picked,
-            **props,
-        ),
-        content=t("Pick for comparison"),
+    if not tooltip:
+        props["title"] = t("Pick for comparison")
+    button = rx.icon_button(
+        rx.icon("columns-2", size=14),
+        size=size,
+        variant=rx.cond(picked, "solid", unpicked),
+        type="button",
+        on_click=CompareState.toggle_pick(image_id),
+        aria_label=label,
+        aria_pressed=picked,
+        **props,
     )
+    return rx.tooltip(button, content=t("Pick for comparison")) if tooltip else button
 
 
 def compare_tray() -> rx.Component:

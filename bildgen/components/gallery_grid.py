@@ -1,7 +1,7 @@
 import reflex as rx
 
 from bildgen import routes
-from bildgen.components.bulk_toolbar import select_toggle
+from bildgen.components.bulk_toolbar import SELECT_STYLE, select_toggle
 from bildgen.components.compare import compare_toggle
 from bildgen.components.i18n import t
 from bildgen.state.gallery import ALL_MODELS, GalleryCard, GalleryState, JobCard
@@ -79,28 +79,54 @@ def running_jobs() -> rx.Component:
     )
 
 
+# A tile is rebuilt 48 times per 'Load more': its elements carry class names only, styled once by
+# the grid (no per-tile Emotion styles, no wrapper boxes, a native title instead of a Radix tooltip).
+TILE_STYLE = {
+    "& .gallery-tile": {"position": "relative", "min_width": "0"},
+    "& .gallery-open": {
+        "position": "relative",
+        "padding": "0",
+        "border": "none",
+        "background": "none",
+        "cursor": "pointer",
+        "width": "100%",
+        "display": "block",
+    },
+    "& .gallery-thumb": {
+        "width": "100%",
+        "aspect_ratio": "1",
+        "object_fit": "cover",
+        "border_radius": "var(--radius-3)",
+        "display": "block",
+    },
+    "& .gallery-favourite": {"position": "absolute", "top": "6px", "right": "6px", "color": "var(--amber-9)"},
+    "& .gallery-compare": {"position": "absolute", "top": "6px", "left": "6px"},
+    "& .gallery-select": {"position": "absolute", "bottom": "28px", "left": "6px"},  # above the caption
+    # One line of the prompt under the image; the tile's title and accessible name carry the rest.
+    "& .gallery-caption": {
+        "margin": "4px 0 0",
+        "font_size": "var(--font-size-1)",
+        "color": "var(--gray-11)",
+        "white_space": "nowrap",
+        "overflow": "hidden",
+        "text_overflow": "ellipsis",
+        "line_height": "18px",
+        "height": "18px",
+    },
+    **SELECT_STYLE,
+}
+
+
 def _tile(card: GalleryCard) -> rx.Component:
-    return rx.box(
+    return rx.el.div(
         rx.el.button(
-            rx.image(
+            rx.el.img(
                 src=rx.get_upload_url(routes.thumbnail_upload_path(card.id)),
                 alt="",
-                width="100%",
-                aspect_ratio="1",
-                object_fit="cover",
-                border_radius="var(--radius-3)",
                 loading="lazy",
+                class_name="gallery-thumb",
             ),
-            rx.cond(
-                card.favourite,
-                rx.box(
-                    rx.icon("star", size=16, fill="currentColor"),
-                    position="absolute",
-                    top="6px",
-                    right="6px",
-                    color="var(--amber-9)",
-                ),
-            ),
+            rx.cond(card.favourite, rx.icon("star", size=16, fill="currentColor", class_name="gallery-favourite")),
             type="button",
             on_click=LightboxState.open_image(card.id, GalleryState.card_ids),
             aria_label=rx.cond(
@@ -109,35 +135,25 @@ def _tile(card: GalleryCard) -> rx.Component:
                 t("Open image: {prompt}", prompt=card.prompt),
             ),
             title=card.prompt,
-            style={
-                "position": "relative",
-                "padding": "0",
-                "border": "none",
-                "background": "none",
-                "cursor": "pointer",
-                "width": "100%",
-                "display": "block",
-            },
+            class_name="gallery-open",
         ),
-        rx.box(
-            compare_toggle(
-                card.id,
-                rx.cond(
-                    card.seed_sent,
-                    t("Pick for comparison: {prompt}, seed {seed}", prompt=card.prompt, seed=card.seed),
-                    t("Pick for comparison: {prompt}", prompt=card.prompt),
-                ),
-                unpicked="surface",
+        compare_toggle(
+            card.id,
+            rx.cond(
+                card.seed_sent,
+                t("Pick for comparison: {prompt}, seed {seed}", prompt=card.prompt, seed=card.seed),
+                t("Pick for comparison: {prompt}", prompt=card.prompt),
             ),
-            position="absolute",
-            top="6px",
-            left="6px",
+            unpicked="surface",
+            tooltip=False,
+            class_name="gallery-compare",
         ),
-        rx.box(select_toggle(card), position="absolute", bottom="6px", left="6px"),
+        select_toggle(card, "gallery-select"),
+        rx.el.p(card.prompt, class_name="gallery-caption"),
         # Keyed by the image, not its place: when 'Load more' slides the window of pages, the tiles
         # that stay keep their elements instead of every tile getting another image's src and labels.
         key=card.id,
-        position="relative",
+        class_name="gallery-tile",
     )
 
 
@@ -159,6 +175,7 @@ def gallery_grid() -> rx.Component:
                 columns=rx.breakpoints(initial="2", sm="3", md="4", lg="6"),
                 spacing="3",
                 width="100%",
+                style=TILE_STYLE,
             ),
             rx.center(
                 rx.cond(

@@ -113,6 +113,24 @@ def test_filters_by_words_and_favourites(studio, app_url):
     expect(studio.get_by_role("switch")).not_to_be_checked()
 
 
+def test_each_tile_shows_its_prompt_in_one_line(studio, app_url):
+    prompt = "a lighthouse keeper's cat asleep on a coil of rope beside the lamp"
+    studio.get_by_label("Prompt", exact=True).fill(prompt)
+    generate_and_wait(studio)
+    open_gallery(studio, app_url)
+    tile = tiles(studio, prompt)
+    caption = studio.get_by_text(prompt, exact=True)
+    expect(caption).to_be_visible()
+    # One line under the image, cut short with an ellipsis rather than wrapping beyond the tile.
+    shown, image = caption.bounding_box(), tile.bounding_box()
+    assert shown["height"] < 30
+    assert shown["y"] >= image["y"] + image["height"] - 1
+    assert shown["width"] <= image["width"] + 1
+    # The tile's controls keep their names.
+    expect(studio.get_by_role("button", name=f"Pick for comparison: {prompt}, seed", exact=False)).to_be_visible()
+    expect(studio.get_by_role("checkbox", name=f"Select: {prompt}, seed", exact=False)).to_be_visible()
+
+
 def test_lineage_shows_what_an_image_was_made_from(studio, app_url):
     studio.get_by_label("Prompt", exact=True).fill("the parent picture")
     generate_and_wait(studio)
