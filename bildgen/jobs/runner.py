@@ -369,11 +369,10 @@ class JobRunner:
 
     async def _run(self, job: Generation) -> None:
         outcomes: dict[int, VariantOutcome] = {}
-        thumbnails: list[asyncio.Task[None]] = []
         status, error = GenerationStatus.FAILED, UNEXPECTED
         released = False
         try:
-            status, error = await self._generate(job, outcomes, thumbnails)
+            status, error = await self._generate(job, outcomes)
         except asyncio.CancelledError:
             saved = sum(1 for outcome in outcomes.values() if outcome.saved)
             if self._stopping:
@@ -396,10 +395,6 @@ class JobRunner:
                 except Exception:
                     # The lease runs out and another look marks it interrupted: the tab is not left spinning.
                     logger.exception("job %s: recording how it ended failed", job.id)
-                _notify(job.id)
-            # The thumbnails are for the gallery (whose route makes a missing one on demand): a waiting
-            # API client and the studio's run card see the job end without waiting for them.
-            await asyncio.gather(*thumbnails, return_exceptions=True)
 
     async def _record_ending(self, job: Generation, status: str, error: str | None) -> None:
         """Images spooled during a database outage first (a job is never "done" without its rows),
@@ -434,9 +429,7 @@ class JobRunner:
             await asyncio.shield(self._remove_unrecorded())
         return True
 
-    async def _generate(
-        self, job: Generation, outcomes: dict[int, VariantOutcome], thumbnails: list[asyncio.Task[None]]
-    ) -> tuple[str, str | None]:
+    async def _generate(self, job: Generation, outcomes: dict[int, VariantOutcome]) -> tuple[str, str | None]:
         catalog = self._catalog()
         if job.model_profile not in catalog.models:
             return GenerationStatus.FAILED, PROFILE_GONE
@@ -485,6 +478,7 @@ class JobRunner:
                     )
             if to_send:
                 await self._record_sent(adapter, job, spec)
+            thumbnails: list[asyncio.Task[None]] = []
             # max_concurrent counts requests at the service: a job holds as many slots as the queue
             # gave it (queue.slots), and its other variants wait here, unsent (a cancel stops them).
             slots = asyncio.Semaphore(queue.slots(job.variant_count, profile.max_concurrent))
@@ -513,6 +507,7 @@ class JobRunner:
                 for variant, seed, task in to_resume
             ]
             await asyncio.gather(*variants)
+        await asyncio.gather(*thumbnails, return_exceptions=True)
         saved = [outcome for outcome in outcomes.values() if outcome.saved]
         errors = [outcome.error for outcome in outcomes.values() if outcome.error]
         if len(saved) == len(spec.seeds):
