@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 
 import sqlalchemy
-from sqlmodel import and_, col, exists, or_, select
+from sqlmodel import Session, and_, col, exists, or_, select
 
 from bildgen.auth import audit
 from bildgen.i18n import N_
@@ -163,21 +163,9 @@ def share(
         if person.id == owner_id:
             raise ShareRefused(N_("The board is yours already."))
         member = db.get(BoardMember, (board_id, person.id)) or BoardMember(board_id=board_id, user_id=person.id)
-        member.can_add = can_add
-        db.add(member)
-        if board.visibility == BoardVisibility.PRIVATE:
-            board.visibility = BoardVisibility.SHARED
-            db.add(board)
-        db.commit()
+        _open_to(db, board, member, can_add)
         shared = Member(person.id, person.username, can_add)
-    audit.record(
-        engine,
-        action=audit.BOARD_SHARED,
-        actor_id=owner_id,
-        target=f"board {board_id}",
-        detail=f"{shared.username}: {'view + add' if can_add else 'view'}",
-        address=address,
-    )
+    _record(engine, audit.BOARD_SHARED, owner_id, board_id, f"{shared.username}: {_access(can_add)}", address)
     return shared
 
 
@@ -185,25 +173,7 @@ def unshare(
     engine: sqlalchemy.Engine, owner_id: str, board_id: str, user_id: str, *, address: str | None = None
 ) -> bool:
     """Take one person off the owner's board; False for a foreign board or someone not on it."""
-    with storage_errors(), session(engine) as db:
-        member = db.exec(
-            select(BoardMember)
-            .join(Board, Board.id == BoardMember.board_id)
-            .where(BoardMember.board_id == board_id, BoardMember.user_id == user_id, Board.owner_id == owner_id)
-        ).first()
-        if member is None:
-            return False
-        db.delete(member)
-        db.commit()
-    audit.record(
-        engine,
-        action=audit.BOARD_UNSHARED,
-        actor_id=owner_id,
-        target=f"board {board_id}",
-        detail=user_id,
-        address=address,
-    )
-    return True
+    return _close_to(engine, owner_id, board_id, BoardMember, BoardMember.user_id == user_id, user_id, address)
 
 
 # ---- sharing with groups ------------------------------------------------------------------------------
@@ -248,21 +218,9 @@ def share_with_group(
         if group is None:
             raise ShareRefused(N_("That group does not exist (any more)."))
         share = db.get(BoardGroup, (board_id, group.id)) or BoardGroup(board_id=board_id, group_id=group.id)
-        share.can_add = can_add
-        db.add(share)
-        if board.visibility == BoardVisibility.PRIVATE:
-            board.visibility = BoardVisibility.SHARED
-            db.add(board)
-        db.commit()
+        _open_to(db, board, share, can_add)
         shared = GroupShare(group.id, group.name, can_add)
-    audit.record(
-        engine,
-        action=audit.BOARD_SHARED,
-        actor_id=owner_id,
-        target=f"board {board_id}",
-        detail=f"group {shared.name}: {'view + add' if can_add else 'view'}",
-        address=address,
-    )
+    _record(engine, audit.BOARD_SHARED, owner_id, board_id, f"group {shared.name}: {_access(can_add)}", address)
     return shared
 
 
@@ -270,22 +228,53 @@ def unshare_group(
     engine: sqlalchemy.Engine, owner_id: str, board_id: str, group_id: str, *, address: str | None = None
 ) -> bool:
     """Take a group off the owner's board; False for a foreign board or a group not on it."""
-    with storage_errors(), session(engine) as db:
-        share = db.exec(
-            select(BoardGroup)
-            .join(Board, Board.id == BoardGroup.board_id)
-            .where(BoardGroup.board_id == board_id, BoardGroup.group_id == group_id, Board.owner_id == owner_id)
-        ).first()
-        if share is None:
-            return False
-        db.delete(share)
-        db.commit()
-    audit.record(
-        engine,
-        action=audit.BOARD_UNSHARED,
-        actor_id=owner_id,
-        target=f"board {board_id}",
-        detail=f"group {group_id}",
-        address=address,
+    return _close_to(
+        engine, owner_id, board_id, BoardGroup, BoardGroup.group_id == group_id, f"group {group_id}", address
     )
+
+
+# ---- what sharing with a person and with a group have in common ----------------------------------------
+
+
+def _access(can_add: bool) -> str:
+    return "view + add" if can_add else "view"
+
+
+def _open_to(db: Session, board: Board, grant: BoardMember | BoardGroup, can_add: bool) -> None:
+    """Stores a person's or a group's access to the board (a private board becomes shared)."""
+    grant.can_add = can_add
+    db.add(grant)
+    if board.visibility == BoardVisibility.PRIVATE:
+        board.visibility = BoardVisibility.SHARED
+        db.add(board)
+    db.commit()
+
+
+def _close_to(
+    engine: sqlalchemy.Engine,
+    owner_id: str,
+    board_id: str,
+    grant_type: type[BoardMember] | type[BoardGroup],
+    grantee: sqlalchemy.ColumnElement[bool],
+    detail: str,
+    address: str | None,
+) -> bool:
+    """Removes one access to the owner's board; False for a foreign board or an access it does not have."""
+    with storage_errors(), session(engine) as db:
+        grant = db.exec(
+            select(grant_type)
+            .join(Board, Board.id == grant_type.board_id)
+            .where(grant_type.board_id == board_id, grantee, Board.owner_id == owner_id)
+        ).first()
+        if grant is None:
+            return False
+        db.delete(grant)
+        db.commit()
+    _record(engine, audit.BOARD_UNSHARED, owner_id, board_id, detail, address)
     return True
+
+
+def _record(
+    engine: sqlalchemy.Engine, action: str, owner_id: str, board_id: str, detail: str, address: str | None
+) -> None:
+    audit.record(engine, action=action, actor_id=owner_id, target=f"board {board_id}", detail=detail, address=address)

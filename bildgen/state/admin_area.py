@@ -3,6 +3,8 @@ every event (any browser can send any page's events), and where the page says wh
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
 from typing import ClassVar
 
 import reflex as rx
@@ -29,6 +31,20 @@ class AdminState(SessionState):
     refusal: str = ""
     # … and what the last change did (a status line).
     notice: str = ""
+
+    async def _saved(self, change: Callable[[], object], done: str, refusals: tuple[type[Exception], ...]) -> bool:
+        """Runs `change()` (blocking) off the event loop and says what happened: `done`, the core's
+        refusal as it words it, or that nothing was saved. True once saved (then show the page anew)."""
+        try:
+            await asyncio.to_thread(change)
+        except refusals as refused:
+            self.refusal, self.notice = str(refused), ""
+            return False
+        except FAILURES:
+            self.refusal, self.notice = _(NOT_SAVED), ""
+            return False
+        self.refusal, self.notice = "", done
+        return True
 
     async def _administrator(self) -> User | rx.event.EventSpec | None:
         """The signed-in administrator, asked of the database now. Otherwise None (the page says why)

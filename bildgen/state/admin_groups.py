@@ -18,7 +18,7 @@ from bildgen.groups import core as groups
 from bildgen.groups import report
 from bildgen.i18n import _
 from bildgen.services import get_services
-from bildgen.state.admin_area import FAILURES, NOT_SAVED, UNREADABLE, AdminState
+from bildgen.state.admin_area import FAILURES, UNREADABLE, AdminState
 from bildgen.state.guards import administrator
 from bildgen.store.models import User
 
@@ -139,16 +139,8 @@ class GroupsState(AdminState):
     async def _change(self, change, done: str) -> None:
         """Run `change(engine, address)` (blocking), say what happened, show the groups as they are now."""
         services, address = await asyncio.to_thread(get_services), self._client_address()
-        try:
-            await asyncio.to_thread(change, services.engine, address)
-        except groups.GroupRefused as refused:
-            self.refusal, self.notice = str(refused), ""
-            return
-        except FAILURES:
-            self.refusal, self.notice = _(NOT_SAVED), ""
-            return
-        self.refusal, self.notice = "", done
-        await self._show()
+        if await self._saved(lambda: change(services.engine, address), done, (groups.GroupRefused,)):
+            await self._show()
 
     @rx.event
     @administrator

@@ -13,7 +13,7 @@ from bildgen import i18n
 from bildgen.admin import settings, usage
 from bildgen.i18n import _
 from bildgen.services import get_services
-from bildgen.state.admin_area import FAILURES, NOT_SAVED, UNREADABLE, AdminState
+from bildgen.state.admin_area import FAILURES, UNREADABLE, AdminState
 from bildgen.state.guards import administrator
 from bildgen.store.models import User
 
@@ -116,16 +116,8 @@ class UsageState(AdminState):
 
     async def _change(self, change, done: str) -> None:
         services = await asyncio.to_thread(get_services)
-        try:
-            await asyncio.to_thread(change, services)
-        except (usage.QuotaRefused, settings.SettingsRefused) as refused:
-            self.refusal, self.notice = str(refused), ""
-            return
-        except FAILURES:
-            self.refusal, self.notice = _(NOT_SAVED), ""
-            return
-        self.refusal, self.notice = "", done
-        await self._show()
+        if await self._saved(lambda: change(services), done, (usage.QuotaRefused, settings.SettingsRefused)):
+            await self._show()
 
     @rx.event
     @administrator
