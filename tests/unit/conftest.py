@@ -7,11 +7,24 @@ import sqlalchemy
 from bildgen.inference import transport
 from bildgen.inference.demo.server import BackgroundServer, DemoOptions, start_demo_server
 
-# `scripts/test` runs the unit tests twice: on SQLite, then with BILDGEN_TEST_DB=postgresql on the
-# throwaway server whose superuser URL is BILDGEN_TEST_PG_URL.
+# `scripts/test` runs the unit tests on SQLite, and those that use a database again with
+# BILDGEN_TEST_DB=postgresql on the throwaway server whose superuser URL is BILDGEN_TEST_PG_URL.
 TEST_DB = os.environ.get("BILDGEN_TEST_DB", "sqlite")
 if TEST_DB not in ("sqlite", "postgresql"):
     raise pytest.UsageError(f"BILDGEN_TEST_DB={TEST_DB!r}: use 'sqlite' or 'postgresql'.")
+
+
+DATABASE_FIXTURES = {"database_url", "empty_database_url", "fresh_services"}
+
+
+def pytest_collection_modifyitems(config, items):
+    """The PostgreSQL run runs only the tests that use a database (every way to one goes through the
+    fixtures below): the others ran on SQLite already and would only run again."""
+    if TEST_DB != "postgresql":
+        return
+    kept = [item for item in items if DATABASE_FIXTURES & set(getattr(item, "fixturenames", ()))]
+    config.hook.pytest_deselected(items=[item for item in items if item not in kept])
+    items[:] = kept
 
 
 @pytest.fixture(scope="session")
