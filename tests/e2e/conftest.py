@@ -41,8 +41,9 @@ FLUX_LABEL = "Demo FLUX.2 on SGLang"
 QWEN_LABEL = "Demo Qwen-Image (text only)"
 A1111_LABEL = "Demo AUTOMATIC1111"
 BFL_LABEL = "Demo FLUX.1 [dev] at BFL"
-# An AUTOMATIC1111 image takes this long, so that its progress can be seen.
-A1111_LATENCY_S = 4.0
+# An AUTOMATIC1111 image takes this long, so that its progress can be seen: its preview shows in the
+# second half (demo/automatic1111.py), long enough to be seen on a loaded machine.
+A1111_LATENCY_S = 8.0
 WRITER_LABEL = "Demo writer"
 # The demo server's upscaler (its /upscaler routes), the default for Upscale ×2 / ×4.
 UPSCALER_LABEL = "Demo upscaler"
@@ -318,3 +319,10 @@ def administrator(browser, app_url, app_data_dir):
         wait_for_studio(page)
     yield page, name
     context.close()
+
+
+def forget_language(app_data_dir: Path, username: str) -> None:
+    """As if the user had never chosen a language: the browser's then decides. Tests share one
+    administrator, and whichever test switched languages last left its choice remembered."""
+    with sqlite3.connect(app_data_dir / "bildgen.db") as db:
+        db.execute("UPDATE user SET language = NULL WHERE username = ?", (username,))

@@ -4,7 +4,7 @@ import re
 
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import PASSWORD, choose_language, sign_up
+from tests.e2e.conftest import PASSWORD, choose_language, forget_language, sign_up
 
 
 def german_page(browser):
@@ -50,9 +50,10 @@ def test_the_chosen_language_is_remembered_for_the_user_on_any_browser(page, bro
 
 
 def test_a_german_administrator_gets_the_studio_admin_area_batches_and_account_in_german(
-    browser, administrator, app_url
+    browser, administrator, app_url, app_data_dir
 ):
     _, name = administrator
+    forget_language(app_data_dir, name)
     context, page = german_page(browser)
     page.goto(f"{app_url}/sign-in")
     page.get_by_label("Benutzername").fill(name)
