@@ -658,23 +658,30 @@ def test_a_rolling_update_under_load_interrupts_no_job(deployment, database_url,
     proxy, instances = deployment
     engine = sqlalchemy.create_engine(database_url, poolclass=sqlalchemy.NullPool)
     load: dict[str, list[int]] = {}
+    stopped_running = 0
     for number, instance in enumerate(instances):
         # Work for this instance's turn: on a loaded machine the first restart can take longer than
         # jobs submitted once would last, and then the second instance would have nothing to drain.
         load |= submit_load(engine, "campaign", 8, first_seed=200_000 + 1_000 * number)
-        # Stopped while one of its workers runs a job: that job is drained or handed back.
-        wait_until(
-            lambda instance=instance: {
+        # Stopped while one of its workers runs a job: that job is drained or handed back. The profile
+        # takes 2 jobs at once, and a worker claims again the moment its job ends while others look once
+        # a second, so the other instance may keep both slots: then this one is stopped under load all
+        # the same, and the other stop must have met a running job.
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not (
+            running := {
                 int(worker.split(":")[1])
                 for (worker,) in rows(engine, "SELECT worker FROM generation WHERE status = 'running'")
                 if worker
             }
-            & set(instance.worker_pids()),
-            what="one of the instance's workers runs a job",
-        )
+            & set(instance.worker_pids())
+        ):
+            time.sleep(0.2)
+        stopped_running += bool(running)
         instance.stop()
         instance.start()
         wait_until(lambda instance=instance: is_listening(instance), what="the instance is ready again")
+    assert stopped_running >= 1, "neither instance was stopped while one of its workers ran a job"
     outcome = load_outcome(engine, slow_inference, load)
     print(f"rolling update: {outcome}")
     record_figures(rolling=True, jobs=len(load), **outcome)
