@@ -7,7 +7,7 @@ import httpx
 from PIL import Image, PngImagePlugin
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import downloaded_pixels, generate_and_wait, sign_up, wait_for_studio
+from tests.e2e.conftest import A1111_LABEL, choose_model, downloaded_pixels, generate_and_wait, sign_up, wait_for_studio
 
 TILE = re.compile(r"^Open image: ")
 
@@ -33,6 +33,8 @@ def test_generated_images_are_in_the_gallery_after_a_reload(studio, app_url):
 
 def test_closing_the_tab_mid_generation_still_saves_the_result(page, context, app_url):
     sign_up(page, app_url)
+    # A model that takes seconds per image: the 1 s demo can finish before its status is ever seen.
+    choose_model(page, A1111_LABEL)
     page.get_by_label("Prompt", exact=True).fill("finished without me")
     page.get_by_role("button", name="Generate").click()
     expect(page.get_by_role("status", name="Image 1 is being generated")).to_be_visible()
